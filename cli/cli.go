@@ -1,0 +1,206 @@
+// Package cli is Hookboard's command line: the server and the admin
+// subcommands that work on the same database file while the server runs.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"hookboard/store"
+)
+
+// Version is stamped at build time: -ldflags "-X hookboard/cli.Version=v1.2.3".
+var Version = "dev"
+
+// Env is what a command reads and writes; tests pass their own.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// Ready, when set, receives the server's address once it listens (tests).
+	Ready func(addr string)
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+// commands is the table of subcommands.
+var commands = map[string]command{
+	"serve":       {"run the server (the default)", runServe},
+	"user":        {"add|passwd|list users", runUser},
+	"integration": {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
+	"version":     {"print the version", runVersion},
+}
+
+// usageError is a mistake in how the command was called (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// Run runs one command line and returns the process exit status.
+func Run(ctx context.Context, env *Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	args := env.Args
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")) {
+		printUsage(env.Stdout)
+		return 0
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "hookboard: unknown command %q\n\n", name)
+		printUsage(env.Stderr)
+		return 2
+	}
+	err := cmd.run(ctx, env, args)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintf(env.Stderr, "hookboard %s: %s\n", name, userMessage(err))
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+}
+
+// userMessage strips the package prefixes that errors carry for the logs.
+func userMessage(err error) string {
+	var inv *store.InvalidError
+	if errors.As(err, &inv) {
+		return inv.Reason
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return strings.TrimPrefix(err.Error(), "store: ")
+	}
+	return err.Error()
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: hookboard [command] [flags]")
+	fmt.Fprintln(w, "\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'hookboard COMMAND -h' for a command's flags. Server flags ('hookboard serve'):")
+	fs, _ := serveFlags(&Env{Getenv: func(string) string { return "" }, Stderr: io.Discard})
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// flagSet makes a FlagSet whose flags may also come from HOOKBOARD_* variables.
+type flagSet struct {
+	*flag.FlagSet
+	env *Env
+}
+
+func newFlagSet(env *Env, name, usage string) *flagSet {
+	fs := flag.NewFlagSet("hookboard "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: hookboard %s\n\nFlags (each also read from the environment variable shown):\n", usage)
+		fs.PrintDefaults()
+	}
+	return &flagSet{FlagSet: fs, env: env}
+}
+
+// envName is the variable for a flag: -base-url is HOOKBOARD_BASE_URL.
+func envName(flagName string) string {
+	return "HOOKBOARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flagSet) envOr(name, def string) string {
+	if v := f.env.Getenv(envName(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (f *flagSet) String(name, def, usage string) *string {
+	return f.FlagSet.String(name, f.envOr(name, def), usage+" (env "+envName(name)+")")
+}
+
+func (f *flagSet) Bool(name string, def bool, usage string) *bool {
+	v := f.envOr(name, "")
+	if v != "" {
+		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	}
+	return f.FlagSet.Bool(name, def, usage+" (env "+envName(name)+")")
+}
+
+// dbFlag adds the -db flag every command has.
+func (f *flagSet) dbFlag() *string {
+	return f.String("db", "./hookboard.db", "SQLite database file")
+}
+
+// jsonFlag adds -json, for scripts.
+func (f *flagSet) jsonFlag() *bool {
+	return f.FlagSet.Bool("json", false, "print JSON instead of text")
+}
+
+// parse parses flags that may be mixed with positional arguments
+// ("user add NAME -admin"), returning the positional ones.
+func (f *flagSet) parse(args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := f.FlagSet.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := f.FlagSet.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+func openStore(path string) (*store.Store, error) {
+	return store.Open(path, store.Options{})
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runVersion(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "version", "version [-json]")
+	asJSON := fs.jsonFlag()
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env.Stdout, map[string]string{"version": Version})
+	}
+	fmt.Fprintln(env.Stdout, "hookboard", Version)
+	return nil
+}

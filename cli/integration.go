@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"hookboard/store"
+)
+
+func runIntegration(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("usage: hookboard integration add|list|regenerate|enable|disable|rm")
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet(env, "integration "+sub,
+		"integration add NAME [-kind incoming|api] [-project ID] [-column ID] [-swimlane ID] [-expires 30d] [-allow-ip CIDR,…] [-require-proof] | list | regenerate ID | enable ID | disable ID | rm ID")
+	db := fs.dbFlag()
+	asJSON := fs.jsonFlag()
+	kind := fs.FlagSet.String("kind", store.KindIncoming, "incoming (creates tasks from the incoming URL) or api (JSON-RPC)")
+	description := fs.FlagSet.String("description", "", "what the integration is for")
+	project := fs.FlagSet.Int64("project", 0, "default project id")
+	column := fs.FlagSet.Int64("column", 0, "default column id (in the default project)")
+	swimlane := fs.FlagSet.Int64("swimlane", 0, "default swimlane id (in the default project)")
+	expires := fs.FlagSet.String("expires", "never", "expiry: never, or a duration such as 30d or 12h")
+	allowIP := fs.FlagSet.String("allow-ip", "", "comma-separated addresses or CIDRs allowed to use the token (default any)")
+	requireProof := fs.FlagSet.Bool("require-proof", false, "callers must also send appsecret_proof (HMAC-SHA256 of the token keyed with the app secret)")
+	baseURL := fs.String("base-url", "http://127.0.0.1:8080", "how users reach Hookboard (for the printed curl command)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	switch sub {
+	case "add":
+		if len(pos) != 1 {
+			return usagef("usage: hookboard integration add NAME [flags]")
+		}
+		ttl, err := parseExpiry(*expires)
+		if err != nil {
+			return err
+		}
+		ips, err := store.ParseAllowedIPs(*allowIP)
+		if err != nil {
+			return err
+		}
+		in, secrets, err := st.CreateIntegration(ctx, store.NewIntegration{
+			Name: pos[0], Description: *description, Kind: *kind,
+			DefaultProjectID: *project, DefaultColumnID: *column, DefaultSwimlaneID: *swimlane,
+			ExpiresIn: ttl, AllowedIPs: ips, RequireProof: *requireProof,
+		})
+		if err != nil {
+			return err
+		}
+		return printIntegrationSecrets(env, *asJSON, in.ID, in.Kind, secrets, *baseURL)
+	case "list":
+		list, err := st.Integrations(ctx)
+		if err != nil {
+			return err
+		}
+		usage, err := st.IntegrationUsage(ctx, 7)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			rows := make([]map[string]any, 0, len(list))
+			for _, in := range list {
+				rows = append(rows, integrationJSON(in, usage[in.ID]))
+			}
+			return printJSON(env.Stdout, rows)
+		}
+		for _, in := range list {
+			state := "enabled"
+			if !in.Enabled {
+				state = "disabled"
+			} else if in.Expired(time.Now()) {
+				state = "expired"
+			}
+			lastUsed := "never used"
+			if in.LastUsedAt != 0 {
+				lastUsed = "last used " + time.Unix(in.LastUsedAt, 0).UTC().Format(time.RFC3339)
+			}
+			total := 0
+			for _, d := range usage[in.ID] {
+				total += d.Count
+			}
+			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%d requests in 7 days\n",
+				in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsed, total)
+		}
+		return nil
+	case "regenerate", "enable", "disable", "rm":
+		if len(pos) != 1 {
+			return usagef("usage: hookboard integration %s ID", sub)
+		}
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil {
+			return usagef("integration id %q is not a number", pos[0])
+		}
+		switch sub {
+		case "regenerate":
+			in, err := st.IntegrationByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			secrets, err := st.RegenerateIntegration(ctx, id)
+			if err != nil {
+				return err
+			}
+			return printIntegrationSecrets(env, *asJSON, id, in.Kind, secrets, *baseURL)
+		case "enable", "disable":
+			err = st.SetIntegrationEnabled(ctx, id, sub == "enable")
+		case "rm":
+			err = st.DeleteIntegration(ctx, id)
+		}
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
+		}
+		fmt.Fprintf(env.Stdout, "integration %d: %s done\n", id, sub)
+		return nil
+	default:
+		return usagef("unknown integration subcommand %q", sub)
+	}
+}
+
+func integrationJSON(in store.Integration, days []store.UsageDay) map[string]any {
+	ips := make([]string, len(in.AllowedIPs))
+	for i, p := range in.AllowedIPs {
+		ips[i] = p.String()
+	}
+	usage := make([]map[string]any, len(days))
+	today := 0
+	for i, d := range days {
+		usage[i] = map[string]any{"day": d.Day, "count": d.Count}
+		if i == len(days)-1 {
+			today = d.Count
+		}
+	}
+	out := map[string]any{
+		"id": in.ID, "name": in.Name, "description": in.Description, "kind": in.Kind, "token_hint": in.TokenHint,
+		"enabled": in.Enabled, "expired": in.Expired(time.Now()), "expires_at": nullTime(in.ExpiresAt),
+		"default_project_id": in.DefaultProjectID, "default_column_id": in.DefaultColumnID,
+		"default_swimlane_id": in.DefaultSwimlaneID, "allowed_ips": ips, "require_proof": in.RequireProof,
+		"last_used_at": nullTime(in.LastUsedAt), "created_at": time.Unix(in.CreatedAt, 0).UTC().Format(time.RFC3339),
+		"usage_7d": usage, "today": today,
+	}
+	return out
+}
+
+func nullTime(unix int64) any {
+	if unix == 0 {
+		return nil
+	}
+	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
+}
+
+// printIntegrationSecrets shows a new token once: the curl command for an
+// incoming integration, and the token alone on the last line.
+func printIntegrationSecrets(env *Env, asJSON bool, id int64, kind string, s store.IntegrationSecrets, baseURL string) error {
+	if asJSON {
+		out := map[string]any{"id": id, "token": s.Token}
+		if s.AppSecret != "" {
+			out["app_secret"] = s.AppSecret
+		}
+		return printJSON(env.Stdout, out)
+	}
+	fmt.Fprintf(env.Stdout, "integration %d (%s); the token is shown only now.\n", id, kind)
+	if kind == store.KindIncoming {
+		fmt.Fprintln(env.Stdout, "Create a task with:")
+		fmt.Fprintf(env.Stdout, "  %s\n", IncomingCurl(baseURL, s.Token))
+	}
+	if s.AppSecret != "" {
+		fmt.Fprintln(env.Stdout, "app secret (send appsecret_proof = hex HMAC-SHA256 of the token keyed with it):")
+		fmt.Fprintln(env.Stdout, s.AppSecret)
+	}
+	fmt.Fprintln(env.Stdout, "token:")
+	fmt.Fprintln(env.Stdout, s.Token)
+	return nil
+}
+
+// IncomingCurl is a ready-to-run command that creates a task.
+func IncomingCurl(baseURL, token string) string {
+	return fmt.Sprintf("curl '%s/?controller=webhook&action=task&token=%s&title=%s'",
+		strings.TrimRight(baseURL, "/"), url.QueryEscape(token), url.QueryEscape("Hello from curl"))
+}
+
+// parseExpiry reads "never", "30d" or a Go duration such as "12h".
+func parseExpiry(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "never" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
+	}
+	return d, nil
+}

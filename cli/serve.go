@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"hookboard/handlers"
+	"hookboard/store"
+)
+
+// serveConfig is every server flag.
+type serveConfig struct {
+	addr             string
+	db               string
+	baseURL          string
+	allowWebhookNets string
+	deliveryWait     time.Duration
+	logFormat        string
+	maxBodyBytes     int64
+	maxFileBytes     int64
+	trustedProxies   string
+	shutdownTimeout  time.Duration
+}
+
+func serveFlags(env *Env) (*flagSet, *serveConfig) {
+	fs := newFlagSet(env, "serve", "serve [flags]")
+	c := &serveConfig{}
+	fs.FlagSet.StringVar(&c.addr, "addr", fs.envOr("addr", "127.0.0.1:8080"), "address to listen on (env HOOKBOARD_ADDR)")
+	fs.FlagSet.StringVar(&c.db, "db", fs.envOr("db", "./hookboard.db"), "SQLite database file (env HOOKBOARD_DB)")
+	fs.FlagSet.StringVar(&c.baseURL, "base-url", fs.envOr("base-url", ""), "public URL of Hookboard, e.g. https://board.example.com (default http://ADDR) (env HOOKBOARD_BASE_URL)")
+	fs.FlagSet.StringVar(&c.allowWebhookNets, "allow-webhook-nets", fs.envOr("allow-webhook-nets", ""), "extra networks outgoing webhooks may reach: loopback, private, CIDRs, or all (env HOOKBOARD_ALLOW_WEBHOOK_NETS)")
+	fs.FlagSet.DurationVar(&c.deliveryWait, "delivery-wait", envDuration(fs, "delivery-wait", 10*time.Second), "longest a request waits for its webhooks; 0 sends them in the background (env HOOKBOARD_DELIVERY_WAIT)")
+	fs.FlagSet.StringVar(&c.logFormat, "log-format", fs.envOr("log-format", "text"), "log format: text or json (env HOOKBOARD_LOG_FORMAT)")
+	fs.FlagSet.Int64Var(&c.maxBodyBytes, "max-body-bytes", envInt(fs, "max-body-bytes", 1<<20), "largest request body of the incoming URL and the API (env HOOKBOARD_MAX_BODY_BYTES)")
+	fs.FlagSet.Int64Var(&c.maxFileBytes, "max-file-bytes", envInt(fs, "max-file-bytes", 10<<20), "largest attached file (env HOOKBOARD_MAX_FILE_BYTES)")
+	fs.FlagSet.StringVar(&c.trustedProxies, "trusted-proxies", fs.envOr("trusted-proxies", ""), "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed (env HOOKBOARD_TRUSTED_PROXIES)")
+	fs.FlagSet.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDuration(fs, "shutdown-timeout", 10*time.Second), "how long SIGTERM waits for requests and deliveries to finish (env HOOKBOARD_SHUTDOWN_TIMEOUT)")
+	return fs, c
+}
+
+func envDuration(fs *flagSet, name string, def time.Duration) time.Duration {
+	if v := fs.envOr(name, ""); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func envInt(fs *flagSet, name string, def int64) int64 {
+	var n int64
+	if v := fs.envOr(name, ""); v != "" {
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func newLogger(env *Env, format string) (*slog.Logger, error) {
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(env.Stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(env.Stderr, nil)), nil
+	default:
+		return nil, usagef("-log-format must be text or json")
+	}
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs, cfg := serveFlags(env)
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	logger, err := newLogger(env, cfg.logFormat)
+	if err != nil {
+		return err
+	}
+	proxies, err := store.ParseAllowedIPs(cfg.trustedProxies)
+	if err != nil {
+		return usagef("-trusted-proxies: %v", err)
+	}
+
+	st, err := openStore(cfg.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	baseURL := cfg.baseURL
+	if baseURL == "" {
+		baseURL = "http://" + ln.Addr().String()
+	}
+	baseURL = strings.TrimRight(baseURL, "/")
+
+	first, created, err := st.Bootstrap(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if created {
+		printFirstRun(env, first, baseURL)
+	}
+
+	app := handlers.New(handlers.Deps{
+		Store:  st,
+		Logger: logger,
+		Config: handlers.Config{
+			BaseURL:        baseURL,
+			MaxBodyBytes:   cfg.maxBodyBytes,
+			MaxFileBytes:   cfg.maxFileBytes,
+			TrustedProxies: proxies,
+			Version:        Version,
+		},
+	})
+	srv := &http.Server{
+		Handler:           app.Routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("hookboard listening", "addr", ln.Addr().String(), "db", st.Path(), "version", Version, "base_url", baseURL)
+	if env.Ready != nil {
+		env.Ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("shutdown did not finish in time", "err", err)
+	}
+	return nil
+}
+
+// printFirstRun shows the generated admin password and the incoming URL once.
+func printFirstRun(env *Env, f store.FirstRun, baseURL string) {
+	w := env.Stdout
+	fmt.Fprintln(w, "Hookboard is set up. This is shown only once; keep it safe.")
+	fmt.Fprintf(w, "  admin login:    %s/login\n", baseURL)
+	fmt.Fprintf(w, "  username:       %s\n", f.AdminUsername)
+	fmt.Fprintf(w, "  password:       %s\n", f.AdminPassword)
+	fmt.Fprintln(w, "  create a task:")
+	fmt.Fprintf(w, "    %s\n", IncomingCurl(baseURL, f.IncomingToken))
+}
+

@@ -1,0 +1,83 @@
+// Package handlers holds Hookboard's HTTP face: the route table, the incoming
+// task webhook, the JSON-RPC API and the browser pages.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"hookboard/store"
+)
+
+// Deliverer sends the outgoing webhooks of committed events. The notify
+// package implements it; Deliver returns when every attempt has ended or the
+// delivery wait has passed.
+type Deliverer interface {
+	Deliver(ctx context.Context, eventIDs []string)
+}
+
+// Config is the part of the server's configuration the handlers read.
+type Config struct {
+	// BaseURL is how users reach Hookboard (for curl commands and links).
+	BaseURL string
+	// MaxBodyBytes bounds request bodies of the incoming URL and the API.
+	MaxBodyBytes int64
+	// MaxFileBytes bounds one attached file.
+	MaxFileBytes int64
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Version is shown by getVersion and sent in User-Agent.
+	Version string
+}
+
+// Deps is everything the handlers need; New takes it explicitly so tests
+// can build an App around a temporary database.
+type Deps struct {
+	Store    *store.Store
+	Notifier Deliverer
+	Logger   *slog.Logger
+	Config   Config
+	Now      func() time.Time
+}
+
+// App serves Hookboard's HTTP routes.
+type App struct {
+	store    *store.Store
+	notifier Deliverer
+	log      *slog.Logger
+	cfg      Config
+	now      func() time.Time
+}
+
+// New builds the App; zero config values get their defaults.
+func New(d Deps) *App {
+	a := &App{store: d.Store, notifier: d.Notifier, log: d.Logger, cfg: d.Config, now: d.Now}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.cfg.MaxBodyBytes <= 0 {
+		a.cfg.MaxBodyBytes = 1 << 20
+	}
+	if a.cfg.MaxFileBytes <= 0 {
+		a.cfg.MaxFileBytes = 10 << 20
+	}
+	if a.cfg.BaseURL == "" {
+		a.cfg.BaseURL = "http://127.0.0.1:8080"
+	}
+	return a
+}
+
+// deliver hands committed events to the notifier. It runs on a context that
+// the caller hanging up does not cancel: the change is committed, so its
+// webhooks go out whether or not the caller still listens.
+func (a *App) deliver(ctx context.Context, eventIDs []string) {
+	if a.notifier == nil || len(eventIDs) == 0 {
+		return
+	}
+	a.notifier.Deliver(context.WithoutCancel(ctx), eventIDs)
+}

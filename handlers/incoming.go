@@ -1,0 +1,410 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"hookboard/store"
+)
+
+// incomingParams are the parameters the incoming URL reads. Others are ignored.
+var incomingParams = []string{
+	"token", "appsecret_proof", "title", "description", "color_id", "project_id", "column_id",
+	"swimlane_id", "owner_id", "category_id", "date_due", "score", "reference",
+}
+
+func isIncomingParam(name string) bool {
+	for _, p := range incomingParams {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// errTooLarge means the body went over the limit (413).
+var errTooLarge = errors.New("request body too large")
+
+// incomingRequest is what a caller sent to the incoming URL: one value per
+// known parameter, and the first problem found while reading (reported as
+// 400 only after the token has been checked, so an unauthenticated caller
+// learns nothing about parameters).
+type incomingRequest struct {
+	values  map[string]string
+	problem string
+}
+
+// root serves "/": Kanboard's incoming URL when controller=webhook and
+// action=task, otherwise the browser's start page.
+func (a *App) root(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if c := strings.ToLower(q.Get("controller")); c == "webhook" || c == "webhookcontroller" {
+		if strings.EqualFold(q.Get("action"), "task") {
+			a.incomingTask(w, r)
+			return
+		}
+		textReply(w, http.StatusNotFound, bodyFailed, "unknown webhook action")
+		return
+	}
+	a.home(w, r)
+}
+
+// incomingTask creates a task from a URL (DESIGN §4).
+func (a *App) incomingTask(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		textReply(w, http.StatusMethodNotAllowed, bodyFailed, "method not allowed")
+		return
+	}
+	req, err := readIncoming(r, a.cfg.MaxBodyBytes)
+	if errors.Is(err, errTooLarge) {
+		textReply(w, http.StatusRequestEntityTooLarge, bodyFailed, fmt.Sprintf("body over %d bytes", a.cfg.MaxBodyBytes))
+		return
+	}
+	if err != nil {
+		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
+		return
+	}
+	in, reason := a.authIncoming(r, req.values["token"], req.values["appsecret_proof"])
+	if reason != "" {
+		a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
+		textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
+		return
+	}
+	if req.problem != "" {
+		textReply(w, http.StatusBadRequest, bodyFailed, req.problem)
+		return
+	}
+	task, err := newTaskFromParams(req.values, in)
+	if err != nil {
+		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
+		return
+	}
+	actor := store.Actor{IntegrationID: in.ID}
+	if r.Method == http.MethodHead {
+		// A dry run: the same checks, nothing written.
+		if err := a.store.CheckTask(r.Context(), task); err != nil {
+			a.replyStoreError(w, err)
+			return
+		}
+		textReply(w, http.StatusOK, bodyOK, "")
+		return
+	}
+	id, events, err := a.store.CreateTask(r.Context(), actor, task)
+	if err != nil {
+		a.replyStoreError(w, err)
+		return
+	}
+	a.deliver(r.Context(), events)
+	w.Header().Set("X-Hookboard-Task-Id", strconv.FormatInt(id, 10))
+	textReply(w, http.StatusOK, bodyOK, "")
+}
+
+// replyStoreError maps a store error to the incoming URL's replies.
+func (a *App) replyStoreError(w http.ResponseWriter, err error) {
+	var inv *store.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		textReply(w, http.StatusBadRequest, bodyFailed, inv.Reason)
+	case errors.Is(err, store.ErrUnavailable):
+		a.log.Error("incoming webhook: database unavailable", "err", err)
+		textReply(w, http.StatusServiceUnavailable, bodyFailed, "database unavailable, try again")
+	default:
+		a.log.Error("incoming webhook failed", "err", err)
+		textReply(w, http.StatusInternalServerError, bodyFailed, "internal error")
+	}
+}
+
+// authIncoming checks the token and everything the integration demands.
+// It returns a refusal reason for the log ("" when allowed); the caller
+// only ever sees "Not Authorized".
+func (a *App) authIncoming(r *http.Request, token, proof string) (store.Integration, string) {
+	if token == "" {
+		return store.Integration{}, "no token"
+	}
+	in, err := a.store.IntegrationByToken(r.Context(), token)
+	if err != nil {
+		return store.Integration{}, "unknown token"
+	}
+	if in.Kind != store.KindIncoming {
+		return store.Integration{}, "token is not an incoming integration"
+	}
+	if reason := a.checkIntegration(r, in, token, proof); reason != "" {
+		return store.Integration{}, reason
+	}
+	return in, ""
+}
+
+// checkIntegration applies an integration's enabled flag, expiry, allowed
+// addresses and secret proof to a request.
+func (a *App) checkIntegration(r *http.Request, in store.Integration, token, proof string) string {
+	if !in.Enabled {
+		return fmt.Sprintf("integration %d is disabled", in.ID)
+	}
+	if in.Expired(a.now()) {
+		return fmt.Sprintf("integration %d has expired", in.ID)
+	}
+	if addr, ok := a.clientIP(r); !ok || !in.AllowsIP(addr) {
+		return fmt.Sprintf("integration %d: address %s not allowed", in.ID, addr)
+	}
+	if in.RequireProof {
+		if proof == "" {
+			proof = r.Header.Get("X-Hookboard-Proof")
+		}
+		secret, err := a.store.AppSecret(in)
+		if err != nil {
+			a.log.Error("cannot read app secret", "integration", in.ID, "err", err)
+			return "app secret unreadable"
+		}
+		if !validProof(token, secret, proof) {
+			return fmt.Sprintf("integration %d: missing or wrong appsecret_proof", in.ID)
+		}
+	}
+	return ""
+}
+
+// validProof checks appsecret_proof = hex(HMAC-SHA256(key=app secret, token)).
+func validProof(token, secret, proof string) bool {
+	got, err := hex.DecodeString(strings.TrimSpace(proof))
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(token))
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// readIncoming collects the known parameters from the query string and, for
+// a POST, from the body (form, multipart or JSON object). The query string
+// wins. A parameter given twice in one place, or as an array, is a problem.
+// The only error returned is errTooLarge or an unreadable body.
+func readIncoming(r *http.Request, maxBody int64) (incomingRequest, error) {
+	req := incomingRequest{values: map[string]string{}}
+	var body []byte
+	if r.Method == http.MethodPost && r.Body != nil {
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return req, errTooLarge
+		}
+		if err != nil {
+			return req, fmt.Errorf("cannot read body: %w", err)
+		}
+	}
+	req = parseIncoming(r.URL.RawQuery, r.Header.Get("Content-Type"), body)
+	return req, nil
+}
+
+// parseIncoming is readIncoming without the I/O, so it can be fuzzed.
+func parseIncoming(rawQuery, contentType string, body []byte) incomingRequest {
+	req := incomingRequest{values: map[string]string{}}
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		req.problem = "query string is malformed"
+	}
+	fromBody := map[string][]string{}
+	if len(body) > 0 {
+		var perr error
+		fromBody, perr = parseIncomingBody(contentType, body)
+		if perr != nil && req.problem == "" {
+			req.problem = perr.Error()
+		}
+	}
+	for _, source := range []map[string][]string{fromBody, query} { // query last: it wins
+		for name, vals := range source {
+			base := strings.TrimSuffix(name, "[]")
+			if !isIncomingParam(base) {
+				continue
+			}
+			if (base != name || len(vals) > 1) && req.problem == "" {
+				req.problem = fmt.Sprintf("parameter %s given more than once or as an array", base)
+			}
+			if len(vals) > 0 {
+				req.values[base] = vals[0]
+			}
+		}
+	}
+	return req
+}
+
+func parseIncomingBody(contentType string, body []byte) (map[string][]string, error) {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		// Curl's -d sends form encoding; a missing type is read the same way.
+		mediaType = "application/x-www-form-urlencoded"
+	}
+	switch mediaType {
+	case "application/json":
+		return parseJSONParams(body)
+	case "multipart/form-data":
+		boundary := params["boundary"]
+		if boundary == "" {
+			return nil, errors.New("multipart body without boundary")
+		}
+		form, err := multipart.NewReader(bytes.NewReader(body), boundary).ReadForm(int64(len(body)) + 1024)
+		if err != nil {
+			return nil, errors.New("multipart body is malformed")
+		}
+		defer form.RemoveAll()
+		if len(form.File) > 0 {
+			return nil, errors.New("files are not accepted here")
+		}
+		return form.Value, nil
+	default:
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, errors.New("form body is malformed")
+		}
+		return values, nil
+	}
+}
+
+// parseJSONParams reads a JSON object whose values are strings or numbers.
+func parseJSONParams(body []byte) (map[string][]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, errors.New("JSON body must be an object")
+	}
+	out := map[string][]string{}
+	for dec.More() {
+		keyTok, err := dec.Token()
+		if err != nil {
+			return nil, errors.New("JSON body is malformed")
+		}
+		key, _ := keyTok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, errors.New("JSON body is malformed")
+		}
+		if !isIncomingParam(key) {
+			continue
+		}
+		var v any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, errors.New("JSON body is malformed")
+		}
+		switch val := v.(type) {
+		case string:
+			out[key] = append(out[key], val)
+		case json.Number:
+			out[key] = append(out[key], val.String())
+		case []any:
+			out[key+"[]"] = []string{""}
+		default:
+			return nil, fmt.Errorf("parameter %s must be a string or a number", key)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, errors.New("JSON body is malformed")
+	}
+	if dec.More() {
+		return nil, errors.New("JSON body has data after the object")
+	}
+	return out, nil
+}
+
+// newTaskFromParams turns parameters into a task, with the integration's
+// defaults for what the caller left out.
+func newTaskFromParams(v map[string]string, in store.Integration) (store.NewTask, error) {
+	t := store.NewTask{
+		Title:       v["title"],
+		Description: v["description"],
+		ColorID:     strings.TrimSpace(v["color_id"]),
+		Reference:   v["reference"],
+	}
+	if err := store.ValidateTitle(t.Title); err != nil {
+		return t, err
+	}
+	ids := []struct {
+		name string
+		dst  *int64
+	}{
+		{"project_id", &t.ProjectID}, {"column_id", &t.ColumnID}, {"swimlane_id", &t.SwimlaneID},
+		{"owner_id", &t.OwnerID}, {"category_id", &t.CategoryID},
+	}
+	for _, id := range ids {
+		n, err := parseID(id.name, v[id.name])
+		if err != nil {
+			return t, err
+		}
+		*id.dst = n
+	}
+	if s := strings.TrimSpace(v["score"]); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return t, fmt.Errorf("score %q is not an integer", s)
+		}
+		t.Score = n
+	}
+	if s := strings.TrimSpace(v["date_due"]); s != "" {
+		due, err := parseDate(s)
+		if err != nil {
+			return t, err
+		}
+		t.DateDue = due
+	}
+	// The integration's defaults apply to what the caller did not say, and
+	// its default column and swimlane only inside its default project.
+	if t.ProjectID == 0 {
+		t.ProjectID = in.DefaultProjectID
+	}
+	if t.ProjectID != 0 && t.ProjectID == in.DefaultProjectID {
+		if t.ColumnID == 0 {
+			t.ColumnID = in.DefaultColumnID
+		}
+		if t.SwimlaneID == 0 {
+			t.SwimlaneID = in.DefaultSwimlaneID
+		}
+	}
+	return t, nil
+}
+
+// parseID reads an optional positive id; "" and "0" mean "not given".
+func parseID(name, s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s %q is not a valid id", name, s)
+	}
+	return n, nil
+}
+
+// parseDate reads a due date: unix seconds, YYYY-MM-DD, "YYYY-MM-DD HH:MM"
+// or RFC 3339.
+func parseDate(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("date_due %q is negative", s)
+		}
+		return n, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Unix(), nil
+		}
+	}
+	return 0, fmt.Errorf("date_due %q is not a date (use YYYY-MM-DD or unix seconds)", s)
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// FirstRun is what the first start created; its secrets are shown once.
+type FirstRun struct {
+	AdminUsername  string
+	AdminPassword  string
+	IntegrationID  int64
+	IncomingToken  string
+	DefaultProject int64
+}
+
+// Bootstrap creates, on an empty database only, the "Default" project, the
+// admin user with a random password and one incoming integration. It
+// returns ok=false when the database already had a user.
+func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
+	var pw [15]byte
+	rand.Read(pw[:])
+	password := base64.RawURLEncoding.EncodeToString(pw[:])
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return FirstRun{}, false, fmt.Errorf("store: bootstrap: %w", err)
+	}
+	var out FirstRun
+	created := false
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var users int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil {
+			return err
+		}
+		if users > 0 {
+			return nil
+		}
+		created = true
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ('admin', ?, 1, ?)`,
+			string(hash), s.now().Unix()); err != nil {
+			return err
+		}
+		projectID, err := s.createProjectTx(ctx, tx, "Default", "", 0)
+		if err != nil {
+			return err
+		}
+		in, secrets, err := s.createIntegrationTx(ctx, tx, NewIntegration{Name: "Default incoming webhook", Kind: KindIncoming})
+		if err != nil {
+			return err
+		}
+		out = FirstRun{AdminUsername: "admin", AdminPassword: password, IntegrationID: in.ID,
+			IncomingToken: secrets.Token, DefaultProject: projectID}
+		return nil
+	})
+	if err != nil {
+		return FirstRun{}, false, fmt.Errorf("store: bootstrap: %w", err)
+	}
+	return out, created, nil
+}

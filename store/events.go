@@ -1,0 +1,295 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Event names (DESIGN §6).
+const (
+	EventTaskCreate         = "task.create"
+	EventTaskUpdate         = "task.update"
+	EventTaskClose          = "task.close"
+	EventTaskOpen           = "task.open"
+	EventTaskMoveColumn     = "task.move.column"
+	EventTaskMovePosition   = "task.move.position"
+	EventTaskMoveSwimlane   = "task.move.swimlane"
+	EventTaskMoveProject    = "task.move.project"
+	EventTaskAssigneeChange = "task.assignee_change"
+	EventTaskDelete         = "task.delete"
+	EventCommentCreate      = "comment.create"
+	EventCommentUpdate      = "comment.update"
+	EventCommentDelete      = "comment.delete"
+	EventSubtaskCreate      = "subtask.create"
+	EventSubtaskUpdate      = "subtask.update"
+	EventSubtaskDelete      = "subtask.delete"
+	EventFileCreate         = "file.create"
+	EventFileDelete         = "file.delete"
+	EventWebhookTest        = "webhook.test"
+)
+
+// EventNames is the catalog an endpoint can subscribe to (webhook.test is
+// sent only by the Test button, to one endpoint).
+var EventNames = []string{
+	EventTaskCreate, EventTaskUpdate, EventTaskClose, EventTaskOpen,
+	EventTaskMoveColumn, EventTaskMovePosition, EventTaskMoveSwimlane, EventTaskMoveProject,
+	EventTaskAssigneeChange, EventTaskDelete,
+	EventCommentCreate, EventCommentUpdate, EventCommentDelete,
+	EventSubtaskCreate, EventSubtaskUpdate, EventSubtaskDelete,
+	EventFileCreate, EventFileDelete,
+}
+
+// Actor is who makes a change: a user, an integration, or (both zero) the
+// system itself, e.g. the CLI.
+type Actor struct {
+	UserID        int64
+	IntegrationID int64
+	Username      string // "" for an integration
+	IsAdmin       bool
+}
+
+// Event is one row of the outbox.
+type Event struct {
+	ID            string
+	Name          string
+	ProjectID     int64
+	TaskID        int64
+	UserID        int64
+	IntegrationID int64
+	AuthorName    string // username; "" when an integration or the system made the change
+	CreatedAt     time.Time
+	// Data is the Kanboard-shaped event_data snapshot taken in the change's
+	// transaction: {"task_id", "task": {…}, "changes", "comment"|"subtask"|"file", …}.
+	Data json.RawMessage
+}
+
+// deliveryLease is how long a freshly created delivery is reserved for the
+// request that made it. If that process dies before it records the attempt,
+// the retry worker takes the delivery once the lease has passed.
+const deliveryLease = 30 * time.Second
+
+// emit writes an event and one pending delivery per matching enabled
+// endpoint, inside the change's transaction. It returns the event id.
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
+	body, err := json.Marshal(data)
+	if err != nil {
+		return "", fmt.Errorf("encode event: %w", err)
+	}
+	now := s.now()
+	id := newEventID(now)
+	var author sql.NullString
+	if actor.Username != "" {
+		author = sql.NullString{String: actor.Username, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events
+		(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, name, nullInt(projectID), nullInt(taskID), nullInt(actor.UserID), nullInt(actor.IntegrationID),
+		author, now.UnixMilli(), string(body)); err != nil {
+		return "", fmt.Errorf("insert event: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, events, projects, timeout_ms FROM webhook_endpoints WHERE enabled = 1`)
+	if err != nil {
+		return "", fmt.Errorf("match endpoints: %w", err)
+	}
+	type target struct {
+		id      int64
+		timeout int64
+	}
+	var targets []target
+	for rows.Next() {
+		var epID, timeoutMS int64
+		var events, projects string
+		if err := rows.Scan(&epID, &events, &projects, &timeoutMS); err != nil {
+			rows.Close()
+			return "", err
+		}
+		if filterMatches(events, name) && filterMatches(projects, strconv.FormatInt(projectID, 10)) {
+			targets = append(targets, target{epID, timeoutMS})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	for _, t := range targets {
+		lease := now.Add(deliveryLease + time.Duration(t.timeout)*time.Millisecond).UnixMilli()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
+			VALUES (?, ?, ?, ?)`, id, t.id, lease, now.UnixMilli()); err != nil {
+			return "", fmt.Errorf("insert delivery: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// filterMatches reads an endpoint filter: "all" or a comma list.
+func filterMatches(filter, value string) bool {
+	if filter == "all" || filter == "" {
+		return true
+	}
+	return slices.Contains(strings.Split(filter, ","), value)
+}
+
+const eventColumns = `id, name, COALESCE(project_id, 0), COALESCE(task_id, 0), COALESCE(author_user_id, 0),
+	COALESCE(author_integration_id, 0), COALESCE(author_name, ''), created_at_ms, data`
+
+func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var ms int64
+	var data string
+	err := row.Scan(&e.ID, &e.Name, &e.ProjectID, &e.TaskID, &e.UserID, &e.IntegrationID, &e.AuthorName, &ms, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, ErrNotFound
+	}
+	e.CreatedAt = time.UnixMilli(ms).UTC()
+	e.Data = json.RawMessage(data)
+	return e, err
+}
+
+// EventByID reads one event.
+func (s *Store) EventByID(ctx context.Context, id string) (Event, error) {
+	return scanEvent(s.reader.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id))
+}
+
+// Events lists the newest events first, at most limit of them.
+func (s *Store) Events(ctx context.Context, limit int) ([]Event, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list events: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// TaskSnapshot is a task as Kanboard's webhooks and getTask show it: its
+// columns plus the names of what it refers to. Field order and names follow
+// Kanboard; "none" references are 0 and empty names are null, as there.
+type TaskSnapshot struct {
+	ID                  int64    `json:"id"`
+	Title               string   `json:"title"`
+	Description         string   `json:"description"`
+	DateCreation        int64    `json:"date_creation"`
+	ColorID             string   `json:"color_id"`
+	ProjectID           int64    `json:"project_id"`
+	ColumnID            int64    `json:"column_id"`
+	OwnerID             int64    `json:"owner_id"`
+	Position            int64    `json:"position"`
+	IsActive            int      `json:"is_active"`
+	DateCompleted       *int64   `json:"date_completed"`
+	Score               int64    `json:"score"`
+	DateDue             int64    `json:"date_due"`
+	CategoryID          int64    `json:"category_id"`
+	CreatorID           int64    `json:"creator_id"`
+	DateModification    int64    `json:"date_modification"`
+	Reference           string   `json:"reference"`
+	DateStarted         int64    `json:"date_started"`
+	TimeSpent           float64  `json:"time_spent"`
+	TimeEstimated       float64  `json:"time_estimated"`
+	SwimlaneID          int64    `json:"swimlane_id"`
+	DateMoved           int64    `json:"date_moved"`
+	RecurrenceStatus    int      `json:"recurrence_status"`
+	RecurrenceTrigger   int      `json:"recurrence_trigger"`
+	RecurrenceFactor    int      `json:"recurrence_factor"`
+	RecurrenceTimeframe int      `json:"recurrence_timeframe"`
+	RecurrenceBasedate  int      `json:"recurrence_basedate"`
+	RecurrenceParent    *int64   `json:"recurrence_parent"`
+	RecurrenceChild     *int64   `json:"recurrence_child"`
+	Priority            int64    `json:"priority"`
+	ExternalProvider    *string  `json:"external_provider"`
+	ExternalURI         *string  `json:"external_uri"`
+	CategoryName        *string  `json:"category_name"`
+	SwimlaneName        *string  `json:"swimlane_name"`
+	ProjectName         *string  `json:"project_name"`
+	ColumnTitle         *string  `json:"column_title"`
+	AssigneeUsername    *string  `json:"assignee_username"`
+	AssigneeName        *string  `json:"assignee_name"`
+	CreatorUsername     *string  `json:"creator_username"`
+	CreatorName         *string  `json:"creator_name"`
+	CategoryDescription *string  `json:"category_description"`
+	ColumnPosition      *int64   `json:"column_position"`
+}
+
+const taskSnapshotQuery = `SELECT t.id, t.title, t.description, t.created_at, t.color_id, t.project_id, t.column_id,
+	COALESCE(t.owner_id, 0), t.position, t.is_active, t.completed_at, t.score, t.date_due, COALESCE(t.category_id, 0),
+	COALESCE(t.creator_id, 0), t.modified_at, t.reference, t.date_started, t.time_spent, t.time_estimated,
+	t.swimlane_id, t.moved_at, t.priority,
+	cat.name, sl.name, p.name, col.title, ow.username, NULLIF(ow.name, ''), cr.username, NULLIF(cr.name, ''),
+	cat.description, col.position
+	FROM tasks t
+	JOIN projects p ON p.id = t.project_id
+	LEFT JOIN columns col ON col.id = t.column_id
+	LEFT JOIN swimlanes sl ON sl.id = t.swimlane_id
+	LEFT JOIN categories cat ON cat.id = t.category_id
+	LEFT JOIN users ow ON ow.id = t.owner_id
+	LEFT JOIN users cr ON cr.id = t.creator_id`
+
+func scanTaskSnapshot(row interface{ Scan(...any) error }) (TaskSnapshot, error) {
+	var t TaskSnapshot
+	var completed sql.NullInt64
+	var catName, slName, pName, colTitle, owUser, owName, crUser, crName, catDesc sql.NullString
+	var colPos sql.NullInt64
+	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.DateCreation, &t.ColorID, &t.ProjectID, &t.ColumnID,
+		&t.OwnerID, &t.Position, &t.IsActive, &completed, &t.Score, &t.DateDue, &t.CategoryID,
+		&t.CreatorID, &t.DateModification, &t.Reference, &t.DateStarted, &t.TimeSpent, &t.TimeEstimated,
+		&t.SwimlaneID, &t.DateMoved, &t.Priority,
+		&catName, &slName, &pName, &colTitle, &owUser, &owName, &crUser, &crName, &catDesc, &colPos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return TaskSnapshot{}, ErrNotFound
+	}
+	if err != nil {
+		return TaskSnapshot{}, err
+	}
+	if completed.Valid {
+		t.DateCompleted = &completed.Int64
+	}
+	str := func(n sql.NullString) *string {
+		if !n.Valid {
+			return nil
+		}
+		return &n.String
+	}
+	t.CategoryName, t.SwimlaneName, t.ProjectName, t.ColumnTitle = str(catName), str(slName), str(pName), str(colTitle)
+	t.AssigneeUsername, t.AssigneeName, t.CreatorUsername, t.CreatorName = str(owUser), str(owName), str(crUser), str(crName)
+	t.CategoryDescription = str(catDesc)
+	if colPos.Valid {
+		t.ColumnPosition = &colPos.Int64
+	}
+	return t, nil
+}
+
+// q is what both *sql.DB and *sql.Tx offer for reads.
+type q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func taskSnapshot(ctx context.Context, db q, id int64) (TaskSnapshot, error) {
+	return scanTaskSnapshot(db.QueryRowContext(ctx, taskSnapshotQuery+` WHERE t.id = ?`, id))
+}
+
+// TaskByID reads a task with the names it refers to.
+func (s *Store) TaskByID(ctx context.Context, id int64) (TaskSnapshot, error) {
+	return taskSnapshot(ctx, s.reader, id)
+}
+
+// TaskEventData is event_data for task events in Kanboard's shape.
+type TaskEventData struct {
+	TaskID  int64          `json:"task_id"`
+	Task    TaskSnapshot   `json:"task"`
+	Changes map[string]any `json:"changes,omitempty"`
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Project is a board.
+type Project struct {
+	ID          int64
+	Name        string
+	Description string
+	Identifier  string
+	IsActive    bool
+	OwnerID     int64
+	CreatedAt   int64
+	ModifiedAt  int64
+}
+
+// Column is a board column.
+type Column struct {
+	ID          int64
+	ProjectID   int64
+	Title       string
+	Position    int
+	TaskLimit   int
+	Description string
+}
+
+// Swimlane is a board row.
+type Swimlane struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	Description string
+	Position    int
+	IsActive    bool
+	IsDefault   bool
+}
+
+// Category groups tasks in a project.
+type Category struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	Description string
+	ColorID     string
+}
+
+// DefaultColumns are the columns Kanboard gives every new project.
+var DefaultColumns = []string{"Backlog", "Ready", "Work in progress", "Done"}
+
+// DefaultSwimlaneName is the name of the swimlane every new project gets.
+const DefaultSwimlaneName = "Default swimlane"
+
+// CreateProject adds a project with the default columns and swimlane.
+func (s *Store) CreateProject(ctx context.Context, name, description string, ownerID int64) (int64, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = s.createProjectTx(ctx, tx, name, description, ownerID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create project: %w", err)
+	}
+	return id, nil
+}
+
+func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, name, description string, ownerID int64) (int64, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 255 {
+		return 0, invalid("project name must be 1-255 characters")
+	}
+	now := s.now().Unix()
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO projects (name, description, owner_id, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
+		name, description, nullInt(ownerID), now, now)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	for i, title := range DefaultColumns {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO columns (project_id, title, position) VALUES (?, ?, ?)`, id, title, i+1); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO swimlanes (project_id, name, position, is_default) VALUES (?, ?, 1, 1)`,
+		id, DefaultSwimlaneName); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+const projectColumns = `id, name, description, identifier, is_active, COALESCE(owner_id, 0), created_at, modified_at`
+
+func scanProject(row interface{ Scan(...any) error }) (Project, error) {
+	var p Project
+	err := row.Scan(&p.ID, &p.Name, &p.Description, &p.Identifier, &p.IsActive, &p.OwnerID, &p.CreatedAt, &p.ModifiedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Project{}, ErrNotFound
+	}
+	return p, err
+}
+
+// Projects lists every project by id.
+func (s *Store) Projects(ctx context.Context) ([]Project, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+projectColumns+` FROM projects ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list projects: %w", err)
+	}
+	defer rows.Close()
+	var out []Project
+	for rows.Next() {
+		p, err := scanProject(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list projects: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ProjectByID finds a project.
+func (s *Store) ProjectByID(ctx context.Context, id int64) (Project, error) {
+	return scanProject(s.reader.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects WHERE id = ?`, id))
+}
+
+// Columns lists a project's columns in board order.
+func (s *Store) Columns(ctx context.Context, projectID int64) ([]Column, error) {
+	rows, err := s.reader.QueryContext(ctx,
+		`SELECT id, project_id, title, position, task_limit, description FROM columns WHERE project_id = ? ORDER BY position, id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list columns: %w", err)
+	}
+	defer rows.Close()
+	var out []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.ID, &c.ProjectID, &c.Title, &c.Position, &c.TaskLimit, &c.Description); err != nil {
+			return nil, fmt.Errorf("store: list columns: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Swimlanes lists a project's swimlanes in board order.
+func (s *Store) Swimlanes(ctx context.Context, projectID int64) ([]Swimlane, error) {
+	rows, err := s.reader.QueryContext(ctx,
+		`SELECT id, project_id, name, description, position, is_active, is_default FROM swimlanes WHERE project_id = ? ORDER BY position, id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list swimlanes: %w", err)
+	}
+	defer rows.Close()
+	var out []Swimlane
+	for rows.Next() {
+		var l Swimlane
+		if err := rows.Scan(&l.ID, &l.ProjectID, &l.Name, &l.Description, &l.Position, &l.IsActive, &l.IsDefault); err != nil {
+			return nil, fmt.Errorf("store: list swimlanes: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Categories lists a project's categories.
+func (s *Store) Categories(ctx context.Context, projectID int64) ([]Category, error) {
+	rows, err := s.reader.QueryContext(ctx,
+		`SELECT id, project_id, name, description, color_id FROM categories WHERE project_id = ? ORDER BY name, id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list categories: %w", err)
+	}
+	defer rows.Close()
+	var out []Category
+	for rows.Next() {
+		var c Category
+		if err := rows.Scan(&c.ID, &c.ProjectID, &c.Name, &c.Description, &c.ColorID); err != nil {
+			return nil, fmt.Errorf("store: list categories: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CreateCategory adds a category to a project.
+func (s *Store) CreateCategory(ctx context.Context, projectID int64, name string) (int64, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return 0, invalid("category name is required")
+	}
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO categories (project_id, name) VALUES (?, ?)`, projectID, name)
+		if err != nil {
+			if strings.Contains(err.Error(), "FOREIGN KEY") {
+				return fmt.Errorf("project %d: %w", projectID, ErrNotFound)
+			}
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create category: %w", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,256 @@
+// Package store is the only package that speaks SQL. It owns the SQLite file:
+// one writer connection that runs every change in an immediate transaction,
+// and a read-only pool for everything else.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Sentinel errors. Handlers map them to replies with errors.Is.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrInvalid      = errors.New("invalid input")
+	ErrUnauthorized = errors.New("not authorized")
+	ErrConflict     = errors.New("already exists")
+	// ErrUnavailable means the database could not take the write (locked
+	// past the busy timeout, disk full, read-only file).
+	ErrUnavailable = errors.New("database unavailable")
+)
+
+// InvalidError says which input was wrong; it matches ErrInvalid.
+type InvalidError struct{ Reason string }
+
+func (e *InvalidError) Error() string        { return e.Reason }
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(format string, args ...any) error {
+	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
+}
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	path    string
+	writer  *sql.DB
+	reader  *sql.DB
+	secrets *secretBox
+	now     func() time.Time
+}
+
+// Options tune Open. The zero value is what production uses.
+type Options struct {
+	// KeyFile holds the key that encrypts recoverable secrets (webhook
+	// signing secrets, endpoint tokens, app secrets). Default: PATH + ".key".
+	KeyFile string
+	// Now replaces the clock (tests).
+	Now func() time.Time
+}
+
+// dsn builds the connection string. Pragmas live here, not in db.Exec, because
+// an Exec would only reach one pooled connection:
+//   - busy_timeout: wait for a lock instead of failing at once (CLI writers
+//     share the file with the server);
+//   - WAL: readers never block the writer;
+//   - foreign_keys: SQLite leaves them off per connection otherwise;
+//   - synchronous NORMAL: durable across process crashes in WAL mode; only
+//     an OS crash can lose the last commits;
+//   - _txlock=immediate: take the write lock at BEGIN, so a transaction that
+//     reads then writes cannot fail with SQLITE_BUSY half way.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_time_format", "sqlite")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations.
+func Open(path string, opts Options) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s := &Store{path: abs, now: time.Now}
+	if opts.Now != nil {
+		s.now = opts.Now
+	}
+	s.writer, err = sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open writer: %w", err)
+	}
+	// One writer connection: SQLite allows one writer anyway, and a single
+	// connection turns lock contention into a queue in Go instead of
+	// SQLITE_BUSY errors.
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetConnMaxIdleTime(0)
+	s.writer.SetConnMaxLifetime(0)
+	if err := s.migrate(context.Background()); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	s.reader, err = sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("store: open reader: %w", err)
+	}
+	s.reader.SetMaxOpenConns(8)
+	s.reader.SetMaxIdleConns(8)
+	keyFile := opts.KeyFile
+	if keyFile == "" {
+		keyFile = abs + ".key"
+	}
+	s.secrets, err = loadSecretBox(keyFile)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var errs []error
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Path is the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// migrate applies every embedded migration whose number is above
+// PRAGMA user_version, each in its own transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	type migration struct {
+		version int
+		name    string
+	}
+	var all []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return fmt.Errorf("store: migration %q is not named NNN_name.sql", e.Name())
+		}
+		all = append(all, migration{v, e.Name()})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].version < all[j].version })
+
+	var current int
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	for _, m := range all {
+		if m.version <= current {
+			continue
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + m.name)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			// PRAGMA takes no bound parameters; the version is our own integer.
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion is the applied migration number.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.reader.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// inTx runs fn in one immediate transaction on the writer connection. Inside
+// fn use tx only: the writer has a single connection, so touching s.writer
+// there would wait for ever.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(fmt.Errorf("begin: %w", err))
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return classify(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// classify marks errors that mean "the database cannot take the write now"
+// so callers can answer 503 instead of 500.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	msg := err.Error()
+	for _, s := range []string{"SQLITE_BUSY", "database is locked", "SQLITE_FULL", "database or disk is full", "SQLITE_READONLY", "readonly database", "SQLITE_IOERR", "disk I/O error"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+	}
+	return err
+}
+
+// nullInt turns 0 into NULL for optional references.
+func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
+
+// boolInt stores a Go bool as SQLite's 0/1.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

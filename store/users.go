@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// BcryptCost is the work factor for password hashes.
+const BcryptCost = 12
+
+// User is an account that logs in to the browser or calls the API.
+type User struct {
+	ID        int64
+	Username  string
+	Name      string
+	Email     string
+	IsAdmin   bool
+	IsActive  bool
+	CreatedAt int64
+}
+
+// ValidatePassword enforces DESIGN's 8–72 bytes (bcrypt ignores what follows 72).
+func ValidatePassword(pw string) error {
+	if len(pw) < 8 {
+		return invalid("password must be at least 8 bytes")
+	}
+	if len(pw) > 72 {
+		return invalid("password must be at most 72 bytes")
+	}
+	return nil
+}
+
+func validateUsername(name string) error {
+	if name == "" || strings.TrimSpace(name) != name || utf8.RuneCountInString(name) > 50 {
+		return invalid("username must be 1-50 characters without surrounding spaces")
+	}
+	if strings.ContainsAny(name, ":\t\r\n") {
+		return invalid("username must not contain ':' or control characters")
+	}
+	return nil
+}
+
+// CreateUser adds a user with a bcrypt-hashed password.
+func (s *Store) CreateUser(ctx context.Context, username, password string, admin bool) (User, error) {
+	if err := validateUsername(username); err != nil {
+		return User{}, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return User{}, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return User{}, fmt.Errorf("store: hash password: %w", err)
+	}
+	u := User{Username: username, IsAdmin: admin, IsActive: true, CreatedAt: s.now().Unix()}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO users (username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
+			username, string(hash), boolInt(admin), u.CreatedAt)
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return fmt.Errorf("user %q: %w", username, ErrConflict)
+			}
+			return err
+		}
+		u.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	return u, nil
+}
+
+// SetPassword replaces a user's password.
+func (s *Store) SetPassword(ctx context.Context, username, password string) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return fmt.Errorf("store: hash password: %w", err)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE username = ?`, string(hash), username)
+		if err != nil {
+			return fmt.Errorf("store: set password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: user %q: %w", username, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+const userColumns = `id, username, name, email, is_admin, is_active, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Username, &u.Name, &u.Email, &u.IsAdmin, &u.IsActive, &u.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// Users lists every user by name.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UserByID finds a user.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	return scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+}
+
+// UserByName finds a user by username (case-insensitive).
+func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
+	return scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+}
+
+// dummyHash keeps a login for an unknown user as slow as one for a known
+// user, so timing does not tell which usernames exist.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), BcryptCost)
+
+// CheckPassword returns the active user whose password matches, or
+// ErrUnauthorized.
+func (s *Store) CheckPassword(ctx context.Context, username, password string) (User, error) {
+	var hash string
+	var u User
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT `+userColumns+`, password_hash FROM users WHERE username = ?`, username).
+		Scan(&u.ID, &u.Username, &u.Name, &u.Email, &u.IsAdmin, &u.IsActive, &u.CreatedAt, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return User{}, ErrUnauthorized
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: check password: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !u.IsActive {
+		return User{}, ErrUnauthorized
+	}
+	return u, nil
+}
