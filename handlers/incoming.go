@@ -147,6 +147,7 @@ func (a *App) authIncoming(r *http.Request, token, proof string) (store.Integrat
 	if reason := a.checkIntegration(r, in, token, proof); reason != "" {
 		return store.Integration{}, reason
 	}
+	a.store.RecordIntegrationUse(in.ID)
 	return in, ""
 }
 

