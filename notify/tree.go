@@ -154,9 +154,13 @@ func writeJSON(buf *bytes.Buffer, v any) {
 	}
 }
 
+// writeJSONString writes a JSON string without Go's HTML escaping (a
+// webhook body is not HTML; receivers compare text such as "<b>").
 func writeJSONString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s)
-	buf.Write(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	buf.Truncate(buf.Len() - 1) // Encode's newline
 }
 
 func isoMillis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
