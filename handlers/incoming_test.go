@@ -23,6 +23,7 @@ import (
 // projects, categories, a second user and integrations in every state.
 type incomingFixture struct {
 	st       *store.Store
+	handler  http.Handler
 	srv      *httptest.Server
 	clockOff atomic.Int64 // nanoseconds added to the store's clock
 
@@ -36,7 +37,7 @@ type incomingFixture struct {
 	ownerID      int64
 }
 
-func newIncomingFixture(t *testing.T) *incomingFixture {
+func newIncomingFixture(t testing.TB) *incomingFixture {
 	t.Helper()
 	f := &incomingFixture{}
 	ctx := context.Background()
@@ -102,14 +103,15 @@ func newIncomingFixture(t *testing.T) *incomingFixture {
 	_, f.withDefaults = add(store.NewIntegration{Name: "defaults", DefaultProjectID: f.p2,
 		DefaultColumnID: f.cols2[2].ID, DefaultSwimlaneID: f.lane2.ID})
 
-	app := New(Deps{Store: st, Config: Config{MaxBodyBytes: 4096}})
-	f.srv = httptest.NewServer(app.Routes())
+	app := New(Deps{Store: st, Config: Config{MaxBodyBytes: 4096}, Logger: testLogger(t)})
+	f.handler = app.Routes()
+	f.srv = httptest.NewServer(f.handler)
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
 // insertSwimlane adds a second swimlane to a project.
-func insertSwimlane(t *testing.T, st *store.Store, projectID int64, name string) int64 {
+func insertSwimlane(t testing.TB, st *store.Store, projectID int64, name string) int64 {
 	t.Helper()
 	id, err := st.CreateSwimlane(context.Background(), projectID, name)
 	if err != nil {
@@ -118,7 +120,7 @@ func insertSwimlane(t *testing.T, st *store.Store, projectID int64, name string)
 	return id
 }
 
-func (f *incomingFixture) counts(t *testing.T) (tasks, events int64) {
+func (f *incomingFixture) counts(t testing.TB) (tasks, events int64) {
 	t.Helper()
 	var err error
 	if tasks, err = f.st.TaskCount(context.Background()); err != nil {
