@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -179,5 +181,51 @@ func TestWebhookCommands(t *testing.T) {
 	}
 	if n := endpointCount(t, db); n != 1 {
 		t.Errorf("%d endpoints left, want 1", n)
+	}
+}
+
+// TestServeDeliversInBackgroundWithZeroWait: "hookboard serve" wires the
+// notifier with -allow-webhook-nets and -delivery-wait. With a wait of 0
+// the incoming request answers while the receiver still holds the
+// webhook, which then arrives and is recorded as delivered.
+func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hb.db")
+	release := make(chan struct{})
+	arrived := make(chan http.Header, 1)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		<-release
+		arrived <- r.Header.Clone()
+	}))
+	defer rc.Close()
+	if code, _, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-url", rc.URL, "-timeout", "5s"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "serve", "-db", db, "-addr", "127.0.0.1:0", "-allow-webhook-nets", "bogus"); code != 2 || !strings.Contains(errOut, "bogus") {
+		t.Fatalf("bad -allow-webhook-nets: %d %q", code, errOut)
+	}
+	s := startServer(t, db, "-allow-webhook-nets", "loopback", "-delivery-wait", "0")
+	m := regexp.MustCompile(`token=([^&']+)`).FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no token in first-run output")
+	}
+	token, _ := url.QueryUnescape(m[1])
+	if code, body := createTask(t, s.url, token, "background"); code != 200 || body != "OK" {
+		t.Fatalf("incoming: %d %q", code, body)
+	}
+	select {
+	case <-arrived:
+		t.Fatal("the receiver answered before it was released")
+	default:
+	}
+	close(release)
+	h := <-arrived
+	if h.Get("X-Hookboard-Event") != "task.create" || h.Get("webhook-id") == "" {
+		t.Errorf("receiver got headers %v", h)
+	}
+	s.stop() // graceful: lets the background delivery be recorded
+	_, out, _ := runCLI(t, "", "deliveries", "-db", db, "-json")
+	if !strings.Contains(out, `"status": "delivered"`) {
+		t.Errorf("delivery not recorded as delivered: %s", out)
 	}
 }

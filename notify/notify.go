@@ -233,12 +233,29 @@ func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord) {
 	if len(recs) == 0 {
 		return
 	}
+	for _, r := range recs {
+		n.logOutcome(r)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := n.st.RecordAttempts(ctx, recs); err != nil {
 		// Unrecorded attempts are retried after their lease: at least once.
 		n.log.Error("recording webhook attempts failed", "count", len(recs), "err", err)
 	}
+}
+
+// logOutcome logs failed attempts (successes are in the delivery log).
+// The recorded error never holds the URL, so no token reaches the log.
+func (n *Notifier) logOutcome(r store.AttemptRecord) {
+	if r.Success {
+		return
+	}
+	level := slog.LevelInfo
+	if r.Gone || r.Status == store.DeliveryFailed {
+		level = slog.LevelWarn
+	}
+	n.log.Log(context.Background(), level, "webhook attempt failed", "delivery", r.DeliveryID, "endpoint", r.EndpointID,
+		"trigger", r.Attempt.Trigger, "status", r.Attempt.ResponseStatus, "error", r.Attempt.Error, "delivery_status", r.Status)
 }
 
 // Test sends a webhook.test event (SampleEvent in the envelope formats) to
@@ -269,6 +286,7 @@ func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigge
 	if !ok {
 		return store.Delivery{}, fmt.Errorf("notify: delivery %d: %w", job.DeliveryID, ctx.Err())
 	}
+	n.logOutcome(rec)
 	if err := n.st.RecordAttempts(context.WithoutCancel(ctx), []store.AttemptRecord{rec}); err != nil {
 		return store.Delivery{}, err
 	}
