@@ -63,6 +63,10 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 			t.Fatalf("fast receiver got %+v", got)
 		}
 	}
+	// An integration made the change: Kanboard's event_author is null.
+	if body := string(fast1.requests()[0].Body); !strings.Contains(body, `"title":"From a script"`) || !strings.HasSuffix(body, `"event_author":null}`) {
+		t.Errorf("kanboard body %s", body)
+	}
 	for _, id := range []int64{epFast1.ID, epFast2.ID} {
 		if d := onlyDelivery(t, db.st, id); d.Status != store.DeliveryDelivered {
 			t.Errorf("endpoint %d delivery = %s", id, d.Status)
