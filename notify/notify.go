@@ -209,13 +209,11 @@ func (n *Notifier) run(ctx context.Context, jobs []store.DeliveryJob, trigger st
 	for _, id := range order {
 		wg.Go(func() {
 			for _, j := range groups[id] {
-				// Never attempt past our lease: by then the worker may
-				// have taken the delivery.
-				if n.now().Add(j.Endpoint.Timeout).After(j.LeaseUntil) {
-					continue
-				}
 				rec, ok := n.attempt(ctx, j, trigger)
 				if !ok {
+					// Shutdown, or the lease is spent: the rest of this
+					// endpoint's deliveries go to the worker, in order
+					// of their due time.
 					return
 				}
 				mu.Lock()
@@ -285,7 +283,7 @@ func (n *Notifier) Redeliver(ctx context.Context, deliveryID int64) (store.Deliv
 func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigger string) (store.Delivery, error) {
 	rec, ok := n.attempt(ctx, job, trigger)
 	if !ok {
-		return store.Delivery{}, fmt.Errorf("notify: delivery %d: %w", job.DeliveryID, ctx.Err())
+		return store.Delivery{}, fmt.Errorf("notify: delivery %d was not attempted (shutting down, or too busy); the retry worker will send it", job.DeliveryID)
 	}
 	n.logOutcome(rec)
 	if err := n.st.RecordAttempts(context.WithoutCancel(ctx), []store.AttemptRecord{rec}); err != nil {

@@ -322,3 +322,28 @@ func TestGoneDisablesEndpointAndFiveDaysOfFailureToo(t *testing.T) {
 		t.Errorf("after enable: %+v", e)
 	}
 }
+
+// TestRequestNeverAttemptsPastItsLease: a request that reaches its
+// deliveries too late (its lease would end before the endpoint timeout)
+// leaves them to the worker instead of racing it.
+func TestRequestNeverAttemptsPastItsLease(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL(), Timeout: time.Second})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	events := createTask(t, db.st, "late")
+	c.Advance(30*time.Second + 500*time.Millisecond) // lease: 30 s + 1 s
+	n.Deliver(ctx, events)
+	if len(rc.requests()) != 0 {
+		t.Fatal("attempted with less than the endpoint timeout left on the lease")
+	}
+	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryPending || d.AttemptCount != 0 {
+		t.Fatalf("delivery after the skipped attempt: %+v", d)
+	}
+	c.Advance(time.Second)
+	if k, err := n.RunOnce(ctx); err != nil || k != 1 || len(rc.requests()) != 1 {
+		t.Fatalf("worker after the lease: %d %v, receiver got %d", k, err, len(rc.requests()))
+	}
+}
