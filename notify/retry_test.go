@@ -83,8 +83,9 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ep.FailingSince.Equal(c.Now()) || ep.LastError != "timed out after 1s" {
-		t.Errorf("slow endpoint health = failing since %s, last error %q", ep.FailingSince, ep.LastError)
+	if !ep.FailingSince.Equal(c.Now()) || ep.LastError != "timed out after 1s" || ep.LastStatus != 0 ||
+		!ep.LastAttemptAt.Equal(c.Now()) || ep.PendingCount != 1 {
+		t.Errorf("slow endpoint health = %+v", ep)
 	}
 
 	// Not due yet: the worker leaves it alone.
@@ -246,6 +247,9 @@ func TestScheduleRetryAfterAndGiveUp(t *testing.T) {
 	d := onlyDelivery(t, db.st, ep.ID)
 	if d.Status != store.DeliveryFailed || d.AttemptCount != 8 || d.FinishedAt.IsZero() {
 		t.Fatalf("after the last retry: %+v", d)
+	}
+	if e, _ := db.st.Endpoint(ctx, ep.ID); e.FailedCount24h != 1 || e.PendingCount != 0 || e.LastStatus != 500 {
+		t.Errorf("endpoint health after giving up: %+v", e)
 	}
 	failed, err := db.st.Deliveries(ctx, ep.ID, 10, true)
 	if err != nil || len(failed) != 1 {

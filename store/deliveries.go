@@ -385,6 +385,11 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		return fmt.Errorf("update delivery: %w", err)
 	}
 	nowS := now.Unix()
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET last_status = ?, last_error = ?, last_attempt_ms = ?
+		WHERE id = ? AND COALESCE(last_attempt_ms, 0) <= ?`,
+		respStatus, a.Error, a.StartedAt.UnixMilli(), r.EndpointID, a.StartedAt.UnixMilli()); err != nil {
+		return fmt.Errorf("update endpoint last attempt: %w", err)
+	}
 	switch {
 	case r.Success:
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?`, r.EndpointID)
