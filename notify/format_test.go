@@ -260,3 +260,27 @@ func TestSampleEventEnvelope(t *testing.T) {
 		t.Errorf("got %s\nwant %s", p.Body, want)
 	}
 }
+
+// TestKanboardBuildsNestedObjectFromFlatFields: a snapshot with only the flat
+// fields of Kanboard's documentation (comment text under "comment") still
+// gets the nested object current Kanboard sends.
+func TestKanboardBuildsNestedObjectFromFlatFields(t *testing.T) {
+	ev := store.Event{ID: "e", Name: store.EventCommentCreate, AuthorName: "bob",
+		Data: json.RawMessage(`{"task_id":4,"id":9,"user_id":2,"comment":"flat text","task":{"id":4,"title":"T"}}`)}
+	p, err := Render(store.FormatKanboard, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"event_name":"comment.create","event_data":{"task_id":4,"id":9,"user_id":2,` +
+		`"comment":{"id":9,"task_id":4,"user_id":2,"comment":"flat text","date_creation":0,"date_modification":0,` +
+		`"reference":"","visibility":"app-user","username":null,"name":null,"email":null,"avatar_path":null},` +
+		`"task":{"id":4,"title":"T"},"date_creation":0,"date_modification":0,"reference":"","visibility":"app-user",` +
+		`"username":null,"name":null,"email":null,"avatar_path":null},"event_author":"bob"}`
+	if string(p.Body) != want {
+		t.Errorf("got  %s\nwant %s", p.Body, want)
+	}
+	p, _ = Render(store.FormatEnvelope, ev)
+	if !strings.Contains(string(p.Body), `"payload":{"id":9,"typename":"Comment","task_id":4,"user_id":2,"comment":"flat text"`) {
+		t.Errorf("envelope %s", p.Body)
+	}
+}
