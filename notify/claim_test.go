@@ -288,7 +288,13 @@ func TestRotatingTwiceDuringGraceKeepsTheTokenInUse(t *testing.T) {
 	if got.SendToken(c.Now()) != sec.Token || got.Token != t2 || t1 == t2 {
 		t.Errorf("after two rotations: sending %q, current %q; want the original %q still sent", got.SendToken(c.Now()), got.Token, sec.Token)
 	}
+	if e, _ := db.st.Endpoint(ctx, ep.ID); !e.PrevTokenUntil.Equal(c.Now().Add(time.Hour)) || !e.PrevSecretUntil.IsZero() {
+		t.Errorf("rotation shown as token until %s, secret until %s", e.PrevTokenUntil, e.PrevSecretUntil)
+	}
 	c.Advance(time.Hour)
+	if e, _ := db.st.Endpoint(ctx, ep.ID); !e.PrevTokenUntil.IsZero() {
+		t.Errorf("a passed grace still shown: %s", e.PrevTokenUntil)
+	}
 	got, _ = db.st.EndpointSecrets(ctx, ep.ID)
 	if got.SendToken(c.Now()) != t2 || got.PrevToken != "" {
 		t.Errorf("after the grace: sending %q, want %q", got.SendToken(c.Now()), t2)

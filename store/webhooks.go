@@ -54,8 +54,9 @@ type Endpoint struct {
 	// DisabledReason says why Hookboard disabled it ("" when an admin did,
 	// or when enabled).
 	DisabledReason string
-	// TokenRotating / SecretRotating: an old token or secret is still in
-	// use until the given time.
+	// PrevTokenUntil / PrevSecretUntil: during a rotation's grace, when the
+	// old token stops being sent / the old secret stops signing (zero when
+	// no rotation is in progress).
 	PrevTokenUntil  time.Time
 	PrevSecretUntil time.Time
 	CreatedAt       time.Time
@@ -455,7 +456,7 @@ func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: list endpoints: %w", err)
 		}
-		out = append(out, e)
+		out = append(out, s.endGraces(e))
 	}
 	return out, rows.Err()
 }
@@ -467,5 +468,17 @@ func (s *Store) Endpoint(ctx context.Context, id int64) (Endpoint, error) {
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("store: endpoint %d: %w", id, err)
 	}
-	return e, nil
+	return s.endGraces(e), nil
+}
+
+// endGraces clears rotation graces that have passed.
+func (s *Store) endGraces(e Endpoint) Endpoint {
+	now := s.now()
+	if !now.Before(e.PrevTokenUntil) {
+		e.PrevTokenUntil = time.Time{}
+	}
+	if !now.Before(e.PrevSecretUntil) {
+		e.PrevSecretUntil = time.Time{}
+	}
+	return e
 }
