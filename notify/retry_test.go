@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -349,5 +350,52 @@ func TestRequestNeverAttemptsPastItsLease(t *testing.T) {
 	c.Advance(time.Second)
 	if k, err := n.RunOnce(ctx); err != nil || k != 1 || len(rc.requests()) != 1 {
 		t.Fatalf("worker after the lease: %d %v, receiver got %d", k, err, len(rc.requests()))
+	}
+}
+
+// TestStopIsBoundedAndLosesNothing: shutdown waits for running deliveries
+// only as long as its context allows; an attempt cut off is not recorded,
+// stays pending, and the next start delivers it.
+func TestStopIsBoundedAndLosesNothing(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	release := make(chan struct{})
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			<-release // the first attempt hangs past the shutdown bound
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL, Timeout: 5 * time.Second})
+
+	allow, _ := ParseAllowlist("loopback")
+	n, err := New(Options{Store: db.st, Allow: allow, Now: c.Now}) // DeliveryWait 0: background
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := createTask(t, db.st, "cut off")
+	n.Deliver(ctx, events)
+	for hits.Load() == 0 {
+		time.Sleep(5 * time.Millisecond) // until the attempt reached the receiver
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := n.Stop(stopCtx); err == nil {
+		t.Fatal("Stop reported a clean finish while an attempt was still running")
+	}
+	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryPending || d.AttemptCount != 0 {
+		t.Fatalf("after a cut-off attempt: %+v", d)
+	}
+
+	next := newTestNotifier(t, db.st, c, 10*time.Second)
+	c.Advance(36 * time.Second) // past the lease: 30 s + 5 s timeout
+	if k, err := next.RunOnce(ctx); err != nil || k != 1 {
+		t.Fatalf("next start attempted %d (%v)", k, err)
+	}
+	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryDelivered || d.Attempts[0].Trigger != store.TriggerRetry {
+		t.Fatalf("after the next start: %+v", d)
 	}
 }
