@@ -91,9 +91,9 @@ type AttemptRecord struct {
 const MaxStoredResponseBody = 4 << 10
 
 // PendingDeliveries returns the not yet attempted deliveries of the given
-// events to enabled endpoints, by endpoint then event order. They are
-// leased to the request that made the events (see emit), so it can attempt
-// them without claiming.
+// events to enabled endpoints, by endpoint then event order, in one query.
+// They are leased to the request that made the events (see emit), so it
+// can attempt them without claiming.
 func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]DeliveryJob, error) {
 	if len(eventIDs) == 0 {
 		return nil, nil
@@ -102,19 +102,9 @@ func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]Del
 	for i, id := range eventIDs {
 		args[i] = id
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT d.id FROM deliveries d
-		JOIN webhook_endpoints e ON e.id = d.endpoint_id
-		WHERE d.event_id IN (?`+strings.Repeat(",?", len(eventIDs)-1)+`)
-		  AND d.status = 'pending' AND d.attempts = 0 AND e.enabled = 1
+	return s.loadJobs(ctx, `WHERE d.event_id IN (?`+strings.Repeat(",?", len(eventIDs)-1)+`)
+		AND d.status = 'pending' AND d.attempts = 0 AND e.enabled = 1
 		ORDER BY d.endpoint_id, d.event_id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: pending deliveries: %w", err)
-	}
-	ids, err := scanIDs(rows)
-	if err != nil {
-		return nil, fmt.Errorf("store: pending deliveries: %w", err)
-	}
-	return s.deliveryJobs(ctx, ids)
 }
 
 // ClaimDueDeliveries takes up to limit pending deliveries whose time has
@@ -242,78 +232,89 @@ func scanIDs(rows *sql.Rows) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-// deliveryJobs loads deliveries with their events and endpoints, keeping
-// the order of ids.
-func (s *Store) deliveryJobs(ctx context.Context, ids []int64) ([]DeliveryJob, error) {
-	events := map[string]Event{}
-	type epData struct {
-		ep  Endpoint
-		sec EndpointSecrets
+// jobColumns reads a delivery with its event and its endpoint's settings
+// and sealed secrets, in one row.
+const jobColumns = `d.id, d.status, d.attempts, d.next_attempt_ms,
+	ev.id, ev.name, COALESCE(ev.project_id, 0), COALESCE(ev.task_id, 0), COALESCE(ev.author_user_id, 0),
+	COALESCE(ev.author_integration_id, 0), COALESCE(ev.author_name, ''), ev.created_at_ms, ev.data,
+	e.id, e.name, e.url, e.enabled, e.events, e.projects, e.format, e.timeout_ms,
+	e.token_enc, e.prev_token_enc, e.prev_token_until, e.secret_enc, e.prev_secret_enc, e.prev_secret_until
+	FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN webhook_endpoints e ON e.id = d.endpoint_id`
+
+// loadJobs runs one query for deliveries ready to attempt. Each endpoint's
+// secrets are decrypted once per call.
+func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]DeliveryJob, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+jobColumns+` `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: load deliveries: %w", err)
 	}
-	endpoints := map[int64]epData{}
-	out := make([]DeliveryJob, 0, len(ids))
-	for _, id := range ids {
+	defer rows.Close()
+	type sealed struct{ tok, prevTok, sec, prevSec []byte }
+	secrets := map[int64]EndpointSecrets{}
+	var out []DeliveryJob
+	for rows.Next() {
 		var j DeliveryJob
-		var eventID string
 		var next sql.NullInt64
-		err := s.reader.QueryRowContext(ctx, `SELECT id, event_id, endpoint_id, status, attempts, next_attempt_ms
-			FROM deliveries WHERE id = ?`, id).Scan(&j.DeliveryID, &eventID, &j.Endpoint.ID, &j.Status, &j.AttemptCount, &next)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // deleted with its endpoint meanwhile
-		}
-		if err != nil {
-			return nil, fmt.Errorf("store: load delivery %d: %w", id, err)
+		var evMS int64
+		var data, events, projects string
+		var timeoutMS int64
+		var sl sealed
+		var tokUntil, secUntil sql.NullInt64
+		ev := &j.Event
+		ep := &j.Endpoint
+		if err := rows.Scan(&j.DeliveryID, &j.Status, &j.AttemptCount, &next,
+			&ev.ID, &ev.Name, &ev.ProjectID, &ev.TaskID, &ev.UserID, &ev.IntegrationID, &ev.AuthorName, &evMS, &data,
+			&ep.ID, &ep.Name, &ep.URL, &ep.Enabled, &events, &projects, &ep.Format, &timeoutMS,
+			&sl.tok, &sl.prevTok, &tokUntil, &sl.sec, &sl.prevSec, &secUntil); err != nil {
+			return nil, fmt.Errorf("store: load deliveries: %w", err)
 		}
 		if next.Valid {
 			j.LeaseUntil = time.UnixMilli(next.Int64)
 		}
-		ev, ok := events[eventID]
+		ev.CreatedAt = time.UnixMilli(evMS).UTC()
+		ev.Data = json.RawMessage(data)
+		ep.Events = ParseEventFilter(events)
+		ep.Projects, _ = ParseProjectFilter(projects)
+		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
+		sec, ok := secrets[ep.ID]
 		if !ok {
-			ev, err = s.EventByID(ctx, eventID)
+			sec, err = s.openEndpointSecrets(sl.tok, sl.prevTok, tokUntil, sl.sec, sl.prevSec, secUntil)
 			if err != nil {
-				return nil, fmt.Errorf("store: load event %s of delivery %d: %w", eventID, id, err)
+				return nil, fmt.Errorf("store: endpoint %d secrets: %w", ep.ID, err)
 			}
-			events[eventID] = ev
+			secrets[ep.ID] = sec
 		}
-		j.Event = ev
-		epd, ok := endpoints[j.Endpoint.ID]
-		if !ok {
-			epd.ep, epd.sec, err = s.endpointForDelivery(ctx, j.Endpoint.ID)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("store: load endpoint of delivery %d: %w", id, err)
-			}
-			endpoints[j.Endpoint.ID] = epd
-		}
-		j.Endpoint, j.Secrets = epd.ep, epd.sec
+		j.Secrets = sec
 		out = append(out, j)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
-func (s *Store) endpointForDelivery(ctx context.Context, id int64) (Endpoint, EndpointSecrets, error) {
-	var e Endpoint
-	var events, projects string
-	var timeoutMS int64
-	var tok, prevTok, sec, prevSec []byte
-	var tokUntil, secUntil sql.NullInt64
-	err := s.reader.QueryRowContext(ctx, `SELECT id, name, url, enabled, events, projects, format, timeout_ms,
-		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
-		FROM webhook_endpoints WHERE id = ?`, id).Scan(&e.ID, &e.Name, &e.URL, &e.Enabled, &events, &projects,
-		&e.Format, &timeoutMS, &tok, &prevTok, &tokUntil, &sec, &prevSec, &secUntil)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Endpoint{}, EndpointSecrets{}, ErrNotFound
+// deliveryJobs loads the given deliveries, keeping the order of ids and
+// leaving out those deleted meanwhile (with their endpoint).
+func (s *Store) deliveryJobs(ctx context.Context, ids []int64) ([]DeliveryJob, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	jobs, err := s.loadJobs(ctx, `WHERE d.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
 	if err != nil {
-		return Endpoint{}, EndpointSecrets{}, err
+		return nil, err
 	}
-	e.Events = ParseEventFilter(events)
-	e.Projects, _ = ParseProjectFilter(projects)
-	e.Timeout = time.Duration(timeoutMS) * time.Millisecond
-	secrets, err := s.openEndpointSecrets(tok, prevTok, tokUntil, sec, prevSec, secUntil)
-	return e, secrets, err
+	byID := make(map[int64]DeliveryJob, len(jobs))
+	for _, j := range jobs {
+		byID[j.DeliveryID] = j
+	}
+	out := make([]DeliveryJob, 0, len(jobs))
+	for _, id := range ids {
+		if j, ok := byID[id]; ok {
+			out = append(out, j)
+		}
+	}
+	return out, nil
 }
 
 // RecordAttempts stores the outcomes of attempts in one transaction: the
