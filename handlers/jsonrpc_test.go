@@ -39,7 +39,9 @@ type rpcFixture struct {
 // rpcAuth sets a request's credentials.
 type rpcAuth func(r *http.Request)
 
-func basicAuth(user, pass string) rpcAuth { return func(r *http.Request) { r.SetBasicAuth(user, pass) } }
+func basicAuth(user, pass string) rpcAuth {
+	return func(r *http.Request) { r.SetBasicAuth(user, pass) }
+}
 
 func headerAuth(scheme, token string) rpcAuth {
 	return func(r *http.Request) { r.Header.Set("Authorization", scheme+" "+token) }
