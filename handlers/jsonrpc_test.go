@@ -53,9 +53,8 @@ func newRPCFixture(t testing.TB, deliverer Deliverer) *rpcFixture {
 	t.Helper()
 	f := &rpcFixture{adminPass: "correct horse battery"}
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{
-		Now: func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) },
-	})
+	clock := func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) }
+	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +97,7 @@ func newRPCFixture(t testing.TB, deliverer Deliverer) *rpcFixture {
 	must(err)
 	f.incomingToken = sec.Token
 
-	app := New(Deps{Store: st, Notifier: deliverer, Logger: testLogger(t),
+	app := New(Deps{Store: st, Notifier: deliverer, Logger: testLogger(t), Now: clock,
 		Config: Config{Version: "1.2.3-test", MaxFileBytes: 1 << 20}})
 	f.srv = httptest.NewServer(app.Routes())
 	t.Cleanup(f.srv.Close)
