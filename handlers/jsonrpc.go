@@ -190,7 +190,8 @@ func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
 		if in.Kind != store.KindAPI {
 			return rpcCaller{}, fmt.Sprintf("integration %d is not an api integration", in.ID)
 		}
-		if reason := a.checkIntegration(r, in, password, ""); reason != "" {
+		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
+		if reason := a.checkIntegration(r, in, password, r.URL.Query().Get("appsecret_proof")); reason != "" {
 			return rpcCaller{}, reason
 		}
 		a.store.RecordIntegrationUse(in.ID)
