@@ -47,6 +47,8 @@ type rpcResponse struct {
 	ID      json.RawMessage `json:"id"`
 }
 
+// MarshalJSON writes either "result" or "error", never both, and "id"
+// (null when unknown), as JSON-RPC 2.0 requires.
 func (r rpcResponse) MarshalJSON() ([]byte, error) {
 	id := r.ID
 	if len(id) == 0 {
