@@ -227,3 +227,23 @@ func TestRPCAuthSuccessAndRoles(t *testing.T) {
 	f.callID(t, basicAuth("alice", f.adminPass), "createProject", map[string]any{"name": "Admin's"})
 	f.callID(t, f.app(), "createProject", map[string]any{"name": "App's"})
 }
+
+// TestRPCDatabaseLocked holds the write lock from another connection past
+// the busy timeout: the call answers 503 with an error, nothing is written,
+// and a personal token still authenticates.
+func TestRPCDatabaseLocked(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	release := holdWriteLock(t, f.st.Path())
+	for name, auth := range map[string]rpcAuth{"app": f.app(), "personal token": headerAuth("Token", f.memberPAT)} {
+		status, _, body := f.post(t, auth, rpcRequestBody("createTask", map[string]any{"title": "locked", "project_id": f.p1}))
+		want := `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error","data":"Database unavailable, try again"},"id":1}`
+		if status != http.StatusServiceUnavailable || body != want {
+			t.Errorf("%s: got %d %s", name, status, body)
+		}
+	}
+	release()
+	if tasks, events := f.counts(t); tasks != 0 || events != 0 {
+		t.Fatalf("tasks %d events %d after refused writes", tasks, events)
+	}
+	f.callID(t, f.app(), "createTask", map[string]any{"title": "unlocked", "project_id": f.p1})
+}

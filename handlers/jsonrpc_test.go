@@ -57,7 +57,7 @@ func newRPCFixture(t testing.TB, makeDeliverer func(*store.Store) Deliverer) *rp
 	f := &rpcFixture{adminPass: "correct horse battery"}
 	ctx := context.Background()
 	clock := func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) }
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: clock})
+	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: clock, BusyTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
