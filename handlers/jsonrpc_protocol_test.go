@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -246,4 +249,45 @@ func TestRPCDatabaseLocked(t *testing.T) {
 		t.Fatalf("tasks %d events %d after refused writes", tasks, events)
 	}
 	f.callID(t, f.app(), "createTask", map[string]any{"title": "unlocked", "project_id": f.p1})
+}
+
+// TestRPCAppSecretProof: an api integration that requires proof is refused
+// without it or with a wrong one, and accepted with the proof in the
+// X-Hookboard-Proof header or the appsecret_proof query parameter.
+func TestRPCAppSecretProof(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	_, sec, err := f.st.CreateIntegration(context.Background(), store.NewIntegration{Name: "signed", Kind: store.KindAPI, RequireProof: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, []byte(sec.AppSecret))
+	mac.Write([]byte(sec.Token))
+	proof := hex.EncodeToString(mac.Sum(nil))
+	send := func(path string, header string) int {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(`{"jsonrpc":"2.0","method":"getVersion","id":1}`))
+		req.SetBasicAuth("jsonrpc", sec.Token)
+		if header != "" {
+			req.Header.Set("X-Hookboard-Proof", header)
+		}
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		name, path, header string
+		want               int
+	}{
+		{"no proof", "/jsonrpc", "", 401},
+		{"wrong proof", "/jsonrpc", strings.Repeat("0", 64), 401},
+		{"proof of another token", "/jsonrpc?appsecret_proof=" + strings.Repeat("ab", 32), "", 401},
+		{"header", "/jsonrpc", proof, 200},
+		{"query parameter", "/jsonrpc.php?appsecret_proof=" + proof, "", 200},
+	} {
+		if got := send(c.path, c.header); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
 }
