@@ -51,6 +51,7 @@ type Store struct {
 	reader  *sql.DB
 	secrets *secretBox
 	now     func() time.Time
+	usage   *usageBatch
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -60,6 +61,12 @@ type Options struct {
 	KeyFile string
 	// Now replaces the clock (tests).
 	Now func() time.Time
+	// UsageFlushEvery is how often counted integration uses are written
+	// (default 5 s). Close and FlushUsage write them too.
+	UsageFlushEvery time.Duration
+	// NoUsageCounting turns RecordIntegrationUse into a no-op. Only the
+	// benchmark that measures what counting costs sets it.
+	NoUsageCounting bool
 }
 
 // dsn builds the connection string. Pragmas live here, not in db.Exec, because
@@ -128,12 +135,20 @@ func Open(path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.usage = newUsageBatch(opts.NoUsageCounting, opts.UsageFlushEvery)
+	go s.runUsageFlusher()
 	return s, nil
 }
 
-// Close closes both pools.
+// Close writes the pending integration usage counts and closes both pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.usage != nil {
+		s.stopUsageFlusher()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.FlushUsage(ctx))
+		cancel()
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}
