@@ -301,3 +301,29 @@ func TestNoUsageCountingRecordsNothing(t *testing.T) {
 		t.Fatalf("count = %d with counting off", n)
 	}
 }
+
+// BenchmarkRecordIntegrationUse is what counting adds to one request, alone
+// and with every core recording at once.
+func BenchmarkRecordIntegrationUse(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "hookboard.db"), Options{UsageFlushEvery: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	in, _, err := s.CreateIntegration(context.Background(), NewIntegration{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			s.RecordIntegrationUse(in.ID)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				s.RecordIntegrationUse(in.ID)
+			}
+		})
+	})
+}
