@@ -41,6 +41,7 @@ var commands = map[string]command{
 	"user":        {"add|passwd|list users", runUser},
 	"integration": {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"version":     {"print the version", runVersion},
+	"backup":      {"write an online, consistent copy of the database to FILE", runBackup},
 }
 
 // usageError is a mistake in how the command was called (exit status 2).

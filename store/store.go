@@ -52,6 +52,7 @@ type Store struct {
 	secrets *secretBox
 	now     func() time.Time
 	usage   *usageBatch
+	keyFile string
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -129,6 +130,10 @@ func Open(path string, opts Options) (*Store, error) {
 	keyFile := opts.KeyFile
 	if keyFile == "" {
 		keyFile = abs + ".key"
+	}
+	if s.keyFile, err = filepath.Abs(keyFile); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: key file: %w", err)
 	}
 	s.secrets, err = loadSecretBox(keyFile)
 	if err != nil {
