@@ -25,28 +25,32 @@ type authFixture struct {
 	store *store.Store
 	app   *App
 	h     http.Handler
-	clock atomic.Int64 // unix nanoseconds
+	clock atomic.Int64 // unix nanoseconds, the store's and the App's
+	// project is the one project tasks go to.
+	project int64
 }
 
 func newAuthFixture(t *testing.T, cfg Config) *authFixture {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{UsageFlushEvery: time.Hour})
+	f := &authFixture{t: t}
+	f.clock.Store(time.Now().UnixNano())
+	now := func() time.Time { return time.Unix(0, f.clock.Load()) }
+	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{UsageFlushEvery: time.Hour, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	f.store = st
 	// A project is all the incoming URL needs (Bootstrap would spend a
 	// bcrypt hash on an admin these tests never use).
-	if _, err := st.CreateProject(context.Background(), "Default", "", 0); err != nil {
+	if f.project, err = st.CreateProject(context.Background(), "Default", "", 0); err != nil {
 		t.Fatal(err)
 	}
-	f := &authFixture{t: t, store: st}
-	f.clock.Store(time.Now().UnixNano())
 	f.app = New(Deps{
 		Store:  st,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Config: cfg,
-		Now:    func() time.Time { return time.Unix(0, f.clock.Load()) },
+		Now:    now,
 	})
 	f.h = f.app.Routes()
 	return f
