@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -24,18 +23,6 @@ import (
 	"hookboard/handlers"
 	"hookboard/store"
 )
-
-// opsRun runs one command line in-process and returns its exit status,
-// standard output and standard error.
-func opsRun(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), &Env{
-		Args: args, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(string) string { return "" },
-	})
-	return code, stdout.String(), stderr.String()
-}
 
 // opsServer serves a real App on the database at path; the caller closes it.
 func opsServer(t *testing.T, path string) (*store.Store, *httptest.Server) {
@@ -132,7 +119,7 @@ func TestBackupWhileSixteenClientsCreateTasks(t *testing.T) {
 	backupStart = len(acked)
 	before := append([]int64(nil), acked...)
 	mu.Unlock()
-	code, stdout, stderr := opsRun(t, "backup", "-db", dbPath, "-with-key", backupPath)
+	code, stdout, stderr := runCLI(t, "", "backup", "-db", dbPath, "-with-key", backupPath)
 	mu.Lock()
 	backupEnd = len(acked)
 	mu.Unlock()
@@ -234,7 +221,7 @@ func TestBackupRefusesToOverwrite(t *testing.T) {
 	if err := os.WriteFile(existing, []byte("precious"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := opsRun(t, "backup", "-db", dbPath, existing)
+	code, stdout, stderr := runCLI(t, "", "backup", "-db", dbPath, existing)
 	if code != 1 || stdout != "" || !strings.Contains(stderr, "already exists; not overwriting it") {
 		t.Fatalf("backup over an existing file: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -247,7 +234,7 @@ func TestBackupRefusesToOverwrite(t *testing.T) {
 	if err := os.WriteFile(fresh+".key", []byte("other key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr = opsRun(t, "backup", "-db", dbPath, "-with-key", fresh)
+	code, _, stderr = runCLI(t, "", "backup", "-db", dbPath, "-with-key", fresh)
 	if code != 1 || !strings.Contains(stderr, fresh+".key already exists") {
 		t.Fatalf("backup with an existing key file: exit %d, stderr %q", code, stderr)
 	}
@@ -269,7 +256,7 @@ func TestBackupWithoutKeyAndMissingDatabase(t *testing.T) {
 	st.Close()
 
 	dest := filepath.Join(dir, "b.db")
-	code, stdout, stderr := opsRun(t, "backup", "-db", dbPath, "-json", dest)
+	code, stdout, stderr := runCLI(t, "", "backup", "-db", dbPath, "-json", dest)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -294,14 +281,14 @@ func TestBackupWithoutKeyAndMissingDatabase(t *testing.T) {
 	}
 
 	// Text output reminds about the key file.
-	code, stdout, _ = opsRun(t, "backup", "-db", dbPath, filepath.Join(dir, "c.db"))
+	code, stdout, _ = runCLI(t, "", "backup", "-db", dbPath, filepath.Join(dir, "c.db"))
 	if code != 0 || !strings.Contains(stdout, "the key file "+dbPath+".key is not in the backup") {
 		t.Fatalf("exit %d, stdout %q", code, stdout)
 	}
 
 	// A mistyped -db is an error, not a backup of a new empty database.
 	missing := filepath.Join(dir, "typo.db")
-	code, _, stderr = opsRun(t, "backup", "-db", missing, filepath.Join(dir, "d.db"))
+	code, _, stderr = runCLI(t, "", "backup", "-db", missing, filepath.Join(dir, "d.db"))
 	if code != 1 || !strings.Contains(stderr, "no database at "+missing) {
 		t.Fatalf("missing db: exit %d, stderr %q", code, stderr)
 	}
