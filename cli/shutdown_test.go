@@ -106,6 +106,7 @@ func deliveriesJSON(t *testing.T, db string) []map[string]any {
 // open; the process exits within -shutdown-timeout, the delivery stays
 // pending, and the next start sends it.
 func TestSIGTERMWithSlowReceiver(t *testing.T) {
+	t.Parallel() // it mostly waits (for a lease to pass), so let the other tests run meanwhile
 	bin := buildHookboard(t)
 	db := filepath.Join(t.TempDir(), "hookboard.db")
 
@@ -195,5 +196,58 @@ func TestSIGTERMWithSlowReceiver(t *testing.T) {
 	ds = deliveriesJSON(t, db)
 	if len(ds) != 1 || ds[0]["status"] != "delivered" {
 		t.Fatalf("after the restart the delivery should be delivered: %v", ds)
+	}
+}
+
+// TestShutdownDrainsInFlightRequest stops the server while a request waits
+// for its webhook: the request still gets its reply and the delivery is
+// recorded, because shutdown waits for both (within -shutdown-timeout).
+func TestShutdownDrainsInFlightRequest(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hookboard.db")
+	arrived := make(chan struct{}, 1)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		arrived <- struct{}{}
+		time.Sleep(500 * time.Millisecond) // still working when shutdown starts
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+	if code, _, stderr := runCLI(t, "", "webhook", "add", "-db", db, "-url", rc.URL, "-timeout", "5s"); code != 0 {
+		t.Fatal(stderr)
+	}
+	s := startServer(t, db, "-allow-webhook-nets", "loopback", "-delivery-wait", "5s", "-shutdown-timeout", "10s")
+	m := regexp.MustCompile(`token=([^&']+)`).FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatal("no token in the first-run output")
+	}
+	token, _ := url.QueryUnescape(m[1])
+
+	type reply struct {
+		code int
+		body string
+	}
+	replied := make(chan reply, 1)
+	go func() {
+		resp, err := http.Get(s.url + "/webhook/task?title=draining&token=" + url.QueryEscape(token))
+		if err != nil {
+			replied <- reply{0, err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		replied <- reply{resp.StatusCode, string(b)}
+	}()
+	select {
+	case <-arrived: // the request is now waiting for its delivery
+	case <-time.After(20 * time.Second):
+		t.Fatal("the receiver never got the delivery")
+	}
+	s.stop() // what SIGTERM does: cancel the serve context
+	if r := <-replied; r.code != 200 || r.body != "OK" {
+		t.Fatalf("in-flight request during shutdown: %d %q", r.code, r.body)
+	}
+	ds := deliveriesJSON(t, db)
+	if len(ds) != 1 || ds[0]["status"] != "delivered" {
+		t.Fatalf("the delivery in flight at shutdown should be recorded as delivered: %v", ds)
 	}
 }
