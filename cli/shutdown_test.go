@@ -106,7 +106,6 @@ func deliveriesJSON(t *testing.T, db string) []map[string]any {
 // open; the process exits within -shutdown-timeout, the delivery stays
 // pending, and the next start sends it.
 func TestSIGTERMWithSlowReceiver(t *testing.T) {
-	t.Parallel() // it mostly waits (for a lease to pass), so let the other tests run meanwhile
 	bin := buildHookboard(t)
 	db := filepath.Join(t.TempDir(), "hookboard.db")
 
