@@ -47,6 +47,8 @@ type rpcResponse struct {
 	ID      json.RawMessage `json:"id"`
 }
 
+// MarshalJSON writes either "result" or "error", never both, and "id"
+// (null when unknown), as JSON-RPC 2.0 requires.
 func (r rpcResponse) MarshalJSON() ([]byte, error) {
 	id := r.ID
 	if len(id) == 0 {
@@ -190,7 +192,8 @@ func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
 		if in.Kind != store.KindAPI {
 			return rpcCaller{}, fmt.Sprintf("integration %d is not an api integration", in.ID)
 		}
-		if reason := a.checkIntegration(r, in, password, ""); reason != "" {
+		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
+		if reason := a.checkIntegration(r, in, password, r.URL.Query().Get("appsecret_proof")); reason != "" {
 			return rpcCaller{}, reason
 		}
 		a.store.RecordIntegrationUse(in.ID)

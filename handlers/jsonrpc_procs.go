@@ -185,6 +185,7 @@ func procGetColors(*rpcCall) (any, error) {
 // orderedColors marshals Kanboard's color map in Kanboard's order.
 type orderedColors struct{}
 
+// MarshalJSON writes {"yellow": {"name", "background", "border"}, …}.
 func (orderedColors) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	b.WriteByte('{')

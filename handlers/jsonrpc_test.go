@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -49,13 +50,14 @@ func headerAuth(scheme, token string) rpcAuth {
 
 func noAuth(*http.Request) {}
 
-func newRPCFixture(t testing.TB, deliverer Deliverer) *rpcFixture {
+// newRPCFixture builds the fixture; makeDeliverer, when not nil, builds
+// the notifier on the fixture's store.
+func newRPCFixture(t testing.TB, makeDeliverer func(*store.Store) Deliverer) *rpcFixture {
 	t.Helper()
 	f := &rpcFixture{adminPass: "correct horse battery"}
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{
-		Now: func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) },
-	})
+	clock := func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) }
+	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: clock, BusyTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,15 @@ func newRPCFixture(t testing.TB, deliverer Deliverer) *rpcFixture {
 	must(err)
 	f.incomingToken = sec.Token
 
-	app := New(Deps{Store: st, Notifier: deliverer, Logger: testLogger(t),
+	var deliverer Deliverer
+	if makeDeliverer != nil {
+		deliverer = makeDeliverer(st)
+	}
+	logger := testLogger(t)
+	if _, bench := t.(*testing.B); bench {
+		logger = slog.New(slog.DiscardHandler) // a log line per request would dominate the measure
+	}
+	app := New(Deps{Store: st, Notifier: deliverer, Logger: logger, Now: clock,
 		Config: Config{Version: "1.2.3-test", MaxFileBytes: 1 << 20}})
 	f.srv = httptest.NewServer(app.Routes())
 	t.Cleanup(f.srv.Close)
@@ -222,10 +232,18 @@ func jsonPath(t testing.TB, data []byte, path string) any {
 
 func num(v int64) float64 { return float64(v) }
 
-func TestRPCScenarioEvents(t *testing.T) {
-	f := newRPCFixture(t, nil)
+// observedEvent is an event as a receiver (or the outbox) saw it.
+type observedEvent struct {
+	Name   string
+	Author string // "" for null
+	Data   json.RawMessage
+}
+
+// runScenario drives one task through its whole life over JSON-RPC and
+// returns the events it must produce, in order, with key fields.
+func runScenario(t *testing.T, f *rpcFixture) []scenarioCheck {
+	t.Helper()
 	user := headerAuth("Bearer", f.adminPAT)
-	_, before := f.counts(t)
 	col1, col2 := f.cols1[0].ID, f.cols1[1].ID
 
 	id := f.callID(t, user, "createTask", map[string]any{"title": "Ship it", "project_id": f.p1, "color_id": "green"})
@@ -250,68 +268,6 @@ func TestRPCScenarioEvents(t *testing.T) {
 	f.callTrue(t, user, "moveTaskToProject", map[string]any{"task_id": id, "project_id": f.p2})
 	f.callTrue(t, user, "removeTask", map[string]any{"task_id": id})
 
-	events := f.eventsSince(t, before)
-	type check struct {
-		name string
-		want map[string]any // json path -> value
-	}
-	str := func(s string) any { return s }
-	want := []check{
-		{store.EventTaskCreate, map[string]any{"task_id": num(id), "task.title": str("Ship it"), "task.color_id": str("green"),
-			"task.project_name": str("Alpha"), "task.column_title": str("Backlog"), "task.creator_username": str("alice")}},
-		{store.EventTaskCreate, map[string]any{"task_id": num(other), "task.column_id": num(col2)}},
-		{store.EventTaskUpdate, map[string]any{"task_id": num(id), "changes.title": str("Ship it now"), "task.title": str("Ship it now")}},
-		{store.EventTaskAssigneeChange, map[string]any{"changes.owner_id": num(f.member.ID), "task.assignee_username": str("bob"),
-			"changes.title": "<missing>"}},
-		{store.EventTaskMoveColumn, map[string]any{"task_id": num(id), "src_column_id": num(col1), "dst_column_id": num(col2),
-			"column_id": num(col2), "position": num(1), "swimlane_id": num(f.lane1), "project_id": num(f.p1),
-			"changes.src_column_id": num(col1), "changes.dst_column_id": num(col2), "task.column_title": str("Ready")}},
-		{store.EventTaskMovePosition, map[string]any{"task_id": num(id), "position": num(2), "src_column_id": num(col2),
-			"dst_column_id": num(col2), "task.position": num(2)}},
-		{store.EventTaskMoveSwimlane, map[string]any{"task_id": num(id), "swimlane_id": num(f.lane1b), "position": num(1),
-			"task.swimlane_name": str("Urgent"), "src_column_id": num(col2), "dst_column_id": num(col2)}},
-		{store.EventTaskClose, map[string]any{"task_id": num(id), "task.is_active": num(0)}},
-		{store.EventTaskOpen, map[string]any{"task_id": num(id), "task.is_active": num(1), "task.date_completed": nil}},
-		{store.EventCommentCreate, map[string]any{"task_id": num(id), "id": num(cid), "comment.comment": str("Looks good"),
-			"comment.username": str("alice"), "comment.task_id": num(id), "task.id": num(id)}},
-		{store.EventCommentUpdate, map[string]any{"comment.comment": str("Looks great"), "changes.comment": str("Looks great")}},
-		{store.EventCommentDelete, map[string]any{"id": num(cid), "comment.comment": str("Looks great")}},
-		{store.EventSubtaskCreate, map[string]any{"task_id": num(id), "id": num(sid), "subtask.title": str("Write tests"),
-			"subtask.status_name": str("Todo")}},
-		{store.EventSubtaskUpdate, map[string]any{"status": num(2), "subtask.status_name": str("Done"), "changes.status": num(2)}},
-		{store.EventSubtaskDelete, map[string]any{"id": num(sid), "subtask.title": str("Write tests")}},
-		{store.EventFileCreate, map[string]any{"task_id": num(id), "id": num(fid), "file.name": str("notes.txt"), "file.size": num(12),
-			"file.etag": str("f0ef7081e1539ac00ef5b761b4fb01b3"), "file.data": "<missing>", "data": "<missing>"}},
-		{store.EventFileDelete, map[string]any{"id": num(fid), "file.name": str("notes.txt")}},
-		{store.EventTaskMoveProject, map[string]any{"task_id": num(id), "project_id": num(f.p2), "task.project_name": str("Beta"),
-			"src_project_id": num(f.p1), "task.column_title": str("Backlog"), "task.position": num(1)}},
-		{store.EventTaskDelete, map[string]any{"task_id": num(id), "task.title": str("Ship it now"), "task.project_id": num(f.p2)}},
-	}
-	var got []string
-	for _, e := range events {
-		got = append(got, e.Name)
-	}
-	if len(events) != len(want) {
-		t.Fatalf("events:\n got %v\nwant %d events", got, len(want))
-	}
-	for i, w := range want {
-		e := events[i]
-		if e.Name != w.name {
-			t.Fatalf("event %d is %s, want %s (all: %v)", i, e.Name, w.name, got)
-		}
-		wantAuthor := "alice"
-		if i == 1 {
-			wantAuthor = "" // the application token: event_author null
-		}
-		if e.AuthorName != wantAuthor {
-			t.Errorf("event %d %s: author %q, want %q", i, e.Name, e.AuthorName, wantAuthor)
-		}
-		for path, v := range w.want {
-			if g := jsonPath(t, e.Data, path); fmt.Sprint(g) != fmt.Sprint(v) {
-				t.Errorf("event %d %s: %s = %v, want %v", i, e.Name, path, g, v)
-			}
-		}
-	}
 	// The neighbour closed the gap the moved task left, and the task is gone.
 	if n, _ := f.st.TaskByID(context.Background(), other); n.Position != 1 {
 		t.Errorf("neighbour at position %d, want 1", n.Position)
@@ -319,6 +275,86 @@ func TestRPCScenarioEvents(t *testing.T) {
 	if res := f.call(t, user, "getTask", map[string]any{"task_id": id}); string(res) != "null" {
 		t.Errorf("getTask after removeTask: %s", res)
 	}
+
+	str := func(s string) any { return s }
+	return []scenarioCheck{
+		{store.EventTaskCreate, "alice", map[string]any{"task_id": num(id), "task.title": str("Ship it"), "task.color_id": str("green"),
+			"task.project_name": str("Alpha"), "task.column_title": str("Backlog"), "task.creator_username": str("alice")}},
+		{store.EventTaskCreate, "", map[string]any{"task_id": num(other), "task.column_id": num(col2)}},
+		{store.EventTaskUpdate, "alice", map[string]any{"task_id": num(id), "changes.title": str("Ship it now"), "task.title": str("Ship it now")}},
+		{store.EventTaskAssigneeChange, "alice", map[string]any{"changes.owner_id": num(f.member.ID), "task.assignee_username": str("bob"),
+			"changes.title": "<missing>"}},
+		{store.EventTaskMoveColumn, "alice", map[string]any{"task_id": num(id), "src_column_id": num(col1), "dst_column_id": num(col2),
+			"column_id": num(col2), "position": num(1), "swimlane_id": num(f.lane1), "project_id": num(f.p1),
+			"changes.src_column_id": num(col1), "changes.dst_column_id": num(col2), "task.column_title": str("Ready")}},
+		{store.EventTaskMovePosition, "alice", map[string]any{"task_id": num(id), "position": num(2), "src_column_id": num(col2),
+			"dst_column_id": num(col2), "task.position": num(2)}},
+		{store.EventTaskMoveSwimlane, "alice", map[string]any{"task_id": num(id), "swimlane_id": num(f.lane1b), "position": num(1),
+			"task.swimlane_name": str("Urgent"), "src_column_id": num(col2), "dst_column_id": num(col2)}},
+		{store.EventTaskClose, "alice", map[string]any{"task_id": num(id), "task.is_active": num(0)}},
+		{store.EventTaskOpen, "alice", map[string]any{"task_id": num(id), "task.is_active": num(1), "task.date_completed": nil}},
+		{store.EventCommentCreate, "alice", map[string]any{"task_id": num(id), "id": num(cid), "comment.comment": str("Looks good"),
+			"comment.username": str("alice"), "comment.task_id": num(id), "task.id": num(id)}},
+		{store.EventCommentUpdate, "alice", map[string]any{"comment.comment": str("Looks great"), "changes.comment": str("Looks great")}},
+		{store.EventCommentDelete, "alice", map[string]any{"id": num(cid), "comment.comment": str("Looks great")}},
+		{store.EventSubtaskCreate, "alice", map[string]any{"task_id": num(id), "id": num(sid), "subtask.title": str("Write tests"),
+			"subtask.status_name": str("Todo")}},
+		{store.EventSubtaskUpdate, "alice", map[string]any{"status": num(2), "subtask.status_name": str("Done"), "changes.status": num(2)}},
+		{store.EventSubtaskDelete, "alice", map[string]any{"id": num(sid), "subtask.title": str("Write tests")}},
+		{store.EventFileCreate, "alice", map[string]any{"task_id": num(id), "id": num(fid), "file.name": str("notes.txt"), "file.size": num(12),
+			"file.etag": str("f0ef7081e1539ac00ef5b761b4fb01b3"), "file.data": "<missing>", "data": "<missing>"}},
+		{store.EventFileDelete, "alice", map[string]any{"id": num(fid), "file.name": str("notes.txt")}},
+		{store.EventTaskMoveProject, "alice", map[string]any{"task_id": num(id), "project_id": num(f.p2), "task.project_name": str("Beta"),
+			"src_project_id": num(f.p1), "task.column_title": str("Backlog"), "task.position": num(1)}},
+		{store.EventTaskDelete, "alice", map[string]any{"task_id": num(id), "task.title": str("Ship it now"), "task.project_id": num(f.p2)}},
+	}
+}
+
+// scenarioCheck is one expected event: its name, author and fields by
+// JSON path.
+type scenarioCheck struct {
+	name   string
+	author string
+	fields map[string]any
+}
+
+// checkScenario compares observed events with the expected ones, in order.
+func checkScenario(t *testing.T, got []observedEvent, want []scenarioCheck) {
+	t.Helper()
+	var names []string
+	for _, e := range got {
+		names = append(names, e.Name)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events:\n got %v\nwant %d events", names, len(want))
+	}
+	for i, w := range want {
+		e := got[i]
+		if e.Name != w.name {
+			t.Fatalf("event %d is %s, want %s (all: %v)", i, e.Name, w.name, names)
+		}
+		if e.Author != w.author {
+			t.Errorf("event %d %s: author %q, want %q", i, e.Name, e.Author, w.author)
+		}
+		for path, v := range w.fields {
+			if g := jsonPath(t, e.Data, path); fmt.Sprint(g) != fmt.Sprint(v) {
+				t.Errorf("event %d %s: %s = %v, want %v", i, e.Name, path, g, v)
+			}
+		}
+	}
+}
+
+// TestRPCScenarioEvents checks the outbox: every call wrote exactly its
+// event, in order, with Kanboard's fields.
+func TestRPCScenarioEvents(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	_, before := f.counts(t)
+	want := runScenario(t, f)
+	var got []observedEvent
+	for _, e := range f.eventsSince(t, before) {
+		got = append(got, observedEvent{Name: e.Name, Author: e.AuthorName, Data: e.Data})
+	}
+	checkScenario(t, got, want)
 }
 
 // kanboardGetTaskKeys are the keys of Kanboard's getTask result, from
