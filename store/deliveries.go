@@ -385,6 +385,11 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		return fmt.Errorf("update delivery: %w", err)
 	}
 	nowS := now.Unix()
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET last_status = ?, last_error = ?, last_attempt_ms = ?
+		WHERE id = ? AND COALESCE(last_attempt_ms, 0) <= ?`,
+		respStatus, a.Error, a.StartedAt.UnixMilli(), r.EndpointID, a.StartedAt.UnixMilli()); err != nil {
+		return fmt.Errorf("update endpoint last attempt: %w", err)
+	}
 	switch {
 	case r.Success:
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?`, r.EndpointID)
@@ -520,4 +525,27 @@ func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, e
 		return 0, fmt.Errorf("store: prune deliveries: %w", err)
 	}
 	return total, nil
+}
+
+// DisableFailingEndpoints disables the enabled endpoints whose failures
+// began EndpointFailingLimit ago or more (no success since), and returns
+// their ids. Attempts disable them too; this catches an endpoint with no
+// attempt left to make.
+func (s *Store) DisableFailingEndpoints(ctx context.Context) ([]int64, error) {
+	now := s.now().Unix()
+	var ids []int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
+			disabled_reason = 'every delivery failed for 5 days'
+			WHERE enabled = 1 AND failing_since <= ? RETURNING id`, now, now-int64(EndpointFailingLimit/time.Second))
+		if err != nil {
+			return err
+		}
+		ids, err = scanIDs(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: disable failing endpoints: %w", err)
+	}
+	return ids, nil
 }

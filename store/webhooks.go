@@ -398,24 +398,23 @@ func (s *Store) openEndpointSecrets(tok, prevTok []byte, tokUntil sql.NullInt64,
 	return out, nil
 }
 
-// endpointColumns reads an endpoint with its health: the last attempt of
-// any of its deliveries, and counts of pending and recently failed ones.
+// endpointColumns reads an endpoint with its health: its last attempt's
+// outcome (kept on the row by RecordAttempts), and counts of pending and
+// recently failed deliveries.
 const endpointColumns = `e.id, e.name, e.url, e.enabled, e.events, e.projects, e.format, e.timeout_ms,
 	COALESCE(e.failing_since, 0), e.disabled_reason, COALESCE(e.prev_token_until, 0), COALESCE(e.prev_secret_until, 0),
 	e.created_at, e.modified_at,
-	(SELECT COALESCE(a.response_status, 0) || char(31) || a.error || char(31) || a.started_at_ms
-	   FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-	   WHERE d.endpoint_id = e.id ORDER BY a.id DESC LIMIT 1),
+	COALESCE(e.last_status, 0), e.last_error, COALESCE(e.last_attempt_ms, 0),
 	(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'),
 	(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed' AND d.finished_at_ms >= ?)`
 
 func scanEndpoint(row interface{ Scan(...any) error }) (Endpoint, error) {
 	var e Endpoint
 	var events, projects string
-	var timeoutMS, failing, tokUntil, secUntil, created, modified int64
-	var last sql.NullString
+	var timeoutMS, failing, tokUntil, secUntil, created, modified, lastMS int64
 	err := row.Scan(&e.ID, &e.Name, &e.URL, &e.Enabled, &events, &projects, &e.Format, &timeoutMS,
-		&failing, &e.DisabledReason, &tokUntil, &secUntil, &created, &modified, &last, &e.PendingCount, &e.FailedCount24h)
+		&failing, &e.DisabledReason, &tokUntil, &secUntil, &created, &modified, &e.LastStatus, &e.LastError, &lastMS,
+		&e.PendingCount, &e.FailedCount24h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Endpoint{}, ErrNotFound
 	}
@@ -436,15 +435,8 @@ func scanEndpoint(row interface{ Scan(...any) error }) (Endpoint, error) {
 	}
 	e.CreatedAt = time.Unix(created, 0).UTC()
 	e.ModifiedAt = time.Unix(modified, 0).UTC()
-	if last.Valid {
-		parts := strings.SplitN(last.String, "\x1f", 3)
-		if len(parts) == 3 {
-			e.LastStatus, _ = strconv.Atoi(parts[0])
-			e.LastError = parts[1]
-			if ms, err := strconv.ParseInt(parts[2], 10, 64); err == nil {
-				e.LastAttemptAt = time.UnixMilli(ms).UTC()
-			}
-		}
+	if lastMS != 0 {
+		e.LastAttemptAt = time.UnixMilli(lastMS).UTC()
 	}
 	return e, nil
 }
