@@ -42,6 +42,7 @@ var commands = map[string]command{
 	"integration": {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"token":       {"add|list|rm personal access tokens", runToken},
 	"version":     {"print the version", runVersion},
+	"backup":      {"write an online, consistent copy of the database to FILE", runBackup},
 	"webhook":     {"add|list|test|rm|enable|disable|rotate-secret|rotate-token outgoing webhook endpoints", runWebhook},
 	"deliveries":  {"list outgoing webhook deliveries", runDeliveries},
 	"redeliver":   {"send an outgoing webhook delivery again", runRedeliver},

@@ -66,12 +66,15 @@ func envInt(fs *flagSet, name string, def int64) int64 {
 	return def
 }
 
+// newLogger writes to standard error; every attribute passes through
+// handlers.RedactLogAttr, so a credential logged by mistake is redacted.
 func newLogger(env *Env, format string) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{ReplaceAttr: handlers.RedactLogAttr}
 	switch format {
 	case "text", "":
-		return slog.New(slog.NewTextHandler(env.Stderr, nil)), nil
+		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(env.Stderr, nil)), nil
+		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
 	default:
 		return nil, usagef("-log-format must be text or json")
 	}

@@ -78,6 +78,52 @@ func RedactQuery(raw string) string {
 	return strings.Join(parts, "&")
 }
 
+// secretLogKeys are log attribute keys and header names whose values never
+// reach a log, whichever code logs them.
+var secretLogKeys = map[string]bool{
+	"authorization": true, "proxy-authorization": true, "x-api-auth": true, "x-hookboard-proof": true,
+	"cookie": true, "set-cookie": true, "token": true, "password": true, "secret": true,
+	"app_secret": true, "appsecret_proof": true, "proof": true, "api_key": true,
+}
+
+// RedactLogAttr is a slog ReplaceAttr function, the server logger's last
+// line of defence: an attribute named like a credential ("token",
+// "authorization", …) is replaced by "REDACTED", a logged http.Header loses
+// its credential headers, and a logged *url.URL its secret query values.
+func RedactLogAttr(_ []string, a slog.Attr) slog.Attr {
+	if secretLogKeys[strings.ToLower(a.Key)] {
+		return slog.String(a.Key, "REDACTED")
+	}
+	if a.Value.Kind() != slog.KindAny {
+		return a
+	}
+	switch v := a.Value.Any().(type) {
+	case http.Header:
+		return slog.Any(a.Key, RedactHeader(v))
+	case *url.URL:
+		if v == nil {
+			return a
+		}
+		u := *v
+		u.User = nil
+		u.RawQuery = RedactQuery(u.RawQuery)
+		return slog.String(a.Key, u.String())
+	}
+	return a
+}
+
+// RedactHeader returns a copy of h whose credential headers (Authorization,
+// X-Api-Auth, X-Hookboard-Proof, cookies) read "REDACTED".
+func RedactHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for name := range out {
+		if secretLogKeys[strings.ToLower(name)] {
+			out[name] = []string{"REDACTED"}
+		}
+	}
+	return out
+}
+
 // recoverPanics turns a panic into a 500 and a log line with the stack.
 func (a *App) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -51,6 +51,8 @@ type Store struct {
 	reader  *sql.DB
 	secrets *secretBox
 	now     func() time.Time
+	usage   *usageBatch
+	keyFile string
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -60,6 +62,12 @@ type Options struct {
 	KeyFile string
 	// Now replaces the clock (tests).
 	Now func() time.Time
+	// UsageFlushEvery is how often counted integration uses are written
+	// (default 5 s). Close and FlushUsage write them too.
+	UsageFlushEvery time.Duration
+	// NoUsageCounting turns RecordIntegrationUse into a no-op. Only the
+	// benchmark that measures what counting costs sets it.
+	NoUsageCounting bool
 	// BusyTimeout is how long a write waits for another process's lock
 	// before failing with ErrUnavailable. Default 5 s.
 	BusyTimeout time.Duration
@@ -130,17 +138,29 @@ func Open(path string, opts Options) (*Store, error) {
 	if keyFile == "" {
 		keyFile = abs + ".key"
 	}
+	if s.keyFile, err = filepath.Abs(keyFile); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: key file: %w", err)
+	}
 	s.secrets, err = loadSecretBox(keyFile)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.usage = newUsageBatch(opts.NoUsageCounting, opts.UsageFlushEvery)
+	go s.runUsageFlusher()
 	return s, nil
 }
 
-// Close closes both pools.
+// Close writes the pending integration usage counts and closes both pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.usage != nil {
+		s.stopUsageFlusher()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.FlushUsage(ctx))
+		cancel()
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}
