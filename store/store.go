@@ -51,6 +51,7 @@ type Store struct {
 	reader  *sql.DB
 	secrets *secretBox
 	now     func() time.Time
+	writes  *committer
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -98,7 +99,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
-	s.writer, err = sql.Open("sqlite", dsn(abs, false))
+	s.writer, err = sql.Open(cachedDriverName(), dsn(abs, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -108,13 +109,14 @@ func Open(path string, opts Options) (*Store, error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
+	s.writes = newCommitter(s.writer)
 	if err := s.migrate(context.Background()); err != nil {
-		s.writer.Close()
+		s.Close()
 		return nil, err
 	}
-	s.reader, err = sql.Open("sqlite", dsn(abs, true))
+	s.reader, err = sql.Open(cachedDriverName(), dsn(abs, true))
 	if err != nil {
-		s.writer.Close()
+		s.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
 	s.reader.SetMaxOpenConns(8)
@@ -131,8 +133,11 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both pools.
+// Close finishes queued writes and closes both pools.
 func (s *Store) Close() error {
+	if s.writes != nil {
+		s.writes.close()
+	}
 	var errs []error
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
@@ -211,22 +216,14 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// inTx runs fn in one immediate transaction on the writer connection. Inside
-// fn use tx only: the writer has a single connection, so touching s.writer
-// there would wait for ever.
+// inTx runs fn in an immediate transaction on the writer connection and
+// returns once that transaction has committed (nil) or failed. Inside fn use
+// tx only: the writer has a single connection, so touching s.writer there
+// would wait for ever. The transaction may hold other calls' changes too
+// (group commit, see groupcommit.go); each call is its own savepoint, so an
+// error from fn undoes exactly fn's writes and fails only this call.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(fmt.Errorf("begin: %w", err))
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return classify(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return classify(fmt.Errorf("commit: %w", err))
-	}
-	return nil
+	return s.writes.do(ctx, fn)
 }
 
 // classify marks errors that mean "the database cannot take the write now"
