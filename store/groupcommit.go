@@ -57,8 +57,8 @@ type committer struct {
 
 	// Counters for tests and benchmarks: transactions committed with more
 	// than one call, and the largest batch seen.
-	batches  atomic.Int64
-	largest  atomic.Int64
+	batches atomic.Int64
+	largest atomic.Int64
 }
 
 func newCommitter(db *sql.DB) *committer {
