@@ -92,10 +92,9 @@ func userMessage(err error) string {
 	if errors.As(err, &inv) {
 		return inv.Reason
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return strings.TrimPrefix(err.Error(), "store: ")
-	}
-	return err.Error()
+	// "store: create user: user "x": already exists" reads better without
+	// the package names the logs want.
+	return strings.ReplaceAll(err.Error(), "store: ", "")
 }
 
 func printUsage(w io.Writer) {

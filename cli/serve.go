@@ -171,4 +171,3 @@ func printFirstRun(env *Env, f store.FirstRun, baseURL string) {
 	fmt.Fprintln(w, "  create a task:")
 	fmt.Fprintf(w, "    %s\n", IncomingCurl(baseURL, f.IncomingToken))
 }
-

@@ -61,6 +61,9 @@ type Options struct {
 	KeyFile string
 	// Now replaces the clock (tests).
 	Now func() time.Time
+	// BusyTimeout is how long a write waits for another process's lock
+	// before failing with ErrUnavailable. Default 5 s.
+	BusyTimeout time.Duration
 }
 
 // dsn builds the connection string. Pragmas live here, not in db.Exec, because
@@ -73,9 +76,9 @@ type Options struct {
 //     an OS crash can lose the last commits;
 //   - _txlock=immediate: take the write lock at BEGIN, so a transaction that
 //     reads then writes cannot fail with SQLITE_BUSY half way.
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -99,7 +102,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
-	s.writer, err = sql.Open(cachedDriverName(), dsn(abs, false))
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	s.writer, err = sql.Open(cachedDriverName(), dsn(abs, false, busy))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -114,7 +121,7 @@ func Open(path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	s.reader, err = sql.Open(cachedDriverName(), dsn(abs, true))
+	s.reader, err = sql.Open(cachedDriverName(), dsn(abs, true, busy))
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
