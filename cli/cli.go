@@ -41,6 +41,9 @@ var commands = map[string]command{
 	"user":        {"add|passwd|list users", runUser},
 	"integration": {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"version":     {"print the version", runVersion},
+	"webhook":     {"add|list|test|rm|enable|disable|rotate-secret|rotate-token outgoing webhook endpoints", runWebhook},
+	"deliveries":  {"list outgoing webhook deliveries", runDeliveries},
+	"redeliver":   {"send an outgoing webhook delivery again", runRedeliver},
 }
 
 // usageError is a mistake in how the command was called (exit status 2).
