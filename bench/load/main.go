@@ -41,6 +41,8 @@ type options struct {
 	apiToken    string
 	receivers   []int
 	hang        int
+	hangC       []int
+	fanC        []int
 	rcvTimeout  time.Duration
 	timeout     time.Duration
 	rounds      int
@@ -72,6 +74,9 @@ func main() {
 	flag.StringVar(&o.apiToken, "api-token", "", "with -server url: an API integration token (for jsonrpc)")
 	flag.StringVar(&receivers, "receivers", "", "event fan-out phases: numbers of fast local receivers, e.g. 1,10 (in-process server only)")
 	flag.IntVar(&o.hang, "hang", 0, "slow-receiver phase: this many endpoints on one receiver that never answers")
+	var hangC, fanC string
+	flag.StringVar(&hangC, "hang-c", "1,4", "concurrency levels of the slow-receiver phase")
+	flag.StringVar(&fanC, "fanout-c", "1,16", "concurrency levels of the fan-out phases")
 	flag.DurationVar(&o.rcvTimeout, "receiver-timeout", time.Second, "endpoint timeout of the receivers")
 	flag.DurationVar(&o.deliverWait, "delivery-wait", 10*time.Second, "in-process server's -delivery-wait")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
@@ -93,6 +98,12 @@ func main() {
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if o.hangC, err = intList(hangC); err != nil {
+		fail(fmt.Errorf("-hang-c: %w", err))
+	}
+	if o.fanC, err = intList(fanC); err != nil {
+		fail(fmt.Errorf("-fanout-c: %w", err))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -212,9 +223,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	if len(o.receivers) > 0 || o.hang > 0 {
-		fanout, err := runFanout(ctx, o, hb, mkdir, phase, out)
-		all = append(all, fanout...)
-		if err != nil {
+		// phase records the fan-out results itself.
+		if err := runFanout(ctx, o, hb, mkdir, phase, out); err != nil {
 			fmt.Fprintf(out, "fan-out not measured: %v\n", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -48,61 +49,70 @@ func startReceiver(hang bool) (*receiver, error) {
 	return rc, nil
 }
 
-// runFanout measures the incoming URL with fast receivers subscribed (one
-// phase per count in o.receivers, at the first concurrency level) and, with
-// o.hang > 0, on a fresh server whose o.hang endpoints all point at a
-// receiver that never answers.
+// runFanout measures the incoming URL with fast receivers subscribed: at
+// each concurrency of o.fanC, with 0 receivers and then each count of
+// o.receivers (endpoints enabled and disabled between phases, one receiver
+// server per endpoint). With o.hang > 0 it then measures a fresh server
+// whose o.hang endpoints all point at one receiver that never answers.
 func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) string,
-	phase func(*target, string, int, string) result, out io.Writer) ([]result, error) {
-	if hb.addReceivers == nil {
-		return nil, fmt.Errorf("receivers can only be added to the in-process server")
-	}
-	var got []result
-	c := o.conc[0]
-	have := 0
-	var rcvs []*receiver
-	defer func() {
-		for _, r := range rcvs {
-			r.close()
+	phase func(*target, string, int, string) result, out io.Writer) error {
+	if len(o.receivers) > 0 {
+		if hb.setReceivers == nil {
+			return fmt.Errorf("receivers can only be added to the in-process server")
 		}
-	}()
-	for _, n := range o.receivers {
+		most := slices.Max(o.receivers)
 		var urls []string
-		for ; have < n; have++ {
+		for range most {
 			r, err := startReceiver(false)
 			if err != nil {
-				return got, err
+				return err
 			}
-			rcvs = append(rcvs, r)
+			defer r.close()
 			urls = append(urls, r.url)
 		}
-		if err := hb.addReceivers(urls, o.rcvTimeout); err != nil {
-			return got, err
+		for _, c := range o.fanC {
+			var none result
+			for _, n := range append([]int{0}, o.receivers...) {
+				if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
+					return err
+				}
+				r := phase(hb, "incoming", c, fmt.Sprintf("incoming+%drcv", n))
+				if n == 0 {
+					none = r
+					continue
+				}
+				fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s\n",
+					c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50))
+			}
 		}
-		got = append(got, phase(hb, "incoming", c, fmt.Sprintf("incoming+%drcv", n)))
+		if err := hb.setReceivers(nil, o.rcvTimeout); err != nil {
+			return err
+		}
 	}
 	if o.hang > 0 {
 		slow, err := startInproc(ctx, mkdir("hang"), o.deliverWait)
 		if err != nil {
-			return got, err
+			return err
 		}
 		defer slow.close()
 		hung, err := startReceiver(true)
 		if err != nil {
-			return got, err
+			return err
 		}
 		defer hung.close()
 		urls := make([]string, o.hang)
 		for i := range urls {
 			urls[i] = hung.url + fmt.Sprintf("?n=%d", i)
 		}
-		if err := slow.addReceivers(urls, o.rcvTimeout); err != nil {
-			return got, err
+		if err := slow.setReceivers(urls, o.rcvTimeout); err != nil {
+			return err
 		}
 		fmt.Fprintf(out, "slow receiver: %d endpoints, timeout %s, one receiver that never answers\n", o.hang, o.rcvTimeout)
-		got = append(got, phase(slow, "incoming", min(c, 8), fmt.Sprintf("incoming+%dhung", o.hang)))
+		for _, c := range o.hangC {
+			phase(slow, "incoming", c, fmt.Sprintf("incoming+%dhung", o.hang))
+		}
 	}
-	return got, nil
+	return nil
 }
 
 func gomaxprocs() int { return runtime.GOMAXPROCS(0) }

@@ -34,7 +34,9 @@ type target struct {
 	rssOf        string // what that RSS covers
 	store        *store.Store
 	closeFn      func()
-	addReceivers func(urls []string, timeout time.Duration) error
+	// setReceivers makes exactly urls the enabled endpoints (nil when the
+	// target's database is out of reach).
+	setReceivers func(urls []string, timeout time.Duration) error
 }
 
 func (t *target) close() {
@@ -103,7 +105,12 @@ func startInproc(ctx context.Context, dir string, deliveryWait time.Duration) (*
 		Logger: discardLogger(),
 		Config: handlers.Config{BaseURL: base, Version: "load"},
 	}
-	stopNotifier := wireNotifier(&deps, deliveryWait)
+	stopNotifier, err := wireNotifier(&deps, deliveryWait)
+	if err != nil {
+		st.Close()
+		ln.Close()
+		return nil, err
+	}
 	app := handlers.New(deps)
 	srv := &http.Server{Handler: app.Routes(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -124,8 +131,8 @@ func startInproc(ctx context.Context, dir string, deliveryWait time.Duration) (*
 		stopNotifier()
 		st.Close()
 	}
-	t.addReceivers = func(urls []string, timeout time.Duration) error {
-		return addEndpoints(ctx, st, urls, timeout)
+	t.setReceivers = func(urls []string, timeout time.Duration) error {
+		return setEndpoints(ctx, st, urls, timeout)
 	}
 	return t, nil
 }
