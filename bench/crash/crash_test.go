@@ -6,9 +6,11 @@ package crash
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -60,9 +62,11 @@ var listenAddr = regexp.MustCompile(`msg="hookboard listening" addr=(\S+)`)
 
 // start runs `hookboard serve` on db and waits until it listens. On the
 // first start it also returns the incoming token from the first-run banner.
-func start(t *testing.T, bin, db string) (*server, string) {
+func start(t *testing.T, bin, db string, extra ...string) (*server, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-db", db, "-addr", "127.0.0.1:0", "-shutdown-timeout", "5s")
+	args := append([]string{"serve", "-db", db, "-addr", "127.0.0.1:0", "-shutdown-timeout", "5s",
+		"-allow-webhook-nets", "loopback"}, extra...)
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -201,12 +205,63 @@ func crashRounds(t *testing.T) int {
 	return 2
 }
 
+// receiver is a webhook receiver that counts the task.create events it got
+// per task id.
+type receiver struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	tasks map[int64]int
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{tasks: map[int64]int{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body struct {
+			EventName string `json:"event_name"`
+			EventData struct {
+				TaskID int64 `json:"task_id"`
+			} `json:"event_data"`
+		}
+		if err := json.NewDecoder(req.Body).Decode(&body); err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		if body.EventName == store.EventTaskCreate {
+			r.mu.Lock()
+			r.tasks[body.EventData.TaskID]++
+			r.mu.Unlock()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) got(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tasks[id] > 0
+}
+
+// longCrash runs the long version: deliveries in the background (the server
+// answers before its webhooks go out, so the kill leaves deliveries behind)
+// and a wait for the retry worker to take them after their 30 s lease.
+func longCrash() bool { return os.Getenv("HOOKBOARD_CRASH_LONG") != "" }
+
 func TestAcknowledgedTasksSurviveSIGKILL(t *testing.T) {
 	bin := buildBinary(t)
 	db := filepath.Join(t.TempDir(), "hookboard.db")
-	srv, token := start(t, bin, db)
+	var extra []string
+	if longCrash() {
+		extra = []string{"-delivery-wait", "0"}
+	}
+	srv, token := start(t, bin, db, extra...)
 	if token == "" {
 		t.Fatal("first start printed no incoming URL")
+	}
+	rcv := newReceiver(t)
+	if out, err := exec.Command(bin, "webhook", "add", "-db", db, "-url", rcv.srv.URL+"/hook", "-json").CombinedOutput(); err != nil {
+		t.Fatalf("webhook add: %v\n%s", err, out)
 	}
 
 	var acked []ack
@@ -230,9 +285,46 @@ func TestAcknowledgedTasksSurviveSIGKILL(t *testing.T) {
 		}
 		t.Logf("round %d: %d tasks acknowledged, then SIGKILL", round, len(roundAcks))
 		acked = append(acked, roundAcks...)
-		srv, _ = start(t, bin, db)
+		srv, _ = start(t, bin, db, extra...)
+	}
+
+	// Every acknowledged task reaches the receiver: before its OK when the
+	// request waits for its webhooks (the default), or from the retry worker
+	// of a later run once the dead run's lease on the delivery has passed.
+	wait := 20 * time.Second
+	if longCrash() {
+		wait = 90 * time.Second
+	}
+	mustDeliver := acked
+	if longCrash() {
+		// Also the tasks committed by requests that the kill cut off before
+		// their answer: their webhooks were owed just the same.
+		mustDeliver = allTasks(t, db)
+	}
+	deadline := time.Now().Add(wait)
+	var undelivered []ack
+	for {
+		undelivered = undelivered[:0]
+		for _, a := range mustDeliver {
+			if !rcv.got(a.taskID) {
+				undelivered = append(undelivered, a)
+			}
+		}
+		if len(undelivered) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	srv.stop(t)
+	for i, a := range undelivered {
+		if i == 5 {
+			break
+		}
+		t.Errorf("task %q (id %d): no task.create reached the receiver", a.title, a.taskID)
+	}
+	if len(undelivered) > 0 {
+		t.Fatalf("%d of %d tasks had no task.create delivered within %s", len(undelivered), len(mustDeliver), wait)
+	}
 
 	st, err := store.Open(db, store.Options{})
 	if err != nil {
@@ -268,4 +360,29 @@ func TestAcknowledgedTasksSurviveSIGKILL(t *testing.T) {
 		t.Fatalf("%d tasks, %d task.create events, %d acknowledged: want tasks = events >= acknowledged", tasks, events, len(acked))
 	}
 	t.Logf("%d acknowledged, %d tasks and %d task.create events after %d crashes", len(acked), tasks, events, crashRounds(t))
+}
+
+// allTasks lists every task in the database (read while the server runs:
+// WAL lets a reader in beside it). Task ids are dense: nothing deletes here.
+func allTasks(t *testing.T, db string) []ack {
+	t.Helper()
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	n, err := st.TaskCount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]ack, 0, n)
+	for id := int64(1); id <= n; id++ {
+		task, err := st.TaskByID(ctx, id)
+		if err != nil {
+			t.Fatalf("task %d of %d: %v", id, n, err)
+		}
+		out = append(out, ack{title: task.Title, taskID: id})
+	}
+	return out
 }
