@@ -36,6 +36,9 @@ type result struct {
 	// RSSOf says whose it is.
 	PeakRSS int64  `json:"peak_rss_bytes,omitempty"`
 	RSSOf   string `json:"rss_of,omitempty"`
+	// CPUPerReq is the server process's CPU time per request (user+system)
+	// over the phase, warm-up included; 0 when the server runs in-process.
+	CPUPerReq time.Duration `json:"cpu_per_request_ns,omitempty"`
 }
 
 // newClient is a keep-alive client with one idle connection per worker, so
@@ -169,15 +172,19 @@ func classify(resp *http.Response, err error) func(want string) string {
 
 // printTable writes results as an aligned table.
 func printTable(w io.Writer, rs []result) {
-	fmt.Fprintf(w, "%-22s %-10s %5s %9s %9s %9s %9s %9s %8s  %s\n",
-		"work", "server", "conc", "req/s", "p50", "p90", "p99", "max", "peakRSS", "errors")
+	fmt.Fprintf(w, "%-22s %-10s %5s %9s %9s %9s %9s %9s %8s %8s  %s\n",
+		"work", "server", "conc", "req/s", "p50", "p90", "p99", "max", "peakRSS", "cpu/req", "errors")
 	for _, r := range rs {
 		rss := "-"
 		if r.PeakRSS > 0 {
 			rss = fmt.Sprintf("%.1fMB", float64(r.PeakRSS)/(1<<20))
 		}
-		fmt.Fprintf(w, "%-22s %-10s %5d %9.0f %9s %9s %9s %9s %8s  %s\n",
-			r.Work, r.Server, r.Concurrency, r.PerSecond, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), rss, errText(r))
+		cpu := "-"
+		if r.CPUPerReq > 0 {
+			cpu = fmt.Sprintf("%dµs", r.CPUPerReq.Microseconds())
+		}
+		fmt.Fprintf(w, "%-22s %-10s %5d %9.0f %9s %9s %9s %9s %8s %8s  %s\n",
+			r.Work, r.Server, r.Concurrency, r.PerSecond, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), rss, cpu, errText(r))
 	}
 }
 

@@ -199,7 +199,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			fmt.Fprintf(out, "skip %s on %s: %v\n", work, t.name, err)
 			return r
 		}
+		cpu0 := t.cpuTime()
 		r := drive(ctx, c, o.duration, o.warmup, o.timeout, do)
+		if cpu1 := t.cpuTime(); cpu1 > cpu0 && r.Requests > 0 {
+			// The warm-up's requests are not counted but its CPU is: scale.
+			total := r.PerSecond * (r.Seconds + o.warmup.Seconds())
+			r.CPUPerReq = time.Duration(float64(cpu1-cpu0) / total)
+		}
 		r.Work, r.Server = label, t.name
 		r.PeakRSS, r.RSSOf = t.peakRSS(), t.rssOf
 		printTable(out, []result{r})
