@@ -159,7 +159,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	case "inproc":
 		hb, err = startInproc(ctx, mkdir("hookboard"), o.deliverWait)
 	case "binary":
-		hb, err = startBinary(ctx, mkdir("hookboard"), o.bin)
+		hb, err = startBinary(ctx, mkdir("hookboard"), o.bin, o.deliverWait)
+		if err == nil && o.bin == "" {
+			o.bin = hb.bin // build once, for the slow-receiver server too
+		}
 	case "url":
 		if o.url == "" || o.token == "" {
 			return fmt.Errorf("-server url needs -url and -token")

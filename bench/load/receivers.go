@@ -58,7 +58,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 	phase func(*target, string, int, string) result, out io.Writer) error {
 	if len(o.receivers) > 0 {
 		if hb.setReceivers == nil {
-			return fmt.Errorf("receivers can only be added to the in-process server")
+			return fmt.Errorf("receivers can be added only to a server this tool started (-server inproc or binary)")
 		}
 		most := slices.Max(o.receivers)
 		var urls []string
@@ -90,7 +90,13 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		}
 	}
 	if o.hang > 0 {
-		slow, err := startInproc(ctx, mkdir("hang"), o.deliverWait)
+		var slow *target
+		var err error
+		if o.server == "binary" {
+			slow, err = startBinary(ctx, mkdir("hang"), o.bin, o.deliverWait)
+		} else {
+			slow, err = startInproc(ctx, mkdir("hang"), o.deliverWait)
+		}
 		if err != nil {
 			return err
 		}

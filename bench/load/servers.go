@@ -33,6 +33,7 @@ type target struct {
 	pid          int    // process whose peak RSS is reported (0: unknown)
 	rssOf        string // what that RSS covers
 	store        *store.Store
+	bin          string // the hookboard binary, when the target is one
 	closeFn      func()
 	// setReceivers makes exactly urls the enabled endpoints (nil when the
 	// target's database is out of reach).
@@ -164,7 +165,7 @@ func startInproc(ctx context.Context, dir string, deliveryWait time.Duration) (*
 
 // startBinary runs the real hookboard binary as a child process, so its peak
 // RSS is the server's alone. bin "" builds it first with `go build`.
-func startBinary(ctx context.Context, dir, bin string) (*target, error) {
+func startBinary(ctx context.Context, dir, bin string, deliveryWait time.Duration) (*target, error) {
 	if bin == "" {
 		bin = filepath.Join(dir, "hookboard")
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "hookboard")
@@ -174,7 +175,8 @@ func startBinary(ctx context.Context, dir, bin string) (*target, error) {
 		}
 	}
 	db := filepath.Join(dir, "hookboard.db")
-	cmd := exec.Command(bin, "serve", "-db", db, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "serve", "-db", db, "-addr", "127.0.0.1:0", "-allow-webhook-nets", "loopback",
+		"-delivery-wait", deliveryWait.String())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -216,7 +218,40 @@ func startBinary(ctx context.Context, dir, bin string) (*target, error) {
 		return nil, fmt.Errorf("hookboard integration add: unreadable output %q", out)
 	}
 	tok := u.Query().Get("token")
+	endpoints := map[string]string{} // URL -> endpoint id
+	setReceivers := func(urls []string, timeout time.Duration) error {
+		want := map[string]bool{}
+		for _, u := range urls {
+			want[u] = true
+			if endpoints[u] != "" {
+				continue
+			}
+			out, err := exec.CommandContext(ctx, bin, "webhook", "add", "-db", db, "-url", u,
+				"-timeout", timeout.String(), "-json").Output()
+			if err != nil {
+				return fmt.Errorf("hookboard webhook add: %w", err)
+			}
+			var ep struct{ ID int64 }
+			if err := json.Unmarshal(out, &ep); err != nil || ep.ID == 0 {
+				return fmt.Errorf("hookboard webhook add: unreadable output %q", out)
+			}
+			endpoints[u] = strconv.FormatInt(ep.ID, 10)
+			continue
+		}
+		for u, id := range endpoints {
+			verb := "disable"
+			if want[u] {
+				verb = "enable"
+			}
+			if out, err := exec.CommandContext(ctx, bin, "webhook", verb, id, "-db", db).CombinedOutput(); err != nil {
+				return fmt.Errorf("hookboard webhook %s %s: %w: %s", verb, id, err, out)
+			}
+		}
+		return nil
+	}
 	return &target{
+		setReceivers: setReceivers,
+		bin:          bin,
 		name:         "hookboard",
 		base:         u.Scheme + "://" + u.Host,
 		incomingPath: "/?controller=webhook&action=task&token=" + url.QueryEscape(tok),
