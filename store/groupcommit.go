@@ -63,9 +63,10 @@ type committer struct {
 	queue chan *writeReq
 	done  chan struct{}
 
-	// Counters for tests and benchmarks: transactions committed with more
-	// than one call, and the largest batch seen.
-	batches atomic.Int64
+	// Counters for WriteStats: transactions committed, calls they held,
+	// and the largest batch.
+	commits atomic.Int64
+	calls   atomic.Int64
 	largest atomic.Int64
 }
 
@@ -167,15 +168,16 @@ func (c *committer) run(batch []*writeReq) {
 	case 0:
 		return
 	case 1:
-		live[0].done <- c.alone(live[0])
+		res := c.alone(live[0])
+		if res.err == nil && !res.panicked {
+			c.count(1)
+		}
+		live[0].done <- res
 		return
 	}
 	results, ok := c.together(live)
 	if ok {
-		c.batches.Add(1)
-		if n := int64(len(live)); n > c.largest.Load() {
-			c.largest.Store(n)
-		}
+		c.count(len(live))
 	}
 	for i, req := range live {
 		if ok {
@@ -184,6 +186,26 @@ func (c *committer) run(batch []*writeReq) {
 			req.done <- c.alone(req)
 		}
 	}
+}
+
+func (c *committer) count(calls int) {
+	c.commits.Add(1)
+	c.calls.Add(int64(calls))
+	if n := int64(calls); n > c.largest.Load() {
+		c.largest.Store(n)
+	}
+}
+
+// WriteStats tells how well group commit batches: Calls changes (inTx
+// calls, failed ones included when their batch committed) went out in
+// Commits transactions, at most Largest in one.
+type WriteStats struct {
+	Commits, Calls, Largest int64
+}
+
+// WriteStats reads the group-commit counters since Open.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{Commits: s.writes.commits.Load(), Calls: s.writes.calls.Load(), Largest: s.writes.largest.Load()}
 }
 
 // alone runs one call in its own transaction.

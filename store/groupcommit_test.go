@@ -94,7 +94,7 @@ func TestGroupCommitFailingCallFailsOnlyItself(t *testing.T) {
 	release()
 	wg.Wait()
 
-	if got := st.writes.largest.Load(); got < 2 {
+	if got := st.WriteStats().Largest; got < 2 {
 		t.Fatalf("largest batch = %d; the calls were not committed together", got)
 	}
 	names := projectNames(t, st)

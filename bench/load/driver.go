@@ -39,6 +39,9 @@ type result struct {
 	// CPUPerReq is the server process's CPU time per request (user+system)
 	// over the phase, warm-up included; 0 when the server runs in-process.
 	CPUPerReq time.Duration `json:"cpu_per_request_ns,omitempty"`
+	// CallsPerCommit is the in-process store's average group-commit batch
+	// (writes per transaction) over the phase.
+	CallsPerCommit float64 `json:"writes_per_commit,omitempty"`
 }
 
 // newClient is a keep-alive client with one idle connection per worker, so
@@ -173,7 +176,7 @@ func classify(resp *http.Response, err error) func(want string) string {
 // printTable writes results as an aligned table.
 func printTable(w io.Writer, rs []result) {
 	fmt.Fprintf(w, "%-22s %-10s %5s %9s %9s %9s %9s %9s %8s %8s  %s\n",
-		"work", "server", "conc", "req/s", "p50", "p90", "p99", "max", "peakRSS", "cpu/req", "errors")
+		"work", "server", "conc", "req/s", "p50", "p90", "p99", "max", "peakRSS", "cpu|batch", "errors")
 	for _, r := range rs {
 		rss := "-"
 		if r.PeakRSS > 0 {
@@ -182,6 +185,9 @@ func printTable(w io.Writer, rs []result) {
 		cpu := "-"
 		if r.CPUPerReq > 0 {
 			cpu = fmt.Sprintf("%dµs", r.CPUPerReq.Microseconds())
+		}
+		if r.CallsPerCommit > 0 {
+			cpu = fmt.Sprintf("%.1fw/c", r.CallsPerCommit)
 		}
 		fmt.Fprintf(w, "%-22s %-10s %5d %9.0f %9s %9s %9s %9s %8s %8s  %s\n",
 			r.Work, r.Server, r.Concurrency, r.PerSecond, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), rss, cpu, errText(r))

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"hookboard/store"
 )
 
 type options struct {
@@ -203,11 +205,21 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			return r
 		}
 		cpu0 := t.cpuTime()
+		var w0 store.WriteStats
+		if t.store != nil {
+			w0 = t.store.WriteStats()
+		}
 		r := drive(ctx, c, o.duration, o.warmup, o.timeout, do)
 		if cpu1 := t.cpuTime(); cpu1 > cpu0 && r.Requests > 0 {
 			// The warm-up's requests are not counted but its CPU is: scale.
 			total := r.PerSecond * (r.Seconds + o.warmup.Seconds())
 			r.CPUPerReq = time.Duration(float64(cpu1-cpu0) / total)
+		}
+		if t.store != nil {
+			w1 := t.store.WriteStats()
+			if n := w1.Commits - w0.Commits; n > 0 {
+				r.CallsPerCommit = float64(w1.Calls-w0.Calls) / float64(n)
+			}
 		}
 		r.Work, r.Server = label, t.name
 		r.PeakRSS, r.RSSOf = t.peakRSS(), t.rssOf
