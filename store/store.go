@@ -51,6 +51,7 @@ type Store struct {
 	reader  *sql.DB
 	secrets *secretBox
 	now     func() time.Time
+	writes  *committer
 	usage   *usageBatch
 	keyFile string
 }
@@ -113,7 +114,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if busy <= 0 {
 		busy = 5 * time.Second
 	}
-	s.writer, err = sql.Open("sqlite", dsn(abs, false, busy))
+	s.writer, err = sql.Open(cachedDriverName(), dsn(abs, false, busy))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -123,13 +124,14 @@ func Open(path string, opts Options) (*Store, error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
+	s.writes = newCommitter(s.writer)
 	if err := s.migrate(context.Background()); err != nil {
-		s.writer.Close()
+		s.Close()
 		return nil, err
 	}
-	s.reader, err = sql.Open("sqlite", dsn(abs, true, busy))
+	s.reader, err = sql.Open(cachedDriverName(), dsn(abs, true, busy))
 	if err != nil {
-		s.writer.Close()
+		s.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
 	s.reader.SetMaxOpenConns(8)
@@ -152,7 +154,8 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close writes the pending integration usage counts and closes both pools.
+// Close writes the pending integration usage counts, finishes queued writes
+// and closes both pools.
 func (s *Store) Close() error {
 	var errs []error
 	if s.usage != nil {
@@ -160,6 +163,9 @@ func (s *Store) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.FlushUsage(ctx))
 		cancel()
+	}
+	if s.writes != nil {
+		s.writes.close()
 	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
@@ -238,22 +244,14 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// inTx runs fn in one immediate transaction on the writer connection. Inside
-// fn use tx only: the writer has a single connection, so touching s.writer
-// there would wait for ever.
+// inTx runs fn in an immediate transaction on the writer connection and
+// returns once that transaction has committed (nil) or failed. Inside fn use
+// tx only: the writer has a single connection, so touching s.writer there
+// would wait for ever. The transaction may hold other calls' changes too
+// (group commit, see groupcommit.go); each call is its own savepoint, so an
+// error from fn undoes exactly fn's writes and fails only this call.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(fmt.Errorf("begin: %w", err))
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return classify(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return classify(fmt.Errorf("commit: %w", err))
-	}
-	return nil
+	return s.writes.do(ctx, fn)
 }
 
 // classify marks errors that mean "the database cannot take the write now"

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// call is one request of a workload. It returns "" when the server gave the
+// right answer, else a short label for the kind of failure ("503", "body
+// FAILED", "transport"), so the report can count them apart.
+type call func(ctx context.Context, client *http.Client, worker, seq int) string
+
+// result is what one phase (one workload, one server, one concurrency)
+// measured.
+type result struct {
+	Work        string         `json:"work"`
+	Server      string         `json:"server"`
+	Concurrency int            `json:"concurrency"`
+	Seconds     float64        `json:"seconds"`
+	Requests    int            `json:"requests"`
+	OK          int            `json:"ok"`
+	Errors      map[string]int `json:"errors,omitempty"`
+	PerSecond   float64        `json:"per_second"`
+	P50         time.Duration  `json:"p50_ns"`
+	P90         time.Duration  `json:"p90_ns"`
+	P99         time.Duration  `json:"p99_ns"`
+	Max         time.Duration  `json:"max_ns"`
+	// PeakRSS is the server's VmHWM in bytes after the phase (0 when unknown);
+	// RSSOf says whose it is.
+	PeakRSS int64  `json:"peak_rss_bytes,omitempty"`
+	RSSOf   string `json:"rss_of,omitempty"`
+	// CPUPerReq is the server process's CPU time per request (user+system)
+	// over the phase, warm-up included; 0 when the server runs in-process.
+	CPUPerReq time.Duration `json:"cpu_per_request_ns,omitempty"`
+	// CallsPerCommit is the in-process store's average group-commit batch
+	// (writes per transaction) over the phase.
+	CallsPerCommit float64 `json:"writes_per_commit,omitempty"`
+}
+
+// newClient is a keep-alive client with one idle connection per worker, so
+// the load measures the server rather than TCP handshakes.
+func newClient(concurrency int, timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = concurrency * 2
+	tr.MaxIdleConnsPerHost = concurrency * 2
+	tr.MaxConnsPerHost = 0
+	return &http.Client{
+		Transport: tr,
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// drive runs c workers, each issuing requests back to back (a closed loop)
+// for d after a short warm-up that is not recorded.
+func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Duration, do call) result {
+	client := newClient(c, timeout)
+	defer client.CloseIdleConnections()
+
+	var (
+		mu     sync.Mutex
+		lats   []time.Duration
+		errs   = map[string]int{}
+		okN    int
+		wg     sync.WaitGroup
+		start  = time.Now()
+		record = start.Add(warmup)
+		end    = record.Add(d)
+	)
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 4096)
+			localErr := map[string]int{}
+			localOK := 0
+			for seq := 0; ; seq++ {
+				t0 := time.Now()
+				if t0.After(end) || ctx.Err() != nil {
+					break
+				}
+				kind := do(ctx, client, w, seq)
+				if t0.Before(record) {
+					continue
+				}
+				local = append(local, time.Since(t0))
+				if kind == "" {
+					localOK++
+				} else {
+					localErr[kind]++
+				}
+			}
+			mu.Lock()
+			lats = append(lats, local...)
+			okN += localOK
+			for k, v := range localErr {
+				errs[k] += v
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(record)
+	slices.Sort(lats)
+	r := result{
+		Concurrency: c,
+		Seconds:     elapsed.Seconds(),
+		Requests:    len(lats),
+		OK:          okN,
+		PerSecond:   float64(len(lats)) / elapsed.Seconds(),
+		P50:         percentile(lats, 0.50),
+		P90:         percentile(lats, 0.90),
+		P99:         percentile(lats, 0.99),
+	}
+	if len(lats) > 0 {
+		r.Max = lats[len(lats)-1]
+	}
+	if len(errs) > 0 {
+		r.Errors = errs
+	}
+	return r
+}
+
+// percentile reads the q-quantile of sorted durations (nearest rank).
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return sorted[i]
+}
+
+// getText GETs url and classifies the reply against the expected body.
+func getText(ctx context.Context, client *http.Client, url, want string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "bad request"
+	}
+	return classify(client.Do(req))(want)
+}
+
+// classify turns a reply into a failure label for a text body.
+func classify(resp *http.Response, err error) func(want string) string {
+	return func(want string) string {
+		if err != nil {
+			return "transport"
+		}
+		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if rerr != nil {
+			return "transport"
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Sprintf("HTTP %d", resp.StatusCode)
+		}
+		if got := strings.TrimSpace(string(body)); got != want {
+			if len(got) > 40 {
+				got = got[:40]
+			}
+			return "body " + got
+		}
+		return ""
+	}
+}
+
+// printTable writes results as an aligned table.
+func printTable(w io.Writer, rs []result) {
+	fmt.Fprintf(w, "%-22s %-10s %5s %9s %9s %9s %9s %9s %8s %8s  %s\n",
+		"work", "server", "conc", "req/s", "p50", "p90", "p99", "max", "peakRSS", "cpu|batch", "errors")
+	for _, r := range rs {
+		rss := "-"
+		if r.PeakRSS > 0 {
+			rss = fmt.Sprintf("%.1fMB", float64(r.PeakRSS)/(1<<20))
+		}
+		cpu := "-"
+		if r.CPUPerReq > 0 {
+			cpu = fmt.Sprintf("%dµs", r.CPUPerReq.Microseconds())
+		}
+		if r.CallsPerCommit > 0 {
+			cpu = fmt.Sprintf("%.1fw/c", r.CallsPerCommit)
+		}
+		fmt.Fprintf(w, "%-22s %-10s %5d %9.0f %9s %9s %9s %9s %8s %8s  %s\n",
+			r.Work, r.Server, r.Concurrency, r.PerSecond, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), rss, cpu, errText(r))
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+
+func errText(r result) string {
+	if len(r.Errors) == 0 {
+		return "0"
+	}
+	keys := make([]string, 0, len(r.Errors))
+	for k := range r.Errors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, r.Errors[k]))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,371 @@
+// Command load measures Hookboard under concurrent load, side by side with a
+// bare Go + SQLite baseline run in the same invocation, so the figures are a
+// ratio that machine noise affects alike.
+//
+//	go run ./bench/load                          # in-process server, incoming + JSON-RPC, c=16,64, 5 s each
+//	go run ./bench/load -server binary           # the real binary as a child process (its own peak RSS)
+//	go run ./bench/load -work incoming -c 16 -d 10s
+//	go run ./bench/load -receivers 1,10 -hang 10 # event fan-out (needs outgoing delivery)
+//	go run ./bench/load -server url -url http://127.0.0.1:8080 -token TOKEN
+//
+// See docs/BENCHMARKS.md for what each figure means.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"hookboard/store"
+)
+
+type options struct {
+	work        []string
+	conc        []int
+	duration    time.Duration
+	warmup      time.Duration
+	baseline    bool
+	server      string
+	bin         string
+	url         string
+	token       string
+	apiToken    string
+	receivers   []int
+	hang        int
+	hangC       []int
+	fanC        []int
+	rcvTimeout  time.Duration
+	timeout     time.Duration
+	rounds      int
+	jsonOut     string
+	deliverWait time.Duration
+	cpuProfile  string
+}
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-serve-baseline" {
+		if err := serveBaseline(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var o options
+	var work, conc, receivers string
+	flag.StringVar(&work, "work", "incoming,jsonrpc", "workloads, comma-separated: incoming, jsonrpc")
+	flag.StringVar(&conc, "c", "16,64", "concurrency levels, comma-separated")
+	flag.DurationVar(&o.duration, "d", 5*time.Second, "measured duration of each phase")
+	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each phase")
+	flag.BoolVar(&o.baseline, "baseline", true, "also run the bare Go + SQLite baseline, alternating with Hookboard")
+	flag.IntVar(&o.rounds, "rounds", 1, "how many times to alternate baseline and Hookboard per level")
+	flag.StringVar(&o.server, "server", "inproc", "inproc (handlers.New in this process), binary (the real binary as a child process), or url")
+	flag.StringVar(&o.bin, "bin", "", "with -server binary: the hookboard binary (default: go build it)")
+	flag.StringVar(&o.url, "url", "", "with -server url: Hookboard's base URL")
+	flag.StringVar(&o.token, "token", "", "with -server url: an incoming integration token")
+	flag.StringVar(&o.apiToken, "api-token", "", "with -server url: an API integration token (for jsonrpc)")
+	flag.StringVar(&receivers, "receivers", "", "event fan-out phases: numbers of fast local receivers, e.g. 1,10 (in-process server only)")
+	flag.IntVar(&o.hang, "hang", 0, "slow-receiver phase: this many endpoints on one receiver that never answers")
+	var hangC, fanC string
+	flag.StringVar(&hangC, "hang-c", "1,4", "concurrency levels of the slow-receiver phase")
+	flag.StringVar(&fanC, "fanout-c", "1,16", "concurrency levels of the fan-out phases")
+	flag.DurationVar(&o.rcvTimeout, "receiver-timeout", time.Second, "endpoint timeout of the receivers")
+	flag.DurationVar(&o.deliverWait, "delivery-wait", 10*time.Second, "in-process server's -delivery-wait")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
+	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (in-process servers included) to this file")
+	flag.Parse()
+	var err error
+	o.work = splitList(work)
+	if o.conc, err = intList(conc); err != nil {
+		fail(fmt.Errorf("-c: %w", err))
+	}
+	if o.receivers, err = intList(receivers); err != nil {
+		fail(fmt.Errorf("-receivers: %w", err))
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if o.hangC, err = intList(hangC); err != nil {
+		fail(fmt.Errorf("-hang-c: %w", err))
+	}
+	if o.fanC, err = intList(fanC); err != nil {
+		fail(fmt.Errorf("-fanout-c: %w", err))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		pprof.StopCPUProfile()
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "load:", err)
+	os.Exit(1)
+}
+
+func notifySignals(c chan os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, p := range splitList(s) {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	dir, err := os.MkdirTemp("", "hookboard-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	mkdir := func(name string) string {
+		p := dir + "/" + name
+		os.MkdirAll(p, 0o700)
+		return p
+	}
+
+	var hb *target
+	switch o.server {
+	case "inproc":
+		hb, err = startInproc(ctx, mkdir("hookboard"), o.deliverWait)
+	case "binary":
+		hb, err = startBinary(ctx, mkdir("hookboard"), o.bin, o.deliverWait)
+		if err == nil && o.bin == "" {
+			o.bin = hb.bin // build once, for the slow-receiver server too
+		}
+	case "url":
+		if o.url == "" || o.token == "" {
+			return fmt.Errorf("-server url needs -url and -token")
+		}
+		hb = startURL(o.url, o.token, o.apiToken)
+	default:
+		return fmt.Errorf("-server must be inproc, binary or url")
+	}
+	if err != nil {
+		return fmt.Errorf("start hookboard: %w", err)
+	}
+	defer hb.close()
+
+	var base *target
+	if o.baseline {
+		if o.server == "binary" {
+			base, err = startBaselineChild(mkdir("baseline"))
+		} else {
+			base, err = startBaselineInproc(mkdir("baseline"))
+		}
+		if err != nil {
+			return fmt.Errorf("start baseline: %w", err)
+		}
+		defer base.close()
+	}
+
+	fmt.Fprintf(out, "hookboard load: server=%s, %d s per phase, GOMAXPROCS=%d, %s\n",
+		o.server, int(o.duration.Seconds()), gomaxprocs(), machine())
+	if hb.rssOf != "" {
+		fmt.Fprintf(out, "peak RSS of hookboard: %s\n", hb.rssOf)
+	}
+	var all []result
+	phase := func(t *target, work string, c int, label string) result {
+		do, err := workload(t, work)
+		if err != nil {
+			r := result{Work: label, Server: t.name, Concurrency: c, Errors: map[string]int{err.Error(): 1}}
+			fmt.Fprintf(out, "skip %s on %s: %v\n", work, t.name, err)
+			return r
+		}
+		cpu0 := t.cpuTime()
+		var w0 store.WriteStats
+		if t.store != nil {
+			w0 = t.store.WriteStats()
+		}
+		r := drive(ctx, c, o.duration, o.warmup, o.timeout, do)
+		if cpu1 := t.cpuTime(); cpu1 > cpu0 && r.Requests > 0 {
+			// The warm-up's requests are not counted but its CPU is: scale.
+			total := r.PerSecond * (r.Seconds + o.warmup.Seconds())
+			r.CPUPerReq = time.Duration(float64(cpu1-cpu0) / total)
+		}
+		if t.store != nil {
+			w1 := t.store.WriteStats()
+			if n := w1.Commits - w0.Commits; n > 0 {
+				r.CallsPerCommit = float64(w1.Calls-w0.Calls) / float64(n)
+			}
+		}
+		r.Work, r.Server = label, t.name
+		r.PeakRSS, r.RSSOf = t.peakRSS(), t.rssOf
+		printTable(out, []result{r})
+		all = append(all, r)
+		return r
+	}
+
+	for _, work := range o.work {
+		if _, err := workload(hb, work); err != nil {
+			fmt.Fprintf(out, "skip %s: %v\n", work, err)
+			continue
+		}
+		for _, c := range o.conc {
+			for range o.rounds {
+				if base != nil {
+					phase(base, work, c, work)
+				}
+				phase(hb, work, c, work)
+			}
+		}
+	}
+
+	if len(o.receivers) > 0 || o.hang > 0 {
+		// phase records the fan-out results itself.
+		if err := runFanout(ctx, o, hb, mkdir, phase, out); err != nil {
+			fmt.Fprintf(out, "fan-out not measured: %v\n", err)
+		}
+	}
+
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "summary")
+	printTable(out, all)
+	printRatios(out, all)
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(all, "", "  ")
+		if err := os.WriteFile(o.jsonOut, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printRatios sets each Hookboard figure against the baseline's at the same
+// workload and concurrency.
+func printRatios(out io.Writer, all []result) {
+	type key struct {
+		work string
+		c    int
+	}
+	sum := map[key]map[string][]float64{}
+	for _, r := range all {
+		k := key{r.Work, r.Concurrency}
+		if sum[k] == nil {
+			sum[k] = map[string][]float64{}
+		}
+		sum[k][r.Server] = append(sum[k][r.Server], r.PerSecond)
+	}
+	for _, r := range all {
+		k := key{r.Work, r.Concurrency}
+		hb, bl := sum[k]["hookboard"], sum[k]["baseline"]
+		if r.Server != "hookboard" || len(hb) == 0 || len(bl) == 0 {
+			continue
+		}
+		fmt.Fprintf(out, "ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, mean(hb)/mean(bl))
+		delete(sum, k)
+	}
+}
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// workload builds the call for one kind of request against a target.
+func workload(t *target, work string) (call, error) {
+	switch work {
+	case "incoming":
+		prefix := t.base + t.incomingPath + "&title=load+"
+		return func(ctx context.Context, c *http.Client, w, seq int) string {
+			return getText(ctx, c, prefix+strconv.Itoa(w)+"-"+strconv.Itoa(seq), "OK")
+		}, nil
+	case "jsonrpc":
+		if t.rpcPath == "" {
+			return nil, fmt.Errorf("no API token for JSON-RPC")
+		}
+		endpoint := t.base + t.rpcPath
+		if err := probeRPC(t); err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, c *http.Client, w, seq int) string {
+			return createTaskRPC(ctx, c, endpoint, t.apiToken, w, seq)
+		}, nil
+	default:
+		return nil, fmt.Errorf("unknown workload %q", work)
+	}
+}
+
+// probeRPC checks that the server answers createTask before measuring it.
+func probeRPC(t *target) error {
+	c := newClient(1, 10*time.Second)
+	if kind := createTaskRPC(context.Background(), c, t.base+t.rpcPath, t.apiToken, 0, -1); kind != "" {
+		return fmt.Errorf("JSON-RPC createTask does not work on this server yet (%s)", kind)
+	}
+	return nil
+}
+
+func createTaskRPC(ctx context.Context, c *http.Client, endpoint, token string, w, seq int) string {
+	body := fmt.Sprintf(`{"jsonrpc":"2.0","method":"createTask","id":%d,"params":{"title":"load %d-%d","project_id":1}}`,
+		seq+2, w, seq)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
+	if err != nil {
+		return "bad request"
+	}
+	req.SetBasicAuth("jsonrpc", token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return "transport"
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "transport"
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Sprintf("HTTP %d", resp.StatusCode)
+	}
+	var reply struct {
+		Result json.RawMessage `json:"result"`
+		Error  *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&reply); err != nil {
+		return "body not JSON"
+	}
+	if reply.Error != nil {
+		return fmt.Sprintf("rpc error %d %s", reply.Error.Code, reply.Error.Message)
+	}
+	if id, err := strconv.ParseInt(string(reply.Result), 10, 64); err != nil || id <= 0 {
+		return "result " + string(reply.Result)
+	}
+	return ""
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// receiver is a local webhook receiver: fast (answers 200 at once) or hung
+// (never answers; the sender's timeout ends each attempt).
+type receiver struct {
+	url   string
+	hits  atomic.Int64
+	close func()
+}
+
+func startReceiver(hang bool) (*receiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	rc := &receiver{url: "http://" + ln.Addr().String() + "/hook"}
+	stop := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		rc.hits.Add(1)
+		if hang {
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})}
+	go srv.Serve(ln)
+	rc.close = func() {
+		close(stop)
+		srv.Close()
+	}
+	return rc, nil
+}
+
+// runFanout measures the incoming URL with fast receivers subscribed: at
+// each concurrency of o.fanC, with 0 receivers and then each count of
+// o.receivers (endpoints enabled and disabled between phases, one receiver
+// server per endpoint). With o.hang > 0 it then measures a fresh server
+// whose o.hang endpoints all point at one receiver that never answers.
+func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) string,
+	phase func(*target, string, int, string) result, out io.Writer) error {
+	if len(o.receivers) > 0 {
+		if hb.setReceivers == nil {
+			return fmt.Errorf("receivers can be added only to a server this tool started (-server inproc or binary)")
+		}
+		most := slices.Max(o.receivers)
+		var urls []string
+		for range most {
+			r, err := startReceiver(false)
+			if err != nil {
+				return err
+			}
+			defer r.close()
+			urls = append(urls, r.url)
+		}
+		for _, c := range o.fanC {
+			var none result
+			for _, n := range append([]int{0}, o.receivers...) {
+				if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
+					return err
+				}
+				r := phase(hb, "incoming", c, fmt.Sprintf("incoming+%drcv", n))
+				if n == 0 {
+					none = r
+					continue
+				}
+				fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s\n",
+					c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50))
+			}
+		}
+		if err := hb.setReceivers(nil, o.rcvTimeout); err != nil {
+			return err
+		}
+	}
+	if o.hang > 0 {
+		var slow *target
+		var err error
+		if o.server == "binary" {
+			slow, err = startBinary(ctx, mkdir("hang"), o.bin, o.deliverWait)
+		} else {
+			slow, err = startInproc(ctx, mkdir("hang"), o.deliverWait)
+		}
+		if err != nil {
+			return err
+		}
+		defer slow.close()
+		hung, err := startReceiver(true)
+		if err != nil {
+			return err
+		}
+		defer hung.close()
+		urls := make([]string, o.hang)
+		for i := range urls {
+			urls[i] = hung.url + fmt.Sprintf("?n=%d", i)
+		}
+		if err := slow.setReceivers(urls, o.rcvTimeout); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "slow receiver: %d endpoints, timeout %s, one receiver that never answers\n", o.hang, o.rcvTimeout)
+		for _, c := range o.hangC {
+			phase(slow, "incoming", c, fmt.Sprintf("incoming+%dhung", o.hang))
+		}
+	}
+	return nil
+}
+
+func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
+
+// machine describes the CPU and the load other processes put on it.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = ", loadavg " + strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return fmt.Sprintf("%d CPUs (%s)%s, %s", runtime.NumCPU(), model, load, time.Now().UTC().Format(time.RFC3339))
+}
