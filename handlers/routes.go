@@ -1,6 +1,10 @@
 package handlers
 
-import "net/http"
+import (
+	"net/http"
+
+	"hookboard/static"
+)
 
 // Routes is the whole route table.
 func (a *App) Routes() http.Handler {
@@ -17,6 +21,39 @@ func (a *App) Routes() http.Handler {
 	mux.HandleFunc("/jsonrpc", a.jsonRPC)
 
 	mux.HandleFunc("GET /healthz", a.healthz)
+
+	// Browser pages. Chain: (recover, log) -> same-origin check for state
+	// changes -> session -> logged-in user or admin. Static files stay
+	// outside sessions.
+	cop := http.NewCrossOriginProtection()
+	page := func(h http.Handler) http.Handler { return securePageHeaders(cop.Handler(a.withSession(h))) }
+	member := func(h http.HandlerFunc) http.Handler { return page(a.requireUser(h)) }
+	admin := func(h http.HandlerFunc) http.Handler { return page(a.requireAdmin(h)) }
+	a.web.home = member(a.homePage)
+
+	mux.Handle("GET /static/", securePageHeaders(http.StripPrefix("/static/", http.FileServerFS(static.FS))))
+	mux.HandleFunc("GET /static/colors.css", a.colorsCSS)
+
+	mux.Handle("GET /login", page(http.HandlerFunc(a.loginPage)))
+	mux.Handle("POST /login", page(http.HandlerFunc(a.login)))
+	mux.Handle("POST /logout", page(http.HandlerFunc(a.logout)))
+
+	mux.Handle("GET /projects", member(a.projectsSwitch))
+	mux.Handle("GET /projects/{id}/board", member(a.board))
+	mux.Handle("POST /projects/{id}/tasks", member(a.createTask))
+
+	mux.Handle("GET /settings", admin(a.settingsHome))
+	mux.Handle("GET /settings/integrations", admin(a.integrationsPage))
+	mux.Handle("POST /settings/integrations", admin(a.createIntegration))
+	mux.Handle("POST /settings/integrations/{id}/regenerate", admin(a.regenerateIntegration))
+	mux.Handle("POST /settings/integrations/{id}/enable", admin(a.enableIntegration))
+	mux.Handle("POST /settings/integrations/{id}/disable", admin(a.disableIntegration))
+	mux.Handle("POST /settings/integrations/{id}/delete", admin(a.deleteIntegration))
+	mux.Handle("GET /settings/users", admin(a.usersPage))
+	mux.Handle("POST /settings/users", admin(a.createUser))
+
+	mux.Handle("GET /account", member(a.accountPage))
+	mux.Handle("POST /account/password", member(a.changePassword))
 
 	return a.recoverPanics(a.logRequests(mux))
 }
