@@ -1,0 +1,486 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// TaskStatus selects tasks by their open/closed state (Kanboard's status_id).
+type TaskStatus int
+
+// Task states as Kanboard numbers them; TaskAny selects both.
+const (
+	TaskClosed TaskStatus = 0
+	TaskOpen   TaskStatus = 1
+	TaskAny    TaskStatus = -1
+)
+
+// TaskUpdate lists the fields to change; a nil field is left as it is.
+type TaskUpdate struct {
+	Title         *string
+	Description   *string
+	ColorID       *string
+	Reference     *string
+	OwnerID       *int64 // 0 = nobody
+	CategoryID    *int64 // 0 = none
+	DateDue       *int64
+	DateStarted   *int64
+	Score         *int64
+	Priority      *int64
+	TimeSpent     *float64
+	TimeEstimated *float64
+}
+
+// TaskMove says where a task goes on its board. Zero ColumnID or SwimlaneID
+// keep the task's current one; Position counts from 1 within the
+// (column, swimlane) cell, and a position past the end means the end.
+// ProjectID, when not zero, must be the task's project (Kanboard's check).
+type TaskMove struct {
+	ProjectID  int64
+	ColumnID   int64
+	SwimlaneID int64
+	Position   int64
+}
+
+// ProjectMove says where a task goes in another project. Zero ids mean the
+// destination's defaults: its first column and default swimlane; category
+// and owner are kept unless given (a category never crosses projects).
+type ProjectMove struct {
+	ProjectID  int64
+	ColumnID   int64
+	SwimlaneID int64
+	CategoryID *int64
+	OwnerID    *int64
+}
+
+// MoveEventData is event_data of task.move.* events: Kanboard's flat move
+// fields beside the task snapshot. DateMoved is the task's date_moved before
+// the move, and Changes holds the flat fields that differ from the task after
+// it, as Kanboard computes them.
+type MoveEventData struct {
+	TaskID            int64          `json:"task_id"`
+	Task              TaskSnapshot   `json:"task"`
+	Changes           map[string]any `json:"changes"`
+	ProjectID         int64          `json:"project_id"`
+	Position          int64          `json:"position"`
+	ColumnID          int64          `json:"column_id"`
+	SwimlaneID        int64          `json:"swimlane_id"`
+	SrcColumnID       int64          `json:"src_column_id"`
+	DstColumnID       int64          `json:"dst_column_id"`
+	SrcSwimlaneID     int64          `json:"src_swimlane_id"`
+	DstSwimlaneID     int64          `json:"dst_swimlane_id"`
+	SrcProjectID      int64          `json:"src_project_id,omitempty"`
+	DateMoved         int64          `json:"date_moved"`
+	RecurrenceStatus  int            `json:"recurrence_status"`
+	RecurrenceTrigger int            `json:"recurrence_trigger"`
+}
+
+// Tasks lists a project's tasks with the names they refer to, in board
+// order (column, swimlane, position).
+func (s *Store) Tasks(ctx context.Context, projectID int64, status TaskStatus) ([]TaskSnapshot, error) {
+	rows, err := s.reader.QueryContext(ctx, taskSnapshotQuery+`
+		WHERE t.project_id = ? AND (? < 0 OR t.is_active = ?)
+		ORDER BY col.position, sl.position, t.swimlane_id, t.position, t.id`, projectID, int(status), int(status))
+	if err != nil {
+		return nil, fmt.Errorf("store: list tasks: %w", err)
+	}
+	defer rows.Close()
+	out := []TaskSnapshot{}
+	for rows.Next() {
+		t, err := scanTaskSnapshot(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list tasks: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TaskProjectID returns the project of a task, or ErrNotFound.
+func (s *Store) TaskProjectID(ctx context.Context, taskID int64) (int64, error) {
+	var p int64
+	err := s.reader.QueryRowContext(ctx, `SELECT project_id FROM tasks WHERE id = ?`, taskID).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return p, err
+}
+
+// taskMutation runs fn in a transaction and wraps its error with what.
+func (s *Store) taskMutation(ctx context.Context, what string, fn func(tx *sql.Tx) ([]string, error)) ([]string, error) {
+	var events []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		events, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return events, nil
+}
+
+// UpdateTask changes the given fields of a task. It writes task.update with
+// the changed fields in "changes"; an owner change alone is
+// task.assignee_change instead (as Kanboard), and an owner change with other
+// changes writes both. Nothing changed: no event, no error.
+func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpdate) ([]string, error) {
+	return s.taskMutation(ctx, "update task", func(tx *sql.Tx) ([]string, error) {
+		old, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", id, err)
+		}
+		changes := map[string]any{}
+		sets := []string{}
+		args := []any{}
+		set := func(col, key string, oldV, newV any, dbV any) {
+			if oldV == newV {
+				return
+			}
+			changes[key] = newV
+			sets = append(sets, col+" = ?")
+			args = append(args, dbV)
+		}
+		if u.Title != nil {
+			if err := ValidateTitle(*u.Title); err != nil {
+				return nil, err
+			}
+			set("title", "title", old.Title, *u.Title, *u.Title)
+		}
+		if u.Description != nil {
+			set("description", "description", old.Description, *u.Description, *u.Description)
+		}
+		if u.ColorID != nil {
+			c := *u.ColorID
+			if c == "" {
+				c = DefaultColor
+			}
+			if _, ok := ColorByID(c); !ok {
+				return nil, invalid("unknown color_id %q", c)
+			}
+			set("color_id", "color_id", old.ColorID, c, c)
+		}
+		if u.Reference != nil {
+			set("reference", "reference", old.Reference, *u.Reference, *u.Reference)
+		}
+		if u.OwnerID != nil {
+			if *u.OwnerID < 0 {
+				return nil, invalid("owner_id %d is not valid", *u.OwnerID)
+			}
+			if err := checkUser(ctx, tx, "owner_id", *u.OwnerID); err != nil {
+				return nil, err
+			}
+			set("owner_id", "owner_id", old.OwnerID, *u.OwnerID, nullInt(*u.OwnerID))
+		}
+		if u.CategoryID != nil {
+			if *u.CategoryID < 0 {
+				return nil, invalid("category_id %d is not valid", *u.CategoryID)
+			}
+			if err := checkCategory(ctx, tx, old.ProjectID, *u.CategoryID); err != nil {
+				return nil, err
+			}
+			set("category_id", "category_id", old.CategoryID, *u.CategoryID, nullInt(*u.CategoryID))
+		}
+		for _, f := range []struct {
+			col  string
+			v    *int64
+			oldV int64
+		}{
+			{"date_due", u.DateDue, old.DateDue}, {"date_started", u.DateStarted, old.DateStarted},
+			{"score", u.Score, old.Score}, {"priority", u.Priority, old.Priority},
+		} {
+			if f.v != nil {
+				set(f.col, f.col, f.oldV, *f.v, *f.v)
+			}
+		}
+		if u.TimeSpent != nil {
+			set("time_spent", "time_spent", old.TimeSpent, *u.TimeSpent, *u.TimeSpent)
+		}
+		if u.TimeEstimated != nil {
+			set("time_estimated", "time_estimated", old.TimeEstimated, *u.TimeEstimated, *u.TimeEstimated)
+		}
+		if len(sets) == 0 {
+			return nil, nil
+		}
+		sets = append(sets, "modified_at = ?")
+		args = append(args, s.now().Unix(), id)
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
+			return nil, err
+		}
+		snap, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		var events []string
+		if owner, ok := changes["owner_id"]; ok {
+			ev, err := s.emit(ctx, tx, actor, EventTaskAssigneeChange, snap.ProjectID, id,
+				TaskEventData{TaskID: id, Task: snap, Changes: map[string]any{"owner_id": owner}})
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, ev)
+			if len(changes) == 1 {
+				return events, nil
+			}
+		}
+		ev, err := s.emit(ctx, tx, actor, EventTaskUpdate, snap.ProjectID, id, TaskEventData{TaskID: id, Task: snap, Changes: changes})
+		if err != nil {
+			return nil, err
+		}
+		return append(events, ev), nil
+	})
+}
+
+// CloseTask closes a task and writes task.close. Closing a closed task
+// succeeds and writes nothing.
+func (s *Store) CloseTask(ctx context.Context, actor Actor, id int64) ([]string, error) {
+	return s.setTaskActive(ctx, actor, id, false)
+}
+
+// OpenTask reopens a task and writes task.open. Opening an open task
+// succeeds and writes nothing.
+func (s *Store) OpenTask(ctx context.Context, actor Actor, id int64) ([]string, error) {
+	return s.setTaskActive(ctx, actor, id, true)
+}
+
+func (s *Store) setTaskActive(ctx context.Context, actor Actor, id int64, active bool) ([]string, error) {
+	what, name := "close task", EventTaskClose
+	if active {
+		what, name = "open task", EventTaskOpen
+	}
+	return s.taskMutation(ctx, what, func(tx *sql.Tx) ([]string, error) {
+		old, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", id, err)
+		}
+		if (old.IsActive == 1) == active {
+			return nil, nil
+		}
+		now := s.now().Unix()
+		completed := sql.NullInt64{Int64: now, Valid: !active}
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET is_active = ?, completed_at = ?, modified_at = ? WHERE id = ?`,
+			boolInt(active), completed, now, id); err != nil {
+			return nil, err
+		}
+		snap, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := s.emit(ctx, tx, actor, name, snap.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+}
+
+// cellCount counts the tasks in a (column, swimlane) cell.
+func cellCount(ctx context.Context, tx *sql.Tx, projectID, columnID, swimlaneID int64) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tasks WHERE project_id = ? AND column_id = ? AND swimlane_id = ?`,
+		projectID, columnID, swimlaneID).Scan(&n)
+	return n, err
+}
+
+// closeGap renumbers a cell after a task at position left it, so
+// positions stay 1..n.
+func closeGap(ctx context.Context, tx *sql.Tx, projectID, columnID, swimlaneID, position int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE tasks SET position = position - 1
+		WHERE project_id = ? AND column_id = ? AND swimlane_id = ? AND position > ?`,
+		projectID, columnID, swimlaneID, position)
+	return err
+}
+
+// openGap makes room at position in a cell.
+func openGap(ctx context.Context, tx *sql.Tx, projectID, columnID, swimlaneID, position int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE tasks SET position = position + 1
+		WHERE project_id = ? AND column_id = ? AND swimlane_id = ? AND position >= ?`,
+		projectID, columnID, swimlaneID, position)
+	return err
+}
+
+// MoveTask moves a task within its project: to another position, column or
+// swimlane. It writes task.move.swimlane when the swimlane changes, else
+// task.move.column when the column changes, else task.move.position; a move
+// to where the task already is writes nothing. Positions in the source and
+// destination cells stay dense (1..n).
+func (s *Store) MoveTask(ctx context.Context, actor Actor, id int64, m TaskMove) ([]string, error) {
+	return s.taskMutation(ctx, "move task", func(tx *sql.Tx) ([]string, error) {
+		old, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", id, err)
+		}
+		if m.ProjectID != 0 && m.ProjectID != old.ProjectID {
+			return nil, invalid("task %d is not in project %d", id, m.ProjectID)
+		}
+		if m.Position < 1 {
+			return nil, invalid("position must be 1 or more")
+		}
+		col, lane := m.ColumnID, m.SwimlaneID
+		if col == 0 {
+			col = old.ColumnID
+		}
+		if lane == 0 {
+			lane = old.SwimlaneID
+		}
+		pid := old.ProjectID
+		if err := resolvePlacement(ctx, tx, &pid, &col, &lane); err != nil {
+			return nil, err
+		}
+		sameCell := col == old.ColumnID && lane == old.SwimlaneID
+		n, err := cellCount(ctx, tx, pid, col, lane)
+		if err != nil {
+			return nil, err
+		}
+		maxPos := n + 1
+		if sameCell {
+			maxPos = n
+		}
+		pos := min(m.Position, maxPos)
+		if sameCell && pos == old.Position {
+			return nil, nil
+		}
+		// Take the task out of its cell, then make room in the destination.
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET position = 0 WHERE id = ?`, id); err != nil {
+			return nil, err
+		}
+		if err := closeGap(ctx, tx, pid, old.ColumnID, old.SwimlaneID, old.Position); err != nil {
+			return nil, err
+		}
+		if err := openGap(ctx, tx, pid, col, lane, pos); err != nil {
+			return nil, err
+		}
+		now := s.now().Unix()
+		movedAt := old.DateMoved
+		if !sameCell {
+			movedAt = now
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET column_id = ?, swimlane_id = ?, position = ?, moved_at = ?, modified_at = ? WHERE id = ?`,
+			col, lane, pos, movedAt, now, id); err != nil {
+			return nil, err
+		}
+		name := EventTaskMovePosition
+		switch {
+		case lane != old.SwimlaneID:
+			name = EventTaskMoveSwimlane
+		case col != old.ColumnID:
+			name = EventTaskMoveColumn
+		}
+		ev, err := s.emitMove(ctx, tx, actor, name, id, old, 0)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+}
+
+// emitMove writes a task.move.* event in Kanboard's shape, comparing the
+// task before (old) and after the move.
+func (s *Store) emitMove(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, old TaskSnapshot, srcProject int64) (string, error) {
+	snap, err := taskSnapshot(ctx, tx, id)
+	if err != nil {
+		return "", err
+	}
+	d := MoveEventData{
+		TaskID: id, Task: snap, ProjectID: snap.ProjectID, Position: snap.Position, ColumnID: snap.ColumnID,
+		SwimlaneID: snap.SwimlaneID, SrcColumnID: old.ColumnID, DstColumnID: snap.ColumnID,
+		SrcSwimlaneID: old.SwimlaneID, DstSwimlaneID: snap.SwimlaneID, SrcProjectID: srcProject,
+		DateMoved: old.DateMoved, RecurrenceStatus: snap.RecurrenceStatus, RecurrenceTrigger: snap.RecurrenceTrigger,
+	}
+	// Kanboard's "changes": the move's fields that are not task fields or
+	// differ from the task after the move.
+	d.Changes = map[string]any{"src_column_id": old.ColumnID, "dst_column_id": snap.ColumnID}
+	if old.DateMoved != snap.DateMoved {
+		d.Changes["date_moved"] = old.DateMoved
+	}
+	if srcProject != 0 {
+		d.Changes["project_id"] = snap.ProjectID
+		d.Changes["src_project_id"] = srcProject
+	}
+	if old.SwimlaneID != snap.SwimlaneID {
+		d.Changes["src_swimlane_id"] = old.SwimlaneID
+		d.Changes["dst_swimlane_id"] = snap.SwimlaneID
+	}
+	return s.emit(ctx, tx, actor, name, snap.ProjectID, id, d)
+}
+
+// MoveTaskToProject moves a task to the end of a cell of another project and
+// writes task.move.project. Moving to its own project fails.
+func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m ProjectMove) ([]string, error) {
+	return s.taskMutation(ctx, "move task to project", func(tx *sql.Tx) ([]string, error) {
+		old, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", id, err)
+		}
+		if m.ProjectID == 0 {
+			return nil, invalid("project_id is required")
+		}
+		if m.ProjectID == old.ProjectID {
+			return nil, invalid("task %d is already in project %d", id, m.ProjectID)
+		}
+		pid, col, lane := m.ProjectID, m.ColumnID, m.SwimlaneID
+		if err := resolvePlacement(ctx, tx, &pid, &col, &lane); err != nil {
+			return nil, err
+		}
+		var category any // a category belongs to one project: dropped unless given
+		if m.CategoryID != nil && *m.CategoryID != 0 {
+			if err := checkCategory(ctx, tx, pid, *m.CategoryID); err != nil {
+				return nil, err
+			}
+			category = *m.CategoryID
+		}
+		owner := nullInt(old.OwnerID)
+		if m.OwnerID != nil {
+			if err := checkUser(ctx, tx, "owner_id", *m.OwnerID); err != nil {
+				return nil, err
+			}
+			owner = nullInt(*m.OwnerID)
+		}
+		n, err := cellCount(ctx, tx, pid, col, lane)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET position = 0 WHERE id = ?`, id); err != nil {
+			return nil, err
+		}
+		if err := closeGap(ctx, tx, old.ProjectID, old.ColumnID, old.SwimlaneID, old.Position); err != nil {
+			return nil, err
+		}
+		now := s.now().Unix()
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET project_id = ?, column_id = ?, swimlane_id = ?, category_id = ?,
+			owner_id = ?, position = ?, moved_at = ?, modified_at = ? WHERE id = ?`,
+			pid, col, lane, category, owner, n+1, now, now, id); err != nil {
+			return nil, err
+		}
+		ev, err := s.emitMove(ctx, tx, actor, EventTaskMoveProject, id, old, old.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+}
+
+// DeleteTask removes a task with its comments, subtasks and files, and
+// writes task.delete with the snapshot taken before deleting.
+func (s *Store) DeleteTask(ctx context.Context, actor Actor, id int64) ([]string, error) {
+	return s.taskMutation(ctx, "delete task", func(tx *sql.Tx) ([]string, error) {
+		old, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", id, err)
+		}
+		ev, err := s.emit(ctx, tx, actor, EventTaskDelete, old.ProjectID, id, TaskEventData{TaskID: id, Task: old})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tasks WHERE id = ?`, id); err != nil {
+			return nil, err
+		}
+		if err := closeGap(ctx, tx, old.ProjectID, old.ColumnID, old.SwimlaneID, old.Position); err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"crypto/md5"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// TaskFile is the metadata of a file attached to a task; the content is
+// read separately with FileData.
+type TaskFile struct {
+	ID        int64
+	TaskID    int64
+	UserID    int64
+	Name      string
+	MimeType  string
+	Size      int64
+	CreatedAt int64
+	Username  string
+	// ETag is the hex MD5 of the content, as Kanboard's etag.
+	ETag string
+}
+
+// IsImage tells whether the browser may show the file inline as a picture.
+func (f TaskFile) IsImage() bool {
+	switch f.MimeType {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+		return true
+	}
+	return false
+}
+
+// MarshalJSON writes Kanboard's file object (getAllTaskFiles, webhooks).
+func (f TaskFile) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID       int64  `json:"id"`
+		Name     string `json:"name"`
+		Path     string `json:"path"`
+		IsImage  int    `json:"is_image"`
+		TaskID   int64  `json:"task_id"`
+		Date     int64  `json:"date"`
+		UserID   int64  `json:"user_id"`
+		Size     int64  `json:"size"`
+		ETag     string `json:"etag"`
+		MimeType string `json:"mime_type"`
+	}{f.ID, f.Name, "tasks/" + strconv.FormatInt(f.TaskID, 10) + "/" + strconv.FormatInt(f.ID, 10),
+		boolInt(f.IsImage()), f.TaskID, f.CreatedAt, f.UserID, f.Size, f.ETag, f.MimeType})
+}
+
+// NewFile is a file to attach. ProjectID, when not zero, must be the task's
+// project (Kanboard's createTaskFile check). An empty MimeType is guessed
+// from the name, then from the content.
+type NewFile struct {
+	TaskID    int64
+	ProjectID int64
+	Name      string
+	MimeType  string
+	Data      []byte
+}
+
+// FileEventData is event_data of file.* events: flat metadata, the file
+// object and the task snapshot. The content is never in an event.
+type FileEventData struct {
+	TaskID int64        `json:"task_id"`
+	ID     int64        `json:"id"`
+	Name   string       `json:"name"`
+	Size   int64        `json:"size"`
+	UserID int64        `json:"user_id"`
+	File   TaskFile     `json:"file"`
+	Task   TaskSnapshot `json:"task"`
+}
+
+const fileQuery = `SELECT f.id, f.task_id, COALESCE(f.user_id, 0), f.name, f.mime_type, f.size, f.created_at,
+	COALESCE(u.username, '') FROM task_files f LEFT JOIN users u ON u.id = f.user_id`
+
+func scanFile(row interface{ Scan(...any) error }) (TaskFile, error) {
+	var f TaskFile
+	err := row.Scan(&f.ID, &f.TaskID, &f.UserID, &f.Name, &f.MimeType, &f.Size, &f.CreatedAt, &f.Username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return TaskFile{}, ErrNotFound
+	}
+	return f, err
+}
+
+// fileWithETag reads a file's metadata and computes its ETag from the content.
+func fileWithETag(ctx context.Context, db q, id int64) (TaskFile, []byte, error) {
+	f, err := scanFile(db.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
+	if err != nil {
+		return TaskFile{}, nil, err
+	}
+	var data []byte
+	if err := db.QueryRowContext(ctx, `SELECT data FROM task_files WHERE id = ?`, id).Scan(&data); err != nil {
+		return TaskFile{}, nil, err
+	}
+	sum := md5.Sum(data)
+	f.ETag = hex.EncodeToString(sum[:])
+	return f, data, nil
+}
+
+// Files lists a task's files (metadata only), oldest first.
+func (s *Store) Files(ctx context.Context, taskID int64) ([]TaskFile, error) {
+	rows, err := s.reader.QueryContext(ctx, fileQuery+` WHERE f.task_id = ? ORDER BY f.id`, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list files: %w", err)
+	}
+	defer rows.Close()
+	out := []TaskFile{}
+	for rows.Next() {
+		f, err := scanFile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list files: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// FileData reads a file's metadata (with ETag) and content, for download.
+func (s *Store) FileData(ctx context.Context, id int64) (TaskFile, []byte, error) {
+	f, data, err := fileWithETag(ctx, s.reader, id)
+	if err != nil {
+		return TaskFile{}, nil, fmt.Errorf("store: file %d: %w", id, err)
+	}
+	return f, data, nil
+}
+
+// cleanFileName keeps the last path element of a name and refuses names a
+// download could not carry.
+func cleanFileName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	if name == "" || name == "." || name == ".." {
+		return "", invalid("file name is required")
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", invalid("file name has control characters")
+	}
+	if utf8.RuneCountInString(name) > 255 {
+		return "", invalid("file name is longer than 255 characters")
+	}
+	return name, nil
+}
+
+// CreateFile attaches a file (stored as a BLOB) to a task and writes
+// file.create. maxBytes bounds the content (0: no bound).
+func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes int64) (int64, []string, error) {
+	var id int64
+	events, err := s.taskMutation(ctx, "create file", func(tx *sql.Tx) ([]string, error) {
+		name, err := cleanFileName(n.Name)
+		if err != nil {
+			return nil, err
+		}
+		if maxBytes > 0 && int64(len(n.Data)) > maxBytes {
+			return nil, invalid("file is larger than %d bytes", maxBytes)
+		}
+		mt := n.MimeType
+		if mt == "" {
+			mt = mime.TypeByExtension(path.Ext(name))
+		}
+		if mt == "" {
+			mt = http.DetectContentType(n.Data)
+		}
+		task, err := taskSnapshot(ctx, tx, n.TaskID)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", n.TaskID, err)
+		}
+		if n.ProjectID != 0 && n.ProjectID != task.ProjectID {
+			return nil, invalid("task %d is not in project %d", n.TaskID, n.ProjectID)
+		}
+		data := n.Data
+		if data == nil {
+			data = []byte{}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, n.TaskID, nullInt(actor.UserID), name, mt, len(data), data, s.now().Unix())
+		if err != nil {
+			return nil, err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+		f, _, err := fileWithETag(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := s.emitFile(ctx, tx, actor, EventFileCreate, f)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return id, events, nil
+}
+
+func (s *Store) emitFile(ctx context.Context, tx *sql.Tx, actor Actor, name string, f TaskFile) (string, error) {
+	snap, err := taskSnapshot(ctx, tx, f.TaskID)
+	if err != nil {
+		return "", err
+	}
+	return s.emit(ctx, tx, actor, name, snap.ProjectID, f.TaskID, FileEventData{
+		TaskID: f.TaskID, ID: f.ID, Name: f.Name, Size: f.Size, UserID: f.UserID, File: f, Task: snap,
+	})
+}
+
+// DeleteFile removes a file and writes file.delete with its metadata.
+func (s *Store) DeleteFile(ctx context.Context, actor Actor, id int64) ([]string, error) {
+	return s.taskMutation(ctx, "delete file", func(tx *sql.Tx) ([]string, error) {
+		f, _, err := fileWithETag(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("file %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM task_files WHERE id = ?`, id); err != nil {
+			return nil, err
+		}
+		ev, err := s.emitFile(ctx, tx, actor, EventFileDelete, f)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+}

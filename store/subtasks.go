@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Subtask states (Kanboard's numbers).
+const (
+	SubtaskTodo       = 0
+	SubtaskInProgress = 1
+	SubtaskDone       = 2
+)
+
+// SubtaskStatusNames are Kanboard's labels, indexed by status.
+var SubtaskStatusNames = []string{"Todo", "In progress", "Done"}
+
+// Subtask is a checklist item of a task.
+type Subtask struct {
+	ID            int64
+	TaskID        int64
+	Title         string
+	Status        int
+	UserID        int64 // assignee, 0 = nobody
+	TimeEstimated float64
+	TimeSpent     float64
+	Position      int64
+	Username      string
+	Name          string
+}
+
+// MarshalJSON writes Kanboard's subtask object (getSubtask, webhooks).
+func (st Subtask) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID             int64   `json:"id"`
+		Title          string  `json:"title"`
+		Status         int     `json:"status"`
+		TimeEstimated  float64 `json:"time_estimated"`
+		TimeSpent      float64 `json:"time_spent"`
+		TaskID         int64   `json:"task_id"`
+		UserID         int64   `json:"user_id"`
+		Position       int64   `json:"position"`
+		Username       *string `json:"username"`
+		Name           *string `json:"name"`
+		TimerStartDate int64   `json:"timer_start_date"`
+		StatusName     string  `json:"status_name"`
+		IsTimerStarted bool    `json:"is_timer_started"`
+	}{st.ID, st.Title, st.Status, st.TimeEstimated, st.TimeSpent, st.TaskID, st.UserID, st.Position,
+		nullStr(st.Username), nullStr(st.Name), 0, SubtaskStatusNames[st.Status], false})
+}
+
+// NewSubtask is a subtask to create.
+type NewSubtask struct {
+	TaskID        int64
+	Title         string
+	UserID        int64
+	TimeEstimated float64
+	TimeSpent     float64
+	Status        int
+}
+
+// SubtaskUpdate lists the fields to change; nil leaves a field as it is.
+type SubtaskUpdate struct {
+	Title         *string
+	UserID        *int64
+	TimeEstimated *float64
+	TimeSpent     *float64
+	Status        *int
+}
+
+// SubtaskEventData is event_data of subtask.* events: the flat fields of
+// Kanboard's documentation, the subtask object and the task snapshot.
+type SubtaskEventData struct {
+	TaskID        int64          `json:"task_id"`
+	ID            int64          `json:"id"`
+	Title         string         `json:"title"`
+	Status        int            `json:"status"`
+	UserID        int64          `json:"user_id"`
+	TimeEstimated float64        `json:"time_estimated"`
+	TimeSpent     float64        `json:"time_spent"`
+	Position      int64          `json:"position"`
+	Subtask       Subtask        `json:"subtask"`
+	Changes       map[string]any `json:"changes,omitempty"`
+	Task          TaskSnapshot   `json:"task"`
+}
+
+const subtaskQuery = `SELECT st.id, st.task_id, st.title, st.status, COALESCE(st.user_id, 0), st.time_estimated,
+	st.time_spent, st.position, COALESCE(u.username, ''), COALESCE(u.name, '')
+	FROM subtasks st LEFT JOIN users u ON u.id = st.user_id`
+
+func scanSubtask(row interface{ Scan(...any) error }) (Subtask, error) {
+	var st Subtask
+	err := row.Scan(&st.ID, &st.TaskID, &st.Title, &st.Status, &st.UserID, &st.TimeEstimated, &st.TimeSpent,
+		&st.Position, &st.Username, &st.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Subtask{}, ErrNotFound
+	}
+	if err == nil && (st.Status < 0 || st.Status >= len(SubtaskStatusNames)) {
+		st.Status = SubtaskTodo
+	}
+	return st, err
+}
+
+func subtaskByID(ctx context.Context, db q, id int64) (Subtask, error) {
+	return scanSubtask(db.QueryRowContext(ctx, subtaskQuery+` WHERE st.id = ?`, id))
+}
+
+// SubtaskByID reads one subtask.
+func (s *Store) SubtaskByID(ctx context.Context, id int64) (Subtask, error) {
+	st, err := subtaskByID(ctx, s.reader, id)
+	if err != nil {
+		return Subtask{}, fmt.Errorf("store: subtask %d: %w", id, err)
+	}
+	return st, nil
+}
+
+// Subtasks lists a task's subtasks in order.
+func (s *Store) Subtasks(ctx context.Context, taskID int64) ([]Subtask, error) {
+	rows, err := s.reader.QueryContext(ctx, subtaskQuery+` WHERE st.task_id = ? ORDER BY st.position, st.id`, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list subtasks: %w", err)
+	}
+	defer rows.Close()
+	out := []Subtask{}
+	for rows.Next() {
+		st, err := scanSubtask(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list subtasks: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+func validateSubtask(title string, status int, est, spent float64) error {
+	if err := ValidateTitle(title); err != nil {
+		return err
+	}
+	if status < SubtaskTodo || status > SubtaskDone {
+		return invalid("subtask status must be 0 (todo), 1 (in progress) or 2 (done)")
+	}
+	if est < 0 || spent < 0 {
+		return invalid("subtask times must not be negative")
+	}
+	return nil
+}
+
+// CreateSubtask adds a subtask at the end of its task's list and writes
+// subtask.create.
+func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (int64, []string, error) {
+	var id int64
+	events, err := s.taskMutation(ctx, "create subtask", func(tx *sql.Tx) ([]string, error) {
+		if err := validateSubtask(n.Title, n.Status, n.TimeEstimated, n.TimeSpent); err != nil {
+			return nil, err
+		}
+		if err := checkUser(ctx, tx, "user_id", n.UserID); err != nil {
+			return nil, err
+		}
+		if _, err := taskSnapshot(ctx, tx, n.TaskID); err != nil {
+			return nil, fmt.Errorf("task %d: %w", n.TaskID, err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO subtasks (task_id, title, status, user_id, time_estimated, time_spent, position)
+			VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM subtasks WHERE task_id = ?))`,
+			n.TaskID, n.Title, n.Status, nullInt(n.UserID), n.TimeEstimated, n.TimeSpent, n.TaskID)
+		if err != nil {
+			return nil, err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskCreate, id, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return id, events, nil
+}
+
+func (s *Store) emitSubtask(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, st *Subtask, changes map[string]any) (string, error) {
+	if st == nil {
+		got, err := subtaskByID(ctx, tx, id)
+		if err != nil {
+			return "", err
+		}
+		st = &got
+	}
+	snap, err := taskSnapshot(ctx, tx, st.TaskID)
+	if err != nil {
+		return "", err
+	}
+	return s.emit(ctx, tx, actor, name, snap.ProjectID, st.TaskID, SubtaskEventData{
+		TaskID: st.TaskID, ID: st.ID, Title: st.Title, Status: st.Status, UserID: st.UserID,
+		TimeEstimated: st.TimeEstimated, TimeSpent: st.TimeSpent, Position: st.Position,
+		Subtask: *st, Changes: changes, Task: snap,
+	})
+}
+
+// UpdateSubtask changes the given fields of a subtask and writes
+// subtask.update with the changed fields. taskID, when not zero, must be
+// the subtask's task (Kanboard's check). Nothing changed: no event.
+func (s *Store) UpdateSubtask(ctx context.Context, actor Actor, id, taskID int64, u SubtaskUpdate) ([]string, error) {
+	return s.taskMutation(ctx, "update subtask", func(tx *sql.Tx) ([]string, error) {
+		old, err := subtaskByID(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("subtask %d: %w", id, err)
+		}
+		if taskID != 0 && taskID != old.TaskID {
+			return nil, invalid("subtask %d is not on task %d", id, taskID)
+		}
+		next := old
+		if u.Title != nil {
+			next.Title = *u.Title
+		}
+		if u.Status != nil {
+			next.Status = *u.Status
+		}
+		if u.TimeEstimated != nil {
+			next.TimeEstimated = *u.TimeEstimated
+		}
+		if u.TimeSpent != nil {
+			next.TimeSpent = *u.TimeSpent
+		}
+		if u.UserID != nil {
+			if err := checkUser(ctx, tx, "user_id", *u.UserID); err != nil {
+				return nil, err
+			}
+			next.UserID = *u.UserID
+		}
+		if err := validateSubtask(next.Title, next.Status, next.TimeEstimated, next.TimeSpent); err != nil {
+			return nil, err
+		}
+		changes := map[string]any{}
+		if next.Title != old.Title {
+			changes["title"] = next.Title
+		}
+		if next.Status != old.Status {
+			changes["status"] = next.Status
+		}
+		if next.UserID != old.UserID {
+			changes["user_id"] = next.UserID
+		}
+		if next.TimeEstimated != old.TimeEstimated {
+			changes["time_estimated"] = next.TimeEstimated
+		}
+		if next.TimeSpent != old.TimeSpent {
+			changes["time_spent"] = next.TimeSpent
+		}
+		if len(changes) == 0 {
+			return nil, nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subtasks SET title = ?, status = ?, user_id = ?, time_estimated = ?, time_spent = ? WHERE id = ?`,
+			next.Title, next.Status, nullInt(next.UserID), next.TimeEstimated, next.TimeSpent, id); err != nil {
+			return nil, err
+		}
+		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskUpdate, id, nil, changes)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+}
+
+// DeleteSubtask removes a subtask, keeps its task's positions dense, and
+// writes subtask.delete with the subtask as it was.
+func (s *Store) DeleteSubtask(ctx context.Context, actor Actor, id int64) ([]string, error) {
+	return s.taskMutation(ctx, "delete subtask", func(tx *sql.Tx) ([]string, error) {
+		st, err := subtaskByID(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("subtask %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM subtasks WHERE id = ?`, id); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subtasks SET position = position - 1 WHERE task_id = ? AND position > ?`,
+			st.TaskID, st.Position); err != nil {
+			return nil, err
+		}
+		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskDelete, id, &st, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ev}, nil
+	})
+}
