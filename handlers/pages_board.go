@@ -56,7 +56,11 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 	if err != nil {
 		return views.BoardPage{}, err
 	}
-	tasks, err := a.store.BoardTasks(ctx, projectID, withClosed)
+	status := store.TaskOpen
+	if withClosed {
+		status = store.TaskAny
+	}
+	tasks, err := a.store.Tasks(ctx, projectID, status)
 	if err != nil {
 		return views.BoardPage{}, err
 	}
