@@ -26,6 +26,9 @@ func (a *App) Routes() http.Handler {
 	// changes -> session -> logged-in user or admin. Static files stay
 	// outside sessions.
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.errorPage(w, r, http.StatusForbidden, "Refused: this form was sent from another site (a cross-origin request).")
+	}))
 	page := func(h http.Handler) http.Handler { return securePageHeaders(cop.Handler(a.withSession(h))) }
 	member := func(h http.HandlerFunc) http.Handler { return page(a.requireUser(h)) }
 	admin := func(h http.HandlerFunc) http.Handler { return page(a.requireAdmin(h)) }

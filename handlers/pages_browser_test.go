@@ -1,0 +1,340 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/chromedp"
+
+	"hookboard/store"
+)
+
+// chromiumPath finds Debian's Chromium (or another Chrome). Without one the
+// browser tests skip, except in CI, where they must run.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is not installed; the browser tests must run in CI (apt-get install chromium)")
+	}
+	t.Skip("Chromium is not installed; skipping the browser tests (apt-get install chromium)")
+	return ""
+}
+
+// newBrowser starts a headless Chromium for one test and returns its tab.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// css is an exact CSS-selector lookup (a plain string would be a DevTools
+// search, which also matches text).
+func css(sel string) chromedp.QueryOption {
+	return chromedp.ByFunc(func(ctx context.Context, t *chromedp.Target, n *chromedp.Node) ([]cdp.NodeID, error) {
+		res, err := cdp.Call(ctx, t, dom.QuerySelectorAll, dom.QuerySelectorAllParams{NodeID: n.NodeID, Selector: sel})
+		if err != nil {
+			return nil, err
+		}
+		return res.NodeIDs, nil
+	})
+}
+
+// step runs browser actions with a time limit, failing the test on error.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor waits until a JavaScript predicate holds on the current page. It
+// polls from Go rather than in the page, because a poll inside the page
+// dies with the navigation that a form submission starts.
+func waitFor(t *testing.T, ctx context.Context, what, predicate string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](predicate))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s: gave up (last error: %v)", what, lastErr)
+}
+
+func (e *pageEnv) browserLogin(t *testing.T, ctx context.Context, user, pw string) {
+	t.Helper()
+	step(t, ctx, "log in as "+user,
+		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.SendKeys("", user, css("#username")),
+		chromedp.SendKeys("", pw, css("#password")),
+		chromedp.Click("", css(`[data-testid="login-submit"]`)),
+		chromedp.WaitVisible("", css(`[data-testid="current-user"]`)),
+	)
+	if who := eval[string](t, ctx, `document.querySelector('[data-testid="current-user"]').textContent`); who != user {
+		t.Fatalf("logged in as %q, want %q", who, user)
+	}
+}
+
+// screenshot saves a full-page PNG into docs/screenshots when
+// HOOKBOARD_SCREENSHOTS is set (so ordinary test runs leave the tree alone).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if len(png) < 8 || string(png[1:4]) != "PNG" {
+		t.Fatalf("screenshot %s is not a PNG", name)
+	}
+	if os.Getenv("HOOKBOARD_SCREENSHOTS") == "" {
+		return
+	}
+	dir := filepath.Join("..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserBoardCreateAndMoveTask(t *testing.T) {
+	e := newPageEnv(t)
+	ctx := newBrowser(t)
+	bg := context.Background()
+	cols, err := e.st.Columns(bg, e.projectID)
+	if err != nil || len(cols) < 2 {
+		t.Fatalf("columns: %v %v", cols, err)
+	}
+	e.browserLogin(t, ctx, "admin", adminPassword)
+	waitFor(t, ctx, "the board", `document.querySelector('[data-testid="board"]') !== null`)
+
+	step(t, ctx, "create a task",
+		chromedp.SendKeys("", "Write the release notes", css(`[data-testid="new-task-title"]`)),
+		chromedp.SetValue("", "blue", css("#new-color")),
+		chromedp.Click("", css(`[data-testid="new-task-submit"]`)),
+	)
+	waitFor(t, ctx, "the new card", `[...document.querySelectorAll('[data-testid="task-card"]')].some(c => c.textContent.includes('Write the release notes'))`)
+	tasks, err := e.st.Tasks(bg, e.projectID, store.TaskOpen)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("tasks after create: %d %v", len(tasks), err)
+	}
+	task := tasks[0]
+	if task.Title != "Write the release notes" || task.ColorID != "blue" || task.ColumnID != cols[0].ID {
+		t.Fatalf("created task %+v", task)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('[data-testid="flash"]').textContent`); got != fmt.Sprintf("Task #%d created.", task.ID) {
+		t.Fatalf("flash %q", got)
+	}
+	inColumn := func(colID int64) string {
+		return fmt.Sprintf(`document.querySelector('[data-testid="column-%d"] [data-task-id="%d"]') !== null`, colID, task.ID)
+	}
+	if !eval[bool](t, ctx, inColumn(cols[0].ID)) {
+		t.Fatal("the card is not in the first column")
+	}
+
+	step(t, ctx, "move the task to the next column",
+		chromedp.Click("", css(fmt.Sprintf(`[data-task-id="%d"] [data-testid="move-next"]`, task.ID))))
+	waitFor(t, ctx, "the card in "+cols[1].Title, inColumn(cols[1].ID))
+	moved, err := e.st.TaskByID(bg, task.ID)
+	if err != nil || moved.ColumnID != cols[1].ID {
+		t.Fatalf("task after move: column %d, want %d (%v)", moved.ColumnID, cols[1].ID, err)
+	}
+	if n, _ := e.st.EventCount(bg, store.EventTaskMoveColumn); n != 1 {
+		t.Fatalf("%d task.move.column events, want 1", n)
+	}
+
+	// Fill the board a little for the screenshot.
+	seedBoard(t, e)
+	step(t, ctx, "reload", chromedp.Reload())
+	waitFor(t, ctx, "the seeded cards", `document.querySelectorAll('[data-testid="task-card"]').length >= 6`)
+	screenshot(t, ctx, "board")
+}
+
+// seedBoard adds a few tasks in several columns and colors.
+func seedBoard(t *testing.T, e *pageEnv) {
+	t.Helper()
+	bg := context.Background()
+	cols, _ := e.st.Columns(bg, e.projectID)
+	admin, _ := e.st.UserByName(bg, "admin")
+	member, _ := e.st.UserByName(bg, "member")
+	actor := store.Actor{UserID: admin.ID, Username: admin.Username, IsAdmin: true}
+	for _, nt := range []store.NewTask{
+		{Title: "Collect feedback from the beta users", ColorID: "green", ColumnID: cols[0].ID, OwnerID: member.ID},
+		{Title: "Nightly backup fails on the staging box", ColorID: "red", ColumnID: cols[0].ID, Score: 3},
+		{Title: "Rotate the webhook signing secrets", ColorID: "purple", ColumnID: cols[1].ID, OwnerID: admin.ID},
+		{Title: "Migrate the deploy script to the incoming URL", ColorID: "amber", ColumnID: cols[2].ID, OwnerID: member.ID},
+		{Title: "Ship 1.0", ColorID: "teal", ColumnID: cols[3].ID},
+	} {
+		nt.ProjectID = e.projectID
+		if _, _, err := e.st.CreateTask(bg, actor, nt); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
+	e := newPageEnv(t)
+	ctx := newBrowser(t)
+	bg := context.Background()
+	e.browserLogin(t, ctx, "admin", adminPassword)
+
+	step(t, ctx, "create an integration",
+		chromedp.Navigate(e.srv.URL+"/settings/integrations"),
+		chromedp.SendKeys("", "Deploy script", css(`[data-testid="integration-name-input"]`)),
+		chromedp.Click("", css(`[data-testid="create-integration"]`)),
+		chromedp.WaitVisible("", css(`[data-testid="shown-curl"]`)),
+	)
+	token := eval[string](t, ctx, `document.querySelector('[data-testid="shown-token"]').textContent`)
+	curl := eval[string](t, ctx, `document.querySelector('[data-testid="shown-curl"]').textContent`)
+	if !strings.HasPrefix(token, store.PrefixIncoming) || !strings.Contains(curl, token) {
+		t.Fatalf("token %q, curl %q", token, curl)
+	}
+	in, err := e.st.IntegrationByToken(bg, token)
+	if err != nil || in.Name != "Deploy script" {
+		t.Fatalf("the shown token does not open the new integration: %+v %v", in, err)
+	}
+
+	// Shown once: the list page no longer has it.
+	step(t, ctx, "reopen the list", chromedp.Navigate(e.srv.URL+"/settings/integrations"),
+		chromedp.WaitVisible("", css(`[data-testid="integrations"]`)))
+	if html := eval[string](t, ctx, `document.documentElement.outerHTML`); strings.Contains(html, token) {
+		t.Fatal("the token is shown again on the list page")
+	}
+
+	// Run the request the page shows.
+	out := runShownCurl(t, curl)
+	if out != "OK" {
+		t.Fatalf("the shown curl command answered %q, want OK", out)
+	}
+	tasks, err := e.st.Tasks(bg, e.projectID, store.TaskOpen)
+	if err != nil || len(tasks) != 1 || tasks[0].Title != "Hello from curl" {
+		t.Fatalf("tasks after curl: %+v %v", tasks, err)
+	}
+}
+
+// runShownCurl runs the command exactly as shown when curl is installed;
+// otherwise it makes the same GET request with Go.
+func runShownCurl(t *testing.T, command string) string {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.Command("sh", "-c", command+" --silent --show-error").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v: %s", command, err, out)
+		}
+		return string(out)
+	}
+	start, end := strings.Index(command, "'"), strings.LastIndex(command, "'")
+	if start < 0 || end <= start {
+		t.Fatalf("no quoted URL in %q", command)
+	}
+	resp, err := http.Get(command[start+1 : end])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+func TestBrowserMemberCannotOpenSettings(t *testing.T) {
+	e := newPageEnv(t)
+	ctx := newBrowser(t)
+	e.browserLogin(t, ctx, "member", memberPassword)
+	if eval[bool](t, ctx, `document.querySelector('[data-testid="nav-settings"]') !== null`) {
+		t.Fatal("a member sees the Settings link")
+	}
+	step(t, ctx, "open settings", chromedp.Navigate(e.srv.URL+"/settings/integrations"),
+		chromedp.WaitVisible("", css(`[data-testid="error-page"]`)))
+	if msg := eval[string](t, ctx, `document.querySelector('[data-testid="error-message"]').textContent`); msg != "Settings are for admins only." {
+		t.Fatalf("member on settings sees %q", msg)
+	}
+	if eval[bool](t, ctx, `document.querySelector('[data-testid="integrations"]') !== null`) {
+		t.Fatal("the integrations list is on the page")
+	}
+}
+
+// TestBrowserCrossSiteFormRefused: a page on another origin that posts a
+// form to Hookboard, with the user's cookie, is refused.
+func TestBrowserCrossSiteFormRefused(t *testing.T) {
+	e := newPageEnv(t)
+	ctx := newBrowser(t)
+	e.browserLogin(t, ctx, "admin", adminPassword)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!DOCTYPE html><form method="post" action="%s/projects/%d/tasks"><input name="title" value="Planted"></form>
+<script>document.forms[0].submit()</script>`, e.srv.URL, e.projectID)
+	}))
+	defer evil.Close()
+	step(t, ctx, "visit the other site", chromedp.Navigate(evil.URL))
+	waitFor(t, ctx, "the cross-site post's answer", `location.pathname.endsWith('/tasks')`)
+	body := eval[string](t, ctx, `document.body.innerText`)
+	if n, _ := e.st.TaskCount(context.Background()); n != 0 {
+		t.Fatalf("a cross-site form created %d tasks (page: %q)", n, body)
+	}
+	if !strings.Contains(strings.ToLower(body), "cross-origin") {
+		t.Fatalf("refusal page says %q", body)
+	}
+}
