@@ -41,6 +41,9 @@ var commands = map[string]command{
 	"user":        {"add|passwd|list users", runUser},
 	"integration": {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"version":     {"print the version", runVersion},
+	"webhook":     {"add|list|test|rm|enable|disable|rotate-secret|rotate-token outgoing webhook endpoints", runWebhook},
+	"deliveries":  {"list outgoing webhook deliveries", runDeliveries},
+	"redeliver":   {"send an outgoing webhook delivery again", runRedeliver},
 }
 
 // usageError is a mistake in how the command was called (exit status 2).
@@ -92,10 +95,9 @@ func userMessage(err error) string {
 	if errors.As(err, &inv) {
 		return inv.Reason
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return strings.TrimPrefix(err.Error(), "store: ")
-	}
-	return err.Error()
+	// "store: create user: user "x": already exists" reads better without
+	// the package names the logs want.
+	return strings.ReplaceAll(err.Error(), "store: ", "")
 }
 
 func printUsage(w io.Writer) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hookboard/handlers"
+	"hookboard/notify"
 	"hookboard/store"
 )
 
@@ -89,6 +90,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usagef("-trusted-proxies: %v", err)
 	}
+	allow, err := notify.ParseAllowlist(cfg.allowWebhookNets)
+	if err != nil {
+		return usagef("%v", err)
+	}
 
 	st, err := openStore(cfg.db)
 	if err != nil {
@@ -115,9 +120,19 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		printFirstRun(env, first, baseURL)
 	}
 
+	notifier, err := notify.New(notify.Options{
+		Store: st, Logger: logger, Version: Version, Allow: allow, DeliveryWait: cfg.deliveryWait,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	notifier.Start()
+
 	app := handlers.New(handlers.Deps{
-		Store:  st,
-		Logger: logger,
+		Store:    st,
+		Notifier: notifier,
+		Logger:   logger,
 		Config: handlers.Config{
 			BaseURL:        baseURL,
 			MaxBodyBytes:   cfg.maxBodyBytes,
@@ -146,6 +161,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 
 	select {
 	case err := <-serveErr:
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
+		notifier.Stop(stopCtx)
+		cancel()
 		if !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
@@ -157,6 +175,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("shutdown did not finish in time", "err", err)
+	}
+	// Requests are done; let their deliveries and the worker's finish
+	// within the same bound. What is cut off stays pending in the database.
+	if err := notifier.Stop(shutdownCtx); err != nil {
+		logger.Warn("webhook deliveries cut off at shutdown; they are retried at the next start", "err", err)
 	}
 	return nil
 }
@@ -171,4 +194,3 @@ func printFirstRun(env *Env, f store.FirstRun, baseURL string) {
 	fmt.Fprintln(w, "  create a task:")
 	fmt.Fprintf(w, "    %s\n", IncomingCurl(baseURL, f.IncomingToken))
 }
-

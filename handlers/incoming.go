@@ -277,32 +277,29 @@ func parseIncomingBody(contentType string, body []byte) (map[string][]string, er
 }
 
 // parseJSONParams reads a JSON object whose values are strings or numbers.
+// It keeps what it read before a problem, so that a caller with a valid
+// token learns what was wrong (400) instead of being refused (401).
 func parseJSONParams(body []byte) (map[string][]string, error) {
+	out := map[string][]string{}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
-		return nil, errors.New("JSON body must be an object")
+		return out, errors.New("JSON body must be an object")
 	}
-	out := map[string][]string{}
+	var problem error
 	for dec.More() {
 		keyTok, err := dec.Token()
 		if err != nil {
-			return nil, errors.New("JSON body is malformed")
+			return out, errors.New("JSON body is malformed")
 		}
 		key, _ := keyTok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, errors.New("JSON body is malformed")
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return out, errors.New("JSON body is malformed")
 		}
 		if !isIncomingParam(key) {
 			continue
-		}
-		var v any
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		if err := d.Decode(&v); err != nil {
-			return nil, errors.New("JSON body is malformed")
 		}
 		switch val := v.(type) {
 		case string:
@@ -312,16 +309,18 @@ func parseJSONParams(body []byte) (map[string][]string, error) {
 		case []any:
 			out[key+"[]"] = []string{""}
 		default:
-			return nil, fmt.Errorf("parameter %s must be a string or a number", key)
+			if problem == nil {
+				problem = fmt.Errorf("parameter %s must be a string or a number", key)
+			}
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, errors.New("JSON body is malformed")
+		return out, errors.New("JSON body is malformed")
 	}
-	if dec.More() {
-		return nil, errors.New("JSON body has data after the object")
+	if _, err := dec.Token(); err != io.EOF {
+		return out, errors.New("JSON body has data after the object")
 	}
-	return out, nil
+	return out, problem
 }
 
 // newTaskFromParams turns parameters into a task, with the integration's

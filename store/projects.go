@@ -215,3 +215,28 @@ func (s *Store) CreateCategory(ctx context.Context, projectID int64, name string
 	}
 	return id, nil
 }
+
+// CreateSwimlane adds a swimlane at the bottom of a project's board.
+func (s *Store) CreateSwimlane(ctx context.Context, projectID int64, name string) (int64, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 200 {
+		return 0, invalid("swimlane name must be 1-200 characters")
+	}
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO swimlanes (project_id, name, position)
+			SELECT ?, ?, COALESCE(MAX(position), 0) + 1 FROM swimlanes WHERE project_id = ?`, projectID, name, projectID)
+		if err != nil {
+			if strings.Contains(err.Error(), "FOREIGN KEY") {
+				return fmt.Errorf("project %d: %w", projectID, ErrNotFound)
+			}
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create swimlane: %w", err)
+	}
+	return id, nil
+}

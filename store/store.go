@@ -60,6 +60,9 @@ type Options struct {
 	KeyFile string
 	// Now replaces the clock (tests).
 	Now func() time.Time
+	// BusyTimeout is how long a write waits for another process's lock
+	// before failing with ErrUnavailable. Default 5 s.
+	BusyTimeout time.Duration
 }
 
 // dsn builds the connection string. Pragmas live here, not in db.Exec, because
@@ -72,9 +75,9 @@ type Options struct {
 //     an OS crash can lose the last commits;
 //   - _txlock=immediate: take the write lock at BEGIN, so a transaction that
 //     reads then writes cannot fail with SQLITE_BUSY half way.
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -98,7 +101,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
-	s.writer, err = sql.Open("sqlite", dsn(abs, false))
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	s.writer, err = sql.Open("sqlite", dsn(abs, false, busy))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -112,7 +119,7 @@ func Open(path string, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, err
 	}
-	s.reader, err = sql.Open("sqlite", dsn(abs, true))
+	s.reader, err = sql.Open("sqlite", dsn(abs, true, busy))
 	if err != nil {
 		s.writer.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)

@@ -1,0 +1,380 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"hookboard/notify"
+	"hookboard/store"
+)
+
+const webhookUsage = "webhook add -url URL [-name N] [-events a,b|all] [-projects 1,2|all] [-format kanboard|envelope|transit] [-timeout 1s]" +
+	" | list | test ID | rm ID | enable ID | disable ID | rotate-secret ID [-grace 24h] | rotate-token ID [-grace 24h]"
+
+func runWebhook(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("usage: hookboard %s", webhookUsage)
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet(env, "webhook "+sub, webhookUsage)
+	db := fs.dbFlag()
+	asJSON := fs.jsonFlag()
+	rawURL := fs.FlagSet.String("url", "", "where to POST the events (http:// or https://)")
+	name := fs.FlagSet.String("name", "", "a name for the endpoint (default: the URL's host)")
+	events := fs.FlagSet.String("events", "all", "events to send: all, or a comma list such as task.create,comment.create")
+	projects := fs.FlagSet.String("projects", "all", "projects whose events are sent: all, or a comma list of ids")
+	format := fs.FlagSet.String("format", store.FormatKanboard, "payload format: kanboard, envelope or transit")
+	timeout := fs.FlagSet.Duration("timeout", store.DefaultEndpointTimeout, "how long to wait for the receiver (at most 10s)")
+	grace := fs.FlagSet.String("grace", "24h", "how long the old token or secret stays in use after a rotation (a duration, or now)")
+	allowNets := fs.String("allow-webhook-nets", "", "extra networks test may reach: loopback, private, CIDRs, or all")
+	version := Version
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	if sub == "add" || sub == "list" {
+		if len(pos) != 0 {
+			return usagef("usage: hookboard %s", webhookUsage)
+		}
+	} else if len(pos) != 1 {
+		return usagef("usage: hookboard webhook %s ID", sub)
+	}
+	var id int64
+	if len(pos) == 1 {
+		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil {
+			return usagef("endpoint id %q is not a number", pos[0])
+		}
+	}
+
+	switch sub {
+	case "add":
+		if *rawURL == "" {
+			return usagef("webhook add needs -url")
+		}
+		projectIDs, err := store.ParseProjectFilter(*projects)
+		if err != nil {
+			return err
+		}
+		ep, sec, err := st.CreateEndpoint(ctx, store.NewEndpoint{
+			Name: *name, URL: *rawURL, Events: store.ParseEventFilter(*events), Projects: projectIDs,
+			Format: *format, Timeout: *timeout,
+		})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, map[string]any{"id": ep.ID, "token": sec.Token, "secret": sec.Secret})
+		}
+		fmt.Fprintf(env.Stdout, "webhook %d (%s, %s) sends %s to %s\n", ep.ID, ep.Name, ep.Format, filterText(*events), ep.URL)
+		fmt.Fprintln(env.Stdout, "endpoint token (sent as ?token= and X-Webhook-Token):")
+		fmt.Fprintln(env.Stdout, sec.Token)
+		fmt.Fprintln(env.Stdout, "signing secret (verify webhook-signature with it):")
+		fmt.Fprintln(env.Stdout, sec.Secret)
+		return nil
+	case "list":
+		list, err := st.Endpoints(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			rows := make([]map[string]any, 0, len(list))
+			for _, ep := range list {
+				rows = append(rows, endpointJSON(ep))
+			}
+			return printJSON(env.Stdout, rows)
+		}
+		for _, ep := range list {
+			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\tevents=%s\tprojects=%s\ttimeout=%s\t%s\n", ep.ID, ep.Name, ep.URL, ep.Format,
+				joinOrAll(ep.Events), joinIDsOrAll(ep.Projects), ep.Timeout, endpointState(ep))
+		}
+		return nil
+	case "test":
+		n, err := cliNotifier(st, *allowNets, version)
+		if err != nil {
+			return err
+		}
+		defer n.Stop(context.WithoutCancel(ctx))
+		d, err := n.Test(ctx, id)
+		if err != nil {
+			return err
+		}
+		return printDeliveryOutcome(env, *asJSON, d)
+	case "rm":
+		err = st.DeleteEndpoint(ctx, id)
+	case "enable", "disable":
+		err = st.SetEndpointEnabled(ctx, id, sub == "enable")
+	case "rotate-secret", "rotate-token":
+		g, err := parseGrace(*grace)
+		if err != nil {
+			return err
+		}
+		var value string
+		if sub == "rotate-secret" {
+			value, err = st.RotateEndpointSecret(ctx, id, g)
+		} else {
+			value, err = st.RotateEndpointToken(ctx, id, g)
+		}
+		if err != nil {
+			return err
+		}
+		key := map[string]string{"rotate-secret": "secret", "rotate-token": "token"}[sub]
+		if *asJSON {
+			return printJSON(env.Stdout, map[string]any{"id": id, key: value, "grace_seconds": int64(g / time.Second)})
+		}
+		if key == "secret" {
+			fmt.Fprintf(env.Stdout, "webhook %d: new signing secret; the old one also signs for %s.\n", id, g)
+		} else {
+			fmt.Fprintf(env.Stdout, "webhook %d: new endpoint token; the old one is still sent for %s, then this one.\n", id, g)
+		}
+		fmt.Fprintln(env.Stdout, value)
+		return nil
+	default:
+		return usagef("unknown webhook subcommand %q", sub)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
+	}
+	fmt.Fprintf(env.Stdout, "webhook %d: %s done\n", id, sub)
+	return nil
+}
+
+// runDeliveries lists the delivery log.
+func runDeliveries(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "deliveries", "deliveries [-endpoint ID] [-failed] [-limit N]")
+	db := fs.dbFlag()
+	asJSON := fs.jsonFlag()
+	endpoint := fs.FlagSet.Int64("endpoint", 0, "only this endpoint's deliveries")
+	failed := fs.FlagSet.Bool("failed", false, "only deliveries that failed (given up, or waiting for a retry)")
+	limit := fs.FlagSet.Int("limit", 50, "how many, newest first")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("usage: hookboard deliveries [-endpoint ID] [-failed] [-limit N]")
+	}
+	if *limit <= 0 || *limit > 10000 {
+		return usagef("-limit must be between 1 and 10000")
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.Deliveries(ctx, *endpoint, *limit, *failed)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		rows := make([]map[string]any, 0, len(list))
+		for _, d := range list {
+			rows = append(rows, deliveryJSON(d))
+		}
+		return printJSON(env.Stdout, rows)
+	}
+	for _, d := range list {
+		fmt.Fprintf(env.Stdout, "%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s\n", d.ID, d.CreatedAt.Format(time.RFC3339),
+			d.EventName, d.EndpointID, d.EndpointName, d.Status, d.AttemptCount, deliveryDetail(d))
+	}
+	return nil
+}
+
+// runRedeliver attempts one delivery again now.
+func runRedeliver(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "redeliver", "redeliver DELIVERY_ID")
+	db := fs.dbFlag()
+	asJSON := fs.jsonFlag()
+	allowNets := fs.String("allow-webhook-nets", "", "extra networks webhooks may reach: loopback, private, CIDRs, or all")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("usage: hookboard redeliver DELIVERY_ID")
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil {
+		return usagef("delivery id %q is not a number", pos[0])
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := cliNotifier(st, *allowNets, Version)
+	if err != nil {
+		return err
+	}
+	defer n.Stop(context.WithoutCancel(ctx))
+	d, err := n.Redeliver(ctx, id)
+	if err != nil {
+		return err
+	}
+	return printDeliveryOutcome(env, *asJSON, d)
+}
+
+func cliNotifier(st *store.Store, allowNets, version string) (*notify.Notifier, error) {
+	allow, err := notify.ParseAllowlist(allowNets)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return notify.New(notify.Options{Store: st, Allow: allow, Version: version})
+}
+
+// errNotDelivered makes test and redeliver exit non-zero when the receiver
+// did not accept the request, so scripts can tell.
+var errNotDelivered = errors.New("the receiver did not accept the request")
+
+func printDeliveryOutcome(env *Env, asJSON bool, d store.Delivery) error {
+	last := store.Attempt{}
+	if len(d.Attempts) > 0 {
+		last = d.Attempts[len(d.Attempts)-1]
+	}
+	ok := last.Error == "" && last.ResponseStatus >= 200 && last.ResponseStatus < 300
+	if asJSON {
+		out := deliveryJSON(d)
+		out["last_attempt"] = map[string]any{
+			"trigger": last.Trigger, "response_status": last.ResponseStatus, "latency_ms": last.Latency.Milliseconds(),
+			"error": last.Error, "response_body": string(last.ResponseBody),
+		}
+		if err := printJSON(env.Stdout, out); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(env.Stdout, "delivery %d (%s to endpoint %d, webhook-id %s): %s\n", d.ID, d.EventName, d.EndpointID, d.EventID, d.Status)
+		if last.ResponseStatus != 0 {
+			fmt.Fprintf(env.Stdout, "  answered HTTP %d in %s\n", last.ResponseStatus, last.Latency)
+		}
+		if last.Error != "" {
+			fmt.Fprintf(env.Stdout, "  error: %s\n", last.Error)
+		}
+	}
+	if !ok {
+		return errNotDelivered
+	}
+	return nil
+}
+
+func parseGrace(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "now" || s == "0" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err == nil && n >= 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, usagef("-grace %q is not a duration such as 24h, 7d or now", s)
+	}
+	return d, nil
+}
+
+func filterText(events string) string {
+	if events == "" || events == "all" {
+		return "all events"
+	}
+	return events
+}
+
+func joinOrAll(list []string) string {
+	if len(list) == 0 {
+		return "all"
+	}
+	return strings.Join(list, ",")
+}
+
+func joinIDsOrAll(ids []int64) string {
+	if len(ids) == 0 {
+		return "all"
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func endpointState(ep store.Endpoint) string {
+	var parts []string
+	switch {
+	case !ep.Enabled && ep.DisabledReason != "":
+		parts = append(parts, "disabled ("+ep.DisabledReason+")")
+	case !ep.Enabled:
+		parts = append(parts, "disabled")
+	default:
+		parts = append(parts, "enabled")
+	}
+	if !ep.FailingSince.IsZero() {
+		parts = append(parts, "failing since "+ep.FailingSince.Format(time.RFC3339))
+	}
+	if ep.LastStatus != 0 {
+		parts = append(parts, fmt.Sprintf("last HTTP %d", ep.LastStatus))
+	} else if ep.LastError != "" {
+		parts = append(parts, "last error: "+ep.LastError)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func endpointJSON(ep store.Endpoint) map[string]any {
+	events := any("all")
+	if len(ep.Events) > 0 {
+		events = ep.Events
+	}
+	projects := any("all")
+	if len(ep.Projects) > 0 {
+		projects = ep.Projects
+	}
+	return map[string]any{
+		"id": ep.ID, "name": ep.Name, "url": ep.URL, "enabled": ep.Enabled, "events": events, "projects": projects,
+		"format": ep.Format, "timeout_ms": ep.Timeout.Milliseconds(), "failing_since": zeroTimeNull(ep.FailingSince),
+		"disabled_reason": ep.DisabledReason, "last_status": ep.LastStatus, "last_error": ep.LastError,
+		"last_attempt_at": zeroTimeNull(ep.LastAttemptAt), "pending": ep.PendingCount, "failed_24h": ep.FailedCount24h,
+	}
+}
+
+func deliveryJSON(d store.Delivery) map[string]any {
+	return map[string]any{
+		"id": d.ID, "event_id": d.EventID, "event": d.EventName, "endpoint_id": d.EndpointID, "endpoint": d.EndpointName,
+		"status": d.Status, "attempts": d.AttemptCount, "last_status": d.LastStatus, "last_error": d.LastError,
+		"next_attempt_at": zeroTimeNull(d.NextAttemptAt), "created_at": d.CreatedAt.Format(time.RFC3339Nano),
+		"finished_at": zeroTimeNull(d.FinishedAt),
+	}
+}
+
+func deliveryDetail(d store.Delivery) string {
+	var parts []string
+	if d.LastStatus != 0 {
+		parts = append(parts, fmt.Sprintf("HTTP %d", d.LastStatus))
+	}
+	if d.LastError != "" {
+		parts = append(parts, d.LastError)
+	}
+	if !d.NextAttemptAt.IsZero() {
+		parts = append(parts, "next attempt "+d.NextAttemptAt.Format(time.RFC3339))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func zeroTimeNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}

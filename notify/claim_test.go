@@ -1,0 +1,197 @@
+package notify
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"hookboard/store"
+)
+
+// TestTwoProcessesNeverClaimTheSameDelivery: two stores on one file (as two
+// processes would be) claim due deliveries at the same time; each delivery
+// goes to exactly one of them.
+func TestTwoProcessesNeverClaimTheSameDelivery(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	addEndpoint(t, db.st, store.NewEndpoint{URL: "https://a.example/h"})
+	addEndpoint(t, db.st, store.NewEndpoint{URL: "https://b.example/h"})
+	const tasks = 30
+	for range tasks {
+		createTask(t, db.st, "t")
+	}
+	other, err := store.Open(db.path, store.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	c.Advance(time.Minute) // past the requests' leases
+
+	claimed := map[int64]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, st := range []*store.Store{db.st, other, db.st, other} {
+		wg.Go(func() {
+			for {
+				jobs, err := st.ClaimDueDeliveries(ctx, 7, 30*time.Second)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(jobs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, j := range jobs {
+					claimed[j.DeliveryID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != 2*tasks {
+		t.Fatalf("claimed %d distinct deliveries, want %d", len(claimed), 2*tasks)
+	}
+	for id, n := range claimed {
+		if n != 1 {
+			t.Errorf("delivery %d claimed %d times", id, n)
+		}
+	}
+	// Claimed deliveries are leased: nothing is due until the lease passes.
+	if jobs, _ := db.st.ClaimDueDeliveries(ctx, 100, 30*time.Second); len(jobs) != 0 {
+		t.Errorf("%d deliveries claimable again during their lease", len(jobs))
+	}
+	c.Advance(32 * time.Second)
+	if jobs, _ := db.st.ClaimDueDeliveries(ctx, 100, 30*time.Second); len(jobs) != 2*tasks {
+		t.Errorf("%d deliveries claimable after the lease, want %d", len(jobs), 2*tasks)
+	}
+}
+
+func TestDisabledEndpointIsNotClaimedAndDeleteRemovesLog(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: "https://a.example/h"})
+	createTask(t, db.st, "t")
+	if err := db.st.SetEndpointEnabled(ctx, ep.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Minute)
+	if jobs, _ := db.st.ClaimDueDeliveries(ctx, 10, lease); len(jobs) != 0 {
+		t.Fatalf("claimed %d deliveries of a disabled endpoint", len(jobs))
+	}
+	createTask(t, db.st, "while disabled")
+	if list, _ := db.st.Deliveries(ctx, ep.ID, 10, false); len(list) != 1 {
+		t.Fatalf("a disabled endpoint got a new delivery: %d", len(list))
+	}
+	if err := db.st.DeleteEndpoint(ctx, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := db.st.Deliveries(ctx, 0, 10, false); len(list) != 0 {
+		t.Errorf("deliveries of a deleted endpoint remain: %d", len(list))
+	}
+}
+
+func TestPruneRemovesOldAttemptsAndFinishedDeliveries(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL()})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	n.Deliver(ctx, createTask(t, db.st, "old"))
+	c.Advance(31 * 24 * time.Hour)
+	rc.status = func(int) (int, http.Header) { return 500, nil }
+	n.Deliver(ctx, createTask(t, db.st, "recent, failing"))
+
+	removed, err := n.Prune(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed != 2 { // the old attempt and its delivered delivery
+		t.Errorf("pruned %d rows, want 2", removed)
+	}
+	list, _ := db.st.Deliveries(ctx, ep.ID, 10, false)
+	if len(list) != 1 || list[0].Status != store.DeliveryPending {
+		t.Fatalf("after prune: %+v", list)
+	}
+	if d, _ := db.st.Delivery(ctx, list[0].ID); len(d.Attempts) != 1 {
+		t.Errorf("recent attempt pruned: %+v", d.Attempts)
+	}
+}
+
+func TestEndpointValidationAndUpdate(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	ep, sec := addEndpoint(t, db.st, store.NewEndpoint{URL: "https://hooks.example.com/in", Events: []string{"all"}})
+	if ep.Name != "hooks.example.com" || ep.Format != store.FormatKanboard || ep.Timeout != time.Second || ep.Events != nil || !ep.Enabled {
+		t.Fatalf("defaults: %+v", ep)
+	}
+	got, err := db.st.EndpointSecrets(ctx, ep.ID)
+	if err != nil || got.Token != sec.Token || got.Secret != sec.Secret {
+		t.Fatalf("secrets read back %+v (%v)", got, err)
+	}
+	up, err := db.st.UpdateEndpoint(ctx, ep.ID, store.NewEndpoint{Name: "CI", URL: "https://ci.example.com/h",
+		Events: []string{"task.close", "task.close", "comment.create"}, Projects: []int64{1}, Format: store.FormatTransit, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Name != "CI" || len(up.Events) != 2 || up.Projects[0] != 1 || up.Format != "transit" || up.Timeout != 10*time.Second {
+		t.Fatalf("updated: %+v", up)
+	}
+	_, err = db.st.UpdateEndpoint(ctx, ep.ID, store.NewEndpoint{URL: "https://x.example", Format: "yaml"})
+	if err == nil {
+		t.Fatal("bad update accepted")
+	}
+	if again, _ := db.st.Endpoint(ctx, ep.ID); again.Name != "CI" || again.Format != "transit" {
+		t.Errorf("a refused update changed the endpoint: %+v", again)
+	}
+	// The filters decide which events get a delivery.
+	createTask(t, db.st, "create is not subscribed")
+	if list, _ := db.st.Deliveries(ctx, ep.ID, 10, false); len(list) != 0 {
+		t.Errorf("filtered event delivered: %+v", list)
+	}
+}
+
+// TestInFlightAttemptsAreBounded: with Concurrency 2, a receiver behind
+// six endpoints never sees more than two requests at once, and gets all six.
+func TestInFlightAttemptsAreBounded(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	var mu sync.Mutex
+	inFlight, most, total := 0, 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		total++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(50 * time.Millisecond) // hold the slot so overlaps would show
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	for range 6 {
+		addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL})
+	}
+	allow, _ := ParseAllowlist("loopback")
+	n, err := New(Options{Store: db.st, Allow: allow, Now: c.Now, Concurrency: 2, DeliveryWait: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(ctx)
+	n.Deliver(ctx, createTask(t, db.st, "fan out"))
+	mu.Lock()
+	defer mu.Unlock()
+	if total != 6 || most > 2 {
+		t.Errorf("receiver got %d requests, at most %d at once; want 6, at most 2", total, most)
+	}
+}

@@ -1,0 +1,190 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"hookboard/store"
+)
+
+func TestDeliverSendsHeadersAndRecordsAttempt(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	rc := newReceiver(t)
+	ep, sec := addEndpoint(t, db.st, store.NewEndpoint{Name: "r", URL: rc.URL() + "?team=a"})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+
+	events := createTask(t, db.st, "Ship it")
+	n.Deliver(context.Background(), events)
+
+	got := rc.requests()
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(got))
+	}
+	r := got[0]
+	if r.Method != http.MethodPost || r.URL != "/hook?team=a&token="+sec.Token {
+		t.Errorf("request line = %s %s", r.Method, r.URL)
+	}
+	want := map[string]string{
+		"Content-Type":      "application/json",
+		"User-Agent":        "Hookboard-Webhook/test",
+		"X-Webhook-Token":   sec.Token,
+		"X-Hookboard-Event": "task.create",
+		"Webhook-Id":        events[0],
+		"Webhook-Timestamp": "1795428000",
+	}
+	for k, v := range want {
+		if got := r.Header.Get(k); got != v {
+			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+	var body struct {
+		EventName string         `json:"event_name"`
+		EventData map[string]any `json:"event_data"`
+		Author    *string        `json:"event_author"`
+	}
+	if err := json.Unmarshal(r.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.EventName != "task.create" || body.Author == nil || *body.Author != "admin" {
+		t.Errorf("body = %s", r.Body)
+	}
+
+	d := onlyDelivery(t, db.st, ep.ID)
+	if d.Status != store.DeliveryDelivered || d.AttemptCount != 1 || d.LastStatus != 200 || d.EventID != events[0] {
+		t.Fatalf("delivery = %+v", d)
+	}
+	a := d.Attempts[0]
+	if a.Trigger != store.TriggerSync || a.ResponseStatus != 200 || string(a.ResponseBody) != "thanks" || a.Error != "" {
+		t.Errorf("attempt = %+v", a)
+	}
+	if strings.Contains(a.RequestURL, sec.Token) || a.RequestHeaders["X-Webhook-Token"] != "[redacted]" {
+		t.Errorf("recorded request shows the token: %s %v", a.RequestURL, a.RequestHeaders)
+	}
+	if a.RequestURL != rc.URL()+"?team=a&token=[redacted]" || string(a.RequestBody) != string(r.Body) {
+		t.Errorf("recorded request = %s %s", a.RequestURL, a.RequestBody)
+	}
+	eps, err := db.st.Endpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eps) != 1 || eps[0].LastStatus != 200 || !eps[0].FailingSince.IsZero() {
+		t.Errorf("endpoint health = %+v", eps)
+	}
+}
+
+// verify checks a received request with the Standard Webhooks library.
+func verify(t *testing.T, secret string, r received) error {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wh.VerifyIgnoringTimestamp(r.Body, r.Header)
+}
+
+func TestSignaturesVerifyWithStandardWebhooksLibrary(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	rc := newReceiver(t)
+	ep, sec := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL(), Format: store.FormatEnvelope})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	ctx := context.Background()
+
+	n.Deliver(ctx, createTask(t, db.st, "one"))
+	first := rc.requests()[0]
+	if err := verify(t, sec.Secret, first); err != nil {
+		t.Fatalf("signature does not verify: %v (header %q)", err, first.Header.Get("webhook-signature"))
+	}
+	tampered := first
+	tampered.Body = []byte(strings.Replace(string(first.Body), "one", "two", 1))
+	if err := verify(t, sec.Secret, tampered); err == nil {
+		t.Fatal("a tampered body verified")
+	}
+	other := received{Body: first.Body, Header: first.Header.Clone()}
+	other.Header.Set("webhook-id", "another-id")
+	if err := verify(t, sec.Secret, other); err == nil {
+		t.Fatal("a changed webhook-id verified")
+	}
+
+	// Rotation with a grace: two signatures, each secret verifies alone.
+	newSecret, err := db.st.RotateEndpointSecret(ctx, ep.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Deliver(ctx, createTask(t, db.st, "two"))
+	second := rc.requests()[1]
+	if sigs := strings.Fields(second.Header.Get("webhook-signature")); len(sigs) != 2 {
+		t.Fatalf("during rotation got signatures %q, want 2", sigs)
+	}
+	for _, s := range []string{sec.Secret, newSecret} {
+		if err := verify(t, s, second); err != nil {
+			t.Errorf("secret %s… does not verify during rotation: %v", s[:10], err)
+		}
+	}
+	tampered = second
+	tampered.Body = append([]byte(nil), second.Body...)
+	tampered.Body[len(tampered.Body)-2] ^= 1
+	for _, s := range []string{sec.Secret, newSecret} {
+		if err := verify(t, s, tampered); err == nil {
+			t.Error("a tampered body verified during rotation")
+		}
+	}
+
+	// After the grace only the new secret signs.
+	c.Advance(time.Hour + time.Second)
+	n.Deliver(ctx, createTask(t, db.st, "three"))
+	third := rc.requests()[2]
+	if err := verify(t, newSecret, third); err != nil {
+		t.Errorf("new secret does not verify after the grace: %v", err)
+	}
+	if err := verify(t, sec.Secret, third); err == nil {
+		t.Error("the old secret still verifies after the grace")
+	}
+}
+
+func TestTokenRotationKeepsSendingOldTokenDuringGrace(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	rc := newReceiver(t)
+	ep, sec := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL()})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	ctx := context.Background()
+
+	newToken, err := db.st.RotateEndpointToken(ctx, ep.ID, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newToken == sec.Token || !strings.HasPrefix(newToken, store.PrefixEndpointToken) {
+		t.Fatalf("new token %q", newToken)
+	}
+	n.Deliver(ctx, createTask(t, db.st, "during grace"))
+	c.Advance(24*time.Hour + time.Second)
+	n.Deliver(ctx, createTask(t, db.st, "after grace"))
+	// "now": no grace, the new token at once.
+	newest, err := db.st.RotateEndpointToken(ctx, ep.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Deliver(ctx, createTask(t, db.st, "rotated now"))
+
+	got := rc.requests()
+	want := []string{sec.Token, newToken, newest}
+	for i, r := range got {
+		if tok := r.Header.Get("X-Webhook-Token"); tok != want[i] {
+			t.Errorf("request %d sent token %q, want %q", i, tok, want[i])
+		}
+		if !strings.HasSuffix(r.URL, "token="+want[i]) {
+			t.Errorf("request %d URL %q, want token %q", i, r.URL, want[i])
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d requests, want 3", len(got))
+	}
+}

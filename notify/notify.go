@@ -1,0 +1,371 @@
+// Package notify sends Hookboard's outgoing webhooks: it renders the
+// payload formats, signs them (Standard Webhooks), delivers them through an
+// HTTP client whose dialer refuses non-public addresses, records every
+// attempt, and retries from the database so that nothing committed is lost.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"hookboard/store"
+)
+
+// Schedule is the Standard Webhooks retry schedule: the wait after the
+// first failed attempt, the second, and so on. After the last retry fails
+// the delivery is marked failed.
+var Schedule = []time.Duration{
+	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+}
+
+// Defaults of Options.
+const (
+	DefaultConcurrency  = 64
+	DefaultPollInterval = time.Second
+	DefaultRetention    = 30 * 24 * time.Hour
+	// lease is how long a claimed delivery is reserved beyond its endpoint
+	// timeout; it matches the lease emit gives a fresh delivery.
+	lease = 30 * time.Second
+	// pruneEvery is how often the worker removes old attempts.
+	pruneEvery = time.Hour
+)
+
+// Options configure a Notifier. Store is required.
+type Options struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// Version goes into User-Agent: Hookboard-Webhook/<version>.
+	Version string
+	// Allow widens the SSRF guard (-allow-webhook-nets).
+	Allow Allowlist
+	// Resolver replaces DNS (tests).
+	Resolver Resolver
+	// DeliveryWait is the longest Deliver waits for its attempts; 0 means
+	// the attempts run in the background and Deliver returns at once.
+	DeliveryWait time.Duration
+	// Concurrency bounds the attempts in flight (and sizes the idle
+	// connection pool). Default 64.
+	Concurrency int
+	// PollInterval is how often the worker looks for due retries.
+	PollInterval time.Duration
+	// Retention is how long attempts and finished deliveries are kept.
+	Retention time.Duration
+	// Now replaces the clock used for schedules and records (tests); the
+	// latency and timeouts always use the real clock.
+	Now func() time.Time
+	// Jitter returns a number in [0, 1) to spread retries (tests fix it).
+	Jitter func() float64
+}
+
+// Notifier delivers webhooks. It implements handlers.Deliverer.
+type Notifier struct {
+	st      *store.Store
+	log     *slog.Logger
+	client  *http.Client
+	ua      string
+	wait    time.Duration
+	conc    int
+	poll    time.Duration
+	keep    time.Duration
+	now     func() time.Time
+	jitter  func() float64
+	sem     chan struct{}
+	baseCtx context.Context
+	abort   context.CancelFunc
+	running sync.WaitGroup // background deliveries and the worker
+
+	mu       sync.Mutex
+	stopping bool
+	stopWork chan struct{}
+}
+
+// New builds a Notifier. Call Start to run the retry worker and Stop to
+// finish.
+func New(o Options) (*Notifier, error) {
+	if o.Store == nil {
+		return nil, errors.New("notify: Options.Store is required")
+	}
+	n := &Notifier{
+		st: o.Store, log: o.Logger, wait: o.DeliveryWait, conc: o.Concurrency, poll: o.PollInterval,
+		keep: o.Retention, now: o.Now, jitter: o.Jitter, stopWork: make(chan struct{}),
+	}
+	if n.log == nil {
+		n.log = slog.Default()
+	}
+	if n.conc <= 0 {
+		n.conc = DefaultConcurrency
+	}
+	if n.poll <= 0 {
+		n.poll = DefaultPollInterval
+	}
+	if n.keep <= 0 {
+		n.keep = DefaultRetention
+	}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	if n.jitter == nil {
+		n.jitter = rand.Float64
+	}
+	version := o.Version
+	if version == "" {
+		version = "dev"
+	}
+	n.ua = "Hookboard-Webhook/" + version
+	n.sem = make(chan struct{}, n.conc)
+	n.client = newClient(o.Allow, o.Resolver, n.conc)
+	n.baseCtx, n.abort = context.WithCancel(context.Background())
+	return n, nil
+}
+
+// newClient is the webhook HTTP client: the guarded dialer, no proxy from
+// the environment (a proxy would dial for us, past the guard), no
+// redirects, and an idle pool as large as the delivery concurrency so
+// parallel deliveries to one receiver reuse their connections.
+func newClient(allow Allowlist, resolver Resolver, conc int) *http.Client {
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           newGuardedDialer(allow, resolver).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          conc * 2,
+		MaxIdleConnsPerHost:   conc,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Deliver attempts the pending deliveries of the given (committed) events:
+// concurrently across endpoints, in event order for each endpoint, each
+// bounded by its endpoint's timeout. It returns when all have ended or
+// the delivery wait has passed; attempts still running finish in the
+// background and are recorded the same way.
+func (n *Notifier) Deliver(ctx context.Context, eventIDs []string) {
+	jobs, err := n.st.PendingDeliveries(ctx, eventIDs)
+	if err != nil {
+		// The deliveries are committed; the worker takes them after their lease.
+		n.log.Error("webhook deliveries not loaded; the retry worker will send them", "err", err)
+		return
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	done, ok := n.background(func(ctx context.Context) { n.run(ctx, jobs, store.TriggerSync) })
+	if !ok || n.wait <= 0 {
+		return
+	}
+	t := time.NewTimer(n.wait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// background runs fn on the notifier's context unless it is stopping.
+func (n *Notifier) background(fn func(ctx context.Context)) (<-chan struct{}, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopping {
+		return nil, false
+	}
+	done := make(chan struct{})
+	n.running.Add(1)
+	go func() {
+		defer n.running.Done()
+		defer close(done)
+		fn(n.baseCtx)
+	}()
+	return done, true
+}
+
+// run attempts jobs, those of one endpoint one after the other in the
+// given order, and records all outcomes in one transaction.
+func (n *Notifier) run(ctx context.Context, jobs []store.DeliveryJob, trigger string) {
+	var order []int64
+	groups := map[int64][]store.DeliveryJob{}
+	for _, j := range jobs {
+		if _, ok := groups[j.Endpoint.ID]; !ok {
+			order = append(order, j.Endpoint.ID)
+		}
+		groups[j.Endpoint.ID] = append(groups[j.Endpoint.ID], j)
+	}
+	var mu sync.Mutex
+	var recs []store.AttemptRecord
+	var wg sync.WaitGroup
+	for _, id := range order {
+		wg.Go(func() {
+			for _, j := range groups[id] {
+				// Never attempt past our lease: by then the worker may
+				// have taken the delivery.
+				if n.now().Add(j.Endpoint.Timeout).After(j.LeaseUntil) {
+					continue
+				}
+				rec, ok := n.attempt(ctx, j, trigger)
+				if !ok {
+					return
+				}
+				mu.Lock()
+				recs = append(recs, rec)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	n.record(ctx, recs)
+}
+
+// record stores outcomes. It runs even when shutdown cancelled ctx, so
+// that finished attempts are not attempted again.
+func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord) {
+	if len(recs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := n.st.RecordAttempts(ctx, recs); err != nil {
+		// Unrecorded attempts are retried after their lease: at least once.
+		n.log.Error("recording webhook attempts failed", "count", len(recs), "err", err)
+	}
+}
+
+// Test sends a webhook.test event (SampleEvent in the envelope formats) to
+// one endpoint, enabled or not, records it like any delivery and returns
+// the delivery with its attempt. A failed test is not retried.
+func (n *Notifier) Test(ctx context.Context, endpointID int64) (store.Delivery, error) {
+	job, err := n.st.CreateTestDelivery(ctx, store.Actor{}, endpointID, lease)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	return n.attemptNow(ctx, job, store.TriggerTest)
+}
+
+// Redeliver attempts a delivery again now, whatever its status, with the
+// same webhook-id. Success marks it delivered; a failure of a pending
+// delivery counts in its retry schedule, and a delivered or failed one
+// keeps its status.
+func (n *Notifier) Redeliver(ctx context.Context, deliveryID int64) (store.Delivery, error) {
+	job, err := n.st.ClaimDelivery(ctx, deliveryID, lease)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	return n.attemptNow(ctx, job, store.TriggerRedeliver)
+}
+
+func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigger string) (store.Delivery, error) {
+	rec, ok := n.attempt(ctx, job, trigger)
+	if !ok {
+		return store.Delivery{}, fmt.Errorf("notify: delivery %d: %w", job.DeliveryID, ctx.Err())
+	}
+	if err := n.st.RecordAttempts(context.WithoutCancel(ctx), []store.AttemptRecord{rec}); err != nil {
+		return store.Delivery{}, err
+	}
+	return n.st.Delivery(ctx, job.DeliveryID)
+}
+
+// Start runs the retry worker until Stop: every poll interval it claims
+// the due deliveries and attempts them; every hour it prunes the log.
+func (n *Notifier) Start() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopping {
+		return
+	}
+	n.running.Add(1)
+	go func() {
+		defer n.running.Done()
+		tick := time.NewTicker(n.poll)
+		defer tick.Stop()
+		var lastPrune time.Time
+		for {
+			if _, err := n.RunOnce(n.baseCtx); err != nil && n.baseCtx.Err() == nil {
+				n.log.Error("webhook retry worker", "err", err)
+			}
+			if now := n.now(); now.Sub(lastPrune) >= pruneEvery {
+				lastPrune = now
+				if _, err := n.Prune(n.baseCtx); err != nil && n.baseCtx.Err() == nil {
+					n.log.Error("pruning the delivery log", "err", err)
+				}
+			}
+			select {
+			case <-n.stopWork:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// RunOnce is one pass of the worker: it claims the due deliveries (up to
+// the concurrency), attempts them and records the outcomes. It returns how
+// many it attempted.
+func (n *Notifier) RunOnce(ctx context.Context) (int, error) {
+	jobs, err := n.st.ClaimDueDeliveries(ctx, n.conc, lease)
+	if err != nil {
+		return 0, err
+	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	// Retries are independent: each gets its own group.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var recs []store.AttemptRecord
+	for _, j := range jobs {
+		wg.Go(func() {
+			if rec, ok := n.attempt(ctx, j, store.TriggerRetry); ok {
+				mu.Lock()
+				recs = append(recs, rec)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	n.record(ctx, recs)
+	return len(jobs), nil
+}
+
+// Prune removes attempts and finished deliveries older than the retention.
+func (n *Notifier) Prune(ctx context.Context) (int64, error) {
+	return n.st.PruneDeliveries(ctx, n.now().Add(-n.keep))
+}
+
+// Stop stops the worker and waits for running deliveries until ctx ends;
+// then it aborts what is left (those attempts are not recorded, so the
+// worker of the next start retries them after their lease).
+func (n *Notifier) Stop(ctx context.Context) error {
+	n.mu.Lock()
+	if !n.stopping {
+		n.stopping = true
+		close(n.stopWork)
+	}
+	n.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		n.running.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("notify: deliveries still running at shutdown were aborted: %w", ctx.Err())
+		n.abort()
+		<-done
+	}
+	n.abort()
+	n.client.CloseIdleConnections()
+	return err
+}

@@ -1,0 +1,320 @@
+package notify
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"hookboard/handlers"
+	"hookboard/store"
+)
+
+// TestSlowEndpointCostsAtMostItsTimeout: three endpoints, one never
+// answers. The incoming request that creates the task completes while that
+// receiver is still blocked, the two others got the event, and the slow
+// attempt is recorded as timed out and retried later by the worker.
+func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+
+	release := make(chan struct{})
+	slowHits := make(chan struct{}, 10)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slowHits <- struct{}{}
+		<-release // blocks until the test ends
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) }) // runs before slow.Close
+	fast1, fast2 := newReceiver(t), newReceiver(t)
+
+	epFast1, _ := addEndpoint(t, db.st, store.NewEndpoint{Name: "fast1", URL: fast1.URL()})
+	epSlow, _ := addEndpoint(t, db.st, store.NewEndpoint{Name: "slow", URL: slow.URL, Timeout: time.Second})
+	epFast2, _ := addEndpoint(t, db.st, store.NewEndpoint{Name: "fast2", URL: fast2.URL(), Format: store.FormatTransit})
+
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	app := handlers.New(handlers.Deps{Store: db.st, Notifier: n, Now: c.Now})
+	srv := httptest.NewServer(app.Routes())
+	t.Cleanup(srv.Close)
+
+	resp, err := http.PostForm(srv.URL+"/webhook/task", url.Values{"token": {db.first.IncomingToken}, "title": {"From a script"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("incoming webhook answered %d", resp.StatusCode)
+	}
+	select {
+	case <-release:
+		t.Fatal("the slow receiver was released before the request completed")
+	default: // still blocked: the request did not wait for it
+	}
+	if len(slowHits) != 1 {
+		t.Fatalf("slow receiver was called %d times, want 1", len(slowHits))
+	}
+	for _, rc := range []*receiver{fast1, fast2} {
+		if got := rc.requests(); len(got) != 1 || got[0].Header.Get("X-Hookboard-Event") != "task.create" {
+			t.Fatalf("fast receiver got %+v", got)
+		}
+	}
+	for _, id := range []int64{epFast1.ID, epFast2.ID} {
+		if d := onlyDelivery(t, db.st, id); d.Status != store.DeliveryDelivered {
+			t.Errorf("endpoint %d delivery = %s", id, d.Status)
+		}
+	}
+	d := onlyDelivery(t, db.st, epSlow.ID)
+	if d.Status != store.DeliveryPending || len(d.Attempts) != 1 || d.Attempts[0].Error != "timed out after 1s" || d.Attempts[0].ResponseStatus != 0 {
+		t.Fatalf("slow delivery = %+v attempts %+v", d, d.Attempts)
+	}
+	if want := c.Now().Add(5 * time.Second); !d.NextAttemptAt.Equal(want) {
+		t.Errorf("next attempt at %s, want %s (5 s after the first)", d.NextAttemptAt, want)
+	}
+	ep, err := db.st.Endpoint(ctx, epSlow.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ep.FailingSince.Equal(c.Now()) || ep.LastError != "timed out after 1s" {
+		t.Errorf("slow endpoint health = failing since %s, last error %q", ep.FailingSince, ep.LastError)
+	}
+
+	// Not due yet: the worker leaves it alone.
+	c.Advance(3 * time.Second)
+	if k, err := n.RunOnce(ctx); err != nil || k != 0 {
+		t.Fatalf("worker before the retry time attempted %d (%v)", k, err)
+	}
+	c.Advance(3 * time.Second)
+	if k, err := n.RunOnce(ctx); err != nil || k != 1 {
+		t.Fatalf("worker at the retry time attempted %d (%v), want 1", k, err)
+	}
+	d = onlyDelivery(t, db.st, epSlow.ID)
+	if len(d.Attempts) != 2 || d.Attempts[1].Trigger != store.TriggerRetry || d.Attempts[1].Error != "timed out after 1s" {
+		t.Fatalf("after retry: %+v", d.Attempts)
+	}
+	if want := c.Now().Add(5 * time.Minute); !d.NextAttemptAt.Equal(want) {
+		t.Errorf("next attempt at %s, want %s (5 min)", d.NextAttemptAt, want)
+	}
+	if len(fast1.requests()) != 1 || len(fast2.requests()) != 1 {
+		t.Error("delivered endpoints were attempted again")
+	}
+}
+
+// TestReceiverDownThenUp: the first attempt cannot connect; once the
+// receiver is back the worker delivers with the same webhook-id.
+func TestReceiverDownThenUp(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // down: connection refused
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: "http://" + addr + "/hook"})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+
+	events := createTask(t, db.st, "while down")
+	n.Deliver(ctx, events)
+	d := onlyDelivery(t, db.st, ep.ID)
+	if d.Status != store.DeliveryPending || len(d.Attempts) != 1 || !strings.Contains(d.Attempts[0].Error, "refused") {
+		t.Fatalf("first attempt: %+v %+v", d, d.Attempts)
+	}
+	firstID := d.Attempts[0].RequestHeaders["Webhook-Id"]
+
+	rc := &receiver{notify: make(chan struct{}, 10)}
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(rc.serve))
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	c.Advance(6 * time.Second)
+	if k, err := n.RunOnce(ctx); err != nil || k != 1 {
+		t.Fatalf("worker attempted %d (%v)", k, err)
+	}
+	got := rc.requests()
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests", len(got))
+	}
+	if id := got[0].Header.Get("webhook-id"); id != events[0] || id != firstID {
+		t.Errorf("webhook-id %q, first attempt had %q, event %q", id, firstID, events[0])
+	}
+	d = onlyDelivery(t, db.st, ep.ID)
+	if d.Status != store.DeliveryDelivered || d.AttemptCount != 2 {
+		t.Errorf("delivery after retry: %+v", d)
+	}
+	if e, _ := db.st.Endpoint(ctx, ep.ID); !e.FailingSince.IsZero() {
+		t.Errorf("failing_since not cleared on success: %s", e.FailingSince)
+	}
+}
+
+// TestRestartLosesNothing: the process stops after committing the change
+// and before delivering; a new process on the same file delivers it once
+// the lease has passed, and only once.
+func TestRestartLosesNothing(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL()})
+
+	// First process: a real server without a notifier stands for one that
+	// dies between commit and delivery.
+	srv := httptest.NewServer(handlers.New(handlers.Deps{Store: db.st, Now: c.Now}).Routes())
+	resp, err := http.Get(srv.URL + "/webhook/task?title=Before+crash&token=" + url.QueryEscape(db.first.IncomingToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.Close()
+	evs, err := db.st.Events(ctx, 1)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events: %v %v", evs, err)
+	}
+	if err := db.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st2, err := store.Open(db.path, store.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	n := newTestNotifier(t, st2, c, 10*time.Second)
+	if k, _ := n.RunOnce(ctx); k != 0 {
+		t.Fatalf("worker took a delivery still leased to the request (%d)", k)
+	}
+	c.Advance(31*time.Second + time.Second)
+	if k, err := n.RunOnce(ctx); err != nil || k != 1 {
+		t.Fatalf("worker after the lease attempted %d (%v)", k, err)
+	}
+	if k, _ := n.RunOnce(ctx); k != 0 {
+		t.Fatalf("delivered delivery attempted again (%d)", k)
+	}
+	got := rc.requests()
+	if len(got) != 1 || got[0].Header.Get("webhook-id") != evs[0].ID {
+		t.Fatalf("receiver got %d requests (%v)", len(got), got)
+	}
+}
+
+func TestScheduleRetryAfterAndGiveUp(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	rc.status = func(k int) (int, http.Header) {
+		if k == 1 {
+			return http.StatusTooManyRequests, http.Header{"Retry-After": {"3600"}} // clamped to 2×5 s
+		}
+		if k == 2 {
+			return http.StatusServiceUnavailable, http.Header{"Retry-After": {"1"}} // clamped up to 5 min
+		}
+		return http.StatusInternalServerError, nil
+	}
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL()})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	n.Deliver(ctx, createTask(t, db.st, "x"))
+
+	wantWaits := []time.Duration{10 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	for i, wait := range wantWaits {
+		d := onlyDelivery(t, db.st, ep.ID)
+		if d.Status != store.DeliveryPending || d.AttemptCount != i+1 {
+			t.Fatalf("after attempt %d: %+v", i+1, d)
+		}
+		if got := d.NextAttemptAt.Sub(c.Now()); got != wait {
+			t.Fatalf("wait after attempt %d = %s, want %s", i+1, got, wait)
+		}
+		c.Advance(wait)
+		if k, err := n.RunOnce(ctx); err != nil || k != 1 {
+			t.Fatalf("retry %d: attempted %d (%v)", i+1, k, err)
+		}
+	}
+	d := onlyDelivery(t, db.st, ep.ID)
+	if d.Status != store.DeliveryFailed || d.AttemptCount != 8 || d.FinishedAt.IsZero() {
+		t.Fatalf("after the last retry: %+v", d)
+	}
+	failed, err := db.st.Deliveries(ctx, ep.ID, 10, true)
+	if err != nil || len(failed) != 1 {
+		t.Fatalf("failed-only list: %v %v", failed, err)
+	}
+	// Nearly two days of failures: flagged, not yet disabled.
+	e, _ := db.st.Endpoint(ctx, ep.ID)
+	if !e.Enabled || e.FailingSince.IsZero() {
+		t.Fatalf("endpoint after failures: %+v", e)
+	}
+
+	// Redeliver after the receiver is fixed: same webhook-id, delivered.
+	rc.status = nil
+	d, err = n.Redeliver(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != store.DeliveryDelivered || d.Attempts[len(d.Attempts)-1].Trigger != store.TriggerRedeliver {
+		t.Fatalf("after redeliver: %+v", d)
+	}
+	got := rc.requests()
+	if got[0].Header.Get("webhook-id") != got[len(got)-1].Header.Get("webhook-id") {
+		t.Error("redelivery changed the webhook-id")
+	}
+}
+
+func TestJitterStaysWithinTwentyPercent(t *testing.T) {
+	for _, j := range []float64{0, 0.999999} {
+		n := &Notifier{jitter: func() float64 { return j }, now: time.Now}
+		for i, step := range Schedule {
+			d := n.nextDelay(i+1, nil)
+			lo, hi := time.Duration(float64(step)*0.8), time.Duration(float64(step)*1.2)
+			if d < lo || d > hi {
+				t.Errorf("jitter %v step %s: delay %s outside [%s, %s]", j, step, d, lo, hi)
+			}
+		}
+	}
+}
+
+func TestGoneDisablesEndpointAndFiveDaysOfFailureToo(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	gone := newReceiver(t)
+	gone.status = func(int) (int, http.Header) { return http.StatusGone, nil }
+	broken := newReceiver(t)
+	broken.status = func(int) (int, http.Header) { return http.StatusBadGateway, nil }
+	epGone, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: gone.URL()})
+	epBroken, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: broken.URL()})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+
+	n.Deliver(ctx, createTask(t, db.st, "a"))
+	e, _ := db.st.Endpoint(ctx, epGone.ID)
+	if e.Enabled || !strings.Contains(e.DisabledReason, "410") {
+		t.Fatalf("410 did not disable: %+v", e)
+	}
+	if d := onlyDelivery(t, db.st, epGone.ID); d.Status != store.DeliveryFailed {
+		t.Errorf("410 delivery status %s", d.Status)
+	}
+
+	// The broken one keeps failing; 5 days later its next failure disables it.
+	c.Advance(5*24*time.Hour + time.Minute)
+	n.Deliver(ctx, createTask(t, db.st, "b"))
+	e, _ = db.st.Endpoint(ctx, epBroken.ID)
+	if e.Enabled || !strings.Contains(e.DisabledReason, "5 days") {
+		t.Fatalf("5 days of failures did not disable: %+v", e)
+	}
+	// A disabled endpoint gets no new deliveries; enabling clears the flag.
+	if err := db.st.SetEndpointEnabled(ctx, epBroken.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = db.st.Endpoint(ctx, epBroken.ID)
+	if !e.Enabled || !e.FailingSince.IsZero() || e.DisabledReason != "" {
+		t.Errorf("after enable: %+v", e)
+	}
+}

@@ -1,0 +1,523 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"   // not yet delivered; attempted again at NextAttemptAt
+	DeliveryDelivered = "delivered" // a receiver answered 2xx
+	DeliveryFailed    = "failed"    // the retry schedule is spent
+)
+
+// What started an attempt.
+const (
+	TriggerSync      = "sync"      // the request that made the change
+	TriggerRetry     = "retry"     // the retry worker
+	TriggerRedeliver = "redeliver" // an admin asked
+	TriggerTest      = "test"      // the Test button
+)
+
+// Delivery is one event for one endpoint.
+type Delivery struct {
+	ID            int64
+	EventID       string // also the webhook-id header
+	EventName     string
+	EndpointID    int64
+	EndpointName  string
+	Status        string
+	AttemptCount  int
+	NextAttemptAt time.Time // zero unless pending
+	LastStatus    int       // HTTP status of the last attempt; 0 when none or no answer
+	LastError     string
+	CreatedAt     time.Time
+	FinishedAt    time.Time // zero while pending
+	// Attempts, oldest first; filled by Store.Delivery only.
+	Attempts []Attempt
+}
+
+// Attempt is one HTTP request of a delivery, as recorded. Secrets are
+// already redacted from the request URL and headers.
+type Attempt struct {
+	ID              int64
+	DeliveryID      int64
+	Trigger         string
+	StartedAt       time.Time
+	Latency         time.Duration
+	RequestURL      string
+	RequestHeaders  map[string]string
+	RequestBody     []byte
+	ResponseStatus  int // 0 when no response came
+	ResponseHeaders map[string]string
+	ResponseBody    []byte // at most the first 4 KiB
+	Error           string
+}
+
+// DeliveryJob is a delivery ready to attempt: its event, its endpoint's
+// settings and the secrets to sign with.
+type DeliveryJob struct {
+	DeliveryID   int64
+	Status       string
+	AttemptCount int       // attempts made before this one
+	LeaseUntil   time.Time // nobody else attempts it before then
+	Event        Event
+	Endpoint     Endpoint // settings only, no health
+	Secrets      EndpointSecrets
+}
+
+// AttemptRecord is the outcome of one attempt, for RecordAttempts.
+type AttemptRecord struct {
+	DeliveryID int64
+	EndpointID int64
+	Attempt    Attempt
+	// Status is the delivery's status after the attempt; NextAttemptAt
+	// applies when it stays pending.
+	Status        string
+	NextAttemptAt time.Time
+	// Success: the receiver answered 2xx (clears the endpoint's failure
+	// flag). Gone: it answered 410, which disables the endpoint.
+	Success bool
+	Gone    bool
+}
+
+// MaxStoredResponseBody is how much of a receiver's answer is kept.
+const MaxStoredResponseBody = 4 << 10
+
+// PendingDeliveries returns the not yet attempted deliveries of the given
+// events to enabled endpoints, by endpoint then event order. They are
+// leased to the request that made the events (see emit), so it can attempt
+// them without claiming.
+func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]DeliveryJob, error) {
+	if len(eventIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(eventIDs))
+	for i, id := range eventIDs {
+		args[i] = id
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT d.id FROM deliveries d
+		JOIN webhook_endpoints e ON e.id = d.endpoint_id
+		WHERE d.event_id IN (?`+strings.Repeat(",?", len(eventIDs)-1)+`)
+		  AND d.status = 'pending' AND d.attempts = 0 AND e.enabled = 1
+		ORDER BY d.endpoint_id, d.event_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending deliveries: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending deliveries: %w", err)
+	}
+	return s.deliveryJobs(ctx, ids)
+}
+
+// ClaimDueDeliveries takes up to limit pending deliveries whose time has
+// come, to enabled endpoints, and in the same statement pushes their
+// next_attempt_ms past lease + the endpoint's timeout, so no other process
+// (or worker pass) attempts them meanwhile.
+func (s *Store) ClaimDueDeliveries(ctx context.Context, limit int, lease time.Duration) ([]DeliveryJob, error) {
+	now := s.now().UnixMilli()
+	var ids []int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
+			SET next_attempt_ms = ? + (SELECT timeout_ms FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id)
+			WHERE id IN (SELECT d.id FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+				WHERE d.status = 'pending' AND d.next_attempt_ms <= ? AND e.enabled = 1
+				ORDER BY d.next_attempt_ms LIMIT ?)
+			RETURNING id`, now+lease.Milliseconds(), now, limit)
+		if err != nil {
+			return err
+		}
+		ids, err = scanIDs(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+	}
+	return s.deliveryJobs(ctx, ids)
+}
+
+// ClaimDelivery takes one delivery for a manual redelivery, whatever its
+// status. A pending one is leased like ClaimDueDeliveries does, so the
+// worker leaves it alone while the admin's attempt runs.
+func (s *Store) ClaimDelivery(ctx context.Context, id int64, lease time.Duration) (DeliveryJob, error) {
+	now := s.now().UnixMilli()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries
+			SET next_attempt_ms = CASE WHEN status = 'pending'
+				THEN ? + (SELECT timeout_ms FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id)
+				ELSE next_attempt_ms END
+			WHERE id = ?`, now+lease.Milliseconds(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return DeliveryJob{}, fmt.Errorf("store: delivery %d: %w", id, err)
+	}
+	jobs, err := s.deliveryJobs(ctx, []int64{id})
+	if err != nil {
+		return DeliveryJob{}, err
+	}
+	if len(jobs) == 0 {
+		return DeliveryJob{}, fmt.Errorf("store: delivery %d: %w", id, ErrNotFound)
+	}
+	return jobs[0], nil
+}
+
+// TestEventData is event_data of a webhook.test event.
+type TestEventData struct {
+	Message    string `json:"message"`
+	EndpointID int64  `json:"endpoint_id"`
+}
+
+// CreateTestDelivery writes a webhook.test event and one delivery of it to
+// the given endpoint only (not through the endpoint filters: the Test
+// button targets one endpoint, enabled or not), leased to the caller.
+func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID int64, lease time.Duration) (DeliveryJob, error) {
+	var deliveryID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var timeoutMS int64
+		err := tx.QueryRowContext(ctx, `SELECT timeout_ms FROM webhook_endpoints WHERE id = ?`, endpointID).Scan(&timeoutMS)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		data, _ := json.Marshal(TestEventData{Message: "This is a test event from Hookboard.", EndpointID: endpointID})
+		id := newEventID(now)
+		var author sql.NullString
+		if actor.Username != "" {
+			author = sql.NullString{String: actor.Username, Valid: true}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events
+			(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
+			VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
+			id, EventWebhookTest, nullInt(actor.UserID), nullInt(actor.IntegrationID), author, now.UnixMilli(), string(data)); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
+			VALUES (?, ?, ?, ?)`, id, endpointID, now.Add(lease).UnixMilli()+timeoutMS, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		deliveryID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return DeliveryJob{}, fmt.Errorf("store: test endpoint %d: %w", endpointID, err)
+	}
+	jobs, err := s.deliveryJobs(ctx, []int64{deliveryID})
+	if err != nil {
+		return DeliveryJob{}, err
+	}
+	if len(jobs) == 0 {
+		return DeliveryJob{}, fmt.Errorf("store: test endpoint %d: %w", endpointID, ErrNotFound)
+	}
+	return jobs[0], nil
+}
+
+func scanIDs(rows *sql.Rows) ([]int64, error) {
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// deliveryJobs loads deliveries with their events and endpoints, keeping
+// the order of ids.
+func (s *Store) deliveryJobs(ctx context.Context, ids []int64) ([]DeliveryJob, error) {
+	events := map[string]Event{}
+	type epData struct {
+		ep  Endpoint
+		sec EndpointSecrets
+	}
+	endpoints := map[int64]epData{}
+	out := make([]DeliveryJob, 0, len(ids))
+	for _, id := range ids {
+		var j DeliveryJob
+		var eventID string
+		var next sql.NullInt64
+		err := s.reader.QueryRowContext(ctx, `SELECT id, event_id, endpoint_id, status, attempts, next_attempt_ms
+			FROM deliveries WHERE id = ?`, id).Scan(&j.DeliveryID, &eventID, &j.Endpoint.ID, &j.Status, &j.AttemptCount, &next)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // deleted with its endpoint meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: load delivery %d: %w", id, err)
+		}
+		if next.Valid {
+			j.LeaseUntil = time.UnixMilli(next.Int64)
+		}
+		ev, ok := events[eventID]
+		if !ok {
+			ev, err = s.EventByID(ctx, eventID)
+			if err != nil {
+				return nil, fmt.Errorf("store: load event %s of delivery %d: %w", eventID, id, err)
+			}
+			events[eventID] = ev
+		}
+		j.Event = ev
+		epd, ok := endpoints[j.Endpoint.ID]
+		if !ok {
+			epd.ep, epd.sec, err = s.endpointForDelivery(ctx, j.Endpoint.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("store: load endpoint of delivery %d: %w", id, err)
+			}
+			endpoints[j.Endpoint.ID] = epd
+		}
+		j.Endpoint, j.Secrets = epd.ep, epd.sec
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func (s *Store) endpointForDelivery(ctx context.Context, id int64) (Endpoint, EndpointSecrets, error) {
+	var e Endpoint
+	var events, projects string
+	var timeoutMS int64
+	var tok, prevTok, sec, prevSec []byte
+	var tokUntil, secUntil sql.NullInt64
+	err := s.reader.QueryRowContext(ctx, `SELECT id, name, url, enabled, events, projects, format, timeout_ms,
+		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
+		FROM webhook_endpoints WHERE id = ?`, id).Scan(&e.ID, &e.Name, &e.URL, &e.Enabled, &events, &projects,
+		&e.Format, &timeoutMS, &tok, &prevTok, &tokUntil, &sec, &prevSec, &secUntil)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Endpoint{}, EndpointSecrets{}, ErrNotFound
+	}
+	if err != nil {
+		return Endpoint{}, EndpointSecrets{}, err
+	}
+	e.Events = ParseEventFilter(events)
+	e.Projects, _ = ParseProjectFilter(projects)
+	e.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	secrets, err := s.openEndpointSecrets(tok, prevTok, tokUntil, sec, prevSec, secUntil)
+	return e, secrets, err
+}
+
+// RecordAttempts stores the outcomes of attempts in one transaction: the
+// attempt rows, each delivery's new status and schedule, and each
+// endpoint's health (failure flag, disabling on 410 or after
+// EndpointFailingLimit of failures).
+func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	now := s.now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range recs {
+			if err := recordAttemptTx(ctx, tx, now, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: record attempts: %w", err)
+	}
+	return nil
+}
+
+func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRecord) error {
+	a := r.Attempt
+	reqHeaders, _ := json.Marshal(a.RequestHeaders)
+	var respStatus sql.NullInt64
+	var respHeaders sql.NullString
+	var respBody []byte
+	if a.ResponseStatus != 0 {
+		respStatus = sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: true}
+		h, _ := json.Marshal(a.ResponseHeaders)
+		respHeaders = sql.NullString{String: string(h), Valid: true}
+		respBody = a.ResponseBody
+		if len(respBody) > MaxStoredResponseBody {
+			respBody = respBody[:MaxStoredResponseBody]
+		}
+		if respBody == nil {
+			respBody = []byte{}
+		}
+	}
+	reqBody := a.RequestBody
+	if reqBody == nil {
+		reqBody = []byte{}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
+		(delivery_id, trigger, started_at_ms, latency_ms, request_url, request_headers, request_body,
+		 response_status, response_headers, response_body, error)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?)`,
+		r.DeliveryID, a.Trigger, a.StartedAt.UnixMilli(), a.Latency.Milliseconds(), a.RequestURL, string(reqHeaders),
+		reqBody, respStatus, respHeaders, respBody, a.Error, r.DeliveryID)
+	if err != nil {
+		return fmt.Errorf("insert attempt: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // the endpoint was deleted meanwhile, with its log
+	}
+	var next, finished sql.NullInt64
+	if r.Status == DeliveryPending {
+		next = sql.NullInt64{Int64: r.NextAttemptAt.UnixMilli(), Valid: true}
+	} else {
+		finished = sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_ms = ?,
+		last_status = ?, finished_at_ms = COALESCE(?, finished_at_ms) WHERE id = ?`,
+		r.Status, next, respStatus, finished, r.DeliveryID); err != nil {
+		return fmt.Errorf("update delivery: %w", err)
+	}
+	nowS := now.Unix()
+	switch {
+	case r.Success:
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?`, r.EndpointID)
+	case r.Gone:
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, failing_since = COALESCE(failing_since, ?),
+			disabled_reason = 'the receiver answered 410 Gone', modified_at = ? WHERE id = ?`, nowS, nowS, r.EndpointID)
+	default:
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?) WHERE id = ?`,
+			nowS, r.EndpointID)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
+				disabled_reason = 'every delivery failed for 5 days'
+				WHERE id = ? AND enabled = 1 AND failing_since <= ?`,
+				nowS, r.EndpointID, nowS-int64(EndpointFailingLimit/time.Second))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update endpoint health: %w", err)
+	}
+	return nil
+}
+
+const deliveryColumns = `d.id, d.event_id, ev.name, d.endpoint_id, e.name, d.status, d.attempts,
+	COALESCE(d.next_attempt_ms, 0), COALESCE(d.last_status, 0),
+	COALESCE((SELECT a.error FROM delivery_attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1), ''),
+	d.created_at_ms, COALESCE(d.finished_at_ms, 0)
+	FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN webhook_endpoints e ON e.id = d.endpoint_id`
+
+func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
+	var d Delivery
+	var next, created, finished int64
+	err := row.Scan(&d.ID, &d.EventID, &d.EventName, &d.EndpointID, &d.EndpointName, &d.Status, &d.AttemptCount,
+		&next, &d.LastStatus, &d.LastError, &created, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Delivery{}, ErrNotFound
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	if d.Status == DeliveryPending && next != 0 {
+		d.NextAttemptAt = time.UnixMilli(next).UTC()
+	}
+	d.CreatedAt = time.UnixMilli(created).UTC()
+	if finished != 0 {
+		d.FinishedAt = time.UnixMilli(finished).UTC()
+	}
+	return d, nil
+}
+
+// Deliveries lists the newest deliveries first, of one endpoint (0: all).
+// failedOnly keeps those not delivered that have failed at least once:
+// given up, or pending a retry.
+func (s *Store) Deliveries(ctx context.Context, endpointID int64, limit int, failedOnly bool) ([]Delivery, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryColumns+`
+		WHERE (? = 0 OR d.endpoint_id = ?)
+		  AND (? = 0 OR d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0))
+		ORDER BY d.id DESC LIMIT ?`, endpointID, endpointID, boolInt(failedOnly), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Delivery reads one delivery with all its attempts, oldest first.
+func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
+	d, err := scanDelivery(s.reader.QueryRowContext(ctx, `SELECT `+deliveryColumns+` WHERE d.id = ?`, id))
+	if err != nil {
+		return Delivery{}, fmt.Errorf("store: delivery %d: %w", id, err)
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, delivery_id, trigger, started_at_ms, latency_ms, request_url,
+		request_headers, request_body, COALESCE(response_status, 0), COALESCE(response_headers, ''), response_body, error
+		FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`, id)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Attempt
+		var started, latency int64
+		var reqHeaders, respHeaders string
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Trigger, &started, &latency, &a.RequestURL, &reqHeaders,
+			&a.RequestBody, &a.ResponseStatus, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
+			return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
+		}
+		a.StartedAt = time.UnixMilli(started).UTC()
+		a.Latency = time.Duration(latency) * time.Millisecond
+		json.Unmarshal([]byte(reqHeaders), &a.RequestHeaders)
+		if respHeaders != "" {
+			json.Unmarshal([]byte(respHeaders), &a.ResponseHeaders)
+		}
+		d.Attempts = append(d.Attempts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
+	}
+	return d, nil
+}
+
+// PruneDeliveries removes attempts started before cutoff and finished
+// deliveries (delivered or failed) that ended before it. Pending
+// deliveries are never removed. It returns how many rows went.
+func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
+	var total int64
+	ms := cutoff.UnixMilli()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE started_at_ms < ?`, ms)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		res, err = tx.ExecContext(ctx, `DELETE FROM deliveries WHERE status != 'pending' AND finished_at_ms < ?`, ms)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		total += n
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune deliveries: %w", err)
+	}
+	return total, nil
+}
