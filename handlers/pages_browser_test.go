@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
 
+	"hookboard/notify"
 	"hookboard/store"
 )
 
@@ -226,9 +229,11 @@ func seedBoard(t *testing.T, e *pageEnv) {
 		{Title: "Ship 1.0", ColorID: "teal", ColumnID: cols[3].ID},
 	} {
 		nt.ProjectID = e.projectID
-		if _, _, err := e.st.CreateTask(bg, actor, nt); err != nil {
+		_, events, err := e.st.CreateTask(bg, actor, nt)
+		if err != nil {
 			t.Fatal(err)
 		}
+		e.app.deliver(bg, events)
 	}
 }
 
@@ -337,4 +342,133 @@ func TestBrowserCrossSiteFormRefused(t *testing.T) {
 	if !strings.Contains(strings.ToLower(body), "cross-origin") {
 		t.Fatalf("refusal page says %q", body)
 	}
+}
+
+// withNotifier runs the real notifier, allowed to reach loopback receivers.
+func withNotifier(t *testing.T) pageEnvOption {
+	return func(d *Deps) {
+		allow, err := notify.ParseAllowlist("loopback")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := notify.New(notify.Options{Store: d.Store, Logger: d.Logger, Version: "test", Allow: allow, DeliveryWait: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Notifier = n
+	}
+}
+
+// receiver is a webhook receiver that records what it gets.
+type receiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []receivedHook
+}
+
+type receivedHook struct {
+	header http.Header
+	body   string
+}
+
+func newReceiver(t *testing.T, status int, answer string) *receiver {
+	rc := &receiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.reqs = append(rc.reqs, receivedHook{r.Header.Clone(), string(body)})
+		rc.mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		io.WriteString(w, answer)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) received() []receivedHook {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.reqs)
+}
+
+func TestBrowserWebhookTestButtonShowsDelivery(t *testing.T) {
+	rc := newReceiver(t, http.StatusOK, "thanks, got it")
+	e := newPageEnv(t, withNotifier(t))
+	ctx := newBrowser(t)
+	bg := context.Background()
+	e.browserLogin(t, ctx, "admin", adminPassword)
+
+	step(t, ctx, "add an endpoint",
+		chromedp.Navigate(e.srv.URL+"/settings/webhooks"),
+		chromedp.SendKeys("", rc.URL+"/hooks/hookboard", css(`[data-testid="endpoint-url"]`)),
+		chromedp.SendKeys("", "Team chat", css(`[data-testid="endpoint-name"]`)),
+		chromedp.Click("", css(`[data-testid="create-endpoint"]`)),
+		chromedp.WaitVisible("", css(`[data-testid="endpoint-title"]`)),
+	)
+	eps, err := e.st.Endpoints(bg)
+	if err != nil || len(eps) != 1 || eps[0].URL != rc.URL+"/hooks/hookboard" || eps[0].Name != "Team chat" {
+		t.Fatalf("endpoints after add: %+v %v", eps, err)
+	}
+	sec, err := e.st.EndpointSecrets(bg, eps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown := eval[string](t, ctx, `document.querySelector('[data-testid="endpoint-secret"]').textContent`); shown != sec.Secret {
+		t.Fatalf("page shows signing secret %q, store has another", shown)
+	}
+
+	step(t, ctx, "press Test",
+		chromedp.Click("", css(`[data-testid="test-endpoint"]`)),
+		chromedp.WaitVisible("", css(`[data-testid="response-status"]`)),
+	)
+	if got := eval[string](t, ctx, `document.querySelector('[data-testid="response-status"]').textContent`); got != "200" {
+		t.Fatalf("response status on the page: %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('[data-testid="response-body"]').textContent`); got != "thanks, got it" {
+		t.Fatalf("response body on the page: %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('[data-testid="delivery-status"]').textContent`); got != "delivered" {
+		t.Fatalf("delivery status on the page: %q", got)
+	}
+	reqBody := eval[string](t, ctx, `document.querySelector('[data-testid="request-body"]').textContent`)
+	got := rc.received()
+	if len(got) != 1 || got[0].header.Get("X-Hookboard-Event") != "webhook.test" || got[0].header.Get("Webhook-Signature") == "" {
+		t.Fatalf("receiver got %d requests: %+v", len(got), got)
+	}
+	if !strings.Contains(reqBody, `"event_name": "webhook.test"`) || !strings.Contains(got[0].body, `"event_name":"webhook.test"`) {
+		t.Fatalf("request body on the page %q, at the receiver %q", reqBody, got[0].body)
+	}
+	if html := eval[string](t, ctx, `document.documentElement.outerHTML`); strings.Contains(html, sec.Token) {
+		t.Fatal("the delivery page shows the endpoint token")
+	}
+	screenshot(t, ctx, "delivery")
+
+	// A change on the board is delivered on the request's own path.
+	seedBoard(t, e)
+	step(t, ctx, "create a task", chromedp.Navigate(fmt.Sprintf("%s/projects/%d/board", e.srv.URL, e.projectID)),
+		chromedp.SendKeys("", "Tell the team chat", css(`[data-testid="new-task-title"]`)),
+		chromedp.Click("", css(`[data-testid="new-task-submit"]`)),
+		chromedp.WaitVisible("", css(`[data-testid="flash"]`)),
+	)
+	last := rc.received()
+	if n := len(last); n < 2 || last[n-1].header.Get("X-Hookboard-Event") != store.EventTaskCreate || !strings.Contains(last[n-1].body, "Tell the team chat") {
+		t.Fatalf("receiver did not get the task.create of the browser's task: %d requests", n)
+	}
+
+	// A second, failing endpoint, to show health on the list.
+	bad := newReceiver(t, http.StatusInternalServerError, "boom")
+	if _, _, err := e.st.CreateEndpoint(bg, store.NewEndpoint{Name: "Legacy CRM", URL: bad.URL + "/kanboard", Events: []string{store.EventTaskCreate, store.EventTaskClose}}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "create another task", chromedp.SendKeys("", "Call the CRM vendor", css(`[data-testid="new-task-title"]`)),
+		chromedp.Click("", css(`[data-testid="new-task-submit"]`)))
+	waitFor(t, ctx, "the second task", `document.body.innerText.includes('Call the CRM vendor')`)
+	step(t, ctx, "open the webhooks list", chromedp.Navigate(e.srv.URL+"/settings/webhooks"),
+		chromedp.WaitVisible("", css(`[data-testid="endpoints"]`)))
+	health := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-testid="endpoint-row"] [data-testid="health"]')].map(b => b.textContent)`)
+	if !slices.Equal(health, []string{"Healthy", "Failing"}) {
+		t.Fatalf("health badges %v, want [Healthy Failing]", health)
+	}
+	screenshot(t, ctx, "webhooks")
 }
