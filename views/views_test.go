@@ -272,7 +272,7 @@ func TestTaskPageView(t *testing.T) {
 	if doc.Find(testID("file")+" a").AttrOr("href", "") != "/files/8" {
 		t.Fatal("file link")
 	}
-	if doc.Find(testID("files")+" form").AttrOr("enctype", "") != "multipart/form-data" {
+	if doc.Find(testID("files")+" form").Last().AttrOr("enctype", "") != "multipart/form-data" {
 		t.Fatal("upload form is not multipart")
 	}
 	if doc.Find(testID("move-form")).AttrOr("action", "") != "/tasks/3/move" {
