@@ -258,6 +258,7 @@ func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
 	if err != nil || in.Name != "Deploy script" {
 		t.Fatalf("the shown token does not open the new integration: %+v %v", in, err)
 	}
+	screenshot(t, ctx, "integrations")
 
 	// Shown once: the list page no longer has it.
 	step(t, ctx, "reopen the list", chromedp.Navigate(e.srv.URL+"/settings/integrations"),
