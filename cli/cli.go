@@ -40,6 +40,7 @@ var commands = map[string]command{
 	"serve":       {"run the server (the default)", runServe},
 	"user":        {"add|passwd|list users", runUser},
 	"integration": {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
+	"token":       {"add|list|rm personal access tokens", runToken},
 	"version":     {"print the version", runVersion},
 	"webhook":     {"add|list|test|rm|enable|disable|rotate-secret|rotate-token outgoing webhook endpoints", runWebhook},
 	"deliveries":  {"list outgoing webhook deliveries", runDeliveries},

@@ -1,10 +1,309 @@
 package handlers
 
-import "net/http"
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 
-// jsonRPC serves the Kanboard-compatible JSON-RPC API.
-func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(`{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":null}`))
+	"hookboard/store"
+)
+
+// JSON-RPC 2.0 error codes.
+const (
+	rpcParseError     = -32700
+	rpcInvalidRequest = -32600
+	rpcMethodNotFound = -32601
+	rpcInvalidParams  = -32602
+	rpcInternalError  = -32603
+)
+
+// maxBatch bounds the calls in one batch request.
+const maxBatch = 1000
+
+// Kanboard's exact bodies for refused credentials and permissions.
+const (
+	rpcUnauthorizedBody = `{"jsonrpc":"2.0","error":{"code":401,"message":"Unauthorized"},"id":null}`
+	rpcForbiddenBody    = `{"jsonrpc":"2.0","error":{"code":403,"message":"Forbidden"},"id":null}`
+)
+
+// rpcError is a JSON-RPC error object.
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
 }
+
+// rpcResponse is one reply. Result is always written for a success, even
+// when it is null, false or 0.
+type rpcResponse struct {
+	JSONRPC string          `json:"jsonrpc"`
+	Result  any             `json:"result"`
+	Error   *rpcError       `json:"error,omitempty"`
+	ID      json.RawMessage `json:"id"`
+}
+
+// MarshalJSON writes either "result" or "error", never both, and "id"
+// (null when unknown), as JSON-RPC 2.0 requires.
+func (r rpcResponse) MarshalJSON() ([]byte, error) {
+	id := r.ID
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	if r.Error != nil {
+		return json.Marshal(struct {
+			JSONRPC string          `json:"jsonrpc"`
+			Error   *rpcError       `json:"error"`
+			ID      json.RawMessage `json:"id"`
+		}{"2.0", r.Error, id})
+	}
+	return json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Result  any             `json:"result"`
+		ID      json.RawMessage `json:"id"`
+	}{"2.0", r.Result, id})
+}
+
+// rpcRequest is one parsed call. Params is nil, a JSON array or a JSON
+// object; Notification is true when the call had no "id".
+type rpcRequest struct {
+	Method       string
+	Params       json.RawMessage
+	ID           json.RawMessage
+	Notification bool
+}
+
+// errForbidden aborts the whole HTTP request with Kanboard's 403 (as
+// Kanboard does when a caller may not run a procedure).
+var errForbidden = errors.New("forbidden")
+
+// parseRPC reads a request body: one call or a batch. It returns the calls,
+// whether the body was a batch, and, for a body that is not a call at all,
+// the error reply to send instead.
+func parseRPC(body []byte) (calls []rpcRequest, errs []*rpcError, batch bool, fatal *rpcError) {
+	trimmed := bytes.TrimSpace(body)
+	if !json.Valid(trimmed) {
+		return nil, nil, false, &rpcError{Code: rpcParseError, Message: "Parse error"}
+	}
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(trimmed, &items); err != nil {
+			return nil, nil, false, &rpcError{Code: rpcParseError, Message: "Parse error"}
+		}
+		if len(items) == 0 {
+			return nil, nil, false, &rpcError{Code: rpcInvalidRequest, Message: "Invalid Request"}
+		}
+		if len(items) > maxBatch {
+			return nil, nil, false, &rpcError{Code: rpcInvalidRequest, Message: "Invalid Request",
+				Data: fmt.Sprintf("A batch holds at most %d calls", maxBatch)}
+		}
+		calls = make([]rpcRequest, len(items))
+		errs = make([]*rpcError, len(items))
+		for i, item := range items {
+			calls[i], errs[i] = parseCall(item)
+		}
+		return calls, errs, true, nil
+	}
+	call, err := parseCall(trimmed)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return []rpcRequest{call}, []*rpcError{nil}, false, nil
+}
+
+// parseCall validates one call object as Kanboard's JSON-RPC server does:
+// "jsonrpc" must be "2.0", "method" a string, "params" (when present) an
+// array or an object.
+func parseCall(raw json.RawMessage) (rpcRequest, *rpcError) {
+	invalidReq := &rpcError{Code: rpcInvalidRequest, Message: "Invalid Request"}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return rpcRequest{}, invalidReq
+	}
+	var version, method string
+	if json.Unmarshal(fields["jsonrpc"], &version) != nil || version != "2.0" {
+		return rpcRequest{}, invalidReq
+	}
+	if json.Unmarshal(fields["method"], &method) != nil || method == "" {
+		return rpcRequest{}, invalidReq
+	}
+	req := rpcRequest{Method: method}
+	id, hasID := fields["id"]
+	switch {
+	case !hasID:
+		req.Notification = true
+	case len(id) > 0 && (id[0] == '{' || id[0] == '['):
+		return rpcRequest{}, invalidReq
+	default:
+		req.ID = id
+	}
+	if p, ok := fields["params"]; ok && !bytes.Equal(p, []byte("null")) {
+		if len(p) == 0 || (p[0] != '[' && p[0] != '{') {
+			return rpcRequest{}, invalidReq
+		}
+		req.Params = p
+	}
+	return req, nil
+}
+
+// rpcCaller is who is calling: an application (an api integration) or a user.
+type rpcCaller struct {
+	integration *store.Integration
+	user        *store.User
+}
+
+func (c rpcCaller) actor() store.Actor {
+	if c.user != nil {
+		return store.Actor{UserID: c.user.ID, Username: c.user.Username, IsAdmin: c.user.IsAdmin}
+	}
+	return store.Actor{IntegrationID: c.integration.ID}
+}
+
+// isApp tells whether the caller is an application, which Kanboard lets do
+// anything but the Me procedures.
+func (c rpcCaller) isApp() bool { return c.user == nil }
+
+// isAdmin: applications and admin users.
+func (c rpcCaller) isAdmin() bool { return c.user == nil || c.user.IsAdmin }
+
+// rpcAuth identifies the caller, or returns a reason (for the log only).
+func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
+	h := r.Header.Get("Authorization")
+	if scheme, tok, ok := strings.Cut(h, " "); ok && (strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer")) {
+		u, _, err := a.store.UserByPersonalToken(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			return rpcCaller{}, "personal token refused"
+		}
+		return rpcCaller{user: &u}, ""
+	}
+	username, password, ok := r.BasicAuth()
+	if !ok {
+		return rpcCaller{}, "no credentials"
+	}
+	if username == "jsonrpc" {
+		in, err := a.store.IntegrationByToken(r.Context(), password)
+		if err != nil {
+			return rpcCaller{}, "unknown application token"
+		}
+		if in.Kind != store.KindAPI {
+			return rpcCaller{}, fmt.Sprintf("integration %d is not an api integration", in.ID)
+		}
+		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
+		if reason := a.checkIntegration(r, in, password, r.URL.Query().Get("appsecret_proof")); reason != "" {
+			return rpcCaller{}, reason
+		}
+		a.store.RecordIntegrationUse(in.ID)
+		return rpcCaller{integration: &in}, ""
+	}
+	if strings.HasPrefix(password, store.PrefixPersonal) {
+		u, _, err := a.store.UserByPersonalToken(r.Context(), password)
+		if err != nil || !strings.EqualFold(u.Username, username) {
+			return rpcCaller{}, "personal token refused"
+		}
+		return rpcCaller{user: &u}, ""
+	}
+	u, err := a.store.CheckPassword(r.Context(), username, password)
+	if err != nil {
+		return rpcCaller{}, "wrong username or password"
+	}
+	return rpcCaller{user: &u}, ""
+}
+
+// rpcBodyLimit is the largest request body: the configured bound, raised
+// so that a file of the largest allowed size fits in base64.
+func (a *App) rpcBodyLimit() int64 {
+	fileBody := base64.StdEncoding.EncodedLen(int(a.cfg.MaxFileBytes)) + 64<<10
+	return max(a.cfg.MaxBodyBytes, int64(fileBody))
+}
+
+// rawJSON writes a fixed JSON body.
+func rawJSON(w http.ResponseWriter, status int, body string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+}
+
+// jsonReply encodes v as the whole reply.
+func jsonReply(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		rawJSON(w, http.StatusInternalServerError, `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":null}`)
+		return
+	}
+	rawJSON(w, status, strings.TrimSuffix(buf.String(), "\n"))
+}
+
+// jsonRPC serves the Kanboard-compatible JSON-RPC API (DESIGN §5).
+func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
+	caller, reason := a.rpcAuth(r)
+	if reason != "" {
+		a.log.Info("json-rpc refused", "reason", reason, "remote", r.RemoteAddr)
+		w.Header().Set("WWW-Authenticate", `Basic realm="JsonRPC"`)
+		rawJSON(w, http.StatusUnauthorized, rpcUnauthorizedBody)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.rpcBodyLimit()))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		jsonReply(w, http.StatusRequestEntityTooLarge, rpcResponse{Error: &rpcError{Code: rpcInvalidRequest,
+			Message: "Invalid Request", Data: fmt.Sprintf("Request body is larger than %d bytes", tooLarge.Limit)}})
+		return
+	}
+	if err != nil {
+		jsonReply(w, http.StatusBadRequest, rpcResponse{Error: &rpcError{Code: rpcParseError, Message: "Parse error"}})
+		return
+	}
+	calls, errs, batch, fatal := parseRPC(body)
+	if fatal != nil {
+		jsonReply(w, http.StatusOK, rpcResponse{Error: fatal})
+		return
+	}
+	var replies []rpcResponse
+	status := http.StatusOK
+	for i, call := range calls {
+		if errs[i] != nil {
+			replies = append(replies, rpcResponse{Error: errs[i]})
+			continue
+		}
+		result, rerr := a.runProcedure(r, caller, call)
+		if errors.Is(rerr, errForbidden) {
+			rawJSON(w, http.StatusForbidden, rpcForbiddenBody)
+			return
+		}
+		if call.Notification {
+			continue
+		}
+		if rerr != nil {
+			var e *rpcError
+			if !errors.As(rerr, &e) {
+				e = &rpcError{Code: rpcInternalError, Message: "Internal error"}
+			}
+			if errors.Is(rerr, store.ErrUnavailable) && !batch {
+				status = http.StatusServiceUnavailable
+			}
+			replies = append(replies, rpcResponse{Error: e, ID: call.ID})
+			continue
+		}
+		replies = append(replies, rpcResponse{Result: result, ID: call.ID})
+	}
+	switch {
+	case len(replies) == 0:
+		rawJSON(w, http.StatusOK, "")
+	case batch:
+		jsonReply(w, status, replies)
+	default:
+		jsonReply(w, status, replies[0])
+	}
+}
+
+// Error implements error so procedures can return protocol errors.
+func (e *rpcError) Error() string { return e.Message }

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// tokenExpiries are the choices of `token add -expires` (DESIGN §8).
+var tokenExpiries = map[string]time.Duration{
+	"never": 0, "30d": 30 * 24 * time.Hour, "60d": 60 * 24 * time.Hour,
+	"90d": 90 * 24 * time.Hour, "180d": 180 * 24 * time.Hour,
+}
+
+func runToken(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("usage: hookboard token add|list|rm")
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet(env, "token "+sub,
+		"token add -user NAME -name LABEL [-expires never|30d|60d|90d|180d] | list -user NAME | rm ID")
+	db := fs.dbFlag()
+	asJSON := fs.jsonFlag()
+	username := fs.FlagSet.String("user", "", "the user the token acts as")
+	name := fs.FlagSet.String("name", "", "a label saying what the token is for")
+	expires := fs.FlagSet.String("expires", "never", "never, 30d, 60d, 90d or 180d")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	switch sub {
+	case "add":
+		if *username == "" || *name == "" || len(pos) != 0 {
+			return usagef("usage: hookboard token add -user NAME -name LABEL [-expires never|30d|60d|90d|180d]")
+		}
+		ttl, ok := tokenExpiries[strings.TrimSpace(*expires)]
+		if !ok {
+			return usagef("-expires must be never, 30d, 60d, 90d or 180d")
+		}
+		u, err := st.UserByName(ctx, *username)
+		if err != nil {
+			return fmt.Errorf("user %q: %w", *username, err)
+		}
+		p, token, err := st.CreatePersonalToken(ctx, u.ID, *name, ttl)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, map[string]any{"id": p.ID, "user": u.Username, "name": p.Name,
+				"expires_at": nullTime(p.ExpiresAt), "token": token})
+		}
+		exp := "never expires"
+		if p.ExpiresAt != 0 {
+			exp = "expires " + time.Unix(p.ExpiresAt, 0).UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(env.Stdout, "personal token %d for %s (%s); it is shown only now.\n", p.ID, u.Username, exp)
+		fmt.Fprintln(env.Stdout, "token:")
+		fmt.Fprintln(env.Stdout, token)
+		return nil
+	case "list":
+		if *username == "" || len(pos) != 0 {
+			return usagef("usage: hookboard token list -user NAME")
+		}
+		u, err := st.UserByName(ctx, *username)
+		if err != nil {
+			return fmt.Errorf("user %q: %w", *username, err)
+		}
+		list, err := st.PersonalTokens(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		if *asJSON {
+			rows := make([]map[string]any, 0, len(list))
+			for _, p := range list {
+				rows = append(rows, map[string]any{"id": p.ID, "name": p.Name, "token_hint": p.TokenHint,
+					"expires_at": nullTime(p.ExpiresAt), "expired": p.Expired(now), "last_used_at": nullTime(p.LastUsedAt),
+					"created_at": time.Unix(p.CreatedAt, 0).UTC().Format(time.RFC3339)})
+			}
+			return printJSON(env.Stdout, rows)
+		}
+		for _, p := range list {
+			state := "never expires"
+			if p.Expired(now) {
+				state = "expired"
+			} else if p.ExpiresAt != 0 {
+				state = "expires " + time.Unix(p.ExpiresAt, 0).UTC().Format(time.RFC3339)
+			}
+			lastUsed := "never used"
+			if p.LastUsedAt != 0 {
+				lastUsed = "last used " + time.Unix(p.LastUsedAt, 0).UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.TokenHint, state, lastUsed)
+		}
+		return nil
+	case "rm":
+		if len(pos) != 1 {
+			return usagef("usage: hookboard token rm ID")
+		}
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil {
+			return usagef("token id %q is not a number", pos[0])
+		}
+		if err := st.DeletePersonalToken(ctx, id, 0); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, map[string]any{"id": id, "done": "rm"})
+		}
+		fmt.Fprintf(env.Stdout, "personal token %d deleted\n", id)
+		return nil
+	default:
+		return usagef("unknown token subcommand %q", sub)
+	}
+}

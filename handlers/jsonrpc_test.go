@@ -1,0 +1,646 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hookboard/store"
+)
+
+// rpcFixture is a real server on a real database file: two projects, an
+// admin and a member with passwords and personal tokens, and integrations.
+type rpcFixture struct {
+	st       *store.Store
+	srv      *httptest.Server
+	clockOff atomic.Int64 // nanoseconds added to the store's clock
+
+	appToken, incomingToken string
+	admin, member           store.User
+	adminPass               string
+	adminPAT, memberPAT     string
+
+	p1, p2       int64
+	cols1, cols2 []store.Column
+	lane1, lane2 int64
+	lane1b       int64
+}
+
+// rpcAuth sets a request's credentials.
+type rpcAuth func(r *http.Request)
+
+func basicAuth(user, pass string) rpcAuth {
+	return func(r *http.Request) { r.SetBasicAuth(user, pass) }
+}
+
+func headerAuth(scheme, token string) rpcAuth {
+	return func(r *http.Request) { r.Header.Set("Authorization", scheme+" "+token) }
+}
+
+func noAuth(*http.Request) {}
+
+// newRPCFixture builds the fixture; makeDeliverer, when not nil, builds
+// the notifier on the fixture's store.
+func newRPCFixture(t testing.TB, makeDeliverer func(*store.Store) Deliverer) *rpcFixture {
+	t.Helper()
+	f := &rpcFixture{adminPass: "correct horse battery"}
+	ctx := context.Background()
+	clock := func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) }
+	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: clock, BusyTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.st = st
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.p1, err = st.CreateProject(ctx, "Alpha", "", 0)
+	must(err)
+	f.p2, err = st.CreateProject(ctx, "Beta", "", 0)
+	must(err)
+	f.cols1, err = st.Columns(ctx, f.p1)
+	must(err)
+	f.cols2, err = st.Columns(ctx, f.p2)
+	must(err)
+	lanes, err := st.Swimlanes(ctx, f.p1)
+	must(err)
+	f.lane1 = lanes[0].ID
+	lanes, err = st.Swimlanes(ctx, f.p2)
+	must(err)
+	f.lane2 = lanes[0].ID
+	f.lane1b, err = st.CreateSwimlane(ctx, f.p1, "Urgent")
+	must(err)
+	f.admin, err = st.CreateUser(ctx, "alice", f.adminPass, true)
+	must(err)
+	f.member, err = st.CreateUser(ctx, "bob", "bob password", false)
+	must(err)
+	_, f.adminPAT, err = st.CreatePersonalToken(ctx, f.admin.ID, "scripts", 0)
+	must(err)
+	_, f.memberPAT, err = st.CreatePersonalToken(ctx, f.member.ID, "laptop", 30*24*time.Hour)
+	must(err)
+	_, sec, err := st.CreateIntegration(ctx, store.NewIntegration{Name: "api", Kind: store.KindAPI})
+	must(err)
+	f.appToken = sec.Token
+	_, sec, err = st.CreateIntegration(ctx, store.NewIntegration{Name: "incoming", Kind: store.KindIncoming})
+	must(err)
+	f.incomingToken = sec.Token
+
+	var deliverer Deliverer
+	if makeDeliverer != nil {
+		deliverer = makeDeliverer(st)
+	}
+	logger := testLogger(t)
+	if _, bench := t.(*testing.B); bench {
+		logger = slog.New(slog.DiscardHandler) // a log line per request would dominate the measure
+	}
+	app := New(Deps{Store: st, Notifier: deliverer, Logger: logger, Now: clock,
+		Config: Config{Version: "1.2.3-test", MaxFileBytes: 1 << 20}})
+	f.srv = httptest.NewServer(app.Routes())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *rpcFixture) app() rpcAuth { return basicAuth("jsonrpc", f.appToken) }
+
+// post sends a raw body and returns status, headers and body.
+func (f *rpcFixture) post(t testing.TB, auth rpcAuth, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/jsonrpc.php", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	auth(req)
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// call runs one procedure and returns its raw result; a JSON-RPC error or
+// a status other than 200 fails the test.
+func (f *rpcFixture) call(t testing.TB, auth rpcAuth, method string, params any) json.RawMessage {
+	t.Helper()
+	req := map[string]any{"jsonrpc": "2.0", "method": method, "id": 7}
+	if params != nil {
+		req["params"] = params
+	}
+	body, _ := json.Marshal(req)
+	status, _, resp := f.post(t, auth, string(body))
+	if status != http.StatusOK {
+		t.Fatalf("%s: status %d: %s", method, status, resp)
+	}
+	var out struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+		ID     int             `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(resp), &out); err != nil {
+		t.Fatalf("%s: %v in %s", method, err, resp)
+	}
+	if out.Error != nil || out.ID != 7 {
+		t.Fatalf("%s: unexpected reply %s", method, resp)
+	}
+	return out.Result
+}
+
+// callID runs a procedure that answers an id and returns it.
+func (f *rpcFixture) callID(t testing.TB, auth rpcAuth, method string, params any) int64 {
+	t.Helper()
+	var id int64
+	res := f.call(t, auth, method, params)
+	if err := json.Unmarshal(res, &id); err != nil || id <= 0 {
+		t.Fatalf("%s: result %s is not an id", method, res)
+	}
+	return id
+}
+
+// callTrue runs a procedure that must answer true.
+func (f *rpcFixture) callTrue(t testing.TB, auth rpcAuth, method string, params any) {
+	t.Helper()
+	if res := f.call(t, auth, method, params); string(res) != "true" {
+		t.Fatalf("%s(%v): result %s, want true", method, params, res)
+	}
+}
+
+func (f *rpcFixture) counts(t testing.TB) (tasks, events int64) {
+	t.Helper()
+	var err error
+	if tasks, err = f.st.TaskCount(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if events, err = f.st.EventCount(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	return tasks, events
+}
+
+// eventsSince returns the events written after the first skip ones, oldest first.
+func (f *rpcFixture) eventsSince(t testing.TB, skip int64) []store.Event {
+	t.Helper()
+	all, err := f.st.Events(context.Background(), 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]store.Event, 0, len(all))
+	for i := len(all) - 1; i >= 0; i-- {
+		out = append(out, all[i])
+	}
+	return out[skip:]
+}
+
+// jsonPath reads a value from decoded JSON by keys ("task.column_title").
+func jsonPath(t testing.TB, data []byte, path string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v, ok = m[k]
+		if !ok {
+			return "<missing>"
+		}
+	}
+	return v
+}
+
+func num(v int64) float64 { return float64(v) }
+
+// observedEvent is an event as a receiver (or the outbox) saw it.
+type observedEvent struct {
+	Name   string
+	Author string // "" for null
+	Data   json.RawMessage
+}
+
+// runScenario drives one task through its whole life over JSON-RPC and
+// returns the events it must produce, in order, with key fields.
+func runScenario(t *testing.T, f *rpcFixture) []scenarioCheck {
+	t.Helper()
+	user := headerAuth("Bearer", f.adminPAT)
+	col1, col2 := f.cols1[0].ID, f.cols1[1].ID
+
+	id := f.callID(t, user, "createTask", map[string]any{"title": "Ship it", "project_id": f.p1, "color_id": "green"})
+	// A second task already in column 2, so that moving there and reordering mean something.
+	other := f.callID(t, f.app(), "createTask", []any{"Neighbour", f.p1, "", col2})
+	f.callTrue(t, user, "updateTask", map[string]any{"id": id, "title": "Ship it now"})
+	f.callTrue(t, user, "updateTask", map[string]any{"id": id, "owner_id": f.member.ID})
+	f.callTrue(t, user, "moveTaskPosition", map[string]any{"project_id": f.p1, "task_id": id, "column_id": col2, "position": 1, "swimlane_id": f.lane1})
+	f.callTrue(t, user, "moveTaskPosition", []any{f.p1, id, col2, 2, f.lane1})
+	f.callTrue(t, user, "moveTaskPosition", []any{f.p1, id, col2, 1, f.lane1b})
+	f.callTrue(t, user, "closeTask", map[string]any{"task_id": id})
+	f.callTrue(t, user, "openTask", []any{id})
+	cid := f.callID(t, user, "createComment", map[string]any{"task_id": id, "user_id": f.admin.ID, "content": "Looks good"})
+	f.callTrue(t, user, "updateComment", map[string]any{"id": cid, "content": "Looks great"})
+	f.callTrue(t, user, "removeComment", map[string]any{"comment_id": cid})
+	sid := f.callID(t, user, "createSubtask", map[string]any{"task_id": id, "title": "Write tests"})
+	f.callTrue(t, user, "updateSubtask", map[string]any{"id": sid, "task_id": id, "status": 2})
+	f.callTrue(t, user, "removeSubtask", map[string]any{"subtask_id": sid})
+	fid := f.callID(t, user, "createTaskFile", map[string]any{"project_id": f.p1, "task_id": id, "filename": "notes.txt",
+		"blob": base64.StdEncoding.EncodeToString([]byte("Hello world\n"))})
+	f.callTrue(t, user, "removeTaskFile", map[string]any{"file_id": fid})
+	f.callTrue(t, user, "moveTaskToProject", map[string]any{"task_id": id, "project_id": f.p2})
+	f.callTrue(t, user, "removeTask", map[string]any{"task_id": id})
+
+	// The neighbour closed the gap the moved task left, and the task is gone.
+	if n, _ := f.st.TaskByID(context.Background(), other); n.Position != 1 {
+		t.Errorf("neighbour at position %d, want 1", n.Position)
+	}
+	if res := f.call(t, user, "getTask", map[string]any{"task_id": id}); string(res) != "null" {
+		t.Errorf("getTask after removeTask: %s", res)
+	}
+
+	str := func(s string) any { return s }
+	return []scenarioCheck{
+		{store.EventTaskCreate, "alice", map[string]any{"task_id": num(id), "task.title": str("Ship it"), "task.color_id": str("green"),
+			"task.project_name": str("Alpha"), "task.column_title": str("Backlog"), "task.creator_username": str("alice")}},
+		{store.EventTaskCreate, "", map[string]any{"task_id": num(other), "task.column_id": num(col2)}},
+		{store.EventTaskUpdate, "alice", map[string]any{"task_id": num(id), "changes.title": str("Ship it now"), "task.title": str("Ship it now")}},
+		{store.EventTaskAssigneeChange, "alice", map[string]any{"changes.owner_id": num(f.member.ID), "task.assignee_username": str("bob"),
+			"changes.title": "<missing>"}},
+		{store.EventTaskMoveColumn, "alice", map[string]any{"task_id": num(id), "src_column_id": num(col1), "dst_column_id": num(col2),
+			"column_id": num(col2), "position": num(1), "swimlane_id": num(f.lane1), "project_id": num(f.p1),
+			"changes.src_column_id": num(col1), "changes.dst_column_id": num(col2), "task.column_title": str("Ready")}},
+		{store.EventTaskMovePosition, "alice", map[string]any{"task_id": num(id), "position": num(2), "src_column_id": num(col2),
+			"dst_column_id": num(col2), "task.position": num(2)}},
+		{store.EventTaskMoveSwimlane, "alice", map[string]any{"task_id": num(id), "swimlane_id": num(f.lane1b), "position": num(1),
+			"task.swimlane_name": str("Urgent"), "src_column_id": num(col2), "dst_column_id": num(col2)}},
+		{store.EventTaskClose, "alice", map[string]any{"task_id": num(id), "task.is_active": num(0)}},
+		{store.EventTaskOpen, "alice", map[string]any{"task_id": num(id), "task.is_active": num(1), "task.date_completed": nil}},
+		{store.EventCommentCreate, "alice", map[string]any{"task_id": num(id), "id": num(cid), "comment.comment": str("Looks good"),
+			"comment.username": str("alice"), "comment.task_id": num(id), "task.id": num(id)}},
+		{store.EventCommentUpdate, "alice", map[string]any{"comment.comment": str("Looks great"), "changes.comment": str("Looks great")}},
+		{store.EventCommentDelete, "alice", map[string]any{"id": num(cid), "comment.comment": str("Looks great")}},
+		{store.EventSubtaskCreate, "alice", map[string]any{"task_id": num(id), "id": num(sid), "subtask.title": str("Write tests"),
+			"subtask.status_name": str("Todo")}},
+		{store.EventSubtaskUpdate, "alice", map[string]any{"status": num(2), "subtask.status_name": str("Done"), "changes.status": num(2)}},
+		{store.EventSubtaskDelete, "alice", map[string]any{"id": num(sid), "subtask.title": str("Write tests")}},
+		{store.EventFileCreate, "alice", map[string]any{"task_id": num(id), "id": num(fid), "file.name": str("notes.txt"), "file.size": num(12),
+			"file.etag": str("f0ef7081e1539ac00ef5b761b4fb01b3"), "file.data": "<missing>", "data": "<missing>"}},
+		{store.EventFileDelete, "alice", map[string]any{"id": num(fid), "file.name": str("notes.txt")}},
+		{store.EventTaskMoveProject, "alice", map[string]any{"task_id": num(id), "project_id": num(f.p2), "task.project_name": str("Beta"),
+			"src_project_id": num(f.p1), "task.column_title": str("Backlog"), "task.position": num(1)}},
+		{store.EventTaskDelete, "alice", map[string]any{"task_id": num(id), "task.title": str("Ship it now"), "task.project_id": num(f.p2)}},
+	}
+}
+
+// scenarioCheck is one expected event: its name, author and fields by
+// JSON path.
+type scenarioCheck struct {
+	name   string
+	author string
+	fields map[string]any
+}
+
+// checkScenario compares observed events with the expected ones, in order.
+func checkScenario(t *testing.T, got []observedEvent, want []scenarioCheck) {
+	t.Helper()
+	var names []string
+	for _, e := range got {
+		names = append(names, e.Name)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events:\n got %v\nwant %d events", names, len(want))
+	}
+	for i, w := range want {
+		e := got[i]
+		if e.Name != w.name {
+			t.Fatalf("event %d is %s, want %s (all: %v)", i, e.Name, w.name, names)
+		}
+		if e.Author != w.author {
+			t.Errorf("event %d %s: author %q, want %q", i, e.Name, e.Author, w.author)
+		}
+		for path, v := range w.fields {
+			if g := jsonPath(t, e.Data, path); fmt.Sprint(g) != fmt.Sprint(v) {
+				t.Errorf("event %d %s: %s = %v, want %v", i, e.Name, path, g, v)
+			}
+		}
+	}
+}
+
+// TestRPCScenarioEvents checks the outbox: every call wrote exactly its
+// event, in order, with Kanboard's fields.
+func TestRPCScenarioEvents(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	_, before := f.counts(t)
+	want := runScenario(t, f)
+	var got []observedEvent
+	for _, e := range f.eventsSince(t, before) {
+		got = append(got, observedEvent{Name: e.Name, Author: e.AuthorName, Data: e.Data})
+	}
+	checkScenario(t, got, want)
+}
+
+// kanboardGetTaskKeys are the keys of Kanboard's getTask result, from
+// reference/kanboard-jsonrpc-cases.json ("getTask existing").
+var kanboardGetTaskKeys = []string{"id", "title", "description", "date_creation", "color_id", "project_id",
+	"column_id", "owner_id", "position", "is_active", "date_completed", "score", "date_due", "category_id",
+	"creator_id", "date_modification", "reference", "date_started", "time_spent", "time_estimated", "swimlane_id",
+	"date_moved", "recurrence_status", "recurrence_trigger", "recurrence_factor", "recurrence_timeframe",
+	"recurrence_basedate", "recurrence_parent", "recurrence_child", "priority", "external_provider", "external_uri",
+	"url", "color"}
+
+func TestRPCGetTaskHasKanboardKeys(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	id := f.callID(t, f.app(), "createTask", map[string]any{"title": "api task", "project_id": f.p1})
+	for _, method := range []string{"getTask", "getAllTasks"} {
+		var res json.RawMessage
+		if method == "getTask" {
+			res = f.call(t, f.app(), method, map[string]any{"task_id": id})
+		} else {
+			list := f.call(t, f.app(), method, map[string]any{"project_id": f.p1, "status_id": 1})
+			var items []json.RawMessage
+			if err := json.Unmarshal(list, &items); err != nil || len(items) != 1 {
+				t.Fatalf("getAllTasks: %s", list)
+			}
+			res = items[0]
+		}
+		var m map[string]any
+		if err := json.Unmarshal(res, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kanboardGetTaskKeys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s: key %q missing", method, k)
+			}
+		}
+		if m["title"] != "api task" || m["color_id"] != "yellow" || m["position"] != 1.0 || m["is_active"] != 1.0 {
+			t.Errorf("%s: %s", method, res)
+		}
+		color, _ := m["color"].(map[string]any)
+		if color["name"] != "Yellow" || color["background"] != "rgb(245, 247, 196)" {
+			t.Errorf("%s: color %v", method, m["color"])
+		}
+	}
+	if res := f.call(t, f.app(), "getTask", map[string]any{"task_id": 999999}); string(res) != "null" {
+		t.Errorf("getTask unknown: %s", res)
+	}
+	if res := f.call(t, f.app(), "getAllTasks", map[string]any{"project_id": f.p1, "status_id": 0}); string(res) != "[]" {
+		t.Errorf("getAllTasks closed: %s", res)
+	}
+}
+
+func TestRPCCreateTaskRefusalsStoreNothing(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	tasks0, events0 := f.counts(t)
+	cases := []struct {
+		name   string
+		params map[string]any
+		want   string
+	}{
+		{"column of another project", map[string]any{"title": "x", "project_id": f.p1, "column_id": f.cols2[0].ID}, "false"},
+		{"swimlane of another project", map[string]any{"title": "x", "project_id": f.p1, "swimlane_id": f.lane2}, "false"},
+		{"invalid color", map[string]any{"title": "x", "project_id": f.p1, "color_id": "notacolor"}, "false"},
+		{"unknown owner", map[string]any{"title": "x", "project_id": f.p1, "owner_id": 9999}, "false"},
+		{"unknown creator", map[string]any{"title": "x", "project_id": f.p1, "creator_id": 9999}, "false"},
+		{"empty title", map[string]any{"title": "", "project_id": f.p1}, "false"},
+		{"blank title", map[string]any{"title": "   ", "project_id": f.p1}, "false"},
+		{"title over 200 characters", map[string]any{"title": strings.Repeat("é", 201), "project_id": f.p1}, "false"},
+		{"unknown project", map[string]any{"title": "x", "project_id": 9999}, "0"},
+		{"unknown column", map[string]any{"title": "x", "project_id": f.p1, "column_id": 9999}, "0"},
+		{"unknown swimlane", map[string]any{"title": "x", "project_id": f.p1, "swimlane_id": 9999}, "0"},
+	}
+	for _, c := range cases {
+		if res := f.call(t, f.app(), "createTask", c.params); string(res) != c.want {
+			t.Errorf("%s: result %s, want %s", c.name, res, c.want)
+		}
+	}
+	if tasks, events := f.counts(t); tasks != tasks0 || events != events0 {
+		t.Fatalf("refused calls stored %d tasks and %d events", tasks-tasks0, events-events0)
+	}
+	// The same refusals on updates change nothing either.
+	id := f.callID(t, f.app(), "createTask", map[string]any{"title": "keep", "project_id": f.p1})
+	_, events1 := f.counts(t)
+	for _, p := range []map[string]any{
+		{"id": id, "color_id": "notacolor", "title": "changed"},
+		{"id": id, "owner_id": 9999, "title": "changed"},
+		{"id": 999999, "title": "x"},
+	} {
+		if res := f.call(t, f.app(), "updateTask", p); string(res) != "false" {
+			t.Errorf("updateTask %v: %s", p, res)
+		}
+	}
+	if task, _ := f.st.TaskByID(context.Background(), id); task.Title != "keep" || task.ColorID != "yellow" {
+		t.Errorf("task after refused updates: %+v", task)
+	}
+	if _, events := f.counts(t); events != events1 {
+		t.Errorf("refused updates wrote %d events", events-events1)
+	}
+}
+
+func TestRPCDomainFailures(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	app := f.app()
+	id := f.callID(t, app, "createTask", map[string]any{"title": "t", "project_id": f.p1})
+	sid := f.callID(t, app, "createSubtask", map[string]any{"task_id": id, "title": "s"})
+	_, events0 := f.counts(t)
+	cases := []struct {
+		method string
+		params any
+		want   string
+	}{
+		{"updateComment", map[string]any{"id": 999999, "content": "x"}, "false"}, // Kanboard said true; DESIGN says false
+		{"removeComment", map[string]any{"comment_id": 999999}, "false"},
+		{"createComment", map[string]any{"task_id": 999999, "user_id": f.admin.ID, "content": "x"}, "false"},
+		{"createComment", map[string]any{"task_id": id, "user_id": f.admin.ID, "content": ""}, "false"},
+		{"createComment", map[string]any{"task_id": id, "user_id": 9999, "content": "x"}, "false"},
+		{"getComment", map[string]any{"comment_id": 999999}, "null"},
+		{"createSubtask", map[string]any{"task_id": id, "title": ""}, "false"},
+		{"createSubtask", map[string]any{"task_id": 999999, "title": "x"}, "false"},
+		{"updateSubtask", map[string]any{"id": sid, "task_id": 999999, "status": 1}, "false"},
+		{"updateSubtask", map[string]any{"id": sid, "task_id": id, "status": 9}, "false"},
+		{"removeSubtask", map[string]any{"subtask_id": 999999}, "false"},
+		{"getSubtask", map[string]any{"subtask_id": 999999}, "null"},
+		{"createTaskFile", map[string]any{"project_id": f.p2, "task_id": id, "filename": "a.txt", "blob": "aGVsbG8="}, "false"},
+		{"createTaskFile", map[string]any{"project_id": f.p1, "task_id": id, "filename": "a.txt", "blob": "not base64!"}, "false"},
+		{"createTaskFile", map[string]any{"project_id": f.p1, "task_id": id, "filename": "big.bin",
+			"blob": base64.StdEncoding.EncodeToString(make([]byte, 1<<20+1))}, "false"},
+		{"removeTaskFile", map[string]any{"file_id": 999999}, "false"},
+		{"openTask", map[string]any{"task_id": 999999}, "false"},
+		{"closeTask", map[string]any{"task_id": 999999}, "false"},
+		{"removeTask", map[string]any{"task_id": 999999}, "false"},
+		{"moveTaskPosition", map[string]any{"project_id": f.p2, "task_id": id, "column_id": f.cols1[1].ID, "position": 1, "swimlane_id": 0}, "false"},
+		{"moveTaskPosition", map[string]any{"project_id": f.p1, "task_id": id, "column_id": f.cols2[1].ID, "position": 1, "swimlane_id": 0}, "false"},
+		{"moveTaskPosition", map[string]any{"project_id": f.p1, "task_id": id, "column_id": f.cols1[1].ID, "position": 0, "swimlane_id": 0}, "false"},
+		{"moveTaskToProject", map[string]any{"task_id": id, "project_id": 9999}, "false"},
+		{"moveTaskToProject", map[string]any{"task_id": id, "project_id": f.p1}, "false"},
+		{"getProjectById", map[string]any{"project_id": 9999}, "null"},
+		{"createProject", map[string]any{"name": ""}, "false"},
+	}
+	for _, c := range cases {
+		if res := f.call(t, app, c.method, c.params); string(res) != c.want {
+			t.Errorf("%s %v: %s, want %s", c.method, c.params, res, c.want)
+		}
+	}
+	if _, events := f.counts(t); events != events0 {
+		t.Errorf("failed calls wrote %d events", events-events0)
+	}
+	// Closing a closed task is true and writes no second event, as Kanboard.
+	f.callTrue(t, app, "closeTask", []any{id})
+	f.callTrue(t, app, "closeTask", []any{id})
+	if n, _ := f.st.EventCount(context.Background(), store.EventTaskClose); n != 1 {
+		t.Errorf("%d task.close events, want 1", n)
+	}
+}
+
+func TestRPCReadShapes(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	app := f.app()
+	pid := f.callID(t, app, "createProject", map[string]any{"name": "Gamma", "description": "third"})
+	var cols []map[string]any
+	json.Unmarshal(f.call(t, app, "getColumns", []any{pid}), &cols)
+	if len(cols) != 4 || cols[0]["title"] != "Backlog" || cols[3]["title"] != "Done" || cols[2]["position"] != 3.0 ||
+		cols[0]["project_id"] != num(pid) || cols[0]["hide_in_dashboard"] != 0.0 {
+		t.Errorf("getColumns: %v", cols)
+	}
+	var lanes []map[string]any
+	json.Unmarshal(f.call(t, app, "getActiveSwimlanes", []any{pid}), &lanes)
+	if len(lanes) != 1 || lanes[0]["name"] != "Default swimlane" || lanes[0]["is_active"] != 1.0 {
+		t.Errorf("getActiveSwimlanes: %v", lanes)
+	}
+	var p map[string]any
+	json.Unmarshal(f.call(t, app, "getProjectById", map[string]any{"project_id": pid}), &p)
+	if p["name"] != "Gamma" || p["description"] != "third" || p["is_active"] != 1.0 || p["default_swimlane"] != "Default swimlane" {
+		t.Errorf("getProjectById: %v", p)
+	}
+	var all []map[string]any
+	json.Unmarshal(f.call(t, app, "getAllProjects", nil), &all)
+	if len(all) != 3 {
+		t.Errorf("getAllProjects: %d projects", len(all))
+	}
+	if v := f.call(t, app, "getVersion", nil); string(v) != `"1.2.3-test"` {
+		t.Errorf("getVersion: %s", v)
+	}
+	id := f.callID(t, app, "createTask", []any{"t", pid})
+	f.callID(t, app, "createComment", []any{id, f.member.ID, "first"})
+	var comments []map[string]any
+	json.Unmarshal(f.call(t, app, "getAllComments", []any{id}), &comments)
+	if len(comments) != 1 || comments[0]["comment"] != "first" || comments[0]["username"] != "bob" || comments[0]["name"] != nil {
+		t.Errorf("getAllComments: %v", comments)
+	}
+	sid := f.callID(t, app, "createSubtask", map[string]any{"task_id": id, "title": "s", "user_id": f.member.ID, "time_estimated": 1.5})
+	var st map[string]any
+	json.Unmarshal(f.call(t, app, "getSubtask", []any{sid}), &st)
+	if st["title"] != "s" || st["username"] != "bob" || st["time_estimated"] != 1.5 || st["status_name"] != "Todo" || st["position"] != 1.0 {
+		t.Errorf("getSubtask: %v", st)
+	}
+	fid := f.callID(t, app, "createTaskFile", []any{pid, id, "pic.png", base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\n"))})
+	var files []map[string]any
+	json.Unmarshal(f.call(t, app, "getAllTaskFiles", map[string]any{"task_id": id}), &files)
+	if len(files) != 1 || files[0]["id"] != num(fid) || files[0]["name"] != "pic.png" || files[0]["is_image"] != 1.0 || files[0]["size"] != 8.0 {
+		t.Errorf("getAllTaskFiles: %v", files)
+	}
+	if b := f.call(t, app, "downloadTaskFile", []any{fid}); string(b) != `"iVBORw0KGgo="` {
+		t.Errorf("downloadTaskFile: %s", b)
+	}
+}
+
+func TestRPCConcurrentCreateTask(t *testing.T) {
+	if testing.Short() {
+		t.Skip("concurrency run takes seconds")
+	}
+	f := newRPCFixture(t, nil)
+	const clients = 64
+	deadline := time.Now().Add(3 * time.Second)
+	type result struct {
+		ids  []int64
+		errs []string
+	}
+	results := make(chan result, clients)
+	for c := range clients {
+		go func() {
+			var r result
+			for n := 0; time.Now().Before(deadline); n++ {
+				body := fmt.Sprintf(`{"jsonrpc":"2.0","method":"createTask","id":%d,"params":{"title":"c%d-%d","project_id":%d}}`, n, c, n, f.p1)
+				req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/jsonrpc", strings.NewReader(body))
+				req.SetBasicAuth("jsonrpc", f.appToken)
+				resp, err := f.srv.Client().Do(req)
+				if err != nil {
+					r.errs = append(r.errs, err.Error())
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var out struct {
+					Result int64 `json:"result"`
+					ID     int   `json:"id"`
+				}
+				if resp.StatusCode != 200 || json.Unmarshal(b, &out) != nil || out.Result <= 0 || out.ID != n {
+					r.errs = append(r.errs, fmt.Sprintf("%d %s", resp.StatusCode, b))
+					continue
+				}
+				r.ids = append(r.ids, out.Result)
+			}
+			results <- r
+		}()
+	}
+	seen := map[int64]bool{}
+	var errs []string
+	for range clients {
+		r := <-results
+		errs = append(errs, r.errs...)
+		for _, id := range r.ids {
+			if seen[id] {
+				t.Errorf("id %d returned twice", id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(errs) > 0 {
+		t.Fatalf("%d failed calls, first: %s", len(errs), errs[0])
+	}
+	if len(seen) == 0 {
+		t.Fatal("no task created")
+	}
+	tasks, events := f.counts(t)
+	if tasks != int64(len(seen)) || events != int64(len(seen)) {
+		t.Fatalf("%d ids returned, %d tasks and %d events stored", len(seen), tasks, events)
+	}
+	evs, err := f.st.Events(context.Background(), len(seen)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Name != store.EventTaskCreate || !seen[e.TaskID] {
+			t.Fatalf("event %s for task %d was not answered to a client", e.Name, e.TaskID)
+		}
+		delete(seen, e.TaskID)
+	}
+	if len(seen) != 0 {
+		t.Fatalf("%d returned ids have no task.create event", len(seen))
+	}
+	t.Logf("%d tasks created by %d clients", len(evs), clients)
+}
+
+// rpcRequestBody builds a request body for tests that post raw JSON.
+func rpcRequestBody(method string, params any) string {
+	var buf bytes.Buffer
+	json.NewEncoder(&buf).Encode(map[string]any{"jsonrpc": "2.0", "method": method, "id": 1, "params": params})
+	return buf.String()
+}
