@@ -1,28 +1,20 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	"hookboard/store"
 )
-
-// runCLI runs one command line and returns exit status, stdout and stderr.
-func runCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := Run(context.Background(), &Env{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
-		Getenv: func(string) string { return "" }})
-	return code, out.String(), errOut.String()
-}
 
 func endpointCount(t *testing.T, db string) int {
 	t.Helper()
@@ -59,7 +51,7 @@ func TestWebhookAddRefusesBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runCLI(t, append([]string{"webhook", "add", "-db", db}, tc.args...)...)
+			code, out, errOut := runCLI(t, "", append([]string{"webhook", "add", "-db", db}, tc.args...)...)
 			if code == 0 {
 				t.Fatalf("accepted; stdout %q", out)
 			}
@@ -91,7 +83,7 @@ func TestWebhookCommands(t *testing.T) {
 	}))
 	defer rc.Close()
 
-	code, out, errOut := runCLI(t, "webhook", "add", "-db", db, "-json", "-url", rc.URL+"/in", "-name", "ci",
+	code, out, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-json", "-url", rc.URL+"/in", "-name", "ci",
 		"-events", "task.create,comment.create", "-format", "envelope", "-timeout", "2s")
 	if code != 0 {
 		t.Fatalf("add: %d %s", code, errOut)
@@ -106,23 +98,23 @@ func TestWebhookCommands(t *testing.T) {
 		t.Fatalf("add -json printed %q (%v)", out, err)
 	}
 
-	code, out, _ = runCLI(t, "webhook", "add", "-db", db, "-url", "https://example.com/other")
+	code, out, _ = runCLI(t, "", "webhook", "add", "-db", db, "-url", "https://example.com/other")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || !strings.HasPrefix(lines[len(lines)-1], "whsec_") {
 		t.Fatalf("add without -json: last line %q", lines[len(lines)-1])
 	}
 
-	code, out, _ = runCLI(t, "webhook", "list", "-db", db)
+	code, out, _ = runCLI(t, "", "webhook", "list", "-db", db)
 	if code != 0 || !strings.Contains(out, "1\tci\t"+rc.URL+"/in\tenvelope\tevents=task.create,comment.create\tprojects=all\ttimeout=2s\tenabled") {
 		t.Fatalf("list: %q", out)
 	}
 
 	// Test is refused by the guard unless loopback is allowed.
-	code, out, errOut = runCLI(t, "webhook", "test", "1", "-db", db)
+	code, out, errOut = runCLI(t, "", "webhook", "test", "1", "-db", db)
 	if code == 0 || !strings.Contains(out, "is not allowed for webhooks") || len(got) != 0 {
 		t.Fatalf("test to loopback without allowlist: %d %q %q", code, out, errOut)
 	}
-	code, out, errOut = runCLI(t, "webhook", "test", "1", "-db", db, "-allow-webhook-nets", "loopback")
+	code, out, errOut = runCLI(t, "", "webhook", "test", "1", "-db", db, "-allow-webhook-nets", "loopback")
 	if code != 0 || !strings.Contains(out, "delivered") || len(got) != 1 {
 		t.Fatalf("test: %d %q %q", code, out, errOut)
 	}
@@ -130,7 +122,7 @@ func TestWebhookCommands(t *testing.T) {
 		t.Errorf("test request headers %v", got[0].Header)
 	}
 
-	code, out, _ = runCLI(t, "deliveries", "-db", db, "-json")
+	code, out, _ = runCLI(t, "", "deliveries", "-db", db, "-json")
 	var list []map[string]any
 	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 2 {
 		t.Fatalf("deliveries: %d %q", code, out)
@@ -138,13 +130,13 @@ func TestWebhookCommands(t *testing.T) {
 	if list[0]["status"] != "delivered" || list[1]["status"] != "failed" {
 		t.Errorf("deliveries newest first: %v", list)
 	}
-	code, out, _ = runCLI(t, "deliveries", "-db", db, "-failed")
+	code, out, _ = runCLI(t, "", "deliveries", "-db", db, "-failed")
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "failed") {
 		t.Errorf("deliveries -failed: %q", out)
 	}
 
 	// Redeliver the refused one, now allowed.
-	code, out, _ = runCLI(t, "redeliver", "1", "-db", db, "-allow-webhook-nets", "loopback")
+	code, out, _ = runCLI(t, "", "redeliver", "1", "-db", db, "-allow-webhook-nets", "loopback")
 	if code != 0 || !strings.Contains(out, ": delivered") || len(got) != 2 {
 		t.Fatalf("redeliver: %d %q", code, out)
 	}
@@ -154,7 +146,7 @@ func TestWebhookCommands(t *testing.T) {
 	mu.Lock()
 	status = http.StatusInternalServerError
 	mu.Unlock()
-	code, out, errOut = runCLI(t, "redeliver", "1", "-db", db, "-allow-webhook-nets", "loopback")
+	code, out, errOut = runCLI(t, "", "redeliver", "1", "-db", db, "-allow-webhook-nets", "loopback")
 	if code == 0 || !strings.Contains(out, "HTTP 500") || !strings.Contains(errOut, "did not accept") {
 		t.Errorf("failed redeliver: %d %q %q", code, out, errOut)
 	}
@@ -162,32 +154,78 @@ func TestWebhookCommands(t *testing.T) {
 		t.Error("redelivery changed the webhook-id")
 	}
 
-	code, out, _ = runCLI(t, "webhook", "rotate-secret", "1", "-db", db, "-grace", "now")
+	code, out, _ = runCLI(t, "", "webhook", "rotate-secret", "1", "-db", db, "-grace", "now")
 	lines = strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || !strings.HasPrefix(lines[len(lines)-1], "whsec_") || lines[len(lines)-1] == added.Secret {
 		t.Errorf("rotate-secret: %q", out)
 	}
-	code, out, _ = runCLI(t, "webhook", "rotate-token", "1", "-db", db, "-grace", "2d", "-json")
+	code, out, _ = runCLI(t, "", "webhook", "rotate-token", "1", "-db", db, "-grace", "2d", "-json")
 	if code != 0 || !strings.Contains(out, `"grace_seconds": 172800`) || !strings.Contains(out, `"token": "hbw_`) {
 		t.Errorf("rotate-token: %q", out)
 	}
-	if code, _, errOut = runCLI(t, "webhook", "rotate-token", "1", "-db", db, "-grace", "soon"); code == 0 || !strings.Contains(errOut, "-grace") {
+	if code, _, errOut = runCLI(t, "", "webhook", "rotate-token", "1", "-db", db, "-grace", "soon"); code == 0 || !strings.Contains(errOut, "-grace") {
 		t.Errorf("bad grace accepted: %q", errOut)
 	}
-	if code, _, _ = runCLI(t, "webhook", "disable", "1", "-db", db); code != 0 {
+	if code, _, _ = runCLI(t, "", "webhook", "disable", "1", "-db", db); code != 0 {
 		t.Error("disable failed")
 	}
-	_, out, _ = runCLI(t, "webhook", "list", "-db", db, "-json")
+	_, out, _ = runCLI(t, "", "webhook", "list", "-db", db, "-json")
 	if !strings.Contains(out, `"enabled": false`) {
 		t.Errorf("list after disable: %s", out)
 	}
-	if code, _, _ = runCLI(t, "webhook", "rm", "1", "-db", db); code != 0 {
+	if code, _, _ = runCLI(t, "", "webhook", "rm", "1", "-db", db); code != 0 {
 		t.Error("rm failed")
 	}
-	if code, _, errOut = runCLI(t, "webhook", "rm", "1", "-db", db); code == 0 || !strings.Contains(errOut, "not found") {
+	if code, _, errOut = runCLI(t, "", "webhook", "rm", "1", "-db", db); code == 0 || !strings.Contains(errOut, "not found") {
 		t.Errorf("rm of a removed endpoint: %d %q", code, errOut)
 	}
 	if n := endpointCount(t, db); n != 1 {
 		t.Errorf("%d endpoints left, want 1", n)
+	}
+}
+
+// TestServeDeliversInBackgroundWithZeroWait: "hookboard serve" wires the
+// notifier with -allow-webhook-nets and -delivery-wait. With a wait of 0
+// the incoming request answers while the receiver still holds the
+// webhook, which then arrives and is recorded as delivered.
+func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hb.db")
+	release := make(chan struct{})
+	arrived := make(chan http.Header, 1)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		<-release
+		arrived <- r.Header.Clone()
+	}))
+	defer rc.Close()
+	if code, _, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-url", rc.URL, "-timeout", "5s"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "serve", "-db", db, "-addr", "127.0.0.1:0", "-allow-webhook-nets", "bogus"); code != 2 || !strings.Contains(errOut, "bogus") {
+		t.Fatalf("bad -allow-webhook-nets: %d %q", code, errOut)
+	}
+	s := startServer(t, db, "-allow-webhook-nets", "loopback", "-delivery-wait", "0")
+	m := regexp.MustCompile(`token=([^&']+)`).FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no token in first-run output")
+	}
+	token, _ := url.QueryUnescape(m[1])
+	if code, body := createTask(t, s.url, token, "background"); code != 200 || body != "OK" {
+		t.Fatalf("incoming: %d %q", code, body)
+	}
+	select {
+	case <-arrived:
+		t.Fatal("the receiver answered before it was released")
+	default:
+	}
+	close(release)
+	h := <-arrived
+	if h.Get("X-Hookboard-Event") != "task.create" || h.Get("webhook-id") == "" {
+		t.Errorf("receiver got headers %v", h)
+	}
+	s.stop() // graceful: lets the background delivery be recorded
+	_, out, _ := runCLI(t, "", "deliveries", "-db", db, "-json")
+	if !strings.Contains(out, `"status": "delivered"`) {
+		t.Errorf("delivery not recorded as delivered: %s", out)
 	}
 }

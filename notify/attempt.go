@@ -19,9 +19,9 @@ import (
 const redacted = "[redacted]"
 
 // attempt makes one HTTP request for a delivery and returns its record.
-// ok is false when the attempt was abandoned because ctx ended (shutdown):
-// such an attempt is not recorded and the delivery's lease lets the
-// worker retry it.
+// ok is false when the attempt was not made or abandoned, because ctx
+// ended (shutdown) or the lease ran out while waiting for a slot: such an
+// attempt is not recorded and the delivery's lease lets the worker retry it.
 func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string) (rec store.AttemptRecord, ok bool) {
 	select {
 	case n.sem <- struct{}{}:
@@ -31,6 +31,11 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	defer func() { <-n.sem }()
 
 	now := n.now()
+	// Never start an attempt that could outlast our lease: by then another
+	// process's worker may have claimed the delivery. It stays pending.
+	if now.Add(j.Endpoint.Timeout).After(j.LeaseUntil) && !j.LeaseUntil.IsZero() {
+		return rec, false
+	}
 	rec = store.AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID}
 	a := &rec.Attempt
 	a.Trigger = trigger

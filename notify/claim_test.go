@@ -2,8 +2,10 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -193,5 +195,105 @@ func TestInFlightAttemptsAreBounded(t *testing.T) {
 	defer mu.Unlock()
 	if total != 6 || most > 2 {
 		t.Errorf("receiver got %d requests, at most %d at once; want 6, at most 2", total, most)
+	}
+}
+
+func TestTestEventGoesToOneEndpointOnly(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	a, b := newReceiver(t), newReceiver(t)
+	epA, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: a.URL(), Format: store.FormatEnvelope})
+	addEndpoint(t, db.st, store.NewEndpoint{URL: b.URL()})
+	n := newTestNotifier(t, db.st, c, time.Second)
+	d, err := n.Test(ctx, epA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.requests()) != 1 || len(b.requests()) != 0 {
+		t.Fatalf("test reached %d and %d receivers' requests, want 1 and 0", len(a.requests()), len(b.requests()))
+	}
+	want := `{"event":"SampleEvent","timestamp":"2026-11-23T10:00:00.000Z","payload":{"typename":"SampleEvent"}}`
+	if got := string(a.requests()[0].Body); got != want {
+		t.Errorf("test body %s, want %s", got, want)
+	}
+	if d.EventName != store.EventWebhookTest || d.Attempts[0].Trigger != store.TriggerTest || d.Status != store.DeliveryDelivered {
+		t.Errorf("test delivery %+v", d)
+	}
+	if _, err := n.Test(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("test of an unknown endpoint: %v", err)
+	}
+}
+
+func TestWorkerLoopDeliversDueRetriesAndDisablesStaleEndpoints(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	rc.status = func(k int) (int, http.Header) {
+		if k == 1 {
+			return http.StatusInternalServerError, nil
+		}
+		return http.StatusOK, nil
+	}
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL()})
+	stale, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: "http://127.0.0.1:1/never", Events: []string{store.EventTaskClose}})
+	allow, _ := ParseAllowlist("loopback")
+	n, err := New(Options{Store: db.st, Allow: allow, Now: c.Now, PollInterval: 10 * time.Millisecond, DeliveryWait: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(ctx)
+	job, err := db.st.CreateTestDelivery(ctx, store.Actor{}, stale.ID, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stale endpoint fails once (a test, so nothing is left to retry),
+	// then nothing happens for six days.
+	rec, _ := n.attempt(ctx, job, store.TriggerTest) // connection refused on port 1
+	if err := db.st.RecordAttempts(ctx, []store.AttemptRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(6 * 24 * time.Hour)
+
+	n.Deliver(ctx, createTask(t, db.st, "retry me"))
+	<-rc.notify // the failed first attempt
+	c.Advance(6 * time.Second)
+	n.Start()
+	n.Start()   // a second Start does not start a second worker
+	<-rc.notify // the worker's retry
+	if err := n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryDelivered || d.Attempts[1].Trigger != store.TriggerRetry {
+		t.Errorf("after the worker: %+v", d)
+	}
+	e, _ := db.st.Endpoint(ctx, stale.ID)
+	if e.Enabled || !strings.Contains(e.DisabledReason, "5 days") {
+		t.Errorf("stale endpoint not disabled by the worker's housekeeping: %+v", e)
+	}
+}
+
+func TestRotatingTwiceDuringGraceKeepsTheTokenInUse(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	ep, sec := addEndpoint(t, db.st, store.NewEndpoint{URL: "https://x.example/h"})
+	t1, _ := db.st.RotateEndpointToken(ctx, ep.ID, time.Hour)
+	t2, _ := db.st.RotateEndpointToken(ctx, ep.ID, time.Hour)
+	got, err := db.st.EndpointSecrets(ctx, ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SendToken(c.Now()) != sec.Token || got.Token != t2 || t1 == t2 {
+		t.Errorf("after two rotations: sending %q, current %q; want the original %q still sent", got.SendToken(c.Now()), got.Token, sec.Token)
+	}
+	c.Advance(time.Hour)
+	got, _ = db.st.EndpointSecrets(ctx, ep.ID)
+	if got.SendToken(c.Now()) != t2 || got.PrevToken != "" {
+		t.Errorf("after the grace: sending %q, want %q", got.SendToken(c.Now()), t2)
+	}
+	if _, err := db.st.RotateEndpointSecret(ctx, ep.ID, -time.Second); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("negative grace: %v", err)
 	}
 }

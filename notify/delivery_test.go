@@ -1,8 +1,11 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -186,5 +189,38 @@ func TestTokenRotationKeepsSendingOldTokenDuringGrace(t *testing.T) {
 	}
 	if len(got) != 3 {
 		t.Fatalf("got %d requests, want 3", len(got))
+	}
+}
+
+func TestFailuresNeverShowSecrets(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ep, sec := addEndpoint(t, db.st, store.NewEndpoint{URL: "http://" + addr + "/h?x=1"})
+	var logs bytes.Buffer
+	allow, _ := ParseAllowlist("loopback")
+	n, err := New(Options{Store: db.st, Allow: allow, Now: c.Now, DeliveryWait: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(ctx)
+	n.Deliver(ctx, createTask(t, db.st, "x"))
+	d := onlyDelivery(t, db.st, ep.ID)
+	a := d.Attempts[0]
+	if !strings.Contains(logs.String(), "webhook attempt failed") || !strings.Contains(a.Error, "connection refused") {
+		t.Fatalf("log %q, attempt error %q", logs.String(), a.Error)
+	}
+	recorded, _ := json.Marshal(a)
+	for _, secret := range []string{sec.Token, sec.Secret, strings.TrimPrefix(sec.Secret, "whsec_")} {
+		if strings.Contains(logs.String(), secret) || strings.Contains(string(recorded), secret) {
+			t.Errorf("a secret shows in the log or the delivery log:\n%s\n%s", logs.String(), recorded)
+		}
 	}
 }

@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // comes from the real store; the others carry the event_data the brief's
 // contract asks the store to write, built around a real task snapshot and
 // kept sparse on purpose, so that the kanboard format must complete it.
-func sampleEvents(t *testing.T, st *store.Store) map[string]store.Event {
+func sampleEvents(t testing.TB, st *store.Store) map[string]store.Event {
 	t.Helper()
 	ctx := context.Background()
 	id, evIDs, err := st.CreateTask(ctx, store.Actor{UserID: 1, Username: "admin"},

@@ -42,7 +42,7 @@ type testDB struct {
 	first store.FirstRun
 }
 
-func openDB(t *testing.T, c *clock) *testDB {
+func openDB(t testing.TB, c *clock) *testDB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hookboard.db")
 	st, err := store.Open(path, store.Options{Now: c.Now})
@@ -59,7 +59,7 @@ func openDB(t *testing.T, c *clock) *testDB {
 
 // newTestNotifier builds a notifier that may reach loopback (the test
 // receivers), with fixed jitter (0.5: exactly the schedule's step).
-func newTestNotifier(t *testing.T, st *store.Store, c *clock, wait time.Duration) *Notifier {
+func newTestNotifier(t testing.TB, st *store.Store, c *clock, wait time.Duration) *Notifier {
 	t.Helper()
 	allow, err := ParseAllowlist("loopback")
 	if err != nil {
@@ -96,7 +96,7 @@ type receiver struct {
 	notify chan struct{}
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	t.Helper()
 	rc := &receiver{notify: make(chan struct{}, 100)}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
@@ -133,7 +133,7 @@ func (rc *receiver) requests() []received {
 func (rc *receiver) URL() string { return rc.srv.URL + "/hook" }
 
 // addEndpoint creates an endpoint through the store, failing the test on error.
-func addEndpoint(t *testing.T, st *store.Store, ne store.NewEndpoint) (store.Endpoint, store.EndpointSecrets) {
+func addEndpoint(t testing.TB, st *store.Store, ne store.NewEndpoint) (store.Endpoint, store.EndpointSecrets) {
 	t.Helper()
 	ep, sec, err := st.CreateEndpoint(context.Background(), ne)
 	if err != nil {
@@ -143,7 +143,7 @@ func addEndpoint(t *testing.T, st *store.Store, ne store.NewEndpoint) (store.End
 }
 
 // createTask makes a task through the real store and returns its event ids.
-func createTask(t *testing.T, st *store.Store, title string) []string {
+func createTask(t testing.TB, st *store.Store, title string) []string {
 	t.Helper()
 	_, events, err := st.CreateTask(context.Background(), store.Actor{UserID: 1, Username: "admin"}, store.NewTask{Title: title})
 	if err != nil {
@@ -153,7 +153,7 @@ func createTask(t *testing.T, st *store.Store, title string) []string {
 }
 
 // onlyDelivery returns the single delivery of an endpoint with its attempts.
-func onlyDelivery(t *testing.T, st *store.Store, endpointID int64) store.Delivery {
+func onlyDelivery(t testing.TB, st *store.Store, endpointID int64) store.Delivery {
 	t.Helper()
 	list, err := st.Deliveries(context.Background(), endpointID, 10, false)
 	if err != nil {

@@ -82,6 +82,7 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	stopping bool
+	started  bool
 	stopWork chan struct{}
 }
 
@@ -208,13 +209,11 @@ func (n *Notifier) run(ctx context.Context, jobs []store.DeliveryJob, trigger st
 	for _, id := range order {
 		wg.Go(func() {
 			for _, j := range groups[id] {
-				// Never attempt past our lease: by then the worker may
-				// have taken the delivery.
-				if n.now().Add(j.Endpoint.Timeout).After(j.LeaseUntil) {
-					continue
-				}
 				rec, ok := n.attempt(ctx, j, trigger)
 				if !ok {
+					// Shutdown, or the lease is spent: the rest of this
+					// endpoint's deliveries go to the worker, in order
+					// of their due time.
 					return
 				}
 				mu.Lock()
@@ -233,12 +232,29 @@ func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord) {
 	if len(recs) == 0 {
 		return
 	}
+	for _, r := range recs {
+		n.logOutcome(r)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := n.st.RecordAttempts(ctx, recs); err != nil {
 		// Unrecorded attempts are retried after their lease: at least once.
 		n.log.Error("recording webhook attempts failed", "count", len(recs), "err", err)
 	}
+}
+
+// logOutcome logs failed attempts (successes are in the delivery log).
+// The recorded error never holds the URL, so no token reaches the log.
+func (n *Notifier) logOutcome(r store.AttemptRecord) {
+	if r.Success {
+		return
+	}
+	level := slog.LevelInfo
+	if r.Gone || r.Status == store.DeliveryFailed {
+		level = slog.LevelWarn
+	}
+	n.log.Log(context.Background(), level, "webhook attempt failed", "delivery", r.DeliveryID, "endpoint", r.EndpointID,
+		"trigger", r.Attempt.Trigger, "status", r.Attempt.ResponseStatus, "error", r.Attempt.Error, "delivery_status", r.Status)
 }
 
 // Test sends a webhook.test event (SampleEvent in the envelope formats) to
@@ -267,8 +283,9 @@ func (n *Notifier) Redeliver(ctx context.Context, deliveryID int64) (store.Deliv
 func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigger string) (store.Delivery, error) {
 	rec, ok := n.attempt(ctx, job, trigger)
 	if !ok {
-		return store.Delivery{}, fmt.Errorf("notify: delivery %d: %w", job.DeliveryID, ctx.Err())
+		return store.Delivery{}, fmt.Errorf("notify: delivery %d was not attempted (shutting down, or too busy); the retry worker will send it", job.DeliveryID)
 	}
+	n.logOutcome(rec)
 	if err := n.st.RecordAttempts(context.WithoutCancel(ctx), []store.AttemptRecord{rec}); err != nil {
 		return store.Delivery{}, err
 	}
@@ -280,9 +297,10 @@ func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigge
 func (n *Notifier) Start() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.stopping {
+	if n.stopping || n.started {
 		return
 	}
+	n.started = true
 	n.running.Add(1)
 	go func() {
 		defer n.running.Done()
@@ -290,13 +308,21 @@ func (n *Notifier) Start() {
 		defer tick.Stop()
 		var lastPrune time.Time
 		for {
-			if _, err := n.RunOnce(n.baseCtx); err != nil && n.baseCtx.Err() == nil {
+			k, err := n.RunOnce(n.baseCtx)
+			if err != nil && n.baseCtx.Err() == nil {
 				n.log.Error("webhook retry worker", "err", err)
 			}
 			if now := n.now(); now.Sub(lastPrune) >= pruneEvery {
 				lastPrune = now
-				if _, err := n.Prune(n.baseCtx); err != nil && n.baseCtx.Err() == nil {
-					n.log.Error("pruning the delivery log", "err", err)
+				n.housekeeping(n.baseCtx)
+			}
+			if k == n.conc && err == nil {
+				// A full batch: there may be a backlog, take the next one now.
+				select {
+				case <-n.stopWork:
+					return
+				default:
+					continue
 				}
 			}
 			select {
@@ -335,6 +361,21 @@ func (n *Notifier) RunOnce(ctx context.Context) (int, error) {
 	wg.Wait()
 	n.record(ctx, recs)
 	return len(jobs), nil
+}
+
+// housekeeping prunes the log and disables endpoints that have failed for
+// EndpointFailingLimit even when no new attempt would notice it.
+func (n *Notifier) housekeeping(ctx context.Context) {
+	if _, err := n.Prune(ctx); err != nil && ctx.Err() == nil {
+		n.log.Error("pruning the delivery log", "err", err)
+	}
+	ids, err := n.st.DisableFailingEndpoints(ctx)
+	if err != nil && ctx.Err() == nil {
+		n.log.Error("disabling failing endpoints", "err", err)
+	}
+	for _, id := range ids {
+		n.log.Warn("webhook endpoint disabled: every delivery failed for 5 days", "endpoint", id)
+	}
 }
 
 // Prune removes attempts and finished deliveries older than the retention.

@@ -63,6 +63,10 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 			t.Fatalf("fast receiver got %+v", got)
 		}
 	}
+	// An integration made the change: Kanboard's event_author is null.
+	if body := string(fast1.requests()[0].Body); !strings.Contains(body, `"title":"From a script"`) || !strings.HasSuffix(body, `"event_author":null}`) {
+		t.Errorf("kanboard body %s", body)
+	}
 	for _, id := range []int64{epFast1.ID, epFast2.ID} {
 		if d := onlyDelivery(t, db.st, id); d.Status != store.DeliveryDelivered {
 			t.Errorf("endpoint %d delivery = %s", id, d.Status)
@@ -316,5 +320,30 @@ func TestGoneDisablesEndpointAndFiveDaysOfFailureToo(t *testing.T) {
 	e, _ = db.st.Endpoint(ctx, epBroken.ID)
 	if !e.Enabled || !e.FailingSince.IsZero() || e.DisabledReason != "" {
 		t.Errorf("after enable: %+v", e)
+	}
+}
+
+// TestRequestNeverAttemptsPastItsLease: a request that reaches its
+// deliveries too late (its lease would end before the endpoint timeout)
+// leaves them to the worker instead of racing it.
+func TestRequestNeverAttemptsPastItsLease(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL(), Timeout: time.Second})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	events := createTask(t, db.st, "late")
+	c.Advance(30*time.Second + 500*time.Millisecond) // lease: 30 s + 1 s
+	n.Deliver(ctx, events)
+	if len(rc.requests()) != 0 {
+		t.Fatal("attempted with less than the endpoint timeout left on the lease")
+	}
+	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryPending || d.AttemptCount != 0 {
+		t.Fatalf("delivery after the skipped attempt: %+v", d)
+	}
+	c.Advance(time.Second)
+	if k, err := n.RunOnce(ctx); err != nil || k != 1 || len(rc.requests()) != 1 {
+		t.Fatalf("worker after the lease: %d %v, receiver got %d", k, err, len(rc.requests()))
 	}
 }

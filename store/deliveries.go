@@ -521,3 +521,26 @@ func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, e
 	}
 	return total, nil
 }
+
+// DisableFailingEndpoints disables the enabled endpoints whose failures
+// began EndpointFailingLimit ago or more (no success since), and returns
+// their ids. Attempts disable them too; this catches an endpoint with no
+// attempt left to make.
+func (s *Store) DisableFailingEndpoints(ctx context.Context) ([]int64, error) {
+	now := s.now().Unix()
+	var ids []int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
+			disabled_reason = 'every delivery failed for 5 days'
+			WHERE enabled = 1 AND failing_since <= ? RETURNING id`, now, now-int64(EndpointFailingLimit/time.Second))
+		if err != nil {
+			return err
+		}
+		ids, err = scanIDs(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: disable failing endpoints: %w", err)
+	}
+	return ids, nil
+}
