@@ -83,6 +83,8 @@ func (a *App) Routes() http.Handler {
 
 	mux.Handle("GET /account", member(a.accountPage))
 	mux.Handle("POST /account/password", member(a.changePassword))
+	mux.Handle("POST /account/tokens", member(a.createPersonalToken))
+	mux.Handle("POST /account/tokens/{id}/delete", member(a.deletePersonalToken))
 
 	return a.recoverPanics(a.logRequests(mux))
 }

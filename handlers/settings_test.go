@@ -221,3 +221,46 @@ func TestWebhookSettings(t *testing.T) {
 		t.Fatal("not deleted")
 	}
 }
+
+func TestPersonalTokens(t *testing.T) {
+	e := newPageEnv(t)
+	bg := context.Background()
+	c := e.client(t)
+	e.login(t, c, "member", memberPassword)
+
+	for _, form := range []url.Values{{"name": {""}, "expires": {"never"}}, {"name": {"x"}, "expires": {"45d"}}} {
+		if resp := e.postForm(t, c, "/account/tokens", form); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%v: %d", form, resp.StatusCode)
+		}
+	}
+	member, _ := e.st.UserByName(bg, "member")
+	if list, _ := e.st.PersonalTokens(bg, member.ID); len(list) != 0 {
+		t.Fatalf("bad input stored %d tokens", len(list))
+	}
+
+	resp := e.postForm(t, c, "/account/tokens", url.Values{"name": {"laptop"}, "expires": {"30d"}})
+	body, _ := io.ReadAll(resp.Body)
+	token := between(string(body), `data-testid="shown-token">`, "<")
+	u, tok, err := e.st.UserByPersonalToken(bg, token)
+	if resp.StatusCode != http.StatusOK || err != nil || u.Username != "member" || tok.ExpiresAt == 0 {
+		t.Fatalf("create: %d, token works: %v", resp.StatusCode, err)
+	}
+	_, page := e.get(t, c, "/account")
+	if strings.Contains(page, token) || !strings.Contains(page, tok.TokenHint) {
+		t.Fatal("the account page shows the token again, or not its hint")
+	}
+
+	// Another user cannot delete it.
+	admin := e.client(t)
+	e.login(t, admin, "admin", adminPassword)
+	e.postForm(t, admin, fmt.Sprintf("/account/tokens/%d/delete", tok.ID), nil)
+	if _, _, err := e.st.UserByPersonalToken(bg, token); err != nil {
+		t.Fatal("another user deleted the token")
+	}
+	if resp := e.postForm(t, c, fmt.Sprintf("/account/tokens/%d/delete", tok.ID), nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if _, _, err := e.st.UserByPersonalToken(bg, token); err == nil {
+		t.Fatal("the deleted token still works")
+	}
+}

@@ -138,8 +138,6 @@ type AccountPage struct {
 	Username string
 	Tokens   []TokenRow
 	Shown    *ShownSecret
-	// TokensAvailable is false while the server has no personal-token store.
-	TokensAvailable bool
 	TokenName       string
 }
 
