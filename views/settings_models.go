@@ -135,10 +135,10 @@ type UserForm struct {
 // AccountPage is Account: password and personal tokens.
 type AccountPage struct {
 	Page
-	Username string
-	Tokens   []TokenRow
-	Shown    *ShownSecret
-	TokenName       string
+	Username  string
+	Tokens    []TokenRow
+	Shown     *ShownSecret
+	TokenName string
 }
 
 // TokenRow is one personal access token.
