@@ -39,11 +39,36 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a headless Chromium for one test and returns its tab.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
+// browser is one headless Chromium shared by the browser tests; each test
+// gets its own browser context (its own cookies), which is much cheaper than
+// a browser per test on a busy machine.
+var browser struct {
+	once    sync.Once
+	ctx     context.Context
+	cancel  context.CancelFunc
+	dataDir string
+	err     error
+}
+
+// TestMain stops the shared browser when the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+	if browser.dataDir != "" {
+		os.RemoveAll(browser.dataDir)
+	}
+	os.Exit(code)
+}
+
+func startBrowser(path string) {
+	browser.dataDir, browser.err = os.MkdirTemp("", "hookboard-chromium-")
+	if browser.err != nil {
+		return
+	}
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -52,17 +77,32 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(browser.dataDir),
 		chromedp.WindowSize(1280, 900),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() {
-		cancel()
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	browser.ctx = ctx
+	browser.cancel = func() {
+		cancelCtx()
 		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start Chromium: %v", err)
+	}
+	browser.err = chromedp.Do(ctx) // starts the browser
+}
+
+// newBrowser returns a fresh tab, in a browser context of its own, of the
+// shared headless Chromium.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	browser.once.Do(func() { startBrowser(path) })
+	if browser.err != nil {
+		t.Fatalf("start Chromium: %v", browser.err)
+	}
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
 }
