@@ -39,6 +39,9 @@ func newWeb(st *store.Store) *web {
 	mk := func(secure bool) *scs.SessionManager {
 		m := scs.New()
 		m.Store = ss
+		// A week at most, and a day without use ends a session. The idle
+		// timeout costs one small write per page view (scs re-saves the
+		// expiry); a team's page views are few next to the API's writes.
 		m.Lifetime = 7 * 24 * time.Hour
 		m.IdleTimeout = 24 * time.Hour
 		// The store keeps only a hash of the token: a copy of the database
