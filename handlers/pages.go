@@ -98,6 +98,8 @@ func (a *App) storeFailure(err error) (status int, msg string) {
 		return http.StatusNotFound, "That no longer exists."
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, "That already exists."
+	case errors.Is(err, store.ErrUnauthorized):
+		return http.StatusForbidden, "You may not change that."
 	}
 	return 0, ""
 }

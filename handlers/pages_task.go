@@ -85,6 +85,7 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 	for _, c := range cats {
 		v.Categories = append(v.Categories, views.Option{Value: strconv.FormatInt(c.ID, 10), Label: c.Name, Selected: c.ID == t.CategoryID})
 	}
+	viewer, _ := currentUser(ctx)
 	comments, err := a.store.Comments(ctx, id)
 	if err != nil {
 		return v, err
@@ -94,7 +95,8 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 		if author == "" {
 			author = "An integration"
 		}
-		v.Comments = append(v.Comments, views.CommentView{ID: c.ID, Author: author, When: formatTime(c.CreatedAt), Text: c.Comment})
+		v.Comments = append(v.Comments, views.CommentView{ID: c.ID, Author: author, When: formatTime(c.CreatedAt), Text: c.Comment,
+			CanDelete: viewer.IsAdmin || viewer.ID == c.UserID})
 	}
 	subtasks, err := a.store.Subtasks(ctx, id)
 	if err != nil {

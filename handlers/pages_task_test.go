@@ -137,6 +137,19 @@ func TestTaskPageOperations(t *testing.T) {
 		}
 	}
 
+	// A member may not delete the admin's comment.
+	mc := e.client(t)
+	e.login(t, mc, "member", memberPassword)
+	resp = e.postForm(t, mc, fmt.Sprintf("/comments/%d/delete", comments[0].ID), nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("member deleting admin's comment: %d", resp.StatusCode)
+	}
+	if _, page := e.get(t, mc, base); !strings.Contains(page, "You may not change that.") {
+		t.Fatal("no refusal shown to the member")
+	}
+	if left, _ := e.st.Comments(bg, id); len(left) != 1 {
+		t.Fatal("the member deleted the admin's comment")
+	}
 	post(fmt.Sprintf("/comments/%d/delete", comments[0].ID), nil)
 	expectEvent(store.EventCommentDelete)
 	post(base+"/delete", nil)

@@ -92,10 +92,11 @@ type TaskView struct {
 
 // CommentView is one comment.
 type CommentView struct {
-	ID     int64
-	Author string
-	When   string
-	Text   string
+	ID        int64
+	Author    string
+	When      string
+	Text      string
+	CanDelete bool // the author and admins may delete a comment
 }
 
 // SubtaskView is one subtask.

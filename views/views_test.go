@@ -255,7 +255,7 @@ func TestTaskPageView(t *testing.T) {
 	v := TaskPage{
 		Page:     Page{Title: "#3", User: &Viewer{Username: "ann"}},
 		Task:     TaskView{ID: 3, Title: "Fix login", ColorID: "red", ProjectID: 1, Column: "Ready", Closed: true},
-		Comments: []CommentView{{ID: 1, Author: "bob", Text: "On it"}},
+		Comments: []CommentView{{ID: 1, Author: "bob", Text: "On it", CanDelete: true}, {ID: 2, Author: "eve", Text: "Mine"}},
 		Subtasks: []SubtaskView{{ID: 2, Title: "Write test", Status: 2}},
 		Files:    []FileView{{ID: 8, Name: "trace.txt", Size: "12 bytes"}},
 	}
@@ -263,8 +263,12 @@ func TestTaskPageView(t *testing.T) {
 	if doc.Find(testID("task-status")).Text() != "Closed" || doc.Find(testID("open-task")).Length() != 1 || doc.Find(testID("close-task")).Length() != 0 {
 		t.Fatal("closed task should offer Reopen only")
 	}
-	if doc.Find(testID("comment")+" p").Text() != "On it" {
-		t.Fatal("comment")
+	comments := doc.Find(testID("comment"))
+	if comments.Eq(0).Find("p").Text() != "On it" || comments.Eq(0).Find(`form[action="/comments/1/delete"]`).Length() != 1 {
+		t.Fatal("own comment with its delete button")
+	}
+	if comments.Eq(1).Find("form").Length() != 0 {
+		t.Fatal("a delete button on another user's comment")
 	}
 	if !doc.Find(testID("subtask") + " .done").Is("span") {
 		t.Fatal("a done subtask is not marked done")
