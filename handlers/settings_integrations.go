@@ -217,3 +217,39 @@ func (a *App) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 	a.flash(r, "Integration deleted.")
 	http.Redirect(w, r, "/settings/integrations", http.StatusSeeOther)
 }
+
+// setIntegrationAccess changes the allowed addresses and the proof
+// requirement; a new app secret is shown once.
+func (a *App) setIntegrationAccess(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	allowed, err := store.ParseAllowedIPs(r.PostForm.Get("allowed_ips"))
+	var secret string
+	if err == nil {
+		secret, err = a.store.SetIntegrationAccess(r.Context(), id, allowed, r.PostForm.Get("require_proof") == "1")
+	}
+	if err != nil {
+		a.fail(w, r, err, "/settings/integrations")
+		return
+	}
+	a.log.Info("integration access changed", "id", id, "require_proof", r.PostForm.Get("require_proof") == "1")
+	if secret == "" {
+		a.flash(r, "Access saved.")
+		http.Redirect(w, r, "/settings/integrations", http.StatusSeeOther)
+		return
+	}
+	in, err := a.store.IntegrationByID(r.Context(), id)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	v, err := a.integrationsView(r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	v.Shown = &views.ShownSecret{What: fmt.Sprintf("Integration “%s” now requires appsecret_proof; its app secret", in.Name), AppSecret: secret}
+	a.render(w, r, http.StatusOK, views.IntegrationsView(v))
+}

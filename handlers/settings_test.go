@@ -71,6 +71,18 @@ func TestIntegrationsSettings(t *testing.T) {
 	if strings.Contains(list, newToken) || !strings.Contains(list, in.TokenHint) {
 		t.Fatal("the list shows the token, or not its hint")
 	}
+	// Access: a bad address changes nothing; proof on shows the app secret once.
+	e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"nope"}, "require_proof": {"1"}})
+	if in, _ = e.st.IntegrationByID(bg, in.ID); in.RequireProof || len(in.AllowedIPs) != 1 {
+		t.Fatalf("a bad address changed access: %+v", in)
+	}
+	resp = e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"10.0.0.0/8, 192.0.2.7"}, "require_proof": {"1"}})
+	body, _ = io.ReadAll(resp.Body)
+	appSecret := between(string(body), `data-testid="shown-app-secret">`, "<")
+	in, _ = e.st.IntegrationByID(bg, in.ID)
+	if stored, _ := e.st.AppSecret(in); appSecret == "" || stored != appSecret || len(in.AllowedIPs) != 2 {
+		t.Fatalf("access: %d, app secret shown %q", resp.StatusCode, appSecret)
+	}
 	if resp := e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/delete", in.ID), nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", resp.StatusCode)
 	}
