@@ -81,6 +81,7 @@ func (a *App) Routes() http.Handler {
 	mux.Handle("POST /settings/deliveries/{id}/redeliver", admin(a.redeliver))
 	mux.Handle("GET /settings/users", admin(a.usersPage))
 	mux.Handle("POST /settings/users", admin(a.createUser))
+	mux.Handle("POST /settings/users/{id}/role", admin(a.setUserRole))
 
 	mux.Handle("GET /account", member(a.accountPage))
 	mux.Handle("POST /account/password", member(a.changePassword))

@@ -122,6 +122,24 @@ func TestUsersAndPassword(t *testing.T) {
 	carol := e.client(t)
 	e.login(t, carol, "carol", "carol-password")
 
+	// The only admin cannot demote themselves.
+	admin, _ := e.st.UserByName(bg, "admin")
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", admin.ID), url.Values{"active": {"1"}})
+	if u, _ := e.st.UserByName(bg, "admin"); !u.IsAdmin {
+		t.Fatal("the last admin demoted themselves")
+	}
+	if _, page := e.get(t, c, "/settings/users"); !strings.Contains(page, "There must be at least one active admin.") {
+		t.Fatal("no reason shown for the refusal")
+	}
+	// Deactivating carol ends her session at once.
+	carolRow, _ := e.st.UserByName(bg, "carol")
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{})
+	if resp, _ := e.get(t, carol, "/account"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deactivated user still in: %d", resp.StatusCode)
+	}
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{"active": {"1"}})
+	e.login(t, carol, "carol", "carol-password")
+
 	// Carol changes her password.
 	for _, form := range []url.Values{
 		{"current": {"wrong-password"}, "new": {"new-password-1"}, "confirm": {"new-password-1"}},

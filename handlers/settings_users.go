@@ -58,3 +58,20 @@ func (a *App) createUser(w http.ResponseWriter, r *http.Request) {
 	a.flash(r, fmt.Sprintf("User %s added.", u.Username))
 	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
 }
+
+// setUserRole changes a user's role and active flag. The store refuses to
+// leave the team without an active admin.
+func (a *App) setUserRole(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	admin, active := r.PostForm.Get("admin") == "1", r.PostForm.Get("active") == "1"
+	if err := a.store.SetUserRole(r.Context(), id, admin, active); err != nil {
+		a.fail(w, r, err, "/settings/users")
+		return
+	}
+	a.log.Info("user role changed", "id", id, "admin", admin, "active", active)
+	a.flash(r, "User saved.")
+	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
+}
