@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"hookboard/handlers"
 	"hookboard/store"
 )
 
@@ -188,11 +188,9 @@ func printIntegrationSecrets(env *Env, asJSON bool, id int64, kind string, s sto
 	return nil
 }
 
-// IncomingCurl is a ready-to-run command that creates a task.
-func IncomingCurl(baseURL, token string) string {
-	return fmt.Sprintf("curl '%s/?controller=webhook&action=task&token=%s&title=%s'",
-		strings.TrimRight(baseURL, "/"), url.QueryEscape(token), url.QueryEscape("Hello from curl"))
-}
+// IncomingCurl is a ready-to-run command that creates a task; the settings
+// page shows the same one.
+func IncomingCurl(baseURL, token string) string { return handlers.IncomingCurl(baseURL, token) }
 
 // parseExpiry reads "never", "30d" or a Go duration such as "12h".
 func parseExpiry(s string) (time.Duration, error) {

@@ -144,6 +144,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			Version:        Version,
 		},
 	})
+	defer app.Close()
 	srv := &http.Server{
 		Handler:           app.Routes(),
 		ReadHeaderTimeout: 10 * time.Second,

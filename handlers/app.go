@@ -49,6 +49,7 @@ type App struct {
 	log      *slog.Logger
 	cfg      Config
 	now      func() time.Time
+	web      *web // browser sessions and login limits
 }
 
 // New builds the App; zero config values get their defaults.
@@ -65,6 +66,9 @@ func New(d Deps) *App {
 	}
 	if a.cfg.MaxFileBytes <= 0 {
 		a.cfg.MaxFileBytes = 10 << 20
+	}
+	if a.store != nil {
+		a.web = newWeb(a.store)
 	}
 	if a.cfg.BaseURL == "" {
 		a.cfg.BaseURL = "http://127.0.0.1:8080"

@@ -1,6 +1,10 @@
 package handlers
 
-import "net/http"
+import (
+	"net/http"
+
+	"hookboard/static"
+)
 
 // Routes is the whole route table.
 func (a *App) Routes() http.Handler {
@@ -17,6 +21,72 @@ func (a *App) Routes() http.Handler {
 	mux.HandleFunc("/jsonrpc", a.jsonRPC)
 
 	mux.HandleFunc("GET /healthz", a.healthz)
+
+	// Browser pages. Chain: (recover, log) -> same-origin check for state
+	// changes -> session -> logged-in user or admin. Static files stay
+	// outside sessions.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.errorPage(w, r, http.StatusForbidden, "Refused: this form was sent from another site (a cross-origin request).")
+	}))
+	page := func(h http.Handler) http.Handler { return securePageHeaders(cop.Handler(a.withSession(h))) }
+	member := func(h http.HandlerFunc) http.Handler { return page(a.requireUser(h)) }
+	admin := func(h http.HandlerFunc) http.Handler { return page(a.requireAdmin(h)) }
+	a.web.home = member(a.homePage)
+
+	mux.Handle("GET /static/", securePageHeaders(http.StripPrefix("/static/", http.FileServerFS(static.FS))))
+	mux.HandleFunc("GET /static/colors.css", a.colorsCSS)
+
+	mux.Handle("GET /login", page(http.HandlerFunc(a.loginPage)))
+	mux.Handle("POST /login", page(http.HandlerFunc(a.login)))
+	mux.Handle("POST /logout", page(http.HandlerFunc(a.logout)))
+
+	mux.Handle("GET /projects", member(a.projectsSwitch))
+	mux.Handle("GET /projects/{id}/board", member(a.board))
+	mux.Handle("POST /projects/{id}/tasks", member(a.createTask))
+	mux.Handle("GET /tasks/{id}", member(a.taskPage))
+	mux.Handle("POST /tasks/{id}/edit", member(a.editTask))
+	mux.Handle("POST /tasks/{id}/move", member(a.moveTask))
+	mux.Handle("POST /tasks/{id}/close", member(a.closeTask))
+	mux.Handle("POST /tasks/{id}/open", member(a.openTask))
+	mux.Handle("POST /tasks/{id}/delete", member(a.deleteTask))
+	mux.Handle("POST /tasks/{id}/comments", member(a.addComment))
+	mux.Handle("POST /comments/{id}/delete", member(a.deleteComment))
+	mux.Handle("POST /tasks/{id}/subtasks", member(a.addSubtask))
+	mux.Handle("POST /subtasks/{id}/status", member(a.setSubtaskStatus))
+	mux.Handle("POST /subtasks/{id}/delete", member(a.deleteSubtask))
+	mux.Handle("POST /tasks/{id}/files", member(a.uploadFile))
+	mux.Handle("GET /files/{id}", member(a.downloadFile))
+	mux.Handle("POST /files/{id}/delete", member(a.deleteFile))
+
+	mux.Handle("GET /settings", admin(a.settingsHome))
+	mux.Handle("GET /settings/integrations", admin(a.integrationsPage))
+	mux.Handle("POST /settings/integrations", admin(a.createIntegration))
+	mux.Handle("POST /settings/integrations/{id}/regenerate", admin(a.regenerateIntegration))
+	mux.Handle("POST /settings/integrations/{id}/enable", admin(a.enableIntegration))
+	mux.Handle("POST /settings/integrations/{id}/disable", admin(a.disableIntegration))
+	mux.Handle("POST /settings/integrations/{id}/delete", admin(a.deleteIntegration))
+	mux.Handle("POST /settings/integrations/{id}/access", admin(a.setIntegrationAccess))
+	mux.Handle("GET /settings/webhooks", admin(a.webhooksPage))
+	mux.Handle("POST /settings/webhooks", admin(a.createEndpoint))
+	mux.Handle("GET /settings/webhooks/{id}", admin(a.endpointPage))
+	mux.Handle("POST /settings/webhooks/{id}/edit", admin(a.editEndpoint))
+	mux.Handle("POST /settings/webhooks/{id}/test", admin(a.testEndpoint))
+	mux.Handle("POST /settings/webhooks/{id}/enable", admin(a.enableEndpoint))
+	mux.Handle("POST /settings/webhooks/{id}/disable", admin(a.disableEndpoint))
+	mux.Handle("POST /settings/webhooks/{id}/delete", admin(a.deleteEndpoint))
+	mux.Handle("POST /settings/webhooks/{id}/rotate-secret", admin(a.rotateEndpointSecret))
+	mux.Handle("POST /settings/webhooks/{id}/rotate-token", admin(a.rotateEndpointToken))
+	mux.Handle("GET /settings/deliveries/{id}", admin(a.deliveryPage))
+	mux.Handle("POST /settings/deliveries/{id}/redeliver", admin(a.redeliver))
+	mux.Handle("GET /settings/users", admin(a.usersPage))
+	mux.Handle("POST /settings/users", admin(a.createUser))
+	mux.Handle("POST /settings/users/{id}/role", admin(a.setUserRole))
+
+	mux.Handle("GET /account", member(a.accountPage))
+	mux.Handle("POST /account/password", member(a.changePassword))
+	mux.Handle("POST /account/tokens", member(a.createPersonalToken))
+	mux.Handle("POST /account/tokens/{id}/delete", member(a.deletePersonalToken))
 
 	return a.recoverPanics(a.logRequests(mux))
 }

@@ -1,0 +1,157 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"hookboard/store"
+	"hookboard/views"
+)
+
+// projectsSwitch opens the board chosen in the project switcher.
+func (a *App) projectsSwitch(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+	if err != nil || id <= 0 {
+		a.errorPage(w, r, http.StatusNotFound, "There is no such project.")
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/projects/%d/board", id), http.StatusSeeOther)
+}
+
+// board shows a project's columns × swimlanes with their task cards.
+func (a *App) board(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	v, err := a.boardView(r, id, r.URL.Query().Get("closed") == "1")
+	if err != nil {
+		if status, msg := a.storeFailure(err); status == http.StatusNotFound {
+			a.errorPage(w, r, status, msg)
+			return
+		}
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.BoardView(v))
+}
+
+func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (views.BoardPage, error) {
+	ctx := r.Context()
+	project, err := a.store.ProjectByID(ctx, projectID)
+	if err != nil {
+		return views.BoardPage{}, fmt.Errorf("board %d: %w", projectID, err)
+	}
+	projects, err := a.store.Projects(ctx)
+	if err != nil {
+		return views.BoardPage{}, err
+	}
+	cols, err := a.store.Columns(ctx, projectID)
+	if err != nil {
+		return views.BoardPage{}, err
+	}
+	lanes, err := a.store.Swimlanes(ctx, projectID)
+	if err != nil {
+		return views.BoardPage{}, err
+	}
+	status := store.TaskOpen
+	if withClosed {
+		status = store.TaskAny
+	}
+	tasks, err := a.store.Tasks(ctx, projectID, status)
+	if err != nil {
+		return views.BoardPage{}, err
+	}
+
+	v := views.BoardPage{
+		Page:        a.page(r, project.Name, "board"),
+		ProjectID:   project.ID,
+		ProjectName: project.Name,
+		Colors:      colorOptions(""),
+		ShowClosed:  withClosed,
+	}
+	for _, p := range projects {
+		v.Projects = append(v.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name, Selected: p.ID == projectID})
+	}
+	colIndex := map[int64]int{}
+	for i, c := range cols {
+		colIndex[c.ID] = i
+		v.Columns = append(v.Columns, views.BoardColumn{ID: c.ID, Title: c.Title})
+	}
+	laneIndex := map[int64]int{}
+	for _, l := range lanes {
+		if !l.IsActive {
+			continue
+		}
+		laneIndex[l.ID] = len(v.Lanes)
+		lane := views.Lane{ID: l.ID, Name: l.Name}
+		for _, c := range cols {
+			lane.Cells = append(lane.Cells, views.Cell{ColumnID: c.ID, Column: c.Title})
+		}
+		v.Lanes = append(v.Lanes, lane)
+	}
+	for _, t := range tasks {
+		ci, okC := colIndex[t.ColumnID]
+		li, okL := laneIndex[t.SwimlaneID]
+		if !okC || !okL {
+			continue // a task in an inactive swimlane is not on the board
+		}
+		card := views.Card{
+			ID: t.ID, Title: t.Title, ColorID: t.ColorID, Owner: deref(t.AssigneeUsername),
+			Category: deref(t.CategoryName), DateDue: formatDate(t.DateDue), Score: t.Score,
+			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID,
+		}
+		if ci > 0 {
+			card.PrevColumnID, card.PrevColumn = cols[ci-1].ID, cols[ci-1].Title
+		}
+		if ci+1 < len(cols) {
+			card.NextColumnID, card.NextColumn = cols[ci+1].ID, cols[ci+1].Title
+		}
+		v.Lanes[li].Cells[ci].Cards = append(v.Lanes[li].Cells[ci].Cards, card)
+		if !card.Closed {
+			v.Columns[ci].Count++
+		}
+	}
+	return v, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// createTask adds a task from the board's quick-add form.
+func (a *App) createTask(w http.ResponseWriter, r *http.Request) {
+	projectID, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	back := fmt.Sprintf("/projects/%d/board", projectID)
+	u, _ := currentUser(r.Context())
+	nt := store.NewTask{
+		ProjectID:   projectID,
+		Title:       strings.TrimSpace(r.PostForm.Get("title")),
+		Description: r.PostForm.Get("description"),
+		ColorID:     r.PostForm.Get("color_id"),
+	}
+	var err error
+	if nt.ColumnID, err = formInt(r, "column_id"); err == nil {
+		nt.SwimlaneID, err = formInt(r, "swimlane_id")
+	}
+	if err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	id, events, err := a.store.CreateTask(r.Context(), actorOf(u), nt)
+	if err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	a.deliver(r.Context(), events)
+	a.flash(r, fmt.Sprintf("Task #%d created.", id))
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}

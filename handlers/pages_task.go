@@ -1,0 +1,426 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"hookboard/store"
+	"hookboard/views"
+)
+
+// taskPage shows one task with its comments, subtasks and files.
+func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	v, err := a.taskView(r, id)
+	if errors.Is(err, store.ErrNotFound) {
+		a.errorPage(w, r, http.StatusNotFound, "There is no such task.")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.TaskPageView(v))
+}
+
+func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
+	ctx := r.Context()
+	t, err := a.store.TaskByID(ctx, id)
+	if err != nil {
+		return views.TaskPage{}, err
+	}
+	color, _ := store.ColorByID(t.ColorID)
+	v := views.TaskPage{
+		Page: a.page(r, fmt.Sprintf("#%d %s", t.ID, t.Title), "board"),
+		Task: views.TaskView{
+			ID: t.ID, Title: t.Title, Description: t.Description, ColorID: t.ColorID, ColorName: color.Name,
+			ProjectID: t.ProjectID, ProjectName: deref(t.ProjectName), Column: deref(t.ColumnTitle),
+			Swimlane: deref(t.SwimlaneName), Owner: deref(t.AssigneeUsername), Category: deref(t.CategoryName),
+			Closed: t.IsActive == 0, DateDue: formatDate(t.DateDue), Score: t.Score, Priority: t.Priority,
+			Reference: t.Reference, Created: formatTime(t.DateCreation), Modified: formatTime(t.DateModification),
+			Creator: deref(t.CreatorUsername),
+		},
+		Colors:  colorOptions(t.ColorID),
+		MaxFile: humanBytes(a.cfg.MaxFileBytes),
+	}
+	cols, err := a.store.Columns(ctx, t.ProjectID)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range cols {
+		v.Columns = append(v.Columns, views.Option{Value: strconv.FormatInt(c.ID, 10), Label: c.Title, Selected: c.ID == t.ColumnID})
+	}
+	lanes, err := a.store.Swimlanes(ctx, t.ProjectID)
+	if err != nil {
+		return v, err
+	}
+	for _, l := range lanes {
+		if l.IsActive || l.ID == t.SwimlaneID {
+			v.Swimlanes = append(v.Swimlanes, views.Option{Value: strconv.FormatInt(l.ID, 10), Label: l.Name, Selected: l.ID == t.SwimlaneID})
+		}
+	}
+	users, err := a.store.Users(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, u := range users {
+		if u.IsActive || u.ID == t.OwnerID {
+			v.Owners = append(v.Owners, views.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Username, Selected: u.ID == t.OwnerID})
+		}
+	}
+	cats, err := a.store.Categories(ctx, t.ProjectID)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range cats {
+		v.Categories = append(v.Categories, views.Option{Value: strconv.FormatInt(c.ID, 10), Label: c.Name, Selected: c.ID == t.CategoryID})
+	}
+	viewer, _ := currentUser(ctx)
+	comments, err := a.store.Comments(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range comments {
+		author := c.Username
+		if author == "" {
+			author = "An integration"
+		}
+		v.Comments = append(v.Comments, views.CommentView{ID: c.ID, Author: author, When: formatTime(c.CreatedAt), Text: c.Comment,
+			CanDelete: viewer.IsAdmin || viewer.ID == c.UserID})
+	}
+	subtasks, err := a.store.Subtasks(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	for _, s := range subtasks {
+		v.Subtasks = append(v.Subtasks, views.SubtaskView{ID: s.ID, Title: s.Title, Status: s.Status, Assignee: s.Username})
+	}
+	files, err := a.store.Files(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	for _, f := range files {
+		v.Files = append(v.Files, views.FileView{ID: f.ID, Name: f.Name, Size: humanBytes(f.Size), When: formatTime(f.CreatedAt)})
+	}
+	return v, nil
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// taskChange runs one store change of a task for the logged-in user,
+// delivers its events and goes back to the task (or where `back` says).
+func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, okMsg string, change func(actor store.Actor) ([]string, error)) {
+	back := fmt.Sprintf("/tasks/%d", taskID)
+	u, _ := currentUser(r.Context())
+	events, err := change(actorOf(u))
+	if err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	a.deliver(r.Context(), events)
+	if okMsg != "" {
+		a.flash(r, okMsg)
+	}
+	if r.PostForm.Get("back") == "board" {
+		if p, err := a.store.TaskProjectID(r.Context(), taskID); err == nil {
+			back = fmt.Sprintf("/projects/%d/board", p)
+		}
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// taskForm is the common start of a task POST: the id and the form.
+func (a *App) taskForm(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, ok := a.pathID(w, r, "id")
+	return id, ok && a.parseForm(w, r)
+}
+
+// editTask saves the edit form. Every field is sent, so the store compares
+// and writes only what changed (an owner change alone is
+// task.assignee_change).
+func (a *App) editTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	title, desc, color, ref := strings.TrimSpace(f.Get("title")), f.Get("description"), f.Get("color_id"), strings.TrimSpace(f.Get("reference"))
+	upd := store.TaskUpdate{Title: &title, Description: &desc, ColorID: &color, Reference: &ref}
+	var errs []error
+	num := func(name string) *int64 {
+		if _, present := f[name]; !present {
+			return nil
+		}
+		n, err := formInt(r, name)
+		errs = append(errs, err)
+		return &n
+	}
+	upd.OwnerID, upd.CategoryID, upd.Score, upd.Priority = num("owner_id"), num("category_id"), num("score"), num("priority")
+	if _, present := f["date_due"]; present {
+		due, err := parseDateField(f.Get("date_due"))
+		errs = append(errs, err)
+		upd.DateDue = &due
+	}
+	a.taskChange(w, r, id, "Task saved.", func(actor store.Actor) ([]string, error) {
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		return a.store.UpdateTask(r.Context(), actor, id, upd)
+	})
+}
+
+// parseDateField reads an <input type=date> value as midnight UTC.
+func parseDateField(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return 0, &store.InvalidError{Reason: fmt.Sprintf("due date %q is not a date (YYYY-MM-DD)", s)}
+	}
+	return t.Unix(), nil
+}
+
+// moveTask moves a task to a column, swimlane and position.
+func (a *App) moveTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	var m store.TaskMove
+	var err error
+	if m.ColumnID, err = formInt(r, "column_id"); err == nil {
+		if m.SwimlaneID, err = formInt(r, "swimlane_id"); err == nil {
+			m.Position, err = formInt(r, "position")
+		}
+	}
+	a.taskChange(w, r, id, "", func(actor store.Actor) ([]string, error) {
+		if err != nil {
+			return nil, err
+		}
+		if m.Position == 0 {
+			// Empty means the bottom: a position past the end is the end.
+			m.Position = 1 << 40
+		}
+		return a.store.MoveTask(r.Context(), actor, id, m)
+	})
+}
+
+func (a *App) closeTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	a.taskChange(w, r, id, "Task closed.", func(actor store.Actor) ([]string, error) {
+		return a.store.CloseTask(r.Context(), actor, id)
+	})
+}
+
+func (a *App) openTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	a.taskChange(w, r, id, "Task reopened.", func(actor store.Actor) ([]string, error) {
+		return a.store.OpenTask(r.Context(), actor, id)
+	})
+}
+
+func (a *App) deleteTask(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	projectID, err := a.store.TaskProjectID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	u, _ := currentUser(r.Context())
+	events, err := a.store.DeleteTask(r.Context(), actorOf(u), id)
+	if err != nil {
+		a.fail(w, r, err, fmt.Sprintf("/tasks/%d", id))
+		return
+	}
+	a.deliver(r.Context(), events)
+	a.flash(r, fmt.Sprintf("Task #%d deleted.", id))
+	http.Redirect(w, r, fmt.Sprintf("/projects/%d/board", projectID), http.StatusSeeOther)
+}
+
+func (a *App) addComment(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	a.taskChange(w, r, id, "Comment added.", func(actor store.Actor) ([]string, error) {
+		_, events, err := a.store.CreateComment(r.Context(), actor, id, 0, r.PostForm.Get("comment"))
+		return events, err
+	})
+}
+
+func (a *App) deleteComment(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	c, err := a.store.CommentByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	a.taskChange(w, r, c.TaskID, "Comment deleted.", func(actor store.Actor) ([]string, error) {
+		return a.store.DeleteComment(r.Context(), actor, id)
+	})
+}
+
+func (a *App) addSubtask(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	a.taskChange(w, r, id, "Subtask added.", func(actor store.Actor) ([]string, error) {
+		_, events, err := a.store.CreateSubtask(r.Context(), actor, store.NewSubtask{TaskID: id, Title: strings.TrimSpace(r.PostForm.Get("title"))})
+		return events, err
+	})
+}
+
+func (a *App) setSubtaskStatus(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	st, err := a.store.SubtaskByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	a.taskChange(w, r, st.TaskID, "", func(actor store.Actor) ([]string, error) {
+		n, err := formInt(r, "status")
+		if err != nil {
+			return nil, err
+		}
+		status := int(n)
+		return a.store.UpdateSubtask(r.Context(), actor, id, st.TaskID, store.SubtaskUpdate{Status: &status})
+	})
+}
+
+func (a *App) deleteSubtask(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	st, err := a.store.SubtaskByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	a.taskChange(w, r, st.TaskID, "Subtask deleted.", func(actor store.Actor) ([]string, error) {
+		return a.store.DeleteSubtask(r.Context(), actor, id)
+	})
+}
+
+// uploadFile attaches a file from a multipart form.
+func (a *App) uploadFile(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	back := fmt.Sprintf("/tasks/%d", id)
+	// The form's other parts are tiny; allow the file plus some framing.
+	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxFileBytes+64<<10)
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		msg := "Choose a file to upload."
+		if errors.As(err, &tooBig) {
+			msg = fmt.Sprintf("The file is larger than %s.", humanBytes(a.cfg.MaxFileBytes))
+		}
+		a.sess(r).Put(r.Context(), sessFlashErr, msg)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, a.cfg.MaxFileBytes+1))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	projectID, err := a.store.TaskProjectID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	mt := hdr.Header.Get("Content-Type")
+	if _, _, err := mime.ParseMediaType(mt); err != nil || mt == "" {
+		mt = http.DetectContentType(data)
+	}
+	a.taskChange(w, r, id, "File attached.", func(actor store.Actor) ([]string, error) {
+		_, events, err := a.store.CreateFile(r.Context(), actor,
+			store.NewFile{TaskID: id, ProjectID: projectID, Name: hdr.Filename, MimeType: mt, Data: data}, a.cfg.MaxFileBytes)
+		return events, err
+	})
+}
+
+// downloadFile sends an attachment. Only known image types are shown
+// inline; anything else is a download with a neutral type, so an uploaded
+// HTML file can never run as a page of this site.
+func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	f, data, err := a.store.FileData(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		a.errorPage(w, r, http.StatusNotFound, "There is no such file.")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	h := w.Header()
+	disposition := "attachment"
+	ctype := "application/octet-stream"
+	if f.IsImage() {
+		disposition, ctype = "inline", f.MimeType
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("ETag", `"`+f.ETag+`"`)
+	http.ServeContent(w, r, "", time.Unix(f.CreatedAt, 0), bytes.NewReader(data))
+}
+
+func (a *App) deleteFile(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.taskForm(w, r)
+	if !ok {
+		return
+	}
+	f, _, err := a.store.FileData(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	a.taskChange(w, r, f.TaskID, "File deleted.", func(actor store.Actor) ([]string, error) {
+		return a.store.DeleteFile(r.Context(), actor, id)
+	})
+}

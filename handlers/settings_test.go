@@ -1,0 +1,296 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestIntegrationsSettings(t *testing.T) {
+	e := newPageEnv(t)
+	bg := context.Background()
+	c := e.client(t)
+	e.login(t, c, "admin", adminPassword)
+
+	// Bad input: a clear error, nothing stored.
+	for _, form := range []url.Values{
+		{"name": {""}},
+		{"name": {"x"}, "allowed_ips": {"10.0.0.300"}},
+		{"name": {"x"}, "expires": {"tomorrow"}},
+		{"name": {"x"}, "kind": {"root"}},
+		{"name": {"x"}, "project_id": {"77"}},
+	} {
+		resp := e.postForm(t, c, "/settings/integrations", form)
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `data-testid="form-error"`) {
+			t.Fatalf("%v: %d", form, resp.StatusCode)
+		}
+	}
+	if list, _ := e.st.Integrations(bg); len(list) != 0 {
+		t.Fatalf("bad input stored %d integrations", len(list))
+	}
+
+	resp := e.postForm(t, c, "/settings/integrations", url.Values{"name": {"Deploy"}, "kind": {"incoming"}, "allowed_ips": {"127.0.0.1"}, "expires": {"30d"}})
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	token := between(string(body), `data-testid="shown-token">`, "<")
+	in, err := e.st.IntegrationByToken(bg, token)
+	if err != nil || in.Name != "Deploy" || in.ExpiresAt == 0 || len(in.AllowedIPs) != 1 {
+		t.Fatalf("created %+v %v", in, err)
+	}
+	if !strings.Contains(string(body), html.EscapeString(IncomingCurl(e.app.cfg.BaseURL, token))) {
+		t.Fatal("the page does not show the curl command")
+	}
+
+	resp = e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/regenerate", in.ID), nil)
+	body, _ = io.ReadAll(resp.Body)
+	newToken := between(string(body), `data-testid="shown-token">`, "<")
+	if _, err := e.st.IntegrationByToken(bg, token); err == nil || newToken == "" || newToken == token {
+		t.Fatal("regenerate kept the old token working")
+	}
+	if _, err := e.st.IntegrationByToken(bg, newToken); err != nil {
+		t.Fatal("the new token does not work")
+	}
+
+	e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/disable", in.ID), nil)
+	if in, _ = e.st.IntegrationByID(bg, in.ID); in.Enabled {
+		t.Fatal("still enabled")
+	}
+	e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/enable", in.ID), nil)
+	if in, _ = e.st.IntegrationByID(bg, in.ID); !in.Enabled {
+		t.Fatal("still disabled")
+	}
+	_, list := e.get(t, c, "/settings/integrations")
+	if strings.Contains(list, newToken) || !strings.Contains(list, in.TokenHint) {
+		t.Fatal("the list shows the token, or not its hint")
+	}
+	// Access: a bad address changes nothing; proof on shows the app secret once.
+	e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"nope"}, "require_proof": {"1"}})
+	if in, _ = e.st.IntegrationByID(bg, in.ID); in.RequireProof || len(in.AllowedIPs) != 1 {
+		t.Fatalf("a bad address changed access: %+v", in)
+	}
+	resp = e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"10.0.0.0/8, 192.0.2.7"}, "require_proof": {"1"}})
+	body, _ = io.ReadAll(resp.Body)
+	appSecret := between(string(body), `data-testid="shown-app-secret">`, "<")
+	in, _ = e.st.IntegrationByID(bg, in.ID)
+	if stored, _ := e.st.AppSecret(in); appSecret == "" || stored != appSecret || len(in.AllowedIPs) != 2 {
+		t.Fatalf("access: %d, app secret shown %q", resp.StatusCode, appSecret)
+	}
+	if resp := e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/delete", in.ID), nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if _, err := e.st.IntegrationByID(bg, in.ID); err == nil {
+		t.Fatal("not deleted")
+	}
+}
+
+func between(s, start, end string) string {
+	_, after, ok := strings.Cut(s, start)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, end)
+	return v
+}
+
+func TestUsersAndPassword(t *testing.T) {
+	e := newPageEnv(t)
+	bg := context.Background()
+	c := e.client(t)
+	e.login(t, c, "admin", adminPassword)
+
+	resp := e.postForm(t, c, "/settings/users", url.Values{"username": {"carol"}, "password": {"short"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("short password: %d", resp.StatusCode)
+	}
+	if _, err := e.st.UserByName(bg, "carol"); err == nil {
+		t.Fatal("user created with a bad password")
+	}
+	if resp := e.postForm(t, c, "/settings/users", url.Values{"username": {"member"}, "password": {"long-enough-1"}}); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("duplicate user: %d", resp.StatusCode)
+	}
+	if resp := e.postForm(t, c, "/settings/users", url.Values{"username": {"carol"}, "password": {"carol-password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add user: %d", resp.StatusCode)
+	}
+	carol := e.client(t)
+	e.login(t, carol, "carol", "carol-password")
+
+	// The only admin cannot demote themselves.
+	admin, _ := e.st.UserByName(bg, "admin")
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", admin.ID), url.Values{"active": {"1"}})
+	if u, _ := e.st.UserByName(bg, "admin"); !u.IsAdmin {
+		t.Fatal("the last admin demoted themselves")
+	}
+	if _, page := e.get(t, c, "/settings/users"); !strings.Contains(page, "There must be at least one active admin.") {
+		t.Fatal("no reason shown for the refusal")
+	}
+	// Deactivating carol ends her session at once.
+	carolRow, _ := e.st.UserByName(bg, "carol")
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{})
+	if resp, _ := e.get(t, carol, "/account"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deactivated user still in: %d", resp.StatusCode)
+	}
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{"active": {"1"}})
+	e.login(t, carol, "carol", "carol-password")
+
+	// Carol changes her password.
+	for _, form := range []url.Values{
+		{"current": {"wrong-password"}, "new": {"new-password-1"}, "confirm": {"new-password-1"}},
+		{"current": {"carol-password"}, "new": {"new-password-1"}, "confirm": {"new-password-2"}},
+		{"current": {"carol-password"}, "new": {"short"}, "confirm": {"short"}},
+	} {
+		if resp := e.postForm(t, carol, "/account/password", form); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%v: %d", form, resp.StatusCode)
+		}
+	}
+	if resp := e.postForm(t, carol, "/account/password", url.Values{"current": {"carol-password"}, "new": {"new-password-1"}, "confirm": {"new-password-1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change password: %d", resp.StatusCode)
+	}
+	if _, err := e.st.CheckPassword(bg, "carol", "new-password-1"); err != nil {
+		t.Fatal("the new password does not work")
+	}
+	if _, err := e.st.CheckPassword(bg, "carol", "carol-password"); err == nil {
+		t.Fatal("the old password still works")
+	}
+}
+
+func TestWebhookSettings(t *testing.T) {
+	rc := newReceiver(t, http.StatusServiceUnavailable, "down")
+	e := newPageEnv(t, withNotifier(t))
+	bg := context.Background()
+	c := e.client(t)
+	e.login(t, c, "admin", adminPassword)
+
+	for _, form := range []url.Values{
+		{"url": {"ftp://example.com/"}, "all_events": {"1"}, "all_projects": {"1"}},
+		{"url": {rc.URL}, "all_projects": {"1"}},
+		{"url": {rc.URL}, "all_events": {"1"}, "all_projects": {"1"}, "timeout_ms": {"60000"}},
+		{"url": {rc.URL}, "all_events": {"1"}, "all_projects": {"1"}, "format": {"xml"}},
+		{"url": {rc.URL}, "events": {"task.explode"}, "all_projects": {"1"}},
+	} {
+		resp := e.postForm(t, c, "/settings/webhooks", form)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%v: %d", form, resp.StatusCode)
+		}
+	}
+	if eps, _ := e.st.Endpoints(bg); len(eps) != 0 {
+		t.Fatalf("bad input stored %d endpoints", len(eps))
+	}
+
+	resp := e.postForm(t, c, "/settings/webhooks", url.Values{"url": {rc.URL}, "name": {"Ops"}, "events": {"task.create", "task.close"},
+		"projects": {fmt.Sprint(e.projectID)}, "format": {"envelope"}, "timeout_ms": {"2000"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	eps, _ := e.st.Endpoints(bg)
+	if len(eps) != 1 || eps[0].Format != "envelope" || len(eps[0].Events) != 2 || len(eps[0].Projects) != 1 || eps[0].Timeout.Milliseconds() != 2000 {
+		t.Fatalf("endpoint %+v", eps)
+	}
+	ep := eps[0]
+	page := fmt.Sprintf("/settings/webhooks/%d", ep.ID)
+	if resp.Header.Get("Location") != page {
+		t.Fatalf("went to %q", resp.Header.Get("Location"))
+	}
+
+	// Test against a receiver that is down: the delivery page says so.
+	resp = e.postForm(t, c, page+"/test", nil)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/settings/deliveries/") {
+		t.Fatalf("test: %d %q", resp.StatusCode, loc)
+	}
+	_, body := e.get(t, c, loc)
+	if !strings.Contains(body, `data-testid="response-status">503<`) || !strings.Contains(body, "down") {
+		t.Fatal("the delivery page does not show the 503")
+	}
+	if len(rc.received()) != 1 {
+		t.Fatalf("receiver got %d requests", len(rc.received()))
+	}
+	// Redeliver sends the same webhook-id again.
+	if resp := e.postForm(t, c, loc+"/redeliver", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("redeliver: %d", resp.StatusCode)
+	}
+	got := rc.received()
+	if len(got) != 2 || got[0].header.Get("Webhook-Id") != got[1].header.Get("Webhook-Id") {
+		t.Fatalf("redelivery: %d requests", len(got))
+	}
+
+	before, _ := e.st.EndpointSecrets(bg, ep.ID)
+	e.postForm(t, c, page+"/rotate-secret", url.Values{"grace": {"0s"}})
+	e.postForm(t, c, page+"/rotate-token", url.Values{"grace": {"24h"}})
+	after, _ := e.st.EndpointSecrets(bg, ep.ID)
+	if after.Secret == before.Secret || after.PrevSecret != "" && e.app.now().Before(after.PrevSecretUntil) {
+		t.Fatal("secret not rotated now")
+	}
+	if after.Token == before.Token || after.PrevToken != before.Token {
+		t.Fatal("token not rotated with a grace")
+	}
+	if resp := e.postForm(t, c, page+"/rotate-secret", url.Values{"grace": {"-1h"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bad grace: %d", resp.StatusCode)
+	}
+	if again, _ := e.st.EndpointSecrets(bg, ep.ID); again.Secret != after.Secret {
+		t.Fatal("a bad grace rotated the secret")
+	}
+
+	e.postForm(t, c, page+"/disable", nil)
+	if ep, _ = e.st.Endpoint(bg, ep.ID); ep.Enabled {
+		t.Fatal("still enabled")
+	}
+	e.postForm(t, c, page+"/edit", url.Values{"url": {rc.URL + "/v2"}, "name": {"Ops 2"}, "all_events": {"1"}, "all_projects": {"1"}, "format": {"kanboard"}, "timeout_ms": {"1000"}})
+	if ep, _ = e.st.Endpoint(bg, ep.ID); ep.Name != "Ops 2" || ep.Events != nil || ep.URL != rc.URL+"/v2" {
+		t.Fatalf("after edit %+v", ep)
+	}
+	e.postForm(t, c, page+"/delete", nil)
+	if _, err := e.st.Endpoint(bg, ep.ID); err == nil {
+		t.Fatal("not deleted")
+	}
+}
+
+func TestPersonalTokens(t *testing.T) {
+	e := newPageEnv(t)
+	bg := context.Background()
+	c := e.client(t)
+	e.login(t, c, "member", memberPassword)
+
+	for _, form := range []url.Values{{"name": {""}, "expires": {"never"}}, {"name": {"x"}, "expires": {"45d"}}} {
+		if resp := e.postForm(t, c, "/account/tokens", form); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%v: %d", form, resp.StatusCode)
+		}
+	}
+	member, _ := e.st.UserByName(bg, "member")
+	if list, _ := e.st.PersonalTokens(bg, member.ID); len(list) != 0 {
+		t.Fatalf("bad input stored %d tokens", len(list))
+	}
+
+	resp := e.postForm(t, c, "/account/tokens", url.Values{"name": {"laptop"}, "expires": {"30d"}})
+	body, _ := io.ReadAll(resp.Body)
+	token := between(string(body), `data-testid="shown-token">`, "<")
+	u, tok, err := e.st.UserByPersonalToken(bg, token)
+	if resp.StatusCode != http.StatusOK || err != nil || u.Username != "member" || tok.ExpiresAt == 0 {
+		t.Fatalf("create: %d, token works: %v", resp.StatusCode, err)
+	}
+	_, page := e.get(t, c, "/account")
+	if strings.Contains(page, token) || !strings.Contains(page, tok.TokenHint) {
+		t.Fatal("the account page shows the token again, or not its hint")
+	}
+
+	// Another user cannot delete it.
+	admin := e.client(t)
+	e.login(t, admin, "admin", adminPassword)
+	e.postForm(t, admin, fmt.Sprintf("/account/tokens/%d/delete", tok.ID), nil)
+	if _, _, err := e.st.UserByPersonalToken(bg, token); err != nil {
+		t.Fatal("another user deleted the token")
+	}
+	if resp := e.postForm(t, c, fmt.Sprintf("/account/tokens/%d/delete", tok.ID), nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if _, _, err := e.st.UserByPersonalToken(bg, token); err == nil {
+		t.Fatal("the deleted token still works")
+	}
+}

@@ -1,0 +1,473 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"hookboard/store"
+	"hookboard/views"
+)
+
+// webhookSender is what the webhook settings need from the notifier beyond
+// Deliver: the Test button and redelivery.
+type webhookSender interface {
+	Test(ctx context.Context, endpointID int64) (store.Delivery, error)
+	Redeliver(ctx context.Context, deliveryID int64) (store.Delivery, error)
+}
+
+func (a *App) sender() (webhookSender, bool) {
+	s, ok := a.notifier.(webhookSender)
+	return s, ok
+}
+
+// deliveriesShown is how many deliveries an endpoint's page lists.
+const deliveriesShown = 50
+
+func formatsOptions(selected string) []views.Option {
+	labels := map[string]string{
+		store.FormatKanboard: "Kanboard (event_name, event_data, event_author)",
+		store.FormatEnvelope: "Envelope (event, timestamp, payload)",
+		store.FormatTransit:  "Transit JSON (the envelope, application/transit+json)",
+	}
+	if selected == "" {
+		selected = store.FormatKanboard
+	}
+	var out []views.Option
+	for _, f := range store.Formats {
+		out = append(out, views.Option{Value: f, Label: labels[f], Selected: f == selected})
+	}
+	return out
+}
+
+// endpointForm fills the add/edit form from an endpoint (or the defaults).
+func (a *App) endpointForm(ctx context.Context, ep store.NewEndpoint) (views.EndpointForm, error) {
+	f := views.EndpointForm{
+		Name: ep.Name, URL: ep.URL, Format: ep.Format, TimeoutMS: ep.Timeout.Milliseconds(),
+		AllEvents: len(ep.Events) == 0, AllProj: len(ep.Projects) == 0, Formats: formatsOptions(ep.Format),
+	}
+	if f.TimeoutMS == 0 {
+		f.TimeoutMS = store.DefaultEndpointTimeout.Milliseconds()
+	}
+	for _, name := range store.EventNames {
+		f.Events = append(f.Events, views.Option{Value: name, Label: name, Selected: slices.Contains(ep.Events, name)})
+	}
+	projects, err := a.store.Projects(ctx)
+	if err != nil {
+		return f, err
+	}
+	for _, p := range projects {
+		f.Projects = append(f.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name, Selected: slices.Contains(ep.Projects, p.ID)})
+	}
+	return f, nil
+}
+
+// readEndpointForm reads the add/edit form.
+func readEndpointForm(r *http.Request) (store.NewEndpoint, error) {
+	f := r.PostForm
+	ep := store.NewEndpoint{Name: strings.TrimSpace(f.Get("name")), URL: strings.TrimSpace(f.Get("url")), Format: f.Get("format")}
+	if ms := strings.TrimSpace(f.Get("timeout_ms")); ms != "" {
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if err != nil {
+			return ep, &store.InvalidError{Reason: "timeout must be a number of milliseconds"}
+		}
+		ep.Timeout = time.Duration(n) * time.Millisecond
+	}
+	if f.Get("all_events") != "1" {
+		ep.Events = f["events"]
+		if len(ep.Events) == 0 {
+			return ep, &store.InvalidError{Reason: "choose the events to send, or tick All events"}
+		}
+	}
+	if f.Get("all_projects") != "1" {
+		for _, v := range f["projects"] {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return ep, &store.InvalidError{Reason: fmt.Sprintf("project %q is not a project id", v)}
+			}
+			ep.Projects = append(ep.Projects, id)
+		}
+		if len(ep.Projects) == 0 {
+			return ep, &store.InvalidError{Reason: "choose the projects, or tick All projects"}
+		}
+	}
+	return ep, nil
+}
+
+// health sums up an endpoint for its badge.
+func (a *App) health(e store.Endpoint) views.Health {
+	switch {
+	case !e.Enabled && e.DisabledReason != "":
+		return views.Health{Kind: "bad", Label: "Disabled by Hookboard", Detail: e.DisabledReason}
+	case !e.Enabled:
+		return views.Health{Kind: "off", Label: "Disabled"}
+	case !e.FailingSince.IsZero():
+		d := views.Health{Kind: "bad", Label: "Failing", Detail: "since " + formatTime(e.FailingSince.Unix())}
+		if e.LastStatus != 0 {
+			d.Detail += fmt.Sprintf("; last answer %d", e.LastStatus)
+		} else if e.LastError != "" {
+			d.Detail += "; " + e.LastError
+		}
+		return d
+	case e.LastAttemptAt.IsZero():
+		return views.Health{Kind: "off", Label: "No deliveries yet"}
+	}
+	return views.Health{Kind: "ok", Label: "Healthy", Detail: fmt.Sprintf("last answer %d at %s", e.LastStatus, formatTime(e.LastAttemptAt.Unix()))}
+}
+
+func eventsSummary(events []string) string {
+	if len(events) == 0 {
+		return "All events"
+	}
+	if len(events) <= 3 {
+		return strings.Join(events, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(events[:2], ", "), len(events)-2)
+}
+
+func (a *App) webhooksView(r *http.Request) (views.WebhooksPage, error) {
+	v := views.WebhooksPage{Page: a.page(r, "Webhooks", "settings")}
+	v.Sub = "webhooks"
+	eps, err := a.store.Endpoints(r.Context())
+	if err != nil {
+		return v, err
+	}
+	for _, e := range eps {
+		v.Endpoints = append(v.Endpoints, views.EndpointRow{
+			ID: e.ID, Name: e.Name, URL: e.URL, Format: e.Format, Events: eventsSummary(e.Events),
+			Health: a.health(e), Pending: e.PendingCount, Failed24: e.FailedCount24h,
+		})
+	}
+	v.Form, err = a.endpointForm(r.Context(), store.NewEndpoint{})
+	return v, err
+}
+
+func (a *App) webhooksPage(w http.ResponseWriter, r *http.Request) {
+	v, err := a.webhooksView(r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.WebhooksView(v))
+}
+
+// createEndpoint adds an endpoint and opens its page, where its secrets are.
+func (a *App) createEndpoint(w http.ResponseWriter, r *http.Request) {
+	if !a.parseForm(w, r) {
+		return
+	}
+	in, err := readEndpointForm(r)
+	var ep store.Endpoint
+	if err == nil {
+		ep, _, err = a.store.CreateEndpoint(r.Context(), in)
+	}
+	if err != nil {
+		status, msg := a.storeFailure(err)
+		if status == 0 {
+			a.serverError(w, r, err)
+			return
+		}
+		v, verr := a.webhooksView(r)
+		if verr == nil {
+			v.Form, verr = a.endpointForm(r.Context(), in)
+		}
+		if verr != nil {
+			a.serverError(w, r, verr)
+			return
+		}
+		v.Form.AllEvents = r.PostForm.Get("all_events") == "1"
+		v.Form.AllProj = r.PostForm.Get("all_projects") == "1"
+		v.Error = msg
+		a.render(w, r, status, views.WebhooksView(v))
+		return
+	}
+	a.log.Info("webhook endpoint created", "id", ep.ID)
+	a.flash(r, "Endpoint added. Press “Send test event” to check that it answers.")
+	http.Redirect(w, r, fmt.Sprintf("/settings/webhooks/%d", ep.ID), http.StatusSeeOther)
+}
+
+func (a *App) endpointView(r *http.Request, id int64) (views.EndpointPage, error) {
+	ctx := r.Context()
+	e, err := a.store.Endpoint(ctx, id)
+	if err != nil {
+		return views.EndpointPage{}, err
+	}
+	sec, err := a.store.EndpointSecrets(ctx, id)
+	if err != nil {
+		return views.EndpointPage{}, err
+	}
+	_, canSend := a.sender()
+	v := views.EndpointPage{
+		Page: a.page(r, e.Name+" · Webhooks", "settings"),
+		ID:   e.ID, Name: e.Name, URL: e.URL, Enabled: e.Enabled, Health: a.health(e),
+		Token: sec.Token, Secret: sec.Secret, CanSend: canSend,
+		FailedOnly: r.URL.Query().Get("failed") == "1",
+	}
+	v.Sub = "webhooks"
+	now := a.now()
+	if sec.PrevToken != "" && now.Before(sec.PrevTokenUntil) {
+		v.PrevToken, v.TokenUntil = sec.PrevToken, formatTime(sec.PrevTokenUntil.Unix())
+	}
+	if sec.PrevSecret != "" && now.Before(sec.PrevSecretUntil) {
+		v.PrevSecret, v.SecretUntil = sec.PrevSecret, formatTime(sec.PrevSecretUntil.Unix())
+	}
+	v.Form, err = a.endpointForm(ctx, store.NewEndpoint{Name: e.Name, URL: e.URL, Events: e.Events, Projects: e.Projects, Format: e.Format, Timeout: e.Timeout})
+	if err != nil {
+		return v, err
+	}
+	ds, err := a.store.Deliveries(ctx, id, deliveriesShown, v.FailedOnly)
+	if err != nil {
+		return v, err
+	}
+	for _, d := range ds {
+		v.Deliveries = append(v.Deliveries, deliveryRow(d))
+	}
+	return v, nil
+}
+
+func deliveryRow(d store.Delivery) views.DeliveryRow {
+	row := views.DeliveryRow{
+		ID: d.ID, EventName: d.EventName, EventID: d.EventID, Status: d.Status, HTTPStatus: d.LastStatus,
+		Error: d.LastError, Attempts: d.AttemptCount, When: formatTime(d.CreatedAt.Unix()),
+	}
+	switch {
+	case d.Status == store.DeliveryDelivered:
+		row.StatusKind = "ok"
+	case d.Status == store.DeliveryFailed:
+		row.StatusKind = "bad"
+	case d.AttemptCount > 0:
+		row.StatusKind, row.Status = "warn", "retrying"
+	default:
+		row.StatusKind = "off"
+	}
+	if !d.NextAttemptAt.IsZero() && d.AttemptCount > 0 {
+		row.Next = formatTime(d.NextAttemptAt.Unix())
+	}
+	return row
+}
+
+func (a *App) endpointPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	v, err := a.endpointView(r, id)
+	if errors.Is(err, store.ErrNotFound) {
+		a.errorPage(w, r, http.StatusNotFound, "There is no such endpoint.")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.EndpointView(v))
+}
+
+func (a *App) editEndpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	back := fmt.Sprintf("/settings/webhooks/%d", id)
+	in, err := readEndpointForm(r)
+	if err == nil {
+		_, err = a.store.UpdateEndpoint(r.Context(), id, in)
+	}
+	if err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	a.flash(r, "Endpoint saved.")
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// testEndpoint sends a webhook.test and shows the delivery it made.
+func (a *App) testEndpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	s, ok := a.sender()
+	if !ok {
+		a.errorPage(w, r, http.StatusServiceUnavailable, "This server sends no webhooks.")
+		return
+	}
+	d, err := s.Test(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, fmt.Sprintf("/settings/webhooks/%d", id))
+		return
+	}
+	if d.Status == store.DeliveryDelivered {
+		a.flash(r, "Test event delivered.")
+	} else {
+		a.sess(r).Put(r.Context(), sessFlashErr, "The test event was not accepted; see the response below.")
+	}
+	http.Redirect(w, r, fmt.Sprintf("/settings/deliveries/%d", d.ID), http.StatusSeeOther)
+}
+
+func (a *App) enableEndpoint(w http.ResponseWriter, r *http.Request) {
+	a.setEndpointEnabled(w, r, true)
+}
+
+func (a *App) disableEndpoint(w http.ResponseWriter, r *http.Request) {
+	a.setEndpointEnabled(w, r, false)
+}
+
+func (a *App) setEndpointEnabled(w http.ResponseWriter, r *http.Request, on bool) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	back := fmt.Sprintf("/settings/webhooks/%d", id)
+	if err := a.store.SetEndpointEnabled(r.Context(), id, on); err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	if on {
+		a.flash(r, "Endpoint enabled; its pending deliveries will be retried.")
+	} else {
+		a.flash(r, "Endpoint disabled: new events are not sent to it.")
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (a *App) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	if err := a.store.DeleteEndpoint(r.Context(), id); err != nil {
+		a.fail(w, r, err, "/settings/webhooks")
+		return
+	}
+	a.log.Info("webhook endpoint deleted", "id", id)
+	a.flash(r, "Endpoint deleted.")
+	http.Redirect(w, r, "/settings/webhooks", http.StatusSeeOther)
+}
+
+func (a *App) rotateEndpointSecret(w http.ResponseWriter, r *http.Request) {
+	a.rotateEndpoint(w, r, "signing secret", a.store.RotateEndpointSecret)
+}
+
+func (a *App) rotateEndpointToken(w http.ResponseWriter, r *http.Request) {
+	a.rotateEndpoint(w, r, "token", a.store.RotateEndpointToken)
+}
+
+// maxGrace bounds a rotation's grace period.
+const maxGrace = 30 * 24 * time.Hour
+
+func (a *App) rotateEndpoint(w http.ResponseWriter, r *http.Request, what string, rotate func(context.Context, int64, time.Duration) (string, error)) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	back := fmt.Sprintf("/settings/webhooks/%d", id)
+	grace, err := time.ParseDuration(r.PostForm.Get("grace"))
+	if err != nil || grace < 0 || grace > maxGrace {
+		a.fail(w, r, &store.InvalidError{Reason: "grace period must be between 0 and 30 days"}, back)
+		return
+	}
+	if _, err := rotate(r.Context(), id, grace); err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	a.log.Info("webhook endpoint "+what+" rotated", "id", id, "grace", grace)
+	if grace == 0 {
+		a.flash(r, fmt.Sprintf("New %s in use now.", what))
+	} else {
+		a.flash(r, fmt.Sprintf("New %s made; the old one stays valid for %s.", what, grace))
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// maxShownBody bounds a request body shown on the delivery page.
+const maxShownBody = 64 << 10
+
+func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	d, err := a.store.Delivery(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		a.errorPage(w, r, http.StatusNotFound, "There is no such delivery.")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	_, canSend := a.sender()
+	v := views.DeliveryPage{
+		Page:     a.page(r, fmt.Sprintf("Delivery %d · Webhooks", d.ID), "settings"),
+		Delivery: deliveryRow(d), EndpointID: d.EndpointID, EndpointName: d.EndpointName, CanSend: canSend,
+	}
+	v.Sub = "webhooks"
+	for _, at := range d.Attempts {
+		v.Attempts = append(v.Attempts, views.AttemptView{
+			ID: at.ID, Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
+			Latency: at.Latency.String(), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
+			RequestBody: showBody(at.RequestBody), ResponseStatus: at.ResponseStatus,
+			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: at.Error,
+		})
+	}
+	a.render(w, r, http.StatusOK, views.DeliveryView(v))
+}
+
+// showBody makes a stored body readable: JSON indented, binary noted.
+func showBody(b []byte) string {
+	if len(b) > maxShownBody {
+		b = b[:maxShownBody]
+	}
+	// Indent keeps the keys in the order they were sent.
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") == nil {
+		return out.String()
+	}
+	if !utf8.Valid(b) {
+		return fmt.Sprintf("(%d bytes of binary data)", len(b))
+	}
+	return string(b)
+}
+
+func headerList(m map[string]string) []views.Header {
+	out := make([]views.Header, 0, len(m))
+	for k, v := range m {
+		out = append(out, views.Header{Name: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (a *App) redeliver(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	back := fmt.Sprintf("/settings/deliveries/%d", id)
+	s, ok := a.sender()
+	if !ok {
+		a.errorPage(w, r, http.StatusServiceUnavailable, "This server sends no webhooks.")
+		return
+	}
+	d, err := s.Redeliver(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	if len(d.Attempts) > 0 && d.Attempts[len(d.Attempts)-1].ResponseStatus/100 == 2 {
+		a.flash(r, "Redelivered.")
+	} else {
+		a.sess(r).Put(r.Context(), sessFlashErr, "The redelivery was not accepted; see the newest attempt.")
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}

@@ -1,0 +1,127 @@
+package views
+
+// BoardPage is one project's board.
+type BoardPage struct {
+	Page
+	ProjectID   int64
+	ProjectName string
+	Projects    []Option // to switch boards; Value is the project id
+	Columns     []BoardColumn
+	Lanes       []Lane
+	Colors      []Option
+	ShowClosed  bool
+}
+
+// BoardColumn is a column heading.
+type BoardColumn struct {
+	ID    int64
+	Title string
+	Count int // open tasks in the column, all swimlanes
+}
+
+// Lane is a swimlane: one row of cells, one per column.
+type Lane struct {
+	ID    int64
+	Name  string
+	Cells []Cell
+}
+
+// Cell is the tasks of one column in one swimlane.
+type Cell struct {
+	ColumnID int64
+	Column   string
+	Cards    []Card
+}
+
+// Card is a task on the board.
+type Card struct {
+	ID       int64
+	Title    string
+	ColorID  string
+	Owner    string
+	Category string
+	DateDue  string // YYYY-MM-DD, "" when none
+	Score    int64
+	Closed   bool
+	// PrevColumnID and NextColumnID are the neighbouring columns for the
+	// card's move buttons (0 at the ends).
+	PrevColumnID int64
+	PrevColumn   string
+	NextColumnID int64
+	NextColumn   string
+	SwimlaneID   int64
+}
+
+// TaskPage is one task with everything attached to it.
+type TaskPage struct {
+	Page
+	Task       TaskView
+	Columns    []Option
+	Swimlanes  []Option
+	Owners     []Option
+	Categories []Option
+	Colors     []Option
+	Comments   []CommentView
+	Subtasks   []SubtaskView
+	Files      []FileView
+	MaxFile    string // the attachment size limit, for the hint
+}
+
+// TaskView is the task's own fields, formatted for reading.
+type TaskView struct {
+	ID          int64
+	Title       string
+	Description string
+	ColorID     string
+	ColorName   string
+	ProjectID   int64
+	ProjectName string
+	Column      string
+	Swimlane    string
+	Owner       string
+	Category    string
+	Closed      bool
+	DateDue     string // YYYY-MM-DD or ""
+	Score       int64
+	Priority    int64
+	Reference   string
+	Created     string
+	Modified    string
+	Creator     string
+}
+
+// CommentView is one comment.
+type CommentView struct {
+	ID        int64
+	Author    string
+	When      string
+	Text      string
+	CanDelete bool // the author and admins may delete a comment
+}
+
+// SubtaskView is one subtask.
+type SubtaskView struct {
+	ID       int64
+	Title    string
+	Status   int // 0 todo, 1 in progress, 2 done
+	Assignee string
+}
+
+// StatusLabel names a subtask status.
+func (s SubtaskView) StatusLabel() string {
+	switch s.Status {
+	case 1:
+		return "In progress"
+	case 2:
+		return "Done"
+	}
+	return "To do"
+}
+
+// FileView is one attached file.
+type FileView struct {
+	ID   int64
+	Name string
+	Size string
+	When string
+}

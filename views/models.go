@@ -1,0 +1,43 @@
+// Package views renders Hookboard's HTML pages. Components take the plain
+// view-model structs of this file, never store rows, so that handlers decide
+// what a page shows and tests can render any state without a database.
+package views
+
+// Page is what every page's layout needs.
+type Page struct {
+	Title  string
+	User   *Viewer // nil when nobody is logged in
+	Active string  // top navigation key: "board", "settings", "account"
+	Sub    string  // settings tab: "webhooks", "integrations", "users"
+	Flash  string  // a one-time success message
+	Error  string  // what went wrong with the last form, in words for the user
+}
+
+// Viewer is the logged-in user.
+type Viewer struct {
+	Username string
+	IsAdmin  bool
+	// FirstProjectID links the "Board" tab.
+	FirstProjectID int64
+}
+
+// Option is one choice of a select or checkbox list.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// LoginPage is the login form.
+type LoginPage struct {
+	Page
+	Username string
+	Next     string // where to go after logging in
+}
+
+// ErrorPage explains a refusal or a missing page.
+type ErrorPage struct {
+	Page
+	Status  int
+	Message string
+}
