@@ -2,12 +2,15 @@
 // bare Go + SQLite baseline run in the same invocation, so the figures are a
 // ratio that machine noise affects alike.
 //
+//	go run ./bench/load -all                     # every phase of the issue's targets, judged (about 5 minutes)
 //	go run ./bench/load                          # in-process server, incoming + JSON-RPC, c=16,64, 5 s each
 //	go run ./bench/load -server binary           # the real binary as a child process (its own peak RSS)
 //	go run ./bench/load -work incoming -c 16 -d 10s
-//	go run ./bench/load -receivers 1,10 -hang 10 # event fan-out (needs outgoing delivery)
+//	go run ./bench/load -receivers 1,10 -hang 10 # event fan-out and a receiver that never answers
 //	go run ./bench/load -server url -url http://127.0.0.1:8080 -token TOKEN
 //
+// It ends with a markdown summary and, for the issue's targets, a table of
+// what was met; with -all it exits with status 3 when a target is missed.
 // See docs/BENCHMARKS.md for what each figure means.
 package main
 
@@ -15,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,6 +35,7 @@ import (
 )
 
 type options struct {
+	all         bool
 	work        []string
 	conc        []int
 	duration    time.Duration
@@ -61,37 +66,12 @@ func main() {
 		}
 		return
 	}
-	var o options
-	var work, conc, receivers string
-	flag.StringVar(&work, "work", "incoming,jsonrpc", "workloads, comma-separated: incoming, jsonrpc")
-	flag.StringVar(&conc, "c", "16,64", "concurrency levels, comma-separated")
-	flag.DurationVar(&o.duration, "d", 5*time.Second, "measured duration of each phase")
-	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each phase")
-	flag.BoolVar(&o.baseline, "baseline", true, "also run the bare Go + SQLite baseline, alternating with Hookboard")
-	flag.IntVar(&o.rounds, "rounds", 1, "how many times to alternate baseline and Hookboard per level")
-	flag.StringVar(&o.server, "server", "inproc", "inproc (handlers.New in this process), binary (the real binary as a child process), or url")
-	flag.StringVar(&o.bin, "bin", "", "with -server binary: the hookboard binary (default: go build it)")
-	flag.StringVar(&o.url, "url", "", "with -server url: Hookboard's base URL")
-	flag.StringVar(&o.token, "token", "", "with -server url: an incoming integration token")
-	flag.StringVar(&o.apiToken, "api-token", "", "with -server url: an API integration token (for jsonrpc)")
-	flag.StringVar(&receivers, "receivers", "", "event fan-out phases: numbers of fast local receivers, e.g. 1,10 (in-process server only)")
-	flag.IntVar(&o.hang, "hang", 0, "slow-receiver phase: this many endpoints on one receiver that never answers")
-	var hangC, fanC string
-	flag.StringVar(&hangC, "hang-c", "1,4", "concurrency levels of the slow-receiver phase")
-	flag.StringVar(&fanC, "fanout-c", "1,16", "concurrency levels of the fan-out phases")
-	flag.DurationVar(&o.rcvTimeout, "receiver-timeout", time.Second, "endpoint timeout of the receivers")
-	flag.DurationVar(&o.deliverWait, "delivery-wait", 10*time.Second, "in-process server's -delivery-wait")
-	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
-	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (in-process servers included) to this file")
-	flag.Parse()
-	var err error
-	o.work = splitList(work)
-	if o.conc, err = intList(conc); err != nil {
-		fail(fmt.Errorf("-c: %w", err))
-	}
-	if o.receivers, err = intList(receivers); err != nil {
-		fail(fmt.Errorf("-receivers: %w", err))
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fail(err)
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -101,18 +81,98 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if o.hangC, err = intList(hangC); err != nil {
-		fail(fmt.Errorf("-hang-c: %w", err))
-	}
-	if o.fanC, err = intList(fanC); err != nil {
-		fail(fmt.Errorf("-fanout-c: %w", err))
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, o, os.Stdout); err != nil {
-		pprof.StopCPUProfile()
+	verdicts, err := run(ctx, o, os.Stdout)
+	pprof.StopCPUProfile()
+	if err != nil {
 		fail(err)
 	}
+	if missed := countMissed(verdicts); missed > 0 {
+		fmt.Fprintf(os.Stderr, "load: %d of %d targets missed\n", missed, len(verdicts))
+		os.Exit(3)
+	}
+}
+
+// parseFlags reads the command line. -all sets every phase the issue's
+// targets need (the real binary, the baseline, incoming and JSON-RPC at 16
+// and 64, fan-out to 1 and 10 receivers, 10 hung endpoints) unless a flag
+// given explicitly says otherwise.
+func parseFlags(args []string, errOut io.Writer) (options, error) {
+	var o options
+	var work, conc, receivers, hangC, fanC string
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.BoolVar(&o.all, "all", false, "run every phase the targets need and judge each target (see docs/BENCHMARKS.md)")
+	fs.StringVar(&work, "work", "incoming,jsonrpc", "workloads, comma-separated: incoming, jsonrpc")
+	fs.StringVar(&conc, "c", "16,64", "concurrency levels, comma-separated")
+	fs.DurationVar(&o.duration, "d", 5*time.Second, "measured duration of each phase (-all: 10s)")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each phase")
+	fs.BoolVar(&o.baseline, "baseline", true, "also run the bare Go + SQLite baseline, alternating with Hookboard")
+	fs.IntVar(&o.rounds, "rounds", 1, "how many times to alternate baseline and Hookboard per level (-all: 2)")
+	fs.StringVar(&o.server, "server", "inproc", "inproc (handlers.New in this process), binary (the real binary as a child process), or url (-all: binary)")
+	fs.StringVar(&o.bin, "bin", "", "with -server binary: the hookboard binary (default: go build it)")
+	fs.StringVar(&o.url, "url", "", "with -server url: Hookboard's base URL")
+	fs.StringVar(&o.token, "token", "", "with -server url: an incoming integration token")
+	fs.StringVar(&o.apiToken, "api-token", "", "with -server url: an API integration token (for jsonrpc)")
+	fs.StringVar(&receivers, "receivers", "", "event fan-out phases: numbers of fast local receivers, e.g. 1,10 (-all: 1,10)")
+	fs.IntVar(&o.hang, "hang", 0, "slow-receiver phase: this many endpoints on one receiver that never answers (-all: 10)")
+	fs.StringVar(&hangC, "hang-c", "1,4", "concurrency levels of the slow-receiver phase")
+	fs.StringVar(&fanC, "fanout-c", "1,16", "concurrency levels of the fan-out phases")
+	fs.DurationVar(&o.rcvTimeout, "receiver-timeout", time.Second, "endpoint timeout of the receivers")
+	fs.DurationVar(&o.deliverWait, "delivery-wait", 10*time.Second, "server's -delivery-wait")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
+	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (in-process servers included) to this file")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.all {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["server"] {
+			o.server = "binary"
+		}
+		if !set["d"] {
+			o.duration = 10 * time.Second
+		}
+		if !set["rounds"] {
+			o.rounds = 2
+		}
+		if !set["receivers"] {
+			receivers = "1,10"
+		}
+		if !set["hang"] {
+			o.hang = 10
+		}
+		if !set["work"] {
+			work = "incoming,jsonrpc"
+		}
+		if !set["c"] {
+			conc = "16,64"
+		}
+		if !set["baseline"] {
+			o.baseline = true
+		}
+	}
+	var err error
+	o.work = splitList(work)
+	if o.conc, err = intList(conc); err != nil {
+		return o, fmt.Errorf("-c: %w", err)
+	}
+	if o.receivers, err = intList(receivers); err != nil {
+		return o, fmt.Errorf("-receivers: %w", err)
+	}
+	if o.hangC, err = intList(hangC); err != nil {
+		return o, fmt.Errorf("-hang-c: %w", err)
+	}
+	if o.fanC, err = intList(fanC); err != nil {
+		return o, fmt.Errorf("-fanout-c: %w", err)
+	}
+	return o, nil
 }
 
 func fail(err error) {
@@ -144,10 +204,10 @@ func intList(s string) ([]int, error) {
 	return out, nil
 }
 
-func run(ctx context.Context, o options, out io.Writer) error {
+func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	dir, err := os.MkdirTemp("", "hookboard-load-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	mkdir := func(name string) string {
@@ -167,14 +227,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 	case "url":
 		if o.url == "" || o.token == "" {
-			return fmt.Errorf("-server url needs -url and -token")
+			return nil, fmt.Errorf("-server url needs -url and -token")
 		}
 		hb = startURL(o.url, o.token, o.apiToken)
 	default:
-		return fmt.Errorf("-server must be inproc, binary or url")
+		return nil, fmt.Errorf("-server must be inproc, binary or url")
 	}
 	if err != nil {
-		return fmt.Errorf("start hookboard: %w", err)
+		return nil, fmt.Errorf("start hookboard: %w", err)
 	}
 	defer hb.close()
 
@@ -186,13 +246,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			base, err = startBaselineInproc(mkdir("baseline"))
 		}
 		if err != nil {
-			return fmt.Errorf("start baseline: %w", err)
+			return nil, fmt.Errorf("start baseline: %w", err)
 		}
 		defer base.close()
 	}
 
-	fmt.Fprintf(out, "hookboard load: server=%s, %d s per phase, GOMAXPROCS=%d, %s\n",
-		o.server, int(o.duration.Seconds()), gomaxprocs(), machine())
+	header := fmt.Sprintf("server=%s, %s per phase, GOMAXPROCS=%d, %s",
+		o.server, o.duration, gomaxprocs(), machine())
+	fmt.Fprintln(out, "hookboard load:", header)
 	if hb.rssOf != "" {
 		fmt.Fprintf(out, "peak RSS of hookboard: %s\n", hb.rssOf)
 	}
@@ -251,16 +312,28 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "summary")
-	printTable(out, all)
+	fmt.Fprintf(out, "## Summary (%s)\n\n", header)
+	printMarkdown(out, all)
+	fmt.Fprintln(out)
 	printRatios(out, all)
+	verdicts := checkTargets(all, o, o.all)
+	if len(verdicts) > 0 {
+		fmt.Fprintln(out)
+		fmt.Fprintln(out, "## Targets")
+		fmt.Fprintln(out)
+		printVerdicts(out, verdicts)
+	}
 	if o.jsonOut != "" {
-		b, _ := json.MarshalIndent(all, "", "  ")
+		b, _ := json.MarshalIndent(struct {
+			Machine  string    `json:"machine"`
+			Results  []result  `json:"results"`
+			Verdicts []verdict `json:"targets"`
+		}{header, all, verdicts}, "", "  ")
 		if err := os.WriteFile(o.jsonOut, b, 0o644); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return verdicts, nil
 }
 
 // printRatios sets each Hookboard figure against the baseline's at the same
@@ -284,7 +357,7 @@ func printRatios(out io.Writer, all []result) {
 		if r.Server != "hookboard" || len(hb) == 0 || len(bl) == 0 {
 			continue
 		}
-		fmt.Fprintf(out, "ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, mean(hb)/mean(bl))
+		fmt.Fprintf(out, "- ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, mean(hb)/mean(bl))
 		delete(sum, k)
 	}
 }
