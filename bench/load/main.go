@@ -270,10 +270,16 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 		if t.store != nil {
 			w0 = t.store.WriteStats()
 		}
-		r := drive(ctx, c, o.duration, o.warmup, o.timeout, do)
+		d, warm := o.duration, o.warmup
+		if strings.HasSuffix(label, "hung") {
+			// Every request takes about the receiver's timeout: measure
+			// each one, and for long enough to see a few.
+			d, warm = max(d, 3*o.rcvTimeout), 0
+		}
+		r := drive(ctx, c, d, warm, o.timeout, do)
 		if cpu1 := t.cpuTime(); cpu1 > cpu0 && r.Requests > 0 {
 			// The warm-up's requests are not counted but its CPU is: scale.
-			total := r.PerSecond * (r.Seconds + o.warmup.Seconds())
+			total := r.PerSecond * (r.Seconds + warm.Seconds())
 			r.CPUPerReq = time.Duration(float64(cpu1-cpu0) / total)
 		}
 		if t.store != nil {

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary serve the baseline when -server binary
+// starts it as a child, as the command itself does.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "-serve-baseline" {
+		if err := serveBaseline(os.Args[2]); err != nil {
+			os.Stderr.WriteString("baseline: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestAllMeasuresEveryTarget runs `load -all` with very short phases against
+// the real binary and checks that the one invocation measured every target
+// of the issue, on the server process itself, without an error reply. It
+// does not judge the figures: short phases on a shared machine say nothing
+// about speed (docs/BENCHMARKS.md has the real run).
+func TestAllMeasuresEveryTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the go tool is needed to build the binary: %v", err)
+		}
+		t.Skipf("the go tool is needed to build the binary: %v", err)
+	}
+	o, err := parseFlags([]string{"-all", "-d", "200ms", "-warmup", "100ms", "-rounds", "1", "-hang-c", "2"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.server != "binary" || !o.baseline || o.hang != 10 || len(o.receivers) != 2 {
+		t.Fatalf("-all did not select the binary, the baseline, 1 and 10 receivers and 10 hung endpoints: %+v", o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	verdicts, err := run(ctx, o, &out)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+
+	want := []string{
+		"incoming c=16: ≥ 1.2× baseline throughput", "incoming c=16: p99 < 15 ms", "incoming c=16: zero errors",
+		"incoming c=64: ≥ 1.2× baseline throughput", "incoming c=64: p99 < 15 ms", "incoming c=64: zero errors",
+		"JSON-RPC createTask c=16", "JSON-RPC createTask c=64",
+		"1 fast receiver, c=1: throughput ≥ 0.5× no receiver", "10 fast receivers, c=1: p50 added < 5 ms",
+		"1 fast receiver, c=16: throughput ≥ 0.5× no receiver", "10 fast receivers, c=16: p50 added < 5 ms",
+		"10 endpoints on a receiver that never answers (timeout 1s), c=2",
+		"peak RSS of the server < 64 MB at c=64",
+	}
+	for _, w := range want {
+		found := false
+		for _, v := range verdicts {
+			if strings.HasPrefix(v.Target, w) {
+				found = true
+				if v.Status == statusUnmeasured {
+					t.Errorf("target %q was not measured: %s", v.Target, v.Measured)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no verdict for target %q", w)
+		}
+	}
+	for _, v := range verdicts {
+		if strings.Contains(v.Target, "errors") || strings.Contains(v.Target, "no error") {
+			if v.Status != statusMet {
+				t.Errorf("%s: %s", v.Target, v.Measured)
+			}
+		}
+		if strings.HasPrefix(v.Target, "peak RSS") && !strings.Contains(v.Measured, "MB (highest") {
+			t.Errorf("peak RSS is not the server process's own: %s", v.Measured)
+		}
+	}
+	// The summary is a markdown table with the ratio lines and the targets.
+	for _, s := range []string{"## Summary", "| incoming | baseline | 16 |", "| incoming | hookboard | 64 |",
+		"| jsonrpc | hookboard | 16 |", "| incoming+10rcv | hookboard | 16 |", "| incoming+10hung | hookboard | 2 |",
+		"- ratio incoming c=16: hookboard/baseline throughput = ", "## Targets", "| target | measured | result |"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("output lacks %q:\n%s", s, out.String())
+		}
+	}
+	if t.Failed() {
+		t.Log(out.String())
+	}
+}
+
+// TestTargetsJudged checks the verdicts against made-up figures on both
+// sides of each threshold, and that a phase that did not run is reported,
+// not passed.
+func TestTargetsJudged(t *testing.T) {
+	o := options{fanC: []int{16}, hangC: []int{1}, hang: 10, rcvTimeout: time.Second}
+	rss := "hookboard server process"
+	mk := func(work, server string, c int, rate float64, p50, p99, maxLat time.Duration) result {
+		return result{Work: work, Server: server, Concurrency: c, Requests: int(rate), PerSecond: rate,
+			P50: p50, P99: p99, Max: maxLat, PeakRSS: 40 << 20, RSSOf: rss}
+	}
+	good := []result{
+		mk("incoming", "baseline", 16, 1000, time.Millisecond, 10*time.Millisecond, 0),
+		mk("incoming", "hookboard", 16, 1300, time.Millisecond, 14*time.Millisecond, 0),
+		mk("incoming", "baseline", 64, 1000, time.Millisecond, 10*time.Millisecond, 0),
+		mk("incoming", "hookboard", 64, 1250, time.Millisecond, 14*time.Millisecond, 0),
+		mk("jsonrpc", "hookboard", 16, 900, time.Millisecond, 10*time.Millisecond, 0),
+		mk("jsonrpc", "hookboard", 64, 900, time.Millisecond, 10*time.Millisecond, 0),
+		mk("incoming+0rcv", "hookboard", 16, 1000, 2*time.Millisecond, 0, 0),
+		mk("incoming+1rcv", "hookboard", 16, 600, 3*time.Millisecond, 0, 0),
+		mk("incoming+10rcv", "hookboard", 16, 300, 6*time.Millisecond, 0, 0),
+		mk("incoming+10hung", "hookboard", 1, 5, time.Second, time.Second, 1100*time.Millisecond),
+	}
+	vs := checkTargets(good, o, true)
+	if n := countMissed(vs); n != 0 {
+		t.Fatalf("%d targets missed on figures that meet them: %+v", n, vs)
+	}
+
+	bad := append([]result(nil), good...)
+	bad[1].PerSecond = 1100                       // 1.1× the baseline
+	bad[3].P99 = 20 * time.Millisecond            // p99 over 15 ms
+	bad[4].Errors = map[string]int{"HTTP 503": 1} // an error reply
+	bad[7].PerSecond = 400                        // 0.4× no receiver
+	bad[8].P50 = 8 * time.Millisecond             // 6 ms added
+	bad[9].Max = 2 * time.Second                  // a hung request took 2 s
+	bad[9].PeakRSS = 70 << 20                     // over 64 MB
+	vs = checkTargets(bad, o, true)
+	missed := map[string]bool{}
+	for _, v := range vs {
+		if v.Status == statusMissed {
+			missed[v.Target] = true
+		}
+	}
+	for _, w := range []string{
+		"incoming c=16: ≥ 1.2× baseline throughput",
+		"incoming c=64: p99 < 15 ms",
+		"JSON-RPC createTask c=16: zero errors (Kanboard: 88–179/s)",
+		"1 fast receiver, c=16: throughput ≥ 0.5× no receiver",
+		"10 fast receivers, c=16: p50 added < 5 ms",
+		"10 endpoints on a receiver that never answers (timeout 1s), c=1: every request returns in about 1s (max < 1.5s), no error",
+		"peak RSS of the server < 64 MB at c=64",
+	} {
+		if !missed[w] {
+			t.Errorf("%q not missed on figures that miss it", w)
+		}
+	}
+	if len(missed) != 7 {
+		t.Errorf("%d targets missed, want 7: %v", len(missed), missed)
+	}
+
+	// Without the fan-out and slow-receiver phases those targets are not
+	// measured, and not measured counts as missed.
+	vs = checkTargets(good[:6], o, true)
+	unmeasured := 0
+	for _, v := range vs {
+		if v.Status == statusUnmeasured {
+			unmeasured++
+		}
+	}
+	if unmeasured != 3 || countMissed(vs) != 3 {
+		t.Errorf("%d not measured, %d missed; want 3 and 3: %+v", unmeasured, countMissed(vs), vs)
+	}
+}
