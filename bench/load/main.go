@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	_ "net/http/pprof" // served with -pprof
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -56,6 +57,7 @@ type options struct {
 	jsonOut     string
 	deliverWait time.Duration
 	cpuProfile  string
+	pprofAddr   string
 }
 
 func main() {
@@ -80,6 +82,10 @@ func main() {
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if o.pprofAddr != "" {
+		// The default mux holds net/http/pprof's handlers.
+		go func() { fmt.Fprintln(os.Stderr, "pprof:", http.ListenAndServe(o.pprofAddr, nil)) }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -124,6 +130,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (in-process servers included) to this file")
+	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof of this process (in-process servers included) on this address, e.g. 127.0.0.1:6060")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
