@@ -22,13 +22,20 @@ const redacted = "[redacted]"
 // ok is false when the attempt was not made or abandoned, because ctx
 // ended (shutdown) or the lease ran out while waiting for a slot: such an
 // attempt is not recorded and the delivery's lease lets the worker retry it.
+//
+// The retry worker's attempts do not take a slot of n.sem: RunOnce claims
+// at most n.conc deliveries per pass, which bounds them already, and a
+// backlog of retries to a receiver that never answers must not hold every
+// slot for its whole timeout while requests wait for their own webhooks.
 func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string) (rec store.AttemptRecord, ok bool) {
-	select {
-	case n.sem <- struct{}{}:
-	case <-ctx.Done():
-		return rec, false
+	if trigger != store.TriggerRetry {
+		select {
+		case n.sem <- struct{}{}:
+		case <-ctx.Done():
+			return rec, false
+		}
+		defer func() { <-n.sem }()
 	}
-	defer func() { <-n.sem }()
 
 	now := n.now()
 	// Never start an attempt that could outlast our lease: by then another

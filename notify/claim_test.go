@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -301,5 +302,62 @@ func TestRotatingTwiceDuringGraceKeepsTheTokenInUse(t *testing.T) {
 	}
 	if _, err := db.st.RotateEndpointSecret(ctx, ep.ID, -time.Second); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("negative grace: %v", err)
+	}
+}
+
+// TestRetryBacklogDoesNotDelayRequestDeliveries: the retry worker's
+// attempts to a receiver that never answers hold their connections for
+// the whole timeout, yet a request's own webhook to another receiver goes
+// out meanwhile instead of waiting for a slot they hold.
+func TestRetryBacklogDoesNotDelayRequestDeliveries(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	release := make(chan struct{})
+	var hungHits atomic.Int64
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hungHits.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hung.Close()
+	addEndpoint(t, db.st, store.NewEndpoint{URL: hung.URL, Timeout: store.MaxEndpointTimeout})
+	// Two deliveries to the hung receiver whose lease has passed: the
+	// worker's next pass claims both, as many as the concurrency.
+	createTask(t, db.st, "backlog 1")
+	createTask(t, db.st, "backlog 2")
+	c.Advance(2 * time.Minute)
+
+	allow, _ := ParseAllowlist("loopback")
+	n, err := New(Options{Store: db.st, Allow: allow, Now: c.Now, Concurrency: 2, DeliveryWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		close(release)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		n.Stop(sctx)
+	}()
+	go n.RunOnce(ctx)
+	for deadline := time.Now().Add(10 * time.Second); hungHits.Load() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker made %d attempts to the hung receiver, want 2", hungHits.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	fast := newReceiver(t)
+	addEndpoint(t, db.st, store.NewEndpoint{URL: fast.URL()})
+	go n.Deliver(ctx, createTask(t, db.st, "from a request"))
+	select {
+	case <-fast.notify:
+	case <-time.After(store.MaxEndpointTimeout / 2):
+		t.Fatal("the request's webhook waited behind the worker's attempts to a receiver that never answers")
+	}
+	if got := fast.requests(); len(got) != 1 || !strings.Contains(string(got[0].Body), "from a request") {
+		t.Fatalf("fast receiver got %d requests: %+v", len(got), got)
 	}
 }

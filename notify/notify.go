@@ -49,8 +49,9 @@ type Options struct {
 	// DeliveryWait is the longest Deliver waits for its attempts; 0 means
 	// the attempts run in the background and Deliver returns at once.
 	DeliveryWait time.Duration
-	// Concurrency bounds the attempts in flight (and sizes the idle
-	// connection pool). Default 64.
+	// Concurrency bounds the attempts in flight for requests, tests and
+	// redeliveries, and separately the retry worker's attempts (so at most
+	// twice this in all), and sizes the idle connection pool. Default 64.
 	Concurrency int
 	// PollInterval is how often the worker looks for due retries.
 	PollInterval time.Duration
