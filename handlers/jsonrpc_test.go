@@ -673,13 +673,29 @@ func TestRPCReadShapes(t *testing.T) {
 		t.Errorf("getVersion: %s", v)
 	}
 	id := f.callID(t, app, "createTask", []any{"t", pid})
-	f.callID(t, app, "createComment", []any{id, f.member.ID, "first"})
+	cid := f.callID(t, app, "createComment", []any{id, f.member.ID, "first"})
 	var comments []map[string]any
 	json.Unmarshal(f.call(t, app, "getAllComments", []any{id}), &comments)
 	if len(comments) != 1 || comments[0]["comment"] != "first" || comments[0]["username"] != "bob" || comments[0]["name"] != nil {
 		t.Errorf("getAllComments: %v", comments)
 	}
+	var comment map[string]any
+	json.Unmarshal(f.call(t, app, "getComment", map[string]any{"comment_id": cid}), &comment)
+	if comment["id"] != num(cid) || comment["task_id"] != num(id) || comment["user_id"] != num(f.member.ID) ||
+		comment["comment"] != "first" || comment["username"] != "bob" {
+		t.Errorf("getComment: %v", comment)
+	}
 	sid := f.callID(t, app, "createSubtask", map[string]any{"task_id": id, "title": "s", "user_id": f.member.ID, "time_estimated": 1.5})
+	sid2 := f.callID(t, app, "createSubtask", []any{id, "second"})
+	var subtasks []map[string]any
+	json.Unmarshal(f.call(t, app, "getAllSubtasks", map[string]any{"task_id": id}), &subtasks)
+	if len(subtasks) != 2 || subtasks[0]["id"] != num(sid) || subtasks[1]["id"] != num(sid2) || subtasks[1]["title"] != "second" ||
+		subtasks[1]["position"] != 2.0 || subtasks[1]["status_name"] != "Todo" || subtasks[0]["username"] != "bob" {
+		t.Errorf("getAllSubtasks: %v", subtasks)
+	}
+	if res := f.call(t, app, "getAllSubtasks", []any{999999}); string(res) != "[]" {
+		t.Errorf("getAllSubtasks of an unknown task: %s", res)
+	}
 	var st map[string]any
 	json.Unmarshal(f.call(t, app, "getSubtask", []any{sid}), &st)
 	if st["title"] != "s" || st["username"] != "bob" || st["time_estimated"] != 1.5 || st["status_name"] != "Todo" || st["position"] != 1.0 {
@@ -756,6 +772,11 @@ func TestRPCConcurrentCreateTask(t *testing.T) {
 	tasks, events := f.counts(t)
 	if tasks != int64(len(seen)) || events != int64(len(seen)) {
 		t.Fatalf("%d ids returned, %d tasks and %d events stored", len(seen), tasks, events)
+	}
+	for id := range seen {
+		if task, err := f.st.TaskByID(context.Background(), id); err != nil || task.ID != id || task.ProjectID != f.p1 {
+			t.Fatalf("returned id %d: task %+v, %v", id, task, err)
+		}
 	}
 	evs, err := f.st.Events(context.Background(), len(seen)+1)
 	if err != nil {
