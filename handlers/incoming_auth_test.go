@@ -343,3 +343,29 @@ func TestIncomingTrustedProxies(t *testing.T) {
 	f.expectAccepted("chain of trusted proxies",
 		incomingReq{remote: "192.0.2.1:1000", query: q, header: xff("198.51.100.9, 203.0.113.5, 2001:db8:ffff::7")})
 }
+
+// TestIncomingRefusesPersonalToken: a personal access token is for the
+// API only; on the incoming URL it is refused like any unknown token,
+// valid, expired or deleted.
+func TestIncomingRefusesPersonalToken(t *testing.T) {
+	f := newAuthFixture(t, Config{})
+	ctx := context.Background()
+	u, err := f.store.CreateUser(ctx, "dave", "dave's password", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat, tok, err := f.store.CreatePersonalToken(ctx, u.ID, "laptop", 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.expectRefused("valid personal token in the query", incomingReq{query: tokenQuery(tok)})
+	f.expectRefused("valid personal token in the body", incomingReq{form: url.Values{"token": {tok}, "title": {"t"}}})
+	f.expectRefused("valid personal token as Bearer", incomingReq{header: map[string]string{"Authorization": "Bearer " + tok}})
+	f.expectAPIAccepted("the same token on the API", apiReq{auth: withScheme("Token", tok)})
+	f.clock.Store(time.Unix(pat.ExpiresAt, 0).UnixNano())
+	f.expectRefused("expired personal token", incomingReq{query: tokenQuery(tok)})
+	if err := f.store.DeletePersonalToken(ctx, pat.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.expectRefused("deleted personal token", incomingReq{query: tokenQuery(tok)})
+}
