@@ -644,6 +644,36 @@ func TestRPCDomainFailures(t *testing.T) {
 	}
 }
 
+// TestRPCFileSizeLimit: a file of exactly the configured limit (1 MiB in
+// the fixture) is stored and read back byte for byte; one byte more is
+// refused with false and stores neither file nor event.
+func TestRPCFileSizeLimit(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	app := f.app()
+	id := f.callID(t, app, "createTask", []any{"files", f.p1})
+	blob := make([]byte, 1<<20)
+	for i := range blob {
+		blob[i] = byte(i * 7)
+	}
+	fid := f.callID(t, app, "createTaskFile", []any{f.p1, id, "limit.bin", base64.StdEncoding.EncodeToString(blob)})
+	var back string
+	if err := json.Unmarshal(f.call(t, app, "downloadTaskFile", []any{fid}), &back); err != nil || back != base64.StdEncoding.EncodeToString(blob) {
+		t.Fatalf("downloadTaskFile did not return the stored bytes (%d base64 characters)", len(back))
+	}
+	_, events0 := f.counts(t)
+	if res := f.call(t, app, "createTaskFile", []any{f.p1, id, "over.bin", base64.StdEncoding.EncodeToString(append(blob, 0))}); string(res) != "false" {
+		t.Fatalf("file over the limit: %s", res)
+	}
+	var files []map[string]any
+	json.Unmarshal(f.call(t, app, "getAllTaskFiles", []any{id}), &files)
+	if len(files) != 1 || files[0]["name"] != "limit.bin" || files[0]["size"] != float64(1<<20) {
+		t.Errorf("files after the refusal: %v", files)
+	}
+	if _, events := f.counts(t); events != events0 {
+		t.Errorf("refused file wrote %d events", events-events0)
+	}
+}
+
 func TestRPCReadShapes(t *testing.T) {
 	f := newRPCFixture(t, nil)
 	app := f.app()
