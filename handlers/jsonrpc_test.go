@@ -492,6 +492,43 @@ func TestRPCScenarioReceiver(t *testing.T) {
 	}
 }
 
+// TestRPCOwnerWithOtherChangesReceiver: an update changing the owner and
+// the title sends task.assignee_change (owner only) then task.update (all
+// changes), as docs/jsonrpc.md says; an update that changes nothing, and
+// a refused one, send nothing.
+func TestRPCOwnerWithOtherChangesReceiver(t *testing.T) {
+	f := newRPCFixture(t, scenarioNotifier(t))
+	rc := newReceiver(t, http.StatusOK, "ok")
+	if _, _, err := f.st.CreateEndpoint(context.Background(), store.NewEndpoint{Name: "r", URL: rc.URL, Timeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.callID(t, f.app(), "createTask", map[string]any{"title": "before", "project_id": f.p1})
+	f.callTrue(t, f.app(), "updateTask", map[string]any{"id": id, "title": "after", "owner_id": f.member.ID})
+	f.callTrue(t, f.app(), "updateTask", map[string]any{"id": id, "title": "after", "owner_id": f.member.ID})
+	if res := f.call(t, f.app(), "updateTask", map[string]any{"id": id, "title": "x", "color_id": "nope"}); string(res) != "false" {
+		t.Fatalf("refused update: %s", res)
+	}
+	var got []observedEvent
+	for _, h := range rc.received() {
+		var body struct {
+			Name string          `json:"event_name"`
+			Data json.RawMessage `json:"event_data"`
+		}
+		if err := json.Unmarshal([]byte(h.body), &body); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, observedEvent{Name: body.Name, Data: body.Data})
+	}
+	type changes = map[string]any
+	checkScenario(t, got, []scenarioCheck{
+		{store.EventTaskCreate, "", map[string]any{"task_id": num(id)}},
+		{store.EventTaskAssigneeChange, "", map[string]any{"task_id": num(id), "changes": changes{"owner_id": num(f.member.ID)},
+			"task.assignee_username": "bob", "task.title": "after"}},
+		{store.EventTaskUpdate, "", map[string]any{"task_id": num(id), "changes": changes{"owner_id": num(f.member.ID), "title": "after"},
+			"task.title": "after"}},
+	})
+}
+
 // kanboardGetTaskKeys are the keys of Kanboard's getTask result, from
 // reference/kanboard-jsonrpc-cases.json ("getTask existing").
 var kanboardGetTaskKeys = []string{"id", "title", "description", "date_creation", "color_id", "project_id",
