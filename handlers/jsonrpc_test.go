@@ -779,13 +779,14 @@ func TestRPCReadShapes(t *testing.T) {
 	}
 }
 
-func TestRPCConcurrentCreateTask(t *testing.T) {
-	if testing.Short() {
-		t.Skip("concurrency run takes seconds")
-	}
-	f := newRPCFixture(t, nil)
+// concurrentCreateTasks has 64 clients call createTask over HTTP until
+// the run ends, checks that no call failed, that every returned id is a
+// stored task with its task.create event and that nothing else was
+// stored, and returns the ids.
+func concurrentCreateTasks(t *testing.T, f *rpcFixture, run time.Duration) map[int64]bool {
+	t.Helper()
 	const clients = 64
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(run)
 	type result struct {
 		ids  []int64
 		errs []string
@@ -858,7 +859,72 @@ func TestRPCConcurrentCreateTask(t *testing.T) {
 	if len(seen) != 0 {
 		t.Fatalf("%d returned ids have no task.create event", len(seen))
 	}
-	t.Logf("%d tasks created by %d clients", len(evs), clients)
+	out := map[int64]bool{}
+	for _, e := range evs {
+		out[e.TaskID] = true
+	}
+	t.Logf("%d tasks created by %d clients in %s", len(evs), clients, run)
+	return out
+}
+
+func TestRPCConcurrentCreateTask(t *testing.T) {
+	if testing.Short() {
+		t.Skip("concurrency run takes seconds")
+	}
+	concurrentCreateTasks(t, newRPCFixture(t, nil), 3*time.Second)
+}
+
+// TestRPCConcurrentCreateTaskReceiver is the same with the real notifier
+// and a receiver subscribed: every answered id's task.create reached the
+// receiver exactly once (Kanboard lost the
+// webhooks of calls that failed under load), and every delivery is
+// recorded as delivered.
+func TestRPCConcurrentCreateTaskReceiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("concurrency run takes seconds")
+	}
+	f := newRPCFixture(t, scenarioNotifier(t))
+	rc := newReceiver(t, http.StatusOK, "ok")
+	ep, _, err := f.st.CreateEndpoint(context.Background(), store.NewEndpoint{Name: "r", URL: rc.URL, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := concurrentCreateTasks(t, f, 2*time.Second)
+	got := map[int64]int{}
+	hookIDs := map[string]bool{}
+	for _, h := range rc.received() {
+		var body struct {
+			Name string `json:"event_name"`
+			Data struct {
+				TaskID int64 `json:"task_id"`
+			} `json:"event_data"`
+		}
+		if err := json.Unmarshal([]byte(h.body), &body); err != nil || body.Name != store.EventTaskCreate {
+			t.Fatalf("receiver got %s (%v)", h.body, err)
+		}
+		got[body.Data.TaskID]++
+		hookIDs[h.header.Get("webhook-id")] = true
+	}
+	if len(got) != len(ids) || len(hookIDs) != len(ids) {
+		t.Fatalf("%d ids answered, receiver got %d tasks under %d webhook ids", len(ids), len(got), len(hookIDs))
+	}
+	for id := range ids {
+		if got[id] != 1 {
+			t.Fatalf("task %d reached the receiver %d times", id, got[id])
+		}
+	}
+	ds, err := f.st.Deliveries(context.Background(), ep.ID, len(ids)+1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Status != store.DeliveryDelivered {
+			t.Fatalf("delivery %d of %s: %s", d.ID, d.EventName, d.Status)
+		}
+	}
+	if len(ds) != len(ids) {
+		t.Fatalf("%d deliveries recorded for %d tasks", len(ds), len(ids))
+	}
 }
 
 // rpcRequestBody builds a request body for tests that post raw JSON.
