@@ -876,9 +876,8 @@ func TestRPCConcurrentCreateTask(t *testing.T) {
 
 // TestRPCConcurrentCreateTaskReceiver is the same with the real notifier
 // and a receiver subscribed: every answered id's task.create reached the
-// receiver exactly once (Kanboard lost the
-// webhooks of calls that failed under load), and every delivery is
-// recorded as delivered.
+// receiver exactly once (Kanboard lost the webhooks of calls that failed
+// under load), and every delivery is recorded as delivered.
 func TestRPCConcurrentCreateTaskReceiver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("concurrency run takes seconds")
