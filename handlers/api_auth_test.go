@@ -46,6 +46,7 @@ func (f *authFixture) createTaskRPC(r apiReq) (int, string) {
 	}
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
+	f.lastHeader = rec.Header()
 	return rec.Code, rec.Body.String()
 }
 
@@ -56,6 +57,9 @@ func (f *authFixture) expectAPIRefused(what string, r apiReq) {
 	code, body := f.createTaskRPC(r)
 	if code != http.StatusUnauthorized || body != rpcUnauthorizedBody {
 		f.t.Errorf("%s: got %d %s, want 401 %s", what, code, body, rpcUnauthorizedBody)
+	}
+	if www, ct := f.lastHeader.Get("WWW-Authenticate"), f.lastHeader.Get("Content-Type"); www != `Basic realm="JsonRPC"` || ct != "application/json" {
+		f.t.Errorf("%s: WWW-Authenticate %q, Content-Type %q", what, www, ct)
 	}
 	if after := f.tasks(); after != before {
 		f.t.Errorf("%s: refused call created %d task(s)", what, after-before)

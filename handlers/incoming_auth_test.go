@@ -28,6 +28,8 @@ type authFixture struct {
 	clock atomic.Int64 // unix nanoseconds, the store's and the App's
 	// project is the one project tasks go to.
 	project int64
+	// lastHeader is the header of the latest answer.
+	lastHeader http.Header
 }
 
 func newAuthFixture(t *testing.T, cfg Config) *authFixture {
@@ -103,6 +105,7 @@ func (f *authFixture) call(r incomingReq) (int, string) {
 	}
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
+	f.lastHeader = rec.Header()
 	return rec.Code, rec.Body.String()
 }
 
@@ -122,6 +125,9 @@ func (f *authFixture) expectRefused(what string, r incomingReq) {
 	code, body := f.call(r)
 	if code != http.StatusUnauthorized || body != "Not Authorized" {
 		f.t.Errorf("%s: got %d %q, want 401 %q", what, code, body, "Not Authorized")
+	}
+	if ct := f.lastHeader.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		f.t.Errorf("%s: Content-Type %q", what, ct)
 	}
 	if after := f.tasks(); after != before {
 		f.t.Errorf("%s: refused request created %d task(s)", what, after-before)
