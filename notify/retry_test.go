@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,13 +27,33 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 
 	release := make(chan struct{})
 	slowHits := make(chan struct{}, 10)
+	fast1, fast2 := newReceiver(t), newReceiver(t)
+	// concurrent says whether both fast receivers were reached while the
+	// slow one still held its first request open: the endpoints are
+	// attempted side by side, not one after the other (the slow one is
+	// second of three, so a sequential sender would reach fast2 only after
+	// the slow attempt's timeout had closed this request).
+	concurrent := make(chan bool, 1)
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body: only then does the server notice the client
+		// hanging up and end r.Context().
+		io.Copy(io.Discard, r.Body)
 		slowHits <- struct{}{}
+		if len(slowHits) == 1 {
+			both := true
+			for _, rc := range []*receiver{fast1, fast2} {
+				select {
+				case <-rc.notify:
+				case <-r.Context().Done():
+					both = false
+				}
+			}
+			concurrent <- both
+		}
 		<-release // blocks until the test ends
 	}))
 	t.Cleanup(slow.Close)
 	t.Cleanup(func() { close(release) }) // runs before slow.Close
-	fast1, fast2 := newReceiver(t), newReceiver(t)
 
 	epFast1, _ := addEndpoint(t, db.st, store.NewEndpoint{Name: "fast1", URL: fast1.URL()})
 	epSlow, _ := addEndpoint(t, db.st, store.NewEndpoint{Name: "slow", URL: slow.URL, Timeout: time.Second})
@@ -58,6 +79,9 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 	}
 	if len(slowHits) != 1 {
 		t.Fatalf("slow receiver was called %d times, want 1", len(slowHits))
+	}
+	if !<-concurrent {
+		t.Error("the fast endpoints were not reached while the slow one was still being attempted")
 	}
 	for _, rc := range []*receiver{fast1, fast2} {
 		if got := rc.requests(); len(got) != 1 || got[0].Header.Get("X-Hookboard-Event") != "task.create" {
@@ -110,8 +134,10 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 	}
 }
 
-// TestReceiverDownThenUp: the first attempt cannot connect; once the
-// receiver is back the worker delivers with the same webhook-id.
+// TestReceiverDownThenUp: the first attempt cannot connect; the process
+// then stops (notifier and database closed) while the receiver is still
+// down; a new process on the same file, once the receiver is back, has the
+// worker deliver the event with the same webhook-id, exactly once.
 func TestReceiverDownThenUp(t *testing.T) {
 	c := newClock()
 	db := openDB(t, c)
@@ -134,19 +160,42 @@ func TestReceiverDownThenUp(t *testing.T) {
 	}
 	firstID := d.Attempts[0].RequestHeaders["Webhook-Id"]
 
+	// The process stops in the middle of the retry schedule.
+	if err := n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The receiver comes back on the same address (Go listeners set
+	// SO_REUSEADDR, so the port can be taken again at once).
 	rc := &receiver{notify: make(chan struct{}, 10)}
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
-		t.Skipf("cannot listen on %s again: %v", addr, err)
+		t.Fatalf("cannot listen on %s again: %v", addr, err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(rc.serve))
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
 
+	// The next process opens the same file.
+	st2, err := store.Open(db.path, store.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	n2 := newTestNotifier(t, st2, c, 10*time.Second)
+	if k, err := n2.RunOnce(ctx); err != nil || k != 0 {
+		t.Fatalf("worker before the retry time attempted %d (%v)", k, err)
+	}
 	c.Advance(6 * time.Second)
-	if k, err := n.RunOnce(ctx); err != nil || k != 1 {
+	if k, err := n2.RunOnce(ctx); err != nil || k != 1 {
 		t.Fatalf("worker attempted %d (%v)", k, err)
+	}
+	if k, err := n2.RunOnce(ctx); err != nil || k != 0 {
+		t.Fatalf("delivered delivery attempted again: %d (%v)", k, err)
 	}
 	got := rc.requests()
 	if len(got) != 1 {
@@ -155,11 +204,11 @@ func TestReceiverDownThenUp(t *testing.T) {
 	if id := got[0].Header.Get("webhook-id"); id != events[0] || id != firstID {
 		t.Errorf("webhook-id %q, first attempt had %q, event %q", id, firstID, events[0])
 	}
-	d = onlyDelivery(t, db.st, ep.ID)
-	if d.Status != store.DeliveryDelivered || d.AttemptCount != 2 {
+	d = onlyDelivery(t, st2, ep.ID)
+	if d.Status != store.DeliveryDelivered || d.AttemptCount != 2 || d.Attempts[1].Trigger != store.TriggerRetry {
 		t.Errorf("delivery after retry: %+v", d)
 	}
-	if e, _ := db.st.Endpoint(ctx, ep.ID); !e.FailingSince.IsZero() {
+	if e, _ := st2.Endpoint(ctx, ep.ID); !e.FailingSince.IsZero() {
 		t.Errorf("failing_since not cleared on success: %s", e.FailingSince)
 	}
 }
