@@ -14,6 +14,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		return usagef("usage: hookboard user add|passwd|list")
 	}
 	sub, args := args[0], args[1:]
+	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "user "+sub, "user add NAME [-admin] [-password-stdin] | passwd NAME [-password-stdin] | list")
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()

@@ -20,6 +20,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		return usagef("usage: hookboard %s", webhookUsage)
 	}
 	sub, args := args[0], args[1:]
+	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "webhook "+sub, webhookUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()

@@ -448,3 +448,41 @@ func TestStopIsBoundedAndLosesNothing(t *testing.T) {
 		t.Fatalf("after the next start: %+v", d)
 	}
 }
+
+// TestDeliveryWaitCapsTheWait: with -delivery-wait shorter than the
+// endpoint's timeout, Deliver returns while the attempt is still running
+// (nothing recorded yet: it neither waited for the answer nor for the
+// timeout); the attempt finishes in the background and is recorded the
+// same way as a synchronous one.
+func TestDeliveryWaitCapsTheWait(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL, Timeout: 10 * time.Second})
+	n := newTestNotifier(t, db.st, c, 20*time.Millisecond)
+
+	n.Deliver(ctx, createTask(t, db.st, "capped"))
+	<-arrived
+	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryPending || len(d.Attempts) != 0 {
+		t.Fatalf("Deliver returned after the attempt ended: %+v %+v", d, d.Attempts)
+	}
+	close(release)
+	stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := n.Stop(stopCtx); err != nil { // waits for the background attempt
+		t.Fatal(err)
+	}
+	d := onlyDelivery(t, db.st, ep.ID)
+	if d.Status != store.DeliveryDelivered || len(d.Attempts) != 1 || d.Attempts[0].Trigger != store.TriggerSync || d.Attempts[0].ResponseStatus != http.StatusNoContent {
+		t.Fatalf("background attempt: %+v %+v", d, d.Attempts)
+	}
+}
