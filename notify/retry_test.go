@@ -326,15 +326,51 @@ func TestScheduleRetryAfterAndGiveUp(t *testing.T) {
 	}
 }
 
-func TestJitterStaysWithinTwentyPercent(t *testing.T) {
-	for _, j := range []float64{0, 0.999999} {
-		n := &Notifier{jitter: func() float64 { return j }, now: time.Now}
+// TestJitterSpreadsRetriesByTwentyPercent: the jitter source's extremes
+// map to 0.8 and (almost) 1.2 times each step of the schedule, its middle
+// to the step itself.
+func TestJitterSpreadsRetriesByTwentyPercent(t *testing.T) {
+	for _, tc := range []struct {
+		jitter    float64
+		low, high float64 // bounds of delay/step
+	}{
+		{0, 0.8, 0.8},
+		{0.5, 1, 1},
+		{0.999999, 1.1999, 1.2},
+	} {
+		n := &Notifier{jitter: func() float64 { return tc.jitter }, now: time.Now}
 		for i, step := range Schedule {
 			d := n.nextDelay(i+1, nil)
-			lo, hi := time.Duration(float64(step)*0.8), time.Duration(float64(step)*1.2)
+			lo, hi := time.Duration(float64(step)*tc.low), time.Duration(float64(step)*tc.high)
 			if d < lo || d > hi {
-				t.Errorf("jitter %v step %s: delay %s outside [%s, %s]", j, step, d, lo, hi)
+				t.Errorf("jitter %v step %s: delay %s outside [%s, %s]", tc.jitter, step, d, lo, hi)
 			}
+		}
+	}
+}
+
+// TestRetryAfterAsHTTPDate: a 503's Retry-After given as an HTTP date is
+// honoured within [step, 2×step]; other statuses ignore it.
+func TestRetryAfterAsHTTPDate(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	n := &Notifier{jitter: func() float64 { return 0.5 }, now: func() time.Time { return now }}
+	answer := func(code int, after time.Duration) *http.Response {
+		return &http.Response{StatusCode: code, Header: http.Header{"Retry-After": {now.Add(after).Format(http.TimeFormat)}}}
+	}
+	cases := []struct {
+		resp *http.Response
+		made int
+		want time.Duration
+	}{
+		{answer(http.StatusServiceUnavailable, 7*time.Second), 1, 7 * time.Second},                           // within [5 s, 10 s]
+		{answer(http.StatusServiceUnavailable, time.Hour), 1, 10 * time.Second},                              // clamped to 2×5 s
+		{answer(http.StatusTooManyRequests, -time.Hour), 2, 5 * time.Minute},                                 // in the past: the step
+		{answer(http.StatusInternalServerError, 7*time.Second), 1, 5 * time.Second},                          // not 429/503: the schedule
+		{&http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {"soon"}}}, 3, 30 * time.Minute}, // unreadable
+	}
+	for i, tc := range cases {
+		if got := n.nextDelay(tc.made, tc.resp); got != tc.want {
+			t.Errorf("case %d: delay %s, want %s", i, got, tc.want)
 		}
 	}
 }
