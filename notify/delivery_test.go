@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,5 +275,51 @@ func TestAttemptRecordsResponseHeadersAndFirst4KiB(t *testing.T) {
 	}
 	if a.RequestHeaders["Webhook-Id"] != events[0] || a.RequestURL != srv.URL+"/in" || !json.Valid(a.RequestBody) {
 		t.Errorf("recorded request %s %v %s", a.RequestURL, a.RequestHeaders, a.RequestBody)
+	}
+}
+
+// TestOneEndpointGetsEventsInOrder: the events of one request reach an
+// endpoint one after the other, in the order they were made, never two at
+// once; a second endpoint gets them all too.
+func TestOneEndpointGetsEventsInOrder(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	var ids []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		ids = append(ids, r.Header.Get("webhook-id"))
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond) // long enough for an overlapping request to show
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	other := newReceiver(t)
+	addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL})
+	addEndpoint(t, db.st, store.NewEndpoint{URL: other.URL()})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+
+	var events []string
+	for _, title := range []string{"first", "second", "third", "fourth"} {
+		events = append(events, createTask(t, db.st, title)...)
+	}
+	n.Deliver(ctx, events)
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 1 {
+		t.Errorf("%d requests to one endpoint at once, want 1", most)
+	}
+	if !slices.Equal(ids, events) {
+		t.Errorf("webhook-ids in arrival order %v, want the events' order %v", ids, events)
+	}
+	if got := other.requests(); len(got) != len(events) {
+		t.Errorf("the other endpoint got %d requests, want %d", len(got), len(events))
 	}
 }

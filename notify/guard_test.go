@@ -165,8 +165,10 @@ func TestDeliveryToLoopbackNeedsAllowlist(t *testing.T) {
 		t.Fatalf("with loopback allowed: %+v, receiver got %d", d, len(rc.requests()))
 	}
 
+	// The redirect points back at the same (allowed) receiver: a client
+	// that followed it would make more requests there.
 	rc.status = func(int) (int, http.Header) {
-		return http.StatusFound, http.Header{"Location": {"http://169.254.169.254/latest/meta-data/"}}
+		return http.StatusFound, http.Header{"Location": {rc.srv.URL + "/moved"}}
 	}
 	open.Deliver(ctx, createTask(t, db.st, "redirected"))
 	list, err := db.st.Deliveries(ctx, ep.ID, 1, false)
