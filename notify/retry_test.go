@@ -522,3 +522,60 @@ func TestDeliveryWaitCapsTheWait(t *testing.T) {
 		t.Fatalf("background attempt: %+v %+v", d, d.Attempts)
 	}
 }
+
+// TestUnansweredEndpointCostsOneTimeoutPerRequest: a request whose four
+// events go to an endpoint that never answers waits for one timeout, not
+// four; the three events not attempted stay pending, unattempted, and the
+// worker sends them once their lease has passed.
+func TestUnansweredEndpointCostsOneTimeoutPerRequest(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	var answering atomic.Bool
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+		if !answering.Load() {
+			<-r.Context().Done() // never answers: the client gives up
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL, Timeout: 200 * time.Millisecond})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+
+	var events []string
+	for _, title := range []string{"a", "b", "c", "d"} {
+		events = append(events, createTask(t, db.st, title)...)
+	}
+	n.Deliver(ctx, events)
+	if got := hits.Load(); got != 1 {
+		t.Fatalf("the silent endpoint was attempted %d times in one request, want 1", got)
+	}
+	list, err := db.st.Deliveries(ctx, ep.ID, 10, false)
+	if err != nil || len(list) != 4 {
+		t.Fatalf("deliveries %v %v", list, err)
+	}
+	attempted := 0
+	for _, d := range list {
+		if d.Status != store.DeliveryPending {
+			t.Errorf("delivery %d is %s, want pending", d.ID, d.Status)
+		}
+		attempted += d.AttemptCount
+	}
+	if attempted != 1 {
+		t.Errorf("%d attempts recorded, want 1", attempted)
+	}
+
+	answering.Store(true)
+	c.Advance(31 * time.Second) // past the lease of the three left (30 s + 200 ms) and the first one's 5 s
+	if k, err := n.RunOnce(ctx); err != nil || k != 4 {
+		t.Fatalf("worker attempted %d (%v), want 4", k, err)
+	}
+	list, _ = db.st.Deliveries(ctx, ep.ID, 10, false)
+	for _, d := range list {
+		if d.Status != store.DeliveryDelivered {
+			t.Errorf("delivery %d is %s after the worker", d.ID, d.Status)
+		}
+	}
+}
