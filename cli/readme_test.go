@@ -2,6 +2,8 @@ package cli
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -130,4 +132,40 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TestReleaseBuildStampsVersion builds the binary the way the README's
+// Install section says, with its -ldflags -X target, and checks that the
+// stamped version is what "hookboard version" prints.
+func TestReleaseBuildStampsVersion(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X (\S+)=v1\.0\.0" -o hookboard \.`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("README's Install section has no release build line")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("go toolchain not found (required under CI)")
+		}
+		t.Skip("go toolchain not found")
+	}
+	bin := filepath.Join(t.TempDir(), "hookboard")
+	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags", "-s -w -X "+string(m[1])+"=v9.8.7", "-o", bin, ".")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("release build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || string(out) != "hookboard v9.8.7\n" {
+		t.Fatalf("hookboard version: %q (%v)", out, err)
+	}
+	out, err = exec.Command(bin, "version", "-json").Output()
+	if err != nil || !strings.Contains(string(out), `"version": "v9.8.7"`) {
+		t.Fatalf("hookboard version -json: %q (%v)", out, err)
+	}
 }
