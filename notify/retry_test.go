@@ -396,14 +396,26 @@ func TestGoneDisablesEndpointAndFiveDaysOfFailureToo(t *testing.T) {
 		t.Errorf("410 delivery status %s", d.Status)
 	}
 
-	// The broken one keeps failing; 5 days later its next failure disables it.
-	c.Advance(5*24*time.Hour + time.Minute)
+	// The broken one keeps failing: after 4 days it is flagged, still
+	// enabled; 5 days after its first failure the next failure disables it.
+	c.Advance(4 * 24 * time.Hour)
 	n.Deliver(ctx, createTask(t, db.st, "b"))
+	if e, _ = db.st.Endpoint(ctx, epBroken.ID); !e.Enabled || e.FailingSince.IsZero() {
+		t.Fatalf("4 days of failures: %+v, want enabled and flagged", e)
+	}
+	c.Advance(24*time.Hour + time.Minute)
+	n.Deliver(ctx, createTask(t, db.st, "c"))
 	e, _ = db.st.Endpoint(ctx, epBroken.ID)
 	if e.Enabled || !strings.Contains(e.DisabledReason, "5 days") {
 		t.Fatalf("5 days of failures did not disable: %+v", e)
 	}
-	// A disabled endpoint gets no new deliveries; enabling clears the flag.
+	// A disabled endpoint gets no new deliveries and no requests.
+	before := len(broken.requests())
+	n.Deliver(ctx, createTask(t, db.st, "while disabled"))
+	if list, _ := db.st.Deliveries(ctx, epBroken.ID, 10, false); len(list) != 3 || len(broken.requests()) != before {
+		t.Fatalf("a disabled endpoint got a delivery: %d deliveries, %d requests (had %d)", len(list), len(broken.requests()), before)
+	}
+	// Enabling clears the flag.
 	if err := db.st.SetEndpointEnabled(ctx, epBroken.ID, true); err != nil {
 		t.Fatal(err)
 	}
