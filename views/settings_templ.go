@@ -49,7 +49,7 @@ func SecretBox(s *ShownSecret) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if s.Token != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<label for=\"shown-token\">Token</label> <code id=\"shown-token\" data-testid=\"shown-token\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<h3 class=\"field-name\">Token</h3><code id=\"shown-token\" data-testid=\"shown-token\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -68,7 +68,7 @@ func SecretBox(s *ShownSecret) templ.Component {
 			}
 		}
 		if s.AppSecret != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<label for=\"shown-app-secret\">App secret (for appsecret_proof)</label> <code id=\"shown-app-secret\" data-testid=\"shown-app-secret\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h3 class=\"field-name\">App secret (for appsecret_proof)</h3><code id=\"shown-app-secret\" data-testid=\"shown-app-secret\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -87,7 +87,7 @@ func SecretBox(s *ShownSecret) templ.Component {
 			}
 		}
 		if s.Curl != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<label for=\"shown-curl\">Create a task from a shell</label> <code id=\"shown-curl\" data-testid=\"shown-curl\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<h3 class=\"field-name\">Create a task from a shell</h3><code id=\"shown-curl\" data-testid=\"shown-curl\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -648,7 +648,7 @@ func IntegrationsView(v IntegrationsPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\"><button type=\"submit\" class=\"danger small\">Delete</button></form><details class=\"access\"><summary>Access</summary><form method=\"post\" action=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\"><button type=\"submit\" class=\"danger small\" data-testid=\"delete-integration\">Delete</button></form><details class=\"access\"><summary>Access</summary><form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -708,7 +708,7 @@ func EndpointView(v EndpointPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "</section><section class=\"panel\" data-testid=\"secrets\"><h2>Secrets</h2><p class=\"hint\">Receivers check the <code>webhook-signature</code> header with the signing secret, and the token in <code>X-Webhook-Token</code> (the Kanboard format also sends it as <code>?token=</code>).</p><label for=\"ep-secret\">Signing secret</label> <code id=\"ep-secret\" class=\"block\" data-testid=\"endpoint-secret\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "</section><section class=\"panel\" data-testid=\"secrets\"><h2>Secrets</h2><p class=\"hint\">Receivers check the <code>webhook-signature</code> header with the signing secret, and the token in <code>X-Webhook-Token</code> (the Kanboard format also sends it as <code>?token=</code>).</p><h3 class=\"field-name\">Signing secret</h3><code id=\"ep-secret\" class=\"block\" data-testid=\"endpoint-secret\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -744,7 +744,7 @@ func EndpointView(v EndpointPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 69, "<label for=\"ep-token\">Endpoint token</label> <code id=\"ep-token\" class=\"block\" data-testid=\"endpoint-token\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 69, "<h3 class=\"field-name\">Endpoint token</h3><code id=\"ep-token\" class=\"block\" data-testid=\"endpoint-token\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
