@@ -160,8 +160,8 @@ const phoneWidth = 390
 // then it creates and moves a task with the keyboard alone, checking that
 // every element Tab reaches on the way shows its focus.
 func TestBrowserPagesOnAPhone(t *testing.T) {
-	rc := newReceiver(t, http.StatusOK, "thanks, got it")
-	e := newPageEnv(t, withNotifier(t))
+	e := newPageEnvWith(t, screenshotSettings(t, 0), withNotifier(t))
+	rc := newReceiverAt(t, receiverAddr(1), e.app.now, http.StatusOK, "thanks, got it")
 	ctx := newBrowser(t)
 	bg := context.Background()
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf("window.__width = %d;\n", phoneWidth) + cspRecorderJS}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/cryptotest"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -175,6 +177,37 @@ func (e *pageEnv) browserLogin(t *testing.T, ctx context.Context, user, pw strin
 	}
 }
 
+// screenshotTime is the frozen clock of screenshot runs, plus an hour for
+// each test in the order they run. Event ids count up within a millisecond
+// across the process, so each test's clock must be later than the last
+// one's for its ids not to depend on which tests ran before it.
+var screenshotTime = time.Date(2030, time.January, 15, 9, 30, 0, 0, time.UTC)
+
+// takingScreenshots says whether this run writes docs/screenshots.
+func takingScreenshots() bool { return os.Getenv("HOOKBOARD_SCREENSHOTS") != "" }
+
+// screenshotSettings makes the pages of a test that takes screenshots the
+// same on every run that writes them: a frozen clock, a fixed port and a
+// seeded random source (so tokens, secrets and event ids repeat). Ordinary
+// runs keep the real clock, free ports and real randomness.
+func screenshotSettings(t *testing.T, hour int) envSettings {
+	if !takingScreenshots() {
+		return envSettings{}
+	}
+	cryptotest.SetGlobalRandom(t, 6)
+	at := screenshotTime.Add(time.Duration(hour) * time.Hour)
+	return envSettings{now: func() time.Time { return at }, addr: "127.0.0.1:18080"}
+}
+
+// receiverAddr is receiver n's fixed address in screenshot runs, and any
+// free port otherwise.
+func receiverAddr(n int) string {
+	if !takingScreenshots() {
+		return ""
+	}
+	return fmt.Sprintf("127.0.0.1:%d", 18080+n)
+}
+
 // screenshot saves a full-page PNG into docs/screenshots when
 // HOOKBOARD_SCREENSHOTS is set (so ordinary test runs leave the tree alone).
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -188,7 +221,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if len(png) < 8 || string(png[1:4]) != "PNG" {
 		t.Fatalf("screenshot %s is not a PNG", name)
 	}
-	if os.Getenv("HOOKBOARD_SCREENSHOTS") == "" {
+	if !takingScreenshots() {
 		return
 	}
 	dir := filepath.Join("..", "docs", "screenshots")
@@ -201,7 +234,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 func TestBrowserBoardCreateAndMoveTask(t *testing.T) {
-	e := newPageEnv(t)
+	e := newPageEnvWith(t, screenshotSettings(t, 1))
 	ctx := newBrowser(t)
 	bg := context.Background()
 	cols, err := e.st.Columns(bg, e.projectID)
@@ -278,7 +311,7 @@ func seedBoard(t *testing.T, e *pageEnv) {
 }
 
 func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
-	e := newPageEnv(t)
+	e := newPageEnvWith(t, screenshotSettings(t, 2))
 	ctx := newBrowser(t)
 	bg := context.Background()
 	e.browserLogin(t, ctx, "admin", adminPassword)
@@ -392,7 +425,7 @@ func withNotifier(t *testing.T) pageEnvOption {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := notify.New(notify.Options{Store: d.Store, Logger: d.Logger, Version: "test", Allow: allow, DeliveryWait: 5 * time.Second})
+		n, err := notify.New(notify.Options{Store: d.Store, Now: d.Now, Logger: d.Logger, Version: "test", Allow: allow, DeliveryWait: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,16 +446,34 @@ type receivedHook struct {
 }
 
 func newReceiver(t *testing.T, status int, answer string) *receiver {
+	return newReceiverAt(t, "", time.Now, status, answer)
+}
+
+// newReceiverAt starts a receiver on addr (any free port when empty). With
+// an address, for screenshots, its Date header comes from clock.
+func newReceiverAt(t *testing.T, addr string, clock func() time.Time, status int, answer string) *receiver {
 	rc := &receiver{}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		rc.reqs = append(rc.reqs, receivedHook{r.Header.Clone(), string(body)})
 		rc.mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain")
+		if addr != "" {
+			w.Header().Set("Date", clock().Format(http.TimeFormat))
+		}
 		w.WriteHeader(status)
 		io.WriteString(w, answer)
 	}))
+	if addr != "" {
+		rc.Listener.Close()
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Listener = l
+	}
+	rc.Start()
 	t.Cleanup(rc.Close)
 	return rc
 }
@@ -434,8 +485,8 @@ func (rc *receiver) received() []receivedHook {
 }
 
 func TestBrowserWebhookTestButtonShowsDelivery(t *testing.T) {
-	rc := newReceiver(t, http.StatusOK, "thanks, got it")
-	e := newPageEnv(t, withNotifier(t))
+	e := newPageEnvWith(t, screenshotSettings(t, 3), withNotifier(t))
+	rc := newReceiverAt(t, receiverAddr(1), e.app.now, http.StatusOK, "thanks, got it")
 	ctx := newBrowser(t)
 	bg := context.Background()
 	e.browserLogin(t, ctx, "admin", adminPassword)
@@ -498,7 +549,7 @@ func TestBrowserWebhookTestButtonShowsDelivery(t *testing.T) {
 	}
 
 	// A second, failing endpoint, to show health on the list.
-	bad := newReceiver(t, http.StatusInternalServerError, "boom")
+	bad := newReceiverAt(t, receiverAddr(2), e.app.now, http.StatusInternalServerError, "boom")
 	if _, _, err := e.st.CreateEndpoint(bg, store.NewEndpoint{Name: "Legacy CRM", URL: bad.URL + "/kanboard", Events: []string{store.EventTaskCreate, store.EventTaskClose}}); err != nil {
 		t.Fatal(err)
 	}

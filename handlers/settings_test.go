@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestIntegrationsSettings(t *testing.T) {
@@ -292,5 +293,19 @@ func TestPersonalTokens(t *testing.T) {
 	}
 	if _, _, err := e.st.UserByPersonalToken(bg, token); err == nil {
 		t.Fatal("the deleted token still works")
+	}
+}
+
+func TestFormatLatency(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                       "0 ms",
+		700 * time.Microsecond:  "0 ms",
+		7 * time.Millisecond:    "7 ms",
+		999 * time.Millisecond:  "999 ms",
+		1234 * time.Millisecond: "1.23s",
+	} {
+		if got := formatLatency(d); got != want {
+			t.Errorf("formatLatency(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
