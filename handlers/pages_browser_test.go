@@ -349,6 +349,27 @@ func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
 	if err != nil || len(tasks) != 1 || tasks[0].Title != "Hello from curl" {
 		t.Fatalf("tasks after curl: %+v %v", tasks, err)
 	}
+
+	// The list shows the use: last use, the 7-day count and today's bar.
+	if err := e.st.FlushUsage(bg); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "reload the list", chromedp.Navigate(e.srv.URL+"/settings/integrations"),
+		chromedp.WaitVisible("", css(`[data-testid="integrations"]`)))
+	row := `[data-testid="integration-row"] `
+	if got := eval[string](t, ctx, `document.querySelector('`+row+`[data-testid="usage-total"]').textContent`); got != "1" {
+		t.Fatalf("7-day count %q, want 1", got)
+	}
+	if eval[string](t, ctx, `document.querySelector('`+row+`td[data-label="Last use"]').textContent.trim()`) == "never" {
+		t.Fatal("last use still says never")
+	}
+	bars := eval[[]float64](t, ctx, `[...document.querySelectorAll('`+row+`[data-testid="sparkline"] rect')].map(r => r.height.baseVal.value)`)
+	if len(bars) == 0 || bars[len(bars)-1] <= 0 {
+		t.Fatalf("sparkline bars %v: today's bar is missing", bars)
+	}
+	if label := eval[string](t, ctx, `document.querySelector('`+row+`[data-testid="sparkline"]').getAttribute('aria-label')`); !strings.HasSuffix(label, " 1") {
+		t.Fatalf("sparkline label %q does not end with today's 1", label)
+	}
 }
 
 // runShownCurl runs the command exactly as shown when curl is installed;
