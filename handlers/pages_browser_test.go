@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/cryptotest"
 	"time"
@@ -457,8 +458,9 @@ func withNotifier(t *testing.T) pageEnvOption {
 // receiver is a webhook receiver that records what it gets.
 type receiver struct {
 	*httptest.Server
-	mu   sync.Mutex
-	reqs []receivedHook
+	status atomic.Int64 // the status it answers with; a test may change it
+	mu     sync.Mutex
+	reqs   []receivedHook
 }
 
 type receivedHook struct {
@@ -474,6 +476,7 @@ func newReceiver(t *testing.T, status int, answer string) *receiver {
 // an address, for screenshots, its Date header comes from clock.
 func newReceiverAt(t *testing.T, addr string, clock func() time.Time, status int, answer string) *receiver {
 	rc := &receiver{}
+	rc.status.Store(int64(status))
 	rc.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
@@ -483,7 +486,7 @@ func newReceiverAt(t *testing.T, addr string, clock func() time.Time, status int
 		if addr != "" {
 			w.Header().Set("Date", clock().Format(http.TimeFormat))
 		}
-		w.WriteHeader(status)
+		w.WriteHeader(int(rc.status.Load()))
 		io.WriteString(w, answer)
 	}))
 	if addr != "" {
