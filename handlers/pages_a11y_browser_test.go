@@ -94,6 +94,7 @@ const auditJS = `(() => {
     if (cs.visibility === 'hidden') continue;
     const fg = parse(cs.color);
     if (!fg) { problems.push('unreadable color ' + cs.color + ' on ' + where(el)); continue; }
+    for (let n = el; n; n = n.parentElement) fg.a *= parseFloat(getComputedStyle(n).opacity); // faded text
     const bg = background(el);
     const got = ratio(over(fg, bg), bg);
     const size = parseFloat(cs.fontSize), bold = parseInt(cs.fontWeight, 10) >= 700;
@@ -204,11 +205,31 @@ func TestBrowserPagesOnAPhone(t *testing.T) {
 	mustPost("/settings/integrations", url.Values{"name": {"Deploy script"}, "kind": {"incoming"}, "allowed_ips": {"127.0.0.1"}})
 	mustPost("/account/tokens", url.Values{"name": {"Laptop"}, "expires": {"never"}})
 
+	// A project with a card of every task color, for the contrast check.
+	palette, err := e.st.CreateProject(bg, "Palette", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := e.st.UserByName(bg, "admin")
+	adminActor := store.Actor{UserID: admin.ID, Username: "admin", IsAdmin: true}
+	for i, col := range store.Colors {
+		id, _, err := e.st.CreateTask(bg, adminActor, store.NewTask{ProjectID: palette, Title: col.Name + " card", ColorID: col.ID, OwnerID: admin.ID, Score: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 { // closed cards are drawn differently
+			if _, err := e.st.CloseTask(bg, adminActor, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
 	audit(t, ctx, e.srv.URL+"/login")
 	e.browserLogin(t, ctx, "admin", adminPassword)
 	for _, p := range []string{
 		fmt.Sprintf("/projects/%d/board", e.projectID),
 		fmt.Sprintf("/projects/%d/board?closed=1", e.projectID),
+		fmt.Sprintf("/projects/%d/board?closed=1", palette),
 		fmt.Sprintf("/tasks/%d", taskID),
 		"/settings/webhooks",
 		fmt.Sprintf("/settings/webhooks/%d", eps[0].ID),
