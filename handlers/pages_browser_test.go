@@ -18,6 +18,7 @@ import (
 	"testing/cryptotest"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
@@ -333,6 +334,25 @@ func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
 		t.Fatalf("the shown token does not open the new integration: %+v %v", in, err)
 	}
 	screenshot(t, ctx, "integrations")
+
+	// "Copy as curl" puts exactly the command on the clipboard (the page's
+	// only script, allowed by the CSP).
+	for _, perm := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: perm}, Setting: cdpbrowser.PermissionSettingGranted,
+			Origin: e.srv.URL, BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+		}); err != nil {
+			t.Fatalf("grant %s: %v", perm, err)
+		}
+	}
+	step(t, ctx, "press Copy as curl", chromedp.Click("", css(`[data-testid="copy-curl"]`)))
+	waitFor(t, ctx, "the button to say Copied", `document.querySelector('[data-testid="copy-curl"]').textContent === 'Copied'`)
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	copied, err := chromedp.Run(tctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil || copied != curl {
+		t.Fatalf("clipboard holds %q (%v), want the curl command %q", copied, err, curl)
+	}
 
 	// Shown once: the list page no longer has it.
 	step(t, ctx, "reopen the list", chromedp.Navigate(e.srv.URL+"/settings/integrations"),
