@@ -65,7 +65,10 @@ func Run(ctx context.Context, env *Env) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if name == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")) {
+	// "hookboard -h" and "hookboard serve -h" list the commands and the
+	// server's flags; "hookboard COMMAND -h" reaches the command, whose
+	// flag set prints its own flags.
+	if name == "help" || (name == "serve" && len(args) > 0 && isHelp(args[0])) {
 		printUsage(env.Stdout)
 		return 0
 	}
@@ -89,6 +92,18 @@ func Run(ctx context.Context, env *Env) int {
 		}
 		return 1
 	}
+}
+
+// isHelp says whether a command-line word asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// helpArgs turns "hookboard COMMAND -h" of a command with subcommands into
+// a flag parse that prints the command's usage and flags.
+func helpArgs(sub string, args []string) (string, []string) {
+	if isHelp(sub) {
+		return "", []string{"-h"}
+	}
+	return sub, args
 }
 
 // userMessage strips the package prefixes that errors carry for the logs.
@@ -122,7 +137,32 @@ func printUsage(w io.Writer) {
 // flagSet makes a FlagSet whose flags may also come from HOOKBOARD_* variables.
 type flagSet struct {
 	*flag.FlagSet
-	env *Env
+	env     *Env
+	envErrs map[string]error // flag name -> its environment variable did not parse
+}
+
+// badEnv records an environment variable whose value does not fit its
+// flag; parse reports it unless the flag is given on the command line.
+func (f *flagSet) badEnv(name, value, want string) {
+	if f.envErrs == nil {
+		f.envErrs = map[string]error{}
+	}
+	f.envErrs[name] = usagef("%s=%q is not %s", envName(name), value, want)
+}
+
+// envError is the first bad environment variable of a flag the command
+// line did not set.
+func (f *flagSet) envError() error {
+	f.FlagSet.Visit(func(fl *flag.Flag) { delete(f.envErrs, fl.Name) })
+	names := make([]string, 0, len(f.envErrs))
+	for n := range f.envErrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil
+	}
+	return f.envErrs[names[0]]
 }
 
 func newFlagSet(env *Env, name, usage string) *flagSet {
@@ -179,7 +219,7 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 		}
 		rest := f.FlagSet.Args()
 		if len(rest) == 0 {
-			return positional, nil
+			return positional, f.envError()
 		}
 		positional = append(positional, rest[0])
 		args = rest[1:]

@@ -16,6 +16,7 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 		return usagef("usage: hookboard integration add|list|regenerate|enable|disable|rm")
 	}
 	sub, args := args[0], args[1:]
+	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "integration "+sub,
 		"integration add NAME [-kind incoming|api] [-project ID] [-column ID] [-swimlane ID] [-expires 30d] [-allow-ip CIDR,…] [-require-proof] | list | regenerate ID | enable ID | disable ID | rm ID")
 	db := fs.dbFlag()

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,8 @@ func checkLogsHoldNoSecret(t *testing.T, format string) {
 	secrets["unknown token"] = wrongToken
 
 	requests := 0
+	var sentStatus []int  // in order: the requests are sequential
+	var sentPath []string // the path each request asked for
 	send := func(method, path, contentType string, body io.Reader, header map[string]string) int {
 		t.Helper()
 		req, err := http.NewRequest(method, srv.url+path, body)
@@ -128,6 +131,8 @@ func checkLogsHoldNoSecret(t *testing.T, format string) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		requests++
+		sentStatus = append(sentStatus, resp.StatusCode)
+		sentPath = append(sentPath, req.URL.Path)
 		return resp.StatusCode
 	}
 	expect := func(what string, want, got int) {
@@ -188,9 +193,15 @@ func checkLogsHoldNoSecret(t *testing.T, format string) {
 	srv.stop()
 	out := logs.String()
 
-	// The run did log: one line per request, and the redaction marker.
+	// The run did log: one line per request, in order, each with the
+	// request's path, its status and a latency, and the redaction marker.
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	requestLines := 0
+	textLine := regexp.MustCompile(`msg=request method=\S+ path=(\S+) status=(\d+) latency=(\S+) `)
+	type logged struct {
+		path   string
+		status int
+	}
+	var reqs []logged
 	for _, line := range lines {
 		if format == "json" {
 			var rec map[string]any
@@ -198,14 +209,35 @@ func checkLogsHoldNoSecret(t *testing.T, format string) {
 				t.Fatalf("log line is not JSON: %q", line)
 			}
 			if rec["msg"] == "request" {
-				requestLines++
+				status, _ := rec["status"].(float64)
+				latency, ok := rec["latency"].(float64) // slog writes a duration in nanoseconds
+				path, _ := rec["path"].(string)
+				if !ok || latency <= 0 {
+					t.Errorf("request line without a latency: %s", line)
+				}
+				reqs = append(reqs, logged{path, int(status)})
 			}
 		} else if strings.Contains(line, "msg=request ") {
-			requestLines++
+			m := textLine.FindStringSubmatch(line)
+			if m == nil {
+				t.Errorf("request line without path, status and latency: %s", line)
+				continue
+			}
+			if _, err := time.ParseDuration(m[3]); err != nil {
+				t.Errorf("latency %q is not a duration: %s", m[3], line)
+			}
+			code, _ := strconv.Atoi(m[2])
+			reqs = append(reqs, logged{m[1], code})
 		}
 	}
-	if requestLines != requests {
-		t.Errorf("%d request log lines for %d requests", requestLines, requests)
+	if len(reqs) != requests {
+		t.Errorf("%d request log lines for %d requests", len(reqs), requests)
+	} else {
+		for i, r := range reqs {
+			if r.status != sentStatus[i] || r.path != sentPath[i] {
+				t.Errorf("request %d: logged %s %d, answered %s %d", i+1, r.path, r.status, sentPath[i], sentStatus[i])
+			}
+		}
 	}
 	if !strings.Contains(out, "REDACTED") {
 		t.Error("no query was logged redacted")

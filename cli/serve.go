@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ type serveConfig struct {
 	baseURL          string
 	allowWebhookNets string
 	deliveryWait     time.Duration
+	retention        time.Duration
 	logFormat        string
 	maxBodyBytes     int64
 	maxFileBytes     int64
@@ -39,6 +41,7 @@ func serveFlags(env *Env) (*flagSet, *serveConfig) {
 	fs.FlagSet.StringVar(&c.baseURL, "base-url", fs.envOr("base-url", ""), "public URL of Hookboard, e.g. https://board.example.com (default http://ADDR) (env HOOKBOARD_BASE_URL)")
 	fs.FlagSet.StringVar(&c.allowWebhookNets, "allow-webhook-nets", fs.envOr("allow-webhook-nets", ""), "extra networks outgoing webhooks may reach: loopback, private, CIDRs, or all (env HOOKBOARD_ALLOW_WEBHOOK_NETS)")
 	fs.FlagSet.DurationVar(&c.deliveryWait, "delivery-wait", envDuration(fs, "delivery-wait", 10*time.Second), "longest a request waits for its webhooks; 0 sends them in the background (env HOOKBOARD_DELIVERY_WAIT)")
+	fs.FlagSet.DurationVar(&c.retention, "delivery-retention", envDuration(fs, "delivery-retention", notify.DefaultRetention), "how long webhook delivery attempts and finished deliveries are kept; older ones are pruned hourly (env HOOKBOARD_DELIVERY_RETENTION)")
 	fs.FlagSet.StringVar(&c.logFormat, "log-format", fs.envOr("log-format", "text"), "log format: text or json (env HOOKBOARD_LOG_FORMAT)")
 	fs.FlagSet.Int64Var(&c.maxBodyBytes, "max-body-bytes", envInt(fs, "max-body-bytes", 1<<20), "largest request body of the incoming URL and the API (env HOOKBOARD_MAX_BODY_BYTES)")
 	fs.FlagSet.Int64Var(&c.maxFileBytes, "max-file-bytes", envInt(fs, "max-file-bytes", 10<<20), "largest attached file (env HOOKBOARD_MAX_FILE_BYTES)")
@@ -47,21 +50,27 @@ func serveFlags(env *Env) (*flagSet, *serveConfig) {
 	return fs, c
 }
 
+// envDuration is a duration flag's default from its environment variable;
+// a value that does not parse is reported by fs.parse rather than ignored.
 func envDuration(fs *flagSet, name string, def time.Duration) time.Duration {
 	if v := fs.envOr(name, ""); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
+		d, err := time.ParseDuration(v)
+		if err == nil {
 			return d
 		}
+		fs.badEnv(name, v, "a duration such as 10s")
 	}
 	return def
 }
 
+// envInt is an integer flag's default from its environment variable.
 func envInt(fs *flagSet, name string, def int64) int64 {
-	var n int64
 	if v := fs.envOr(name, ""); v != "" {
-		if _, err := fmt.Sscan(v, &n); err == nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err == nil {
 			return n
 		}
+		fs.badEnv(name, v, "an integer")
 	}
 	return def
 }
@@ -97,6 +106,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if cfg.retention < time.Hour {
+		return usagef("-delivery-retention %s is too short: at least 1h", cfg.retention)
+	}
 
 	st, err := openStore(cfg.db)
 	if err != nil {
@@ -125,6 +137,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 
 	notifier, err := notify.New(notify.Options{
 		Store: st, Logger: logger, Version: Version, Allow: allow, DeliveryWait: cfg.deliveryWait,
+		Retention: cfg.retention,
 	})
 	if err != nil {
 		ln.Close()

@@ -19,6 +19,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		return usagef("usage: hookboard token add|list|rm")
 	}
 	sub, args := args[0], args[1:]
+	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "token "+sub,
 		"token add -user NAME -name LABEL [-expires never|30d|60d|90d|180d] | list -user NAME | rm ID")
 	db := fs.dbFlag()

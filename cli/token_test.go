@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // getMe calls the JSON-RPC getMe with a personal token.
@@ -83,5 +84,51 @@ func TestTokenCommands(t *testing.T) {
 	}
 	if status, _ := getMe(t, s.url, token); status != 200 {
 		t.Fatalf("the other token stopped working: %d", status)
+	}
+}
+
+// TestTokenAddExpiryChoices: each of DESIGN §8's expiries (never, 30, 60,
+// 90, 180 days) sets the token's expiry that far ahead; nothing else is taken.
+func TestTokenAddExpiryChoices(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hookboard.db")
+	if code, _, errOut := runCLI(t, "carol's password\n", "user", "add", "carol", "-password-stdin", "-db", db); code != 0 {
+		t.Fatalf("user add: %s", errOut)
+	}
+	for _, c := range []struct {
+		flag string
+		days int
+	}{{"never", 0}, {"30d", 30}, {"60d", 60}, {"90d", 90}, {"180d", 180}} {
+		start := time.Now().UTC().Truncate(time.Second)
+		code, out, errOut := runCLI(t, "", "token", "add", "-user", "carol", "-name", "t"+c.flag, "-expires", c.flag, "-json", "-db", db)
+		var added struct {
+			ExpiresAt *string `json:"expires_at"`
+		}
+		if err := json.Unmarshal([]byte(out), &added); code != 0 || err != nil {
+			t.Fatalf("-expires %s: %d %q %s", c.flag, code, out, errOut)
+		}
+		if c.days == 0 {
+			if added.ExpiresAt != nil {
+				t.Errorf("-expires never: expires_at %s", *added.ExpiresAt)
+			}
+			continue
+		}
+		if added.ExpiresAt == nil {
+			t.Fatalf("-expires %s: no expiry", c.flag)
+		}
+		exp, err := time.Parse(time.RFC3339, *added.ExpiresAt)
+		want := start.Add(time.Duration(c.days) * 24 * time.Hour)
+		if err != nil || exp.Before(want) || exp.After(want.Add(time.Minute)) {
+			t.Errorf("-expires %s: expires_at %s, want %s", c.flag, *added.ExpiresAt, want.Format(time.RFC3339))
+		}
+	}
+	for _, bad := range []string{"1d", "365d", "30", "forever", "-30d"} {
+		if code, _, errOut := runCLI(t, "", "token", "add", "-user", "carol", "-name", "bad", "-expires", bad, "-db", db); code == 0 || errOut == "" {
+			t.Errorf("-expires %s: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+	code, out, _ := runCLI(t, "", "token", "list", "-user", "carol", "-json", "-db", db)
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 5 {
+		t.Fatalf("token list after the refusals: %d %s", code, out)
 	}
 }

@@ -14,11 +14,14 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		return usagef("usage: hookboard user add|passwd|list")
 	}
 	sub, args := args[0], args[1:]
+	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "user "+sub, "user add NAME [-admin] [-password-stdin] | passwd NAME [-password-stdin] | list")
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
-	admin := fs.Bool("admin", false, "the user is an admin (user add)")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
+	// Not read from the environment: a stray HOOKBOARD_ADMIN must never
+	// make every new user an admin.
+	admin := fs.FlagSet.Bool("admin", false, "the user is an admin (user add)")
+	fromStdin := fs.FlagSet.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		return usagef("usage: hookboard %s", webhookUsage)
 	}
 	sub, args := args[0], args[1:]
+	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "webhook "+sub, webhookUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
@@ -30,7 +31,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	format := fs.FlagSet.String("format", store.FormatKanboard, "payload format: kanboard, envelope or transit")
 	timeout := fs.FlagSet.Duration("timeout", store.DefaultEndpointTimeout, "how long to wait for the receiver (at most 10s)")
 	grace := fs.FlagSet.String("grace", "24h", "how long the old token or secret stays in use after a rotation (a duration, or now)")
-	allowNets := fs.String("allow-webhook-nets", "", "extra networks test may reach: loopback, private, CIDRs, or all")
+	allowNets := fs.String("allow-webhook-nets", "", "extra networks \"webhook test\" may reach, as serve's flag: loopback, private, CIDRs, or all")
 	version := Version
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -197,7 +198,7 @@ func runRedeliver(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "redeliver", "redeliver DELIVERY_ID")
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
-	allowNets := fs.String("allow-webhook-nets", "", "extra networks webhooks may reach: loopback, private, CIDRs, or all")
+	allowNets := fs.String("allow-webhook-nets", "", "extra networks the redelivery may reach, as serve's flag: loopback, private, CIDRs, or all")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

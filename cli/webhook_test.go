@@ -220,7 +220,7 @@ func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
 	}
 	close(release)
 	h := <-arrived
-	if h.Get("X-Hookboard-Event") != "task.create" || h.Get("webhook-id") == "" {
+	if h.Get("X-Hookboard-Event") != "task.create" || h.Get("webhook-id") == "" || h.Get("User-Agent") != "Hookboard-Webhook/"+Version {
 		t.Errorf("receiver got headers %v", h)
 	}
 	s.stop() // graceful: lets the background delivery be recorded

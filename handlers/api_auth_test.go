@@ -46,6 +46,7 @@ func (f *authFixture) createTaskRPC(r apiReq) (int, string) {
 	}
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
+	f.lastHeader = rec.Header()
 	return rec.Code, rec.Body.String()
 }
 
@@ -56,6 +57,9 @@ func (f *authFixture) expectAPIRefused(what string, r apiReq) {
 	code, body := f.createTaskRPC(r)
 	if code != http.StatusUnauthorized || body != rpcUnauthorizedBody {
 		f.t.Errorf("%s: got %d %s, want 401 %s", what, code, body, rpcUnauthorizedBody)
+	}
+	if www, ct := f.lastHeader.Get("WWW-Authenticate"), f.lastHeader.Get("Content-Type"); www != `Basic realm="JsonRPC"` || ct != "application/json" {
+		f.t.Errorf("%s: WWW-Authenticate %q, Content-Type %q", what, www, ct)
 	}
 	if after := f.tasks(); after != before {
 		f.t.Errorf("%s: refused call created %d task(s)", what, after-before)
@@ -191,4 +195,23 @@ func TestAPIRefusesExpiredAndDeletedPersonalTokens(t *testing.T) {
 	}
 	// The password still works: only the token was revoked.
 	f.expectAPIAccepted("password after the token was deleted", apiReq{auth: withBasic("carol", "carol's password")})
+}
+
+// TestAPITrustedProxies: the API's allow-list sees X-Forwarded-For only
+// when the TCP peer is a trusted proxy, as the incoming URL's does.
+func TestAPITrustedProxies(t *testing.T) {
+	proxies, _ := store.ParseAllowedIPs("192.0.2.1")
+	f := newAuthFixture(t, Config{TrustedProxies: proxies})
+	allowed, _ := store.ParseAllowedIPs("203.0.113.0/24")
+	_, sec := f.integration(store.NewIntegration{Kind: store.KindAPI, AllowedIPs: allowed})
+	auth := withBasic("jsonrpc", sec.Token)
+	xff := func(v string) map[string]string { return map[string]string{"X-Forwarded-For": v} }
+	f.expectAPIRefused("untrusted peer claiming an allowed address",
+		apiReq{remote: "198.51.100.9:1000", auth: auth, header: xff("203.0.113.5")})
+	f.expectAPIAccepted("trusted proxy forwarding an allowed address",
+		apiReq{remote: "192.0.2.1:1000", auth: auth, header: xff("203.0.113.5")})
+	f.expectAPIRefused("trusted proxy forwarding a refused address",
+		apiReq{remote: "192.0.2.1:1000", auth: auth, header: xff("198.51.100.9")})
+	f.expectAPIRefused("spoofed left-most hop",
+		apiReq{remote: "192.0.2.1:1000", auth: auth, header: xff("203.0.113.5, 198.51.100.9")})
 }

@@ -28,6 +28,8 @@ type authFixture struct {
 	clock atomic.Int64 // unix nanoseconds, the store's and the App's
 	// project is the one project tasks go to.
 	project int64
+	// lastHeader is the header of the latest answer.
+	lastHeader http.Header
 }
 
 func newAuthFixture(t *testing.T, cfg Config) *authFixture {
@@ -103,6 +105,7 @@ func (f *authFixture) call(r incomingReq) (int, string) {
 	}
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
+	f.lastHeader = rec.Header()
 	return rec.Code, rec.Body.String()
 }
 
@@ -122,6 +125,9 @@ func (f *authFixture) expectRefused(what string, r incomingReq) {
 	code, body := f.call(r)
 	if code != http.StatusUnauthorized || body != "Not Authorized" {
 		f.t.Errorf("%s: got %d %q, want 401 %q", what, code, body, "Not Authorized")
+	}
+	if ct := f.lastHeader.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		f.t.Errorf("%s: Content-Type %q", what, ct)
 	}
 	if after := f.tasks(); after != before {
 		f.t.Errorf("%s: refused request created %d task(s)", what, after-before)
@@ -342,4 +348,30 @@ func TestIncomingTrustedProxies(t *testing.T) {
 		incomingReq{remote: "192.0.2.1:1000", query: q, header: xff("203.0.113.5, 198.51.100.9")})
 	f.expectAccepted("chain of trusted proxies",
 		incomingReq{remote: "192.0.2.1:1000", query: q, header: xff("198.51.100.9, 203.0.113.5, 2001:db8:ffff::7")})
+}
+
+// TestIncomingRefusesPersonalToken: a personal access token is for the
+// API only; on the incoming URL it is refused like any unknown token,
+// valid, expired or deleted.
+func TestIncomingRefusesPersonalToken(t *testing.T) {
+	f := newAuthFixture(t, Config{})
+	ctx := context.Background()
+	u, err := f.store.CreateUser(ctx, "dave", "dave's password", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat, tok, err := f.store.CreatePersonalToken(ctx, u.ID, "laptop", 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.expectRefused("valid personal token in the query", incomingReq{query: tokenQuery(tok)})
+	f.expectRefused("valid personal token in the body", incomingReq{form: url.Values{"token": {tok}, "title": {"t"}}})
+	f.expectRefused("valid personal token as Bearer", incomingReq{header: map[string]string{"Authorization": "Bearer " + tok}})
+	f.expectAPIAccepted("the same token on the API", apiReq{auth: withScheme("Token", tok)})
+	f.clock.Store(time.Unix(pat.ExpiresAt, 0).UnixNano())
+	f.expectRefused("expired personal token", incomingReq{query: tokenQuery(tok)})
+	if err := f.store.DeletePersonalToken(ctx, pat.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.expectRefused("deleted personal token", incomingReq{query: tokenQuery(tok)})
 }

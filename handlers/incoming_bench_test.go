@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,34 +50,52 @@ func BenchmarkIncomingURLDryRun(b *testing.B) {
 }
 
 // BenchmarkIncomingURLPaired interleaves requests to a server that counts
-// usage and one that does not, one of each per iteration, so that the load
-// of a shared machine weighs on both alike; it reports each side's time
-// per request and the difference in percent.
+// usage and one that does not, one of each per iteration (alternating
+// which goes first), so that the load of a shared machine weighs on both
+// alike. It reports each side's mean time per request and the difference
+// in percent, and the same from the medians: a pause of the machine (GC,
+// another process) lands on one side of a pair and moves the means by
+// several percent, while the medians ignore it.
 func BenchmarkIncomingURLPaired(b *testing.B) {
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		b.Run(method, func(b *testing.B) {
 			counting := newBenchIncoming(b, store.Options{}, method)
 			plain := newBenchIncoming(b, store.Options{NoUsageCounting: true}, method)
-			var withNs, withoutNs time.Duration
+			var with, without []time.Duration
 			i := 0
 			for b.Loop() {
 				first, second := counting, plain
 				if i%2 == 1 {
 					first, second = plain, counting
 				}
-				i++
 				d1 := first()
 				d2 := second()
 				if i%2 == 1 {
-					withNs, withoutNs = withNs+d1, withoutNs+d2
-				} else {
-					withNs, withoutNs = withNs+d2, withoutNs+d1
+					d1, d2 = d2, d1
 				}
+				with, without = append(with, d1), append(without, d2)
+				i++
 			}
-			n := float64(i)
-			b.ReportMetric(float64(withNs.Nanoseconds())/n, "counting-ns/req")
-			b.ReportMetric(float64(withoutNs.Nanoseconds())/n, "no-counting-ns/req")
-			b.ReportMetric(100*(float64(withNs)-float64(withoutNs))/float64(withoutNs), "overhead-%")
+			mean := func(ds []time.Duration) float64 {
+				var sum time.Duration
+				for _, d := range ds {
+					sum += d
+				}
+				return float64(sum.Nanoseconds()) / float64(len(ds))
+			}
+			median := func(ds []time.Duration) float64 {
+				s := slices.Clone(ds)
+				slices.Sort(s)
+				return float64(s[len(s)/2].Nanoseconds())
+			}
+			mw, mo := mean(with), mean(without)
+			b.ReportMetric(mw, "counting-ns/req")
+			b.ReportMetric(mo, "no-counting-ns/req")
+			b.ReportMetric(100*(mw-mo)/mo, "overhead-%")
+			medW, medO := median(with), median(without)
+			b.ReportMetric(medW, "counting-median-ns")
+			b.ReportMetric(medO, "no-counting-median-ns")
+			b.ReportMetric(100*(medW-medO)/medO, "median-overhead-%")
 		})
 	}
 }

@@ -127,6 +127,19 @@ func TestRPCAuthFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A deactivated user's password and personal token are refused too.
+	carol, err := f.st.CreateUser(ctx, "carol", "carol's password", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, carolPAT, err := f.st.CreatePersonalToken(ctx, carol.ID, "laptop", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.call(t, headerAuth("Token", carolPAT), "getMe", nil)
+	if err := f.st.SetUserRole(ctx, carol.ID, false, false); err != nil {
+		t.Fatal(err)
+	}
 
 	refused := []struct {
 		name string
@@ -148,6 +161,9 @@ func TestRPCAuthFailures(t *testing.T) {
 		{"app token as a bearer token", headerAuth("Bearer", f.appToken), 0},
 		{"garbage bearer token", headerAuth("Bearer", "hbp_nope"), 0},
 		{"unknown scheme", headerAuth("Digest", f.adminPAT), 0},
+		{"deactivated user's password", basicAuth("carol", "carol's password"), 0},
+		{"deactivated user's personal token", headerAuth("Token", carolPAT), 0},
+		{"deactivated user's personal token in Basic", basicAuth("carol", carolPAT), 0},
 	}
 	for _, c := range refused {
 		t.Run(c.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"hookboard/notify"
 	"hookboard/store"
 )
 
@@ -277,35 +278,44 @@ func runScenario(t *testing.T, f *rpcFixture) []scenarioCheck {
 	}
 
 	str := func(s string) any { return s }
+	// changes is an exact "changes" object: only the changed fields.
+	type changes = map[string]any
 	return []scenarioCheck{
 		{store.EventTaskCreate, "alice", map[string]any{"task_id": num(id), "task.title": str("Ship it"), "task.color_id": str("green"),
-			"task.project_name": str("Alpha"), "task.column_title": str("Backlog"), "task.creator_username": str("alice")}},
+			"task.project_name": str("Alpha"), "task.column_title": str("Backlog"), "task.creator_username": str("alice"),
+			"changes": "<missing>"}},
 		{store.EventTaskCreate, "", map[string]any{"task_id": num(other), "task.column_id": num(col2)}},
-		{store.EventTaskUpdate, "alice", map[string]any{"task_id": num(id), "changes.title": str("Ship it now"), "task.title": str("Ship it now")}},
-		{store.EventTaskAssigneeChange, "alice", map[string]any{"changes.owner_id": num(f.member.ID), "task.assignee_username": str("bob"),
-			"changes.title": "<missing>"}},
+		{store.EventTaskUpdate, "alice", map[string]any{"task_id": num(id), "changes": changes{"title": "Ship it now"},
+			"task.title": str("Ship it now")}},
+		{store.EventTaskAssigneeChange, "alice", map[string]any{"task_id": num(id), "changes": changes{"owner_id": num(f.member.ID)},
+			"task.owner_id": num(f.member.ID), "task.assignee_username": str("bob")}},
 		{store.EventTaskMoveColumn, "alice", map[string]any{"task_id": num(id), "src_column_id": num(col1), "dst_column_id": num(col2),
 			"column_id": num(col2), "position": num(1), "swimlane_id": num(f.lane1), "project_id": num(f.p1),
-			"changes.src_column_id": num(col1), "changes.dst_column_id": num(col2), "task.column_title": str("Ready")}},
+			"changes": changes{"src_column_id": num(col1), "dst_column_id": num(col2)}, "task.column_title": str("Ready")}},
 		{store.EventTaskMovePosition, "alice", map[string]any{"task_id": num(id), "position": num(2), "src_column_id": num(col2),
-			"dst_column_id": num(col2), "task.position": num(2)}},
+			"dst_column_id": num(col2), "column_id": num(col2), "task.position": num(2)}},
 		{store.EventTaskMoveSwimlane, "alice", map[string]any{"task_id": num(id), "swimlane_id": num(f.lane1b), "position": num(1),
-			"task.swimlane_name": str("Urgent"), "src_column_id": num(col2), "dst_column_id": num(col2)}},
+			"task.swimlane_name": str("Urgent"), "src_column_id": num(col2), "dst_column_id": num(col2),
+			"src_swimlane_id": num(f.lane1), "dst_swimlane_id": num(f.lane1b)}},
 		{store.EventTaskClose, "alice", map[string]any{"task_id": num(id), "task.is_active": num(0)}},
 		{store.EventTaskOpen, "alice", map[string]any{"task_id": num(id), "task.is_active": num(1), "task.date_completed": nil}},
-		{store.EventCommentCreate, "alice", map[string]any{"task_id": num(id), "id": num(cid), "comment.comment": str("Looks good"),
-			"comment.username": str("alice"), "comment.task_id": num(id), "task.id": num(id)}},
-		{store.EventCommentUpdate, "alice", map[string]any{"comment.comment": str("Looks great"), "changes.comment": str("Looks great")}},
-		{store.EventCommentDelete, "alice", map[string]any{"id": num(cid), "comment.comment": str("Looks great")}},
-		{store.EventSubtaskCreate, "alice", map[string]any{"task_id": num(id), "id": num(sid), "subtask.title": str("Write tests"),
-			"subtask.status_name": str("Todo")}},
-		{store.EventSubtaskUpdate, "alice", map[string]any{"status": num(2), "subtask.status_name": str("Done"), "changes.status": num(2)}},
-		{store.EventSubtaskDelete, "alice", map[string]any{"id": num(sid), "subtask.title": str("Write tests")}},
-		{store.EventFileCreate, "alice", map[string]any{"task_id": num(id), "id": num(fid), "file.name": str("notes.txt"), "file.size": num(12),
-			"file.etag": str("f0ef7081e1539ac00ef5b761b4fb01b3"), "file.data": "<missing>", "data": "<missing>"}},
-		{store.EventFileDelete, "alice", map[string]any{"id": num(fid), "file.name": str("notes.txt")}},
-		{store.EventTaskMoveProject, "alice", map[string]any{"task_id": num(id), "project_id": num(f.p2), "task.project_name": str("Beta"),
-			"src_project_id": num(f.p1), "task.column_title": str("Backlog"), "task.position": num(1)}},
+		{store.EventCommentCreate, "alice", map[string]any{"task_id": num(id), "id": num(cid), "comment.id": num(cid),
+			"comment.comment": str("Looks good"), "comment.username": str("alice"), "comment.task_id": num(id), "task.id": num(id)}},
+		{store.EventCommentUpdate, "alice", map[string]any{"task_id": num(id), "id": num(cid), "comment.comment": str("Looks great"),
+			"changes": changes{"comment": "Looks great"}}},
+		{store.EventCommentDelete, "alice", map[string]any{"task_id": num(id), "id": num(cid), "comment.comment": str("Looks great")}},
+		{store.EventSubtaskCreate, "alice", map[string]any{"task_id": num(id), "id": num(sid), "subtask.id": num(sid),
+			"subtask.title": str("Write tests"), "subtask.status_name": str("Todo")}},
+		{store.EventSubtaskUpdate, "alice", map[string]any{"task_id": num(id), "id": num(sid), "status": num(2),
+			"subtask.status_name": str("Done"), "changes": changes{"status": num(2)}}},
+		{store.EventSubtaskDelete, "alice", map[string]any{"task_id": num(id), "id": num(sid), "subtask.title": str("Write tests")}},
+		{store.EventFileCreate, "alice", map[string]any{"task_id": num(id), "id": num(fid), "file.id": num(fid), "file.name": str("notes.txt"),
+			"file.size": num(12), "file.etag": str("f0ef7081e1539ac00ef5b761b4fb01b3"), "file.data": "<missing>", "data": "<missing>",
+			"blob": "<missing>"}},
+		{store.EventFileDelete, "alice", map[string]any{"task_id": num(id), "id": num(fid), "file.name": str("notes.txt")}},
+		{store.EventTaskMoveProject, "alice", map[string]any{"task_id": num(id), "project_id": num(f.p2), "src_project_id": num(f.p1),
+			"task.project_id": num(f.p2), "task.project_name": str("Beta"), "column_id": num(f.cols2[0].ID),
+			"src_column_id": num(col2), "dst_column_id": num(f.cols2[0].ID), "task.column_title": str("Backlog"), "task.position": num(1)}},
 		{store.EventTaskDelete, "alice", map[string]any{"task_id": num(id), "task.title": str("Ship it now"), "task.project_id": num(f.p2)}},
 	}
 }
@@ -344,17 +354,179 @@ func checkScenario(t *testing.T, got []observedEvent, want []scenarioCheck) {
 	}
 }
 
-// TestRPCScenarioEvents checks the outbox: every call wrote exactly its
-// event, in order, with Kanboard's fields.
-func TestRPCScenarioEvents(t *testing.T) {
-	f := newRPCFixture(t, nil)
+// scenarioNotifier is the real notifier, allowed to reach loopback
+// receivers (the SSRF guard refuses them by default), waiting long enough
+// that every call's deliveries end before the call answers.
+func scenarioNotifier(t *testing.T) func(*store.Store) Deliverer {
+	return func(st *store.Store) Deliverer {
+		allow, err := notify.ParseAllowlist("loopback")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := notify.New(notify.Options{Store: st, Logger: testLogger(t), Version: "test", Allow: allow,
+			DeliveryWait: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			n.Stop(ctx)
+		})
+		return n
+	}
+}
+
+// TestRPCScenarioReceiver drives a task through its whole life over
+// JSON-RPC on a real server whose real notifier delivers to real receivers
+// subscribed to every event, and checks what the receivers got: the exact
+// sequence of event names and the key fields of each.
+//
+// The order is the receivers' arrival order, and it is deterministic: the
+// calls are made one after the other, each call answers only once its
+// deliveries have ended (the delivery wait is far above the endpoints'
+// timeout, and the retry worker is not started, so nothing is sent late),
+// and one endpoint's deliveries of a call go one after the other in event
+// order. The webhook-id headers must then equal the outbox's event ids in
+// the same order, which proves nothing was duplicated, lost or reordered.
+func TestRPCScenarioReceiver(t *testing.T) {
+	f := newRPCFixture(t, scenarioNotifier(t))
+	ctx := context.Background()
+	kb := newReceiver(t, http.StatusOK, "ok")
+	env := newReceiver(t, http.StatusNoContent, "")
+	kbEP, kbSec, err := f.st.CreateEndpoint(ctx, store.NewEndpoint{Name: "kanboard receiver", URL: kb.URL + "/hook", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.st.CreateEndpoint(ctx, store.NewEndpoint{Name: "envelope receiver", URL: env.URL + "/hook",
+		Events: []string{"all"}, Format: store.FormatEnvelope, Timeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	_, before := f.counts(t)
 	want := runScenario(t, f)
+
+	outbox := f.eventsSince(t, before)
 	var got []observedEvent
-	for _, e := range f.eventsSince(t, before) {
-		got = append(got, observedEvent{Name: e.Name, Author: e.AuthorName, Data: e.Data})
+	for i, h := range kb.received() {
+		var body struct {
+			Name   string          `json:"event_name"`
+			Data   json.RawMessage `json:"event_data"`
+			Author *string         `json:"event_author"`
+		}
+		if err := json.Unmarshal([]byte(h.body), &body); err != nil {
+			t.Fatalf("kanboard delivery %d: %v in %s", i, err, h.body)
+		}
+		o := observedEvent{Name: body.Name, Data: body.Data}
+		if body.Author != nil {
+			o.Author = *body.Author
+		}
+		got = append(got, o)
+		if h.header.Get("X-Hookboard-Event") != body.Name {
+			t.Errorf("delivery %d: X-Hookboard-Event %q, body says %q", i, h.header.Get("X-Hookboard-Event"), body.Name)
+		}
+		if i < len(outbox) && h.header.Get("webhook-id") != outbox[i].ID {
+			t.Errorf("delivery %d (%s): webhook-id %s, outbox event %d is %s (%s)", i, body.Name,
+				h.header.Get("webhook-id"), i, outbox[i].ID, outbox[i].Name)
+		}
+		if h.header.Get("X-Webhook-Token") != kbSec.Token {
+			t.Errorf("delivery %d: X-Webhook-Token is not the endpoint's token", i)
+		}
 	}
 	checkScenario(t, got, want)
+	if len(outbox) != len(want) {
+		t.Errorf("outbox holds %d events, the receiver got %d", len(outbox), len(got))
+	}
+
+	// The envelope receiver got the same sequence, each payload typed and
+	// naming its object.
+	envHooks := env.received()
+	if len(envHooks) != len(want) {
+		t.Fatalf("envelope receiver got %d requests, want %d", len(envHooks), len(want))
+	}
+	for i, h := range envHooks {
+		var body struct {
+			Event     string `json:"event"`
+			Timestamp string `json:"timestamp"`
+			Payload   struct {
+				ID       int64  `json:"id"`
+				Typename string `json:"typename"`
+			} `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(h.body), &body); err != nil {
+			t.Fatalf("envelope delivery %d: %v in %s", i, err, h.body)
+		}
+		w := want[i]
+		typename, id := "Task", w.fields["task_id"]
+		switch kind, _, _ := strings.Cut(w.name, "."); kind {
+		case "comment":
+			typename, id = "Comment", w.fields["id"]
+		case "subtask":
+			typename, id = "Subtask", w.fields["id"]
+		case "file":
+			typename, id = "File", w.fields["id"]
+		}
+		if body.Event != w.name || body.Payload.Typename != typename || fmt.Sprint(float64(body.Payload.ID)) != fmt.Sprint(id) {
+			t.Errorf("envelope delivery %d: %s %s id %d, want %s %s id %v", i, body.Event, body.Payload.Typename, body.Payload.ID,
+				w.name, typename, id)
+		}
+		if _, err := time.Parse("2006-01-02T15:04:05.000Z", body.Timestamp); err != nil {
+			t.Errorf("envelope delivery %d: timestamp %q: %v", i, body.Timestamp, err)
+		}
+		if h.header.Get("webhook-id") != outbox[i].ID {
+			t.Errorf("envelope delivery %d: webhook-id %s, want %s", i, h.header.Get("webhook-id"), outbox[i].ID)
+		}
+	}
+
+	// Every delivery is recorded as succeeded: none is left for the worker.
+	ds, err := f.st.Deliveries(ctx, kbEP.ID, 1000, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != len(want) {
+		t.Errorf("%d deliveries recorded for the kanboard endpoint, want %d", len(ds), len(want))
+	}
+	for _, d := range ds {
+		if d.Status != store.DeliveryDelivered || d.AttemptCount != 1 || d.LastStatus != http.StatusOK {
+			t.Errorf("delivery %d (%s): status %s after %d attempts, last HTTP %d", d.ID, d.EventName, d.Status, d.AttemptCount, d.LastStatus)
+		}
+	}
+}
+
+// TestRPCOwnerWithOtherChangesReceiver: an update changing the owner and
+// the title sends task.assignee_change (owner only) then task.update (all
+// changes), as docs/jsonrpc.md says; an update that changes nothing, and
+// a refused one, send nothing.
+func TestRPCOwnerWithOtherChangesReceiver(t *testing.T) {
+	f := newRPCFixture(t, scenarioNotifier(t))
+	rc := newReceiver(t, http.StatusOK, "ok")
+	if _, _, err := f.st.CreateEndpoint(context.Background(), store.NewEndpoint{Name: "r", URL: rc.URL, Timeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.callID(t, f.app(), "createTask", map[string]any{"title": "before", "project_id": f.p1})
+	f.callTrue(t, f.app(), "updateTask", map[string]any{"id": id, "title": "after", "owner_id": f.member.ID})
+	f.callTrue(t, f.app(), "updateTask", map[string]any{"id": id, "title": "after", "owner_id": f.member.ID})
+	if res := f.call(t, f.app(), "updateTask", map[string]any{"id": id, "title": "x", "color_id": "nope"}); string(res) != "false" {
+		t.Fatalf("refused update: %s", res)
+	}
+	var got []observedEvent
+	for _, h := range rc.received() {
+		var body struct {
+			Name string          `json:"event_name"`
+			Data json.RawMessage `json:"event_data"`
+		}
+		if err := json.Unmarshal([]byte(h.body), &body); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, observedEvent{Name: body.Name, Data: body.Data})
+	}
+	type changes = map[string]any
+	checkScenario(t, got, []scenarioCheck{
+		{store.EventTaskCreate, "", map[string]any{"task_id": num(id)}},
+		{store.EventTaskAssigneeChange, "", map[string]any{"task_id": num(id), "changes": changes{"owner_id": num(f.member.ID)},
+			"task.assignee_username": "bob", "task.title": "after"}},
+		{store.EventTaskUpdate, "", map[string]any{"task_id": num(id), "changes": changes{"owner_id": num(f.member.ID), "title": "after"},
+			"task.title": "after"}},
+	})
 }
 
 // kanboardGetTaskKeys are the keys of Kanboard's getTask result, from
@@ -509,6 +681,36 @@ func TestRPCDomainFailures(t *testing.T) {
 	}
 }
 
+// TestRPCFileSizeLimit: a file of exactly the configured limit (1 MiB in
+// the fixture) is stored and read back byte for byte; one byte more is
+// refused with false and stores neither file nor event.
+func TestRPCFileSizeLimit(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	app := f.app()
+	id := f.callID(t, app, "createTask", []any{"files", f.p1})
+	blob := make([]byte, 1<<20)
+	for i := range blob {
+		blob[i] = byte(i * 7)
+	}
+	fid := f.callID(t, app, "createTaskFile", []any{f.p1, id, "limit.bin", base64.StdEncoding.EncodeToString(blob)})
+	var back string
+	if err := json.Unmarshal(f.call(t, app, "downloadTaskFile", []any{fid}), &back); err != nil || back != base64.StdEncoding.EncodeToString(blob) {
+		t.Fatalf("downloadTaskFile did not return the stored bytes (%d base64 characters)", len(back))
+	}
+	_, events0 := f.counts(t)
+	if res := f.call(t, app, "createTaskFile", []any{f.p1, id, "over.bin", base64.StdEncoding.EncodeToString(append(blob, 0))}); string(res) != "false" {
+		t.Fatalf("file over the limit: %s", res)
+	}
+	var files []map[string]any
+	json.Unmarshal(f.call(t, app, "getAllTaskFiles", []any{id}), &files)
+	if len(files) != 1 || files[0]["name"] != "limit.bin" || files[0]["size"] != float64(1<<20) {
+		t.Errorf("files after the refusal: %v", files)
+	}
+	if _, events := f.counts(t); events != events0 {
+		t.Errorf("refused file wrote %d events", events-events0)
+	}
+}
+
 func TestRPCReadShapes(t *testing.T) {
 	f := newRPCFixture(t, nil)
 	app := f.app()
@@ -538,13 +740,29 @@ func TestRPCReadShapes(t *testing.T) {
 		t.Errorf("getVersion: %s", v)
 	}
 	id := f.callID(t, app, "createTask", []any{"t", pid})
-	f.callID(t, app, "createComment", []any{id, f.member.ID, "first"})
+	cid := f.callID(t, app, "createComment", []any{id, f.member.ID, "first"})
 	var comments []map[string]any
 	json.Unmarshal(f.call(t, app, "getAllComments", []any{id}), &comments)
 	if len(comments) != 1 || comments[0]["comment"] != "first" || comments[0]["username"] != "bob" || comments[0]["name"] != nil {
 		t.Errorf("getAllComments: %v", comments)
 	}
+	var comment map[string]any
+	json.Unmarshal(f.call(t, app, "getComment", map[string]any{"comment_id": cid}), &comment)
+	if comment["id"] != num(cid) || comment["task_id"] != num(id) || comment["user_id"] != num(f.member.ID) ||
+		comment["comment"] != "first" || comment["username"] != "bob" {
+		t.Errorf("getComment: %v", comment)
+	}
 	sid := f.callID(t, app, "createSubtask", map[string]any{"task_id": id, "title": "s", "user_id": f.member.ID, "time_estimated": 1.5})
+	sid2 := f.callID(t, app, "createSubtask", []any{id, "second"})
+	var subtasks []map[string]any
+	json.Unmarshal(f.call(t, app, "getAllSubtasks", map[string]any{"task_id": id}), &subtasks)
+	if len(subtasks) != 2 || subtasks[0]["id"] != num(sid) || subtasks[1]["id"] != num(sid2) || subtasks[1]["title"] != "second" ||
+		subtasks[1]["position"] != 2.0 || subtasks[1]["status_name"] != "Todo" || subtasks[0]["username"] != "bob" {
+		t.Errorf("getAllSubtasks: %v", subtasks)
+	}
+	if res := f.call(t, app, "getAllSubtasks", []any{999999}); string(res) != "[]" {
+		t.Errorf("getAllSubtasks of an unknown task: %s", res)
+	}
 	var st map[string]any
 	json.Unmarshal(f.call(t, app, "getSubtask", []any{sid}), &st)
 	if st["title"] != "s" || st["username"] != "bob" || st["time_estimated"] != 1.5 || st["status_name"] != "Todo" || st["position"] != 1.0 {
@@ -561,13 +779,14 @@ func TestRPCReadShapes(t *testing.T) {
 	}
 }
 
-func TestRPCConcurrentCreateTask(t *testing.T) {
-	if testing.Short() {
-		t.Skip("concurrency run takes seconds")
-	}
-	f := newRPCFixture(t, nil)
+// concurrentCreateTasks has 64 clients call createTask over HTTP until
+// the run ends, checks that no call failed, that every returned id is a
+// stored task with its task.create event and that nothing else was
+// stored, and returns the ids.
+func concurrentCreateTasks(t *testing.T, f *rpcFixture, run time.Duration) map[int64]bool {
+	t.Helper()
 	const clients = 64
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(run)
 	type result struct {
 		ids  []int64
 		errs []string
@@ -622,6 +841,11 @@ func TestRPCConcurrentCreateTask(t *testing.T) {
 	if tasks != int64(len(seen)) || events != int64(len(seen)) {
 		t.Fatalf("%d ids returned, %d tasks and %d events stored", len(seen), tasks, events)
 	}
+	for id := range seen {
+		if task, err := f.st.TaskByID(context.Background(), id); err != nil || task.ID != id || task.ProjectID != f.p1 {
+			t.Fatalf("returned id %d: task %+v, %v", id, task, err)
+		}
+	}
 	evs, err := f.st.Events(context.Background(), len(seen)+1)
 	if err != nil {
 		t.Fatal(err)
@@ -635,7 +859,71 @@ func TestRPCConcurrentCreateTask(t *testing.T) {
 	if len(seen) != 0 {
 		t.Fatalf("%d returned ids have no task.create event", len(seen))
 	}
-	t.Logf("%d tasks created by %d clients", len(evs), clients)
+	out := map[int64]bool{}
+	for _, e := range evs {
+		out[e.TaskID] = true
+	}
+	t.Logf("%d tasks created by %d clients in %s", len(evs), clients, run)
+	return out
+}
+
+func TestRPCConcurrentCreateTask(t *testing.T) {
+	if testing.Short() {
+		t.Skip("concurrency run takes seconds")
+	}
+	concurrentCreateTasks(t, newRPCFixture(t, nil), 3*time.Second)
+}
+
+// TestRPCConcurrentCreateTaskReceiver is the same with the real notifier
+// and a receiver subscribed: every answered id's task.create reached the
+// receiver exactly once (Kanboard lost the webhooks of calls that failed
+// under load), and every delivery is recorded as delivered.
+func TestRPCConcurrentCreateTaskReceiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("concurrency run takes seconds")
+	}
+	f := newRPCFixture(t, scenarioNotifier(t))
+	rc := newReceiver(t, http.StatusOK, "ok")
+	ep, _, err := f.st.CreateEndpoint(context.Background(), store.NewEndpoint{Name: "r", URL: rc.URL, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := concurrentCreateTasks(t, f, 2*time.Second)
+	got := map[int64]int{}
+	hookIDs := map[string]bool{}
+	for _, h := range rc.received() {
+		var body struct {
+			Name string `json:"event_name"`
+			Data struct {
+				TaskID int64 `json:"task_id"`
+			} `json:"event_data"`
+		}
+		if err := json.Unmarshal([]byte(h.body), &body); err != nil || body.Name != store.EventTaskCreate {
+			t.Fatalf("receiver got %s (%v)", h.body, err)
+		}
+		got[body.Data.TaskID]++
+		hookIDs[h.header.Get("webhook-id")] = true
+	}
+	if len(got) != len(ids) || len(hookIDs) != len(ids) {
+		t.Fatalf("%d ids answered, receiver got %d tasks under %d webhook ids", len(ids), len(got), len(hookIDs))
+	}
+	for id := range ids {
+		if got[id] != 1 {
+			t.Fatalf("task %d reached the receiver %d times", id, got[id])
+		}
+	}
+	ds, err := f.st.Deliveries(context.Background(), ep.ID, len(ids)+1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Status != store.DeliveryDelivered {
+			t.Fatalf("delivery %d of %s: %s", d.ID, d.EventName, d.Status)
+		}
+	}
+	if len(ds) != len(ids) {
+		t.Fatalf("%d deliveries recorded for %d tasks", len(ds), len(ids))
+	}
 }
 
 // rpcRequestBody builds a request body for tests that post raw JSON.

@@ -74,6 +74,30 @@ func TestIntegrationsSettings(t *testing.T) {
 	if strings.Contains(list, newToken) || !strings.Contains(list, in.TokenHint) {
 		t.Fatal("the list shows the token, or not its hint")
 	}
+	// Last use and the 7-day count: three calls from 127.0.0.1 (allowed),
+	// then the usage batch is flushed.
+	if _, list = e.get(t, c, "/settings/integrations"); between(list, `data-testid="usage-total">`, "<") != "0" {
+		t.Fatalf("usage before any call: %q", between(list, `data-testid="usage-total">`, "<"))
+	}
+	for i := range 3 {
+		resp, err := http.Get(e.srv.URL + "/webhook/task?title=t&token=" + url.QueryEscape(newToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("call %d with the integration: %d", i, resp.StatusCode)
+		}
+	}
+	if err := e.st.FlushUsage(bg); err != nil {
+		t.Fatal(err)
+	}
+	in, _ = e.st.IntegrationByID(bg, in.ID)
+	_, list = e.get(t, c, "/settings/integrations")
+	if got := between(list, `data-testid="usage-total">`, "<"); got != "3" || in.LastUsedAt == 0 ||
+		!strings.Contains(list, formatTime(in.LastUsedAt)) {
+		t.Fatalf("after 3 calls the page shows usage %q, last use %q missing", got, formatTime(in.LastUsedAt))
+	}
 	// Access: a bad address changes nothing; proof on shows the app secret once.
 	e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"nope"}, "require_proof": {"1"}})
 	if in, _ = e.st.IntegrationByID(bg, in.ID); in.RequireProof || len(in.AllowedIPs) != 1 {
@@ -324,6 +348,11 @@ func TestPersonalTokens(t *testing.T) {
 	_, page := e.get(t, c, "/account")
 	if strings.Contains(page, token) || !strings.Contains(page, tok.TokenHint) {
 		t.Fatal("the account page shows the token again, or not its hint")
+	}
+	// The token was just used (to check it above): the page shows when.
+	used, _ := e.st.PersonalTokens(bg, member.ID)
+	if len(used) != 1 || used[0].LastUsedAt == 0 || !strings.Contains(page, "<td>"+formatTime(used[0].LastUsedAt)+"</td>") {
+		t.Fatalf("the account page does not show the token's last use: %+v", used)
 	}
 
 	// Another user cannot delete it.

@@ -99,6 +99,10 @@ func TestDisabledEndpointIsNotClaimedAndDeleteRemovesLog(t *testing.T) {
 	}
 }
 
+// TestPruneRemovesOldAttemptsAndFinishedDeliveries: with the default
+// retention (30 days) a delivery finished 31 days ago goes with its
+// attempt, one finished 29 days ago stays, and a pending delivery stays
+// whatever its age.
 func TestPruneRemovesOldAttemptsAndFinishedDeliveries(t *testing.T) {
 	c := newClock()
 	db := openDB(t, c)
@@ -106,24 +110,43 @@ func TestPruneRemovesOldAttemptsAndFinishedDeliveries(t *testing.T) {
 	rc := newReceiver(t)
 	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL()})
 	n := newTestNotifier(t, db.st, c, 10*time.Second)
-	n.Deliver(ctx, createTask(t, db.st, "old"))
-	c.Advance(31 * 24 * time.Hour)
-	rc.status = func(int) (int, http.Header) { return 500, nil }
-	n.Deliver(ctx, createTask(t, db.st, "recent, failing"))
+	rc.status = func(k int) (int, http.Header) {
+		if k == 1 {
+			return http.StatusServiceUnavailable, nil // pending from day 0 on
+		}
+		return http.StatusOK, nil
+	}
+	n.Deliver(ctx, createTask(t, db.st, "pending since day 0"))
+	n.Deliver(ctx, createTask(t, db.st, "delivered on day 0"))
+	c.Advance(2 * 24 * time.Hour)
+	n.Deliver(ctx, createTask(t, db.st, "delivered on day 2"))
+	c.Advance(29 * 24 * time.Hour) // day 31
 
 	removed, err := n.Prune(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if removed != 2 { // the old attempt and its delivered delivery
-		t.Errorf("pruned %d rows, want 2", removed)
+	if removed != 3 { // both day-0 attempts and the day-0 delivered delivery
+		t.Errorf("pruned %d rows, want 3", removed)
 	}
 	list, _ := db.st.Deliveries(ctx, ep.ID, 10, false)
-	if len(list) != 1 || list[0].Status != store.DeliveryPending {
-		t.Fatalf("after prune: %+v", list)
+	if len(list) != 2 {
+		t.Fatalf("after prune %d deliveries, want 2: %+v", len(list), list)
+	}
+	var statuses []string
+	for _, d := range list {
+		statuses = append(statuses, d.Status)
+	}
+	if statuses[0] != store.DeliveryDelivered || statuses[1] != store.DeliveryPending {
+		t.Fatalf("after prune (newest first): %v, want the day-2 delivered one and the pending one", statuses)
+	}
+	// The pending delivery's own attempt is older than the retention: it
+	// goes, the delivery stays to be retried.
+	if d, _ := db.st.Delivery(ctx, list[1].ID); d.Status != store.DeliveryPending || d.AttemptCount != 1 {
+		t.Errorf("pending delivery after prune: %+v", d)
 	}
 	if d, _ := db.st.Delivery(ctx, list[0].ID); len(d.Attempts) != 1 {
-		t.Errorf("recent attempt pruned: %+v", d.Attempts)
+		t.Errorf("the 29-day-old attempt was pruned: %+v", d.Attempts)
 	}
 }
 

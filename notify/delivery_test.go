@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,5 +226,100 @@ func TestFailuresNeverShowSecrets(t *testing.T) {
 		if strings.Contains(logs.String(), secret) || strings.Contains(string(recorded), secret) {
 			t.Errorf("a secret shows in the log or the delivery log:\n%s\n%s", logs.String(), recorded)
 		}
+	}
+}
+
+// TestAttemptRecordsResponseHeadersAndFirst4KiB: the delivery log keeps
+// the request as sent (signature headers included, token redacted), the
+// receiver's status, headers and the first 4 KiB of a longer body, and a
+// latency.
+func TestAttemptRecordsResponseHeadersAndFirst4KiB(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	long := strings.Repeat("0123456789abcdef", 1024) // 16 KiB
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("X-Receiver", "queue-7")
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		io.WriteString(w, long)
+	}))
+	t.Cleanup(srv.Close)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL + "/in", Format: store.FormatEnvelope})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+	events := createTask(t, db.st, "recorded")
+	n.Deliver(ctx, events)
+
+	d := onlyDelivery(t, db.st, ep.ID)
+	if len(d.Attempts) != 1 {
+		t.Fatalf("attempts %+v", d.Attempts)
+	}
+	a := d.Attempts[0]
+	if a.ResponseStatus != http.StatusUnprocessableEntity || a.Error != "HTTP 422" {
+		t.Errorf("status %d, error %q", a.ResponseStatus, a.Error)
+	}
+	if a.ResponseHeaders["X-Receiver"] != "queue-7" || a.ResponseHeaders["Content-Type"] != "text/plain" {
+		t.Errorf("response headers %v", a.ResponseHeaders)
+	}
+	if len(a.ResponseBody) != 4096 || string(a.ResponseBody) != long[:4096] {
+		t.Errorf("stored %d bytes of the answer, want its first 4096", len(a.ResponseBody))
+	}
+	if a.Latency <= 0 {
+		t.Errorf("latency %s", a.Latency)
+	}
+	for _, h := range []string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature", "User-Agent", "X-Hookboard-Event", "Content-Type"} {
+		if a.RequestHeaders[h] == "" {
+			t.Errorf("recorded request lacks %s: %v", h, a.RequestHeaders)
+		}
+	}
+	if a.RequestHeaders["Webhook-Id"] != events[0] || a.RequestURL != srv.URL+"/in" || !json.Valid(a.RequestBody) {
+		t.Errorf("recorded request %s %v %s", a.RequestURL, a.RequestHeaders, a.RequestBody)
+	}
+}
+
+// TestOneEndpointGetsEventsInOrder: the events of one request reach an
+// endpoint one after the other, in the order they were made, never two at
+// once; a second endpoint gets them all too.
+func TestOneEndpointGetsEventsInOrder(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	var ids []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		ids = append(ids, r.Header.Get("webhook-id"))
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond) // long enough for an overlapping request to show
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	other := newReceiver(t)
+	addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL})
+	addEndpoint(t, db.st, store.NewEndpoint{URL: other.URL()})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+
+	var events []string
+	for _, title := range []string{"first", "second", "third", "fourth"} {
+		events = append(events, createTask(t, db.st, title)...)
+	}
+	n.Deliver(ctx, events)
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 1 {
+		t.Errorf("%d requests to one endpoint at once, want 1", most)
+	}
+	if !slices.Equal(ids, events) {
+		t.Errorf("webhook-ids in arrival order %v, want the events' order %v", ids, events)
+	}
+	if got := other.requests(); len(got) != len(events) {
+		t.Errorf("the other endpoint got %d requests, want %d", len(got), len(events))
 	}
 }

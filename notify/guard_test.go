@@ -165,8 +165,10 @@ func TestDeliveryToLoopbackNeedsAllowlist(t *testing.T) {
 		t.Fatalf("with loopback allowed: %+v, receiver got %d", d, len(rc.requests()))
 	}
 
+	// The redirect points back at the same (allowed) receiver: a client
+	// that followed it would make more requests there.
 	rc.status = func(int) (int, http.Header) {
-		return http.StatusFound, http.Header{"Location": {"http://169.254.169.254/latest/meta-data/"}}
+		return http.StatusFound, http.Header{"Location": {rc.srv.URL + "/moved"}}
 	}
 	open.Deliver(ctx, createTask(t, db.st, "redirected"))
 	list, err := db.st.Deliveries(ctx, ep.ID, 1, false)
@@ -179,5 +181,61 @@ func TestDeliveryToLoopbackNeedsAllowlist(t *testing.T) {
 	}
 	if got := len(rc.requests()); got != 2 {
 		t.Errorf("receiver got %d requests, want 2 (the redirect was followed?)", got)
+	}
+}
+
+// TestHostnameResolvingPrivateIsRefused goes through the whole notifier
+// with a resolver that answers like an attacker's DNS: the endpoint's
+// hostname resolves to the loopback address where a real receiver listens.
+// By default the attempt is refused at dial time and recorded as such;
+// with loopback allowed the same URL is delivered, so the refusal came
+// from the address the name resolved to, not from the URL.
+func TestHostnameResolvingPrivateIsRefused(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	_, port, err := net.SplitHostPort(rc.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := fakeResolver{"hooks.partner.example": {netip.MustParseAddr("127.0.0.1")}}
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: "http://hooks.partner.example:" + port + "/hook"})
+
+	strict, err := New(Options{Store: db.st, Now: c.Now, Resolver: resolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Stop(ctx)
+	d, err := strict.Test(ctx, ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.requests()) != 0 {
+		t.Fatal("a hostname resolving to 127.0.0.1 reached the receiver by default")
+	}
+	want := "hooks.partner.example resolves to 127.0.0.1 (loopback), which webhooks may not reach; see -allow-webhook-nets"
+	if d.Status != store.DeliveryFailed || len(d.Attempts) != 1 || d.Attempts[0].Error != want {
+		t.Fatalf("refused delivery: %+v, attempts %+v; want error %q", d, d.Attempts, want)
+	}
+
+	allow, err := ParseAllowlist("loopback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := New(Options{Store: db.st, Now: c.Now, Resolver: resolver, Allow: allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Stop(ctx)
+	if d, err = open.Redeliver(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := rc.requests()
+	if len(got) != 1 || got[0].Header.Get("X-Hookboard-Event") != store.EventWebhookTest {
+		t.Fatalf("with loopback allowed the receiver got %d requests", len(got))
+	}
+	if a := d.Attempts[len(d.Attempts)-1]; a.ResponseStatus != http.StatusOK || a.Error != "" {
+		t.Errorf("allowed attempt: %+v", a)
 	}
 }

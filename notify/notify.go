@@ -219,6 +219,13 @@ func (n *Notifier) run(ctx context.Context, jobs []store.DeliveryJob, trigger st
 				mu.Lock()
 				recs = append(recs, rec)
 				mu.Unlock()
+				if trigger == store.TriggerSync && !rec.Success && rec.Attempt.ResponseStatus == 0 {
+					// No answer (timed out, unreachable): the next
+					// events would most likely cost the caller a
+					// timeout each. They stay pending for the worker,
+					// so a slow endpoint costs one timeout per request.
+					return
+				}
 			}
 		})
 	}

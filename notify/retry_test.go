@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,13 +27,33 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 
 	release := make(chan struct{})
 	slowHits := make(chan struct{}, 10)
+	fast1, fast2 := newReceiver(t), newReceiver(t)
+	// concurrent says whether both fast receivers were reached while the
+	// slow one still held its first request open: the endpoints are
+	// attempted side by side, not one after the other (the slow one is
+	// second of three, so a sequential sender would reach fast2 only after
+	// the slow attempt's timeout had closed this request).
+	concurrent := make(chan bool, 1)
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body: only then does the server notice the client
+		// hanging up and end r.Context().
+		io.Copy(io.Discard, r.Body)
 		slowHits <- struct{}{}
+		if len(slowHits) == 1 {
+			both := true
+			for _, rc := range []*receiver{fast1, fast2} {
+				select {
+				case <-rc.notify:
+				case <-r.Context().Done():
+					both = false
+				}
+			}
+			concurrent <- both
+		}
 		<-release // blocks until the test ends
 	}))
 	t.Cleanup(slow.Close)
 	t.Cleanup(func() { close(release) }) // runs before slow.Close
-	fast1, fast2 := newReceiver(t), newReceiver(t)
 
 	epFast1, _ := addEndpoint(t, db.st, store.NewEndpoint{Name: "fast1", URL: fast1.URL()})
 	epSlow, _ := addEndpoint(t, db.st, store.NewEndpoint{Name: "slow", URL: slow.URL, Timeout: time.Second})
@@ -58,6 +79,9 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 	}
 	if len(slowHits) != 1 {
 		t.Fatalf("slow receiver was called %d times, want 1", len(slowHits))
+	}
+	if !<-concurrent {
+		t.Error("the fast endpoints were not reached while the slow one was still being attempted")
 	}
 	for _, rc := range []*receiver{fast1, fast2} {
 		if got := rc.requests(); len(got) != 1 || got[0].Header.Get("X-Hookboard-Event") != "task.create" {
@@ -110,8 +134,10 @@ func TestSlowEndpointCostsAtMostItsTimeout(t *testing.T) {
 	}
 }
 
-// TestReceiverDownThenUp: the first attempt cannot connect; once the
-// receiver is back the worker delivers with the same webhook-id.
+// TestReceiverDownThenUp: the first attempt cannot connect; the process
+// then stops (notifier and database closed) while the receiver is still
+// down; a new process on the same file, once the receiver is back, has the
+// worker deliver the event with the same webhook-id, exactly once.
 func TestReceiverDownThenUp(t *testing.T) {
 	c := newClock()
 	db := openDB(t, c)
@@ -134,19 +160,42 @@ func TestReceiverDownThenUp(t *testing.T) {
 	}
 	firstID := d.Attempts[0].RequestHeaders["Webhook-Id"]
 
+	// The process stops in the middle of the retry schedule.
+	if err := n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The receiver comes back on the same address (Go listeners set
+	// SO_REUSEADDR, so the port can be taken again at once).
 	rc := &receiver{notify: make(chan struct{}, 10)}
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
-		t.Skipf("cannot listen on %s again: %v", addr, err)
+		t.Fatalf("cannot listen on %s again: %v", addr, err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(rc.serve))
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
 
+	// The next process opens the same file.
+	st2, err := store.Open(db.path, store.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	n2 := newTestNotifier(t, st2, c, 10*time.Second)
+	if k, err := n2.RunOnce(ctx); err != nil || k != 0 {
+		t.Fatalf("worker before the retry time attempted %d (%v)", k, err)
+	}
 	c.Advance(6 * time.Second)
-	if k, err := n.RunOnce(ctx); err != nil || k != 1 {
+	if k, err := n2.RunOnce(ctx); err != nil || k != 1 {
 		t.Fatalf("worker attempted %d (%v)", k, err)
+	}
+	if k, err := n2.RunOnce(ctx); err != nil || k != 0 {
+		t.Fatalf("delivered delivery attempted again: %d (%v)", k, err)
 	}
 	got := rc.requests()
 	if len(got) != 1 {
@@ -155,11 +204,11 @@ func TestReceiverDownThenUp(t *testing.T) {
 	if id := got[0].Header.Get("webhook-id"); id != events[0] || id != firstID {
 		t.Errorf("webhook-id %q, first attempt had %q, event %q", id, firstID, events[0])
 	}
-	d = onlyDelivery(t, db.st, ep.ID)
-	if d.Status != store.DeliveryDelivered || d.AttemptCount != 2 {
+	d = onlyDelivery(t, st2, ep.ID)
+	if d.Status != store.DeliveryDelivered || d.AttemptCount != 2 || d.Attempts[1].Trigger != store.TriggerRetry {
 		t.Errorf("delivery after retry: %+v", d)
 	}
-	if e, _ := db.st.Endpoint(ctx, ep.ID); !e.FailingSince.IsZero() {
+	if e, _ := st2.Endpoint(ctx, ep.ID); !e.FailingSince.IsZero() {
 		t.Errorf("failing_since not cleared on success: %s", e.FailingSince)
 	}
 }
@@ -277,15 +326,51 @@ func TestScheduleRetryAfterAndGiveUp(t *testing.T) {
 	}
 }
 
-func TestJitterStaysWithinTwentyPercent(t *testing.T) {
-	for _, j := range []float64{0, 0.999999} {
-		n := &Notifier{jitter: func() float64 { return j }, now: time.Now}
+// TestJitterSpreadsRetriesByTwentyPercent: the jitter source's extremes
+// map to 0.8 and (almost) 1.2 times each step of the schedule, its middle
+// to the step itself.
+func TestJitterSpreadsRetriesByTwentyPercent(t *testing.T) {
+	for _, tc := range []struct {
+		jitter    float64
+		low, high float64 // bounds of delay/step
+	}{
+		{0, 0.8, 0.8},
+		{0.5, 1, 1},
+		{0.999999, 1.1999, 1.2},
+	} {
+		n := &Notifier{jitter: func() float64 { return tc.jitter }, now: time.Now}
 		for i, step := range Schedule {
 			d := n.nextDelay(i+1, nil)
-			lo, hi := time.Duration(float64(step)*0.8), time.Duration(float64(step)*1.2)
+			lo, hi := time.Duration(float64(step)*tc.low), time.Duration(float64(step)*tc.high)
 			if d < lo || d > hi {
-				t.Errorf("jitter %v step %s: delay %s outside [%s, %s]", j, step, d, lo, hi)
+				t.Errorf("jitter %v step %s: delay %s outside [%s, %s]", tc.jitter, step, d, lo, hi)
 			}
+		}
+	}
+}
+
+// TestRetryAfterAsHTTPDate: a 503's Retry-After given as an HTTP date is
+// honoured within [step, 2×step]; other statuses ignore it.
+func TestRetryAfterAsHTTPDate(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	n := &Notifier{jitter: func() float64 { return 0.5 }, now: func() time.Time { return now }}
+	answer := func(code int, after time.Duration) *http.Response {
+		return &http.Response{StatusCode: code, Header: http.Header{"Retry-After": {now.Add(after).Format(http.TimeFormat)}}}
+	}
+	cases := []struct {
+		resp *http.Response
+		made int
+		want time.Duration
+	}{
+		{answer(http.StatusServiceUnavailable, 7*time.Second), 1, 7 * time.Second},                           // within [5 s, 10 s]
+		{answer(http.StatusServiceUnavailable, time.Hour), 1, 10 * time.Second},                              // clamped to 2×5 s
+		{answer(http.StatusTooManyRequests, -time.Hour), 2, 5 * time.Minute},                                 // in the past: the step
+		{answer(http.StatusInternalServerError, 7*time.Second), 1, 5 * time.Second},                          // not 429/503: the schedule
+		{&http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {"soon"}}}, 3, 30 * time.Minute}, // unreadable
+	}
+	for i, tc := range cases {
+		if got := n.nextDelay(tc.made, tc.resp); got != tc.want {
+			t.Errorf("case %d: delay %s, want %s", i, got, tc.want)
 		}
 	}
 }
@@ -311,14 +396,26 @@ func TestGoneDisablesEndpointAndFiveDaysOfFailureToo(t *testing.T) {
 		t.Errorf("410 delivery status %s", d.Status)
 	}
 
-	// The broken one keeps failing; 5 days later its next failure disables it.
-	c.Advance(5*24*time.Hour + time.Minute)
+	// The broken one keeps failing: after 4 days it is flagged, still
+	// enabled; 5 days after its first failure the next failure disables it.
+	c.Advance(4 * 24 * time.Hour)
 	n.Deliver(ctx, createTask(t, db.st, "b"))
+	if e, _ = db.st.Endpoint(ctx, epBroken.ID); !e.Enabled || e.FailingSince.IsZero() {
+		t.Fatalf("4 days of failures: %+v, want enabled and flagged", e)
+	}
+	c.Advance(24*time.Hour + time.Minute)
+	n.Deliver(ctx, createTask(t, db.st, "c"))
 	e, _ = db.st.Endpoint(ctx, epBroken.ID)
 	if e.Enabled || !strings.Contains(e.DisabledReason, "5 days") {
 		t.Fatalf("5 days of failures did not disable: %+v", e)
 	}
-	// A disabled endpoint gets no new deliveries; enabling clears the flag.
+	// A disabled endpoint gets no new deliveries and no requests.
+	before := len(broken.requests())
+	n.Deliver(ctx, createTask(t, db.st, "while disabled"))
+	if list, _ := db.st.Deliveries(ctx, epBroken.ID, 10, false); len(list) != 3 || len(broken.requests()) != before {
+		t.Fatalf("a disabled endpoint got a delivery: %d deliveries, %d requests (had %d)", len(list), len(broken.requests()), before)
+	}
+	// Enabling clears the flag.
 	if err := db.st.SetEndpointEnabled(ctx, epBroken.ID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -397,5 +494,100 @@ func TestStopIsBoundedAndLosesNothing(t *testing.T) {
 	}
 	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryDelivered || d.Attempts[0].Trigger != store.TriggerRetry {
 		t.Fatalf("after the next start: %+v", d)
+	}
+}
+
+// TestDeliveryWaitCapsTheWait: with -delivery-wait shorter than the
+// endpoint's timeout, Deliver returns while the attempt is still running
+// (nothing recorded yet: it neither waited for the answer nor for the
+// timeout); the attempt finishes in the background and is recorded the
+// same way as a synchronous one.
+func TestDeliveryWaitCapsTheWait(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL, Timeout: 10 * time.Second})
+	n := newTestNotifier(t, db.st, c, 20*time.Millisecond)
+
+	n.Deliver(ctx, createTask(t, db.st, "capped"))
+	<-arrived
+	if d := onlyDelivery(t, db.st, ep.ID); d.Status != store.DeliveryPending || len(d.Attempts) != 0 {
+		t.Fatalf("Deliver returned after the attempt ended: %+v %+v", d, d.Attempts)
+	}
+	close(release)
+	stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := n.Stop(stopCtx); err != nil { // waits for the background attempt
+		t.Fatal(err)
+	}
+	d := onlyDelivery(t, db.st, ep.ID)
+	if d.Status != store.DeliveryDelivered || len(d.Attempts) != 1 || d.Attempts[0].Trigger != store.TriggerSync || d.Attempts[0].ResponseStatus != http.StatusNoContent {
+		t.Fatalf("background attempt: %+v %+v", d, d.Attempts)
+	}
+}
+
+// TestUnansweredEndpointCostsOneTimeoutPerRequest: a request whose four
+// events go to an endpoint that never answers waits for one timeout, not
+// four; the three events not attempted stay pending, unattempted, and the
+// worker sends them once their lease has passed.
+func TestUnansweredEndpointCostsOneTimeoutPerRequest(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	var answering atomic.Bool
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+		if !answering.Load() {
+			<-r.Context().Done() // never answers: the client gives up
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL, Timeout: 200 * time.Millisecond})
+	n := newTestNotifier(t, db.st, c, 10*time.Second)
+
+	var events []string
+	for _, title := range []string{"a", "b", "c", "d"} {
+		events = append(events, createTask(t, db.st, title)...)
+	}
+	n.Deliver(ctx, events)
+	if got := hits.Load(); got != 1 {
+		t.Fatalf("the silent endpoint was attempted %d times in one request, want 1", got)
+	}
+	list, err := db.st.Deliveries(ctx, ep.ID, 10, false)
+	if err != nil || len(list) != 4 {
+		t.Fatalf("deliveries %v %v", list, err)
+	}
+	attempted := 0
+	for _, d := range list {
+		if d.Status != store.DeliveryPending {
+			t.Errorf("delivery %d is %s, want pending", d.ID, d.Status)
+		}
+		attempted += d.AttemptCount
+	}
+	if attempted != 1 {
+		t.Errorf("%d attempts recorded, want 1", attempted)
+	}
+
+	answering.Store(true)
+	c.Advance(31 * time.Second) // past the lease of the three left (30 s + 200 ms) and the first one's 5 s
+	if k, err := n.RunOnce(ctx); err != nil || k != 4 {
+		t.Fatalf("worker attempted %d (%v), want 4", k, err)
+	}
+	list, _ = db.st.Deliveries(ctx, ep.ID, 10, false)
+	for _, d := range list {
+		if d.Status != store.DeliveryDelivered {
+			t.Errorf("delivery %d is %s after the worker", d.ID, d.Status)
+		}
 	}
 }
