@@ -351,7 +351,7 @@ func TestPersonalTokens(t *testing.T) {
 	}
 	// The token was just used (to check it above): the page shows when.
 	used, _ := e.st.PersonalTokens(bg, member.ID)
-	if len(used) != 1 || used[0].LastUsedAt == 0 || !strings.Contains(page, "<td>"+formatTime(used[0].LastUsedAt)+"</td>") {
+	if len(used) != 1 || used[0].LastUsedAt == 0 || !strings.Contains(page, `<td data-label="Last use">`+formatTime(used[0].LastUsedAt)+"</td>") {
 		t.Fatalf("the account page does not show the token's last use: %+v", used)
 	}
 
