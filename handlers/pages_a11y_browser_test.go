@@ -205,31 +205,11 @@ func TestBrowserPagesOnAPhone(t *testing.T) {
 	mustPost("/settings/integrations", url.Values{"name": {"Deploy script"}, "kind": {"incoming"}, "allowed_ips": {"127.0.0.1"}})
 	mustPost("/account/tokens", url.Values{"name": {"Laptop"}, "expires": {"never"}})
 
-	// A project with a card of every task color, for the contrast check.
-	palette, err := e.st.CreateProject(bg, "Palette", "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, _ := e.st.UserByName(bg, "admin")
-	adminActor := store.Actor{UserID: admin.ID, Username: "admin", IsAdmin: true}
-	for i, col := range store.Colors {
-		id, _, err := e.st.CreateTask(bg, adminActor, store.NewTask{ProjectID: palette, Title: col.Name + " card", ColorID: col.ID, OwnerID: admin.ID, Score: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i%2 == 1 { // closed cards are drawn differently
-			if _, err := e.st.CloseTask(bg, adminActor, id); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-
 	audit(t, ctx, e.srv.URL+"/login")
 	e.browserLogin(t, ctx, "admin", adminPassword)
 	for _, p := range []string{
 		fmt.Sprintf("/projects/%d/board", e.projectID),
 		fmt.Sprintf("/projects/%d/board?closed=1", e.projectID),
-		fmt.Sprintf("/projects/%d/board?closed=1", palette),
 		fmt.Sprintf("/tasks/%d", taskID),
 		"/settings/webhooks",
 		fmt.Sprintf("/settings/webhooks/%d", eps[0].ID),
@@ -284,6 +264,27 @@ func TestBrowserPagesOnAPhone(t *testing.T) {
 	// A clean board for the phone screenshot.
 	step(t, ctx, "reload the board", chromedp.Navigate(board), chromedp.WaitReady("", css(`[data-testid="board"]`)))
 	screenshot(t, ctx, "board-phone")
+
+	// A project with a card of every task color, for the contrast check.
+	palette, err := e.st.CreateProject(bg, "Palette", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := e.st.UserByName(bg, "admin")
+	adminActor := store.Actor{UserID: admin.ID, Username: "admin", IsAdmin: true}
+	for i, col := range store.Colors {
+		id, _, err := e.st.CreateTask(bg, adminActor, store.NewTask{ProjectID: palette, Title: col.Name + " card", ColorID: col.ID, OwnerID: admin.ID, Score: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 { // closed cards are drawn differently
+			if _, err := e.st.CloseTask(bg, adminActor, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	audit(t, ctx, fmt.Sprintf("%s/projects/%d/board?closed=1", e.srv.URL, palette))
 }
 
 // uploadFile attaches a file to a task through the page's upload form.
