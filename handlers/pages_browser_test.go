@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,9 +13,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/cryptotest"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
@@ -175,6 +179,37 @@ func (e *pageEnv) browserLogin(t *testing.T, ctx context.Context, user, pw strin
 	}
 }
 
+// screenshotTime is the frozen clock of screenshot runs, plus an hour for
+// each test in the order they run. Event ids count up within a millisecond
+// across the process, so each test's clock must be later than the last
+// one's for its ids not to depend on which tests ran before it.
+var screenshotTime = time.Date(2030, time.January, 15, 9, 30, 0, 0, time.UTC)
+
+// takingScreenshots says whether this run writes docs/screenshots.
+func takingScreenshots() bool { return os.Getenv("HOOKBOARD_SCREENSHOTS") != "" }
+
+// screenshotSettings makes the pages of a test that takes screenshots the
+// same on every run that writes them: a frozen clock, a fixed port and a
+// seeded random source (so tokens, secrets and event ids repeat). Ordinary
+// runs keep the real clock, free ports and real randomness.
+func screenshotSettings(t *testing.T, hour int) envSettings {
+	if !takingScreenshots() {
+		return envSettings{}
+	}
+	cryptotest.SetGlobalRandom(t, 6)
+	at := screenshotTime.Add(time.Duration(hour) * time.Hour)
+	return envSettings{now: func() time.Time { return at }, addr: "127.0.0.1:18080"}
+}
+
+// receiverAddr is receiver n's fixed address in screenshot runs, and any
+// free port otherwise.
+func receiverAddr(n int) string {
+	if !takingScreenshots() {
+		return ""
+	}
+	return fmt.Sprintf("127.0.0.1:%d", 18080+n)
+}
+
 // screenshot saves a full-page PNG into docs/screenshots when
 // HOOKBOARD_SCREENSHOTS is set (so ordinary test runs leave the tree alone).
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -188,7 +223,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if len(png) < 8 || string(png[1:4]) != "PNG" {
 		t.Fatalf("screenshot %s is not a PNG", name)
 	}
-	if os.Getenv("HOOKBOARD_SCREENSHOTS") == "" {
+	if !takingScreenshots() {
 		return
 	}
 	dir := filepath.Join("..", "docs", "screenshots")
@@ -201,7 +236,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 func TestBrowserBoardCreateAndMoveTask(t *testing.T) {
-	e := newPageEnv(t)
+	e := newPageEnvWith(t, screenshotSettings(t, 1))
 	ctx := newBrowser(t)
 	bg := context.Background()
 	cols, err := e.st.Columns(bg, e.projectID)
@@ -278,7 +313,7 @@ func seedBoard(t *testing.T, e *pageEnv) {
 }
 
 func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
-	e := newPageEnv(t)
+	e := newPageEnvWith(t, screenshotSettings(t, 2))
 	ctx := newBrowser(t)
 	bg := context.Background()
 	e.browserLogin(t, ctx, "admin", adminPassword)
@@ -300,6 +335,25 @@ func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
 	}
 	screenshot(t, ctx, "integrations")
 
+	// "Copy as curl" puts exactly the command on the clipboard (the page's
+	// only script, allowed by the CSP).
+	for _, perm := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: perm}, Setting: cdpbrowser.PermissionSettingGranted,
+			Origin: e.srv.URL, BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+		}); err != nil {
+			t.Fatalf("grant %s: %v", perm, err)
+		}
+	}
+	step(t, ctx, "press Copy as curl", chromedp.Click("", css(`[data-testid="copy-curl"]`)))
+	waitFor(t, ctx, "the button to say Copied", `document.querySelector('[data-testid="copy-curl"]').textContent === 'Copied'`)
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	copied, err := chromedp.Run(tctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil || copied != curl {
+		t.Fatalf("clipboard holds %q (%v), want the curl command %q", copied, err, curl)
+	}
+
 	// Shown once: the list page no longer has it.
 	step(t, ctx, "reopen the list", chromedp.Navigate(e.srv.URL+"/settings/integrations"),
 		chromedp.WaitVisible("", css(`[data-testid="integrations"]`)))
@@ -315,6 +369,27 @@ func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
 	tasks, err := e.st.Tasks(bg, e.projectID, store.TaskOpen)
 	if err != nil || len(tasks) != 1 || tasks[0].Title != "Hello from curl" {
 		t.Fatalf("tasks after curl: %+v %v", tasks, err)
+	}
+
+	// The list shows the use: last use, the 7-day count and today's bar.
+	if err := e.st.FlushUsage(bg); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "reload the list", chromedp.Navigate(e.srv.URL+"/settings/integrations"),
+		chromedp.WaitVisible("", css(`[data-testid="integrations"]`)))
+	row := `[data-testid="integration-row"] `
+	if got := eval[string](t, ctx, `document.querySelector('`+row+`[data-testid="usage-total"]').textContent`); got != "1" {
+		t.Fatalf("7-day count %q, want 1", got)
+	}
+	if eval[string](t, ctx, `document.querySelector('`+row+`td[data-label="Last use"]').textContent.trim()`) == "never" {
+		t.Fatal("last use still says never")
+	}
+	bars := eval[[]float64](t, ctx, `[...document.querySelectorAll('`+row+`[data-testid="sparkline"] rect')].map(r => r.height.baseVal.value)`)
+	if len(bars) == 0 || bars[len(bars)-1] <= 0 {
+		t.Fatalf("sparkline bars %v: today's bar is missing", bars)
+	}
+	if label := eval[string](t, ctx, `document.querySelector('`+row+`[data-testid="sparkline"]').getAttribute('aria-label')`); !strings.HasSuffix(label, " 1") {
+		t.Fatalf("sparkline label %q does not end with today's 1", label)
 	}
 }
 
@@ -392,7 +467,7 @@ func withNotifier(t *testing.T) pageEnvOption {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := notify.New(notify.Options{Store: d.Store, Logger: d.Logger, Version: "test", Allow: allow, DeliveryWait: 5 * time.Second})
+		n, err := notify.New(notify.Options{Store: d.Store, Now: d.Now, Logger: d.Logger, Version: "test", Allow: allow, DeliveryWait: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,8 +478,9 @@ func withNotifier(t *testing.T) pageEnvOption {
 // receiver is a webhook receiver that records what it gets.
 type receiver struct {
 	*httptest.Server
-	mu   sync.Mutex
-	reqs []receivedHook
+	status atomic.Int64 // the status it answers with; a test may change it
+	mu     sync.Mutex
+	reqs   []receivedHook
 }
 
 type receivedHook struct {
@@ -413,16 +489,35 @@ type receivedHook struct {
 }
 
 func newReceiver(t *testing.T, status int, answer string) *receiver {
+	return newReceiverAt(t, "", time.Now, status, answer)
+}
+
+// newReceiverAt starts a receiver on addr (any free port when empty). With
+// an address, for screenshots, its Date header comes from clock.
+func newReceiverAt(t *testing.T, addr string, clock func() time.Time, status int, answer string) *receiver {
 	rc := &receiver{}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc.status.Store(int64(status))
+	rc.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		rc.reqs = append(rc.reqs, receivedHook{r.Header.Clone(), string(body)})
 		rc.mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(status)
+		if addr != "" {
+			w.Header().Set("Date", clock().Format(http.TimeFormat))
+		}
+		w.WriteHeader(int(rc.status.Load()))
 		io.WriteString(w, answer)
 	}))
+	if addr != "" {
+		rc.Listener.Close()
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Listener = l
+	}
+	rc.Start()
 	t.Cleanup(rc.Close)
 	return rc
 }
@@ -434,8 +529,8 @@ func (rc *receiver) received() []receivedHook {
 }
 
 func TestBrowserWebhookTestButtonShowsDelivery(t *testing.T) {
-	rc := newReceiver(t, http.StatusOK, "thanks, got it")
-	e := newPageEnv(t, withNotifier(t))
+	e := newPageEnvWith(t, screenshotSettings(t, 3), withNotifier(t))
+	rc := newReceiverAt(t, receiverAddr(1), e.app.now, http.StatusOK, "thanks, got it")
 	ctx := newBrowser(t)
 	bg := context.Background()
 	e.browserLogin(t, ctx, "admin", adminPassword)
@@ -498,7 +593,7 @@ func TestBrowserWebhookTestButtonShowsDelivery(t *testing.T) {
 	}
 
 	// A second, failing endpoint, to show health on the list.
-	bad := newReceiver(t, http.StatusInternalServerError, "boom")
+	bad := newReceiverAt(t, receiverAddr(2), e.app.now, http.StatusInternalServerError, "boom")
 	if _, _, err := e.st.CreateEndpoint(bg, store.NewEndpoint{Name: "Legacy CRM", URL: bad.URL + "/kanboard", Events: []string{store.EventTaskCreate, store.EventTaskClose}}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -35,9 +36,21 @@ type pageEnv struct {
 
 type pageEnvOption func(*Deps)
 
+// envSettings are what must be fixed before the store opens: the clock of
+// the store, the app and the notifier, and the server's address.
+type envSettings struct {
+	now  func() time.Time
+	addr string
+}
+
 func newPageEnv(t *testing.T, opts ...pageEnvOption) *pageEnv {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{})
+	return newPageEnvWith(t, envSettings{}, opts...)
+}
+
+func newPageEnvWith(t *testing.T, s envSettings, opts ...pageEnvOption) *pageEnv {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: s.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +67,14 @@ func newPageEnv(t *testing.T, opts ...pageEnvOption) *pageEnv {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
+	if s.addr != "" {
+		srv.Listener.Close()
+		if srv.Listener, err = net.Listen("tcp", s.addr); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d := Deps{
+		Now:    s.now,
 		Store:  st,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Config: Config{BaseURL: "http://" + srv.Listener.Addr().String()},

@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 func TestIntegrationsSettings(t *testing.T) {
@@ -245,6 +248,35 @@ func TestWebhookSettings(t *testing.T) {
 		t.Fatalf("redelivery: %d requests", len(got))
 	}
 
+	// The endpoint's page lists the deliveries, newest first; "failed only"
+	// keeps the failed one and drops the delivered one.
+	rc.status.Store(http.StatusOK)
+	if resp := e.postForm(t, c, page+"/test", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second test: %d", resp.StatusCode)
+	}
+	rows := func(path string) []string {
+		t.Helper()
+		_, body := e.get(t, c, path)
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		doc.Find(`[data-testid="delivery-row"]`).Each(func(_ int, r *goquery.Selection) {
+			var cells []string
+			r.Find("td").Each(func(_ int, td *goquery.Selection) { cells = append(cells, strings.TrimSpace(td.Text())) })
+			out = append(out, strings.Join(cells[:4], "|")) // without the time
+		})
+		return out
+	}
+	all := rows(page)
+	if len(all) != 2 || all[0] != "webhook.test|delivered|200|1" || all[1] != "webhook.test|failed|503|2" {
+		t.Fatalf("deliveries listed: %q", all)
+	}
+	if failed := rows(page + "?failed=1"); len(failed) != 1 || failed[0] != all[1] {
+		t.Fatalf("failed only: %q", failed)
+	}
+
 	before, _ := e.st.EndpointSecrets(bg, ep.ID)
 	e.postForm(t, c, page+"/rotate-secret", url.Values{"grace": {"0s"}})
 	e.postForm(t, c, page+"/rotate-token", url.Values{"grace": {"24h"}})
@@ -265,6 +297,20 @@ func TestWebhookSettings(t *testing.T) {
 	e.postForm(t, c, page+"/disable", nil)
 	if ep, _ = e.st.Endpoint(bg, ep.ID); ep.Enabled {
 		t.Fatal("still enabled")
+	}
+	e.postForm(t, c, page+"/enable", nil)
+	if ep, _ = e.st.Endpoint(bg, ep.ID); !ep.Enabled {
+		t.Fatal("still disabled")
+	}
+	// A bad edit says why and changes nothing.
+	if resp := e.postForm(t, c, page+"/edit", url.Values{"url": {"not a url"}, "all_events": {"1"}, "all_projects": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bad edit: %d", resp.StatusCode)
+	}
+	if _, body := e.get(t, c, page); !strings.Contains(body, `data-testid="form-error"`) {
+		t.Fatal("a refused edit shows no error")
+	}
+	if again, _ := e.st.Endpoint(bg, ep.ID); again.URL != ep.URL || again.Name != ep.Name {
+		t.Fatalf("a refused edit changed the endpoint: %+v", again)
 	}
 	e.postForm(t, c, page+"/edit", url.Values{"url": {rc.URL + "/v2"}, "name": {"Ops 2"}, "all_events": {"1"}, "all_projects": {"1"}, "format": {"kanboard"}, "timeout_ms": {"1000"}})
 	if ep, _ = e.st.Endpoint(bg, ep.ID); ep.Name != "Ops 2" || ep.Events != nil || ep.URL != rc.URL+"/v2" {
@@ -305,7 +351,7 @@ func TestPersonalTokens(t *testing.T) {
 	}
 	// The token was just used (to check it above): the page shows when.
 	used, _ := e.st.PersonalTokens(bg, member.ID)
-	if len(used) != 1 || used[0].LastUsedAt == 0 || !strings.Contains(page, "<td>"+formatTime(used[0].LastUsedAt)+"</td>") {
+	if len(used) != 1 || used[0].LastUsedAt == 0 || !strings.Contains(page, `<td data-label="Last use">`+formatTime(used[0].LastUsedAt)+"</td>") {
 		t.Fatalf("the account page does not show the token's last use: %+v", used)
 	}
 
@@ -321,5 +367,19 @@ func TestPersonalTokens(t *testing.T) {
 	}
 	if _, _, err := e.st.UserByPersonalToken(bg, token); err == nil {
 		t.Fatal("the deleted token still works")
+	}
+}
+
+func TestFormatLatency(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                       "0 ms",
+		700 * time.Microsecond:  "0 ms",
+		7 * time.Millisecond:    "7 ms",
+		999 * time.Millisecond:  "999 ms",
+		1234 * time.Millisecond: "1.23s",
+	} {
+		if got := formatLatency(d); got != want {
+			t.Errorf("formatLatency(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -415,7 +415,7 @@ func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
 	for _, at := range d.Attempts {
 		v.Attempts = append(v.Attempts, views.AttemptView{
 			ID: at.ID, Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
-			Latency: at.Latency.String(), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
+			Latency: formatLatency(at.Latency), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
 			RequestBody: showBody(at.RequestBody), ResponseStatus: at.ResponseStatus,
 			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: at.Error,
 		})
@@ -470,4 +470,13 @@ func (a *App) redeliver(w http.ResponseWriter, r *http.Request) {
 		a.sess(r).Put(r.Context(), sessFlashErr, "The redelivery was not accepted; see the newest attempt.")
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// formatLatency writes an attempt's duration in milliseconds below a
+// second ("0 ms", not Go's "0s") and in seconds above.
+func formatLatency(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return d.Round(10 * time.Millisecond).String()
 }

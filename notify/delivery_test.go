@@ -240,6 +240,7 @@ func TestAttemptRecordsResponseHeadersAndFirst4KiB(t *testing.T) {
 	long := strings.Repeat("0123456789abcdef", 1024) // 16 KiB
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		time.Sleep(5 * time.Millisecond) // a measurable answer time: latency is stored in whole ms
 		w.Header().Set("X-Receiver", "queue-7")
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusUnprocessableEntity)
@@ -265,8 +266,8 @@ func TestAttemptRecordsResponseHeadersAndFirst4KiB(t *testing.T) {
 	if len(a.ResponseBody) != 4096 || string(a.ResponseBody) != long[:4096] {
 		t.Errorf("stored %d bytes of the answer, want its first 4096", len(a.ResponseBody))
 	}
-	if a.Latency <= 0 {
-		t.Errorf("latency %s", a.Latency)
+	if a.Latency < 5*time.Millisecond || a.Latency > 10*time.Second {
+		t.Errorf("latency %s, want the receiver's 5 ms answer time or more", a.Latency)
 	}
 	for _, h := range []string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature", "User-Agent", "X-Hookboard-Event", "Content-Type"} {
 		if a.RequestHeaders[h] == "" {

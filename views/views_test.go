@@ -283,3 +283,100 @@ func TestTaskPageView(t *testing.T) {
 		t.Fatal("move form")
 	}
 }
+
+// allViews renders every page with a little of everything in it.
+func allViews() map[string]templ.Component {
+	admin := Page{Title: "x", User: &Viewer{Username: "ann", IsAdmin: true, FirstProjectID: 1}, Flash: "Saved."}
+	opts := []Option{{Value: "1", Label: "One", Selected: true}, {Value: "2", Label: "Two"}}
+	card := Card{ID: 1, Title: "Fix login", ColorID: "red", Owner: "bob", Score: 2, PrevColumnID: 1, PrevColumn: "Backlog", NextColumnID: 3, NextColumn: "Done", SwimlaneID: 1}
+	form := EndpointForm{URL: "https://chat.example/hook", AllEvents: true, AllProj: true, Formats: opts, Events: opts, Projects: opts, TimeoutMS: 1000}
+	shown := &ShownSecret{What: "Integration “CI”", Token: "hbi_x", AppSecret: "s", Curl: "curl 'http://h/?token=hbi_x'"}
+	return map[string]templ.Component{
+		"login": LoginView(LoginPage{Page: Page{Title: "Log in", Error: "Wrong username or password."}}),
+		"error": ErrorView(ErrorPage{Page: admin, Status: 404, Message: "No such task."}),
+		"board": BoardView(BoardPage{Page: admin, ProjectID: 1, ProjectName: "Default", Projects: opts, Colors: opts,
+			Columns: []BoardColumn{{ID: 1, Title: "Backlog"}, {ID: 2, Title: "Ready"}},
+			Lanes: []Lane{{ID: 1, Name: "Default", Cells: []Cell{{ColumnID: 1, Column: "Backlog", Cards: []Card{card}}, {ColumnID: 2, Column: "Ready"}}},
+				{ID: 2, Name: "Urgent", Cells: []Cell{{ColumnID: 1, Column: "Backlog"}, {ColumnID: 2, Column: "Ready"}}}}}),
+		"task": TaskPageView(TaskPage{Page: admin, Task: TaskView{ID: 3, Title: "Fix login", ColorID: "red", ProjectID: 1},
+			Columns: opts, Swimlanes: opts, Owners: opts, Categories: opts, Colors: opts,
+			Comments: []CommentView{{ID: 1, Author: "bob", Text: "On it", CanDelete: true}},
+			Subtasks: []SubtaskView{{ID: 2, Title: "Write test"}, {ID: 3, Title: "Review", Status: 2}},
+			Files:    []FileView{{ID: 8, Name: "trace.txt", Size: "12 bytes"}}}),
+		"webhooks": WebhooksView(WebhooksPage{Page: admin, Form: form,
+			Endpoints: []EndpointRow{{ID: 1, Name: "Chat", URL: "https://chat.example/hook", Events: "All events", Format: "kanboard", Health: Health{Kind: "ok", Label: "Healthy"}}}}),
+		"endpoint": EndpointView(EndpointPage{Page: admin, ID: 1, Name: "Chat", URL: "https://chat.example/hook", Enabled: true, CanSend: true,
+			Secret: "whsec_a", Token: "hbw_b", PrevSecret: "whsec_old", SecretUntil: "tomorrow", Form: form,
+			Deliveries: []DeliveryRow{{ID: 12, EventName: "task.create", Status: "failed", StatusKind: "bad", HTTPStatus: 410, Attempts: 1}}}),
+		"delivery": DeliveryView(DeliveryPage{Page: admin, EndpointID: 1, EndpointName: "Chat", CanSend: true,
+			Delivery: DeliveryRow{ID: 9, EventName: "task.create", Status: "delivered", StatusKind: "ok", Attempts: 1},
+			Attempts: []AttemptView{{ID: 1, Trigger: "sync", RequestURL: "http://r/", RequestBody: "{}", ResponseStatus: 200, ResponseBody: "ok"}}}),
+		"integrations": IntegrationsView(IntegrationsPage{Page: admin, Shown: shown, Projects: opts,
+			Items: []IntegrationRow{{ID: 1, Name: "CI", Kind: "incoming", TokenHint: "hbi_…x", Enabled: true, Usage: []UsageDay{{Day: "2026-11-23", Count: 4}}},
+				{ID: 2, Name: "Cron", Kind: "api", TokenHint: "hba_…y", Expired: true, Expires: "2026-01-01"}}}),
+		"users": UsersView(UsersPage{Page: admin, Users: []UserRow{{ID: 1, Username: "ann", IsAdmin: true, IsActive: true}, {ID: 2, Username: "bob", IsActive: true}}}),
+		"account": AccountView(AccountPage{Page: admin, Username: "ann", Shown: shown,
+			Tokens: []TokenRow{{ID: 1, Name: "Laptop", Hint: "hbp_…z"}, {ID: 2, Name: "CI", Hint: "hbp_…w", Expires: "2027-01-01"}}}),
+	}
+}
+
+// TestEveryPageLabelledAndWithoutInlineCode: in every page, each form
+// control has a label (its own label[for], a wrapping label or an
+// aria-label), each label[for] names a form control, ids are unique,
+// buttons and links have names, cells of tables that stack on a phone name
+// their column, and nothing inline would be blocked by the CSP.
+func TestEveryPageLabelledAndWithoutInlineCode(t *testing.T) {
+	for name, c := range allViews() {
+		doc := render(t, c)
+		ids := map[string]bool{}
+		doc.Find("[id]").Each(func(_ int, s *goquery.Selection) {
+			id := s.AttrOr("id", "")
+			if ids[id] {
+				t.Errorf("%s: duplicate id %q", name, id)
+			}
+			ids[id] = true
+		})
+		doc.Find("input, select, textarea").Each(func(_ int, s *goquery.Selection) {
+			if s.AttrOr("type", "") == "hidden" {
+				return
+			}
+			id := s.AttrOr("id", "")
+			labelled := strings.TrimSpace(s.AttrOr("aria-label", "")) != "" ||
+				strings.TrimSpace(s.Closest("label").Text()) != "" ||
+				(id != "" && strings.TrimSpace(doc.Find(`label[for="`+id+`"]`).Text()) != "")
+			if !labelled {
+				t.Errorf("%s: %s name=%q has no label", name, goquery.NodeName(s), s.AttrOr("name", ""))
+			}
+		})
+		doc.Find("label[for]").Each(func(_ int, s *goquery.Selection) {
+			target := doc.Find("#" + s.AttrOr("for", ""))
+			if !target.Is("input, select, textarea, button") {
+				t.Errorf("%s: label %q is for no form control", name, s.Text())
+			}
+		})
+		doc.Find("button, a[href]").Each(func(_ int, s *goquery.Selection) {
+			if strings.TrimSpace(s.AttrOr("aria-label", s.Text())) == "" {
+				t.Errorf("%s: a %s without a name", name, goquery.NodeName(s))
+			}
+		})
+		doc.Find("table.stack tbody tr").Each(func(_ int, row *goquery.Selection) {
+			row.Find("td").Each(func(i int, td *goquery.Selection) {
+				if _, ok := td.Attr("data-label"); i > 0 && !ok {
+					t.Errorf("%s: stacked table cell %d has no data-label", name, i)
+				}
+			})
+		})
+		doc.Find("script").Each(func(_ int, s *goquery.Selection) {
+			if _, ok := s.Attr("src"); !ok || strings.TrimSpace(s.Text()) != "" {
+				t.Errorf("%s: inline script", name)
+			}
+		})
+		doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+			for _, a := range s.Nodes[0].Attr {
+				if a.Key == "style" || strings.HasPrefix(a.Key, "on") {
+					t.Errorf("%s: inline %s attribute on %s", name, a.Key, goquery.NodeName(s))
+				}
+			}
+		})
+	}
+}
