@@ -93,9 +93,10 @@ const MaxStoredResponseBody = 4 << 10
 // PendingDeliveries returns the not yet attempted deliveries of the given
 // events to enabled endpoints, by endpoint then event order, in one query.
 // They are leased to the request that made the events (see emit), so it
-// can attempt them without claiming.
+// can attempt them without claiming. Events this Store emitted without any
+// delivery are answered from memory (see fanoutMemo).
 func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]DeliveryJob, error) {
-	if len(eventIDs) == 0 {
+	if len(eventIDs) == 0 || !s.fanout.mayHaveDeliveries(eventIDs) {
 		return nil, nil
 	}
 	args := make([]any, len(eventIDs))

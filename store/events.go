@@ -126,6 +126,7 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 			return "", fmt.Errorf("insert delivery: %w", err)
 		}
 	}
+	s.fanout.note(id, len(targets) > 0)
 	return id, nil
 }
 

@@ -54,6 +54,7 @@ type Store struct {
 	writes  *committer
 	usage   *usageBatch
 	keyFile string
+	fanout  fanoutMemo
 }
 
 // Options tune Open. The zero value is what production uses.
