@@ -33,8 +33,11 @@ import (
 // long queue does not wait for all the rest.
 const maxBatch = 64
 
-// When the previous batch ended less than steadyGap ago, writes are coming
-// steadily, and a batch of one waits up to lingerFor for a companion.
+// When the previous batch held more than one change and ended less than
+// steadyGap ago, writes are coming concurrently and steadily, and a batch
+// of one waits up to lingerFor for a companion. A lone client (each write
+// waits for the previous one's answer) never lingers: no companion can
+// come, and the wait would only add to its latency.
 const (
 	steadyGap = 2 * time.Millisecond
 	lingerFor = 250 * time.Microsecond
@@ -119,11 +122,12 @@ func (c *committer) loop() {
 	defer close(c.done)
 	batch := make([]*writeReq, 0, maxBatch)
 	var lastEnd time.Time
+	lastSize := 0
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	for first := range c.queue {
 		batch = append(batch[:0], first)
-		if len(c.queue) == 0 && time.Since(lastEnd) < steadyGap {
+		if len(c.queue) == 0 && lastSize > 1 && time.Since(lastEnd) < steadyGap {
 			// Under steady load another change is usually a few hundred
 			// microseconds away: waiting for it costs less than a commit.
 			linger.Reset(lingerFor)
@@ -149,6 +153,7 @@ func (c *committer) loop() {
 			}
 		}
 		c.run(batch)
+		lastSize = len(batch)
 		clear(batch)
 		lastEnd = time.Now()
 	}
