@@ -93,11 +93,17 @@ const MaxStoredResponseBody = 4 << 10
 // PendingDeliveries returns the not yet attempted deliveries of the given
 // events to enabled endpoints, by endpoint then event order, in one query.
 // They are leased to the request that made the events (see emit), so it
-// can attempt them without claiming. Events this Store emitted without any
-// delivery are answered from memory (see fanoutMemo).
+// can attempt them without claiming. Events this Store emitted are answered
+// from what their transaction wrote (see fanoutMemo).
 func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]DeliveryJob, error) {
-	if len(eventIDs) == 0 || !s.fanout.mayHaveDeliveries(eventIDs) {
+	if len(eventIDs) == 0 {
 		return nil, nil
+	}
+	if jobs, ok, err := s.pendingFromMemo(eventIDs); ok {
+		if err != nil {
+			return nil, fmt.Errorf("store: load deliveries: %w", err)
+		}
+		return jobs, nil
 	}
 	args := make([]any, len(eventIDs))
 	for i, id := range eventIDs {

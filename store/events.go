@@ -95,38 +95,58 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 		author, now.UnixMilli(), string(body)); err != nil {
 		return "", fmt.Errorf("insert event: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, events, projects, timeout_ms FROM webhook_endpoints WHERE enabled = 1`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, url, events, projects, format, timeout_ms,
+		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
+		FROM webhook_endpoints WHERE enabled = 1`)
 	if err != nil {
 		return "", fmt.Errorf("match endpoints: %w", err)
 	}
-	type target struct {
-		id      int64
-		timeout int64
-	}
-	var targets []target
+	// The jobs PendingDeliveries will hand the request, as loadJobs builds
+	// them from the rows written here.
+	var jobs []memoJob
+	project := strconv.FormatInt(projectID, 10)
 	for rows.Next() {
-		var epID, timeoutMS int64
+		var m memoJob
+		ep := &m.job.Endpoint
 		var events, projects string
-		if err := rows.Scan(&epID, &events, &projects, &timeoutMS); err != nil {
+		var timeoutMS int64
+		sl := &m.sealed
+		if err := rows.Scan(&ep.ID, &ep.Name, &ep.URL, &events, &projects, &ep.Format, &timeoutMS,
+			&sl.tok, &sl.prevTok, &sl.tokUntil, &sl.sec, &sl.prevSec, &sl.secUntil); err != nil {
 			rows.Close()
 			return "", err
 		}
-		if filterMatches(events, name) && filterMatches(projects, strconv.FormatInt(projectID, 10)) {
-			targets = append(targets, target{epID, timeoutMS})
+		if !filterMatches(events, name) || !filterMatches(projects, project) {
+			continue
 		}
+		ep.Enabled = true
+		ep.Events = ParseEventFilter(events)
+		ep.Projects, _ = ParseProjectFilter(projects)
+		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
+		jobs = append(jobs, m)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
-	for _, t := range targets {
-		lease := now.Add(deliveryLease + time.Duration(t.timeout)*time.Millisecond).UnixMilli()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
-			VALUES (?, ?, ?, ?)`, id, t.id, lease, now.UnixMilli()); err != nil {
+	for i := range jobs {
+		j := &jobs[i].job
+		lease := now.Add(deliveryLease + j.Endpoint.Timeout).UnixMilli()
+		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
+			VALUES (?, ?, ?, ?)`, id, j.Endpoint.ID, lease, now.UnixMilli())
+		if err != nil {
 			return "", fmt.Errorf("insert delivery: %w", err)
 		}
+		if j.DeliveryID, err = res.LastInsertId(); err != nil {
+			return "", fmt.Errorf("insert delivery: %w", err)
+		}
+		j.Status = DeliveryPending
+		j.LeaseUntil = time.UnixMilli(lease)
+		j.Event = Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
+			IntegrationID: actor.IntegrationID, AuthorName: author.String, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
+			Data: json.RawMessage(body)}
 	}
-	s.fanout.note(id, len(targets) > 0)
+	s.fanout.note(id, jobs)
 	return id, nil
 }
 

@@ -3,14 +3,15 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
 
-// The memo that lets a request skip loading its deliveries must only skip
-// events this Store emitted without any delivery: an event written by
-// another process (here another Store on the same file) after an endpoint
-// was added there is still looked up and found.
+// The memo that lets a request skip loading its deliveries must hand out
+// exactly what the query would load, and only for events this Store
+// emitted: an event written by another process (here another Store on the
+// same file) is looked up and found.
 func TestPendingDeliveriesMemo(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "board.db")
@@ -41,14 +42,27 @@ func TestPendingDeliveriesMemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ep2, _, err := b.CreateEndpoint(ctx, NewEndpoint{Name: "filtered", URL: "http://127.0.0.1:2/h", Events: []string{EventTaskCreate},
+		Projects: []int64{board.project}, Format: FormatEnvelope, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	task.Title = "made here"
 	_, evs, err = a.CreateTask(ctx, Actor{}, task)
 	if err != nil {
 		t.Fatal(err)
 	}
 	jobs, err = a.PendingDeliveries(ctx, evs)
-	if err != nil || len(jobs) != 1 || jobs[0].Endpoint.ID != ep.ID || jobs[0].Event.ID != evs[0] {
-		t.Fatalf("endpoint added by another process: got %+v, err %v; want one job to endpoint %d", jobs, err, ep.ID)
+	if err != nil || len(jobs) != 2 || jobs[0].Endpoint.ID != ep.ID || jobs[1].Endpoint.ID != ep2.ID || jobs[0].Event.ID != evs[0] {
+		t.Fatalf("endpoints added by another process: got %+v, err %v; want jobs to endpoints %d and %d", jobs, err, ep.ID, ep2.ID)
+	}
+	// What the memo hands out is what the query loads.
+	fromDB, err := a.deliveryJobs(ctx, []int64{jobs[0].DeliveryID, jobs[1].DeliveryID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(jobs, fromDB) {
+		t.Fatalf("job from memory\n%+v\njob from the database\n%+v", jobs, fromDB)
 	}
 
 	// An event the other Store made is unknown here, so it is looked up.
@@ -58,12 +72,12 @@ func TestPendingDeliveriesMemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs, err = a.PendingDeliveries(ctx, evs)
-	if err != nil || len(jobs) != 1 || jobs[0].Event.ID != evs[0] {
-		t.Fatalf("event of another Store: got %d jobs, err %v; want 1", len(jobs), err)
+	if err != nil || len(jobs) != 2 || jobs[0].Event.ID != evs[0] {
+		t.Fatalf("event of another Store: got %d jobs, err %v; want 2", len(jobs), err)
 	}
-	// Asking again (the memo forgot it) still finds it.
+	// Asking again (the memo forgot it) still finds them.
 	jobs, err = b.PendingDeliveries(ctx, evs)
-	if err != nil || len(jobs) != 1 {
-		t.Fatalf("second ask: got %d jobs, err %v; want 1", len(jobs), err)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("second ask: got %d jobs, err %v; want 2", len(jobs), err)
 	}
 }
