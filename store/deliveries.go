@@ -392,27 +392,29 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		r.Status, next, respStatus, finished, r.DeliveryID); err != nil {
 		return fmt.Errorf("update delivery: %w", err)
 	}
+	// The endpoint's last attempt (unless a later one is recorded already)
+	// and its health, in one statement: every right-hand side reads the
+	// row as it was, so the CASEs all see the old last_attempt_ms.
 	nowS := now.Unix()
-	if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET last_status = ?, last_error = ?, last_attempt_ms = ?
-		WHERE id = ? AND COALESCE(last_attempt_ms, 0) <= ?`,
-		respStatus, a.Error, a.StartedAt.UnixMilli(), r.EndpointID, a.StartedAt.UnixMilli()); err != nil {
-		return fmt.Errorf("update endpoint last attempt: %w", err)
-	}
+	health := `failing_since = COALESCE(failing_since, ?5)`
+	args := []any{a.StartedAt.UnixMilli(), respStatus, a.Error, r.EndpointID, nowS}
 	switch {
 	case r.Success:
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?`, r.EndpointID)
+		health, args = `failing_since = NULL`, args[:4]
 	case r.Gone:
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, failing_since = COALESCE(failing_since, ?),
-			disabled_reason = 'the receiver answered 410 Gone', modified_at = ? WHERE id = ?`, nowS, nowS, r.EndpointID)
-	default:
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?) WHERE id = ?`,
-			nowS, r.EndpointID)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
-				disabled_reason = 'every delivery failed for 5 days'
-				WHERE id = ? AND enabled = 1 AND failing_since <= ?`,
-				nowS, r.EndpointID, nowS-int64(EndpointFailingLimit/time.Second))
-		}
+		health = `enabled = 0, failing_since = COALESCE(failing_since, ?5),
+			disabled_reason = 'the receiver answered 410 Gone', modified_at = ?5`
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET
+		last_status = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?2 ELSE last_status END,
+		last_error = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?3 ELSE last_error END,
+		last_attempt_ms = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?1 ELSE last_attempt_ms END,
+		`+health+` WHERE id = ?4`, args...)
+	if err == nil && !r.Success && !r.Gone {
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
+			disabled_reason = 'every delivery failed for 5 days'
+			WHERE id = ? AND enabled = 1 AND failing_since <= ?`,
+			nowS, r.EndpointID, nowS-int64(EndpointFailingLimit/time.Second))
 	}
 	if err != nil {
 		return fmt.Errorf("update endpoint health: %w", err)
