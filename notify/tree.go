@@ -51,66 +51,6 @@ func (o *object) set(key string, val any) {
 	*o = append(*o, field{key, val})
 }
 
-// decodeTree reads JSON into the tree, keeping object key order and
-// numbers as written.
-func decodeTree(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil {
-		return nil, fmt.Errorf("decode event data: %w", err)
-	}
-	return v, nil
-}
-
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			var o object
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				v, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				o.set(kt.(string), v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			if o == nil {
-				o = object{}
-			}
-			return o, nil
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				v, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return arr, nil
-		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	default:
-		return t, nil // nil, bool, string, json.Number
-	}
-}
-
 // writeJSON writes the tree as compact JSON. Times are ISO 8601 UTC with
 // milliseconds.
 func writeJSON(buf *bytes.Buffer, v any) {

@@ -1,0 +1,111 @@
+package notify
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+)
+
+// decodeTreeStd is the token-by-token json.Decoder that decodeTree
+// replaced: the reference it must match.
+func decodeTreeStd(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return decodeValueStd(dec)
+}
+
+func decodeValueStd(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			o := object{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := decodeValueStd(dec)
+				if err != nil {
+					return nil, err
+				}
+				o.set(kt.(string), v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return o, nil
+		case '[':
+			arr := []any{}
+			for dec.More() {
+				v, err := decodeValueStd(dec)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return arr, nil
+		}
+		return nil, fmt.Errorf("unexpected %v", t)
+	default:
+		return t, nil
+	}
+}
+
+var treeSamples = []string{
+	`{}`, `[]`, ` { "a" : [ 1 , -2.5e+3 , true , false , null , "x" ] , "b" : { } } `,
+	`{"a":1,"a":2,"b":[{"c":"d"}]}`,
+	`{"s":"plain","u":"Ünïcode ✓","e":"tab\tquote\" slash\\ \u00e9 \ud83d\ude00 \/","bad":"` + "\xff\xfe" + `"}`,
+	`"just a string"`, `12345678901234567890`, `{"f":1e400,"z":-0,"n":0.000001}`,
+	`{"task_id":1,"task":{"id":1,"column_id":2},"changes":{"src_column_id":1}}`,
+	`[[[[]]],{"":""}]`,
+}
+
+func TestDecodeTreeMatchesDecoder(t *testing.T) {
+	samples := append([]string(nil), treeSamples...)
+	for _, ev := range sampleEvents(t, openDB(t, newClock()).st) {
+		samples = append(samples, string(ev.Data))
+	}
+	for _, s := range samples {
+		want, werr := decodeTreeStd([]byte(s))
+		got, gerr := decodeTree([]byte(s))
+		if (werr != nil) != (gerr != nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q:\ngot  %#v, %v\nwant %#v, %v", s, got, gerr, want, werr)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"a":}`, `[1,]`, `{"a" 1}`, `"\x"`, `tru`, "\"ctl\x01\""} {
+		if _, err := decodeTree([]byte(bad)); err == nil {
+			t.Errorf("%q: decoded, want an error", bad)
+		}
+	}
+}
+
+// FuzzDecodeTree: on every valid JSON document the scanner gives the
+// decoder's tree.
+func FuzzDecodeTree(f *testing.F) {
+	for _, s := range treeSamples {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !json.Valid([]byte(s)) {
+			if _, err := decodeTree([]byte(s)); err == nil {
+				t.Fatalf("%q is not JSON but decoded", s)
+			}
+			return
+		}
+		want, werr := decodeTreeStd([]byte(s))
+		got, gerr := decodeTree([]byte(s))
+		if werr != nil || gerr != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\ngot  %#v, %v\nwant %#v, %v", s, got, gerr, want, werr)
+		}
+	})
+}
