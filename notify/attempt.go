@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"hookboard/store"
@@ -28,6 +29,12 @@ const redacted = "[redacted]"
 // backlog of retries to a receiver that never answers must not hold every
 // slot for its whole timeout while requests wait for their own webhooks.
 func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string) (rec store.AttemptRecord, ok bool) {
+	return n.attemptWith(ctx, j, trigger, nil)
+}
+
+// attemptWith is attempt taking its body from b, which renders each event
+// once per format for all the attempts of one pass.
+func (n *Notifier) attemptWith(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies) (rec store.AttemptRecord, ok bool) {
 	if trigger != store.TriggerRetry {
 		select {
 		case n.sem <- struct{}{}:
@@ -51,7 +58,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	target, shown := targetURL(j.Endpoint.URL, j.Endpoint.Format, token)
 	a.RequestURL = shown
 
-	payload, err := Render(j.Endpoint.Format, j.Event)
+	payload, err := b.render(j.Endpoint.Format, j.Event)
 	if err != nil {
 		a.Error = err.Error()
 		n.conclude(&rec, j, nil, now)
@@ -111,6 +118,43 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	}
 	n.conclude(&rec, j, resp, now)
 	return rec, true
+}
+
+// bodies renders each event once per format for the attempts of one pass
+// (a request's fan-out, or a worker pass): ten endpoints of one format get
+// the same bytes, rendered once. Bodies are only read once made. A nil
+// *bodies renders every time.
+type bodies struct {
+	mu sync.Mutex
+	m  map[bodyKey]rendered
+}
+
+type bodyKey struct{ format, eventID string }
+
+type rendered struct {
+	p   Payload
+	err error
+}
+
+func (b *bodies) render(format string, ev store.Event) (Payload, error) {
+	if b == nil {
+		return Render(format, ev)
+	}
+	k := bodyKey{format, ev.ID}
+	b.mu.Lock()
+	r, ok := b.m[k]
+	b.mu.Unlock()
+	if ok {
+		return r.p, r.err
+	}
+	r.p, r.err = Render(format, ev)
+	b.mu.Lock()
+	if b.m == nil {
+		b.m = map[bodyKey]rendered{}
+	}
+	b.m[k] = r
+	b.mu.Unlock()
+	return r.p, r.err
 }
 
 // conclude decides the delivery's new status from the attempt.

@@ -207,10 +207,11 @@ func (n *Notifier) run(ctx context.Context, jobs []store.DeliveryJob, trigger st
 	var mu sync.Mutex
 	var recs []store.AttemptRecord
 	var wg sync.WaitGroup
+	b := &bodies{}
 	for _, id := range order {
 		wg.Go(func() {
 			for _, j := range groups[id] {
-				rec, ok := n.attempt(ctx, j, trigger)
+				rec, ok := n.attemptWith(ctx, j, trigger, b)
 				if !ok {
 					// Shutdown, or the lease is spent: the rest of this
 					// endpoint's deliveries go to the worker, in order
@@ -357,9 +358,10 @@ func (n *Notifier) RunOnce(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var recs []store.AttemptRecord
+	b := &bodies{}
 	for _, j := range jobs {
 		wg.Go(func() {
-			if rec, ok := n.attempt(ctx, j, store.TriggerRetry); ok {
+			if rec, ok := n.attemptWith(ctx, j, store.TriggerRetry, b); ok {
 				mu.Lock()
 				recs = append(recs, rec)
 				mu.Unlock()

@@ -109,3 +109,29 @@ func FuzzDecodeTree(f *testing.F) {
 		}
 	})
 }
+
+// One pass renders an event once per format: every endpoint of a format
+// gets the very same body, and each format its own.
+func TestBodiesRenderOncePerFormat(t *testing.T) {
+	ev := sampleEvents(t, openDB(t, newClock()).st)["task.create"]
+	b := &bodies{}
+	first, err := b.render("kanboard", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := b.render("kanboard", ev)
+	if &first.Body[0] != &again.Body[0] {
+		t.Error("the kanboard body was rendered twice")
+	}
+	want, _ := Render("kanboard", ev)
+	if !bytes.Equal(first.Body, want.Body) || first.ContentType != want.ContentType {
+		t.Errorf("cached body differs from Render's:\n%s\n%s", first.Body, want.Body)
+	}
+	env, _ := b.render("envelope", ev)
+	if bytes.Equal(env.Body, first.Body) {
+		t.Error("the envelope format got the kanboard body")
+	}
+	if len(b.m) != 2 {
+		t.Errorf("%d bodies cached, want 2", len(b.m))
+	}
+}
