@@ -178,20 +178,27 @@ func printTable(w io.Writer, rs []result) {
 	fmt.Fprintf(w, "%-22s %-10s %5s %9s %9s %9s %9s %9s %8s %8s  %s\n",
 		"work", "server", "conc", "req/s", "p50", "p90", "p99", "max", "peakRSS", "cpu|batch", "errors")
 	for _, r := range rs {
-		rss := "-"
-		if r.PeakRSS > 0 {
-			rss = fmt.Sprintf("%.1fMB", float64(r.PeakRSS)/(1<<20))
-		}
-		cpu := "-"
-		if r.CPUPerReq > 0 {
-			cpu = fmt.Sprintf("%dµs", r.CPUPerReq.Microseconds())
-		}
-		if r.CallsPerCommit > 0 {
-			cpu = fmt.Sprintf("%.1fw/c", r.CallsPerCommit)
-		}
+		rss, cpu := serverCells(r, "")
 		fmt.Fprintf(w, "%-22s %-10s %5d %9.0f %9s %9s %9s %9s %8s %8s  %s\n",
 			r.Work, r.Server, r.Concurrency, r.PerSecond, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), rss, cpu, errText(r))
 	}
+}
+
+// serverCells formats the server-side figures of r, peak RSS and CPU per
+// request (or writes per commit), with sep between number and unit; "-"
+// when unknown.
+func serverCells(r result, sep string) (rss, cpu string) {
+	rss, cpu = "-", "-"
+	if r.PeakRSS > 0 {
+		rss = fmt.Sprintf("%.1f%sMB", float64(r.PeakRSS)/(1<<20), sep)
+	}
+	if r.CPUPerReq > 0 {
+		cpu = fmt.Sprintf("%d%sµs", r.CPUPerReq.Microseconds(), sep)
+	}
+	if r.CallsPerCommit > 0 {
+		cpu = fmt.Sprintf("%.1f%sw/c", r.CallsPerCommit, sep)
+	}
+	return rss, cpu
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }

@@ -230,17 +230,7 @@ func printMarkdown(w io.Writer, rs []result) {
 	fmt.Fprintln(w, "| phase | server | conc | req/s | p50 | p90 | p99 | max | peak RSS | server CPU/req or writes/commit | errors |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
-		rss := "-"
-		if r.PeakRSS > 0 {
-			rss = fmt.Sprintf("%.1f MB", float64(r.PeakRSS)/(1<<20))
-		}
-		cpu := "-"
-		if r.CPUPerReq > 0 {
-			cpu = fmt.Sprintf("%d µs", r.CPUPerReq.Microseconds())
-		}
-		if r.CallsPerCommit > 0 {
-			cpu = fmt.Sprintf("%.1f w/c", r.CallsPerCommit)
-		}
+		rss, cpu := serverCells(r, " ")
 		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Work, r.Server, r.Concurrency, r.PerSecond, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), rss, cpu,
 			strings.ReplaceAll(errText(r), "|", "/"))
