@@ -350,37 +350,26 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 }
 
 // printRatios sets each Hookboard figure against the baseline's at the same
-// workload and concurrency.
+// workload and concurrency (means over the rounds).
 func printRatios(out io.Writer, all []result) {
 	type key struct {
 		work string
 		c    int
 	}
-	sum := map[key]map[string][]float64{}
+	done := map[key]bool{}
 	for _, r := range all {
 		k := key{r.Work, r.Concurrency}
-		if sum[k] == nil {
-			sum[k] = map[string][]float64{}
-		}
-		sum[k][r.Server] = append(sum[k][r.Server], r.PerSecond)
-	}
-	for _, r := range all {
-		k := key{r.Work, r.Concurrency}
-		hb, bl := sum[k]["hookboard"], sum[k]["baseline"]
-		if r.Server != "hookboard" || len(hb) == 0 || len(bl) == 0 {
+		if r.Server != "hookboard" || done[k] {
 			continue
 		}
-		fmt.Fprintf(out, "- ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, mean(hb)/mean(bl))
-		delete(sum, k)
+		done[k] = true
+		bl := rows(all, k.work, "baseline", k.c)
+		if len(bl) == 0 {
+			continue
+		}
+		hb := rows(all, k.work, "hookboard", k.c)
+		fmt.Fprintf(out, "- ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, meanRate(hb)/meanRate(bl))
 	}
-}
-
-func mean(xs []float64) float64 {
-	var s float64
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
 }
 
 // workload builds the call for one kind of request against a target.
