@@ -207,59 +207,36 @@ func startBinary(ctx context.Context, dir, bin string, deliveryWait time.Duratio
 		stop()
 		return nil, fmt.Errorf("first-run curl URL %q: %w", incoming, err)
 	}
-	out, err := exec.CommandContext(ctx, bin, "integration", "add", "load-api", "-kind", "api", "-db", db, "-json").Output()
+	// Integrations and endpoints are rows in the database file, as the
+	// CLI's `integration add` and `webhook add` would write them while the
+	// server runs.
+	st, err := store.Open(db, store.Options{})
 	if err != nil {
 		stop()
-		return nil, fmt.Errorf("hookboard integration add: %w", err)
+		return nil, err
 	}
-	var api struct{ Token string }
-	if err := json.Unmarshal(out, &api); err != nil || api.Token == "" {
+	_, api, err := st.CreateIntegration(ctx, store.NewIntegration{Name: "load api", Kind: store.KindAPI})
+	if err != nil {
+		st.Close()
 		stop()
-		return nil, fmt.Errorf("hookboard integration add: unreadable output %q", out)
-	}
-	tok := u.Query().Get("token")
-	endpoints := map[string]string{} // URL -> endpoint id
-	setReceivers := func(urls []string, timeout time.Duration) error {
-		want := map[string]bool{}
-		for _, u := range urls {
-			want[u] = true
-			if endpoints[u] != "" {
-				continue
-			}
-			out, err := exec.CommandContext(ctx, bin, "webhook", "add", "-db", db, "-url", u,
-				"-timeout", timeout.String(), "-json").Output()
-			if err != nil {
-				return fmt.Errorf("hookboard webhook add: %w", err)
-			}
-			var ep struct{ ID int64 }
-			if err := json.Unmarshal(out, &ep); err != nil || ep.ID == 0 {
-				return fmt.Errorf("hookboard webhook add: unreadable output %q", out)
-			}
-			endpoints[u] = strconv.FormatInt(ep.ID, 10)
-			continue
-		}
-		for u, id := range endpoints {
-			verb := "disable"
-			if want[u] {
-				verb = "enable"
-			}
-			if out, err := exec.CommandContext(ctx, bin, "webhook", verb, id, "-db", db).CombinedOutput(); err != nil {
-				return fmt.Errorf("hookboard webhook %s %s: %w: %s", verb, id, err, out)
-			}
-		}
-		return nil
+		return nil, err
 	}
 	return &target{
-		setReceivers: setReceivers,
+		setReceivers: func(urls []string, timeout time.Duration) error {
+			return setEndpoints(ctx, st, urls, timeout)
+		},
 		bin:          bin,
 		name:         "hookboard",
 		base:         u.Scheme + "://" + u.Host,
-		incomingPath: "/?controller=webhook&action=task&token=" + url.QueryEscape(tok),
+		incomingPath: "/?controller=webhook&action=task&token=" + url.QueryEscape(u.Query().Get("token")),
 		rpcPath:      "/jsonrpc.php",
 		apiToken:     api.Token,
 		pid:          cmd.Process.Pid,
 		rssOf:        "hookboard server process",
-		closeFn:      stop,
+		closeFn: func() {
+			st.Close()
+			stop()
+		},
 	}, nil
 }
 
