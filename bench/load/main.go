@@ -9,8 +9,9 @@
 //	go run ./bench/load -receivers 1,10 -hang 10 # event fan-out and a receiver that never answers
 //	go run ./bench/load -server url -url http://127.0.0.1:8080 -token TOKEN
 //
-// It ends with a markdown summary and, for the targets, a table of
-// what was met; with -all it exits with status 3 when a target is missed.
+// It ends with a markdown summary and, for the targets its phases
+// measured (every one with -all), a table of what was met; it exits with
+// status 3 when a target is missed.
 // See docs/BENCHMARKS.md for what each figure means.
 package main
 
