@@ -154,6 +154,7 @@ func startInproc(ctx context.Context, dir string, deliveryWait time.Duration) (*
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
+		app.Close()
 		stopNotifier()
 		st.Close()
 	}
