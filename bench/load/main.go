@@ -266,13 +266,7 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 		fmt.Fprintf(out, "peak RSS of hookboard: %s\n", hb.rssOf)
 	}
 	var all []result
-	phase := func(t *target, work string, c int, label string) result {
-		do, err := workload(t, work)
-		if err != nil {
-			r := result{Work: label, Server: t.name, Concurrency: c, Errors: map[string]int{err.Error(): 1}}
-			fmt.Fprintf(out, "skip %s on %s: %v\n", work, t.name, err)
-			return r
-		}
+	phase := func(t *target, do call, c int, label string) result {
 		cpu0 := t.cpuTime()
 		var w0 store.WriteStats
 		if t.store != nil {
@@ -304,16 +298,23 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	}
 
 	for _, work := range o.work {
-		if _, err := workload(hb, work); err != nil {
+		doHB, err := workload(hb, work)
+		if err != nil {
 			fmt.Fprintf(out, "skip %s: %v\n", work, err)
 			continue
 		}
+		var doBase call
+		if base != nil {
+			if doBase, err = workload(base, work); err != nil {
+				fmt.Fprintf(out, "skip %s on %s: %v\n", work, base.name, err)
+			}
+		}
 		for _, c := range o.conc {
 			for range o.rounds {
-				if base != nil {
-					phase(base, work, c, work)
+				if doBase != nil {
+					phase(base, doBase, c, work)
 				}
-				phase(hb, work, c, work)
+				phase(hb, doHB, c, work)
 			}
 		}
 	}

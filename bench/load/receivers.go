@@ -55,10 +55,14 @@ func startReceiver(hang bool) (*receiver, error) {
 // server per endpoint). With o.hang > 0 it then measures a fresh server
 // whose o.hang endpoints all point at one receiver that never answers.
 func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) string,
-	phase func(*target, string, int, string) result, out io.Writer) error {
+	phase func(*target, call, int, string) result, out io.Writer) error {
 	if len(o.receivers) > 0 {
 		if hb.setReceivers == nil {
 			return fmt.Errorf("receivers can be added only to a server this tool started (-server inproc or binary)")
+		}
+		do, err := workload(hb, "incoming")
+		if err != nil {
+			return err
 		}
 		most := slices.Max(o.receivers)
 		var urls []string
@@ -76,7 +80,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 				if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
 					return err
 				}
-				r := phase(hb, "incoming", c, fmt.Sprintf("incoming+%drcv", n))
+				r := phase(hb, do, c, fmt.Sprintf("incoming+%drcv", n))
 				if n == 0 {
 					none = r
 					continue
@@ -113,9 +117,13 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		if err := slow.setReceivers(urls, o.rcvTimeout); err != nil {
 			return err
 		}
+		do, err := workload(slow, "incoming")
+		if err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "slow receiver: %d endpoints, timeout %s, one receiver that never answers\n", o.hang, o.rcvTimeout)
 		for _, c := range o.hangC {
-			phase(slow, "incoming", c, fmt.Sprintf("incoming+%dhung", o.hang))
+			phase(slow, do, c, fmt.Sprintf("incoming+%dhung", o.hang))
 		}
 	}
 	return nil
