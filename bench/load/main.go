@@ -27,6 +27,7 @@ import (
 	_ "net/http/pprof" // served with -pprof
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -188,8 +189,6 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func notifySignals(c chan os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }
-
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -260,7 +259,7 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	}
 
 	header := fmt.Sprintf("server=%s, %s per phase, GOMAXPROCS=%d, %s",
-		o.server, o.duration, gomaxprocs(), machine())
+		o.server, o.duration, runtime.GOMAXPROCS(0), machine())
 	fmt.Fprintln(out, "hookboard load:", header)
 	if hb.rssOf != "" {
 		fmt.Fprintf(out, "peak RSS of hookboard: %s\n", hb.rssOf)

@@ -129,8 +129,6 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 	return nil
 }
 
-func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
-
 // machine describes the CPU and the load other processes put on it.
 func machine() string {
 	model := "unknown CPU"

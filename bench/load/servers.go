@@ -14,9 +14,11 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"hookboard/handlers"
@@ -433,10 +435,10 @@ func serveBaseline(dir string) error {
 	}
 	fmt.Printf("listening http://%s\n", ln.Addr())
 	srv := &http.Server{Handler: baselineHandler(db), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	go func() {
-		sig := make(chan os.Signal, 1)
-		notifySignals(sig)
-		<-sig
+		<-ctx.Done()
 		srv.Close()
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
