@@ -48,6 +48,12 @@ func (t *target) close() {
 	}
 }
 
+// incomingPath is the path and fixed query of Hookboard's incoming URL
+// (Kanboard's form) for token; the load appends &title=.
+func incomingPath(token string) string {
+	return "/?controller=webhook&action=task&token=" + url.QueryEscape(token)
+}
+
 // peakRSS reads VmHWM (the resident set's high-water mark) of the target's
 // process from /proc.
 func (t *target) peakRSS() int64 {
@@ -145,7 +151,7 @@ func startInproc(ctx context.Context, dir string, deliveryWait time.Duration) (*
 	t := &target{
 		name:         "hookboard",
 		base:         base,
-		incomingPath: "/?controller=webhook&action=task&token=" + url.QueryEscape(first.IncomingToken),
+		incomingPath: incomingPath(first.IncomingToken),
 		rpcPath:      "/jsonrpc.php",
 		apiToken:     api.Token,
 		pid:          os.Getpid(),
@@ -231,7 +237,7 @@ func startBinary(ctx context.Context, dir, bin string, deliveryWait time.Duratio
 		bin:          bin,
 		name:         "hookboard",
 		base:         u.Scheme + "://" + u.Host,
-		incomingPath: "/?controller=webhook&action=task&token=" + url.QueryEscape(u.Query().Get("token")),
+		incomingPath: incomingPath(u.Query().Get("token")),
 		rpcPath:      "/jsonrpc.php",
 		apiToken:     api.Token,
 		pid:          cmd.Process.Pid,
@@ -273,7 +279,7 @@ func firstRunURL(r io.Reader, timeout time.Duration) (string, error) {
 func startURL(base, token, apiToken string) *target {
 	base = strings.TrimRight(base, "/")
 	t := &target{name: "hookboard", base: base, apiToken: apiToken,
-		incomingPath: "/?controller=webhook&action=task&token=" + url.QueryEscape(token)}
+		incomingPath: incomingPath(token)}
 	if apiToken != "" {
 		t.rpcPath = "/jsonrpc.php"
 	}
