@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -18,7 +17,6 @@ import (
 // (never answers; the sender's timeout ends each attempt).
 type receiver struct {
 	url   string
-	hits  atomic.Int64
 	close func()
 }
 
@@ -31,7 +29,6 @@ func startReceiver(hang bool) (*receiver, error) {
 	stop := make(chan struct{})
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
-		rc.hits.Add(1)
 		if hang {
 			select {
 			case <-r.Context().Done():
