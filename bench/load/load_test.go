@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +96,21 @@ func TestAllMeasuresEveryTarget(t *testing.T) {
 		"- ratio incoming c=16: hookboard/baseline throughput = ", "## Targets", "| target | measured | result |"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q:\n%s", s, out.String())
+		}
+	}
+	// The fan-out phases measured requests whose webhooks reached the
+	// receivers: at least one per receiver per answered request.
+	fanLines := regexp.MustCompile(`(?m)^fan-out c=\d+, (\d+) receivers: .*, (\d+) webhooks received for (\d+) answered requests$`).
+		FindAllStringSubmatch(out.String(), -1)
+	if len(fanLines) != 4 {
+		t.Errorf("%d fan-out lines with receiver counts, want 4 (c=1,16 × 1,10 receivers)", len(fanLines))
+	}
+	for _, m := range fanLines {
+		n, _ := strconv.Atoi(m[1])
+		got, _ := strconv.Atoi(m[2])
+		answered, _ := strconv.Atoi(m[3])
+		if answered == 0 || got < n*answered {
+			t.Errorf("%s: want at least %d webhooks received", m[0], n*answered)
 		}
 	}
 	if t.Failed() {

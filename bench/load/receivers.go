@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,7 @@ import (
 // (never answers; the sender's timeout ends each attempt).
 type receiver struct {
 	url   string
+	hits  atomic.Int64 // requests received
 	close func()
 }
 
@@ -29,6 +31,7 @@ func startReceiver(hang bool) (*receiver, error) {
 	stop := make(chan struct{})
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		rc.hits.Add(1)
 		if hang {
 			select {
 			case <-r.Context().Done():
@@ -63,6 +66,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		}
 		most := slices.Max(o.receivers)
 		var urls []string
+		var rcvs []*receiver
 		for range most {
 			r, err := startReceiver(false)
 			if err != nil {
@@ -70,6 +74,14 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 			}
 			defer r.close()
 			urls = append(urls, r.url)
+			rcvs = append(rcvs, r)
+		}
+		delivered := func() int64 {
+			var n int64
+			for _, r := range rcvs {
+				n += r.hits.Load()
+			}
+			return n
 		}
 		for _, c := range o.fanC {
 			var none result
@@ -77,13 +89,16 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 				if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
 					return err
 				}
+				d0 := delivered()
 				r := phase(hb, do, c, fmt.Sprintf("incoming+%drcv", n))
 				if n == 0 {
 					none = r
 					continue
 				}
-				fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s\n",
-					c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50))
+				// Warm-up requests deliver too: with the request waiting for
+				// its webhooks, received >= n × answered.
+				fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s, %d webhooks received for %d answered requests\n",
+					c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50), delivered()-d0, r.OK)
 			}
 		}
 		if err := hb.setReceivers(nil, o.rcvTimeout); err != nil {
