@@ -98,14 +98,14 @@ func TestAllMeasuresEveryTarget(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", s, out.String())
 		}
 	}
-	// The fan-out phases measured requests whose webhooks reached the
-	// receivers: at least one per receiver per answered request.
-	fanLines := regexp.MustCompile(`(?m)^fan-out c=\d+, (\d+) receivers: .*, (\d+) webhooks received for (\d+) answered requests$`).
+	// The fan-out and slow-receiver phases measured requests whose webhooks
+	// reached the receivers: at least one per endpoint per answered request.
+	delivered := regexp.MustCompile(`(?m)^(?:fan-out|slow receiver) c=\d+, (\d+) (?:receivers|endpoints): (?:.*, )?(\d+) webhooks received for (\d+) answered requests$`).
 		FindAllStringSubmatch(out.String(), -1)
-	if len(fanLines) != 4 {
-		t.Errorf("%d fan-out lines with receiver counts, want 4 (c=1,16 × 1,10 receivers)", len(fanLines))
+	if len(delivered) != 5 {
+		t.Errorf("%d lines with webhooks received, want 5 (fan-out c=1,16 × 1,10 receivers; slow receiver c=2)", len(delivered))
 	}
-	for _, m := range fanLines {
+	for _, m := range delivered {
 		n, _ := strconv.Atoi(m[1])
 		got, _ := strconv.Atoi(m[2])
 		answered, _ := strconv.Atoi(m[3])

@@ -135,7 +135,10 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		}
 		fmt.Fprintf(out, "slow receiver: %d endpoints, timeout %s, one receiver that never answers\n", o.hang, o.rcvTimeout)
 		for _, c := range o.hangC {
-			phase(slow, do, c, fmt.Sprintf("incoming+%dhung", o.hang))
+			h0 := hung.hits.Load()
+			r := phase(slow, do, c, fmt.Sprintf("incoming+%dhung", o.hang))
+			fmt.Fprintf(out, "slow receiver c=%d, %d endpoints: %d webhooks received for %d answered requests\n",
+				c, o.hang, hung.hits.Load()-h0, r.OK)
 		}
 	}
 	return nil
