@@ -364,30 +364,40 @@ func openBaselineDB(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// startBaselineInproc runs the baseline server in this process.
-func startBaselineInproc(dir string) (*target, error) {
+// listenBaseline serves the baseline on a fresh database in dir, on a free
+// loopback port. close stops the server and closes the database.
+func listenBaseline(dir string) (base string, close func(), err error) {
 	db, err := openBaselineDB(filepath.Join(dir, "baseline.db"))
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		db.Close()
-		return nil, err
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: baselineHandler(db), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() {
+		srv.Close()
+		db.Close()
+	}, nil
+}
+
+// startBaselineInproc runs the baseline server in this process.
+func startBaselineInproc(dir string) (*target, error) {
+	base, closeFn, err := listenBaseline(dir)
+	if err != nil {
+		return nil, err
+	}
 	return &target{
 		name:         "baseline",
-		base:         "http://" + ln.Addr().String(),
+		base:         base,
 		incomingPath: "/task?x=1",
 		rpcPath:      "/jsonrpc",
 		pid:          os.Getpid(),
 		rssOf:        "load process (client and servers in-process)",
-		closeFn: func() {
-			srv.Close()
-			db.Close()
-		},
+		closeFn:      closeFn,
 	}, nil
 }
 
@@ -428,27 +438,17 @@ func startBaselineChild(dir string) (*target, error) {
 	}, nil
 }
 
-// serveBaseline is the child side of startBaselineChild.
+// serveBaseline is the child side of startBaselineChild: it prints its
+// address and serves until SIGINT or SIGTERM.
 func serveBaseline(dir string) error {
-	db, err := openBaselineDB(filepath.Join(dir, "baseline.db"))
+	base, closeFn, err := listenBaseline(dir)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	fmt.Printf("listening http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: baselineHandler(db), ReadHeaderTimeout: 10 * time.Second}
+	defer closeFn()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	fmt.Printf("listening %s\n", base)
+	<-ctx.Done()
 	return nil
 }
