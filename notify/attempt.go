@@ -20,6 +20,8 @@ import (
 const redacted = "[redacted]"
 
 // attempt makes one HTTP request for a delivery and returns its record.
+// Its body comes from b, which renders each event once per format for all
+// the attempts of one pass (nil renders it here).
 // ok is false when the attempt was not made or abandoned, because ctx
 // ended (shutdown) or the lease ran out while waiting for a slot: such an
 // attempt is not recorded and the delivery's lease lets the worker retry it.
@@ -28,13 +30,7 @@ const redacted = "[redacted]"
 // at most n.conc deliveries per pass, which bounds them already, and a
 // backlog of retries to a receiver that never answers must not hold every
 // slot for its whole timeout while requests wait for their own webhooks.
-func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string) (rec store.AttemptRecord, ok bool) {
-	return n.attemptWith(ctx, j, trigger, nil)
-}
-
-// attemptWith is attempt taking its body from b, which renders each event
-// once per format for all the attempts of one pass.
-func (n *Notifier) attemptWith(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies) (rec store.AttemptRecord, ok bool) {
+func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies) (rec store.AttemptRecord, ok bool) {
 	if trigger != store.TriggerRetry {
 		select {
 		case n.sem <- struct{}{}:
