@@ -48,6 +48,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 type server struct {
 	url    string
 	stdout *syncBuffer
+	logs   *syncBuffer // standard error
 	stop   func()
 }
 
@@ -55,12 +56,12 @@ func startServer(t *testing.T, db string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	out := &syncBuffer{}
+	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-db", db}, extra...)
 	go func() {
 		done <- Run(ctx, &Env{
-			Args: args, Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard,
+			Args: args, Stdin: strings.NewReader(""), Stdout: out, Stderr: logs,
 			Getenv: func(string) string { return "" },
 			Ready:  func(addr string) { ready <- addr },
 		})
@@ -69,11 +70,11 @@ func startServer(t *testing.T, db string, extra ...string) *server {
 	select {
 	case addr = <-ready:
 	case code := <-done:
-		t.Fatalf("serve exited with %d before listening", code)
+		t.Fatalf("serve exited with %d before listening: %s", code, logs)
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	s := &server{url: "http://" + addr, stdout: out}
+	s := &server{url: "http://" + addr, stdout: out, logs: logs}
 	stopped := false
 	s.stop = func() {
 		if stopped {
