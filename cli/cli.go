@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"hookboard/store"
 )
@@ -228,6 +230,26 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 
 func openStore(path string) (*store.Store, error) {
 	return store.Open(path, store.Options{})
+}
+
+// parseID reads the numeric ID positional argument of a subcommand.
+func parseID(what, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, usagef("%s id %q is not a number", what, s)
+	}
+	return id, nil
+}
+
+// unixText is a stored Unix time as the CLI prints it.
+func unixText(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+// lastUsedText is a credential's last use, for the list commands.
+func lastUsedText(unix int64) string {
+	if unix == 0 {
+		return "never used"
+	}
+	return "last used " + unixText(unix)
 }
 
 func printJSON(w io.Writer, v any) error {

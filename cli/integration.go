@@ -85,25 +85,21 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 			} else if in.Expired(time.Now()) {
 				state = "expired"
 			}
-			lastUsed := "never used"
-			if in.LastUsedAt != 0 {
-				lastUsed = "last used " + time.Unix(in.LastUsedAt, 0).UTC().Format(time.RFC3339)
-			}
 			total := 0
 			for _, d := range usage[in.ID] {
 				total += d.Count
 			}
 			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%d requests in 7 days\n",
-				in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsed, total)
+				in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsedText(in.LastUsedAt), total)
 		}
 		return nil
 	case "regenerate", "enable", "disable", "rm":
 		if len(pos) != 1 {
 			return usagef("usage: hookboard integration %s ID", sub)
 		}
-		id, err := strconv.ParseInt(pos[0], 10, 64)
+		id, err := parseID("integration", pos[0])
 		if err != nil {
-			return usagef("integration id %q is not a number", pos[0])
+			return err
 		}
 		switch sub {
 		case "regenerate":
@@ -152,7 +148,7 @@ func integrationJSON(in store.Integration, days []store.UsageDay) map[string]any
 		"enabled": in.Enabled, "expired": in.Expired(time.Now()), "expires_at": nullTime(in.ExpiresAt),
 		"default_project_id": in.DefaultProjectID, "default_column_id": in.DefaultColumnID,
 		"default_swimlane_id": in.DefaultSwimlaneID, "allowed_ips": ips, "require_proof": in.RequireProof,
-		"last_used_at": nullTime(in.LastUsedAt), "created_at": time.Unix(in.CreatedAt, 0).UTC().Format(time.RFC3339),
+		"last_used_at": nullTime(in.LastUsedAt), "created_at": unixText(in.CreatedAt),
 		"usage_7d": usage, "today": today,
 	}
 	return out
@@ -162,7 +158,7 @@ func nullTime(unix int64) any {
 	if unix == 0 {
 		return nil
 	}
-	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
+	return unixText(unix)
 }
 
 // printIntegrationSecrets shows a new token once: the curl command for an

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -60,7 +59,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		}
 		exp := "never expires"
 		if p.ExpiresAt != 0 {
-			exp = "expires " + time.Unix(p.ExpiresAt, 0).UTC().Format(time.RFC3339)
+			exp = "expires " + unixText(p.ExpiresAt)
 		}
 		fmt.Fprintf(env.Stdout, "personal token %d for %s (%s); it is shown only now.\n", p.ID, u.Username, exp)
 		fmt.Fprintln(env.Stdout, "token:")
@@ -84,7 +83,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 			for _, p := range list {
 				rows = append(rows, map[string]any{"id": p.ID, "name": p.Name, "token_hint": p.TokenHint,
 					"expires_at": nullTime(p.ExpiresAt), "expired": p.Expired(now), "last_used_at": nullTime(p.LastUsedAt),
-					"created_at": time.Unix(p.CreatedAt, 0).UTC().Format(time.RFC3339)})
+					"created_at": unixText(p.CreatedAt)})
 			}
 			return printJSON(env.Stdout, rows)
 		}
@@ -93,22 +92,18 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 			if p.Expired(now) {
 				state = "expired"
 			} else if p.ExpiresAt != 0 {
-				state = "expires " + time.Unix(p.ExpiresAt, 0).UTC().Format(time.RFC3339)
+				state = "expires " + unixText(p.ExpiresAt)
 			}
-			lastUsed := "never used"
-			if p.LastUsedAt != 0 {
-				lastUsed = "last used " + time.Unix(p.LastUsedAt, 0).UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.TokenHint, state, lastUsed)
+			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.TokenHint, state, lastUsedText(p.LastUsedAt))
 		}
 		return nil
 	case "rm":
 		if len(pos) != 1 {
 			return usagef("usage: hookboard token rm ID")
 		}
-		id, err := strconv.ParseInt(pos[0], 10, 64)
+		id, err := parseID("token", pos[0])
 		if err != nil {
-			return usagef("token id %q is not a number", pos[0])
+			return err
 		}
 		if err := st.DeletePersonalToken(ctx, id, 0); err != nil {
 			return err

@@ -32,7 +32,6 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	timeout := fs.FlagSet.Duration("timeout", store.DefaultEndpointTimeout, "how long to wait for the receiver (at most 10s)")
 	grace := fs.FlagSet.String("grace", "24h", "how long the old token or secret stays in use after a rotation (a duration, or now)")
 	allowNets := fs.String("allow-webhook-nets", "", "extra networks \"webhook test\" may reach, as serve's flag: loopback, private, CIDRs, or all")
-	version := Version
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -52,8 +51,8 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	}
 	var id int64
 	if len(pos) == 1 {
-		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil {
-			return usagef("endpoint id %q is not a number", pos[0])
+		if id, err = parseID("endpoint", pos[0]); err != nil {
+			return err
 		}
 	}
 
@@ -100,7 +99,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		}
 		return nil
 	case "test":
-		n, err := cliNotifier(st, *allowNets, version)
+		n, err := cliNotifier(st, *allowNets)
 		if err != nil {
 			return err
 		}
@@ -206,16 +205,16 @@ func runRedeliver(ctx context.Context, env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: hookboard redeliver DELIVERY_ID")
 	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
+	id, err := parseID("delivery", pos[0])
 	if err != nil {
-		return usagef("delivery id %q is not a number", pos[0])
+		return err
 	}
 	st, err := openStore(*db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	n, err := cliNotifier(st, *allowNets, Version)
+	n, err := cliNotifier(st, *allowNets)
 	if err != nil {
 		return err
 	}
@@ -227,12 +226,12 @@ func runRedeliver(ctx context.Context, env *Env, args []string) error {
 	return printDeliveryOutcome(env, *asJSON, d)
 }
 
-func cliNotifier(st *store.Store, allowNets, version string) (*notify.Notifier, error) {
+func cliNotifier(st *store.Store, allowNets string) (*notify.Notifier, error) {
 	allow, err := notify.ParseAllowlist(allowNets)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	return notify.New(notify.Options{Store: st, Allow: allow, Version: version})
+	return notify.New(notify.Options{Store: st, Allow: allow, Version: Version})
 }
 
 // errNotDelivered makes test and redeliver exit non-zero when the receiver
