@@ -252,6 +252,17 @@ func lastUsedText(unix int64) string {
 	return "last used " + unixText(unix)
 }
 
+// parseDuration reads Nd (days) or a Go duration such as 12h; ok is false
+// for anything else and for a negative duration.
+func parseDuration(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		return time.Duration(n) * 24 * time.Hour, err == nil && n >= 0
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d >= 0
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

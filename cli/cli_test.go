@@ -274,3 +274,35 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		t.Fatalf("the user did not land in HOOKBOARD_DB's file: %q", out)
 	}
 }
+
+// -expires and -grace read days and Go durations; -expires refuses zero,
+// -grace takes it as "now".
+func TestExpiryAndGraceDurations(t *testing.T) {
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		in            string
+		expiry, grace time.Duration
+		expiryOK      bool
+		graceOK       bool
+	}{
+		{"never", 0, 0, true, false},
+		{"now", 0, 0, false, true},
+		{"0", 0, 0, false, true},
+		{"0d", 0, 0, false, true},
+		{"30d", 30 * day, 30 * day, true, true},
+		{" 12h ", 12 * time.Hour, 12 * time.Hour, true, true},
+		{"-1d", 0, 0, false, false},
+		{"-5m", 0, 0, false, false},
+		{"1.5d", 0, 0, false, false},
+		{"soon", 0, 0, false, false},
+	} {
+		d, err := parseExpiry(c.in)
+		if (err == nil) != c.expiryOK || d != c.expiry {
+			t.Errorf("parseExpiry(%q) = %s, %v", c.in, d, err)
+		}
+		d, err = parseGrace(c.in)
+		if (err == nil) != c.graceOK || d != c.grace {
+			t.Errorf("parseGrace(%q) = %s, %v", c.in, d, err)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -195,16 +194,8 @@ func parseExpiry(s string) (time.Duration, error) {
 	if s == "" || s == "never" {
 		return 0, nil
 	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
+	if d, ok := parseDuration(s); ok && d > 0 {
+		return d, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
-	}
-	return d, nil
+	return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
 }

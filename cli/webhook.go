@@ -273,17 +273,10 @@ func parseGrace(s string) (time.Duration, error) {
 	if s == "now" || s == "0" {
 		return 0, nil
 	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err == nil && n >= 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
+	if d, ok := parseDuration(s); ok {
+		return d, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, usagef("-grace %q is not a duration such as 24h, 7d or now", s)
-	}
-	return d, nil
+	return 0, usagef("-grace %q is not a duration such as 24h, 7d or now", s)
 }
 
 func filterText(events string) string {
