@@ -173,7 +173,7 @@ func printIntegrationSecrets(env *Env, asJSON bool, id int64, kind string, s sto
 	fmt.Fprintf(env.Stdout, "integration %d (%s); the token is shown only now.\n", id, kind)
 	if kind == store.KindIncoming {
 		fmt.Fprintln(env.Stdout, "Create a task with:")
-		fmt.Fprintf(env.Stdout, "  %s\n", IncomingCurl(baseURL, s.Token))
+		fmt.Fprintf(env.Stdout, "  %s\n", handlers.IncomingCurl(baseURL, s.Token))
 	}
 	if s.AppSecret != "" {
 		fmt.Fprintln(env.Stdout, "app secret (send appsecret_proof = hex HMAC-SHA256 of the token keyed with it):")
@@ -183,10 +183,6 @@ func printIntegrationSecrets(env *Env, asJSON bool, id int64, kind string, s sto
 	fmt.Fprintln(env.Stdout, s.Token)
 	return nil
 }
-
-// IncomingCurl is a ready-to-run command that creates a task; the settings
-// page shows the same one.
-func IncomingCurl(baseURL, token string) string { return handlers.IncomingCurl(baseURL, token) }
 
 // parseExpiry reads "never", "30d" or a Go duration such as "12h".
 func parseExpiry(s string) (time.Duration, error) {

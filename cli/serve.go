@@ -209,5 +209,5 @@ func printFirstRun(env *Env, f store.FirstRun, baseURL string) {
 	fmt.Fprintf(w, "  username:       %s\n", f.AdminUsername)
 	fmt.Fprintf(w, "  password:       %s\n", f.AdminPassword)
 	fmt.Fprintln(w, "  create a task:")
-	fmt.Fprintf(w, "    %s\n", IncomingCurl(baseURL, f.IncomingToken))
+	fmt.Fprintf(w, "    %s\n", handlers.IncomingCurl(baseURL, f.IncomingToken))
 }
