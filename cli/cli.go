@@ -263,6 +263,22 @@ func parseDuration(s string) (time.Duration, bool) {
 	return d, err == nil && d >= 0
 }
 
+// printList prints a list command's items: a JSON array of their toJSON
+// objects, or one tab-separated line each.
+func printList[T any](env *Env, asJSON bool, list []T, toJSON func(T) map[string]any, line func(T) string) error {
+	if asJSON {
+		rows := make([]map[string]any, 0, len(list))
+		for _, x := range list {
+			rows = append(rows, toJSON(x))
+		}
+		return printJSON(env.Stdout, rows)
+	}
+	for _, x := range list {
+		fmt.Fprintln(env.Stdout, line(x))
+	}
+	return nil
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

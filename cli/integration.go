@@ -70,28 +70,22 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			rows := make([]map[string]any, 0, len(list))
-			for _, in := range list {
-				rows = append(rows, integrationJSON(in, usage[in.ID]))
-			}
-			return printJSON(env.Stdout, rows)
-		}
-		for _, in := range list {
-			state := "enabled"
-			if !in.Enabled {
-				state = "disabled"
-			} else if in.Expired(time.Now()) {
-				state = "expired"
-			}
-			total := 0
-			for _, d := range usage[in.ID] {
-				total += d.Count
-			}
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%d requests in 7 days\n",
-				in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsedText(in.LastUsedAt), total)
-		}
-		return nil
+		return printList(env, *asJSON, list,
+			func(in store.Integration) map[string]any { return integrationJSON(in, usage[in.ID]) },
+			func(in store.Integration) string {
+				state := "enabled"
+				if !in.Enabled {
+					state = "disabled"
+				} else if in.Expired(time.Now()) {
+					state = "expired"
+				}
+				total := 0
+				for _, d := range usage[in.ID] {
+					total += d.Count
+				}
+				return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%d requests in 7 days",
+					in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsedText(in.LastUsedAt), total)
+			})
 	case "regenerate", "enable", "disable", "rm":
 		if len(pos) != 1 {
 			return usagef("usage: hookboard integration %s ID", sub)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"hookboard/store"
 )
 
 // tokenExpiries are the choices of `token add -expires` (DESIGN §8).
@@ -78,25 +80,21 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		now := time.Now()
-		if *asJSON {
-			rows := make([]map[string]any, 0, len(list))
-			for _, p := range list {
-				rows = append(rows, map[string]any{"id": p.ID, "name": p.Name, "token_hint": p.TokenHint,
+		return printList(env, *asJSON, list,
+			func(p store.PersonalToken) map[string]any {
+				return map[string]any{"id": p.ID, "name": p.Name, "token_hint": p.TokenHint,
 					"expires_at": nullTime(p.ExpiresAt), "expired": p.Expired(now), "last_used_at": nullTime(p.LastUsedAt),
-					"created_at": unixText(p.CreatedAt)})
-			}
-			return printJSON(env.Stdout, rows)
-		}
-		for _, p := range list {
-			state := "never expires"
-			if p.Expired(now) {
-				state = "expired"
-			} else if p.ExpiresAt != 0 {
-				state = "expires " + unixText(p.ExpiresAt)
-			}
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.TokenHint, state, lastUsedText(p.LastUsedAt))
-		}
-		return nil
+					"created_at": unixText(p.CreatedAt)}
+			},
+			func(p store.PersonalToken) string {
+				state := "never expires"
+				if p.Expired(now) {
+					state = "expired"
+				} else if p.ExpiresAt != 0 {
+					state = "expires " + unixText(p.ExpiresAt)
+				}
+				return fmt.Sprintf("%d\t%s\t%s\t%s\t%s", p.ID, p.Name, p.TokenHint, state, lastUsedText(p.LastUsedAt))
+			})
 	case "rm":
 		if len(pos) != 1 {
 			return usagef("usage: hookboard token rm ID")

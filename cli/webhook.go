@@ -86,18 +86,10 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			rows := make([]map[string]any, 0, len(list))
-			for _, ep := range list {
-				rows = append(rows, endpointJSON(ep))
-			}
-			return printJSON(env.Stdout, rows)
-		}
-		for _, ep := range list {
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\tevents=%s\tprojects=%s\ttimeout=%s\t%s\n", ep.ID, ep.Name, ep.URL, ep.Format,
+		return printList(env, *asJSON, list, endpointJSON, func(ep store.Endpoint) string {
+			return fmt.Sprintf("%d\t%s\t%s\t%s\tevents=%s\tprojects=%s\ttimeout=%s\t%s", ep.ID, ep.Name, ep.URL, ep.Format,
 				joinOrAll(ep.Events), joinIDsOrAll(ep.Projects), ep.Timeout, endpointState(ep))
-		}
-		return nil
+		})
 	case "test":
 		n, err := cliNotifier(st, *allowNets)
 		if err != nil {
@@ -178,18 +170,10 @@ func runDeliveries(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		rows := make([]map[string]any, 0, len(list))
-		for _, d := range list {
-			rows = append(rows, deliveryJSON(d))
-		}
-		return printJSON(env.Stdout, rows)
-	}
-	for _, d := range list {
-		fmt.Fprintf(env.Stdout, "%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s\n", d.ID, d.CreatedAt.Format(time.RFC3339),
+	return printList(env, *asJSON, list, deliveryJSON, func(d store.Delivery) string {
+		return fmt.Sprintf("%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s", d.ID, d.CreatedAt.Format(time.RFC3339),
 			d.EventName, d.EndpointID, d.EndpointName, d.Status, d.AttemptCount, deliveryDetail(d))
-	}
-	return nil
+	})
 }
 
 // runRedeliver attempts one delivery again now.
