@@ -53,29 +53,29 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	token := j.Secrets.SendToken(now)
 	target, shown := targetURL(j.Endpoint.URL, j.Endpoint.Format, token)
 	a.RequestURL = shown
+	// failed concludes an attempt that got no answer.
+	failed := func(msg string) (store.AttemptRecord, bool) {
+		a.Error = msg
+		n.conclude(&rec, j, nil, now)
+		return rec, true
+	}
 
 	payload, err := b.render(j.Endpoint.Format, j.Event)
 	if err != nil {
-		a.Error = err.Error()
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed(err.Error())
 	}
 	a.RequestBody = payload.Body
 	ts := now.Unix()
 	sig, err := signatureHeader(j.Secrets.SigningSecrets(now), j.Event.ID, ts, payload.Body)
 	if err != nil {
-		a.Error = err.Error()
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed(err.Error())
 	}
 
 	reqCtx, cancel := context.WithTimeout(ctx, j.Endpoint.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, target, bytes.NewReader(payload.Body))
 	if err != nil {
-		a.Error = "invalid webhook URL"
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed("invalid webhook URL")
 	}
 	req.Header.Set("Content-Type", payload.ContentType)
 	req.Header.Set("Accept", "*/*")
@@ -96,9 +96,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 		if ctx.Err() != nil {
 			return rec, false
 		}
-		a.Error = describeError(err, j.Endpoint.Timeout, reqCtx)
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed(describeError(err, j.Endpoint.Timeout, reqCtx))
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, store.MaxStoredResponseBody))
 	// Drain a little more so the connection can be reused; a receiver
