@@ -189,8 +189,17 @@ func (f *flagSet) envOr(name, def string) string {
 	return def
 }
 
+// envUsage is a flag's usage naming its environment variable.
+func envUsage(name, usage string) string { return usage + " (env " + envName(name) + ")" }
+
+func (f *flagSet) StringVar(p *string, name, def, usage string) {
+	f.FlagSet.StringVar(p, name, f.envOr(name, def), envUsage(name, usage))
+}
+
 func (f *flagSet) String(name, def, usage string) *string {
-	return f.FlagSet.String(name, f.envOr(name, def), usage+" (env "+envName(name)+")")
+	p := new(string)
+	f.StringVar(p, name, def, usage)
+	return p
 }
 
 func (f *flagSet) Bool(name string, def bool, usage string) *bool {
@@ -198,7 +207,7 @@ func (f *flagSet) Bool(name string, def bool, usage string) *bool {
 	if v != "" {
 		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
 	}
-	return f.FlagSet.Bool(name, def, usage+" (env "+envName(name)+")")
+	return f.FlagSet.Bool(name, def, envUsage(name, usage))
 }
 
 // dbFlag adds the -db flag every command has.
