@@ -202,14 +202,6 @@ func (f *flagSet) String(name, def, usage string) *string {
 	return p
 }
 
-func (f *flagSet) Bool(name string, def bool, usage string) *bool {
-	v := f.envOr(name, "")
-	if v != "" {
-		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
-	}
-	return f.FlagSet.Bool(name, def, envUsage(name, usage))
-}
-
 // dbFlag adds the -db flag every command has.
 func (f *flagSet) dbFlag() *string {
 	return f.String("db", "./hookboard.db", "SQLite database file")
