@@ -280,6 +280,15 @@ func printList[T any](env *Env, asJSON bool, list []T, toJSON func(T) map[string
 	return nil
 }
 
+// printDone reports that subcommand sub changed the item id of kind what.
+func printDone(env *Env, asJSON bool, what string, id int64, sub string) error {
+	if asJSON {
+		return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
+	}
+	fmt.Fprintf(env.Stdout, "%s %d: %s done\n", what, id, sub)
+	return nil
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -113,11 +113,7 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
-		}
-		fmt.Fprintf(env.Stdout, "integration %d: %s done\n", id, sub)
-		return nil
+		return printDone(env, *asJSON, "integration", id, sub)
 	default:
 		return usagef("unknown integration subcommand %q", sub)
 	}

@@ -136,11 +136,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
-	}
-	fmt.Fprintf(env.Stdout, "webhook %d: %s done\n", id, sub)
-	return nil
+	return printDone(env, *asJSON, "webhook", id, sub)
 }
 
 // runDeliveries lists the delivery log.
