@@ -165,8 +165,8 @@ func TestIntegrationRoundTrip(t *testing.T) {
 		t.Fatalf("regenerated token: %d", status)
 	}
 
-	if code, _, errOut := runCLI(t, "", "integration", "disable", id, "-db", db); code != 0 {
-		t.Fatalf("disable: %s", errOut)
+	if code, out, errOut := runCLI(t, "", "integration", "disable", id, "-db", db); code != 0 || out != "integration "+id+": disable done\n" {
+		t.Fatalf("disable: %q %s", out, errOut)
 	}
 	if status, _ := createTask(t, s.url, fresh, "disabled"); status != 401 {
 		t.Fatalf("disabled token: %d", status)
