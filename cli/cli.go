@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"hookboard/store"
 )
@@ -187,16 +189,17 @@ func (f *flagSet) envOr(name, def string) string {
 	return def
 }
 
-func (f *flagSet) String(name, def, usage string) *string {
-	return f.FlagSet.String(name, f.envOr(name, def), usage+" (env "+envName(name)+")")
+// envUsage is a flag's usage naming its environment variable.
+func envUsage(name, usage string) string { return usage + " (env " + envName(name) + ")" }
+
+func (f *flagSet) StringVar(p *string, name, def, usage string) {
+	f.FlagSet.StringVar(p, name, f.envOr(name, def), envUsage(name, usage))
 }
 
-func (f *flagSet) Bool(name string, def bool, usage string) *bool {
-	v := f.envOr(name, "")
-	if v != "" {
-		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
-	}
-	return f.FlagSet.Bool(name, def, usage+" (env "+envName(name)+")")
+func (f *flagSet) String(name, def, usage string) *string {
+	p := new(string)
+	f.StringVar(p, name, def, usage)
+	return p
 }
 
 // dbFlag adds the -db flag every command has.
@@ -228,6 +231,62 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 
 func openStore(path string) (*store.Store, error) {
 	return store.Open(path, store.Options{})
+}
+
+// parseID reads the numeric ID positional argument of a subcommand.
+func parseID(what, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, usagef("%s id %q is not a number", what, s)
+	}
+	return id, nil
+}
+
+// unixText is a stored Unix time as the CLI prints it.
+func unixText(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+// lastUsedText is a credential's last use, for the list commands.
+func lastUsedText(unix int64) string {
+	if unix == 0 {
+		return "never used"
+	}
+	return "last used " + unixText(unix)
+}
+
+// parseDuration reads Nd (days) or a Go duration such as 12h; ok is false
+// for anything else and for a negative duration.
+func parseDuration(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		return time.Duration(n) * 24 * time.Hour, err == nil && n >= 0
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d >= 0
+}
+
+// printList prints a list command's items: a JSON array of their toJSON
+// objects, or one tab-separated line each.
+func printList[T any](env *Env, asJSON bool, list []T, toJSON func(T) map[string]any, line func(T) string) error {
+	if asJSON {
+		rows := make([]map[string]any, 0, len(list))
+		for _, x := range list {
+			rows = append(rows, toJSON(x))
+		}
+		return printJSON(env.Stdout, rows)
+	}
+	for _, x := range list {
+		fmt.Fprintln(env.Stdout, line(x))
+	}
+	return nil
+}
+
+// printDone reports that subcommand sub changed the item id of kind what.
+func printDone(env *Env, asJSON bool, what string, id int64, sub string) error {
+	if asJSON {
+		return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
+	}
+	fmt.Fprintf(env.Stdout, "%s %d: %s done\n", what, id, sub)
+	return nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -48,6 +48,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 type server struct {
 	url    string
 	stdout *syncBuffer
+	logs   *syncBuffer // standard error
 	stop   func()
 }
 
@@ -55,12 +56,12 @@ func startServer(t *testing.T, db string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	out := &syncBuffer{}
+	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-db", db}, extra...)
 	go func() {
 		done <- Run(ctx, &Env{
-			Args: args, Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard,
+			Args: args, Stdin: strings.NewReader(""), Stdout: out, Stderr: logs,
 			Getenv: func(string) string { return "" },
 			Ready:  func(addr string) { ready <- addr },
 		})
@@ -69,11 +70,11 @@ func startServer(t *testing.T, db string, extra ...string) *server {
 	select {
 	case addr = <-ready:
 	case code := <-done:
-		t.Fatalf("serve exited with %d before listening", code)
+		t.Fatalf("serve exited with %d before listening: %s", code, logs)
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	s := &server{url: "http://" + addr, stdout: out}
+	s := &server{url: "http://" + addr, stdout: out, logs: logs}
 	stopped := false
 	s.stop = func() {
 		if stopped {
@@ -164,8 +165,8 @@ func TestIntegrationRoundTrip(t *testing.T) {
 		t.Fatalf("regenerated token: %d", status)
 	}
 
-	if code, _, errOut := runCLI(t, "", "integration", "disable", id, "-db", db); code != 0 {
-		t.Fatalf("disable: %s", errOut)
+	if code, out, errOut := runCLI(t, "", "integration", "disable", id, "-db", db); code != 0 || out != "integration "+id+": disable done\n" {
+		t.Fatalf("disable: %q %s", out, errOut)
 	}
 	if status, _ := createTask(t, s.url, fresh, "disabled"); status != 401 {
 		t.Fatalf("disabled token: %d", status)
@@ -271,5 +272,37 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	code, out, _ := runCLI(t, "", "user", "list", "-db", db)
 	if code != 0 || !strings.Contains(out, "erin") {
 		t.Fatalf("the user did not land in HOOKBOARD_DB's file: %q", out)
+	}
+}
+
+// -expires and -grace read days and Go durations; -expires refuses zero,
+// -grace takes it as "now".
+func TestExpiryAndGraceDurations(t *testing.T) {
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		in            string
+		expiry, grace time.Duration
+		expiryOK      bool
+		graceOK       bool
+	}{
+		{"never", 0, 0, true, false},
+		{"now", 0, 0, false, true},
+		{"0", 0, 0, false, true},
+		{"0d", 0, 0, false, true},
+		{"30d", 30 * day, 30 * day, true, true},
+		{" 12h ", 12 * time.Hour, 12 * time.Hour, true, true},
+		{"-1d", 0, 0, false, false},
+		{"-5m", 0, 0, false, false},
+		{"1.5d", 0, 0, false, false},
+		{"soon", 0, 0, false, false},
+	} {
+		d, err := parseExpiry(c.in)
+		if (err == nil) != c.expiryOK || d != c.expiry {
+			t.Errorf("parseExpiry(%q) = %s, %v", c.in, d, err)
+		}
+		d, err = parseGrace(c.in)
+		if (err == nil) != c.graceOK || d != c.grace {
+			t.Errorf("parseGrace(%q) = %s, %v", c.in, d, err)
+		}
 	}
 }

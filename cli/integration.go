@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -71,39 +70,29 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			rows := make([]map[string]any, 0, len(list))
-			for _, in := range list {
-				rows = append(rows, integrationJSON(in, usage[in.ID]))
-			}
-			return printJSON(env.Stdout, rows)
-		}
-		for _, in := range list {
-			state := "enabled"
-			if !in.Enabled {
-				state = "disabled"
-			} else if in.Expired(time.Now()) {
-				state = "expired"
-			}
-			lastUsed := "never used"
-			if in.LastUsedAt != 0 {
-				lastUsed = "last used " + time.Unix(in.LastUsedAt, 0).UTC().Format(time.RFC3339)
-			}
-			total := 0
-			for _, d := range usage[in.ID] {
-				total += d.Count
-			}
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%d requests in 7 days\n",
-				in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsed, total)
-		}
-		return nil
+		return printList(env, *asJSON, list,
+			func(in store.Integration) map[string]any { return integrationJSON(in, usage[in.ID]) },
+			func(in store.Integration) string {
+				state := "enabled"
+				if !in.Enabled {
+					state = "disabled"
+				} else if in.Expired(time.Now()) {
+					state = "expired"
+				}
+				total := 0
+				for _, d := range usage[in.ID] {
+					total += d.Count
+				}
+				return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%d requests in 7 days",
+					in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsedText(in.LastUsedAt), total)
+			})
 	case "regenerate", "enable", "disable", "rm":
 		if len(pos) != 1 {
 			return usagef("usage: hookboard integration %s ID", sub)
 		}
-		id, err := strconv.ParseInt(pos[0], 10, 64)
+		id, err := parseID("integration", pos[0])
 		if err != nil {
-			return usagef("integration id %q is not a number", pos[0])
+			return err
 		}
 		switch sub {
 		case "regenerate":
@@ -124,11 +113,7 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
-		}
-		fmt.Fprintf(env.Stdout, "integration %d: %s done\n", id, sub)
-		return nil
+		return printDone(env, *asJSON, "integration", id, sub)
 	default:
 		return usagef("unknown integration subcommand %q", sub)
 	}
@@ -152,7 +137,7 @@ func integrationJSON(in store.Integration, days []store.UsageDay) map[string]any
 		"enabled": in.Enabled, "expired": in.Expired(time.Now()), "expires_at": nullTime(in.ExpiresAt),
 		"default_project_id": in.DefaultProjectID, "default_column_id": in.DefaultColumnID,
 		"default_swimlane_id": in.DefaultSwimlaneID, "allowed_ips": ips, "require_proof": in.RequireProof,
-		"last_used_at": nullTime(in.LastUsedAt), "created_at": time.Unix(in.CreatedAt, 0).UTC().Format(time.RFC3339),
+		"last_used_at": nullTime(in.LastUsedAt), "created_at": unixText(in.CreatedAt),
 		"usage_7d": usage, "today": today,
 	}
 	return out
@@ -162,7 +147,7 @@ func nullTime(unix int64) any {
 	if unix == 0 {
 		return nil
 	}
-	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
+	return unixText(unix)
 }
 
 // printIntegrationSecrets shows a new token once: the curl command for an
@@ -178,7 +163,7 @@ func printIntegrationSecrets(env *Env, asJSON bool, id int64, kind string, s sto
 	fmt.Fprintf(env.Stdout, "integration %d (%s); the token is shown only now.\n", id, kind)
 	if kind == store.KindIncoming {
 		fmt.Fprintln(env.Stdout, "Create a task with:")
-		fmt.Fprintf(env.Stdout, "  %s\n", IncomingCurl(baseURL, s.Token))
+		fmt.Fprintf(env.Stdout, "  %s\n", handlers.IncomingCurl(baseURL, s.Token))
 	}
 	if s.AppSecret != "" {
 		fmt.Fprintln(env.Stdout, "app secret (send appsecret_proof = hex HMAC-SHA256 of the token keyed with it):")
@@ -189,26 +174,14 @@ func printIntegrationSecrets(env *Env, asJSON bool, id int64, kind string, s sto
 	return nil
 }
 
-// IncomingCurl is a ready-to-run command that creates a task; the settings
-// page shows the same one.
-func IncomingCurl(baseURL, token string) string { return handlers.IncomingCurl(baseURL, token) }
-
 // parseExpiry reads "never", "30d" or a Go duration such as "12h".
 func parseExpiry(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "never" {
 		return 0, nil
 	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
+	if d, ok := parseDuration(s); ok && d > 0 {
+		return d, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
-	}
-	return d, nil
+	return 0, usagef("expiry %q: use never, Nd (days) or a duration like 12h", s)
 }

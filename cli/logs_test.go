@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -17,46 +16,6 @@ import (
 	"time"
 )
 
-// startLoggedServer is "hookboard serve" in-process with its logs (standard
-// error) kept for the test.
-func startLoggedServer(t *testing.T, db string, extra ...string) (*server, *syncBuffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	out, logs := &syncBuffer{}, &syncBuffer{}
-	done := make(chan int, 1)
-	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-db", db}, extra...)
-	go func() {
-		done <- Run(ctx, &Env{
-			Args: args, Stdin: strings.NewReader(""), Stdout: out, Stderr: logs,
-			Getenv: func(string) string { return "" },
-			Ready:  func(addr string) { ready <- addr },
-		})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case code := <-done:
-		t.Fatalf("serve exited with %d before listening: %s", code, logs)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	s := &server{url: "http://" + addr, stdout: out}
-	stopped := false
-	s.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited with %d", code)
-		}
-	}
-	t.Cleanup(s.stop)
-	return s, logs
-}
-
 // TestLogsNeverShowSecrets uses every credential on every endpoint, in both
 // log formats, and then looks for each secret in the server's logs.
 func TestLogsNeverShowSecrets(t *testing.T) {
@@ -67,7 +26,8 @@ func TestLogsNeverShowSecrets(t *testing.T) {
 
 func checkLogsHoldNoSecret(t *testing.T, format string) {
 	db := filepath.Join(t.TempDir(), "hookboard.db")
-	srv, logs := startLoggedServer(t, db, "-log-format", format, "-trusted-proxies", "127.0.0.1")
+	srv := startServer(t, db, "-log-format", format, "-trusted-proxies", "127.0.0.1")
+	logs := srv.logs
 
 	// The first run prints the admin password and an incoming token (stdout).
 	first := srv.stdout.String()

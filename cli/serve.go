@@ -36,43 +36,45 @@ type serveConfig struct {
 func serveFlags(env *Env) (*flagSet, *serveConfig) {
 	fs := newFlagSet(env, "serve", "serve [flags]")
 	c := &serveConfig{}
-	fs.FlagSet.StringVar(&c.addr, "addr", fs.envOr("addr", "127.0.0.1:8080"), "address to listen on (env HOOKBOARD_ADDR)")
-	fs.FlagSet.StringVar(&c.db, "db", fs.envOr("db", "./hookboard.db"), "SQLite database file (env HOOKBOARD_DB)")
-	fs.FlagSet.StringVar(&c.baseURL, "base-url", fs.envOr("base-url", ""), "public URL of Hookboard, e.g. https://board.example.com (default http://ADDR) (env HOOKBOARD_BASE_URL)")
-	fs.FlagSet.StringVar(&c.allowWebhookNets, "allow-webhook-nets", fs.envOr("allow-webhook-nets", ""), "extra networks outgoing webhooks may reach: loopback, private, CIDRs, or all (env HOOKBOARD_ALLOW_WEBHOOK_NETS)")
-	fs.FlagSet.DurationVar(&c.deliveryWait, "delivery-wait", envDuration(fs, "delivery-wait", 10*time.Second), "longest a request waits for its webhooks; 0 sends them in the background (env HOOKBOARD_DELIVERY_WAIT)")
-	fs.FlagSet.DurationVar(&c.retention, "delivery-retention", envDuration(fs, "delivery-retention", notify.DefaultRetention), "how long webhook delivery attempts and finished deliveries are kept; older ones are pruned hourly (env HOOKBOARD_DELIVERY_RETENTION)")
-	fs.FlagSet.StringVar(&c.logFormat, "log-format", fs.envOr("log-format", "text"), "log format: text or json (env HOOKBOARD_LOG_FORMAT)")
-	fs.FlagSet.Int64Var(&c.maxBodyBytes, "max-body-bytes", envInt(fs, "max-body-bytes", 1<<20), "largest request body of the incoming URL and the API (env HOOKBOARD_MAX_BODY_BYTES)")
-	fs.FlagSet.Int64Var(&c.maxFileBytes, "max-file-bytes", envInt(fs, "max-file-bytes", 10<<20), "largest attached file (env HOOKBOARD_MAX_FILE_BYTES)")
-	fs.FlagSet.StringVar(&c.trustedProxies, "trusted-proxies", fs.envOr("trusted-proxies", ""), "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed (env HOOKBOARD_TRUSTED_PROXIES)")
-	fs.FlagSet.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDuration(fs, "shutdown-timeout", 10*time.Second), "how long SIGTERM waits for requests and deliveries to finish (env HOOKBOARD_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.db, "db", "./hookboard.db", "SQLite database file")
+	fs.StringVar(&c.baseURL, "base-url", "", "public URL of Hookboard, e.g. https://board.example.com (default http://ADDR)")
+	fs.StringVar(&c.allowWebhookNets, "allow-webhook-nets", "", "extra networks outgoing webhooks may reach: loopback, private, CIDRs, or all")
+	fs.DurationVar(&c.deliveryWait, "delivery-wait", 10*time.Second, "longest a request waits for its webhooks; 0 sends them in the background")
+	fs.DurationVar(&c.retention, "delivery-retention", notify.DefaultRetention, "how long webhook delivery attempts and finished deliveries are kept; older ones are pruned hourly")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", 1<<20, "largest request body of the incoming URL and the API")
+	fs.Int64Var(&c.maxFileBytes, "max-file-bytes", 10<<20, "largest attached file")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for requests and deliveries to finish")
 	return fs, c
 }
 
-// envDuration is a duration flag's default from its environment variable;
-// a value that does not parse is reported by fs.parse rather than ignored.
-func envDuration(fs *flagSet, name string, def time.Duration) time.Duration {
-	if v := fs.envOr(name, ""); v != "" {
-		d, err := time.ParseDuration(v)
-		if err == nil {
-			return d
+// DurationVar is a duration flag whose default may come from its
+// environment variable; a value that does not parse is reported by parse
+// rather than ignored.
+func (f *flagSet) DurationVar(p *time.Duration, name string, def time.Duration, usage string) {
+	if v := f.envOr(name, ""); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			def = d
+		} else {
+			f.badEnv(name, v, "a duration such as 10s")
 		}
-		fs.badEnv(name, v, "a duration such as 10s")
 	}
-	return def
+	f.FlagSet.DurationVar(p, name, def, envUsage(name, usage))
 }
 
-// envInt is an integer flag's default from its environment variable.
-func envInt(fs *flagSet, name string, def int64) int64 {
-	if v := fs.envOr(name, ""); v != "" {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err == nil {
-			return n
+// Int64Var is an integer flag whose default may come from its environment
+// variable.
+func (f *flagSet) Int64Var(p *int64, name string, def int64, usage string) {
+	if v := f.envOr(name, ""); v != "" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			def = n
+		} else {
+			f.badEnv(name, v, "an integer")
 		}
-		fs.badEnv(name, v, "an integer")
 	}
-	return def
+	f.FlagSet.Int64Var(p, name, def, envUsage(name, usage))
 }
 
 // newLogger writes to standard error; every attribute passes through
@@ -209,5 +211,5 @@ func printFirstRun(env *Env, f store.FirstRun, baseURL string) {
 	fmt.Fprintf(w, "  username:       %s\n", f.AdminUsername)
 	fmt.Fprintf(w, "  password:       %s\n", f.AdminPassword)
 	fmt.Fprintln(w, "  create a task:")
-	fmt.Fprintf(w, "    %s\n", IncomingCurl(baseURL, f.IncomingToken))
+	fmt.Fprintf(w, "    %s\n", handlers.IncomingCurl(baseURL, f.IncomingToken))
 }

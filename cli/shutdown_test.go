@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,14 +12,40 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// buildHookboard compiles the real binary for tests that need a process to
-// signal. Without a Go toolchain the test is skipped, except under CI.
+// The test binary is built once per package run, the README's release
+// way, with this version stamped into versionVar.
+const (
+	versionVar  = "hookboard/cli.Version"
+	testVersion = "v9.8.7"
+)
+
+var testBinary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// TestMain removes the test binary after the package's tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testBinary.dir != "" {
+		os.RemoveAll(testBinary.dir)
+	}
+	os.Exit(code)
+}
+
+// buildHookboard compiles the real binary, once for all the tests that need
+// a process, as the README's Install section does (CGO_ENABLED=0,
+// -trimpath, -s -w, the version stamped with -X). Without a Go toolchain
+// the test is skipped, except under CI.
 func buildHookboard(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
@@ -28,12 +55,27 @@ func buildHookboard(t *testing.T) string {
 		}
 		t.Skip("go toolchain not found")
 	}
-	bin := filepath.Join(t.TempDir(), "hookboard")
-	cmd := exec.Command(goBin, "build", "-o", bin, "hookboard")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	testBinary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "hookboard-cli-test")
+		if err != nil {
+			testBinary.err = err
+			return
+		}
+		testBinary.dir = dir
+		bin := filepath.Join(dir, "hookboard")
+		cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags", "-s -w -X "+versionVar+"="+testVersion, "-o", bin, ".")
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			testBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		testBinary.path = bin
+	})
+	if testBinary.err != nil {
+		t.Fatal(testBinary.err)
 	}
-	return bin
+	return testBinary.path
 }
 
 // hookboardProcess is "hookboard serve" running as its own process.

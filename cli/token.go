@@ -3,9 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"hookboard/store"
 )
 
 // tokenExpiries are the choices of `token add -expires` (DESIGN §8).
@@ -60,7 +61,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		}
 		exp := "never expires"
 		if p.ExpiresAt != 0 {
-			exp = "expires " + time.Unix(p.ExpiresAt, 0).UTC().Format(time.RFC3339)
+			exp = "expires " + unixText(p.ExpiresAt)
 		}
 		fmt.Fprintf(env.Stdout, "personal token %d for %s (%s); it is shown only now.\n", p.ID, u.Username, exp)
 		fmt.Fprintln(env.Stdout, "token:")
@@ -79,36 +80,28 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		now := time.Now()
-		if *asJSON {
-			rows := make([]map[string]any, 0, len(list))
-			for _, p := range list {
-				rows = append(rows, map[string]any{"id": p.ID, "name": p.Name, "token_hint": p.TokenHint,
+		return printList(env, *asJSON, list,
+			func(p store.PersonalToken) map[string]any {
+				return map[string]any{"id": p.ID, "name": p.Name, "token_hint": p.TokenHint,
 					"expires_at": nullTime(p.ExpiresAt), "expired": p.Expired(now), "last_used_at": nullTime(p.LastUsedAt),
-					"created_at": time.Unix(p.CreatedAt, 0).UTC().Format(time.RFC3339)})
-			}
-			return printJSON(env.Stdout, rows)
-		}
-		for _, p := range list {
-			state := "never expires"
-			if p.Expired(now) {
-				state = "expired"
-			} else if p.ExpiresAt != 0 {
-				state = "expires " + time.Unix(p.ExpiresAt, 0).UTC().Format(time.RFC3339)
-			}
-			lastUsed := "never used"
-			if p.LastUsedAt != 0 {
-				lastUsed = "last used " + time.Unix(p.LastUsedAt, 0).UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.TokenHint, state, lastUsed)
-		}
-		return nil
+					"created_at": unixText(p.CreatedAt)}
+			},
+			func(p store.PersonalToken) string {
+				state := "never expires"
+				if p.Expired(now) {
+					state = "expired"
+				} else if p.ExpiresAt != 0 {
+					state = "expires " + unixText(p.ExpiresAt)
+				}
+				return fmt.Sprintf("%d\t%s\t%s\t%s\t%s", p.ID, p.Name, p.TokenHint, state, lastUsedText(p.LastUsedAt))
+			})
 	case "rm":
 		if len(pos) != 1 {
 			return usagef("usage: hookboard token rm ID")
 		}
-		id, err := strconv.ParseInt(pos[0], 10, 64)
+		id, err := parseID("token", pos[0])
 		if err != nil {
-			return usagef("token id %q is not a number", pos[0])
+			return err
 		}
 		if err := st.DeletePersonalToken(ctx, id, 0); err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"hookboard/store"
 )
 
 func runUser(ctx context.Context, env *Env, args []string) error {
@@ -76,21 +78,17 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			rows := make([]map[string]any, 0, len(users))
-			for _, u := range users {
-				rows = append(rows, map[string]any{"id": u.ID, "username": u.Username, "admin": u.IsAdmin, "active": u.IsActive})
-			}
-			return printJSON(env.Stdout, rows)
-		}
-		for _, u := range users {
-			role := "member"
-			if u.IsAdmin {
-				role = "admin"
-			}
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\n", u.ID, u.Username, role)
-		}
-		return nil
+		return printList(env, *asJSON, users,
+			func(u store.User) map[string]any {
+				return map[string]any{"id": u.ID, "username": u.Username, "admin": u.IsAdmin, "active": u.IsActive}
+			},
+			func(u store.User) string {
+				role := "member"
+				if u.IsAdmin {
+					role = "admin"
+				}
+				return fmt.Sprintf("%d\t%s\t%s", u.ID, u.Username, role)
+			})
 	default:
 		return usagef("unknown user subcommand %q (add, passwd, list)", sub)
 	}

@@ -32,7 +32,6 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	timeout := fs.FlagSet.Duration("timeout", store.DefaultEndpointTimeout, "how long to wait for the receiver (at most 10s)")
 	grace := fs.FlagSet.String("grace", "24h", "how long the old token or secret stays in use after a rotation (a duration, or now)")
 	allowNets := fs.String("allow-webhook-nets", "", "extra networks \"webhook test\" may reach, as serve's flag: loopback, private, CIDRs, or all")
-	version := Version
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -52,8 +51,8 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	}
 	var id int64
 	if len(pos) == 1 {
-		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil {
-			return usagef("endpoint id %q is not a number", pos[0])
+		if id, err = parseID("endpoint", pos[0]); err != nil {
+			return err
 		}
 	}
 
@@ -87,20 +86,12 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			rows := make([]map[string]any, 0, len(list))
-			for _, ep := range list {
-				rows = append(rows, endpointJSON(ep))
-			}
-			return printJSON(env.Stdout, rows)
-		}
-		for _, ep := range list {
-			fmt.Fprintf(env.Stdout, "%d\t%s\t%s\t%s\tevents=%s\tprojects=%s\ttimeout=%s\t%s\n", ep.ID, ep.Name, ep.URL, ep.Format,
+		return printList(env, *asJSON, list, endpointJSON, func(ep store.Endpoint) string {
+			return fmt.Sprintf("%d\t%s\t%s\t%s\tevents=%s\tprojects=%s\ttimeout=%s\t%s", ep.ID, ep.Name, ep.URL, ep.Format,
 				joinOrAll(ep.Events), joinIDsOrAll(ep.Projects), ep.Timeout, endpointState(ep))
-		}
-		return nil
+		})
 	case "test":
-		n, err := cliNotifier(st, *allowNets, version)
+		n, err := cliNotifier(st, *allowNets)
 		if err != nil {
 			return err
 		}
@@ -145,11 +136,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(env.Stdout, map[string]any{"id": id, "done": sub})
-	}
-	fmt.Fprintf(env.Stdout, "webhook %d: %s done\n", id, sub)
-	return nil
+	return printDone(env, *asJSON, "webhook", id, sub)
 }
 
 // runDeliveries lists the delivery log.
@@ -179,18 +166,10 @@ func runDeliveries(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		rows := make([]map[string]any, 0, len(list))
-		for _, d := range list {
-			rows = append(rows, deliveryJSON(d))
-		}
-		return printJSON(env.Stdout, rows)
-	}
-	for _, d := range list {
-		fmt.Fprintf(env.Stdout, "%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s\n", d.ID, d.CreatedAt.Format(time.RFC3339),
+	return printList(env, *asJSON, list, deliveryJSON, func(d store.Delivery) string {
+		return fmt.Sprintf("%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s", d.ID, d.CreatedAt.Format(time.RFC3339),
 			d.EventName, d.EndpointID, d.EndpointName, d.Status, d.AttemptCount, deliveryDetail(d))
-	}
-	return nil
+	})
 }
 
 // runRedeliver attempts one delivery again now.
@@ -206,16 +185,16 @@ func runRedeliver(ctx context.Context, env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: hookboard redeliver DELIVERY_ID")
 	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
+	id, err := parseID("delivery", pos[0])
 	if err != nil {
-		return usagef("delivery id %q is not a number", pos[0])
+		return err
 	}
 	st, err := openStore(*db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	n, err := cliNotifier(st, *allowNets, Version)
+	n, err := cliNotifier(st, *allowNets)
 	if err != nil {
 		return err
 	}
@@ -227,12 +206,12 @@ func runRedeliver(ctx context.Context, env *Env, args []string) error {
 	return printDeliveryOutcome(env, *asJSON, d)
 }
 
-func cliNotifier(st *store.Store, allowNets, version string) (*notify.Notifier, error) {
+func cliNotifier(st *store.Store, allowNets string) (*notify.Notifier, error) {
 	allow, err := notify.ParseAllowlist(allowNets)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	return notify.New(notify.Options{Store: st, Allow: allow, Version: version})
+	return notify.New(notify.Options{Store: st, Allow: allow, Version: Version})
 }
 
 // errNotDelivered makes test and redeliver exit non-zero when the receiver
@@ -274,17 +253,10 @@ func parseGrace(s string) (time.Duration, error) {
 	if s == "now" || s == "0" {
 		return 0, nil
 	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err == nil && n >= 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
+	if d, ok := parseDuration(s); ok {
+		return d, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, usagef("-grace %q is not a duration such as 24h, 7d or now", s)
-	}
-	return d, nil
+	return 0, usagef("-grace %q is not a duration such as 24h, 7d or now", s)
 }
 
 func filterText(events string) string {

@@ -166,15 +166,15 @@ func TestWebhookCommands(t *testing.T) {
 	if code, _, errOut = runCLI(t, "", "webhook", "rotate-token", "1", "-db", db, "-grace", "soon"); code == 0 || !strings.Contains(errOut, "-grace") {
 		t.Errorf("bad grace accepted: %q", errOut)
 	}
-	if code, _, _ = runCLI(t, "", "webhook", "disable", "1", "-db", db); code != 0 {
-		t.Error("disable failed")
+	if code, out, _ = runCLI(t, "", "webhook", "disable", "1", "-db", db); code != 0 || out != "webhook 1: disable done\n" {
+		t.Errorf("disable: %d %q", code, out)
 	}
 	_, out, _ = runCLI(t, "", "webhook", "list", "-db", db, "-json")
 	if !strings.Contains(out, `"enabled": false`) {
 		t.Errorf("list after disable: %s", out)
 	}
-	if code, _, _ = runCLI(t, "", "webhook", "rm", "1", "-db", db); code != 0 {
-		t.Error("rm failed")
+	if code, out, _ = runCLI(t, "", "webhook", "rm", "1", "-db", db, "-json"); code != 0 || !strings.Contains(out, `"done": "rm"`) {
+		t.Errorf("rm: %d %q", code, out)
 	}
 	if code, _, errOut = runCLI(t, "", "webhook", "rm", "1", "-db", db); code == 0 || !strings.Contains(errOut, "not found") {
 		t.Errorf("rm of a removed endpoint: %d %q", code, errOut)

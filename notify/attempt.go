@@ -20,6 +20,8 @@ import (
 const redacted = "[redacted]"
 
 // attempt makes one HTTP request for a delivery and returns its record.
+// Its body comes from b, which renders each event once per format for all
+// the attempts of one pass (nil renders it here).
 // ok is false when the attempt was not made or abandoned, because ctx
 // ended (shutdown) or the lease ran out while waiting for a slot: such an
 // attempt is not recorded and the delivery's lease lets the worker retry it.
@@ -28,13 +30,7 @@ const redacted = "[redacted]"
 // at most n.conc deliveries per pass, which bounds them already, and a
 // backlog of retries to a receiver that never answers must not hold every
 // slot for its whole timeout while requests wait for their own webhooks.
-func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string) (rec store.AttemptRecord, ok bool) {
-	return n.attemptWith(ctx, j, trigger, nil)
-}
-
-// attemptWith is attempt taking its body from b, which renders each event
-// once per format for all the attempts of one pass.
-func (n *Notifier) attemptWith(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies) (rec store.AttemptRecord, ok bool) {
+func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies) (rec store.AttemptRecord, ok bool) {
 	if trigger != store.TriggerRetry {
 		select {
 		case n.sem <- struct{}{}:
@@ -57,29 +53,29 @@ func (n *Notifier) attemptWith(ctx context.Context, j store.DeliveryJob, trigger
 	token := j.Secrets.SendToken(now)
 	target, shown := targetURL(j.Endpoint.URL, j.Endpoint.Format, token)
 	a.RequestURL = shown
+	// failed concludes an attempt that got no answer.
+	failed := func(msg string) (store.AttemptRecord, bool) {
+		a.Error = msg
+		n.conclude(&rec, j, nil, now)
+		return rec, true
+	}
 
 	payload, err := b.render(j.Endpoint.Format, j.Event)
 	if err != nil {
-		a.Error = err.Error()
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed(err.Error())
 	}
 	a.RequestBody = payload.Body
 	ts := now.Unix()
 	sig, err := signatureHeader(j.Secrets.SigningSecrets(now), j.Event.ID, ts, payload.Body)
 	if err != nil {
-		a.Error = err.Error()
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed(err.Error())
 	}
 
 	reqCtx, cancel := context.WithTimeout(ctx, j.Endpoint.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, target, bytes.NewReader(payload.Body))
 	if err != nil {
-		a.Error = "invalid webhook URL"
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed("invalid webhook URL")
 	}
 	req.Header.Set("Content-Type", payload.ContentType)
 	req.Header.Set("Accept", "*/*")
@@ -100,9 +96,7 @@ func (n *Notifier) attemptWith(ctx context.Context, j store.DeliveryJob, trigger
 		if ctx.Err() != nil {
 			return rec, false
 		}
-		a.Error = describeError(err, j.Endpoint.Timeout, reqCtx)
-		n.conclude(&rec, j, nil, now)
-		return rec, true
+		return failed(describeError(err, j.Endpoint.Timeout, reqCtx))
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, store.MaxStoredResponseBody))
 	// Drain a little more so the connection can be reused; a receiver

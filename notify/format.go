@@ -92,6 +92,7 @@ var (
 		{"task_id", json.Number("0")}, {"date", json.Number("0")}, {"user_id", json.Number("0")},
 		{"size", json.Number("0")}, {"etag", ""},
 	}
+	nestedKeys         = map[string]object{"comment": commentKeys, "subtask": subtaskKeys, "file": fileKeys}
 	subtaskStatusNames = map[string]string{"0": "Todo", "1": "In progress", "2": "Done"}
 	// moveKeys are the flat fields of move events, read from the task
 	// snapshot when missing (src/dst from "changes").
@@ -121,7 +122,7 @@ func completeKanboard(event string, data *object) {
 		data.setDefault("task_id", id)
 	}
 	if kind := objectKind(event); kind != "" {
-		keys := map[string]object{"comment": commentKeys, "subtask": subtaskKeys, "file": fileKeys}[kind]
+		keys := nestedKeys[kind]
 		v, _ := data.get(kind)
 		nested, isObject := v.(object)
 		if isObject {

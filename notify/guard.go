@@ -189,9 +189,11 @@ func (e *BlockedError) Error() string {
 // check refuses an address unless it is public or allowed.
 func (a Allowlist) check(host string, ip netip.Addr) error {
 	ip = ip.WithZone("")
-	if a.allows(ip) || a.allows(ip.Unmap()) {
+	if a.allows(ip) {
 		return nil
 	}
+	// An IPv4-mapped address is allowed as its IPv4 address, like the
+	// other IPv6 forms that carry one.
 	if v4, ok := embeddedIPv4(ip); ok && a.allows(v4) {
 		return nil
 	}

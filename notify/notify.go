@@ -164,7 +164,7 @@ func (n *Notifier) Deliver(ctx context.Context, eventIDs []string) {
 	if len(jobs) == 0 {
 		return
 	}
-	done, ok := n.background(func(ctx context.Context) { n.run(ctx, jobs, store.TriggerSync) })
+	done, ok := n.background(func(ctx context.Context) { n.run(ctx, byEndpoint(jobs), store.TriggerSync) })
 	if !ok || n.wait <= 0 {
 		return
 	}
@@ -193,25 +193,33 @@ func (n *Notifier) background(fn func(ctx context.Context)) (<-chan struct{}, bo
 	return done, true
 }
 
-// run attempts jobs, those of one endpoint one after the other in the
-// given order, and records all outcomes in one transaction.
-func (n *Notifier) run(ctx context.Context, jobs []store.DeliveryJob, trigger string) {
-	var order []int64
-	groups := map[int64][]store.DeliveryJob{}
+// byEndpoint groups jobs by endpoint, keeping their order within each.
+func byEndpoint(jobs []store.DeliveryJob) [][]store.DeliveryJob {
+	var groups [][]store.DeliveryJob
+	index := map[int64]int{}
 	for _, j := range jobs {
-		if _, ok := groups[j.Endpoint.ID]; !ok {
-			order = append(order, j.Endpoint.ID)
+		i, ok := index[j.Endpoint.ID]
+		if !ok {
+			i = len(groups)
+			index[j.Endpoint.ID] = i
+			groups = append(groups, nil)
 		}
-		groups[j.Endpoint.ID] = append(groups[j.Endpoint.ID], j)
+		groups[i] = append(groups[i], j)
 	}
+	return groups
+}
+
+// run attempts the groups concurrently, the jobs of one group one after
+// the other, and records all outcomes in one transaction.
+func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigger string) {
 	var mu sync.Mutex
 	var recs []store.AttemptRecord
 	var wg sync.WaitGroup
 	b := &bodies{}
-	for _, id := range order {
+	for _, group := range groups {
 		wg.Go(func() {
-			for _, j := range groups[id] {
-				rec, ok := n.attemptWith(ctx, j, trigger, b)
+			for _, j := range group {
+				rec, ok := n.attempt(ctx, j, trigger, b)
 				if !ok {
 					// Shutdown, or the lease is spent: the rest of this
 					// endpoint's deliveries go to the worker, in order
@@ -290,7 +298,7 @@ func (n *Notifier) Redeliver(ctx context.Context, deliveryID int64) (store.Deliv
 }
 
 func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigger string) (store.Delivery, error) {
-	rec, ok := n.attempt(ctx, job, trigger)
+	rec, ok := n.attempt(ctx, job, trigger, nil)
 	if !ok {
 		return store.Delivery{}, fmt.Errorf("notify: delivery %d was not attempted (shutting down, or too busy); the retry worker will send it", job.DeliveryID)
 	}
@@ -355,21 +363,11 @@ func (n *Notifier) RunOnce(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	// Retries are independent: each gets its own group.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var recs []store.AttemptRecord
-	b := &bodies{}
-	for _, j := range jobs {
-		wg.Go(func() {
-			if rec, ok := n.attemptWith(ctx, j, store.TriggerRetry, b); ok {
-				mu.Lock()
-				recs = append(recs, rec)
-				mu.Unlock()
-			}
-		})
+	groups := make([][]store.DeliveryJob, len(jobs))
+	for i := range jobs {
+		groups[i] = jobs[i : i+1]
 	}
-	wg.Wait()
-	n.record(ctx, recs)
+	n.run(ctx, groups, store.TriggerRetry)
 	return len(jobs), nil
 }
 

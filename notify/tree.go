@@ -61,10 +61,6 @@ func writeJSON(buf *bytes.Buffer, v any) {
 		buf.WriteString(strconv.FormatBool(x))
 	case json.Number:
 		buf.WriteString(x.String())
-	case int64:
-		buf.WriteString(strconv.FormatInt(x, 10))
-	case int:
-		buf.WriteString(strconv.Itoa(x))
 	case string:
 		writeJSONString(buf, x)
 	case time.Time:
@@ -126,8 +122,6 @@ func writeTransit(buf *bytes.Buffer, v any) {
 			return
 		}
 		buf.WriteString(s)
-	case int64, int:
-		writeJSON(buf, x)
 	case string:
 		if x != "" && (x[0] == '~' || x[0] == '^' || x[0] == '`') {
 			x = "~" + x
