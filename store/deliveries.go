@@ -194,15 +194,8 @@ func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID 
 		}
 		now := s.now()
 		data, _ := json.Marshal(TestEventData{Message: "This is a test event from Hookboard.", EndpointID: endpointID})
-		id := newEventID(now)
-		var author sql.NullString
-		if actor.Username != "" {
-			author = sql.NullString{String: actor.Username, Valid: true}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events
-			(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
-			VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
-			id, EventWebhookTest, nullInt(actor.UserID), nullInt(actor.IntegrationID), author, now.UnixMilli(), string(data)); err != nil {
+		id, err := insertEvent(ctx, tx, now, actor, EventWebhookTest, 0, 0, data)
+		if err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)

@@ -83,17 +83,9 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 		return "", fmt.Errorf("encode event: %w", err)
 	}
 	now := s.now()
-	id := newEventID(now)
-	var author sql.NullString
-	if actor.Username != "" {
-		author = sql.NullString{String: actor.Username, Valid: true}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events
-		(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, name, nullInt(projectID), nullInt(taskID), nullInt(actor.UserID), nullInt(actor.IntegrationID),
-		author, now.UnixMilli(), string(body)); err != nil {
-		return "", fmt.Errorf("insert event: %w", err)
+	id, err := insertEvent(ctx, tx, now, actor, name, projectID, taskID, body)
+	if err != nil {
+		return "", err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, name, url, events, projects, format, timeout_ms,
 		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
@@ -143,10 +135,28 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 		j.Status = DeliveryPending
 		j.LeaseUntil = time.UnixMilli(lease)
 		j.Event = Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
-			IntegrationID: actor.IntegrationID, AuthorName: author.String, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
+			IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
 			Data: json.RawMessage(body)}
 	}
 	s.fanout.note(id, jobs)
+	return id, nil
+}
+
+// insertEvent writes one row of the outbox, made at now, and returns its id.
+// Zero project and task ids are stored as NULL.
+func insertEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor, name string, projectID, taskID int64, data []byte) (string, error) {
+	id := newEventID(now)
+	var author sql.NullString
+	if actor.Username != "" {
+		author = sql.NullString{String: actor.Username, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events
+		(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, name, nullInt(projectID), nullInt(taskID), nullInt(actor.UserID), nullInt(actor.IntegrationID),
+		author, now.UnixMilli(), string(data)); err != nil {
+		return "", fmt.Errorf("insert event: %w", err)
+	}
 	return id, nil
 }
 
