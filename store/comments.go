@@ -137,7 +137,8 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 		if err := checkUser(ctx, tx, "user_id", userID); err != nil {
 			return nil, err
 		}
-		if _, err := taskSnapshot(ctx, tx, taskID); err != nil {
+		snap, err := taskSnapshot(ctx, tx, taskID)
+		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}
 		now := s.now().Unix()
@@ -149,7 +150,7 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 		if id, err = res.LastInsertId(); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentCreate, id, nil, nil)
+		ev, err := s.emitComment(ctx, tx, actor, EventCommentCreate, id, nil, &snap, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -162,8 +163,8 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 }
 
 // emitComment writes a comment event; c is the comment when it is already
-// deleted, nil to read it.
-func (s *Store) emitComment(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, c *Comment, changes map[string]any) (string, error) {
+// deleted, known its task's snapshot when already read; nil reads them.
+func (s *Store) emitComment(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, c *Comment, known *TaskSnapshot, changes map[string]any) (string, error) {
 	if c == nil {
 		got, err := commentByID(ctx, tx, id)
 		if err != nil {
@@ -171,7 +172,7 @@ func (s *Store) emitComment(ctx context.Context, tx *sql.Tx, actor Actor, name s
 		}
 		c = &got
 	}
-	snap, err := taskSnapshot(ctx, tx, c.TaskID)
+	snap, err := snapshotOnce(ctx, tx, c.TaskID, known)
 	if err != nil {
 		return "", err
 	}
@@ -199,7 +200,7 @@ func (s *Store) UpdateComment(ctx context.Context, actor Actor, id int64, text s
 		if _, err := tx.ExecContext(ctx, `UPDATE comments SET comment = ?, modified_at = ? WHERE id = ?`, text, s.now().Unix(), id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentUpdate, id, nil, map[string]any{"comment": text})
+		ev, err := s.emitComment(ctx, tx, actor, EventCommentUpdate, id, nil, nil, map[string]any{"comment": text})
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +221,7 @@ func (s *Store) DeleteComment(ctx context.Context, actor Actor, id int64) ([]str
 		if _, err := tx.ExecContext(ctx, `DELETE FROM comments WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentDelete, id, &c, nil)
+		ev, err := s.emitComment(ctx, tx, actor, EventCommentDelete, id, &c, nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -313,6 +313,15 @@ func taskSnapshot(ctx context.Context, db q, id int64) (TaskSnapshot, error) {
 	return scanTaskSnapshot(db.QueryRowContext(ctx, taskSnapshotQuery+` WHERE t.id = ?`, id))
 }
 
+// snapshotOnce returns *snap when the caller already read the task's
+// snapshot in this transaction, else reads it.
+func snapshotOnce(ctx context.Context, db q, taskID int64, snap *TaskSnapshot) (TaskSnapshot, error) {
+	if snap != nil {
+		return *snap, nil
+	}
+	return taskSnapshot(ctx, db, taskID)
+}
+
 // TaskByID reads a task with the names it refers to.
 func (s *Store) TaskByID(ctx context.Context, id int64) (TaskSnapshot, error) {
 	return taskSnapshot(ctx, s.reader, id)

@@ -195,7 +195,7 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 		if err != nil {
 			return nil, err
 		}
-		ev, err := s.emitFile(ctx, tx, actor, EventFileCreate, f)
+		ev, err := s.emitFile(ctx, tx, actor, EventFileCreate, f, &task)
 		if err != nil {
 			return nil, err
 		}
@@ -207,8 +207,10 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 	return id, events, nil
 }
 
-func (s *Store) emitFile(ctx context.Context, tx *sql.Tx, actor Actor, name string, f TaskFile) (string, error) {
-	snap, err := taskSnapshot(ctx, tx, f.TaskID)
+// emitFile writes a file event; known is the file's task snapshot when
+// already read, nil to read it.
+func (s *Store) emitFile(ctx context.Context, tx *sql.Tx, actor Actor, name string, f TaskFile, known *TaskSnapshot) (string, error) {
+	snap, err := snapshotOnce(ctx, tx, f.TaskID, known)
 	if err != nil {
 		return "", err
 	}
@@ -227,7 +229,7 @@ func (s *Store) DeleteFile(ctx context.Context, actor Actor, id int64) ([]string
 		if _, err := tx.ExecContext(ctx, `DELETE FROM task_files WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitFile(ctx, tx, actor, EventFileDelete, f)
+		ev, err := s.emitFile(ctx, tx, actor, EventFileDelete, f, nil)
 		if err != nil {
 			return nil, err
 		}
