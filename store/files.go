@@ -102,9 +102,14 @@ func fileWithETag(ctx context.Context, db q, id int64) (TaskFile, []byte, error)
 	if err := db.QueryRowContext(ctx, `SELECT data FROM task_files WHERE id = ?`, id).Scan(&data); err != nil {
 		return TaskFile{}, nil, err
 	}
-	sum := md5.Sum(data)
-	f.ETag = hex.EncodeToString(sum[:])
+	f.ETag = etagOf(data)
 	return f, data, nil
+}
+
+// etagOf is a file's ETag: the hex MD5 of its content, as Kanboard's etag.
+func etagOf(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Files lists a task's files (metadata only), oldest first.
@@ -191,10 +196,12 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 		if id, err = res.LastInsertId(); err != nil {
 			return nil, err
 		}
-		f, _, err := fileWithETag(ctx, tx, id)
+		// The content is in hand: hash it instead of reading it back.
+		f, err := scanFile(tx.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
 		if err != nil {
 			return nil, err
 		}
+		f.ETag = etagOf(data)
 		ev, err := s.emitFile(ctx, tx, actor, EventFileCreate, f, &task)
 		if err != nil {
 			return nil, err
