@@ -81,22 +81,13 @@ type MoveEventData struct {
 // Tasks lists a project's tasks with the names they refer to, in board
 // order (column, swimlane, position).
 func (s *Store) Tasks(ctx context.Context, projectID int64, status TaskStatus) ([]TaskSnapshot, error) {
-	rows, err := s.reader.QueryContext(ctx, taskSnapshotQuery+`
+	out, err := listRows(ctx, s.reader, []TaskSnapshot{}, scanTaskSnapshot, taskSnapshotQuery+`
 		WHERE t.project_id = ? AND (? < 0 OR t.is_active = ?)
 		ORDER BY col.position, sl.position, t.swimlane_id, t.position, t.id`, projectID, int(status), int(status))
 	if err != nil {
 		return nil, fmt.Errorf("store: list tasks: %w", err)
 	}
-	defer rows.Close()
-	out := []TaskSnapshot{}
-	for rows.Next() {
-		t, err := scanTaskSnapshot(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list tasks: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TaskProjectID returns the project of a task, or ErrNotFound.

@@ -88,20 +88,11 @@ func (s *Store) CommentByID(ctx context.Context, id int64) (Comment, error) {
 
 // Comments lists a task's comments, oldest first.
 func (s *Store) Comments(ctx context.Context, taskID int64) ([]Comment, error) {
-	rows, err := s.reader.QueryContext(ctx, commentQuery+` WHERE c.task_id = ? ORDER BY c.created_at, c.id`, taskID)
+	out, err := listRows(ctx, s.reader, []Comment{}, scanComment, commentQuery+` WHERE c.task_id = ? ORDER BY c.created_at, c.id`, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list comments: %w", err)
 	}
-	defer rows.Close()
-	out := []Comment{}
-	for rows.Next() {
-		c, err := scanComment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list comments: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func validateComment(text string) error {

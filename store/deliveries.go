@@ -449,23 +449,14 @@ func (s *Store) Deliveries(ctx context.Context, endpointID int64, limit int, fai
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryColumns+`
+	out, err := listRows(ctx, s.reader, nil, scanDelivery, `SELECT `+deliveryColumns+`
 		WHERE (? = 0 OR d.endpoint_id = ?)
 		  AND (? = 0 OR d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0))
 		ORDER BY d.id DESC LIMIT ?`, endpointID, endpointID, boolInt(failedOnly), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list deliveries: %w", err)
 	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Delivery reads one delivery with all its attempts, oldest first.

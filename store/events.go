@@ -191,20 +191,11 @@ func (s *Store) EventByID(ctx context.Context, id string) (Event, error) {
 
 // Events lists the newest events first, at most limit of them.
 func (s *Store) Events(ctx context.Context, limit int) ([]Event, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events ORDER BY id DESC LIMIT ?`, limit)
+	out, err := listRows(ctx, s.reader, nil, scanEvent, `SELECT `+eventColumns+` FROM events ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list events: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TaskSnapshot is a task as Kanboard's webhooks and getTask show it: its

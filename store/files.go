@@ -114,20 +114,11 @@ func etagOf(data []byte) string {
 
 // Files lists a task's files (metadata only), oldest first.
 func (s *Store) Files(ctx context.Context, taskID int64) ([]TaskFile, error) {
-	rows, err := s.reader.QueryContext(ctx, fileQuery+` WHERE f.task_id = ? ORDER BY f.id`, taskID)
+	out, err := listRows(ctx, s.reader, []TaskFile{}, scanFile, fileQuery+` WHERE f.task_id = ? ORDER BY f.id`, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list files: %w", err)
 	}
-	defer rows.Close()
-	out := []TaskFile{}
-	for rows.Next() {
-		f, err := scanFile(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list files: %w", err)
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FileData reads a file's metadata (with ETag) and content, for download.

@@ -234,20 +234,11 @@ func scanIntegration(row interface{ Scan(...any) error }) (Integration, error) {
 
 // Integrations lists every integration by id.
 func (s *Store) Integrations(ctx context.Context) ([]Integration, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+integrationColumns+` FROM integrations ORDER BY id`)
+	out, err := listRows(ctx, s.reader, nil, scanIntegration, `SELECT `+integrationColumns+` FROM integrations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list integrations: %w", err)
 	}
-	defer rows.Close()
-	var out []Integration
-	for rows.Next() {
-		in, err := scanIntegration(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list integrations: %w", err)
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // IntegrationByID finds an integration.

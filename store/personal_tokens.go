@@ -85,20 +85,11 @@ func scanPersonalToken(row interface{ Scan(...any) error }) (PersonalToken, erro
 
 // PersonalTokens lists a user's tokens, newest first.
 func (s *Store) PersonalTokens(ctx context.Context, userID int64) ([]PersonalToken, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+personalTokenColumns+` FROM personal_tokens WHERE user_id = ? ORDER BY id DESC`, userID)
+	out, err := listRows(ctx, s.reader, []PersonalToken{}, scanPersonalToken, `SELECT `+personalTokenColumns+` FROM personal_tokens WHERE user_id = ? ORDER BY id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list personal tokens: %w", err)
 	}
-	defer rows.Close()
-	out := []PersonalToken{}
-	for rows.Next() {
-		p, err := scanPersonalToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list personal tokens: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeletePersonalToken revokes a token. userID, when not zero, must own it

@@ -119,20 +119,11 @@ func (s *Store) SubtaskByID(ctx context.Context, id int64) (Subtask, error) {
 
 // Subtasks lists a task's subtasks in order.
 func (s *Store) Subtasks(ctx context.Context, taskID int64) ([]Subtask, error) {
-	rows, err := s.reader.QueryContext(ctx, subtaskQuery+` WHERE st.task_id = ? ORDER BY st.position, st.id`, taskID)
+	out, err := listRows(ctx, s.reader, []Subtask{}, scanSubtask, subtaskQuery+` WHERE st.task_id = ? ORDER BY st.position, st.id`, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list subtasks: %w", err)
 	}
-	defer rows.Close()
-	out := []Subtask{}
-	for rows.Next() {
-		st, err := scanSubtask(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list subtasks: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func validateSubtask(title string, status int, est, spent float64) error {

@@ -444,21 +444,15 @@ func scanEndpoint(row interface{ Scan(...any) error }) (Endpoint, error) {
 
 // Endpoints lists every endpoint by id, with health.
 func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints e ORDER BY e.id`,
+	out, err := listRows(ctx, s.reader, nil, scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints e ORDER BY e.id`,
 		s.now().Add(-24*time.Hour).UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: list endpoints: %w", err)
 	}
-	defer rows.Close()
-	var out []Endpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list endpoints: %w", err)
-		}
-		out = append(out, s.endGraces(e))
+	for i := range out {
+		out[i] = s.endGraces(out[i])
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Endpoint reads one endpoint with health.
