@@ -145,22 +145,13 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, limit int, lease time.Du
 // worker leaves it alone while the admin's attempt runs.
 func (s *Store) ClaimDelivery(ctx context.Context, id int64, lease time.Duration) (DeliveryJob, error) {
 	now := s.now().UnixMilli()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries
-			SET next_attempt_ms = CASE WHEN status = 'pending'
-				THEN ? + (SELECT timeout_ms FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id)
-				ELSE next_attempt_ms END
-			WHERE id = ?`, now+lease.Milliseconds(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
+	err := s.execOne(ctx, fmt.Sprintf("delivery %d", id), `UPDATE deliveries
+		SET next_attempt_ms = CASE WHEN status = 'pending'
+			THEN ? + (SELECT timeout_ms FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id)
+			ELSE next_attempt_ms END
+		WHERE id = ?`, now+lease.Milliseconds(), id)
 	if err != nil {
-		return DeliveryJob{}, fmt.Errorf("store: delivery %d: %w", id, err)
+		return DeliveryJob{}, err
 	}
 	jobs, err := s.deliveryJobs(ctx, []int64{id})
 	if err != nil {

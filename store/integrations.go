@@ -307,17 +307,21 @@ func (s *Store) DeleteIntegration(ctx context.Context, id int64) error {
 // execOne runs one statement that must touch exactly one row.
 func (s *Store) execOne(ctx context.Context, what, query string, args ...any) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return oneRow(tx.ExecContext(ctx, query, args...))
 	})
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return nil
+}
+
+// oneRow passes on an Exec's error, or ErrNotFound when it touched no row.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
 	}
 	return nil
 }

@@ -257,16 +257,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, id int64, in NewEndpoint) (E
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET name = ?, url = ?, events = ?, projects = ?,
+		return oneRow(tx.ExecContext(ctx, `UPDATE webhook_endpoints SET name = ?, url = ?, events = ?, projects = ?,
 			format = ?, timeout_ms = ?, modified_at = ? WHERE id = ?`,
-			in.Name, in.URL, events, projects, in.Format, in.Timeout.Milliseconds(), s.now().Unix(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+			in.Name, in.URL, events, projects, in.Format, in.Timeout.Milliseconds(), s.now().Unix(), id))
 	})
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("store: update endpoint %d: %w", id, err)
