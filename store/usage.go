@@ -44,11 +44,14 @@ func (s *Store) IntegrationUsage(ctx context.Context, days int) (map[int64][]Usa
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	labels := make([]string, days)
+	for i := range labels {
+		labels[i] = today.AddDate(0, 0, -(days - 1 - i)).Format(time.DateOnly)
+	}
 	out := make(map[int64][]UsageDay, len(counts))
 	for id, byDay := range counts {
 		series := make([]UsageDay, days)
-		for i := range days {
-			d := today.AddDate(0, 0, -(days - 1 - i)).Format(time.DateOnly)
+		for i, d := range labels {
 			series[i] = UsageDay{Day: d, Count: byDay[d]}
 		}
 		out[id] = series
