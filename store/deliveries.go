@@ -240,7 +240,6 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		return nil, fmt.Errorf("store: load deliveries: %w", err)
 	}
 	defer rows.Close()
-	type sealed struct{ tok, prevTok, sec, prevSec []byte }
 	secrets := map[int64]EndpointSecrets{}
 	var out []DeliveryJob
 	for rows.Next() {
@@ -249,14 +248,13 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		var evMS int64
 		var data, events, projects string
 		var timeoutMS int64
-		var sl sealed
-		var tokUntil, secUntil sql.NullInt64
+		var sl sealedSecrets
 		ev := &j.Event
 		ep := &j.Endpoint
 		if err := rows.Scan(&j.DeliveryID, &j.Status, &j.AttemptCount, &next,
 			&ev.ID, &ev.Name, &ev.ProjectID, &ev.TaskID, &ev.UserID, &ev.IntegrationID, &ev.AuthorName, &evMS, &data,
 			&ep.ID, &ep.Name, &ep.URL, &ep.Enabled, &events, &projects, &ep.Format, &timeoutMS,
-			&sl.tok, &sl.prevTok, &tokUntil, &sl.sec, &sl.prevSec, &secUntil); err != nil {
+			&sl.tok, &sl.prevTok, &sl.tokUntil, &sl.sec, &sl.prevSec, &sl.secUntil); err != nil {
 			return nil, fmt.Errorf("store: load deliveries: %w", err)
 		}
 		if next.Valid {
@@ -269,7 +267,7 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
 		sec, ok := secrets[ep.ID]
 		if !ok {
-			sec, err = s.openEndpointSecrets(sl.tok, sl.prevTok, tokUntil, sl.sec, sl.prevSec, secUntil)
+			sec, err = s.openEndpointSecrets(sl)
 			if err != nil {
 				return nil, fmt.Errorf("store: endpoint %d secrets: %w", ep.ID, err)
 			}
