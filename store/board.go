@@ -127,11 +127,11 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		changes := map[string]any{}
 		sets := []string{}
 		args := []any{}
-		set := func(col, key string, oldV, newV any, dbV any) {
+		set := func(col string, oldV, newV any, dbV any) {
 			if oldV == newV {
 				return
 			}
-			changes[key] = newV
+			changes[col] = newV
 			sets = append(sets, col+" = ?")
 			args = append(args, dbV)
 		}
@@ -139,10 +139,10 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if err := ValidateTitle(*u.Title); err != nil {
 				return nil, err
 			}
-			set("title", "title", old.Title, *u.Title, *u.Title)
+			set("title", old.Title, *u.Title, *u.Title)
 		}
 		if u.Description != nil {
-			set("description", "description", old.Description, *u.Description, *u.Description)
+			set("description", old.Description, *u.Description, *u.Description)
 		}
 		if u.ColorID != nil {
 			c := *u.ColorID
@@ -152,10 +152,10 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if _, ok := ColorByID(c); !ok {
 				return nil, invalid("unknown color_id %q", c)
 			}
-			set("color_id", "color_id", old.ColorID, c, c)
+			set("color_id", old.ColorID, c, c)
 		}
 		if u.Reference != nil {
-			set("reference", "reference", old.Reference, *u.Reference, *u.Reference)
+			set("reference", old.Reference, *u.Reference, *u.Reference)
 		}
 		if u.OwnerID != nil {
 			if *u.OwnerID < 0 {
@@ -164,7 +164,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if err := checkUser(ctx, tx, "owner_id", *u.OwnerID); err != nil {
 				return nil, err
 			}
-			set("owner_id", "owner_id", old.OwnerID, *u.OwnerID, nullInt(*u.OwnerID))
+			set("owner_id", old.OwnerID, *u.OwnerID, nullInt(*u.OwnerID))
 		}
 		if u.CategoryID != nil {
 			if *u.CategoryID < 0 {
@@ -173,7 +173,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if err := checkCategory(ctx, tx, old.ProjectID, *u.CategoryID); err != nil {
 				return nil, err
 			}
-			set("category_id", "category_id", old.CategoryID, *u.CategoryID, nullInt(*u.CategoryID))
+			set("category_id", old.CategoryID, *u.CategoryID, nullInt(*u.CategoryID))
 		}
 		for _, f := range []struct {
 			col  string
@@ -184,14 +184,14 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			{"score", u.Score, old.Score}, {"priority", u.Priority, old.Priority},
 		} {
 			if f.v != nil {
-				set(f.col, f.col, f.oldV, *f.v, *f.v)
+				set(f.col, f.oldV, *f.v, *f.v)
 			}
 		}
 		if u.TimeSpent != nil {
-			set("time_spent", "time_spent", old.TimeSpent, *u.TimeSpent, *u.TimeSpent)
+			set("time_spent", old.TimeSpent, *u.TimeSpent, *u.TimeSpent)
 		}
 		if u.TimeEstimated != nil {
-			set("time_estimated", "time_estimated", old.TimeEstimated, *u.TimeEstimated, *u.TimeEstimated)
+			set("time_estimated", old.TimeEstimated, *u.TimeEstimated, *u.TimeEstimated)
 		}
 		if len(sets) == 0 {
 			return nil, nil
