@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,11 +40,7 @@ func (s *Store) CreatePersonalToken(ctx context.Context, userID int64, name stri
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return PersonalToken{}, "", invalid("token name must be 1-100 characters")
 	}
-	allowed := false
-	for _, d := range PersonalTokenExpiries {
-		allowed = allowed || d == expiresIn
-	}
-	if !allowed {
+	if !slices.Contains(PersonalTokenExpiries, expiresIn) {
 		return PersonalToken{}, "", invalid("token expiry must be never, 30, 60, 90 or 180 days")
 	}
 	token := newToken(PrefixPersonal)
