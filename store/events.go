@@ -121,6 +121,10 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
+	// The event as loadJobs reads it back (created_at to the millisecond).
+	event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
+		IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
+		Data: json.RawMessage(body)}
 	for i := range jobs {
 		j := &jobs[i].job
 		lease := now.Add(deliveryLease + j.Endpoint.Timeout).UnixMilli()
@@ -134,9 +138,7 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 		}
 		j.Status = DeliveryPending
 		j.LeaseUntil = time.UnixMilli(lease)
-		j.Event = Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
-			IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
-			Data: json.RawMessage(body)}
+		j.Event = event
 	}
 	s.fanout.note(id, jobs)
 	return id, nil
