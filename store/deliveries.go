@@ -105,11 +105,8 @@ func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]Del
 		}
 		return jobs, nil
 	}
-	args := make([]any, len(eventIDs))
-	for i, id := range eventIDs {
-		args[i] = id
-	}
-	return s.loadJobs(ctx, `WHERE d.event_id IN (?`+strings.Repeat(",?", len(eventIDs)-1)+`)
+	list, args := inList(eventIDs)
+	return s.loadJobs(ctx, `WHERE d.event_id IN `+list+`
 		AND d.status = 'pending' AND d.attempts = 0 AND e.enabled = 1
 		ORDER BY d.endpoint_id, d.event_id`, args...)
 }
@@ -210,6 +207,16 @@ func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID 
 	return jobs[0], nil
 }
 
+// inList is the SQL list "(?,?,…)" for values, with its arguments; values
+// must not be empty.
+func inList[T any](values []T) (string, []any) {
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return "(?" + strings.Repeat(",?", len(values)-1) + ")", args
+}
+
 func scanIDs(rows *sql.Rows) ([]int64, error) {
 	defer rows.Close()
 	var ids []int64
@@ -285,11 +292,8 @@ func (s *Store) deliveryJobs(ctx context.Context, ids []int64) ([]DeliveryJob, e
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	jobs, err := s.loadJobs(ctx, `WHERE d.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	list, args := inList(ids)
+	jobs, err := s.loadJobs(ctx, `WHERE d.id IN `+list, args...)
 	if err != nil {
 		return nil, err
 	}
