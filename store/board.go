@@ -81,22 +81,13 @@ type MoveEventData struct {
 // Tasks lists a project's tasks with the names they refer to, in board
 // order (column, swimlane, position).
 func (s *Store) Tasks(ctx context.Context, projectID int64, status TaskStatus) ([]TaskSnapshot, error) {
-	rows, err := s.reader.QueryContext(ctx, taskSnapshotQuery+`
+	out, err := listRows(ctx, s.reader, []TaskSnapshot{}, scanTaskSnapshot, taskSnapshotQuery+`
 		WHERE t.project_id = ? AND (? < 0 OR t.is_active = ?)
 		ORDER BY col.position, sl.position, t.swimlane_id, t.position, t.id`, projectID, int(status), int(status))
 	if err != nil {
 		return nil, fmt.Errorf("store: list tasks: %w", err)
 	}
-	defer rows.Close()
-	out := []TaskSnapshot{}
-	for rows.Next() {
-		t, err := scanTaskSnapshot(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list tasks: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TaskProjectID returns the project of a task, or ErrNotFound.
@@ -136,11 +127,11 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		changes := map[string]any{}
 		sets := []string{}
 		args := []any{}
-		set := func(col, key string, oldV, newV any, dbV any) {
+		set := func(col string, oldV, newV any, dbV any) {
 			if oldV == newV {
 				return
 			}
-			changes[key] = newV
+			changes[col] = newV
 			sets = append(sets, col+" = ?")
 			args = append(args, dbV)
 		}
@@ -148,10 +139,10 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if err := ValidateTitle(*u.Title); err != nil {
 				return nil, err
 			}
-			set("title", "title", old.Title, *u.Title, *u.Title)
+			set("title", old.Title, *u.Title, *u.Title)
 		}
 		if u.Description != nil {
-			set("description", "description", old.Description, *u.Description, *u.Description)
+			set("description", old.Description, *u.Description, *u.Description)
 		}
 		if u.ColorID != nil {
 			c := *u.ColorID
@@ -161,10 +152,10 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if _, ok := ColorByID(c); !ok {
 				return nil, invalid("unknown color_id %q", c)
 			}
-			set("color_id", "color_id", old.ColorID, c, c)
+			set("color_id", old.ColorID, c, c)
 		}
 		if u.Reference != nil {
-			set("reference", "reference", old.Reference, *u.Reference, *u.Reference)
+			set("reference", old.Reference, *u.Reference, *u.Reference)
 		}
 		if u.OwnerID != nil {
 			if *u.OwnerID < 0 {
@@ -173,7 +164,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if err := checkUser(ctx, tx, "owner_id", *u.OwnerID); err != nil {
 				return nil, err
 			}
-			set("owner_id", "owner_id", old.OwnerID, *u.OwnerID, nullInt(*u.OwnerID))
+			set("owner_id", old.OwnerID, *u.OwnerID, nullInt(*u.OwnerID))
 		}
 		if u.CategoryID != nil {
 			if *u.CategoryID < 0 {
@@ -182,7 +173,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if err := checkCategory(ctx, tx, old.ProjectID, *u.CategoryID); err != nil {
 				return nil, err
 			}
-			set("category_id", "category_id", old.CategoryID, *u.CategoryID, nullInt(*u.CategoryID))
+			set("category_id", old.CategoryID, *u.CategoryID, nullInt(*u.CategoryID))
 		}
 		for _, f := range []struct {
 			col  string
@@ -193,14 +184,14 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			{"score", u.Score, old.Score}, {"priority", u.Priority, old.Priority},
 		} {
 			if f.v != nil {
-				set(f.col, f.col, f.oldV, *f.v, *f.v)
+				set(f.col, f.oldV, *f.v, *f.v)
 			}
 		}
 		if u.TimeSpent != nil {
-			set("time_spent", "time_spent", old.TimeSpent, *u.TimeSpent, *u.TimeSpent)
+			set("time_spent", old.TimeSpent, *u.TimeSpent, *u.TimeSpent)
 		}
 		if u.TimeEstimated != nil {
-			set("time_estimated", "time_estimated", old.TimeEstimated, *u.TimeEstimated, *u.TimeEstimated)
+			set("time_estimated", old.TimeEstimated, *u.TimeEstimated, *u.TimeEstimated)
 		}
 		if len(sets) == 0 {
 			return nil, nil

@@ -23,6 +23,15 @@ type FirstRun struct {
 // admin user with a random password and one incoming integration. It
 // returns ok=false when the database already had a user.
 func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
+	// Every start calls this; hashing the password costs a quarter of a
+	// second, so a database that has users answers before any of that.
+	has, err := hasUsers(ctx, s.reader)
+	if err != nil {
+		return FirstRun{}, false, fmt.Errorf("store: bootstrap: %w", err)
+	}
+	if has {
+		return FirstRun{}, false, nil
+	}
 	var pw [15]byte
 	rand.Read(pw[:])
 	password := base64.RawURLEncoding.EncodeToString(pw[:])
@@ -33,12 +42,9 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 	var out FirstRun
 	created := false
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var users int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil {
+		// Checked again: another process may have bootstrapped meanwhile.
+		if has, err := hasUsers(ctx, tx); err != nil || has {
 			return err
-		}
-		if users > 0 {
-			return nil
 		}
 		created = true
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ('admin', ?, 1, ?)`,
@@ -61,4 +67,10 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 		return FirstRun{}, false, fmt.Errorf("store: bootstrap: %w", err)
 	}
 	return out, created, nil
+}
+
+func hasUsers(ctx context.Context, db q) (bool, error) {
+	var has bool
+	err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has)
+	return has, err
 }

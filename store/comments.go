@@ -88,20 +88,11 @@ func (s *Store) CommentByID(ctx context.Context, id int64) (Comment, error) {
 
 // Comments lists a task's comments, oldest first.
 func (s *Store) Comments(ctx context.Context, taskID int64) ([]Comment, error) {
-	rows, err := s.reader.QueryContext(ctx, commentQuery+` WHERE c.task_id = ? ORDER BY c.created_at, c.id`, taskID)
+	out, err := listRows(ctx, s.reader, []Comment{}, scanComment, commentQuery+` WHERE c.task_id = ? ORDER BY c.created_at, c.id`, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list comments: %w", err)
 	}
-	defer rows.Close()
-	out := []Comment{}
-	for rows.Next() {
-		c, err := scanComment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list comments: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func validateComment(text string) error {
@@ -137,7 +128,8 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 		if err := checkUser(ctx, tx, "user_id", userID); err != nil {
 			return nil, err
 		}
-		if _, err := taskSnapshot(ctx, tx, taskID); err != nil {
+		snap, err := taskSnapshot(ctx, tx, taskID)
+		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}
 		now := s.now().Unix()
@@ -149,7 +141,7 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 		if id, err = res.LastInsertId(); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentCreate, id, nil, nil)
+		ev, err := s.emitComment(ctx, tx, actor, EventCommentCreate, id, nil, &snap, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -162,8 +154,8 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 }
 
 // emitComment writes a comment event; c is the comment when it is already
-// deleted, nil to read it.
-func (s *Store) emitComment(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, c *Comment, changes map[string]any) (string, error) {
+// deleted, known its task's snapshot when already read; nil reads them.
+func (s *Store) emitComment(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, c *Comment, known *TaskSnapshot, changes map[string]any) (string, error) {
 	if c == nil {
 		got, err := commentByID(ctx, tx, id)
 		if err != nil {
@@ -171,7 +163,7 @@ func (s *Store) emitComment(ctx context.Context, tx *sql.Tx, actor Actor, name s
 		}
 		c = &got
 	}
-	snap, err := taskSnapshot(ctx, tx, c.TaskID)
+	snap, err := snapshotOnce(ctx, tx, c.TaskID, known)
 	if err != nil {
 		return "", err
 	}
@@ -199,7 +191,7 @@ func (s *Store) UpdateComment(ctx context.Context, actor Actor, id int64, text s
 		if _, err := tx.ExecContext(ctx, `UPDATE comments SET comment = ?, modified_at = ? WHERE id = ?`, text, s.now().Unix(), id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentUpdate, id, nil, map[string]any{"comment": text})
+		ev, err := s.emitComment(ctx, tx, actor, EventCommentUpdate, id, nil, nil, map[string]any{"comment": text})
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +212,7 @@ func (s *Store) DeleteComment(ctx context.Context, actor Actor, id int64) ([]str
 		if _, err := tx.ExecContext(ctx, `DELETE FROM comments WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentDelete, id, &c, nil)
+		ev, err := s.emitComment(ctx, tx, actor, EventCommentDelete, id, &c, nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -105,11 +105,8 @@ func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]Del
 		}
 		return jobs, nil
 	}
-	args := make([]any, len(eventIDs))
-	for i, id := range eventIDs {
-		args[i] = id
-	}
-	return s.loadJobs(ctx, `WHERE d.event_id IN (?`+strings.Repeat(",?", len(eventIDs)-1)+`)
+	list, args := inList(eventIDs)
+	return s.loadJobs(ctx, `WHERE d.event_id IN `+list+`
 		AND d.status = 'pending' AND d.attempts = 0 AND e.enabled = 1
 		ORDER BY d.endpoint_id, d.event_id`, args...)
 }
@@ -145,22 +142,13 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, limit int, lease time.Du
 // worker leaves it alone while the admin's attempt runs.
 func (s *Store) ClaimDelivery(ctx context.Context, id int64, lease time.Duration) (DeliveryJob, error) {
 	now := s.now().UnixMilli()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries
-			SET next_attempt_ms = CASE WHEN status = 'pending'
-				THEN ? + (SELECT timeout_ms FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id)
-				ELSE next_attempt_ms END
-			WHERE id = ?`, now+lease.Milliseconds(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
+	err := s.execOne(ctx, fmt.Sprintf("delivery %d", id), `UPDATE deliveries
+		SET next_attempt_ms = CASE WHEN status = 'pending'
+			THEN ? + (SELECT timeout_ms FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id)
+			ELSE next_attempt_ms END
+		WHERE id = ?`, now+lease.Milliseconds(), id)
 	if err != nil {
-		return DeliveryJob{}, fmt.Errorf("store: delivery %d: %w", id, err)
+		return DeliveryJob{}, err
 	}
 	jobs, err := s.deliveryJobs(ctx, []int64{id})
 	if err != nil {
@@ -194,15 +182,8 @@ func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID 
 		}
 		now := s.now()
 		data, _ := json.Marshal(TestEventData{Message: "This is a test event from Hookboard.", EndpointID: endpointID})
-		id := newEventID(now)
-		var author sql.NullString
-		if actor.Username != "" {
-			author = sql.NullString{String: actor.Username, Valid: true}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events
-			(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
-			VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
-			id, EventWebhookTest, nullInt(actor.UserID), nullInt(actor.IntegrationID), author, now.UnixMilli(), string(data)); err != nil {
+		id, err := insertEvent(ctx, tx, now, actor, EventWebhookTest, 0, 0, data)
+		if err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
@@ -224,6 +205,16 @@ func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID 
 		return DeliveryJob{}, fmt.Errorf("store: test endpoint %d: %w", endpointID, ErrNotFound)
 	}
 	return jobs[0], nil
+}
+
+// inList is the SQL list "(?,?,…)" for values, with its arguments; values
+// must not be empty.
+func inList[T any](values []T) (string, []any) {
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return "(?" + strings.Repeat(",?", len(values)-1) + ")", args
 }
 
 func scanIDs(rows *sql.Rows) ([]int64, error) {
@@ -256,7 +247,6 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		return nil, fmt.Errorf("store: load deliveries: %w", err)
 	}
 	defer rows.Close()
-	type sealed struct{ tok, prevTok, sec, prevSec []byte }
 	secrets := map[int64]EndpointSecrets{}
 	var out []DeliveryJob
 	for rows.Next() {
@@ -265,14 +255,13 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		var evMS int64
 		var data, events, projects string
 		var timeoutMS int64
-		var sl sealed
-		var tokUntil, secUntil sql.NullInt64
+		var sl sealedSecrets
 		ev := &j.Event
 		ep := &j.Endpoint
 		if err := rows.Scan(&j.DeliveryID, &j.Status, &j.AttemptCount, &next,
 			&ev.ID, &ev.Name, &ev.ProjectID, &ev.TaskID, &ev.UserID, &ev.IntegrationID, &ev.AuthorName, &evMS, &data,
 			&ep.ID, &ep.Name, &ep.URL, &ep.Enabled, &events, &projects, &ep.Format, &timeoutMS,
-			&sl.tok, &sl.prevTok, &tokUntil, &sl.sec, &sl.prevSec, &secUntil); err != nil {
+			&sl.tok, &sl.prevTok, &sl.tokUntil, &sl.sec, &sl.prevSec, &sl.secUntil); err != nil {
 			return nil, fmt.Errorf("store: load deliveries: %w", err)
 		}
 		if next.Valid {
@@ -285,7 +274,7 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
 		sec, ok := secrets[ep.ID]
 		if !ok {
-			sec, err = s.openEndpointSecrets(sl.tok, sl.prevTok, tokUntil, sl.sec, sl.prevSec, secUntil)
+			sec, err = s.openEndpointSecrets(sl)
 			if err != nil {
 				return nil, fmt.Errorf("store: endpoint %d secrets: %w", ep.ID, err)
 			}
@@ -303,11 +292,8 @@ func (s *Store) deliveryJobs(ctx context.Context, ids []int64) ([]DeliveryJob, e
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	jobs, err := s.loadJobs(ctx, `WHERE d.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	list, args := inList(ids)
+	jobs, err := s.loadJobs(ctx, `WHERE d.id IN `+list, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -456,23 +442,14 @@ func (s *Store) Deliveries(ctx context.Context, endpointID int64, limit int, fai
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryColumns+`
+	out, err := listRows(ctx, s.reader, nil, scanDelivery, `SELECT `+deliveryColumns+`
 		WHERE (? = 0 OR d.endpoint_id = ?)
 		  AND (? = 0 OR d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0))
 		ORDER BY d.id DESC LIMIT ?`, endpointID, endpointID, boolInt(failedOnly), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list deliveries: %w", err)
 	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Delivery reads one delivery with all its attempts, oldest first.

@@ -83,17 +83,9 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 		return "", fmt.Errorf("encode event: %w", err)
 	}
 	now := s.now()
-	id := newEventID(now)
-	var author sql.NullString
-	if actor.Username != "" {
-		author = sql.NullString{String: actor.Username, Valid: true}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events
-		(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, name, nullInt(projectID), nullInt(taskID), nullInt(actor.UserID), nullInt(actor.IntegrationID),
-		author, now.UnixMilli(), string(body)); err != nil {
-		return "", fmt.Errorf("insert event: %w", err)
+	id, err := insertEvent(ctx, tx, now, actor, name, projectID, taskID, body)
+	if err != nil {
+		return "", err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, name, url, events, projects, format, timeout_ms,
 		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
@@ -129,6 +121,10 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
+	// The event as loadJobs reads it back (created_at to the millisecond).
+	event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
+		IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
+		Data: json.RawMessage(body)}
 	for i := range jobs {
 		j := &jobs[i].job
 		lease := now.Add(deliveryLease + j.Endpoint.Timeout).UnixMilli()
@@ -142,11 +138,27 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 		}
 		j.Status = DeliveryPending
 		j.LeaseUntil = time.UnixMilli(lease)
-		j.Event = Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
-			IntegrationID: actor.IntegrationID, AuthorName: author.String, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
-			Data: json.RawMessage(body)}
+		j.Event = event
 	}
 	s.fanout.note(id, jobs)
+	return id, nil
+}
+
+// insertEvent writes one row of the outbox, made at now, and returns its id.
+// Zero project and task ids are stored as NULL.
+func insertEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor, name string, projectID, taskID int64, data []byte) (string, error) {
+	id := newEventID(now)
+	var author sql.NullString
+	if actor.Username != "" {
+		author = sql.NullString{String: actor.Username, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events
+		(id, name, project_id, task_id, author_user_id, author_integration_id, author_name, created_at_ms, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, name, nullInt(projectID), nullInt(taskID), nullInt(actor.UserID), nullInt(actor.IntegrationID),
+		author, now.UnixMilli(), string(data)); err != nil {
+		return "", fmt.Errorf("insert event: %w", err)
+	}
 	return id, nil
 }
 
@@ -181,20 +193,11 @@ func (s *Store) EventByID(ctx context.Context, id string) (Event, error) {
 
 // Events lists the newest events first, at most limit of them.
 func (s *Store) Events(ctx context.Context, limit int) ([]Event, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+eventColumns+` FROM events ORDER BY id DESC LIMIT ?`, limit)
+	out, err := listRows(ctx, s.reader, nil, scanEvent, `SELECT `+eventColumns+` FROM events ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list events: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TaskSnapshot is a task as Kanboard's webhooks and getTask show it: its
@@ -301,6 +304,15 @@ type q interface {
 
 func taskSnapshot(ctx context.Context, db q, id int64) (TaskSnapshot, error) {
 	return scanTaskSnapshot(db.QueryRowContext(ctx, taskSnapshotQuery+` WHERE t.id = ?`, id))
+}
+
+// snapshotOnce returns *snap when the caller already read the task's
+// snapshot in this transaction, else reads it.
+func snapshotOnce(ctx context.Context, db q, taskID int64, snap *TaskSnapshot) (TaskSnapshot, error) {
+	if snap != nil {
+		return *snap, nil
+	}
+	return taskSnapshot(ctx, db, taskID)
 }
 
 // TaskByID reads a task with the names it refers to.

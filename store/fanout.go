@@ -2,7 +2,6 @@ package store
 
 import (
 	"cmp"
-	"database/sql"
 	"slices"
 	"sync"
 )
@@ -31,11 +30,6 @@ type fanoutMemo struct {
 type memoJob struct {
 	job    DeliveryJob
 	sealed sealedSecrets
-}
-
-type sealedSecrets struct {
-	tok, prevTok, sec, prevSec []byte
-	tokUntil, secUntil         sql.NullInt64
 }
 
 // fanoutMemoMax bounds the memo. Entries are removed when the request asks
@@ -97,8 +91,7 @@ func (s *Store) pendingFromMemo(eventIDs []string) ([]DeliveryJob, bool, error) 
 		sec, ok := opened[j.Endpoint.ID]
 		if !ok {
 			var err error
-			sl := m.sealed
-			sec, err = s.openEndpointSecrets(sl.tok, sl.prevTok, sl.tokUntil, sl.sec, sl.prevSec, sl.secUntil)
+			sec, err = s.openEndpointSecrets(m.sealed)
 			if err != nil {
 				return nil, true, err
 			}

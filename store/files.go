@@ -102,27 +102,23 @@ func fileWithETag(ctx context.Context, db q, id int64) (TaskFile, []byte, error)
 	if err := db.QueryRowContext(ctx, `SELECT data FROM task_files WHERE id = ?`, id).Scan(&data); err != nil {
 		return TaskFile{}, nil, err
 	}
-	sum := md5.Sum(data)
-	f.ETag = hex.EncodeToString(sum[:])
+	f.ETag = etagOf(data)
 	return f, data, nil
+}
+
+// etagOf is a file's ETag: the hex MD5 of its content, as Kanboard's etag.
+func etagOf(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Files lists a task's files (metadata only), oldest first.
 func (s *Store) Files(ctx context.Context, taskID int64) ([]TaskFile, error) {
-	rows, err := s.reader.QueryContext(ctx, fileQuery+` WHERE f.task_id = ? ORDER BY f.id`, taskID)
+	out, err := listRows(ctx, s.reader, []TaskFile{}, scanFile, fileQuery+` WHERE f.task_id = ? ORDER BY f.id`, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list files: %w", err)
 	}
-	defer rows.Close()
-	out := []TaskFile{}
-	for rows.Next() {
-		f, err := scanFile(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list files: %w", err)
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FileData reads a file's metadata (with ETag) and content, for download.
@@ -191,11 +187,13 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 		if id, err = res.LastInsertId(); err != nil {
 			return nil, err
 		}
-		f, _, err := fileWithETag(ctx, tx, id)
+		// The content is in hand: hash it instead of reading it back.
+		f, err := scanFile(tx.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
 		if err != nil {
 			return nil, err
 		}
-		ev, err := s.emitFile(ctx, tx, actor, EventFileCreate, f)
+		f.ETag = etagOf(data)
+		ev, err := s.emitFile(ctx, tx, actor, EventFileCreate, f, &task)
 		if err != nil {
 			return nil, err
 		}
@@ -207,8 +205,10 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 	return id, events, nil
 }
 
-func (s *Store) emitFile(ctx context.Context, tx *sql.Tx, actor Actor, name string, f TaskFile) (string, error) {
-	snap, err := taskSnapshot(ctx, tx, f.TaskID)
+// emitFile writes a file event; known is the file's task snapshot when
+// already read, nil to read it.
+func (s *Store) emitFile(ctx context.Context, tx *sql.Tx, actor Actor, name string, f TaskFile, known *TaskSnapshot) (string, error) {
+	snap, err := snapshotOnce(ctx, tx, f.TaskID, known)
 	if err != nil {
 		return "", err
 	}
@@ -227,7 +227,7 @@ func (s *Store) DeleteFile(ctx context.Context, actor Actor, id int64) ([]string
 		if _, err := tx.ExecContext(ctx, `DELETE FROM task_files WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitFile(ctx, tx, actor, EventFileDelete, f)
+		ev, err := s.emitFile(ctx, tx, actor, EventFileDelete, f, nil)
 		if err != nil {
 			return nil, err
 		}

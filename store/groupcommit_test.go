@@ -34,17 +34,16 @@ func holdWriter(t *testing.T, st *Store) (release func()) {
 
 func projectNames(t *testing.T, st *Store) map[string]bool {
 	t.Helper()
-	rows, err := st.reader.Query(`SELECT name FROM projects`)
+	names, err := listRows(context.Background(), st.reader, nil, func(row interface{ Scan(...any) error }) (string, error) {
+		var n string
+		err := row.Scan(&n)
+		return n, err
+	}, `SELECT name FROM projects`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
 	got := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+	for _, n := range names {
 		got[n] = true
 	}
 	return got

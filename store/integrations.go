@@ -234,20 +234,11 @@ func scanIntegration(row interface{ Scan(...any) error }) (Integration, error) {
 
 // Integrations lists every integration by id.
 func (s *Store) Integrations(ctx context.Context) ([]Integration, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+integrationColumns+` FROM integrations ORDER BY id`)
+	out, err := listRows(ctx, s.reader, nil, scanIntegration, `SELECT `+integrationColumns+` FROM integrations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list integrations: %w", err)
 	}
-	defer rows.Close()
-	var out []Integration
-	for rows.Next() {
-		in, err := scanIntegration(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list integrations: %w", err)
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // IntegrationByID finds an integration.
@@ -316,17 +307,21 @@ func (s *Store) DeleteIntegration(ctx context.Context, id int64) error {
 // execOne runs one statement that must touch exactly one row.
 func (s *Store) execOne(ctx context.Context, what, query string, args ...any) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return oneRow(tx.ExecContext(ctx, query, args...))
 	})
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return nil
+}
+
+// oneRow passes on an Exec's error, or ErrNotFound when it touched no row.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
 	}
 	return nil
 }

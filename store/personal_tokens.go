@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,11 +40,7 @@ func (s *Store) CreatePersonalToken(ctx context.Context, userID int64, name stri
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return PersonalToken{}, "", invalid("token name must be 1-100 characters")
 	}
-	allowed := false
-	for _, d := range PersonalTokenExpiries {
-		allowed = allowed || d == expiresIn
-	}
-	if !allowed {
+	if !slices.Contains(PersonalTokenExpiries, expiresIn) {
 		return PersonalToken{}, "", invalid("token expiry must be never, 30, 60, 90 or 180 days")
 	}
 	token := newToken(PrefixPersonal)
@@ -85,20 +82,11 @@ func scanPersonalToken(row interface{ Scan(...any) error }) (PersonalToken, erro
 
 // PersonalTokens lists a user's tokens, newest first.
 func (s *Store) PersonalTokens(ctx context.Context, userID int64) ([]PersonalToken, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+personalTokenColumns+` FROM personal_tokens WHERE user_id = ? ORDER BY id DESC`, userID)
+	out, err := listRows(ctx, s.reader, []PersonalToken{}, scanPersonalToken, `SELECT `+personalTokenColumns+` FROM personal_tokens WHERE user_id = ? ORDER BY id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list personal tokens: %w", err)
 	}
-	defer rows.Close()
-	out := []PersonalToken{}
-	for rows.Next() {
-		p, err := scanPersonalToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list personal tokens: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeletePersonalToken revokes a token. userID, when not zero, must own it

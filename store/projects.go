@@ -114,20 +114,11 @@ func scanProject(row interface{ Scan(...any) error }) (Project, error) {
 
 // Projects lists every project by id.
 func (s *Store) Projects(ctx context.Context) ([]Project, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+projectColumns+` FROM projects ORDER BY id`)
+	out, err := listRows(ctx, s.reader, nil, scanProject, `SELECT `+projectColumns+` FROM projects ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list projects: %w", err)
 	}
-	defer rows.Close()
-	var out []Project
-	for rows.Next() {
-		p, err := scanProject(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list projects: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ProjectByID finds a project.
@@ -137,59 +128,41 @@ func (s *Store) ProjectByID(ctx context.Context, id int64) (Project, error) {
 
 // Columns lists a project's columns in board order.
 func (s *Store) Columns(ctx context.Context, projectID int64) ([]Column, error) {
-	rows, err := s.reader.QueryContext(ctx,
-		`SELECT id, project_id, title, position, task_limit, description FROM columns WHERE project_id = ? ORDER BY position, id`, projectID)
+	out, err := listRows(ctx, s.reader, nil, func(row interface{ Scan(...any) error }) (Column, error) {
+		var c Column
+		err := row.Scan(&c.ID, &c.ProjectID, &c.Title, &c.Position, &c.TaskLimit, &c.Description)
+		return c, err
+	}, `SELECT id, project_id, title, position, task_limit, description FROM columns WHERE project_id = ? ORDER BY position, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list columns: %w", err)
 	}
-	defer rows.Close()
-	var out []Column
-	for rows.Next() {
-		var c Column
-		if err := rows.Scan(&c.ID, &c.ProjectID, &c.Title, &c.Position, &c.TaskLimit, &c.Description); err != nil {
-			return nil, fmt.Errorf("store: list columns: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Swimlanes lists a project's swimlanes in board order.
 func (s *Store) Swimlanes(ctx context.Context, projectID int64) ([]Swimlane, error) {
-	rows, err := s.reader.QueryContext(ctx,
-		`SELECT id, project_id, name, description, position, is_active, is_default FROM swimlanes WHERE project_id = ? ORDER BY position, id`, projectID)
+	out, err := listRows(ctx, s.reader, nil, func(row interface{ Scan(...any) error }) (Swimlane, error) {
+		var l Swimlane
+		err := row.Scan(&l.ID, &l.ProjectID, &l.Name, &l.Description, &l.Position, &l.IsActive, &l.IsDefault)
+		return l, err
+	}, `SELECT id, project_id, name, description, position, is_active, is_default FROM swimlanes WHERE project_id = ? ORDER BY position, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list swimlanes: %w", err)
 	}
-	defer rows.Close()
-	var out []Swimlane
-	for rows.Next() {
-		var l Swimlane
-		if err := rows.Scan(&l.ID, &l.ProjectID, &l.Name, &l.Description, &l.Position, &l.IsActive, &l.IsDefault); err != nil {
-			return nil, fmt.Errorf("store: list swimlanes: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Categories lists a project's categories.
 func (s *Store) Categories(ctx context.Context, projectID int64) ([]Category, error) {
-	rows, err := s.reader.QueryContext(ctx,
-		`SELECT id, project_id, name, description, color_id FROM categories WHERE project_id = ? ORDER BY name, id`, projectID)
+	out, err := listRows(ctx, s.reader, nil, func(row interface{ Scan(...any) error }) (Category, error) {
+		var c Category
+		err := row.Scan(&c.ID, &c.ProjectID, &c.Name, &c.Description, &c.ColorID)
+		return c, err
+	}, `SELECT id, project_id, name, description, color_id FROM categories WHERE project_id = ? ORDER BY name, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list categories: %w", err)
 	}
-	defer rows.Close()
-	var out []Category
-	for rows.Next() {
-		var c Category
-		if err := rows.Scan(&c.ID, &c.ProjectID, &c.Name, &c.Description, &c.ColorID); err != nil {
-			return nil, fmt.Errorf("store: list categories: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CreateCategory adds a category to a project.

@@ -280,3 +280,25 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// listRows runs a query and reads each row with scan, appending to out:
+// pass an empty slice for a list that must encode as [] when there are no
+// rows, nil otherwise.
+func listRows[T any](ctx context.Context, db q, out []T, scan func(row interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -119,20 +119,11 @@ func (s *Store) SubtaskByID(ctx context.Context, id int64) (Subtask, error) {
 
 // Subtasks lists a task's subtasks in order.
 func (s *Store) Subtasks(ctx context.Context, taskID int64) ([]Subtask, error) {
-	rows, err := s.reader.QueryContext(ctx, subtaskQuery+` WHERE st.task_id = ? ORDER BY st.position, st.id`, taskID)
+	out, err := listRows(ctx, s.reader, []Subtask{}, scanSubtask, subtaskQuery+` WHERE st.task_id = ? ORDER BY st.position, st.id`, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list subtasks: %w", err)
 	}
-	defer rows.Close()
-	out := []Subtask{}
-	for rows.Next() {
-		st, err := scanSubtask(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list subtasks: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func validateSubtask(title string, status int, est, spent float64) error {
@@ -159,7 +150,8 @@ func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (i
 		if err := checkUser(ctx, tx, "user_id", n.UserID); err != nil {
 			return nil, err
 		}
-		if _, err := taskSnapshot(ctx, tx, n.TaskID); err != nil {
+		snap, err := taskSnapshot(ctx, tx, n.TaskID)
+		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", n.TaskID, err)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO subtasks (task_id, title, status, user_id, time_estimated, time_spent, position)
@@ -171,7 +163,7 @@ func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (i
 		if id, err = res.LastInsertId(); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskCreate, id, nil, nil)
+		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskCreate, id, nil, &snap, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +175,9 @@ func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (i
 	return id, events, nil
 }
 
-func (s *Store) emitSubtask(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, st *Subtask, changes map[string]any) (string, error) {
+// emitSubtask writes a subtask event; st is the subtask when it is already
+// deleted, known its task's snapshot when already read; nil reads them.
+func (s *Store) emitSubtask(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, st *Subtask, known *TaskSnapshot, changes map[string]any) (string, error) {
 	if st == nil {
 		got, err := subtaskByID(ctx, tx, id)
 		if err != nil {
@@ -191,7 +185,7 @@ func (s *Store) emitSubtask(ctx context.Context, tx *sql.Tx, actor Actor, name s
 		}
 		st = &got
 	}
-	snap, err := taskSnapshot(ctx, tx, st.TaskID)
+	snap, err := snapshotOnce(ctx, tx, st.TaskID, known)
 	if err != nil {
 		return "", err
 	}
@@ -259,7 +253,7 @@ func (s *Store) UpdateSubtask(ctx context.Context, actor Actor, id, taskID int64
 			next.Title, next.Status, nullInt(next.UserID), next.TimeEstimated, next.TimeSpent, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskUpdate, id, nil, changes)
+		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskUpdate, id, nil, nil, changes)
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +276,7 @@ func (s *Store) DeleteSubtask(ctx context.Context, actor Actor, id int64) ([]str
 			st.TaskID, st.Position); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskDelete, id, &st, nil)
+		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskDelete, id, &st, nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -64,16 +64,10 @@ func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, 
 // CheckTask runs CreateTask's checks and writes nothing (the incoming
 // URL's HEAD dry run).
 func (s *Store) CheckTask(ctx context.Context, t NewTask) error {
-	if err := checkNewTask(ctx, s.reader, &t); err != nil {
+	if _, err := placeNewTask(ctx, s.reader, &t); err != nil {
 		return fmt.Errorf("store: check task: %w", err)
 	}
 	return nil
-}
-
-// checkNewTask validates t and fills in its default placement and color.
-func checkNewTask(ctx context.Context, db q, t *NewTask) error {
-	_, err := placeNewTask(ctx, db, t)
-	return err
 }
 
 // placeNames are the names a new task's snapshot shows, read while its

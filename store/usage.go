@@ -44,11 +44,14 @@ func (s *Store) IntegrationUsage(ctx context.Context, days int) (map[int64][]Usa
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	labels := make([]string, days)
+	for i := range labels {
+		labels[i] = today.AddDate(0, 0, -(days - 1 - i)).Format(time.DateOnly)
+	}
 	out := make(map[int64][]UsageDay, len(counts))
 	for id, byDay := range counts {
 		series := make([]UsageDay, days)
-		for i := range days {
-			d := today.AddDate(0, 0, -(days - 1 - i)).Format(time.DateOnly)
+		for i, d := range labels {
 			series[i] = UsageDay{Day: d, Count: byDay[d]}
 		}
 		out[id] = series
@@ -186,34 +189,22 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 	prune := b.lastPrune != today
 	cutoff := time.Unix((today-UsageRetentionDays+1)*86400, 0).UTC().Format(time.DateOnly)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if len(counts) > 0 {
+		// Plain Execs: the writer connection keeps each statement compiled
+		// (stmtcache.go), so repeating them costs no parse.
+		for k, n := range counts {
 			// INSERT … SELECT … WHERE EXISTS skips integrations deleted since
 			// their use was counted (a plain INSERT would break the foreign key).
-			add, err := tx.PrepareContext(ctx, `INSERT INTO integration_usage (integration_id, day, count)
+			day := time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO integration_usage (integration_id, day, count)
 				SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?1)
-				ON CONFLICT (integration_id, day) DO UPDATE SET count = count + excluded.count`)
-			if err != nil {
-				return err
-			}
-			defer add.Close()
-			for k, n := range counts {
-				day := time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly)
-				if _, err := add.ExecContext(ctx, k.id, day, n); err != nil {
-					return fmt.Errorf("add usage of integration %d: %w", k.id, err)
-				}
+				ON CONFLICT (integration_id, day) DO UPDATE SET count = count + excluded.count`, k.id, day, n); err != nil {
+				return fmt.Errorf("add usage of integration %d: %w", k.id, err)
 			}
 		}
-		if len(lastUsed) > 0 {
-			touch, err := tx.PrepareContext(ctx,
-				`UPDATE integrations SET last_used_at = max(COALESCE(last_used_at, 0), ?) WHERE id = ?`)
-			if err != nil {
-				return err
-			}
-			defer touch.Close()
-			for id, at := range lastUsed {
-				if _, err := touch.ExecContext(ctx, at, id); err != nil {
-					return fmt.Errorf("set last use of integration %d: %w", id, err)
-				}
+		for id, at := range lastUsed {
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE integrations SET last_used_at = max(COALESCE(last_used_at, 0), ?) WHERE id = ?`, at, id); err != nil {
+				return fmt.Errorf("set last use of integration %d: %w", id, err)
 			}
 		}
 		if prune {

@@ -112,20 +112,11 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 
 // Users lists every user by name.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	out, err := listRows(ctx, s.reader, nil, scanUser, `SELECT `+userColumns+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
 	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list users: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // UserByID finds a user.
@@ -139,8 +130,11 @@ func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
 }
 
 // dummyHash keeps a login for an unknown user as slow as one for a known
-// user, so timing does not tell which usernames exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), BcryptCost)
+// user, so timing does not tell which usernames exist. It is a constant
+// (a BcryptCost hash of "not a real password"): hashing it at start-up cost
+// every process that opens the store, CLI commands included, a quarter of a
+// second. TestDummyHashCost holds it to BcryptCost.
+var dummyHash = []byte("$2a$12$gSmoqJBU9NbYJ8pE6NrzJuYcX0iJeL5WH7dfADuECHt6.5wUf.fgS")
 
 // CheckPassword returns the active user whose password matches, or
 // ErrUnauthorized.

@@ -11,12 +11,9 @@ import (
 // team out of its settings from the browser.
 func (s *Store) SetUserRole(ctx context.Context, id int64, admin, active bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = ?, is_active = ? WHERE id = ?`, boolInt(admin), boolInt(active), id)
-		if err != nil {
+		if err := oneRow(tx.ExecContext(ctx, `UPDATE users SET is_admin = ?, is_active = ? WHERE id = ?`,
+			boolInt(admin), boolInt(active), id)); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
 		}
 		var admins int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE is_admin = 1 AND is_active = 1`).Scan(&admins); err != nil {

@@ -257,16 +257,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, id int64, in NewEndpoint) (E
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET name = ?, url = ?, events = ?, projects = ?,
+		return oneRow(tx.ExecContext(ctx, `UPDATE webhook_endpoints SET name = ?, url = ?, events = ?, projects = ?,
 			format = ?, timeout_ms = ?, modified_at = ? WHERE id = ?`,
-			in.Name, in.URL, events, projects, in.Format, in.Timeout.Milliseconds(), s.now().Unix(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+			in.Name, in.URL, events, projects, in.Format, in.Timeout.Milliseconds(), s.now().Unix(), id))
 	})
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("store: update endpoint %d: %w", id, err)
@@ -356,45 +349,52 @@ func (s *Store) rotate(ctx context.Context, id int64, kind, value string, grace 
 // EndpointSecrets decrypts an endpoint's token and signing secret (for its
 // settings page, which shows the signing secret, and for signing).
 func (s *Store) EndpointSecrets(ctx context.Context, id int64) (EndpointSecrets, error) {
-	var tok, prevTok, sec, prevSec []byte
-	var tokUntil, secUntil sql.NullInt64
+	var sl sealedSecrets
 	err := s.reader.QueryRowContext(ctx, `SELECT token_enc, prev_token_enc, prev_token_until, secret_enc,
 		prev_secret_enc, prev_secret_until FROM webhook_endpoints WHERE id = ?`, id).
-		Scan(&tok, &prevTok, &tokUntil, &sec, &prevSec, &secUntil)
+		Scan(&sl.tok, &sl.prevTok, &sl.tokUntil, &sl.sec, &sl.prevSec, &sl.secUntil)
 	if errors.Is(err, sql.ErrNoRows) {
 		return EndpointSecrets{}, fmt.Errorf("store: endpoint %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return EndpointSecrets{}, fmt.Errorf("store: endpoint %d secrets: %w", id, err)
 	}
-	out, err := s.openEndpointSecrets(tok, prevTok, tokUntil, sec, prevSec, secUntil)
+	out, err := s.openEndpointSecrets(sl)
 	if err != nil {
 		return EndpointSecrets{}, fmt.Errorf("store: endpoint %d secrets: %w", id, err)
 	}
 	return out, nil
 }
 
-func (s *Store) openEndpointSecrets(tok, prevTok []byte, tokUntil sql.NullInt64, sec, prevSec []byte, secUntil sql.NullInt64) (EndpointSecrets, error) {
+// sealedSecrets is an endpoint's token and signing secret as stored
+// (token_enc, prev_token_enc, prev_token_until, secret_enc,
+// prev_secret_enc, prev_secret_until), to open with openEndpointSecrets.
+type sealedSecrets struct {
+	tok, prevTok, sec, prevSec []byte
+	tokUntil, secUntil         sql.NullInt64
+}
+
+func (s *Store) openEndpointSecrets(sl sealedSecrets) (EndpointSecrets, error) {
 	var out EndpointSecrets
 	var err error
-	if out.Token, err = s.secrets.open(tok); err != nil {
+	if out.Token, err = s.secrets.open(sl.tok); err != nil {
 		return out, err
 	}
-	if out.Secret, err = s.secrets.open(sec); err != nil {
+	if out.Secret, err = s.secrets.open(sl.sec); err != nil {
 		return out, err
 	}
 	now := s.now()
-	if prevTok != nil && tokUntil.Valid && now.Unix() < tokUntil.Int64 {
-		if out.PrevToken, err = s.secrets.open(prevTok); err != nil {
+	if sl.prevTok != nil && sl.tokUntil.Valid && now.Unix() < sl.tokUntil.Int64 {
+		if out.PrevToken, err = s.secrets.open(sl.prevTok); err != nil {
 			return out, err
 		}
-		out.PrevTokenUntil = time.Unix(tokUntil.Int64, 0).UTC()
+		out.PrevTokenUntil = time.Unix(sl.tokUntil.Int64, 0).UTC()
 	}
-	if prevSec != nil && secUntil.Valid && now.Unix() < secUntil.Int64 {
-		if out.PrevSecret, err = s.secrets.open(prevSec); err != nil {
+	if sl.prevSec != nil && sl.secUntil.Valid && now.Unix() < sl.secUntil.Int64 {
+		if out.PrevSecret, err = s.secrets.open(sl.prevSec); err != nil {
 			return out, err
 		}
-		out.PrevSecretUntil = time.Unix(secUntil.Int64, 0).UTC()
+		out.PrevSecretUntil = time.Unix(sl.secUntil.Int64, 0).UTC()
 	}
 	return out, nil
 }
@@ -444,21 +444,15 @@ func scanEndpoint(row interface{ Scan(...any) error }) (Endpoint, error) {
 
 // Endpoints lists every endpoint by id, with health.
 func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints e ORDER BY e.id`,
+	out, err := listRows(ctx, s.reader, nil, scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints e ORDER BY e.id`,
 		s.now().Add(-24*time.Hour).UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: list endpoints: %w", err)
 	}
-	defer rows.Close()
-	var out []Endpoint
-	for rows.Next() {
-		e, err := scanEndpoint(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list endpoints: %w", err)
-		}
-		out = append(out, s.endGraces(e))
+	for i := range out {
+		out[i] = s.endGraces(out[i])
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Endpoint reads one endpoint with health.
