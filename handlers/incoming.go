@@ -80,7 +80,7 @@ func (a *App) incomingTask(w http.ResponseWriter, r *http.Request) {
 		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
 		return
 	}
-	in, reason := a.authIncoming(r, req.values["token"], req.values["appsecret_proof"])
+	in, reason := a.authIntegration(r, store.KindIncoming, req.values["token"], req.values["appsecret_proof"])
 	if reason != "" {
 		a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
 		textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
@@ -130,10 +130,11 @@ func (a *App) replyStoreError(w http.ResponseWriter, err error) {
 	}
 }
 
-// authIncoming checks the token and everything the integration demands.
-// It returns a refusal reason for the log ("" when allowed); the caller
-// only ever sees "Not Authorized".
-func (a *App) authIncoming(r *http.Request, token, proof string) (store.Integration, string) {
+// authIntegration checks a token against the integrations of one kind and
+// everything the integration demands, and counts the use. It returns a
+// refusal reason for the log ("" when allowed); the caller only ever sees
+// its endpoint's "not authorized" reply.
+func (a *App) authIntegration(r *http.Request, kind, token, proof string) (store.Integration, string) {
 	if token == "" {
 		return store.Integration{}, "no token"
 	}
@@ -141,8 +142,8 @@ func (a *App) authIncoming(r *http.Request, token, proof string) (store.Integrat
 	if err != nil {
 		return store.Integration{}, "unknown token"
 	}
-	if in.Kind != store.KindIncoming {
-		return store.Integration{}, "token is not an incoming integration"
+	if in.Kind != kind {
+		return store.Integration{}, fmt.Sprintf("integration %d is not an %s integration", in.ID, kind)
 	}
 	if reason := a.checkIntegration(r, in, token, proof); reason != "" {
 		return store.Integration{}, reason

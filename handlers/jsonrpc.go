@@ -185,18 +185,11 @@ func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
 		return rpcCaller{}, "no credentials"
 	}
 	if username == "jsonrpc" {
-		in, err := a.store.IntegrationByToken(r.Context(), password)
-		if err != nil {
-			return rpcCaller{}, "unknown application token"
-		}
-		if in.Kind != store.KindAPI {
-			return rpcCaller{}, fmt.Sprintf("integration %d is not an api integration", in.ID)
-		}
 		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
-		if reason := a.checkIntegration(r, in, password, r.URL.Query().Get("appsecret_proof")); reason != "" {
+		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"))
+		if reason != "" {
 			return rpcCaller{}, reason
 		}
-		a.store.RecordIntegrationUse(in.ID)
 		return rpcCaller{integration: &in}, ""
 	}
 	if strings.HasPrefix(password, store.PrefixPersonal) {
