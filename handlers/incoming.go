@@ -50,10 +50,10 @@ type incomingRequest struct {
 // root serves "/": Kanboard's incoming URL when controller=webhook and
 // action=task, otherwise the browser's start page.
 func (a *App) root(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, qerr := url.ParseQuery(r.URL.RawQuery)
 	if c := strings.ToLower(q.Get("controller")); c == "webhook" || c == "webhookcontroller" {
 		if strings.EqualFold(q.Get("action"), "task") {
-			a.incomingTask(w, r)
+			a.createFromURL(w, r, q, qerr)
 			return
 		}
 		textReply(w, http.StatusNotFound, bodyFailed, "unknown webhook action")
@@ -62,8 +62,15 @@ func (a *App) root(w http.ResponseWriter, r *http.Request) {
 	a.home(w, r)
 }
 
-// incomingTask creates a task from a URL (DESIGN §4).
+// incomingTask serves the clean alias of the incoming URL.
 func (a *App) incomingTask(w http.ResponseWriter, r *http.Request) {
+	q, qerr := url.ParseQuery(r.URL.RawQuery)
+	a.createFromURL(w, r, q, qerr)
+}
+
+// createFromURL creates a task from a URL (DESIGN §4). query is the request's
+// query string, parsed once by the route (qerr: it was malformed).
+func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Values, qerr error) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPost:
 	default:
@@ -71,7 +78,7 @@ func (a *App) incomingTask(w http.ResponseWriter, r *http.Request) {
 		textReply(w, http.StatusMethodNotAllowed, bodyFailed, "method not allowed")
 		return
 	}
-	req, err := readIncoming(r, a.cfg.MaxBodyBytes)
+	req, err := readIncoming(r, a.cfg.MaxBodyBytes, query, qerr)
 	if errors.Is(err, errTooLarge) {
 		textReply(w, http.StatusRequestEntityTooLarge, bodyFailed, fmt.Sprintf("body over %d bytes", a.cfg.MaxBodyBytes))
 		return
@@ -195,35 +202,27 @@ func validProof(token, secret, proof string) bool {
 // a POST, from the body (form, multipart or JSON object). The query string
 // wins. A parameter given twice in one place, or as an array, is a problem.
 // The only error returned is errTooLarge or an unreadable body.
-func readIncoming(r *http.Request, maxBody int64) (incomingRequest, error) {
-	req := incomingRequest{values: map[string]string{}}
+func readIncoming(r *http.Request, maxBody int64, query url.Values, qerr error) (incomingRequest, error) {
 	var body []byte
 	if r.Method == http.MethodPost && r.Body != nil {
 		var err error
 		body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return req, errTooLarge
+			return incomingRequest{}, errTooLarge
 		}
 		if err != nil {
-			return req, fmt.Errorf("cannot read body: %w", err)
+			return incomingRequest{}, fmt.Errorf("cannot read body: %w", err)
 		}
 	}
-	req = parseIncoming(r.URL.RawQuery, r.Header.Get("Content-Type"), body)
-	return req, nil
-}
-
-// parseIncoming is readIncoming without the I/O, so it can be fuzzed.
-func parseIncoming(rawQuery, contentType string, body []byte) incomingRequest {
 	req := incomingRequest{values: map[string]string{}}
-	query, err := url.ParseQuery(rawQuery)
-	if err != nil {
+	if qerr != nil {
 		req.problem = "query string is malformed"
 	}
 	fromBody := map[string][]string{}
 	if len(body) > 0 {
 		var perr error
-		fromBody, perr = parseIncomingBody(contentType, body)
+		fromBody, perr = parseIncomingBody(r.Header.Get("Content-Type"), body)
 		if perr != nil && req.problem == "" {
 			req.problem = perr.Error()
 		}
@@ -242,7 +241,7 @@ func parseIncoming(rawQuery, contentType string, body []byte) incomingRequest {
 			}
 		}
 	}
-	return req
+	return req, nil
 }
 
 func parseIncomingBody(contentType string, body []byte) (map[string][]string, error) {
