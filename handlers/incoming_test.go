@@ -22,7 +22,7 @@ import (
 // incomingFixture is a real server on a real database file with two
 // projects, categories, a second user and integrations in every state.
 type incomingFixture struct {
-	st       *store.Store
+	testStore
 	handler  http.Handler
 	srv      *httptest.Server
 	clockOff atomic.Int64 // nanoseconds added to the store's clock
@@ -134,7 +134,11 @@ func newTestBoard(t testing.TB, st *store.Store, p1, p2 int64, lane string) test
 	return b
 }
 
-func (f *incomingFixture) counts(t testing.TB) (tasks, events int64) {
+// testStore is a fixture's database.
+type testStore struct{ st *store.Store }
+
+// counts returns how many tasks and events the database holds.
+func (f testStore) counts(t testing.TB) (tasks, events int64) {
 	t.Helper()
 	var err error
 	if tasks, err = f.st.TaskCount(context.Background()); err != nil {

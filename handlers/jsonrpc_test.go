@@ -23,7 +23,7 @@ import (
 // rpcFixture is a real server on a real database file: two projects, an
 // admin and a member with passwords and personal tokens, and integrations.
 type rpcFixture struct {
-	st       *store.Store
+	testStore
 	srv      *httptest.Server
 	clockOff atomic.Int64 // nanoseconds added to the store's clock
 
@@ -169,18 +169,6 @@ func (f *rpcFixture) callTrue(t testing.TB, auth rpcAuth, method string, params 
 	if res := f.call(t, auth, method, params); string(res) != "true" {
 		t.Fatalf("%s(%v): result %s, want true", method, params, res)
 	}
-}
-
-func (f *rpcFixture) counts(t testing.TB) (tasks, events int64) {
-	t.Helper()
-	var err error
-	if tasks, err = f.st.TaskCount(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if events, err = f.st.EventCount(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
-	return tasks, events
 }
 
 // eventsSince returns the events written after the first skip ones, oldest first.
