@@ -215,12 +215,16 @@ func (a *App) rpcBodyLimit() int64 {
 
 // rawJSON writes a fixed JSON body.
 func rawJSON(w http.ResponseWriter, status int, body string) {
+	writeJSONHeader(w, status)
+	io.WriteString(w, body)
+}
+
+func writeJSONHeader(w http.ResponseWriter, status int) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	io.WriteString(w, body)
 }
 
 // jsonReply encodes v as the whole reply.
@@ -232,7 +236,9 @@ func jsonReply(w http.ResponseWriter, status int, v any) {
 		rawJSON(w, http.StatusInternalServerError, `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":null}`)
 		return
 	}
-	rawJSON(w, status, strings.TrimSuffix(buf.String(), "\n"))
+	// Written from the buffer: a downloaded file's reply is megabytes.
+	writeJSONHeader(w, status)
+	w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 // jsonRPC serves the Kanboard-compatible JSON-RPC API (DESIGN §5).
