@@ -14,17 +14,9 @@ import (
 
 // apiReq describes one JSON-RPC call's credentials and origin.
 type apiReq struct {
-	remote string              // TCP peer, default 192.0.2.10:40000
-	auth   func(*http.Request) // sets the credentials
+	remote string  // TCP peer, default 192.0.2.10:40000
+	auth   rpcAuth // sets the credentials
 	header map[string]string
-}
-
-func withBasic(user, pass string) func(*http.Request) {
-	return func(r *http.Request) { r.SetBasicAuth(user, pass) }
-}
-
-func withScheme(scheme, token string) func(*http.Request) {
-	return func(r *http.Request) { r.Header.Set("Authorization", scheme+" "+token) }
 }
 
 // createTaskRPC calls createTask and returns status and body.
@@ -87,10 +79,10 @@ func TestAPIRefusesIntegrationStates(t *testing.T) {
 	f := newAuthFixture(t, Config{})
 	ctx := context.Background()
 	in, sec := f.integration(store.NewIntegration{Kind: store.KindAPI, ExpiresIn: time.Hour})
-	app := apiReq{auth: withBasic("jsonrpc", sec.Token)}
+	app := apiReq{auth: basicAuth("jsonrpc", sec.Token)}
 
 	f.expectAPIRefused("no credentials", apiReq{})
-	f.expectAPIRefused("unknown application token", apiReq{auth: withBasic("jsonrpc", store.PrefixAPI+strings.Repeat("x", 43))})
+	f.expectAPIRefused("unknown application token", apiReq{auth: basicAuth("jsonrpc", store.PrefixAPI+strings.Repeat("x", 43))})
 	f.expectAPIAccepted("api integration", app)
 
 	if err := f.store.SetIntegrationEnabled(ctx, in.ID, false); err != nil {
@@ -112,7 +104,7 @@ func TestAPIRefusesIntegrationStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.expectAPIRefused("regenerated-away token", app)
-	app = apiReq{auth: withBasic("jsonrpc", fresh.Token)}
+	app = apiReq{auth: basicAuth("jsonrpc", fresh.Token)}
 	f.expectAPIAccepted("regenerated token", app)
 	if n := f.usageToday(in.ID); n != 3 {
 		t.Errorf("usage today = %d, want 3 (refusals are not counted)", n)
@@ -127,17 +119,17 @@ func TestAPIRefusesIntegrationStates(t *testing.T) {
 func TestAPIRefusesIncomingToken(t *testing.T) {
 	f := newAuthFixture(t, Config{})
 	_, sec := f.integration(store.NewIntegration{Kind: store.KindIncoming})
-	f.expectAPIRefused("incoming token as application", apiReq{auth: withBasic("jsonrpc", sec.Token)})
-	f.expectAPIRefused("incoming token as Bearer", apiReq{auth: withScheme("Bearer", sec.Token)})
-	f.expectAPIRefused("incoming token as Token", apiReq{auth: withScheme("Token", sec.Token)})
-	f.expectAPIRefused("incoming token as a user's password", apiReq{auth: withBasic("admin", sec.Token)})
+	f.expectAPIRefused("incoming token as application", apiReq{auth: basicAuth("jsonrpc", sec.Token)})
+	f.expectAPIRefused("incoming token as Bearer", apiReq{auth: headerAuth("Bearer", sec.Token)})
+	f.expectAPIRefused("incoming token as Token", apiReq{auth: headerAuth("Token", sec.Token)})
+	f.expectAPIRefused("incoming token as a user's password", apiReq{auth: basicAuth("admin", sec.Token)})
 }
 
 func TestAPIAllowedIPsAndProof(t *testing.T) {
 	f := newAuthFixture(t, Config{})
 	ips, _ := store.ParseAllowedIPs("10.0.0.0/8, 2001:db8::/32")
 	_, sec := f.integration(store.NewIntegration{Kind: store.KindAPI, AllowedIPs: ips})
-	auth := withBasic("jsonrpc", sec.Token)
+	auth := basicAuth("jsonrpc", sec.Token)
 	f.expectAPIAccepted("IPv4 in range", apiReq{remote: "10.2.3.4:1", auth: auth})
 	f.expectAPIAccepted("IPv6 in range", apiReq{remote: "[2001:db8::9]:1", auth: auth})
 	f.expectAPIRefused("IPv4 out of range", apiReq{remote: "192.0.2.10:1", auth: auth})
@@ -145,7 +137,7 @@ func TestAPIAllowedIPsAndProof(t *testing.T) {
 
 	_, psec := f.integration(store.NewIntegration{Kind: store.KindAPI, RequireProof: true})
 	_, other := f.integration(store.NewIntegration{Kind: store.KindAPI, RequireProof: true})
-	pauth := withBasic("jsonrpc", psec.Token)
+	pauth := basicAuth("jsonrpc", psec.Token)
 	f.expectAPIRefused("missing proof", apiReq{auth: pauth})
 	f.expectAPIRefused("wrong proof", apiReq{auth: pauth,
 		header: map[string]string{"X-Hookboard-Proof": proofFor(psec.Token, other.AppSecret)}})
@@ -170,15 +162,15 @@ func TestAPIRefusesExpiredAndDeletedPersonalTokens(t *testing.T) {
 	}
 	schemes := func(tok string) map[string]apiReq {
 		return map[string]apiReq{
-			"Token":  {auth: withScheme("Token", tok)},
-			"Bearer": {auth: withScheme("Bearer", tok)},
-			"Basic":  {auth: withBasic("carol", tok)},
+			"Token":  {auth: headerAuth("Token", tok)},
+			"Bearer": {auth: headerAuth("Bearer", tok)},
+			"Basic":  {auth: basicAuth("carol", tok)},
 		}
 	}
 	for name, r := range schemes(expTok) {
 		f.expectAPIAccepted("valid personal token, "+name, r)
 	}
-	f.expectAPIRefused("personal token with another user's name", apiReq{auth: withBasic("admin", expTok)})
+	f.expectAPIRefused("personal token with another user's name", apiReq{auth: basicAuth("admin", expTok)})
 
 	f.clock.Store(time.Unix(expiring.ExpiresAt, 0).UnixNano())
 	for name, r := range schemes(expTok) {
@@ -194,7 +186,7 @@ func TestAPIRefusesExpiredAndDeletedPersonalTokens(t *testing.T) {
 		f.expectAPIRefused("deleted personal token, "+name, r)
 	}
 	// The password still works: only the token was revoked.
-	f.expectAPIAccepted("password after the token was deleted", apiReq{auth: withBasic("carol", "carol's password")})
+	f.expectAPIAccepted("password after the token was deleted", apiReq{auth: basicAuth("carol", "carol's password")})
 }
 
 // TestAPITrustedProxies: the API's allow-list sees X-Forwarded-For only
@@ -204,7 +196,7 @@ func TestAPITrustedProxies(t *testing.T) {
 	f := newAuthFixture(t, Config{TrustedProxies: proxies})
 	allowed, _ := store.ParseAllowedIPs("203.0.113.0/24")
 	_, sec := f.integration(store.NewIntegration{Kind: store.KindAPI, AllowedIPs: allowed})
-	auth := withBasic("jsonrpc", sec.Token)
+	auth := basicAuth("jsonrpc", sec.Token)
 	xff := func(v string) map[string]string { return map[string]string{"X-Forwarded-For": v} }
 	f.expectAPIRefused("untrusted peer claiming an allowed address",
 		apiReq{remote: "198.51.100.9:1000", auth: auth, header: xff("203.0.113.5")})

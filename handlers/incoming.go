@@ -50,10 +50,10 @@ type incomingRequest struct {
 // root serves "/": Kanboard's incoming URL when controller=webhook and
 // action=task, otherwise the browser's start page.
 func (a *App) root(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, qerr := url.ParseQuery(r.URL.RawQuery)
 	if c := strings.ToLower(q.Get("controller")); c == "webhook" || c == "webhookcontroller" {
 		if strings.EqualFold(q.Get("action"), "task") {
-			a.incomingTask(w, r)
+			a.createFromURL(w, r, q, qerr)
 			return
 		}
 		textReply(w, http.StatusNotFound, bodyFailed, "unknown webhook action")
@@ -62,8 +62,15 @@ func (a *App) root(w http.ResponseWriter, r *http.Request) {
 	a.home(w, r)
 }
 
-// incomingTask creates a task from a URL (DESIGN §4).
+// incomingTask serves the clean alias of the incoming URL.
 func (a *App) incomingTask(w http.ResponseWriter, r *http.Request) {
+	q, qerr := url.ParseQuery(r.URL.RawQuery)
+	a.createFromURL(w, r, q, qerr)
+}
+
+// createFromURL creates a task from a URL (DESIGN §4). query is the request's
+// query string, parsed once by the route (qerr: it was malformed).
+func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Values, qerr error) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPost:
 	default:
@@ -71,7 +78,7 @@ func (a *App) incomingTask(w http.ResponseWriter, r *http.Request) {
 		textReply(w, http.StatusMethodNotAllowed, bodyFailed, "method not allowed")
 		return
 	}
-	req, err := readIncoming(r, a.cfg.MaxBodyBytes)
+	req, err := readIncoming(r, a.cfg.MaxBodyBytes, query, qerr)
 	if errors.Is(err, errTooLarge) {
 		textReply(w, http.StatusRequestEntityTooLarge, bodyFailed, fmt.Sprintf("body over %d bytes", a.cfg.MaxBodyBytes))
 		return
@@ -80,7 +87,7 @@ func (a *App) incomingTask(w http.ResponseWriter, r *http.Request) {
 		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
 		return
 	}
-	in, reason := a.authIncoming(r, req.values["token"], req.values["appsecret_proof"])
+	in, reason := a.authIntegration(r, store.KindIncoming, req.values["token"], req.values["appsecret_proof"])
 	if reason != "" {
 		a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
 		textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
@@ -130,10 +137,11 @@ func (a *App) replyStoreError(w http.ResponseWriter, err error) {
 	}
 }
 
-// authIncoming checks the token and everything the integration demands.
-// It returns a refusal reason for the log ("" when allowed); the caller
-// only ever sees "Not Authorized".
-func (a *App) authIncoming(r *http.Request, token, proof string) (store.Integration, string) {
+// authIntegration checks a token against the integrations of one kind and
+// everything the integration demands, and counts the use. It returns a
+// refusal reason for the log ("" when allowed); the caller only ever sees
+// its endpoint's "not authorized" reply.
+func (a *App) authIntegration(r *http.Request, kind, token, proof string) (store.Integration, string) {
 	if token == "" {
 		return store.Integration{}, "no token"
 	}
@@ -141,8 +149,8 @@ func (a *App) authIncoming(r *http.Request, token, proof string) (store.Integrat
 	if err != nil {
 		return store.Integration{}, "unknown token"
 	}
-	if in.Kind != store.KindIncoming {
-		return store.Integration{}, "token is not an incoming integration"
+	if in.Kind != kind {
+		return store.Integration{}, fmt.Sprintf("integration %d is not an %s integration", in.ID, kind)
 	}
 	if reason := a.checkIntegration(r, in, token, proof); reason != "" {
 		return store.Integration{}, reason
@@ -194,35 +202,27 @@ func validProof(token, secret, proof string) bool {
 // a POST, from the body (form, multipart or JSON object). The query string
 // wins. A parameter given twice in one place, or as an array, is a problem.
 // The only error returned is errTooLarge or an unreadable body.
-func readIncoming(r *http.Request, maxBody int64) (incomingRequest, error) {
-	req := incomingRequest{values: map[string]string{}}
+func readIncoming(r *http.Request, maxBody int64, query url.Values, qerr error) (incomingRequest, error) {
 	var body []byte
 	if r.Method == http.MethodPost && r.Body != nil {
 		var err error
 		body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return req, errTooLarge
+			return incomingRequest{}, errTooLarge
 		}
 		if err != nil {
-			return req, fmt.Errorf("cannot read body: %w", err)
+			return incomingRequest{}, fmt.Errorf("cannot read body: %w", err)
 		}
 	}
-	req = parseIncoming(r.URL.RawQuery, r.Header.Get("Content-Type"), body)
-	return req, nil
-}
-
-// parseIncoming is readIncoming without the I/O, so it can be fuzzed.
-func parseIncoming(rawQuery, contentType string, body []byte) incomingRequest {
 	req := incomingRequest{values: map[string]string{}}
-	query, err := url.ParseQuery(rawQuery)
-	if err != nil {
+	if qerr != nil {
 		req.problem = "query string is malformed"
 	}
 	fromBody := map[string][]string{}
 	if len(body) > 0 {
 		var perr error
-		fromBody, perr = parseIncomingBody(contentType, body)
+		fromBody, perr = parseIncomingBody(r.Header.Get("Content-Type"), body)
 		if perr != nil && req.problem == "" {
 			req.problem = perr.Error()
 		}
@@ -241,7 +241,7 @@ func parseIncoming(rawQuery, contentType string, body []byte) incomingRequest {
 			}
 		}
 	}
-	return req
+	return req, nil
 }
 
 func parseIncomingBody(contentType string, body []byte) (map[string][]string, error) {

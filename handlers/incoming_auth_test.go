@@ -367,7 +367,7 @@ func TestIncomingRefusesPersonalToken(t *testing.T) {
 	f.expectRefused("valid personal token in the query", incomingReq{query: tokenQuery(tok)})
 	f.expectRefused("valid personal token in the body", incomingReq{form: url.Values{"token": {tok}, "title": {"t"}}})
 	f.expectRefused("valid personal token as Bearer", incomingReq{header: map[string]string{"Authorization": "Bearer " + tok}})
-	f.expectAPIAccepted("the same token on the API", apiReq{auth: withScheme("Token", tok)})
+	f.expectAPIAccepted("the same token on the API", apiReq{auth: headerAuth("Token", tok)})
 	f.clock.Store(time.Unix(pat.ExpiresAt, 0).UnixNano())
 	f.expectRefused("expired personal token", incomingReq{query: tokenQuery(tok)})
 	if err := f.store.DeletePersonalToken(ctx, pat.ID, 0); err != nil {

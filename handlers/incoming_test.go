@@ -22,19 +22,16 @@ import (
 // incomingFixture is a real server on a real database file with two
 // projects, categories, a second user and integrations in every state.
 type incomingFixture struct {
-	st       *store.Store
+	testStore
 	handler  http.Handler
 	srv      *httptest.Server
 	clockOff atomic.Int64 // nanoseconds added to the store's clock
 
 	token, expired, disabled, revoked, wrongIP, apiToken, withDefaults string
 
-	p1, p2       int64
-	cols1, cols2 []store.Column
-	lane1, lane2 store.Swimlane
-	lane1b       int64 // a second swimlane of project 1
-	cat1, cat2   int64
-	ownerID      int64
+	testBoard
+	cat1, cat2 int64
+	ownerID    int64
 }
 
 func newIncomingFixture(t testing.TB) *incomingFixture {
@@ -55,26 +52,15 @@ func newIncomingFixture(t testing.TB) *incomingFixture {
 		t.Fatal(err)
 	}
 	f.token = first.IncomingToken
-	f.p1 = first.DefaultProject
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.p2, err = st.CreateProject(ctx, "Other", "", 0)
+	p2, err := st.CreateProject(ctx, "Other", "", 0)
 	must(err)
-	f.cols1, err = st.Columns(ctx, f.p1)
-	must(err)
-	f.cols2, err = st.Columns(ctx, f.p2)
-	must(err)
-	lanes, err := st.Swimlanes(ctx, f.p1)
-	must(err)
-	f.lane1 = lanes[0]
-	lanes, err = st.Swimlanes(ctx, f.p2)
-	must(err)
-	f.lane2 = lanes[0]
-	f.lane1b = insertSwimlane(t, st, f.p1, "Second lane")
+	f.testBoard = newTestBoard(t, st, first.DefaultProject, p2, "Second lane")
 	f.cat1, err = st.CreateCategory(ctx, f.p1, "Bug")
 	must(err)
 	f.cat2, err = st.CreateCategory(ctx, f.p2, "Feature")
@@ -101,7 +87,7 @@ func newIncomingFixture(t testing.TB) *incomingFixture {
 	_, f.wrongIP = add(store.NewIntegration{Name: "office only", AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	_, f.apiToken = add(store.NewIntegration{Name: "api", Kind: store.KindAPI})
 	_, f.withDefaults = add(store.NewIntegration{Name: "defaults", DefaultProjectID: f.p2,
-		DefaultColumnID: f.cols2[2].ID, DefaultSwimlaneID: f.lane2.ID})
+		DefaultColumnID: f.cols2[2].ID, DefaultSwimlaneID: f.lane2})
 
 	app := New(Deps{Store: st, Config: Config{MaxBodyBytes: 4096}, Logger: testLogger(t)})
 	f.handler = app.Routes()
@@ -110,17 +96,49 @@ func newIncomingFixture(t testing.TB) *incomingFixture {
 	return f
 }
 
-// insertSwimlane adds a second swimlane to a project.
-func insertSwimlane(t testing.TB, st *store.Store, projectID int64, name string) int64 {
-	t.Helper()
-	id, err := st.CreateSwimlane(context.Background(), projectID, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+// testBoard is the board the API fixtures work on: two projects, their
+// columns and default swimlanes, and a second swimlane in the first.
+type testBoard struct {
+	p1, p2       int64
+	cols1, cols2 []store.Column
+	lane1, lane2 int64 // the projects' default swimlanes
+	lane1b       int64 // a second swimlane of project 1
 }
 
-func (f *incomingFixture) counts(t testing.TB) (tasks, events int64) {
+// newTestBoard reads the columns and swimlanes of projects p1 and p2 and
+// adds a swimlane named lane to p1.
+func newTestBoard(t testing.TB, st *store.Store, p1, p2 int64, lane string) testBoard {
+	t.Helper()
+	ctx := context.Background()
+	b := testBoard{p1: p1, p2: p2}
+	var err error
+	if b.cols1, err = st.Columns(ctx, p1); err != nil {
+		t.Fatal(err)
+	}
+	if b.cols2, err = st.Columns(ctx, p2); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		id   int64
+		lane *int64
+	}{{p1, &b.lane1}, {p2, &b.lane2}} {
+		lanes, err := st.Swimlanes(ctx, p.id)
+		if err != nil || len(lanes) == 0 {
+			t.Fatalf("swimlanes of project %d: %v %v", p.id, lanes, err)
+		}
+		*p.lane = lanes[0].ID
+	}
+	if b.lane1b, err = st.CreateSwimlane(ctx, p1, lane); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// testStore is a fixture's database.
+type testStore struct{ st *store.Store }
+
+// counts returns how many tasks and events the database holds.
+func (f testStore) counts(t testing.TB) (tasks, events int64) {
 	t.Helper()
 	var err error
 	if tasks, err = f.st.TaskCount(context.Background()); err != nil {
@@ -166,7 +184,7 @@ func TestIncomingReplies(t *testing.T) {
 		color   string
 	}
 	ok := func(title string) want {
-		return want{status: 200, body: "OK", title: title, project: f.p1, column: f.cols1[0].ID, lane: f.lane1.ID, color: "yellow"}
+		return want{status: 200, body: "OK", title: title, project: f.p1, column: f.cols1[0].ID, lane: f.lane1, color: "yellow"}
 	}
 	failed := want{status: 400, body: "FAILED"}
 	denied := want{status: 401, body: "Not Authorized"}
@@ -185,13 +203,13 @@ func TestIncomingReplies(t *testing.T) {
 		{"clean alias", "GET", "/webhook/task?" + q("token", tok, "title", "alias"), "", "", ok("alias")},
 		{"POST form body", "POST", "/webhook/task", "application/x-www-form-urlencoded", q("token", tok, "title", "form"), ok("form")},
 		{"POST JSON body", "POST", "/webhook/task", "application/json", `{"token":"` + tok + `","title":"json","project_id":` + id(f.p1) + `}`, ok("json")},
-		{"POST multipart body", "POST", "/webhook/task", mpType, string(mpBody), want{200, "OK", f.p1, f.cols1[0].ID, f.lane1.ID, "from multipart", "blue"}},
+		{"POST multipart body", "POST", "/webhook/task", mpType, string(mpBody), want{200, "OK", f.p1, f.cols1[0].ID, f.lane1, "from multipart", "blue"}},
 		{"query wins over body", "POST", "/webhook/task?" + q("title", "from query"), "application/x-www-form-urlencoded", q("token", tok, "title", "from body"), ok("from query")},
 		{"all placement parameters", "GET", "/webhook/task?" + q("token", tok, "title", "placed", "project_id", id(f.p2), "column_id", id(f.cols2[1].ID),
-			"swimlane_id", id(f.lane2.ID), "category_id", id(f.cat2), "owner_id", id(f.ownerID), "color_id", "green", "score", "3",
-			"date_due", "2027-01-02", "reference", "REF-1", "description", "body text"), "", "", want{200, "OK", f.p2, f.cols2[1].ID, f.lane2.ID, "placed", "green"}},
+			"swimlane_id", id(f.lane2), "category_id", id(f.cat2), "owner_id", id(f.ownerID), "color_id", "green", "score", "3",
+			"date_due", "2027-01-02", "reference", "REF-1", "description", "body text"), "", "", want{200, "OK", f.p2, f.cols2[1].ID, f.lane2, "placed", "green"}},
 		{"second swimlane", "GET", "/webhook/task?" + q("token", tok, "title", "lane b", "swimlane_id", id(f.lane1b)), "", "", want{200, "OK", f.p1, f.cols1[0].ID, f.lane1b, "lane b", "yellow"}},
-		{"integration defaults", "GET", "/webhook/task?" + q("token", f.withDefaults, "title", "defaults"), "", "", want{200, "OK", f.p2, f.cols2[2].ID, f.lane2.ID, "defaults", "yellow"}},
+		{"integration defaults", "GET", "/webhook/task?" + q("token", f.withDefaults, "title", "defaults"), "", "", want{200, "OK", f.p2, f.cols2[2].ID, f.lane2, "defaults", "yellow"}},
 		{"200 characters", "GET", "/webhook/task?" + q("token", tok, "title", strings.Repeat("é", 200)), "", "", ok(strings.Repeat("é", 200))},
 
 		{"missing title", "GET", "/webhook/task?" + q("token", tok), "", "", failed},
@@ -204,7 +222,7 @@ func TestIncomingReplies(t *testing.T) {
 		{"unknown category", "GET", "/webhook/task?" + q("token", tok, "title", "x", "category_id", "999"), "", "", failed},
 		{"unknown owner", "GET", "/webhook/task?" + q("token", tok, "title", "x", "owner_id", "999"), "", "", failed},
 		{"column of another project", "GET", "/webhook/task?" + q("token", tok, "title", "x", "project_id", id(f.p1), "column_id", id(f.cols2[0].ID)), "", "", failed},
-		{"swimlane of another project", "GET", "/webhook/task?" + q("token", tok, "title", "x", "swimlane_id", id(f.lane2.ID)), "", "", failed},
+		{"swimlane of another project", "GET", "/webhook/task?" + q("token", tok, "title", "x", "swimlane_id", id(f.lane2)), "", "", failed},
 		{"category of another project", "GET", "/webhook/task?" + q("token", tok, "title", "x", "category_id", id(f.cat2)), "", "", failed},
 		{"invalid color", "GET", "/webhook/task?" + q("token", tok, "title", "x", "color_id", "notacolor"), "", "", failed},
 		{"parameter twice", "GET", "/webhook/task?" + q("token", tok, "title", "a", "title", "b"), "", "", failed},

@@ -185,18 +185,11 @@ func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
 		return rpcCaller{}, "no credentials"
 	}
 	if username == "jsonrpc" {
-		in, err := a.store.IntegrationByToken(r.Context(), password)
-		if err != nil {
-			return rpcCaller{}, "unknown application token"
-		}
-		if in.Kind != store.KindAPI {
-			return rpcCaller{}, fmt.Sprintf("integration %d is not an api integration", in.ID)
-		}
 		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
-		if reason := a.checkIntegration(r, in, password, r.URL.Query().Get("appsecret_proof")); reason != "" {
+		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"))
+		if reason != "" {
 			return rpcCaller{}, reason
 		}
-		a.store.RecordIntegrationUse(in.ID)
 		return rpcCaller{integration: &in}, ""
 	}
 	if strings.HasPrefix(password, store.PrefixPersonal) {
@@ -222,12 +215,16 @@ func (a *App) rpcBodyLimit() int64 {
 
 // rawJSON writes a fixed JSON body.
 func rawJSON(w http.ResponseWriter, status int, body string) {
+	writeJSONHeader(w, status)
+	io.WriteString(w, body)
+}
+
+func writeJSONHeader(w http.ResponseWriter, status int) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	io.WriteString(w, body)
 }
 
 // jsonReply encodes v as the whole reply.
@@ -239,7 +236,9 @@ func jsonReply(w http.ResponseWriter, status int, v any) {
 		rawJSON(w, http.StatusInternalServerError, `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":null}`)
 		return
 	}
-	rawJSON(w, status, strings.TrimSuffix(buf.String(), "\n"))
+	// Written from the buffer: a downloaded file's reply is megabytes.
+	writeJSONHeader(w, status)
+	w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 // jsonRPC serves the Kanboard-compatible JSON-RPC API (DESIGN §5).

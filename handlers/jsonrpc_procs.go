@@ -57,6 +57,17 @@ func (c *rpcCall) userProject(projectID int64) error {
 	return nil
 }
 
+// project looks a project up under userProject's rule: a user naming a
+// project that does not exist is refused (errForbidden), an application
+// gets store.ErrNotFound. One query where userProject and a lookup took two.
+func (c *rpcCall) project(id int64) (store.Project, error) {
+	p, err := c.a.store.ProjectByID(c.ctx(), id)
+	if errors.Is(err, store.ErrNotFound) && !c.caller.isApp() {
+		return p, errForbidden
+	}
+	return p, err
+}
+
 // rpcProcedure is one procedure: its parameters in Kanboard's order, how
 // many are required, and its body.
 type rpcProcedure struct {
@@ -268,10 +279,7 @@ func procGetProjectByID(c *rpcCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.userProject(id); err != nil {
-		return nil, err
-	}
-	p, err := c.a.store.ProjectByID(c.ctx(), id)
+	p, err := c.project(id)
 	if err != nil {
 		return c.fail(err, nil)
 	}
@@ -409,12 +417,9 @@ func procCreateTask(c *rpcCall) (any, error) {
 	if t.ProjectID <= 0 {
 		return false, nil
 	}
-	if err := c.userProject(t.ProjectID); err != nil {
-		return nil, err
-	}
 	// Kanboard answers 0 (not false) for an unknown project, column or
 	// swimlane; everything else that is wrong is false.
-	if _, err := c.a.store.ProjectByID(c.ctx(), t.ProjectID); err != nil {
+	if _, err := c.project(t.ProjectID); err != nil {
 		return c.fail(err, 0)
 	}
 	if t.ColumnID != 0 {

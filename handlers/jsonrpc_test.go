@@ -23,7 +23,7 @@ import (
 // rpcFixture is a real server on a real database file: two projects, an
 // admin and a member with passwords and personal tokens, and integrations.
 type rpcFixture struct {
-	st       *store.Store
+	testStore
 	srv      *httptest.Server
 	clockOff atomic.Int64 // nanoseconds added to the store's clock
 
@@ -32,10 +32,7 @@ type rpcFixture struct {
 	adminPass               string
 	adminPAT, memberPAT     string
 
-	p1, p2       int64
-	cols1, cols2 []store.Column
-	lane1, lane2 int64
-	lane1b       int64
+	testBoard
 }
 
 // rpcAuth sets a request's credentials.
@@ -70,22 +67,11 @@ func newRPCFixture(t testing.TB, makeDeliverer func(*store.Store) Deliverer) *rp
 			t.Fatal(err)
 		}
 	}
-	f.p1, err = st.CreateProject(ctx, "Alpha", "", 0)
+	p1, err := st.CreateProject(ctx, "Alpha", "", 0)
 	must(err)
-	f.p2, err = st.CreateProject(ctx, "Beta", "", 0)
+	p2, err := st.CreateProject(ctx, "Beta", "", 0)
 	must(err)
-	f.cols1, err = st.Columns(ctx, f.p1)
-	must(err)
-	f.cols2, err = st.Columns(ctx, f.p2)
-	must(err)
-	lanes, err := st.Swimlanes(ctx, f.p1)
-	must(err)
-	f.lane1 = lanes[0].ID
-	lanes, err = st.Swimlanes(ctx, f.p2)
-	must(err)
-	f.lane2 = lanes[0].ID
-	f.lane1b, err = st.CreateSwimlane(ctx, f.p1, "Urgent")
-	must(err)
+	f.testBoard = newTestBoard(t, st, p1, p2, "Urgent")
 	f.admin, err = st.CreateUser(ctx, "alice", f.adminPass, true)
 	must(err)
 	f.member, err = st.CreateUser(ctx, "bob", "bob password", false)
@@ -183,18 +169,6 @@ func (f *rpcFixture) callTrue(t testing.TB, auth rpcAuth, method string, params 
 	if res := f.call(t, auth, method, params); string(res) != "true" {
 		t.Fatalf("%s(%v): result %s, want true", method, params, res)
 	}
-}
-
-func (f *rpcFixture) counts(t testing.TB) (tasks, events int64) {
-	t.Helper()
-	var err error
-	if tasks, err = f.st.TaskCount(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if events, err = f.st.EventCount(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
-	return tasks, events
 }
 
 // eventsSince returns the events written after the first skip ones, oldest first.
