@@ -56,11 +56,18 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ
 }
 
 // page is the layout data for a page of the logged-in user; it takes the
-// session's flash message.
-func (a *App) page(r *http.Request, title, active string) views.Page {
+// session's flash message. A handler that has read the projects anyway
+// passes them, so the Board link does not read them again.
+func (a *App) page(r *http.Request, title, active string, projects ...store.Project) views.Page {
 	p := views.Page{Title: title, Active: active}
 	if u, ok := currentUser(r.Context()); ok {
-		p.User = &views.Viewer{Username: u.Username, IsAdmin: u.IsAdmin, FirstProjectID: a.firstProjectID(r)}
+		var first int64
+		if len(projects) > 0 {
+			first = projects[0].ID
+		} else {
+			first = a.firstProjectID(r)
+		}
+		p.User = &views.Viewer{Username: u.Username, IsAdmin: u.IsAdmin, FirstProjectID: first}
 		p.Flash = a.sess(r).PopString(r.Context(), sessFlash)
 		p.Error = a.sess(r).PopString(r.Context(), sessFlashErr)
 	}

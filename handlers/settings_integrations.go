@@ -30,17 +30,17 @@ const usageDays = 7
 
 func (a *App) integrationsView(r *http.Request) (views.IntegrationsPage, error) {
 	ctx := r.Context()
-	v := views.IntegrationsPage{Page: a.page(r, "Integrations", "settings"), Form: views.IntegrationForm{Expires: "never"}}
+	projects, err := a.store.Projects(ctx)
+	if err != nil {
+		return views.IntegrationsPage{}, err
+	}
+	v := views.IntegrationsPage{Page: a.page(r, "Integrations", "settings", projects...), Form: views.IntegrationForm{Expires: "never"}}
 	v.Sub = "integrations"
 	list, err := a.store.Integrations(ctx)
 	if err != nil {
 		return v, err
 	}
 	usage, err := a.store.IntegrationUsage(ctx, usageDays)
-	if err != nil {
-		return v, err
-	}
-	projects, err := a.store.Projects(ctx)
 	if err != nil {
 		return v, err
 	}
