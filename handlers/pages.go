@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -169,8 +168,6 @@ func formInt(r *http.Request, name string) (int64, error) {
 	}
 	return n, nil
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func formatTime(unix int64) string {
 	if unix == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -122,7 +123,7 @@ func (a *App) requireUser(next http.Handler) http.Handler {
 				a.sess(r).Remove(r.Context(), sessUserID)
 			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			a.errorPage(w, r, http.StatusUnauthorized, "Your session has ended. Log in again.")
