@@ -129,12 +129,9 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, err error, back strin
 		a.errorPage(w, r, status, msg)
 		return
 	}
-	a.sess(r).Put(r.Context(), sessFlashErr, msg)
+	a.flashError(r, msg)
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
-
-// sessFlashErr carries a form error across a redirect.
-const sessFlashErr = "flash_error"
 
 // parseForm reads a urlencoded form of bounded size.
 func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {

@@ -355,7 +355,7 @@ func (a *App) uploadFile(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooBig) {
 			msg = fmt.Sprintf("The file is larger than %s.", humanBytes(a.cfg.MaxFileBytes))
 		}
-		a.sess(r).Put(r.Context(), sessFlashErr, msg)
+		a.flashError(r, msg)
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}

@@ -21,6 +21,8 @@ import (
 const (
 	sessUserID = "user_id"
 	sessFlash  = "flash"
+	// sessFlashErr carries a form error across a redirect.
+	sessFlashErr = "flash_error"
 )
 
 // web is the state of the browser side: sessions and login limits.
@@ -296,4 +298,9 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 // flash stores a one-time message for the next page.
 func (a *App) flash(r *http.Request, msg string) {
 	a.sess(r).Put(r.Context(), sessFlash, msg)
+}
+
+// flashError stores a one-time error (what went wrong) for the next page.
+func (a *App) flashError(r *http.Request, msg string) {
+	a.sess(r).Put(r.Context(), sessFlashErr, msg)
 }

@@ -307,7 +307,7 @@ func (a *App) testEndpoint(w http.ResponseWriter, r *http.Request) {
 	if d.Status == store.DeliveryDelivered {
 		a.flash(r, "Test event delivered.")
 	} else {
-		a.sess(r).Put(r.Context(), sessFlashErr, "The test event was not accepted; see the response below.")
+		a.flashError(r, "The test event was not accepted; see the response below.")
 	}
 	http.Redirect(w, r, fmt.Sprintf("/settings/deliveries/%d", d.ID), http.StatusSeeOther)
 }
@@ -465,7 +465,7 @@ func (a *App) redeliver(w http.ResponseWriter, r *http.Request) {
 	if len(d.Attempts) > 0 && d.Attempts[len(d.Attempts)-1].ResponseStatus/100 == 2 {
 		a.flash(r, "Redelivered.")
 	} else {
-		a.sess(r).Put(r.Context(), sessFlashErr, "The redelivery was not accepted; see the newest attempt.")
+		a.flashError(r, "The redelivery was not accepted; see the newest attempt.")
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
