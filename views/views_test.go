@@ -118,6 +118,9 @@ func TestBoardViewPlacesCardsInCells(t *testing.T) {
 	if form.AttrOr("action", "") != "/projects/1/tasks" || form.AttrOr("method", "") != "post" {
 		t.Fatal("new task form")
 	}
+	if opts := form.Find("#new-color option"); opts.Length() != 2 || opts.Filter("[selected]").AttrOr("value", "") != "yellow" {
+		t.Fatalf("color choices: %d, selected %q", opts.Length(), opts.Filter("[selected]").AttrOr("value", ""))
+	}
 	form.Find("input, select").Each(func(_ int, s *goquery.Selection) {
 		id, _ := s.Attr("id")
 		if id == "" || doc.Find(`label[for="`+id+`"]`).Length() != 1 {
