@@ -76,7 +76,7 @@ func (a *App) page(r *http.Request, title, active string, projects ...store.Proj
 // errorPage answers a refusal or a missing page in HTML.
 func (a *App) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := a.page(r, http.StatusText(status), "")
-	a.render(w, r, status, views.ErrorView(views.ErrorPage{Page: p, Status: status, Message: msg}))
+	a.render(w, r, status, views.ErrorView(views.ErrorPage{Page: p, Message: msg}))
 }
 
 // serverError logs err and answers 500, or 503 when the database is busy.

@@ -296,7 +296,7 @@ func allViews() map[string]templ.Component {
 	shown := &ShownSecret{What: "Integration “CI”", Token: "hbi_x", AppSecret: "s", Curl: "curl 'http://h/?token=hbi_x'"}
 	return map[string]templ.Component{
 		"login": LoginView(LoginPage{Page: Page{Title: "Log in", Error: "Wrong username or password."}}),
-		"error": ErrorView(ErrorPage{Page: admin, Status: 404, Message: "No such task."}),
+		"error": ErrorView(ErrorPage{Page: admin, Message: "No such task."}),
 		"board": BoardView(BoardPage{Page: admin, ProjectID: 1, ProjectName: "Default", Projects: opts, Colors: opts,
 			Columns: []BoardColumn{{ID: 1, Title: "Backlog"}, {ID: 2, Title: "Ready"}},
 			Lanes: []Lane{{ID: 1, Name: "Default", Cells: []Cell{{ColumnID: 1, Column: "Backlog", Cards: []Card{card}}, {ColumnID: 2, Column: "Ready"}}},
