@@ -52,7 +52,7 @@ func formatsOptions(selected string) []views.Option {
 // endpointForm fills the add/edit form from an endpoint (or the defaults).
 func endpointForm(ep store.NewEndpoint, projects []store.Project) views.EndpointForm {
 	f := views.EndpointForm{
-		Name: ep.Name, URL: ep.URL, Format: ep.Format, TimeoutMS: ep.Timeout.Milliseconds(),
+		Name: ep.Name, URL: ep.URL, TimeoutMS: ep.Timeout.Milliseconds(),
 		AllEvents: len(ep.Events) == 0, AllProj: len(ep.Projects) == 0, Formats: formatsOptions(ep.Format),
 	}
 	if f.TimeoutMS == 0 {
@@ -412,7 +412,7 @@ func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
 	v.Sub = "webhooks"
 	for _, at := range d.Attempts {
 		v.Attempts = append(v.Attempts, views.AttemptView{
-			ID: at.ID, Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
+			Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
 			Latency: formatLatency(at.Latency), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
 			RequestBody: showBody(at.RequestBody), ResponseStatus: at.ResponseStatus,
 			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: at.Error,
