@@ -20,7 +20,7 @@ func (a *App) accountView(r *http.Request) (views.AccountPage, error) {
 	now := a.now()
 	for _, t := range tokens {
 		row := views.TokenRow{ID: t.ID, Name: t.Name, Hint: t.TokenHint, Expires: formatTime(t.ExpiresAt),
-			LastUsed: formatTime(t.LastUsedAt), Created: formatTime(t.CreatedAt)}
+			LastUsed: formatTime(t.LastUsedAt)}
 		if t.Expired(now) {
 			row.Expires = "expired " + row.Expires
 		}
