@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -56,11 +55,18 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ
 }
 
 // page is the layout data for a page of the logged-in user; it takes the
-// session's flash message.
-func (a *App) page(r *http.Request, title, active string) views.Page {
+// session's flash message. A handler that has read the projects anyway
+// passes them, so the Board link does not read them again.
+func (a *App) page(r *http.Request, title, active string, projects ...store.Project) views.Page {
 	p := views.Page{Title: title, Active: active}
 	if u, ok := currentUser(r.Context()); ok {
-		p.User = &views.Viewer{Username: u.Username, IsAdmin: u.IsAdmin, FirstProjectID: a.firstProjectID(r)}
+		var first int64
+		if len(projects) > 0 {
+			first = projects[0].ID
+		} else {
+			first = a.firstProjectID(r)
+		}
+		p.User = &views.Viewer{Username: u.Username, IsAdmin: u.IsAdmin, FirstProjectID: first}
 		p.Flash = a.sess(r).PopString(r.Context(), sessFlash)
 		p.Error = a.sess(r).PopString(r.Context(), sessFlashErr)
 	}
@@ -70,7 +76,7 @@ func (a *App) page(r *http.Request, title, active string) views.Page {
 // errorPage answers a refusal or a missing page in HTML.
 func (a *App) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := a.page(r, http.StatusText(status), "")
-	a.render(w, r, status, views.ErrorView(views.ErrorPage{Page: p, Status: status, Message: msg}))
+	a.render(w, r, status, views.ErrorView(views.ErrorPage{Page: p, Message: msg}))
 }
 
 // serverError logs err and answers 500, or 503 when the database is busy.
@@ -123,12 +129,9 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, err error, back strin
 		a.errorPage(w, r, status, msg)
 		return
 	}
-	a.sess(r).Put(r.Context(), sessFlashErr, msg)
+	a.flashError(r, msg)
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
-
-// sessFlashErr carries a form error across a redirect.
-const sessFlashErr = "flash_error"
 
 // parseForm reads a urlencoded form of bounded size.
 func (a *App) parseForm(w http.ResponseWriter, r *http.Request) bool {
@@ -162,8 +165,6 @@ func formInt(r *http.Request, name string) (int64, error) {
 	}
 	return n, nil
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func formatTime(unix int64) string {
 	if unix == 0 {

@@ -20,7 +20,7 @@ func (a *App) accountView(r *http.Request) (views.AccountPage, error) {
 	now := a.now()
 	for _, t := range tokens {
 		row := views.TokenRow{ID: t.ID, Name: t.Name, Hint: t.TokenHint, Expires: formatTime(t.ExpiresAt),
-			LastUsed: formatTime(t.LastUsedAt), Created: formatTime(t.CreatedAt)}
+			LastUsed: formatTime(t.LastUsedAt)}
 		if t.Expired(now) {
 			row.Expires = "expired " + row.Expires
 		}
@@ -33,23 +33,24 @@ func (a *App) accountView(r *http.Request) (views.AccountPage, error) {
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request) {
+	a.accountAnswer(w, r, http.StatusOK, func(*views.AccountPage) {})
+}
+
+// accountAnswer renders the account page with what this answer adds to
+// it: a form error, or a token shown once.
+func (a *App) accountAnswer(w http.ResponseWriter, r *http.Request, status int, add func(*views.AccountPage)) {
 	v, err := a.accountView(r)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, views.AccountView(v))
+	add(&v)
+	a.render(w, r, status, views.AccountView(v))
 }
 
 // accountError re-renders the account page with a form error.
 func (a *App) accountError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	v, err := a.accountView(r)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	v.Error = msg
-	a.render(w, r, status, views.AccountView(v))
+	a.accountAnswer(w, r, status, func(v *views.AccountPage) { v.Error = msg })
 }
 
 // changePassword replaces the user's password after checking the current one.
@@ -109,23 +110,13 @@ func (a *App) createPersonalToken(w http.ResponseWriter, r *http.Request) {
 			a.serverError(w, r, err)
 			return
 		}
-		v, verr := a.accountView(r)
-		if verr != nil {
-			a.serverError(w, r, verr)
-			return
-		}
-		v.Error, v.TokenName = msg, name
-		a.render(w, r, status, views.AccountView(v))
+		a.accountAnswer(w, r, status, func(v *views.AccountPage) { v.Error, v.TokenName = msg, name })
 		return
 	}
 	a.log.Info("personal token created", "user", u.Username, "id", tok.ID)
-	v, err := a.accountView(r)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	v.Shown = &views.ShownSecret{What: fmt.Sprintf("Personal token “%s”", tok.Name), Token: secret}
-	a.render(w, r, http.StatusOK, views.AccountView(v))
+	a.accountAnswer(w, r, http.StatusOK, func(v *views.AccountPage) {
+		v.Shown = &views.ShownSecret{What: fmt.Sprintf("Personal token “%s”", tok.Name), Token: secret}
+	})
 }
 
 // deletePersonalToken revokes one of the user's own tokens.

@@ -66,7 +66,7 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 	}
 
 	v := views.BoardPage{
-		Page:        a.page(r, project.Name, "board"),
+		Page:        a.page(r, project.Name, "board", projects...),
 		ProjectID:   project.ID,
 		ProjectName: project.Name,
 		Colors:      colorOptions(""),
@@ -110,9 +110,6 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 			card.NextColumnID, card.NextColumn = cols[ci+1].ID, cols[ci+1].Title
 		}
 		v.Lanes[li].Cells[ci].Cards = append(v.Lanes[li].Cells[ci].Cards, card)
-		if !card.Closed {
-			v.Columns[ci].Count++
-		}
 	}
 	return v, nil
 }

@@ -16,7 +16,8 @@ import (
 // TestBoardProjectsAndSwimlanes: the board of a project with two swimlanes
 // shows a cell per column in each lane, a task created into the second lane
 // lands in that lane's cell, closed tasks show only on request, and the
-// project switcher lists every project and opens the chosen board.
+// project switcher lists every project and opens the chosen board, and the
+// Board tab opens the first project's board.
 func TestBoardProjectsAndSwimlanes(t *testing.T) {
 	e := newPageEnv(t)
 	bg := context.Background()
@@ -97,6 +98,10 @@ func TestBoardProjectsAndSwimlanes(t *testing.T) {
 	doc.Find(`#switch-project option`).Each(func(_ int, o *goquery.Selection) { projects = append(projects, o.Text()) })
 	if strings.Join(projects, ",") != "Default,Operations" || doc.Find(`#switch-project option[selected]`).Text() != "Operations" {
 		t.Fatalf("project switcher %v, selected %q", projects, doc.Find(`#switch-project option[selected]`).Text())
+	}
+	// On the second project's board the Board tab still opens the first.
+	if href := doc.Find(`[data-testid="nav-board"]`).AttrOr("href", ""); href != fmt.Sprintf("/projects/%d/board", e.projectID) {
+		t.Fatalf("Board tab on the Operations board links %q", href)
 	}
 	resp, _ = e.get(t, c, fmt.Sprintf("/projects?id=%d", e.projectID))
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != fmt.Sprintf("/projects/%d/board", e.projectID) {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -277,18 +278,37 @@ func (a *App) addComment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) deleteComment(w http.ResponseWriter, r *http.Request) {
+	a.taskPartChange(w, r, "Comment deleted.", func(ctx context.Context, id int64) (int64, error) {
+		c, err := a.store.CommentByID(ctx, id)
+		return c.TaskID, err
+	}, func(actor store.Actor, id, _ int64) ([]string, error) {
+		return a.store.DeleteComment(r.Context(), actor, id)
+	})
+}
+
+// taskPartChange is taskChange for a comment, subtask or file: the path
+// id is the part's, and taskOf finds the task it belongs to.
+func (a *App) taskPartChange(w http.ResponseWriter, r *http.Request, okMsg string,
+	taskOf func(ctx context.Context, id int64) (int64, error),
+	change func(actor store.Actor, id, taskID int64) ([]string, error)) {
 	id, ok := a.taskForm(w, r)
 	if !ok {
 		return
 	}
-	c, err := a.store.CommentByID(r.Context(), id)
+	taskID, err := taskOf(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err, "")
 		return
 	}
-	a.taskChange(w, r, c.TaskID, "Comment deleted.", func(actor store.Actor) ([]string, error) {
-		return a.store.DeleteComment(r.Context(), actor, id)
+	a.taskChange(w, r, taskID, okMsg, func(actor store.Actor) ([]string, error) {
+		return change(actor, id, taskID)
 	})
+}
+
+// subtaskTask is the task a subtask belongs to.
+func (a *App) subtaskTask(ctx context.Context, id int64) (int64, error) {
+	st, err := a.store.SubtaskByID(ctx, id)
+	return st.TaskID, err
 }
 
 func (a *App) addSubtask(w http.ResponseWriter, r *http.Request) {
@@ -303,36 +323,18 @@ func (a *App) addSubtask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) setSubtaskStatus(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.taskForm(w, r)
-	if !ok {
-		return
-	}
-	st, err := a.store.SubtaskByID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	a.taskChange(w, r, st.TaskID, "", func(actor store.Actor) ([]string, error) {
+	a.taskPartChange(w, r, "", a.subtaskTask, func(actor store.Actor, id, taskID int64) ([]string, error) {
 		n, err := formInt(r, "status")
 		if err != nil {
 			return nil, err
 		}
 		status := int(n)
-		return a.store.UpdateSubtask(r.Context(), actor, id, st.TaskID, store.SubtaskUpdate{Status: &status})
+		return a.store.UpdateSubtask(r.Context(), actor, id, taskID, store.SubtaskUpdate{Status: &status})
 	})
 }
 
 func (a *App) deleteSubtask(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.taskForm(w, r)
-	if !ok {
-		return
-	}
-	st, err := a.store.SubtaskByID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	a.taskChange(w, r, st.TaskID, "Subtask deleted.", func(actor store.Actor) ([]string, error) {
+	a.taskPartChange(w, r, "Subtask deleted.", a.subtaskTask, func(actor store.Actor, id, _ int64) ([]string, error) {
 		return a.store.DeleteSubtask(r.Context(), actor, id)
 	})
 }
@@ -353,7 +355,7 @@ func (a *App) uploadFile(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooBig) {
 			msg = fmt.Sprintf("The file is larger than %s.", humanBytes(a.cfg.MaxFileBytes))
 		}
-		a.sess(r).Put(r.Context(), sessFlashErr, msg)
+		a.flashError(r, msg)
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
@@ -411,16 +413,10 @@ func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) deleteFile(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.taskForm(w, r)
-	if !ok {
-		return
-	}
-	f, _, err := a.store.FileData(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	a.taskChange(w, r, f.TaskID, "File deleted.", func(actor store.Actor) ([]string, error) {
+	a.taskPartChange(w, r, "File deleted.", func(ctx context.Context, id int64) (int64, error) {
+		f, _, err := a.store.FileData(ctx, id)
+		return f.TaskID, err
+	}, func(actor store.Actor, id, _ int64) ([]string, error) {
 		return a.store.DeleteFile(r.Context(), actor, id)
 	})
 }

@@ -191,3 +191,60 @@ func TestTaskFormsRefuseBadInput(t *testing.T) {
 		t.Fatalf("unknown task: %d", resp.StatusCode)
 	}
 }
+
+// TestTaskPartsGoBackToTheirTask: changing a comment, subtask or file
+// (whose ids differ from the task's) changes that part and goes back to
+// the task it belongs to.
+func TestTaskPartsGoBackToTheirTask(t *testing.T) {
+	e := newPageEnv(t)
+	bg := context.Background()
+	admin := store.Actor{UserID: 1, Username: "admin", IsAdmin: true}
+	var id int64
+	for _, title := range []string{"First", "Second"} {
+		var err error
+		if id, _, err = e.st.CreateTask(bg, admin, store.NewTask{ProjectID: e.projectID, Title: title}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commentID, _, err := e.st.CreateComment(bg, admin, id, 0, "Seen it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subID, _, err := e.st.CreateSubtask(bg, admin, store.NewSubtask{TaskID: id, Title: "Check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileID, _, err := e.st.CreateFile(bg, admin, store.NewFile{TaskID: id, ProjectID: e.projectID, Name: "a.txt", MimeType: "text/plain", Data: []byte("a")}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if commentID == id || subID == id || fileID == id {
+		t.Fatalf("task %d shares an id with its parts (%d, %d, %d); the test could not tell them apart", id, commentID, subID, fileID)
+	}
+	c := e.client(t)
+	e.login(t, c, "admin", adminPassword)
+	back := fmt.Sprintf("/tasks/%d", id)
+	for _, p := range []struct {
+		path string
+		form url.Values
+	}{
+		{fmt.Sprintf("/subtasks/%d/status", subID), url.Values{"status": {"2"}}},
+		{fmt.Sprintf("/subtasks/%d/delete", subID), nil},
+		{fmt.Sprintf("/comments/%d/delete", commentID), nil},
+		{fmt.Sprintf("/files/%d/delete", fileID), nil},
+	} {
+		resp := e.postForm(t, c, p.path, p.form)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != back {
+			t.Fatalf("POST %s: %d to %q, want 303 to %s", p.path, resp.StatusCode, resp.Header.Get("Location"), back)
+		}
+	}
+	subs, _ := e.st.Subtasks(bg, id)
+	comments, _ := e.st.Comments(bg, id)
+	files, _ := e.st.Files(bg, id)
+	if len(subs)+len(comments)+len(files) != 0 {
+		t.Fatalf("left: %d subtasks, %d comments, %d files", len(subs), len(comments), len(files))
+	}
+	if resp := e.postForm(t, c, fmt.Sprintf("/subtasks/%d/delete", subID), nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleting a deleted subtask: %d, want 404", resp.StatusCode)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,8 @@ import (
 const (
 	sessUserID = "user_id"
 	sessFlash  = "flash"
+	// sessFlashErr carries a form error across a redirect.
+	sessFlashErr = "flash_error"
 )
 
 // web is the state of the browser side: sessions and login limits.
@@ -122,7 +125,7 @@ func (a *App) requireUser(next http.Handler) http.Handler {
 				a.sess(r).Remove(r.Context(), sessUserID)
 			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			a.errorPage(w, r, http.StatusUnauthorized, "Your session has ended. Log in again.")
@@ -295,4 +298,9 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 // flash stores a one-time message for the next page.
 func (a *App) flash(r *http.Request, msg string) {
 	a.sess(r).Put(r.Context(), sessFlash, msg)
+}
+
+// flashError stores a one-time error (what went wrong) for the next page.
+func (a *App) flashError(r *http.Request, msg string) {
+	a.sess(r).Put(r.Context(), sessFlashErr, msg)
 }

@@ -30,17 +30,17 @@ const usageDays = 7
 
 func (a *App) integrationsView(r *http.Request) (views.IntegrationsPage, error) {
 	ctx := r.Context()
-	v := views.IntegrationsPage{Page: a.page(r, "Integrations", "settings"), Form: views.IntegrationForm{Expires: "never"}}
+	projects, err := a.store.Projects(ctx)
+	if err != nil {
+		return views.IntegrationsPage{}, err
+	}
+	v := views.IntegrationsPage{Page: a.page(r, "Integrations", "settings", projects...), Form: views.IntegrationForm{Expires: "never"}}
 	v.Sub = "integrations"
 	list, err := a.store.Integrations(ctx)
 	if err != nil {
 		return v, err
 	}
 	usage, err := a.store.IntegrationUsage(ctx, usageDays)
-	if err != nil {
-		return v, err
-	}
-	projects, err := a.store.Projects(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -73,12 +73,19 @@ func (a *App) integrationsView(r *http.Request) (views.IntegrationsPage, error) 
 }
 
 func (a *App) integrationsPage(w http.ResponseWriter, r *http.Request) {
+	a.integrationsAnswer(w, r, http.StatusOK, func(*views.IntegrationsPage) {})
+}
+
+// integrationsAnswer renders the integrations page with what this answer
+// adds to it: a form error, or secrets shown once.
+func (a *App) integrationsAnswer(w http.ResponseWriter, r *http.Request, status int, add func(*views.IntegrationsPage)) {
 	v, err := a.integrationsView(r)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, views.IntegrationsView(v))
+	add(&v)
+	a.render(w, r, status, views.IntegrationsView(v))
 }
 
 // shownIntegration is the once-only display of an integration's secrets.
@@ -120,24 +127,19 @@ func (a *App) createIntegration(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		created, secrets, err = a.store.CreateIntegration(r.Context(), in)
 	}
-	v, verr := a.integrationsView(r)
-	if verr != nil {
-		a.serverError(w, r, verr)
-		return
-	}
 	if err != nil {
 		status, msg := a.storeFailure(err)
 		if status == 0 {
 			a.serverError(w, r, err)
 			return
 		}
-		v.Error, v.Form = msg, f
-		a.render(w, r, status, views.IntegrationsView(v))
+		a.integrationsAnswer(w, r, status, func(v *views.IntegrationsPage) { v.Error, v.Form = msg, f })
 		return
 	}
 	a.log.Info("integration created", "id", created.ID, "kind", created.Kind)
-	v.Shown = a.shownIntegration(created.Name, created.Kind, secrets)
-	a.render(w, r, http.StatusOK, views.IntegrationsView(v))
+	a.integrationsAnswer(w, r, http.StatusOK, func(v *views.IntegrationsPage) {
+		v.Shown = a.shownIntegration(created.Name, created.Kind, secrets)
+	})
 }
 
 // parseExpiryChoice reads the expiry select: never or N days.
@@ -169,14 +171,10 @@ func (a *App) regenerateIntegration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("integration token regenerated", "id", id)
-	v, err := a.integrationsView(r)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	v.Shown = a.shownIntegration(in.Name, in.Kind, secrets)
-	v.Shown.What += " has a new token; the old one no longer works"
-	a.render(w, r, http.StatusOK, views.IntegrationsView(v))
+	a.integrationsAnswer(w, r, http.StatusOK, func(v *views.IntegrationsPage) {
+		v.Shown = a.shownIntegration(in.Name, in.Kind, secrets)
+		v.Shown.What += " has a new token; the old one no longer works"
+	})
 }
 
 func (a *App) enableIntegration(w http.ResponseWriter, r *http.Request) {
@@ -245,11 +243,7 @@ func (a *App) setIntegrationAccess(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	v, err := a.integrationsView(r)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	v.Shown = &views.ShownSecret{What: fmt.Sprintf("Integration “%s” now requires appsecret_proof; its app secret", in.Name), AppSecret: secret}
-	a.render(w, r, http.StatusOK, views.IntegrationsView(v))
+	a.integrationsAnswer(w, r, http.StatusOK, func(v *views.IntegrationsPage) {
+		v.Shown = &views.ShownSecret{What: fmt.Sprintf("Integration “%s” now requires appsecret_proof; its app secret", in.Name), AppSecret: secret}
+	})
 }

@@ -50,9 +50,9 @@ func formatsOptions(selected string) []views.Option {
 }
 
 // endpointForm fills the add/edit form from an endpoint (or the defaults).
-func (a *App) endpointForm(ctx context.Context, ep store.NewEndpoint) (views.EndpointForm, error) {
+func endpointForm(ep store.NewEndpoint, projects []store.Project) views.EndpointForm {
 	f := views.EndpointForm{
-		Name: ep.Name, URL: ep.URL, Format: ep.Format, TimeoutMS: ep.Timeout.Milliseconds(),
+		Name: ep.Name, URL: ep.URL, TimeoutMS: ep.Timeout.Milliseconds(),
 		AllEvents: len(ep.Events) == 0, AllProj: len(ep.Projects) == 0, Formats: formatsOptions(ep.Format),
 	}
 	if f.TimeoutMS == 0 {
@@ -61,14 +61,10 @@ func (a *App) endpointForm(ctx context.Context, ep store.NewEndpoint) (views.End
 	for _, name := range store.EventNames {
 		f.Events = append(f.Events, views.Option{Value: name, Label: name, Selected: slices.Contains(ep.Events, name)})
 	}
-	projects, err := a.store.Projects(ctx)
-	if err != nil {
-		return f, err
-	}
 	for _, p := range projects {
 		f.Projects = append(f.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name, Selected: slices.Contains(ep.Projects, p.ID)})
 	}
-	return f, nil
+	return f
 }
 
 // readEndpointForm reads the add/edit form.
@@ -134,8 +130,13 @@ func eventsSummary(events []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(events[:2], ", "), len(events)-2)
 }
 
-func (a *App) webhooksView(r *http.Request) (views.WebhooksPage, error) {
-	v := views.WebhooksPage{Page: a.page(r, "Webhooks", "settings")}
+// webhooksView is the endpoints list with the add form filled from form.
+func (a *App) webhooksView(r *http.Request, form store.NewEndpoint) (views.WebhooksPage, error) {
+	projects, err := a.store.Projects(r.Context())
+	if err != nil {
+		return views.WebhooksPage{}, err
+	}
+	v := views.WebhooksPage{Page: a.page(r, "Webhooks", "settings", projects...), Form: endpointForm(form, projects)}
 	v.Sub = "webhooks"
 	eps, err := a.store.Endpoints(r.Context())
 	if err != nil {
@@ -147,12 +148,11 @@ func (a *App) webhooksView(r *http.Request) (views.WebhooksPage, error) {
 			Health: a.health(e), Pending: e.PendingCount, Failed24: e.FailedCount24h,
 		})
 	}
-	v.Form, err = a.endpointForm(r.Context(), store.NewEndpoint{})
-	return v, err
+	return v, nil
 }
 
 func (a *App) webhooksPage(w http.ResponseWriter, r *http.Request) {
-	v, err := a.webhooksView(r)
+	v, err := a.webhooksView(r, store.NewEndpoint{})
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -176,10 +176,7 @@ func (a *App) createEndpoint(w http.ResponseWriter, r *http.Request) {
 			a.serverError(w, r, err)
 			return
 		}
-		v, verr := a.webhooksView(r)
-		if verr == nil {
-			v.Form, verr = a.endpointForm(r.Context(), in)
-		}
+		v, verr := a.webhooksView(r, in)
 		if verr != nil {
 			a.serverError(w, r, verr)
 			return
@@ -205,9 +202,13 @@ func (a *App) endpointView(r *http.Request, id int64) (views.EndpointPage, error
 	if err != nil {
 		return views.EndpointPage{}, err
 	}
+	projects, err := a.store.Projects(ctx)
+	if err != nil {
+		return views.EndpointPage{}, err
+	}
 	_, canSend := a.sender()
 	v := views.EndpointPage{
-		Page: a.page(r, e.Name+" · Webhooks", "settings"),
+		Page: a.page(r, e.Name+" · Webhooks", "settings", projects...),
 		ID:   e.ID, Name: e.Name, URL: e.URL, Enabled: e.Enabled, Health: a.health(e),
 		Token: sec.Token, Secret: sec.Secret, CanSend: canSend,
 		FailedOnly: r.URL.Query().Get("failed") == "1",
@@ -220,10 +221,7 @@ func (a *App) endpointView(r *http.Request, id int64) (views.EndpointPage, error
 	if sec.PrevSecret != "" && now.Before(sec.PrevSecretUntil) {
 		v.PrevSecret, v.SecretUntil = sec.PrevSecret, formatTime(sec.PrevSecretUntil.Unix())
 	}
-	v.Form, err = a.endpointForm(ctx, store.NewEndpoint{Name: e.Name, URL: e.URL, Events: e.Events, Projects: e.Projects, Format: e.Format, Timeout: e.Timeout})
-	if err != nil {
-		return v, err
-	}
+	v.Form = endpointForm(store.NewEndpoint{Name: e.Name, URL: e.URL, Events: e.Events, Projects: e.Projects, Format: e.Format, Timeout: e.Timeout}, projects)
 	ds, err := a.store.Deliveries(ctx, id, deliveriesShown, v.FailedOnly)
 	if err != nil {
 		return v, err
@@ -309,7 +307,7 @@ func (a *App) testEndpoint(w http.ResponseWriter, r *http.Request) {
 	if d.Status == store.DeliveryDelivered {
 		a.flash(r, "Test event delivered.")
 	} else {
-		a.sess(r).Put(r.Context(), sessFlashErr, "The test event was not accepted; see the response below.")
+		a.flashError(r, "The test event was not accepted; see the response below.")
 	}
 	http.Redirect(w, r, fmt.Sprintf("/settings/deliveries/%d", d.ID), http.StatusSeeOther)
 }
@@ -414,7 +412,7 @@ func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
 	v.Sub = "webhooks"
 	for _, at := range d.Attempts {
 		v.Attempts = append(v.Attempts, views.AttemptView{
-			ID: at.ID, Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
+			Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
 			Latency: formatLatency(at.Latency), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
 			RequestBody: showBody(at.RequestBody), ResponseStatus: at.ResponseStatus,
 			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: at.Error,
@@ -467,7 +465,7 @@ func (a *App) redeliver(w http.ResponseWriter, r *http.Request) {
 	if len(d.Attempts) > 0 && d.Attempts[len(d.Attempts)-1].ResponseStatus/100 == 2 {
 		a.flash(r, "Redelivered.")
 	} else {
-		a.sess(r).Put(r.Context(), sessFlashErr, "The redelivery was not accepted; see the newest attempt.")
+		a.flashError(r, "The redelivery was not accepted; see the newest attempt.")
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

@@ -12,11 +12,10 @@ type BoardPage struct {
 	ShowClosed  bool
 }
 
-// BoardColumn is a column heading.
+// BoardColumn is a column, a choice of the new-task form.
 type BoardColumn struct {
 	ID    int64
 	Title string
-	Count int // open tasks in the column, all swimlanes
 }
 
 // Lane is a swimlane: one row of cells, one per column.
@@ -105,17 +104,6 @@ type SubtaskView struct {
 	Title    string
 	Status   int // 0 todo, 1 in progress, 2 done
 	Assignee string
-}
-
-// StatusLabel names a subtask status.
-func (s SubtaskView) StatusLabel() string {
-	switch s.Status {
-	case 1:
-		return "In progress"
-	case 2:
-		return "Done"
-	}
-	return "To do"
 }
 
 // FileView is one attached file.

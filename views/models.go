@@ -38,6 +38,5 @@ type LoginPage struct {
 // ErrorPage explains a refusal or a missing page.
 type ErrorPage struct {
 	Page
-	Status  int
 	Message string
 }

@@ -148,5 +148,4 @@ type TokenRow struct {
 	Hint     string
 	Expires  string
 	LastUsed string
-	Created  string
 }

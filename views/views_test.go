@@ -118,6 +118,9 @@ func TestBoardViewPlacesCardsInCells(t *testing.T) {
 	if form.AttrOr("action", "") != "/projects/1/tasks" || form.AttrOr("method", "") != "post" {
 		t.Fatal("new task form")
 	}
+	if opts := form.Find("#new-color option"); opts.Length() != 2 || opts.Filter("[selected]").AttrOr("value", "") != "yellow" {
+		t.Fatalf("color choices: %d, selected %q", opts.Length(), opts.Filter("[selected]").AttrOr("value", ""))
+	}
 	form.Find("input, select").Each(func(_ int, s *goquery.Selection) {
 		id, _ := s.Attr("id")
 		if id == "" || doc.Find(`label[for="`+id+`"]`).Length() != 1 {
@@ -187,8 +190,8 @@ func TestDeliveryViewShowsRequestAndResponse(t *testing.T) {
 		Delivery:   DeliveryRow{ID: 9, EventName: "task.create", EventID: "01abc", Status: "retrying", StatusKind: "warn", Attempts: 2},
 		EndpointID: 3, EndpointName: "Chat", CanSend: true,
 		Attempts: []AttemptView{
-			{ID: 1, Trigger: "sync", RequestURL: "http://r/?token=[redacted]", RequestBody: `{"event_name":"task.create"}`, Error: "timeout after 1s"},
-			{ID: 2, Trigger: "retry", RequestURL: "http://r/?token=[redacted]", RequestBody: `{"event_name":"task.create"}`,
+			{Trigger: "sync", RequestURL: "http://r/?token=[redacted]", RequestBody: `{"event_name":"task.create"}`, Error: "timeout after 1s"},
+			{Trigger: "retry", RequestURL: "http://r/?token=[redacted]", RequestBody: `{"event_name":"task.create"}`,
 				ResponseStatus: 503, ResponseHeaders: []Header{{"Retry-After", "30"}}, ResponseBody: "busy"},
 		},
 	}
@@ -293,7 +296,7 @@ func allViews() map[string]templ.Component {
 	shown := &ShownSecret{What: "Integration “CI”", Token: "hbi_x", AppSecret: "s", Curl: "curl 'http://h/?token=hbi_x'"}
 	return map[string]templ.Component{
 		"login": LoginView(LoginPage{Page: Page{Title: "Log in", Error: "Wrong username or password."}}),
-		"error": ErrorView(ErrorPage{Page: admin, Status: 404, Message: "No such task."}),
+		"error": ErrorView(ErrorPage{Page: admin, Message: "No such task."}),
 		"board": BoardView(BoardPage{Page: admin, ProjectID: 1, ProjectName: "Default", Projects: opts, Colors: opts,
 			Columns: []BoardColumn{{ID: 1, Title: "Backlog"}, {ID: 2, Title: "Ready"}},
 			Lanes: []Lane{{ID: 1, Name: "Default", Cells: []Cell{{ColumnID: 1, Column: "Backlog", Cards: []Card{card}}, {ColumnID: 2, Column: "Ready"}}},
@@ -310,7 +313,7 @@ func allViews() map[string]templ.Component {
 			Deliveries: []DeliveryRow{{ID: 12, EventName: "task.create", Status: "failed", StatusKind: "bad", HTTPStatus: 410, Attempts: 1}}}),
 		"delivery": DeliveryView(DeliveryPage{Page: admin, EndpointID: 1, EndpointName: "Chat", CanSend: true,
 			Delivery: DeliveryRow{ID: 9, EventName: "task.create", Status: "delivered", StatusKind: "ok", Attempts: 1},
-			Attempts: []AttemptView{{ID: 1, Trigger: "sync", RequestURL: "http://r/", RequestBody: "{}", ResponseStatus: 200, ResponseBody: "ok"}}}),
+			Attempts: []AttemptView{{Trigger: "sync", RequestURL: "http://r/", RequestBody: "{}", ResponseStatus: 200, ResponseBody: "ok"}}}),
 		"integrations": IntegrationsView(IntegrationsPage{Page: admin, Shown: shown, Projects: opts,
 			Items: []IntegrationRow{{ID: 1, Name: "CI", Kind: "incoming", TokenHint: "hbi_…x", Enabled: true, Usage: []UsageDay{{Day: "2026-11-23", Count: 4}}},
 				{ID: 2, Name: "Cron", Kind: "api", TokenHint: "hba_…y", Expired: true, Expires: "2026-01-01"}}}),

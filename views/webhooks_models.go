@@ -30,7 +30,6 @@ type Health struct {
 type EndpointForm struct {
 	Name      string
 	URL       string
-	Format    string
 	TimeoutMS int64
 	AllEvents bool
 	Events    []Option // one per event name
@@ -86,7 +85,6 @@ type DeliveryPage struct {
 
 // AttemptView is one recorded HTTP request and its answer.
 type AttemptView struct {
-	ID              int64
 	Trigger         string
 	When            string
 	Latency         string
