@@ -414,7 +414,7 @@ func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) deleteFile(w http.ResponseWriter, r *http.Request) {
 	a.taskPartChange(w, r, "File deleted.", func(ctx context.Context, id int64) (int64, error) {
-		f, _, err := a.store.FileData(ctx, id)
+		f, err := a.store.File(ctx, id)
 		return f.TaskID, err
 	}, func(actor store.Actor, id, _ int64) ([]string, error) {
 		return a.store.DeleteFile(r.Context(), actor, id)

@@ -121,6 +121,16 @@ func (s *Store) Files(ctx context.Context, taskID int64) ([]TaskFile, error) {
 	return out, nil
 }
 
+// File reads a file's metadata without its content (so ETag is empty): what
+// a caller needs to find the file's task without loading the data.
+func (s *Store) File(ctx context.Context, id int64) (TaskFile, error) {
+	f, err := scanFile(s.reader.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
+	if err != nil {
+		return TaskFile{}, fmt.Errorf("store: file %d: %w", id, err)
+	}
+	return f, nil
+}
+
 // FileData reads a file's metadata (with ETag) and content, for download.
 func (s *Store) FileData(ctx context.Context, id int64) (TaskFile, []byte, error) {
 	f, data, err := fileWithETag(ctx, s.reader, id)
