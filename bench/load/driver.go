@@ -12,10 +12,29 @@ import (
 	"time"
 )
 
-// call is one request of a workload. It returns "" when the server gave the
-// right answer, else a short label for the kind of failure ("503", "body
-// FAILED", "transport"), so the report can count them apart.
-type call func(ctx context.Context, client *http.Client, worker, seq int) string
+// call is one kind of request against one target. drive asks it, for each
+// worker, for the requester that worker then uses for every request (its own
+// connection and buffers); timeout bounds one request.
+type call func(ctx context.Context, worker int, timeout time.Duration) requester
+
+// requester issues one worker's requests, one at a time. do returns "" when
+// the server gave the right answer, else a short label for the kind of
+// failure ("HTTP 503", "body FAILED", "transport"), so the report can count
+// them apart. close releases the connection.
+type requester interface {
+	do(ctx context.Context, seq int) string
+	close()
+}
+
+// httpRequester is a requester on Go's net/http client: the -client net/http
+// path, and https targets.
+type httpRequester struct {
+	client *http.Client
+	fn     func(ctx context.Context, client *http.Client, seq int) string
+}
+
+func (r httpRequester) do(ctx context.Context, seq int) string { return r.fn(ctx, r.client, seq) }
+func (r httpRequester) close()                                 { r.client.CloseIdleConnections() }
 
 // result is what one phase (one workload, one server, one concurrency)
 // measured.
@@ -44,8 +63,8 @@ type result struct {
 	CallsPerCommit float64 `json:"writes_per_commit,omitempty"`
 }
 
-// newClient is a keep-alive client with one idle connection per worker, so
-// the load measures the server rather than TCP handshakes.
+// newClient is a net/http keep-alive client with one idle connection per
+// worker, so the load measures the server rather than TCP handshakes.
 func newClient(concurrency int, timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = concurrency * 2
@@ -63,9 +82,6 @@ func newClient(concurrency int, timeout time.Duration) *http.Client {
 // drive runs c workers, each issuing requests back to back (a closed loop)
 // for d after a short warm-up that is not recorded.
 func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Duration, do call) result {
-	client := newClient(c, timeout)
-	defer client.CloseIdleConnections()
-
 	var (
 		mu     sync.Mutex
 		lats   []time.Duration
@@ -80,6 +96,8 @@ func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Dur
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			req := do(ctx, w, timeout)
+			defer req.close()
 			local := make([]time.Duration, 0, 4096)
 			localErr := map[string]int{}
 			localOK := 0
@@ -88,7 +106,7 @@ func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Dur
 				if t0.After(end) || ctx.Err() != nil {
 					break
 				}
-				kind := do(ctx, client, w, seq)
+				kind := req.do(ctx, seq)
 				if t0.Before(record) {
 					continue
 				}

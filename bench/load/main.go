@@ -55,6 +55,7 @@ type options struct {
 	fanC        []int
 	rcvTimeout  time.Duration
 	timeout     time.Duration
+	client      string
 	rounds      int
 	jsonOut     string
 	deliverWait time.Duration
@@ -130,6 +131,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.DurationVar(&o.rcvTimeout, "receiver-timeout", time.Second, "endpoint timeout of the receivers")
 	fs.DurationVar(&o.deliverWait, "delivery-wait", 10*time.Second, "server's -delivery-wait")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
+	fs.StringVar(&o.client, "client", clientLean, "load generator: lean (one HTTP/1.1 connection per worker, no per-request goroutines; https targets use net/http) or net/http (Go's client, which costs the shared CPUs about as much per request as the server)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (in-process servers included) to this file")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof of this process (in-process servers included) on this address, e.g. 127.0.0.1:6060")
@@ -166,6 +168,9 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 		if !set["baseline"] {
 			o.baseline = true
 		}
+	}
+	if o.client != clientLean && o.client != clientNetHTTP {
+		return o, fmt.Errorf("-client must be %s or %s", clientLean, clientNetHTTP)
 	}
 	var err error
 	o.work = splitList(work)
@@ -258,8 +263,12 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 		defer base.close()
 	}
 
-	header := fmt.Sprintf("server=%s, %s per phase, GOMAXPROCS=%d, %s",
-		o.server, o.duration, runtime.GOMAXPROCS(0), machine())
+	client := o.client
+	if client == clientLean && strings.HasPrefix(hb.base, "https:") {
+		client = clientNetHTTP + " (https)"
+	}
+	header := fmt.Sprintf("server=%s, client=%s, %s per phase, GOMAXPROCS=%d, %s",
+		o.server, client, o.duration, runtime.GOMAXPROCS(0), machine())
 	fmt.Fprintln(out, "hookboard load:", header)
 	if hb.rssOf != "" {
 		fmt.Fprintf(out, "peak RSS of hookboard: %s\n", hb.rssOf)
@@ -297,14 +306,14 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	}
 
 	for _, work := range o.work {
-		doHB, err := workload(hb, work)
+		doHB, err := workload(hb, work, o.client)
 		if err != nil {
 			fmt.Fprintf(out, "skip %s: %v\n", work, err)
 			continue
 		}
 		var doBase call
 		if base != nil {
-			if doBase, err = workload(base, work); err != nil {
+			if doBase, err = workload(base, work, o.client); err != nil {
 				fmt.Fprintf(out, "skip %s on %s: %v\n", work, base.name, err)
 			}
 		}
@@ -373,34 +382,75 @@ func printRatios(out io.Writer, all []result) {
 	}
 }
 
-// workload builds the call for one kind of request against a target.
-func workload(t *target, work string) (call, error) {
+// The clients -client chooses from.
+const (
+	clientLean    = "lean"
+	clientNetHTTP = "net/http"
+)
+
+// workload builds the call for one kind of request against a target, on the
+// lean HTTP/1.1 client (wire.go) or on net/http. An https target always
+// goes through net/http: the lean client speaks plain HTTP only.
+func workload(t *target, work, client string) (call, error) {
+	var (
+		endpoint string
+		incoming = work == "incoming"
+	)
 	switch work {
 	case "incoming":
-		prefix := t.base + t.incomingPath + "&title=load+"
-		return func(ctx context.Context, c *http.Client, w, seq int) string {
-			return getText(ctx, c, prefix+strconv.Itoa(w)+"-"+strconv.Itoa(seq), "OK")
-		}, nil
+		endpoint = t.base + t.incomingPath + "&title=load+"
 	case "jsonrpc":
 		if t.rpcPath == "" {
 			return nil, fmt.Errorf("no API token for JSON-RPC")
 		}
-		endpoint := t.base + t.rpcPath
-		if err := probeRPC(t); err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context, c *http.Client, w, seq int) string {
-			return createTaskRPC(ctx, c, endpoint, t.apiToken, w, seq)
-		}, nil
+		endpoint = t.base + t.rpcPath
 	default:
 		return nil, fmt.Errorf("unknown workload %q", work)
 	}
+	var do call
+	wt, plain, err := parseWireTarget(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("%s URL: %w", work, err)
+	}
+	switch {
+	case client != clientLean && client != clientNetHTTP:
+		return nil, fmt.Errorf("unknown client %q (lean or net/http)", client)
+	case client == clientLean && plain && incoming:
+		do = func(ctx context.Context, w int, timeout time.Duration) requester {
+			return newWireIncoming(ctx, wt, w, timeout)
+		}
+	case client == clientLean && plain:
+		do = func(ctx context.Context, w int, timeout time.Duration) requester {
+			return newWireRPC(ctx, wt, t.apiToken, w, timeout)
+		}
+	case incoming:
+		do = func(_ context.Context, w int, timeout time.Duration) requester {
+			prefix := endpoint + strconv.Itoa(w) + "-"
+			return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+				return getText(ctx, c, prefix+strconv.Itoa(seq), "OK")
+			}}
+		}
+	default:
+		do = func(_ context.Context, w int, timeout time.Duration) requester {
+			return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+				return createTaskRPC(ctx, c, endpoint, t.apiToken, w, seq)
+			}}
+		}
+	}
+	if !incoming {
+		if err := probeRPC(do); err != nil {
+			return nil, err
+		}
+	}
+	return do, nil
 }
 
 // probeRPC checks that the server answers createTask before measuring it.
-func probeRPC(t *target) error {
-	c := newClient(1, 10*time.Second)
-	if kind := createTaskRPC(context.Background(), c, t.base+t.rpcPath, t.apiToken, 0, -1); kind != "" {
+func probeRPC(do call) error {
+	ctx := context.Background()
+	r := do(ctx, 0, 10*time.Second)
+	defer r.close()
+	if kind := r.do(ctx, -1); kind != "" {
 		return fmt.Errorf("JSON-RPC createTask does not work on this server yet (%s)", kind)
 	}
 	return nil

@@ -60,7 +60,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		if hb.setReceivers == nil {
 			return fmt.Errorf("receivers can be added only to a server this tool started (-server inproc or binary)")
 		}
-		do, err := workload(hb, "incoming")
+		do, err := workload(hb, "incoming", o.client)
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		if err := slow.setReceivers(urls, o.rcvTimeout); err != nil {
 			return err
 		}
-		do, err := workload(slow, "incoming")
+		do, err := workload(slow, "incoming", o.client)
 		if err != nil {
 			return err
 		}
