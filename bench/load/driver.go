@@ -14,7 +14,8 @@ import (
 
 // call is one kind of request against one target. drive asks it, for each
 // worker, for the requester that worker then uses for every request (its own
-// connection and buffers); timeout bounds one request.
+// connection and buffers); timeout bounds one request, and the end of ctx
+// interrupts a request in flight.
 type call func(ctx context.Context, worker int, timeout time.Duration) requester
 
 // requester issues one worker's requests, one at a time. do returns "" when

@@ -47,8 +47,9 @@ type wireConn struct {
 	used bool // conn has carried a complete exchange already
 
 	body []byte // the last reply's body (up to maxBody), reused
-	// dials counts connections made, for tests and curiosity.
-	dials int
+	// dials counts connections made, retries requests sent again after a
+	// kept-alive connection turned out closed; for tests.
+	dials, retries int
 }
 
 // wireResponse is the part of a reply the load checks. body aliases the
@@ -72,6 +73,7 @@ func newWireConn(addr string, timeout time.Duration) *wireConn {
 func (c *wireConn) roundTrip(ctx context.Context, req []byte) (wireResponse, error) {
 	resp, err := c.exchange(ctx, req)
 	if err != nil && c.used && errors.Is(err, errIdleClosed) {
+		c.retries++
 		c.drop()
 		resp, err = c.exchange(ctx, req)
 	}
