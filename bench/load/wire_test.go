@@ -472,6 +472,10 @@ func TestLeanClientAgainstHookboard(t *testing.T) {
 						t.Errorf("%s %s %s, request %d: %q", tg.name, work, client, seq+1, got)
 					}
 				}
+				// The server keeps the connection alive.
+				if dials := leanDials(r); dials > 1 {
+					t.Errorf("%s %s: %d connections for 5 requests, want 1", tg.name, work, dials)
+				}
 				r.close()
 			}
 		}
@@ -513,6 +517,17 @@ func TestLeanClientAgainstHookboard(t *testing.T) {
 	if len(after) != len(tasks) {
 		t.Errorf("%d tasks after refused requests, want %d", len(after), len(tasks))
 	}
+}
+
+// leanDials is how many connections a lean requester made (0 for net/http).
+func leanDials(r requester) int {
+	switch r := r.(type) {
+	case *wireIncoming:
+		return r.conn.dials
+	case *wireRPC:
+		return r.conn.dials
+	}
+	return 0
 }
 
 // TestLeanClientAllocations holds the lean client to its point: an
