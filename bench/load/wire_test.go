@@ -608,3 +608,28 @@ func BenchmarkClients(b *testing.B) {
 		})
 	}
 }
+
+// TestHTTPSUsesNetHTTP checks that an https server is measured with Go's
+// client (the lean one speaks plain HTTP only), and that its answers are
+// checked as usual.
+func TestHTTPSUsesNetHTTP(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "OK")
+	}))
+	defer srv.Close()
+	do, err := workload(&target{base: srv.URL, incomingPath: "/in?x=1"}, "incoming", clientLean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := do(t.Context(), 0, 5*time.Second)
+	defer r.close()
+	hr, ok := r.(httpRequester)
+	if !ok {
+		t.Fatalf("requester %T for an https server, want the net/http one", r)
+	}
+	// Trust the test server's certificate, as a real one would be.
+	hr.client.Transport.(*http.Transport).TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	if got := hr.do(t.Context(), 0); got != "" {
+		t.Errorf("%q, want OK", got)
+	}
+}
