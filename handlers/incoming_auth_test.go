@@ -186,6 +186,9 @@ func TestIncomingRefusesDisabledIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.expectRefused("disabled", incomingReq{query: tokenQuery(sec.Token)})
+	// Asked again, the server may answer from what it remembers of the
+	// token (disabled); that must not outlive the next change.
+	f.expectRefused("disabled, asked again", incomingReq{query: tokenQuery(sec.Token)})
 	if err := f.store.SetIntegrationEnabled(ctx, in.ID, true); err != nil {
 		t.Fatal(err)
 	}

@@ -186,10 +186,13 @@ func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
 	}
 	if username == "jsonrpc" {
 		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
-		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"))
+		// Read from the database, not the cache: a call may only read,
+		// and nothing would confirm cached credentials then.
+		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"), a.store.IntegrationByToken)
 		if reason != "" {
 			return rpcCaller{}, reason
 		}
+		a.store.RecordIntegrationUse(in.ID)
 		return rpcCaller{integration: &in}, ""
 	}
 	if strings.HasPrefix(password, store.PrefixPersonal) {

@@ -240,17 +240,32 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 		})
 	}
 	wg.Wait()
-	n.record(ctx, recs)
+	n.record(ctx, recs, trigger)
 }
 
 // record stores outcomes. It runs even when shutdown cancelled ctx, so
-// that finished attempts are not attempted again.
-func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord) {
+// that finished attempts are not attempted again. A request's own attempts
+// are queued rather than waited for: the caller is answered as soon as its
+// attempts have ended, and the records commit with the store's next batch
+// (a crash before that leaves the deliveries pending under their lease, so
+// they are sent again: at least once).
+func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord, trigger string) {
 	if len(recs) == 0 {
 		return
 	}
 	for _, r := range recs {
 		n.logOutcome(r)
+	}
+	if trigger == store.TriggerSync {
+		err := n.st.RecordAttemptsLater(recs, func(err error) {
+			if err != nil {
+				n.log.Error("recording webhook attempts failed", "count", len(recs), "err", err)
+			}
+		})
+		if err == nil {
+			return
+		}
+		// The store is closing: record them now if it still can.
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -309,8 +324,10 @@ func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigge
 	return n.st.Delivery(ctx, job.DeliveryID)
 }
 
-// Start runs the retry worker until Stop: every poll interval it claims
-// the due deliveries and attempts them; every hour it prunes the log.
+// Start runs the retry worker until Stop: first it makes due the
+// deliveries an earlier run left leased and unattempted (it died), then
+// every poll interval it claims the due deliveries and attempts them;
+// every hour it prunes the log.
 func (n *Notifier) Start() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -324,6 +341,11 @@ func (n *Notifier) Start() {
 		tick := time.NewTicker(n.poll)
 		defer tick.Stop()
 		var lastPrune time.Time
+		if k, err := n.st.ReleaseEarlierLeases(n.baseCtx); err != nil {
+			n.log.Error("webhook retry worker: releasing an earlier run's leases", "err", err)
+		} else if k > 0 {
+			n.log.Info("webhook deliveries left by an earlier run are due now", "count", k)
+		}
 		for {
 			k, err := n.RunOnce(n.baseCtx)
 			if err != nil && n.baseCtx.Err() == nil {

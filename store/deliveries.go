@@ -105,10 +105,39 @@ func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]Del
 		}
 		return jobs, nil
 	}
+	if err := s.settle(ctx); err != nil {
+		return nil, err
+	}
 	list, args := inList(eventIDs)
 	return s.loadJobs(ctx, `WHERE d.event_id IN `+list+`
 		AND d.status = 'pending' AND d.attempts = 0 AND e.enabled = 1
 		ORDER BY d.endpoint_id, d.event_id`, args...)
+}
+
+// ReleaseEarlierLeases makes due now the deliveries that an earlier run
+// created and never recorded an attempt of: a request leases its fresh
+// deliveries (see emit) and, if the process died before their attempts
+// were recorded, nobody holds that lease any more. Without this they would
+// wait for it to pass (30 s and more) after a restart. It returns how many
+// it released. A delivery whose attempt was in fact made is sent again,
+// with the same webhook-id (at least once).
+func (s *Store) ReleaseEarlierLeases(ctx context.Context) (int64, error) {
+	now := s.now().UnixMilli()
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_ms = ?
+			WHERE status = 'pending' AND attempts = 0 AND next_attempt_ms > ? AND created_at_ms < ?`,
+			now, now, s.opened.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: release leases: %w", err)
+	}
+	return n, nil
 }
 
 // ClaimDueDeliveries takes up to limit pending deliveries whose time has
@@ -333,6 +362,47 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error 
 	return nil
 }
 
+// RecordAttemptsLater queues what RecordAttempts stores and returns at
+// once; done receives the outcome on the store's writer goroutine and
+// must be quick. It is for the request path: the caller is answered when
+// its attempts have ended, not after a second trip through the writer.
+// The records commit with the next batch, in order with every later write
+// of this Store, and reads of delivery state made through this Store wait
+// for them. If the process dies before they commit, their deliveries are
+// still pending under their lease and are attempted again (at least once).
+func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	now := s.now()
+	err := s.writes.post(func(tx *sql.Tx) error {
+		for _, r := range recs {
+			if err := recordAttemptTx(context.Background(), tx, now, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(err error) {
+		if err != nil {
+			err = fmt.Errorf("store: record attempts: %w", err)
+		}
+		done(err)
+	})
+	if err != nil {
+		return fmt.Errorf("store: record attempts: %w", err)
+	}
+	return nil
+}
+
+// settle waits for attempts queued by RecordAttemptsLater, so that reads
+// of delivery state in this process see them.
+func (s *Store) settle(ctx context.Context) error {
+	if err := s.writes.settle(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
 func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRecord) error {
 	a := r.Attempt
 	reqHeaders, _ := json.Marshal(a.RequestHeaders)
@@ -442,6 +512,9 @@ func (s *Store) Deliveries(ctx context.Context, endpointID int64, limit int, fai
 	if limit <= 0 {
 		limit = 50
 	}
+	if err := s.settle(ctx); err != nil {
+		return nil, err
+	}
 	out, err := listRows(ctx, s.reader, nil, scanDelivery, `SELECT `+deliveryColumns+`
 		WHERE (? = 0 OR d.endpoint_id = ?)
 		  AND (? = 0 OR d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0))
@@ -454,6 +527,9 @@ func (s *Store) Deliveries(ctx context.Context, endpointID int64, limit int, fai
 
 // Delivery reads one delivery with all its attempts, oldest first.
 func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
+	if err := s.settle(ctx); err != nil {
+		return Delivery{}, err
+	}
 	d, err := scanDelivery(s.reader.QueryRowContext(ctx, `SELECT `+deliveryColumns+` WHERE d.id = ?`, id))
 	if err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d: %w", id, err)

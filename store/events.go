@@ -53,6 +53,10 @@ type Actor struct {
 	IntegrationID int64
 	Username      string // "" for an integration
 	IsAdmin       bool
+
+	// checkedAt is the config_version its credentials were checked at,
+	// when they came from the cache (see Integration.Actor); 0 otherwise.
+	checkedAt int64
 }
 
 // Event is one row of the outbox.
@@ -78,6 +82,21 @@ const deliveryLease = 30 * time.Second
 // emit writes an event and one pending delivery per matching enabled
 // endpoint, inside the change's transaction. It returns the event id.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
+	v, err := s.configVersion(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	return s.emitAt(ctx, tx, v, actor, name, projectID, taskID, data)
+}
+
+// emitAt is emit for a caller that read the configuration version v in
+// this call already.
+func (s *Store) emitAt(ctx context.Context, tx *sql.Tx, v int64, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
+	// Every change emits, so this is where a change made with cached
+	// credentials learns that they changed meanwhile.
+	if err := checkActor(actor, v); err != nil {
+		return "", err
+	}
 	body, err := json.Marshal(data)
 	if err != nil {
 		return "", fmt.Errorf("encode event: %w", err)
@@ -87,39 +106,19 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err != nil {
 		return "", err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, url, events, projects, format, timeout_ms,
-		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
-		FROM webhook_endpoints WHERE enabled = 1`)
+	endpoints, err := s.enabledEndpoints(ctx, tx, v)
 	if err != nil {
-		return "", fmt.Errorf("match endpoints: %w", err)
+		return "", err
 	}
 	// The jobs PendingDeliveries will hand the request, as loadJobs builds
 	// them from the rows written here.
 	var jobs []memoJob
 	project := strconv.FormatInt(projectID, 10)
-	for rows.Next() {
-		var m memoJob
-		ep := &m.job.Endpoint
-		var events, projects string
-		var timeoutMS int64
-		sl := &m.sealed
-		if err := rows.Scan(&ep.ID, &ep.Name, &ep.URL, &events, &projects, &ep.Format, &timeoutMS,
-			&sl.tok, &sl.prevTok, &sl.tokUntil, &sl.sec, &sl.prevSec, &sl.secUntil); err != nil {
-			rows.Close()
-			return "", err
-		}
-		if !filterMatches(events, name) || !filterMatches(projects, project) {
+	for _, row := range endpoints {
+		if !filterMatches(row.events, name) || !filterMatches(row.projects, project) {
 			continue
 		}
-		ep.Enabled = true
-		ep.Events = ParseEventFilter(events)
-		ep.Projects, _ = ParseProjectFilter(projects)
-		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
-		jobs = append(jobs, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return "", err
+		jobs = append(jobs, row.job)
 	}
 	// The event as loadJobs reads it back (created_at to the millisecond).
 	event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,

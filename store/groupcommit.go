@@ -43,13 +43,21 @@ const (
 	lingerFor = 250 * time.Microsecond
 )
 
+// detachedLinger is how long posted calls, which nobody waits for, wait
+// for a companion before committing alone. It bounds how long a posted
+// record can stay uncommitted (see post).
+const detachedLinger = 2 * time.Millisecond
+
 // ErrClosed is returned by writes made after Close.
 var ErrClosed = errors.New("store: closed")
 
 type writeReq struct {
 	ctx  context.Context
-	fn   func(tx *sql.Tx) error
+	fn   func(tx *sql.Tx) error // nil: a barrier (see settle)
 	done chan writeResult
+	// then, when set, makes the call detached (see post): nobody waits on
+	// done, and the writer hands it the outcome instead.
+	then func(error)
 }
 
 type writeResult struct {
@@ -60,11 +68,18 @@ type writeResult struct {
 
 // committer owns the writer connection's transactions.
 type committer struct {
-	db    *sql.DB
-	mu    sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
-	shut  bool
-	queue chan *writeReq
-	done  chan struct{}
+	db *sql.DB
+	// rolledBack runs on the writer goroutine after anything was rolled
+	// back (a savepoint or a whole transaction), for caches that may hold
+	// what the undone writes read.
+	rolledBack func()
+	mu         sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
+	shut       bool
+	queue      chan *writeReq
+	done       chan struct{}
+
+	// detached counts posted calls not yet committed (see settle).
+	detached atomic.Int64
 
 	// Counters for WriteStats: transactions committed, calls they held,
 	// and the largest batch.
@@ -73,8 +88,11 @@ type committer struct {
 	largest atomic.Int64
 }
 
-func newCommitter(db *sql.DB) *committer {
-	c := &committer{db: db, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
+func newCommitter(db *sql.DB, rolledBack func()) *committer {
+	if rolledBack == nil {
+		rolledBack = func() {}
+	}
+	c := &committer{db: db, rolledBack: rolledBack, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -98,24 +116,65 @@ func (c *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
-	c.mu.RLock()
-	if c.shut {
-		c.mu.RUnlock()
-		return ErrClosed
+	if err := c.enqueue(ctx, req); err != nil {
+		return err
 	}
-	select {
-	case c.queue <- req:
-	case <-ctx.Done():
-		c.mu.RUnlock()
-		return ctx.Err()
-	}
-	c.mu.RUnlock()
 	// Once queued the call may commit, so wait for the truth even if ctx ends.
 	res := <-req.done
 	if res.panicked {
 		panic(res.panicVal)
 	}
 	return res.err
+}
+
+// post queues fn like do but does not wait: then receives its outcome on
+// the writer goroutine (so it must be quick), a panic as an error. Calls
+// queued later, settle and close come after it. It is for records whose
+// loss in a crash is harmless because something else stands for them (an
+// attempt's delivery stays pending under its lease and is sent again).
+func (c *committer) post(fn func(tx *sql.Tx) error, then func(error)) error {
+	req := &writeReq{ctx: context.Background(), fn: fn, done: make(chan writeResult, 1), then: then}
+	c.detached.Add(1)
+	if err := c.enqueue(req.ctx, req); err != nil {
+		c.detached.Add(-1)
+		return err
+	}
+	return nil
+}
+
+// settle returns once every call posted before it has committed or failed,
+// so that a reader sees them. It costs nothing when none is outstanding.
+func (c *committer) settle(ctx context.Context) error {
+	if c.detached.Load() == 0 {
+		return nil
+	}
+	req := &writeReq{ctx: ctx, done: make(chan writeResult, 1)}
+	if err := c.enqueue(ctx, req); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return nil // close committed everything queued
+		}
+		return err
+	}
+	select {
+	case <-req.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *committer) enqueue(ctx context.Context, req *writeReq) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.shut {
+		return ErrClosed
+	}
+	select {
+	case c.queue <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (c *committer) loop() {
@@ -140,17 +199,20 @@ func (c *committer) loop() {
 			}
 			linger.Stop()
 		}
-	fill:
-		for len(batch) < maxBatch {
+		batch = c.fill(batch)
+		if onlyDetached(batch) && len(batch) < maxBatch {
+			// Nobody waits for these: hold them a little for a call that
+			// someone does wait for, and commit them with it (at c=1 that
+			// saves the next request a commit of its own).
+			linger.Reset(detachedLinger)
 			select {
 			case req, ok := <-c.queue:
-				if !ok {
-					break fill
+				if ok {
+					batch = c.fill(append(batch, req))
 				}
-				batch = append(batch, req)
-			default:
-				break fill
+			case <-linger.C:
 			}
+			linger.Stop()
 		}
 		c.run(batch)
 		lastSize = len(batch)
@@ -159,16 +221,54 @@ func (c *committer) loop() {
 	}
 }
 
-// run commits one batch and answers every call in it.
+// fill adds to batch what is already queued, up to maxBatch.
+func (c *committer) fill(batch []*writeReq) []*writeReq {
+	for len(batch) < maxBatch {
+		select {
+		case req, ok := <-c.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, req)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// onlyDetached tells whether no call of batch has a caller waiting for it.
+func onlyDetached(batch []*writeReq) bool {
+	for _, req := range batch {
+		if req.then == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// run commits one batch and answers every call in it. Barriers in it are
+// answered last: everything queued before them is in this batch or an
+// earlier one.
 func (c *committer) run(batch []*writeReq) {
 	live := batch[:0:0]
+	var barriers []*writeReq
 	for _, req := range batch {
+		if req.fn == nil {
+			barriers = append(barriers, req)
+			continue
+		}
 		if err := req.ctx.Err(); err != nil {
-			req.done <- writeResult{err: err}
+			c.answer(req, writeResult{err: err})
 			continue
 		}
 		live = append(live, req)
 	}
+	defer func() {
+		for _, b := range barriers {
+			b.done <- writeResult{}
+		}
+	}()
 	switch len(live) {
 	case 0:
 		return
@@ -177,7 +277,7 @@ func (c *committer) run(batch []*writeReq) {
 		if res.err == nil && !res.panicked {
 			c.count(1)
 		}
-		live[0].done <- res
+		c.answer(live[0], res)
 		return
 	}
 	results, ok := c.together(live)
@@ -186,11 +286,25 @@ func (c *committer) run(batch []*writeReq) {
 	}
 	for i, req := range live {
 		if ok {
-			req.done <- results[i]
+			c.answer(req, results[i])
 		} else {
-			req.done <- c.alone(req)
+			c.answer(req, c.alone(req))
 		}
 	}
+}
+
+// answer hands a call its outcome: to its waiting caller, or to its then.
+func (c *committer) answer(req *writeReq, res writeResult) {
+	if req.then == nil {
+		req.done <- res
+		return
+	}
+	err := res.err
+	if res.panicked {
+		err = fmt.Errorf("store: panic in a posted write: %v", res.panicVal)
+	}
+	req.then(err)
+	c.detached.Add(-1)
 }
 
 func (c *committer) count(calls int) {
@@ -228,6 +342,7 @@ func (c *committer) alone(req *writeReq) (res writeResult) {
 	res = call(req, tx)
 	if res.err != nil || res.panicked {
 		tx.Rollback()
+		c.rolledBack()
 		if res.err != nil {
 			res.err = classify(res.err)
 		}
@@ -258,10 +373,12 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 	for i, req := range live {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_item"); err != nil {
 			tx.Rollback()
+			c.rolledBack()
 			return nil, false
 		}
 		res := call(req, tx)
 		if res.err != nil || res.panicked {
+			c.rolledBack()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_item"); err != nil {
 				tx.Rollback()
 				return nil, false
@@ -274,6 +391,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		// whole transaction back under us: then the batch is void.
 		if _, err := tx.ExecContext(ctx, "RELEASE batch_item"); err != nil {
 			tx.Rollback()
+			c.rolledBack()
 			return nil, false
 		}
 		results[i] = res
@@ -290,6 +408,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 // next BEGIN does not fail. Only the writer goroutine uses the connection.
 func (c *committer) abandon() {
 	c.db.ExecContext(context.Background(), "ROLLBACK")
+	c.rolledBack()
 }
 
 // call runs one function, turning a panic into a result the caller's

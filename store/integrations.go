@@ -34,6 +34,8 @@ type Integration struct {
 	CreatedAt         int64
 
 	appSecretEnc []byte
+	version      int64 // the config_version it was read at, when cached
+	cached       bool  // it came from memory, not from the database
 }
 
 // NewIntegration is what an admin fills in.
@@ -217,11 +219,16 @@ const integrationColumns = `id, name, description, kind, token_hint, COALESCE(de
 	allowed_ips, require_proof, app_secret_enc, COALESCE(last_used_at, 0), created_at`
 
 func scanIntegration(row interface{ Scan(...any) error }) (Integration, error) {
+	return scanIntegrationWith(row)
+}
+
+// scanIntegrationWith reads integrationColumns, then the columns of extra.
+func scanIntegrationWith(row interface{ Scan(...any) error }, extra ...any) (Integration, error) {
 	var in Integration
 	var ips string
-	err := row.Scan(&in.ID, &in.Name, &in.Description, &in.Kind, &in.TokenHint, &in.DefaultProjectID,
+	err := row.Scan(append([]any{&in.ID, &in.Name, &in.Description, &in.Kind, &in.TokenHint, &in.DefaultProjectID,
 		&in.DefaultColumnID, &in.DefaultSwimlaneID, &in.ExpiresAt, &in.Enabled, &ips, &in.RequireProof,
-		&in.appSecretEnc, &in.LastUsedAt, &in.CreatedAt)
+		&in.appSecretEnc, &in.LastUsedAt, &in.CreatedAt}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Integration{}, ErrNotFound
 	}

@@ -55,6 +55,8 @@ type Store struct {
 	usage   *usageBatch
 	keyFile string
 	fanout  fanoutMemo
+	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
+	config  configCache
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -111,6 +113,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
+	s.opened = s.now()
 	busy := opts.BusyTimeout
 	if busy <= 0 {
 		busy = 5 * time.Second
@@ -125,7 +128,7 @@ func Open(path string, opts Options) (*Store, error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
-	s.writes = newCommitter(s.writer)
+	s.writes = newCommitter(s.writer, s.config.forget)
 	if err := s.migrate(context.Background()); err != nil {
 		s.Close()
 		return nil, err

@@ -106,14 +106,8 @@ const placeQuery = `SELECT p.id, p.name,
 // checkCategory, then checkUser.
 func placeNewTask(ctx context.Context, db q, t *NewTask) (placeNames, error) {
 	var n placeNames
-	if err := ValidateTitle(t.Title); err != nil {
+	if err := checkNewTaskFields(t); err != nil {
 		return n, err
-	}
-	if t.ColorID == "" {
-		t.ColorID = DefaultColor
-	}
-	if _, ok := ColorByID(t.ColorID); !ok {
-		return n, invalid("unknown color_id %q", t.ColorID)
 	}
 	query := placeQuery + ` WHERE p.id = ?1`
 	if t.ProjectID == 0 {
@@ -168,11 +162,54 @@ func placeNewTask(ctx context.Context, db q, t *NewTask) (placeNames, error) {
 	return n, nil
 }
 
+// checkNewTaskFields makes placeNewTask's checks that read nothing: the
+// title, and the color (defaulted).
+func checkNewTaskFields(t *NewTask) error {
+	if err := ValidateTitle(t.Title); err != nil {
+		return err
+	}
+	if t.ColorID == "" {
+		t.ColorID = DefaultColor
+	}
+	if _, ok := ColorByID(t.ColorID); !ok {
+		return invalid("unknown color_id %q", t.ColorID)
+	}
+	return nil
+}
+
+// placeNewTaskCached is placeNewTask answered from the configuration cache
+// at version v when the same placement was asked for before.
+func (s *Store) placeNewTaskCached(ctx context.Context, tx *sql.Tx, v int64, t *NewTask) (placeNames, error) {
+	k := placeKey{t.ProjectID, t.ColumnID, t.SwimlaneID, t.CategoryID, t.OwnerID, t.CreatorID}
+	if p, ok := s.cachedPlacement(k, v); ok {
+		if err := checkNewTaskFields(t); err != nil {
+			return placeNames{}, err
+		}
+		t.ProjectID, t.ColumnID, t.SwimlaneID = p.project, p.column, p.swimlane
+		return p.names, nil
+	}
+	names, err := placeNewTask(ctx, tx, t)
+	if err != nil {
+		return names, err
+	}
+	s.keepPlacement(k, placement{t.ProjectID, t.ColumnID, t.SwimlaneID, names}, v)
+	return names, nil
+}
+
 func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t NewTask) (int64, []string, error) {
 	if t.CreatorID == 0 {
 		t.CreatorID = actor.UserID
 	}
-	names, err := placeNewTask(ctx, tx, &t)
+	v, err := s.configVersion(ctx, tx)
+	if err != nil {
+		return 0, nil, err
+	}
+	// Checked before anything is written, so that stale credentials cost
+	// nothing (emitAt checks them again, for every other change).
+	if err := checkActor(actor, v); err != nil {
+		return 0, nil, err
+	}
+	names, err := s.placeNewTaskCached(ctx, tx, v, &t)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -195,7 +232,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 	// with the placement, instead of reading the row back with its joins;
 	// TestCreateTaskSnapshotMatchesRow holds it to the row.
 	snap := newTaskSnapshot(id, position, now, &t, &names)
-	ev, err := s.emit(ctx, tx, actor, EventTaskCreate, t.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
+	ev, err := s.emitAt(ctx, tx, v, actor, EventTaskCreate, t.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
 	if err != nil {
 		return 0, nil, err
 	}

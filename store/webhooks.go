@@ -444,6 +444,9 @@ func scanEndpoint(row interface{ Scan(...any) error }) (Endpoint, error) {
 
 // Endpoints lists every endpoint by id, with health.
 func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
+	if err := s.settle(ctx); err != nil {
+		return nil, err
+	}
 	out, err := listRows(ctx, s.reader, nil, scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints e ORDER BY e.id`,
 		s.now().Add(-24*time.Hour).UnixMilli())
 	if err != nil {
@@ -457,6 +460,9 @@ func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
 
 // Endpoint reads one endpoint with health.
 func (s *Store) Endpoint(ctx context.Context, id int64) (Endpoint, error) {
+	if err := s.settle(ctx); err != nil {
+		return Endpoint{}, err
+	}
 	e, err := scanEndpoint(s.reader.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints e WHERE e.id = ?`,
 		s.now().Add(-24*time.Hour).UnixMilli(), id))
 	if err != nil {

@@ -317,8 +317,10 @@ func TestAcknowledgedTasksSurviveSIGKILL(t *testing.T) {
 
 	// Every acknowledged task reaches the receiver: before its OK when the
 	// request waits for its webhooks (the default) and the receiver is up,
-	// else from the retry worker of a later run, once the failed attempt's
-	// retry (5 s) or the dead run's lease on the delivery (30 s) has passed.
+	// else from the retry worker of a later run: at once for a delivery the
+	// dead run leased and never recorded an attempt of (the worker releases
+	// those when it starts), after 5 s for one whose failed attempt was
+	// recorded.
 	wait := 20 * time.Second
 	if longCrash() {
 		wait = 90 * time.Second

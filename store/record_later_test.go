@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// leasedDelivery makes a task whose task.create has one fresh delivery to a
+// new endpoint, and returns that delivery's job.
+func leasedDelivery(t *testing.T, s *Store, project int64, title string) DeliveryJob {
+	t.Helper()
+	ctx := context.Background()
+	_, evs, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: project, Title: title})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.PendingDeliveries(ctx, evs)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("pending deliveries of %q: %d, err %v; want 1", title, len(jobs), err)
+	}
+	return jobs[0]
+}
+
+func delivered(j DeliveryJob, at time.Time) AttemptRecord {
+	return AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, Status: DeliveryDelivered, Success: true,
+		Attempt: Attempt{Trigger: TriggerSync, StartedAt: at, Latency: time.Millisecond, RequestURL: j.Endpoint.URL,
+			RequestBody: []byte(`{}`), ResponseStatus: 200, ResponseBody: []byte("thanks")}}
+}
+
+// Attempts queued by RecordAttemptsLater are seen by every read of delivery
+// state made right after, through this Store, and survive Close.
+func TestRecordAttemptsLater(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "board.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	board := newBoard(t, s, "later")
+	if _, _, err := s.CreateEndpoint(ctx, NewEndpoint{Name: "r", URL: "http://127.0.0.1:1/hook", Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+
+	job := leasedDelivery(t, s, board.project, "read right after")
+	outcome := make(chan error, 1)
+	if err := s.RecordAttemptsLater([]AttemptRecord{delivered(job, time.Now())}, func(err error) { outcome <- err }); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Delivery(ctx, job.DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != DeliveryDelivered || d.AttemptCount != 1 || len(d.Attempts) != 1 || string(d.Attempts[0].ResponseBody) != "thanks" {
+		t.Fatalf("delivery read right after queueing its attempt: status %s, %d attempts (%d rows); want delivered with the attempt",
+			d.Status, d.AttemptCount, len(d.Attempts))
+	}
+	select {
+	case err := <-outcome:
+		if err != nil {
+			t.Fatalf("queued attempt: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the queued attempt's outcome never came")
+	}
+	eps, err := s.Endpoints(ctx)
+	if err != nil || len(eps) != 1 || eps[0].LastStatus != 200 {
+		t.Fatalf("endpoint health after the queued attempt: %+v, err %v; want last status 200", eps, err)
+	}
+
+	// Queued just before Close: committed by Close, there on reopening.
+	job2 := leasedDelivery(t, s, board.project, "queued before close")
+	if err := s.RecordAttemptsLater([]AttemptRecord{delivered(job2, time.Now())}, func(error) {}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := s.RecordAttemptsLater([]AttemptRecord{delivered(job2, time.Now())}, func(error) {}); err == nil {
+		t.Fatal("RecordAttemptsLater on a closed Store: no error")
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d, err = s.Delivery(ctx, job2.DeliveryID)
+	if err != nil || d.Status != DeliveryDelivered || len(d.Attempts) != 1 {
+		t.Fatalf("attempt queued before Close, after reopening: %+v, err %v; want delivered with one attempt", d, err)
+	}
+}
+
+// A run that dies leaves its fresh deliveries leased to requests that are
+// gone; the next run's worker makes them due at once, and leaves alone what
+// this run made, what was attempted (its retry time is a schedule) and
+// what has ended.
+func TestReleaseEarlierLeases(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "board.db")
+	clock := time.Now()
+	now := func() time.Time { return clock }
+	first, err := Open(path, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	board := newBoard(t, first, "leases")
+	if _, _, err := first.CreateEndpoint(ctx, NewEndpoint{Name: "r", URL: "http://127.0.0.1:1/hook", Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	orphan := leasedDelivery(t, first, board.project, "never attempted")
+	retrying := leasedDelivery(t, first, board.project, "failed once")
+	done := leasedDelivery(t, first, board.project, "delivered")
+	failed := AttemptRecord{DeliveryID: retrying.DeliveryID, EndpointID: retrying.Endpoint.ID, Status: DeliveryPending,
+		NextAttemptAt: clock.Add(5 * time.Minute), Attempt: Attempt{Trigger: TriggerSync, StartedAt: clock, Error: "refused"}}
+	if err := first.RecordAttempts(ctx, []AttemptRecord{failed, delivered(done, clock)}); err != nil {
+		t.Fatal(err)
+	}
+	first.Close() // as good as a crash for the leases: nobody holds them now
+
+	clock = clock.Add(2 * time.Second)
+	second, err := Open(path, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	clock = clock.Add(time.Second)
+	mine := leasedDelivery(t, second, board.project, "made by this run")
+	if due, err := second.ClaimDueDeliveries(ctx, 10, time.Minute); err != nil || len(due) != 0 {
+		t.Fatalf("before the release: %d due, err %v; want none (all leased or scheduled)", len(due), err)
+	}
+	n, err := second.ReleaseEarlierLeases(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("ReleaseEarlierLeases: %d, err %v; want 1", n, err)
+	}
+	due, err := second.ClaimDueDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].DeliveryID != orphan.DeliveryID {
+		t.Fatalf("due after the release: %+v, err %v; want only delivery %d (not %d, %d nor %d)",
+			due, err, orphan.DeliveryID, mine.DeliveryID, retrying.DeliveryID, done.DeliveryID)
+	}
+}
