@@ -67,12 +67,13 @@ func newWireConn(addr string, timeout time.Duration) *wireConn {
 
 // roundTrip writes req (a complete HTTP/1.1 request) and reads the reply,
 // all within the timeout. On any error the connection is closed, and the
-// next exchange dials again. A kept-alive connection the server closed
-// while idle (nothing of a reply read, end of stream) is redialed and the
-// request sent once more, as net/http does: the server did not see it.
-func (c *wireConn) roundTrip(ctx context.Context, req []byte) (wireResponse, error) {
+// next exchange dials again. When a kept-alive connection turns out closed
+// by the server (nothing of a reply read, end of stream or reset), a
+// replayable request (a GET) is sent once more on a new connection, as
+// net/http does; a POST is not, since the server may have acted on it.
+func (c *wireConn) roundTrip(ctx context.Context, req []byte, replayable bool) (wireResponse, error) {
 	resp, err := c.exchange(ctx, req)
-	if err != nil && c.used && errors.Is(err, errIdleClosed) {
+	if err != nil && replayable && c.used && errors.Is(err, errIdleClosed) {
 		c.retries++
 		c.drop()
 		resp, err = c.exchange(ctx, req)
@@ -461,7 +462,7 @@ func (r *wireIncoming) do(ctx context.Context, seq int) string {
 	r.req = append(r.req[:0], r.head...)
 	r.req = strconv.AppendInt(r.req, int64(seq), 10)
 	r.req = append(r.req, r.tail...)
-	resp, err := r.conn.roundTrip(ctx, r.req)
+	resp, err := r.conn.roundTrip(ctx, r.req, true)
 	if err != nil {
 		return "transport"
 	}
@@ -533,7 +534,7 @@ func (r *wireRPC) do(ctx context.Context, seq int) string {
 	r.req = strconv.AppendInt(r.req, int64(len(r.body)), 10)
 	r.req = append(r.req, "\r\n\r\n"...)
 	r.req = append(r.req, r.body...)
-	resp, err := r.conn.roundTrip(ctx, r.req)
+	resp, err := r.conn.roundTrip(ctx, r.req, false)
 	if err != nil {
 		return "transport"
 	}

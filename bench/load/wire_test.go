@@ -198,7 +198,7 @@ func TestLeanClientDecodesChunks(t *testing.T) {
 	defer c.close()
 	req := []byte("GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
 	for i := range 3 {
-		resp, err := c.roundTrip(t.Context(), req)
+		resp, err := c.roundTrip(t.Context(), req, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,6 +352,34 @@ func TestLeanClientServerClosesWithoutSaying(t *testing.T) {
 	}
 }
 
+// TestLeanClientDoesNotReplayPOST checks the other side of the rule: a
+// JSON-RPC POST is not sent again on a connection the server closed without
+// saying (the server may have created the task), so it counts as a
+// transport error, and the worker carries on with a new connection.
+func TestLeanClientDoesNotReplayPOST(t *testing.T) {
+	var requests atomic.Int64
+	base, _ := rawServer(t, func(c net.Conn) {
+		if readRequestHead(bufio.NewReader(c)) != nil {
+			return
+		}
+		requests.Add(1)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 36\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":42,\"id\":1}")
+	})
+	r := requesterFor(t, &target{base: base, rpcPath: "/rpc", apiToken: "t"}, "jsonrpc", clientLean, 0, 5*time.Second).(*wireRPC)
+	defer r.close()
+	var got []string
+	for seq := range 6 {
+		got = append(got, r.do(t.Context(), seq))
+	}
+	want := []string{"", "transport", "", "transport", "", "transport"}
+	if !slices.Equal(got, want) {
+		t.Errorf("answers %q, want %q", got, want)
+	}
+	if n := requests.Load(); n != 3 || r.conn.retries != 0 {
+		t.Errorf("server got %d requests, %d sent again; want 3 and none", n, r.conn.retries)
+	}
+}
+
 // TestLeanClientTimeout checks a server that never answers: the request
 // fails as "transport" once the timeout passes, as with net/http, and the
 // next request dials a new connection.
@@ -375,7 +403,7 @@ func TestLeanClientTimeout(t *testing.T) {
 	}
 	c := newWireConn(strings.TrimPrefix(base, "http://"), 100*time.Millisecond)
 	defer c.close()
-	if _, err := c.roundTrip(t.Context(), []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n")); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if _, err := c.roundTrip(t.Context(), []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), true); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("error %v, want the deadline exceeded", err)
 	}
 }
