@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,6 +216,7 @@ func (c *committer) loop() {
 			linger.Stop()
 		}
 		c.run(batch)
+		runtime.Gosched()
 		lastSize = len(batch)
 		clear(batch)
 		lastEnd = time.Now()
