@@ -77,18 +77,22 @@ func (f *flagSet) Int64Var(p *int64, name string, def int64, usage string) {
 	f.FlagSet.Int64Var(p, name, def, envUsage(name, usage))
 }
 
-// newLogger writes to standard error; every attribute passes through
+// newLogger writes to standard error through a logBuffer (flush writes
+// out what waits in it); every attribute passes through
 // handlers.RedactLogAttr, so a credential logged by mistake is redacted.
-func newLogger(env *Env, format string) (*slog.Logger, error) {
+func newLogger(env *Env, format string) (logger *slog.Logger, flush func(), err error) {
 	opts := &slog.HandlerOptions{ReplaceAttr: handlers.RedactLogAttr}
+	buf := newLogBuffer(env.Stderr)
+	var h slog.Handler
 	switch format {
 	case "text", "":
-		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
+		h = slog.NewTextHandler(buf, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
+		h = slog.NewJSONHandler(buf, opts)
 	default:
-		return nil, usagef("-log-format must be text or json")
+		return nil, nil, usagef("-log-format must be text or json")
 	}
+	return slog.New(flushingHandler{h, buf}), buf.Flush, nil
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -96,10 +100,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	logger, err := newLogger(env, cfg.logFormat)
+	logger, flushLog, err := newLogger(env, cfg.logFormat)
 	if err != nil {
 		return err
 	}
+	defer flushLog()
 	proxies, err := store.ParseAllowedIPs(cfg.trustedProxies)
 	if err != nil {
 		return usagef("-trusted-proxies: %v", err)
