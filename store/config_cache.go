@@ -88,11 +88,18 @@ func (c *configCache) forget() {
 }
 
 // configVersion reads config_version inside tx and brings the cache to it.
+// The version read stays good for the rest of the transaction until a call
+// that may change the configuration (the committer says when), so a batch
+// of new tasks reads it once: no other process can commit meanwhile.
 func (s *Store) configVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	if s.txVersion != 0 {
+		return s.txVersion, nil
+	}
 	var v int64
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read config version: %w", err)
 	}
+	s.txVersion = v
 	s.config.mu.Lock()
 	s.config.at(v)
 	s.config.mu.Unlock()

@@ -194,3 +194,48 @@ func TestConfigCacheForgetsRolledBackReads(t *testing.T) {
 		t.Fatalf("project name after a rolled back rename: %q, want Original", *snap.ProjectName)
 	}
 }
+
+// In one batch, a call that changes the configuration makes the calls after
+// it read the version again: a task made with credentials cached before an
+// integration was disabled earlier in the same transaction is refused.
+func TestConfigVersionIsReadAgainAfterAChangeInTheBatch(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	board := newBoard(t, s, "batch")
+	in, sec, err := s.CreateIntegration(ctx, NewIntegration{Name: "ci", Kind: KindIncoming})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := s.CachedIntegrationByToken(ctx, sec.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := func(actor Actor, title string) func(tx *sql.Tx) error {
+		return func(tx *sql.Tx) error {
+			_, _, err := s.createTaskTx(ctx, tx, actor, NewTask{ProjectID: board.project, Title: title})
+			return err
+		}
+	}
+	req := func(fn func(tx *sql.Tx) error, keeps bool) *writeReq {
+		return &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), keepsConfig: keeps}
+	}
+	batch := []*writeReq{
+		req(task(cached.Actor(), "before"), true),
+		req(func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE integrations SET enabled = 0 WHERE id = ?`, in.ID)
+			return err
+		}, false),
+		req(task(cached.Actor(), "after"), true),
+	}
+	// Run as the writer goroutine would, one transaction for the three.
+	results, ok := s.writes.together(batch)
+	if !ok {
+		t.Fatal("the batch broke")
+	}
+	if results[0].err != nil || results[1].err != nil {
+		t.Fatalf("first two calls: %v, %v", results[0].err, results[1].err)
+	}
+	if !errors.Is(results[2].err, ErrStaleCredentials) {
+		t.Fatalf("task after the integration was disabled in the same batch: %v, want ErrStaleCredentials", results[2].err)
+	}
+}

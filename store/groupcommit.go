@@ -59,6 +59,8 @@ type writeReq struct {
 	// then, when set, makes the call detached (see post): nobody waits on
 	// done, and the writer hands it the outcome instead.
 	then func(error)
+	// keepsConfig: fn changes no configuration table (see doKeepingConfig).
+	keepsConfig bool
 }
 
 type writeResult struct {
@@ -74,10 +76,15 @@ type committer struct {
 	// back (a savepoint or a whole transaction), for caches that may hold
 	// what the undone writes read.
 	rolledBack func()
-	mu         sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
-	shut       bool
-	queue      chan *writeReq
-	done       chan struct{}
+	// configMayChange runs on the writer goroutine when a transaction
+	// begins and after each call that may have changed the configuration:
+	// the configuration version read earlier in the transaction may be out
+	// of date from then on.
+	configMayChange func()
+	mu              sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
+	shut            bool
+	queue           chan *writeReq
+	done            chan struct{}
 
 	// detached counts posted calls not yet committed (see settle).
 	detached atomic.Int64
@@ -89,11 +96,14 @@ type committer struct {
 	largest atomic.Int64
 }
 
-func newCommitter(db *sql.DB, rolledBack func()) *committer {
+func newCommitter(db *sql.DB, rolledBack, configMayChange func()) *committer {
 	if rolledBack == nil {
 		rolledBack = func() {}
 	}
-	c := &committer{db: db, rolledBack: rolledBack, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
+	if configMayChange == nil {
+		configMayChange = func() {}
+	}
+	c := &committer{db: db, rolledBack: rolledBack, configMayChange: configMayChange, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -113,10 +123,20 @@ func (c *committer) close() {
 // do runs fn in a transaction (shared with other calls) and returns its
 // error once that transaction has committed or failed.
 func (c *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)})
+}
+
+// doKeepingConfig is do for a function that writes no table of the
+// configuration (migration 003's triggers), so the calls after it in the
+// batch can trust a configuration version read before it.
+func (c *committer) doKeepingConfig(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), keepsConfig: true})
+}
+
+func (c *committer) call(ctx context.Context, req *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
 	if err := c.enqueue(ctx, req); err != nil {
 		return err
 	}
@@ -341,6 +361,7 @@ func (c *committer) alone(req *writeReq) (res writeResult) {
 	if err != nil {
 		return writeResult{err: classify(fmt.Errorf("begin: %w", err))}
 	}
+	c.configMayChange()
 	res = call(req, tx)
 	if res.err != nil || res.panicked {
 		tx.Rollback()
@@ -371,6 +392,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		}
 		return results, true
 	}
+	c.configMayChange()
 	results = make([]writeResult, len(live))
 	for i, req := range live {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_item"); err != nil {
@@ -379,6 +401,9 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 			return nil, false
 		}
 		res := call(req, tx)
+		if !req.keepsConfig {
+			c.configMayChange()
+		}
 		if res.err != nil || res.panicked {
 			c.rolledBack()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_item"); err != nil {

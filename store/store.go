@@ -57,6 +57,10 @@ type Store struct {
 	fanout  fanoutMemo
 	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
 	config  configCache
+	// txVersion is the configuration version read in the writer's current
+	// transaction, 0 when it must be read again (see configVersion). Only
+	// the writer goroutine touches it.
+	txVersion int64
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -128,7 +132,10 @@ func Open(path string, opts Options) (*Store, error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
-	s.writes = newCommitter(s.writer, s.config.forget)
+	s.writes = newCommitter(s.writer, func() {
+		s.txVersion = 0
+		s.config.forget()
+	}, func() { s.txVersion = 0 })
 	if err := s.migrate(context.Background()); err != nil {
 		s.Close()
 		return nil, err

@@ -50,7 +50,9 @@ func ValidateTitle(title string) error {
 func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, []string, error) {
 	var id int64
 	var events []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// A new task changes no configuration: the tasks after it in the batch
+	// need not read the configuration version again.
+	err := s.writes.doKeepingConfig(ctx, func(tx *sql.Tx) error {
 		var err error
 		id, events, err = s.createTaskTx(ctx, tx, actor, t)
 		return err
