@@ -61,6 +61,8 @@ type Store struct {
 	// transaction, 0 when it must be read again (see configVersion). Only
 	// the writer goroutine touches it.
 	txVersion int64
+
+	checkpoints *checkpointer
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -102,6 +104,7 @@ func dsn(path string, readOnly bool, busy time.Duration) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_txlock", "immediate")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -147,6 +150,12 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.reader.SetMaxOpenConns(8)
 	s.reader.SetMaxIdleConns(8)
+	ckpt, err := sql.Open(cachedDriverName(), dsn(abs, true, busy))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open checkpointer: %w", err)
+	}
+	s.checkpoints = startCheckpointer(ckpt, s.writes.commits.Load)
 	keyFile := opts.KeyFile
 	if keyFile == "" {
 		keyFile = abs + ".key"
@@ -177,6 +186,9 @@ func (s *Store) Close() error {
 	}
 	if s.writes != nil {
 		s.writes.close()
+	}
+	if s.checkpoints != nil {
+		errs = append(errs, s.checkpoints.close())
 	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
