@@ -164,7 +164,14 @@ func (n *Notifier) Deliver(ctx context.Context, eventIDs []string) {
 	if len(jobs) == 0 {
 		return
 	}
-	done, ok := n.background(func(ctx context.Context) { n.run(ctx, byEndpoint(jobs), store.TriggerSync) })
+	groups := byEndpoint(jobs)
+	if n.wait > 0 && longestGroup(groups) <= n.wait {
+		// The wait cannot end before the attempts do: make them on this
+		// goroutine, without a hand-off to another and back.
+		n.inline(func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync) })
+		return
+	}
+	done, ok := n.background(func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync) })
 	if !ok || n.wait <= 0 {
 		return
 	}
@@ -193,6 +200,35 @@ func (n *Notifier) background(fn func(ctx context.Context)) (<-chan struct{}, bo
 	return done, true
 }
 
+// inline runs fn on the notifier's context, on the calling goroutine,
+// unless the notifier is stopping; Stop waits for it as for background
+// work.
+func (n *Notifier) inline(fn func(ctx context.Context)) {
+	n.mu.Lock()
+	if n.stopping {
+		n.mu.Unlock()
+		return
+	}
+	n.running.Add(1)
+	n.mu.Unlock()
+	defer n.running.Done()
+	fn(n.baseCtx)
+}
+
+// longestGroup is the most a group of attempts can take: the sum of its
+// endpoint timeouts (a group's attempts are made one after the other).
+func longestGroup(groups [][]store.DeliveryJob) time.Duration {
+	var longest time.Duration
+	for _, g := range groups {
+		var sum time.Duration
+		for _, j := range g {
+			sum += j.Endpoint.Timeout
+		}
+		longest = max(longest, sum)
+	}
+	return longest
+}
+
 // byEndpoint groups jobs by endpoint, keeping their order within each.
 func byEndpoint(jobs []store.DeliveryJob) [][]store.DeliveryJob {
 	var groups [][]store.DeliveryJob
@@ -216,28 +252,35 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 	var recs []store.AttemptRecord
 	var wg sync.WaitGroup
 	b := &bodies{}
-	for _, group := range groups {
-		wg.Go(func() {
-			for _, j := range group {
-				rec, ok := n.attempt(ctx, j, trigger, b)
-				if !ok {
-					// Shutdown, or the lease is spent: the rest of this
-					// endpoint's deliveries go to the worker, in order
-					// of their due time.
-					return
-				}
-				mu.Lock()
-				recs = append(recs, rec)
-				mu.Unlock()
-				if trigger == store.TriggerSync && !rec.Success && rec.Attempt.ResponseStatus == 0 {
-					// No answer (timed out, unreachable): the next
-					// events would most likely cost the caller a
-					// timeout each. They stay pending for the worker,
-					// so a slow endpoint costs one timeout per request.
-					return
-				}
+	attempts := func(group []store.DeliveryJob) {
+		for _, j := range group {
+			rec, ok := n.attempt(ctx, j, trigger, b)
+			if !ok {
+				// Shutdown, or the lease is spent: the rest of this
+				// endpoint's deliveries go to the worker, in order
+				// of their due time.
+				return
 			}
-		})
+			mu.Lock()
+			recs = append(recs, rec)
+			mu.Unlock()
+			if trigger == store.TriggerSync && !rec.Success && rec.Attempt.ResponseStatus == 0 {
+				// No answer (timed out, unreachable): the next
+				// events would most likely cost the caller a
+				// timeout each. They stay pending for the worker,
+				// so a slow endpoint costs one timeout per request.
+				return
+			}
+		}
+	}
+	// Each group on a goroutine of its own but the last, which this one
+	// makes while the others run.
+	for i, group := range groups {
+		if i == len(groups)-1 {
+			attempts(group)
+			break
+		}
+		wg.Go(func() { attempts(group) })
 	}
 	wg.Wait()
 	n.record(ctx, recs, trigger)
