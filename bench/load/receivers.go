@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -22,7 +23,16 @@ type receiver struct {
 	close func()
 }
 
-func startReceiver(hang bool) (*receiver, error) {
+// startReceiver starts a receiver of the kind -receiver names: the lean
+// HTTP/1.1 one (receiver_wire.go) or a net/http server.
+func startReceiver(kind string, hang bool) (*receiver, error) {
+	if kind == receiverLean {
+		return startLeanReceiver(hang)
+	}
+	return startNetHTTPReceiver(hang)
+}
+
+func startNetHTTPReceiver(hang bool) (*receiver, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -42,9 +52,12 @@ func startReceiver(hang bool) (*receiver, error) {
 		w.WriteHeader(http.StatusOK)
 	})}
 	go srv.Serve(ln)
+	var once sync.Once
 	rc.close = func() {
-		close(stop)
-		srv.Close()
+		once.Do(func() {
+			srv.Close() // first: a hung handler that returns must not answer
+			close(stop)
+		})
 	}
 	return rc, nil
 }
@@ -52,7 +65,7 @@ func startReceiver(hang bool) (*receiver, error) {
 // runFanout measures the incoming URL with fast receivers subscribed: at
 // each concurrency of o.fanC, with 0 receivers and then each count of
 // o.receivers (endpoints enabled and disabled between phases, one receiver
-// server per endpoint). With o.hang > 0 it then measures a fresh server
+// server per endpoint, of the kind o.receiver names). With o.hang > 0 it then measures a fresh server
 // whose o.hang endpoints all point at one receiver that never answers.
 func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) string,
 	phase func(*target, call, int, string) result, out io.Writer) error {
@@ -68,7 +81,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		var urls []string
 		var rcvs []*receiver
 		for range most {
-			r, err := startReceiver(false)
+			r, err := startReceiver(o.receiver, false)
 			if err != nil {
 				return err
 			}
@@ -117,7 +130,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 			return err
 		}
 		defer slow.close()
-		hung, err := startReceiver(true)
+		hung, err := startReceiver(o.receiver, true)
 		if err != nil {
 			return err
 		}

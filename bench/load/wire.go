@@ -245,11 +245,15 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 
 // readLine returns one line without its CRLF (or LF); the slice is valid
 // until the next read.
-func (c *wireConn) readLine() ([]byte, error) {
-	line, err := c.br.ReadSlice('\n')
+func (c *wireConn) readLine() ([]byte, error) { return readLine(c.br) }
+
+// readLine reads one line from br without its CRLF (or LF); the slice is
+// valid until the next read. A line longer than br's buffer is malformed.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
 	if err != nil {
 		if err == bufio.ErrBufferFull {
-			return nil, fmt.Errorf("%w: line longer than %d bytes", errMalformed, c.br.Size())
+			return nil, fmt.Errorf("%w: line longer than %d bytes", errMalformed, br.Size())
 		}
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
