@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,6 +96,14 @@ func newLogger(env *Env, format string) (logger *slog.Logger, flush func(), err 
 	return slog.New(flushingHandler{h, buf}), buf.Flush, nil
 }
 
+// serveGCPercent is the server's GOGC unless the environment sets one. Its
+// live heap is a few megabytes and every request allocates, so at Go's
+// default (collect when the heap has doubled) the collector ran dozens of
+// times a second under load; at 400 it runs a fifth as often, for about
+// 10 MB more memory (41 MB peak at 64 clients), and the incoming URL
+// answered 15-25 % more requests a second.
+const serveGCPercent = 400
+
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs, cfg := serveFlags(env)
 	if _, err := fs.parse(args); err != nil {
@@ -105,6 +114,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer flushLog()
+	if env.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 	proxies, err := store.ParseAllowedIPs(cfg.trustedProxies)
 	if err != nil {
 		return usagef("-trusted-proxies: %v", err)
