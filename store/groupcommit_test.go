@@ -221,3 +221,67 @@ func TestWritesAfterCloseFail(t *testing.T) {
 		t.Fatalf("err = %v, want ErrClosed", err)
 	}
 }
+
+// Calls that add rows without a savepoint (doAppend) share a batch: one
+// refused before writing fails alone; one that fails half way voids the
+// batch, and each call is run again alone, so only its own change is lost.
+func TestAppendOnlyCallsInABatch(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	board := newBoard(t, s, "append")
+	task := func(title string, project int64) func(tx *sql.Tx) error {
+		return func(tx *sql.Tx) error {
+			_, _, err := s.createTaskTx(ctx, tx, Actor{}, NewTask{ProjectID: project, Title: title})
+			return err
+		}
+	}
+	req := func(fn func(tx *sql.Tx) error) *writeReq {
+		return &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), keepsConfig: true, appendOnly: true}
+	}
+	titles := func() map[string]bool {
+		tasks, err := s.Tasks(ctx, board.project, TaskAny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, tk := range tasks {
+			got[tk.Title] = true
+		}
+		return got
+	}
+
+	results, ok := s.writes.together([]*writeReq{req(task("one", board.project)), req(task("refused", 999)), req(task("two", board.project))})
+	var inv *InvalidError
+	if !ok || results[0].err != nil || !errors.As(results[1].err, &inv) || results[2].err != nil {
+		t.Fatalf("batch with a refused call: ok %v, errors %v, %v, %v; want only the second refused", ok, results[0].err, results[1].err, results[2].err)
+	}
+	if _, marked := results[1].err.(unwrittenError); marked {
+		t.Fatal("the refusal reached its caller still marked unwritten")
+	}
+	if got := titles(); !got["one"] || !got["two"] || len(got) != 2 {
+		t.Fatalf("tasks after the batch: %v, want one and two", got)
+	}
+
+	// A call that fails after writing: the batch is run again call by call.
+	halfway := errors.New("disk trouble after the first row")
+	broken := req(func(tx *sql.Tx) error {
+		if err := task("half written", board.project)(tx); err != nil {
+			return err
+		}
+		return halfway
+	})
+	batch := []*writeReq{req(task("three", board.project)), broken, req(task("four", board.project))}
+	s.writes.run(batch)
+	for i, r := range batch {
+		res := <-r.done
+		if want := i != 1; (res.err == nil) != want {
+			t.Fatalf("call %d after a half-written failure: %v", i, res.err)
+		}
+		if i == 1 && !errors.Is(res.err, halfway) {
+			t.Fatalf("the failing call got %v, want its own error", res.err)
+		}
+	}
+	if got := titles(); !got["three"] || !got["four"] || got["half written"] {
+		t.Fatalf("tasks after a half-written failure: %v, want three and four and no half-written one", got)
+	}
+}

@@ -50,9 +50,10 @@ func ValidateTitle(title string) error {
 func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, []string, error) {
 	var id int64
 	var events []string
-	// A new task changes no configuration: the tasks after it in the batch
-	// need not read the configuration version again.
-	err := s.writes.doKeepingConfig(ctx, func(tx *sql.Tx) error {
+	// A new task changes no configuration (the tasks after it in the batch
+	// need not read the configuration version again) and is refused, when
+	// it is, before it writes: it needs no savepoint.
+	err := s.writes.doAppend(ctx, func(tx *sql.Tx) error {
 		var err error
 		id, events, err = s.createTaskTx(ctx, tx, actor, t)
 		return err
@@ -198,22 +199,25 @@ func (s *Store) placeNewTaskCached(ctx context.Context, tx *sql.Tx, v int64, t *
 	return names, nil
 }
 
+// createTaskTx writes a task and its event. Every failure before the task
+// row is written is marked unwritten (CreateTask runs without a savepoint,
+// see committer.doAppend).
 func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t NewTask) (int64, []string, error) {
 	if t.CreatorID == 0 {
 		t.CreatorID = actor.UserID
 	}
 	v, err := s.configVersion(ctx, tx)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, unwritten(err)
 	}
 	// Checked before anything is written, so that stale credentials cost
 	// nothing (emitAt checks them again, for every other change).
 	if err := checkActor(actor, v); err != nil {
-		return 0, nil, err
+		return 0, nil, unwritten(err)
 	}
 	names, err := s.placeNewTaskCached(ctx, tx, v, &t)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, unwritten(err)
 	}
 	now := s.now().Unix()
 	var id, position int64
