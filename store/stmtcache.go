@@ -18,6 +18,14 @@ import (
 // keep writing plain db.QueryContext / tx.ExecContext.
 const driverName = "sqlite-stmtcache"
 
+// writerDriverName is the same for the writer connection, whose statements
+// ignore the cancellation of their context: they run for a whole batch of
+// callers (see groupcommit.go), and one caller giving up must not interrupt
+// the connection (SQLite's interrupt stops every statement on it, voiding
+// the batch for all). It also spares a goroutine per statement: modernc's
+// driver watches a cancellable context with one.
+const writerDriverName = "sqlite-stmtcache-writer"
+
 // maxCachedStmts bounds each connection's cache; statements past it run
 // uncached, so SQL built on the fly cannot grow memory without bound.
 const maxCachedStmts = 256
@@ -33,25 +41,43 @@ func cachedDriverName() string {
 		inner := db.Driver()
 		db.Close()
 		sql.Register(driverName, &cachingDriver{inner: inner})
+		sql.Register(writerDriverName, &cachingDriver{inner: inner, uncancellable: true})
 	})
 	return driverName
 }
 
-type cachingDriver struct{ inner driver.Driver }
+func cachedWriterDriverName() string {
+	cachedDriverName()
+	return writerDriverName
+}
+
+type cachingDriver struct {
+	inner         driver.Driver
+	uncancellable bool
+}
 
 func (d *cachingDriver) Open(name string) (driver.Conn, error) {
 	c, err := d.inner.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{inner: c, stmts: map[string]*cachedStmt{}}, nil
+	return &cachingConn{inner: c, stmts: map[string]*cachedStmt{}, uncancellable: d.uncancellable}, nil
 }
 
 // cachingConn wraps one SQLite connection. database/sql uses a connection
 // from one goroutine at a time, so the cache needs no lock.
 type cachingConn struct {
-	inner driver.Conn
-	stmts map[string]*cachedStmt
+	inner         driver.Conn
+	stmts         map[string]*cachedStmt
+	uncancellable bool
+}
+
+// stmtContext is the context a statement runs under on this connection.
+func (c *cachingConn) stmtContext(ctx context.Context) context.Context {
+	if c.uncancellable {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // cacheable is false for scripts (several statements in one string, as
@@ -97,6 +123,7 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	ctx = c.stmtContext(ctx)
 	cs, err := c.lookup(ctx, query)
 	if err != nil {
 		return nil, err
@@ -108,6 +135,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = c.stmtContext(ctx)
 	cs, err := c.lookup(ctx, query)
 	if err != nil {
 		return nil, err

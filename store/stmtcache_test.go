@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // The same query run again while its rows are still being read must not
@@ -94,5 +95,27 @@ func TestStatementCacheScriptRunsEveryStatement(t *testing.T) {
 	}
 	if n != 4 {
 		t.Fatalf("%d rows, want 4", n)
+	}
+}
+
+// A statement on the writer connection runs to its end even when its
+// caller's context is cancelled meanwhile (it may be working for a whole
+// batch); on a reader connection the cancellation interrupts it.
+func TestWriterStatementsIgnoreCancellation(t *testing.T) {
+	s := openTestStore(t)
+	const count = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT count(*) FROM n`
+	run := func(db *sql.DB) (int64, error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		time.AfterFunc(20*time.Millisecond, cancel)
+		var n int64
+		err := db.QueryRowContext(ctx, count).Scan(&n)
+		return n, err
+	}
+	if n, err := run(s.writer); err != nil || n != 3000000 {
+		t.Fatalf("writer: %d, %v; want 3000000 and no error", n, err)
+	}
+	if n, err := run(s.reader); err == nil {
+		t.Fatalf("reader: %d and no error; want the cancellation to interrupt it", n)
 	}
 }

@@ -125,7 +125,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if busy <= 0 {
 		busy = 5 * time.Second
 	}
-	s.writer, err = sql.Open(cachedDriverName(), dsn(abs, false, busy))
+	s.writer, err = sql.Open(cachedWriterDriverName(), dsn(abs, false, busy))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}

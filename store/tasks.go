@@ -55,7 +55,9 @@ func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, 
 	// it is, before it writes: it needs no savepoint.
 	err := s.writes.doAppend(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, events, err = s.createTaskTx(ctx, tx, actor, t)
+		// Uncancellable: database/sql watches a cancellable context with a
+		// goroutine per query, and the writer's statements ignore it anyway.
+		id, events, err = s.createTaskTx(context.WithoutCancel(ctx), tx, actor, t)
 		return err
 	})
 	if err != nil {
