@@ -47,7 +47,7 @@ func (s *Store) vacuumInto(ctx context.Context, dest string) (int64, error) {
 	// The read pool is query_only, which refuses VACUUM INTO, and the
 	// writer must stay free for the server's changes: use a connection of
 	// its own. In WAL mode its read transaction blocks no writer.
-	db, err := sql.Open("sqlite", dsn(s.path, false, 5*time.Second))
+	db, err := sql.Open("sqlite", dsn(s.path, false, 5*time.Second, writerAutoCheckpoint))
 	if err != nil {
 		return 0, err
 	}

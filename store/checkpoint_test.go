@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +48,13 @@ func TestCheckpointsKeepTheLogBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 20,000 tasks")
 	}
-	s := openTestStore(t)
+	// A small threshold, so that 20,000 tasks cross it many times.
+	const walPages = 1000
+	s, err := Open(filepath.Join(t.TempDir(), "steady.db"), Options{walPages: walPages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	board := newBoard(t, s, "steady")
 	var wg sync.WaitGroup
 	for w := range 16 {
@@ -64,7 +71,7 @@ func TestCheckpointsKeepTheLogBounded(t *testing.T) {
 	wg.Wait()
 	wal := fileSize(t, s.Path()+"-wal")
 	db := fileSize(t, s.Path())
-	limit := int64(2*writerAutoCheckpoint) * 4096
+	limit := int64(2*walPages) * 4096
 	t.Logf("after 20,000 tasks: database %d bytes, log %d bytes", db, wal)
 	if db < 10<<20 {
 		t.Fatalf("database file %d bytes after 20,000 tasks of 500+ bytes: the test wrote too little to say anything", db)

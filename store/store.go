@@ -81,6 +81,10 @@ type Options struct {
 	// BusyTimeout is how long a write waits for another process's lock
 	// before failing with ErrUnavailable. Default 5 s.
 	BusyTimeout time.Duration
+
+	// walPages is the writer's wal_autocheckpoint (tests; default
+	// writerAutoCheckpoint).
+	walPages int
 }
 
 // dsn builds the connection string. Pragmas live here, not in db.Exec, because
@@ -93,7 +97,7 @@ type Options struct {
 //     an OS crash can lose the last commits;
 //   - _txlock=immediate: take the write lock at BEGIN, so a transaction that
 //     reads then writes cannot fail with SQLITE_BUSY half way.
-func dsn(path string, readOnly bool, busy time.Duration) string {
+func dsn(path string, readOnly bool, busy time.Duration, walPages int) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -104,7 +108,7 @@ func dsn(path string, readOnly bool, busy time.Duration) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_txlock", "immediate")
-		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walPages))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -125,7 +129,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if busy <= 0 {
 		busy = 5 * time.Second
 	}
-	s.writer, err = sql.Open(cachedWriterDriverName(), dsn(abs, false, busy))
+	walPages := opts.walPages
+	if walPages <= 0 {
+		walPages = writerAutoCheckpoint
+	}
+	s.writer, err = sql.Open(cachedWriterDriverName(), dsn(abs, false, busy, walPages))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -143,14 +151,14 @@ func Open(path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	s.reader, err = sql.Open(cachedDriverName(), dsn(abs, true, busy))
+	s.reader, err = sql.Open(cachedDriverName(), dsn(abs, true, busy, 0))
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
 	s.reader.SetMaxOpenConns(8)
 	s.reader.SetMaxIdleConns(8)
-	ckpt, err := sql.Open(cachedDriverName(), dsn(abs, true, busy))
+	ckpt, err := sql.Open(cachedDriverName(), dsn(abs, true, busy, 0))
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open checkpointer: %w", err)
