@@ -1,33 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// lockedBuffer is standard error as the test sees it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLogBufferWritesLinesLaterErrorsAtOnce(t *testing.T) {
-	var out lockedBuffer
+	var out syncBuffer // standard error as the test sees it
 	env := &Env{Stderr: &out}
 	logger, flush, err := newLogger(env, "text")
 	if err != nil {

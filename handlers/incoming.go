@@ -100,17 +100,21 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 	if in.Cached() && (reason != "" || bad != "") {
 		in, task, reason, bad = a.judgeIncoming(r, req, a.store.IntegrationByToken)
 	}
-	refuse := func() {
-		a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
-		textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
+	// answered replies to a refused or bad request, and tells whether it did.
+	answered := func() bool {
+		switch {
+		case reason != "":
+			a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
+			textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
+		case bad != "":
+			a.store.RecordIntegrationUse(in.ID)
+			textReply(w, http.StatusBadRequest, bodyFailed, bad)
+		default:
+			return false
+		}
+		return true
 	}
-	if reason != "" {
-		refuse()
-		return
-	}
-	if bad != "" {
-		a.store.RecordIntegrationUse(in.ID)
-		textReply(w, http.StatusBadRequest, bodyFailed, bad)
+	if answered() {
 		return
 	}
 	if r.Method == http.MethodHead {
@@ -128,13 +132,7 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 		// The integration changed since the cache read it (disabled,
 		// regenerated, new defaults…): judge the request by the database.
 		in, task, reason, bad = a.judgeIncoming(r, req, a.store.IntegrationByToken)
-		if reason != "" {
-			refuse()
-			return
-		}
-		if bad != "" {
-			a.store.RecordIntegrationUse(in.ID)
-			textReply(w, http.StatusBadRequest, bodyFailed, bad)
+		if answered() {
 			return
 		}
 		id, events, err = a.store.CreateTask(r.Context(), in.Actor(), task)

@@ -235,37 +235,8 @@ func (req wireRequest) discardBody(br *bufio.Reader) error {
 		_, err := br.Discard(int(req.length))
 		return unexpected(err)
 	}
-	for {
-		line, err := readLine(br)
-		if err != nil {
-			return err
-		}
-		if i := bytes.IndexByte(line, ';'); i >= 0 {
-			line = line[:i] // a chunk extension
-		}
-		size, ok := parseHex(bytes.TrimSpace(line))
-		if !ok {
-			return fmt.Errorf("%w: chunk size %q", errBadRequest, line)
-		}
-		if size == 0 {
-			for { // trailers, up to the empty line
-				t, err := readLine(br)
-				if err != nil {
-					return err
-				}
-				if len(t) == 0 {
-					return nil
-				}
-			}
-		}
-		if _, err := br.Discard(int(size)); err != nil {
-			return unexpected(err)
-		}
-		if crlf, err := readLine(br); err != nil || len(crlf) != 0 {
-			if err == nil {
-				err = fmt.Errorf("%w: no CRLF after a chunk", errBadRequest)
-			}
-			return err
-		}
-	}
+	return readChunks(br, errBadRequest, func(size int64) error {
+		_, err := br.Discard(int(size))
+		return unexpected(err)
+	})
 }

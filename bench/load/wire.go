@@ -287,8 +287,15 @@ func (c *wireConn) readBody(n int64) error {
 
 // readChunked decodes a chunked body and skips its trailers.
 func (c *wireConn) readChunked() error {
+	return readChunks(c.br, errMalformed, c.readBody)
+}
+
+// readChunks reads a chunked body from br, handing each chunk's size to
+// body (which reads that many bytes), and skips the trailers. A malformed
+// framing is reported as malformed.
+func readChunks(br *bufio.Reader, malformed error, body func(size int64) error) error {
 	for {
-		line, err := c.readLine()
+		line, err := readLine(br)
 		if err != nil {
 			return err
 		}
@@ -297,11 +304,11 @@ func (c *wireConn) readChunked() error {
 		}
 		size, ok := parseHex(bytes.TrimSpace(line))
 		if !ok {
-			return fmt.Errorf("%w: chunk size %q", errMalformed, line)
+			return fmt.Errorf("%w: chunk size %q", malformed, line)
 		}
 		if size == 0 {
-			for {
-				t, err := c.readLine()
+			for { // trailers, up to the empty line
+				t, err := readLine(br)
 				if err != nil {
 					return err
 				}
@@ -310,12 +317,12 @@ func (c *wireConn) readChunked() error {
 				}
 			}
 		}
-		if err := c.readBody(size); err != nil {
+		if err := body(size); err != nil {
 			return err
 		}
-		if crlf, err := c.readLine(); err != nil || len(crlf) != 0 {
+		if crlf, err := readLine(br); err != nil || len(crlf) != 0 {
 			if err == nil {
-				err = fmt.Errorf("%w: no CRLF after a chunk", errMalformed)
+				err = fmt.Errorf("%w: no CRLF after a chunk", malformed)
 			}
 			return err
 		}
