@@ -28,7 +28,14 @@ import (
 //   - if the batch itself breaks (a savepoint statement fails, e.g. because
 //     an interrupted statement rolled the whole transaction back, or COMMIT
 //     fails), nothing of it was committed, and each call is run again alone
-//     in its own transaction, so one bad call cannot fail its neighbours.
+//     in its own transaction, so one bad call cannot fail its neighbours;
+//   - a new task (doAppend) runs without a savepoint: it is refused, when it
+//     is, before it writes, and any failure after its first write breaks
+//     the batch as above.
+//
+// One kind of call is not waited for: records posted with post (a request's
+// webhook attempts), whose loss in a crash something else makes good. They
+// commit with the next batch, in queue order; settle waits for them.
 
 // maxBatch bounds how many changes share one transaction, so the first of a
 // long queue does not wait for all the rest.
@@ -265,6 +272,8 @@ func (c *committer) loop() {
 			linger.Stop()
 		}
 		c.run(batch)
+		// The callers just answered are runnable on this processor; let
+		// them write their replies before the next batch keeps it busy.
 		runtime.Gosched()
 		lastSize = len(batch)
 		clear(batch)
