@@ -347,16 +347,7 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error 
 	if len(recs) == 0 {
 		return nil
 	}
-	now := s.now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, r := range recs {
-			if err := recordAttemptTx(ctx, tx, now, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.inTx(ctx, s.recordAttempts(ctx, recs)); err != nil {
 		return fmt.Errorf("store: record attempts: %w", err)
 	}
 	return nil
@@ -374,15 +365,7 @@ func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) erro
 	if len(recs) == 0 {
 		return nil
 	}
-	now := s.now()
-	err := s.writes.post(func(tx *sql.Tx) error {
-		for _, r := range recs {
-			if err := recordAttemptTx(context.Background(), tx, now, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, func(err error) {
+	err := s.writes.post(s.recordAttempts(context.Background(), recs), func(err error) {
 		if err != nil {
 			err = fmt.Errorf("store: record attempts: %w", err)
 		}
@@ -401,6 +384,20 @@ func (s *Store) settle(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
+}
+
+// recordAttempts is the write of RecordAttempts and RecordAttemptsLater,
+// timed now.
+func (s *Store) recordAttempts(ctx context.Context, recs []AttemptRecord) func(tx *sql.Tx) error {
+	now := s.now()
+	return func(tx *sql.Tx) error {
+		for _, r := range recs {
+			if err := recordAttemptTx(ctx, tx, now, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRecord) error {
