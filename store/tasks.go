@@ -110,10 +110,16 @@ const placeQuery = `SELECT p.id, p.name,
 // so the error a bad task gets) are those of resolvePlacement, then
 // checkCategory, then checkUser.
 func placeNewTask(ctx context.Context, db q, t *NewTask) (placeNames, error) {
-	var n placeNames
 	if err := checkNewTaskFields(t); err != nil {
-		return n, err
+		return placeNames{}, err
 	}
+	return resolveNewTask(ctx, db, t)
+}
+
+// resolveNewTask is placeNewTask's part that reads: the placement and the
+// names, from placeQuery.
+func resolveNewTask(ctx context.Context, db q, t *NewTask) (placeNames, error) {
+	var n placeNames
 	query := placeQuery + ` WHERE p.id = ?1`
 	if t.ProjectID == 0 {
 		query = placeQuery + ` WHERE p.is_active = 1 AND ?1 = 0 ORDER BY p.id LIMIT 1`
@@ -182,18 +188,18 @@ func checkNewTaskFields(t *NewTask) error {
 	return nil
 }
 
-// placeNewTaskCached is placeNewTask answered from the configuration cache
-// at version v when the same placement was asked for before.
+// placeNewTaskCached is placeNewTask with the placement answered from the
+// configuration cache at version v when the same one was asked for before.
 func (s *Store) placeNewTaskCached(ctx context.Context, tx *sql.Tx, v int64, t *NewTask) (placeNames, error) {
+	if err := checkNewTaskFields(t); err != nil {
+		return placeNames{}, err
+	}
 	k := placeKey{t.ProjectID, t.ColumnID, t.SwimlaneID, t.CategoryID, t.OwnerID, t.CreatorID}
 	if p, ok := s.cachedPlacement(k, v); ok {
-		if err := checkNewTaskFields(t); err != nil {
-			return placeNames{}, err
-		}
 		t.ProjectID, t.ColumnID, t.SwimlaneID = p.project, p.column, p.swimlane
 		return p.names, nil
 	}
-	names, err := placeNewTask(ctx, tx, t)
+	names, err := resolveNewTask(ctx, tx, t)
 	if err != nil {
 		return names, err
 	}
