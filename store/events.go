@@ -82,16 +82,12 @@ const deliveryLease = 30 * time.Second
 // emit writes an event and one pending delivery per matching enabled
 // endpoint, inside the change's transaction. It returns the event id.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
+	// Read once per transaction (configVersion keeps it until a change
+	// may have moved it), so a caller that read it already pays nothing.
 	v, err := s.configVersion(ctx, tx)
 	if err != nil {
 		return "", err
 	}
-	return s.emitAt(ctx, tx, v, actor, name, projectID, taskID, data)
-}
-
-// emitAt is emit for a caller that read the configuration version v in
-// this call already.
-func (s *Store) emitAt(ctx context.Context, tx *sql.Tx, v int64, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
 	// Every change emits, so this is where a change made with cached
 	// credentials learns that they changed meanwhile.
 	if err := checkActor(actor, v); err != nil {

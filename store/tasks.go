@@ -219,7 +219,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 		return 0, nil, unwritten(err)
 	}
 	// Checked before anything is written, so that stale credentials cost
-	// nothing (emitAt checks them again, for every other change).
+	// nothing (emit checks them again, for every other change).
 	if err := checkActor(actor, v); err != nil {
 		return 0, nil, unwritten(err)
 	}
@@ -246,7 +246,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 	// with the placement, instead of reading the row back with its joins;
 	// TestCreateTaskSnapshotMatchesRow holds it to the row.
 	snap := newTaskSnapshot(id, position, now, &t, &names)
-	ev, err := s.emitAt(ctx, tx, v, actor, EventTaskCreate, t.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
+	ev, err := s.emit(ctx, tx, actor, EventTaskCreate, t.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
 	if err != nil {
 		return 0, nil, err
 	}
