@@ -68,11 +68,16 @@ func (c *configCache) at(v int64) bool {
 	if v < c.version {
 		return false
 	}
+	c.hold(v)
+	return true
+}
+
+// hold empties the cache, to hold entries of version v.
+func (c *configCache) hold(v int64) {
 	c.version = v
 	c.tokens = nil
 	c.places = nil
 	c.endpoints, c.endpointsKnown = nil, false
-	return true
 }
 
 // forget drops everything: a transaction or savepoint was rolled back, so
@@ -80,10 +85,7 @@ func (c *configCache) at(v int64) bool {
 // version number that a later change will reuse.
 func (c *configCache) forget() {
 	c.mu.Lock()
-	c.version = 0
-	c.tokens = nil
-	c.places = nil
-	c.endpoints, c.endpointsKnown = nil, false
+	c.hold(0)
 	c.mu.Unlock()
 }
 
