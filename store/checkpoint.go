@@ -72,10 +72,3 @@ func (cp *checkpointer) close() error {
 	})
 	return cp.err
 }
-
-// checkpoint runs one pass now and tells how many log frames it left
-// uncopied (tests).
-func (cp *checkpointer) checkpoint(ctx context.Context) (busy bool, logFrames, copied int, err error) {
-	err = cp.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
-	return busy, logFrames, copied, err
-}
