@@ -92,9 +92,14 @@ func scanFile(row interface{ Scan(...any) error }) (TaskFile, error) {
 	return f, err
 }
 
+// fileByID reads a file's metadata, without its content or ETag.
+func fileByID(ctx context.Context, db q, id int64) (TaskFile, error) {
+	return scanFile(db.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
+}
+
 // fileWithETag reads a file's metadata and computes its ETag from the content.
 func fileWithETag(ctx context.Context, db q, id int64) (TaskFile, []byte, error) {
-	f, err := scanFile(db.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
+	f, err := fileByID(ctx, db, id)
 	if err != nil {
 		return TaskFile{}, nil, err
 	}
@@ -124,7 +129,7 @@ func (s *Store) Files(ctx context.Context, taskID int64) ([]TaskFile, error) {
 // File reads a file's metadata without its content (so ETag is empty): what
 // a caller needs to find the file's task without loading the data.
 func (s *Store) File(ctx context.Context, id int64) (TaskFile, error) {
-	f, err := scanFile(s.reader.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
+	f, err := fileByID(ctx, s.reader, id)
 	if err != nil {
 		return TaskFile{}, fmt.Errorf("store: file %d: %w", id, err)
 	}
@@ -198,7 +203,7 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 			return nil, err
 		}
 		// The content is in hand: hash it instead of reading it back.
-		f, err := scanFile(tx.QueryRowContext(ctx, fileQuery+` WHERE f.id = ?`, id))
+		f, err := fileByID(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
