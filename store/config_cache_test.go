@@ -216,8 +216,9 @@ func TestConfigVersionIsReadAgainAfterAChangeInTheBatch(t *testing.T) {
 			return err
 		}
 	}
-	req := func(fn func(tx *sql.Tx) error, keeps bool) *writeReq {
-		return &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), keepsConfig: keeps}
+	// The tasks as CreateTask queues them (doAppend), the change as inTx does.
+	req := func(fn func(tx *sql.Tx) error, appendOnly bool) *writeReq {
+		return &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), appendOnly: appendOnly}
 	}
 	batch := []*writeReq{
 		req(task(cached.Actor(), "before"), true),

@@ -66,10 +66,9 @@ type writeReq struct {
 	// then, when set, makes the call detached (see post): nobody waits on
 	// done, and the writer hands it the outcome instead.
 	then func(error)
-	// keepsConfig: fn changes no configuration table; appendOnly: it also
-	// reports every failure of its own before its first write (see
-	// doAppend).
-	keepsConfig, appendOnly bool
+	// appendOnly: fn changes no configuration table and reports every
+	// failure of its own before its first write (see doAppend).
+	appendOnly bool
 }
 
 type writeResult struct {
@@ -144,7 +143,7 @@ func (c *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // half way) voids the batch, whose calls then run alone, as when a batch
 // breaks. That saves two statements on the busiest write, a new task.
 func (c *committer) doAppend(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), keepsConfig: true, appendOnly: true})
+	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), appendOnly: true})
 }
 
 // unwrittenError is a failure a call met before writing anything.
@@ -453,9 +452,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 			return nil, false
 		}
 		res := call(req, tx)
-		if !req.keepsConfig {
-			c.configMayChange()
-		}
+		c.configMayChange()
 		if res.err != nil || res.panicked {
 			c.rolledBack()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_item"); err != nil {

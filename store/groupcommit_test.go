@@ -236,7 +236,7 @@ func TestAppendOnlyCallsInABatch(t *testing.T) {
 		}
 	}
 	req := func(fn func(tx *sql.Tx) error) *writeReq {
-		return &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), keepsConfig: true, appendOnly: true}
+		return &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), appendOnly: true}
 	}
 	titles := func() map[string]bool {
 		tasks, err := s.Tasks(ctx, board.project, TaskAny)
