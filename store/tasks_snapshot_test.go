@@ -57,7 +57,13 @@ func TestCreateTaskSnapshotMatchesRow(t *testing.T) {
 		{"explicit creator", Actor{UserID: owner.ID}, NewTask{ProjectID: a.project, ColumnID: a.cols[1].ID, CreatorID: creator.ID, Title: "second"}},
 		{"same cell again", Actor{}, NewTask{ProjectID: b.project, ColumnID: b.cols[2].ID, SwimlaneID: lane, Title: "next position"}},
 	}
-	for _, c := range cases {
+	// Each case twice: the second time the placement and its names come
+	// from the configuration cache.
+	for i := range 2 * len(cases) {
+		c := cases[i%len(cases)]
+		if i >= len(cases) {
+			c.name += ", placement cached"
+		}
 		id, evs, err := s.CreateTask(ctx, c.actor, c.task)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
