@@ -63,8 +63,8 @@ type writeReq struct {
 	ctx  context.Context
 	fn   func(tx *sql.Tx) error // nil: a barrier (see settle)
 	done chan writeResult
-	// then, when set, makes the call detached (see post): nobody waits on
-	// done, and the writer hands it the outcome instead.
+	// then, when set, makes the call detached (see post): it has no done,
+	// and the writer hands it the outcome instead.
 	then func(error)
 	// appendOnly: fn changes no configuration table and reports every
 	// failure of its own before its first write (see doAppend).
@@ -189,7 +189,7 @@ func (c *committer) call(ctx context.Context, req *writeReq) error {
 // loss in a crash is harmless because something else stands for them (an
 // attempt's delivery stays pending under its lease and is sent again).
 func (c *committer) post(fn func(tx *sql.Tx) error, then func(error)) error {
-	req := &writeReq{ctx: context.Background(), fn: fn, done: make(chan writeResult, 1), then: then}
+	req := &writeReq{ctx: context.Background(), fn: fn, then: then}
 	c.detached.Add(1)
 	if err := c.enqueue(req.ctx, req); err != nil {
 		c.detached.Add(-1)
