@@ -430,15 +430,19 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		return results, true
 	}
 	c.configMayChange()
+	// void rolls the whole transaction back: the batch broke.
+	void := func() ([]writeResult, bool) {
+		tx.Rollback()
+		c.rolledBack()
+		return nil, false
+	}
 	results = make([]writeResult, len(live))
 	for i, req := range live {
 		if req.appendOnly {
 			res := call(req, tx)
 			if res.panicked || (res.err != nil && !errors.As(res.err, new(unwrittenError))) {
-				// It may have written half of its change: void the batch.
-				tx.Rollback()
-				c.rolledBack()
-				return nil, false
+				// It may have written half of its change.
+				return void()
 			}
 			if res.err != nil {
 				res.err = classify(plain(res.err))
@@ -447,17 +451,14 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_item"); err != nil {
-			tx.Rollback()
-			c.rolledBack()
-			return nil, false
+			return void()
 		}
 		res := call(req, tx)
 		c.configMayChange()
 		if res.err != nil || res.panicked {
 			c.rolledBack()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_item"); err != nil {
-				tx.Rollback()
-				return nil, false
+				return void()
 			}
 			if res.err != nil {
 				res.err = classify(plain(res.err))
@@ -466,9 +467,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		// RELEASE fails if the savepoint is gone, i.e. SQLite rolled the
 		// whole transaction back under us: then the batch is void.
 		if _, err := tx.ExecContext(ctx, "RELEASE batch_item"); err != nil {
-			tx.Rollback()
-			c.rolledBack()
-			return nil, false
+			return void()
 		}
 		results[i] = res
 	}
