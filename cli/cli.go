@@ -202,6 +202,33 @@ func (f *flagSet) String(name, def, usage string) *string {
 	return p
 }
 
+// DurationVar is a duration flag whose default may come from its
+// environment variable; a value that does not parse is reported by parse
+// rather than ignored.
+func (f *flagSet) DurationVar(p *time.Duration, name string, def time.Duration, usage string) {
+	f.FlagSet.DurationVar(p, name, envDefault(f, name, def, "a duration such as 10s", time.ParseDuration), envUsage(name, usage))
+}
+
+// Int64Var is an integer flag whose default may come from its environment
+// variable, as DurationVar.
+func (f *flagSet) Int64Var(p *int64, name string, def int64, usage string) {
+	parse := func(v string) (int64, error) { return strconv.ParseInt(strings.TrimSpace(v), 10, 64) }
+	f.FlagSet.Int64Var(p, name, envDefault(f, name, def, "an integer", parse), envUsage(name, usage))
+}
+
+// envDefault is a flag's default: its environment variable's value when
+// set and parse reads it, def otherwise (a value that does not parse is
+// kept for parse to report).
+func envDefault[T any](f *flagSet, name string, def T, want string, parse func(string) (T, error)) T {
+	if v := f.envOr(name, ""); v != "" {
+		if x, err := parse(v); err == nil {
+			return x
+		}
+		f.badEnv(name, v, want)
+	}
+	return def
+}
+
 // dbFlag adds the -db flag every command has.
 func (f *flagSet) dbFlag() *string {
 	return f.String("db", "./hookboard.db", "SQLite database file")

@@ -26,7 +26,6 @@ type logBuffer struct {
 	out   io.Writer
 	buf   []byte
 	armed bool // a flush is scheduled
-	err   error
 }
 
 func newLogBuffer(out io.Writer) *logBuffer { return &logBuffer{out: out} }
@@ -57,9 +56,8 @@ func (b *logBuffer) flushLocked() {
 	if len(b.buf) == 0 {
 		return
 	}
-	if _, err := b.out.Write(b.buf); err != nil && b.err == nil {
-		b.err = err // standard error is gone; nothing better to do with it
-	}
+	// A failed write to standard error has nowhere to be reported.
+	b.out.Write(b.buf)
 	b.buf = b.buf[:0]
 }
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,33 +48,6 @@ func serveFlags(env *Env) (*flagSet, *serveConfig) {
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for requests and deliveries to finish")
 	return fs, c
-}
-
-// DurationVar is a duration flag whose default may come from its
-// environment variable; a value that does not parse is reported by parse
-// rather than ignored.
-func (f *flagSet) DurationVar(p *time.Duration, name string, def time.Duration, usage string) {
-	if v := f.envOr(name, ""); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			def = d
-		} else {
-			f.badEnv(name, v, "a duration such as 10s")
-		}
-	}
-	f.FlagSet.DurationVar(p, name, def, envUsage(name, usage))
-}
-
-// Int64Var is an integer flag whose default may come from its environment
-// variable.
-func (f *flagSet) Int64Var(p *int64, name string, def int64, usage string) {
-	if v := f.envOr(name, ""); v != "" {
-		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-			def = n
-		} else {
-			f.badEnv(name, v, "an integer")
-		}
-	}
-	f.FlagSet.Int64Var(p, name, def, envUsage(name, usage))
 }
 
 // newLogger writes to standard error through a logBuffer (flush writes

@@ -100,6 +100,13 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 	if in.Cached() && (reason != "" || bad != "") {
 		in, task, reason, bad = a.judgeIncoming(r, req, a.store.IntegrationByToken)
 	}
+	// A request counts as a use of its integration when the final
+	// judgement authenticated it, whatever became of it then.
+	defer func() {
+		if reason == "" {
+			a.store.RecordIntegrationUse(in.ID)
+		}
+	}()
 	// answered replies to a refused or bad request, and tells whether it did.
 	answered := func() bool {
 		switch {
@@ -107,7 +114,6 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 			a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
 			textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
 		case bad != "":
-			a.store.RecordIntegrationUse(in.ID)
 			textReply(w, http.StatusBadRequest, bodyFailed, bad)
 		default:
 			return false
@@ -119,7 +125,6 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 	}
 	if r.Method == http.MethodHead {
 		// A dry run: the same checks, nothing written.
-		a.store.RecordIntegrationUse(in.ID)
 		if err := a.store.CheckTask(r.Context(), task); err != nil {
 			a.replyStoreError(w, err)
 			return
@@ -137,7 +142,6 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 		}
 		id, events, err = a.store.CreateTask(r.Context(), in.Actor(), task)
 	}
-	a.store.RecordIntegrationUse(in.ID)
 	if err != nil {
 		a.replyStoreError(w, err)
 		return

@@ -378,3 +378,29 @@ func TestIncomingRefusesPersonalToken(t *testing.T) {
 	}
 	f.expectRefused("deleted personal token", incomingReq{query: tokenQuery(tok)})
 }
+
+// TestIncomingUseCountsAuthenticatedRequests: every request whose token
+// passes counts as a use of its integration, a bad request and a dry run
+// (HEAD) included; a refused one does not.
+func TestIncomingUseCountsAuthenticatedRequests(t *testing.T) {
+	f := newAuthFixture(t, Config{})
+	in, sec := f.integration(store.NewIntegration{})
+	f.expectAccepted("a task", incomingReq{query: tokenQuery(sec.Token)})
+	if code, body := f.call(incomingReq{query: url.Values{"token": {sec.Token}, "project_id": {"x"}}}); code != http.StatusBadRequest {
+		t.Fatalf("bad request: %d %q", code, body)
+	}
+	dry := httptest.NewRequest(http.MethodHead, "/webhook/task?"+url.Values{"token": {sec.Token}, "title": {"dry"}}.Encode(), nil)
+	dry.RemoteAddr = "192.0.2.10:40000"
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, dry)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("dry run: %d", rec.Code)
+	}
+	if err := f.store.SetIntegrationEnabled(context.Background(), in.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	f.expectRefused("disabled", incomingReq{query: tokenQuery(sec.Token)})
+	if n := f.usageToday(in.ID); n != 3 {
+		t.Errorf("usage today = %d, want 3 (a task, a bad request, a dry run; not the refusal)", n)
+	}
+}

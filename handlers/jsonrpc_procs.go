@@ -49,12 +49,8 @@ func (c *rpcCall) userProject(projectID int64) error {
 	if c.caller.isApp() {
 		return nil
 	}
-	if _, err := c.a.store.ProjectByID(c.ctx(), projectID); errors.Is(err, store.ErrNotFound) {
-		return errForbidden
-	} else if err != nil {
-		return err
-	}
-	return nil
+	_, err := c.project(projectID)
+	return err
 }
 
 // project looks a project up under userProject's rule: a user naming a

@@ -228,6 +228,7 @@ func TestRPCAuthSuccessAndRoles(t *testing.T) {
 	forbidden("member creating a project", member, "createProject", map[string]any{"name": "mine"})
 	forbidden("user naming an unknown project", basicAuth("alice", f.adminPass), "createTask", map[string]any{"title": "x", "project_id": 9999})
 	forbidden("user reading an unknown project", basicAuth("alice", f.adminPass), "getProjectById", map[string]any{"project_id": 9999})
+	forbidden("user listing the columns of an unknown project", basicAuth("alice", f.adminPass), "getColumns", map[string]any{"project_id": 9999})
 
 	// Members work on the board, as themselves.
 	id := f.callID(t, member, "createTask", map[string]any{"title": "member task", "project_id": f.p1})

@@ -156,11 +156,13 @@ func (f *pagesFuzzFixture) state(t testing.TB) string {
 			err = e
 		}
 	}
-	s.Tasks, err = f.st.TaskCount(ctx)
-	s.Events, _ = f.st.EventCount(ctx, "")
-	t0, e := f.st.TaskByID(ctx, f.taskID)
+	var e error
+	s.Tasks, e = f.st.TaskCount(ctx)
 	check(e)
-	s.Task = t0
+	s.Events, e = f.st.EventCount(ctx, "")
+	check(e)
+	s.Task, e = f.st.TaskByID(ctx, f.taskID)
+	check(e)
 	s.Comments, e = f.st.Comments(ctx, f.taskID)
 	check(e)
 	s.Subtasks, e = f.st.Subtasks(ctx, f.taskID)
