@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -474,33 +473,10 @@ func createTaskRPC(ctx context.Context, c *http.Client, endpoint, token string, 
 	}
 	req.SetBasicAuth("jsonrpc", token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
+	status, raw, err := replyOf(c.Do(req))
 	if err != nil {
 		return "transport"
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return "transport"
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Sprintf("HTTP %d", resp.StatusCode)
-	}
-	var reply struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&reply); err != nil {
-		return "body not JSON"
-	}
-	if reply.Error != nil {
-		return fmt.Sprintf("rpc error %d %s", reply.Error.Code, reply.Error.Message)
-	}
-	if id, err := strconv.ParseInt(string(reply.Result), 10, 64); err != nil || id <= 0 {
-		return "result " + string(reply.Result)
-	}
-	return ""
+	var reply rpcReply
+	return reply.check(status, raw)
 }

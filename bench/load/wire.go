@@ -485,8 +485,8 @@ func (r *wireIncoming) close() {
 	r.conn.close()
 }
 
-// checkText is the check of a text reply: status 200 and the body want
-// (spaces around it ignored). Same labels as classify.
+// checkText is the check of a text reply, on either client: status 200 and
+// the body want (spaces around it ignored).
 func checkText(status int, body []byte, want string) string {
 	if status != 200 {
 		return "HTTP " + strconv.Itoa(status)
@@ -557,8 +557,8 @@ func (r *wireRPC) close() {
 	r.conn.close()
 }
 
-// check is createTaskRPC's check: status 200 and a JSON reply whose result
-// is a positive task id.
+// check is the check of a createTask reply, on either client: status 200
+// and a JSON reply whose result is a positive task id.
 func (p *rpcReply) check(status int, body []byte) string {
 	if status != 200 {
 		return "HTTP " + strconv.Itoa(status)
