@@ -64,12 +64,13 @@ type result struct {
 	CallsPerCommit float64 `json:"writes_per_commit,omitempty"`
 }
 
-// newClient is a net/http keep-alive client with one idle connection per
-// worker, so the load measures the server rather than TCP handshakes.
-func newClient(concurrency int, timeout time.Duration) *http.Client {
+// newClient is one worker's net/http keep-alive client (its connection
+// kept idle between requests), so the load measures the server rather than
+// TCP handshakes.
+func newClient(timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = concurrency * 2
-	tr.MaxIdleConnsPerHost = concurrency * 2
+	tr.MaxIdleConns = 2
+	tr.MaxIdleConnsPerHost = 2
 	tr.MaxConnsPerHost = 0
 	return &http.Client{
 		Transport: tr,

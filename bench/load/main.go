@@ -434,13 +434,13 @@ func workload(t *target, work, client string) (call, error) {
 	case incoming:
 		do = func(_ context.Context, w int, timeout time.Duration) requester {
 			prefix := endpoint + strconv.Itoa(w) + "-"
-			return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+			return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
 				return getText(ctx, c, prefix+strconv.Itoa(seq), "OK")
 			}}
 		}
 	default:
 		do = func(_ context.Context, w int, timeout time.Duration) requester {
-			return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+			return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
 				return createTaskRPC(ctx, c, endpoint, t.apiToken, w, seq)
 			}}
 		}

@@ -32,11 +32,11 @@ func requesterFor(t *testing.T, tg *target, work, client string, w int, timeout 
 	switch {
 	case client == clientNetHTTP && work == "incoming":
 		prefix := fmt.Sprintf("%s%s&title=load+%d-", tg.base, tg.incomingPath, w)
-		return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+		return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
 			return getText(ctx, c, prefix+fmt.Sprint(seq), "OK")
 		}}
 	case client == clientNetHTTP:
-		return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+		return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
 			return createTaskRPC(ctx, c, tg.base+tg.rpcPath, tg.apiToken, w, seq)
 		}}
 	}
