@@ -28,30 +28,11 @@ var clients = []string{clientLean, clientNetHTTP}
 // JSON-RPC probe, so that a server answering badly can be checked too.
 func requesterFor(t *testing.T, tg *target, work, client string, w int, timeout time.Duration) requester {
 	t.Helper()
-	ctx := t.Context()
-	switch {
-	case client == clientNetHTTP && work == "incoming":
-		prefix := fmt.Sprintf("%s%s&title=load+%d-", tg.base, tg.incomingPath, w)
-		return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
-			return getText(ctx, c, prefix+fmt.Sprint(seq), "OK")
-		}}
-	case client == clientNetHTTP:
-		return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
-			return createTaskRPC(ctx, c, tg.base+tg.rpcPath, tg.apiToken, w, seq)
-		}}
+	do, err := newCall(tg, work, client)
+	if err != nil {
+		t.Fatalf("%s %s: %v", work, client, err)
 	}
-	endpoint := tg.base + tg.rpcPath
-	if work == "incoming" {
-		endpoint = tg.base + tg.incomingPath + "&title=load+"
-	}
-	wt, ok, err := parseWireTarget(endpoint)
-	if err != nil || !ok {
-		t.Fatalf("parseWireTarget(%q) = %v, %v", endpoint, ok, err)
-	}
-	if work == "incoming" {
-		return newWireIncoming(ctx, wt, w, timeout)
-	}
-	return newWireRPC(ctx, wt, tg.apiToken, w, timeout)
+	return do(t.Context(), w, timeout)
 }
 
 // seenRequest is what a server received, as far as the load's requests go.
