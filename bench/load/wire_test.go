@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -282,23 +281,14 @@ func rawServer(t *testing.T, handle func(net.Conn)) (string, *atomic.Int64) {
 	return "http://" + ln.Addr().String(), &n
 }
 
-// readRequestHead reads one request's head and skips its body (by
-// Content-Length, as the load sends them).
+// readRequestHead reads one request and skips its body, with the lean
+// receiver's parser (receiver_wire.go).
 func readRequestHead(br *bufio.Reader) error {
-	var length int64
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return err
-		}
-		if len(line) <= 2 {
-			_, err := br.Discard(int(length))
-			return err
-		}
-		if name, value, ok := bytes.Cut(bytes.TrimSpace(line), []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
-			length, _ = parseUint(bytes.TrimSpace(value))
-		}
+	req, err := readWireRequest(br)
+	if err != nil {
+		return err
 	}
+	return req.discardBody(br)
 }
 
 // TestLeanClientServerClosesWithoutSaying checks a server that closes the
