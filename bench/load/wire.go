@@ -175,7 +175,7 @@ func (c *wireConn) close() { c.drop() }
 // chunking, connection) and the body. 1xx interim replies are skipped.
 func (c *wireConn) readResponse() (wireResponse, error) {
 	for {
-		line, err := c.readLine()
+		line, err := readLine(c.br)
 		if err != nil {
 			return wireResponse{}, err
 		}
@@ -191,7 +191,7 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		resp := wireResponse{status: int(status), close: line[7] == '0'}
 		length := int64(-1)
 		for {
-			h, err := c.readLine()
+			h, err := readLine(c.br)
 			if err != nil {
 				return wireResponse{}, err
 			}
@@ -227,7 +227,7 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		switch {
 		case resp.status == 204 || resp.status == 304 || resp.status == 101:
 		case resp.chunked:
-			err = c.readChunked()
+			err = readChunks(c.br, errMalformed, c.readBody)
 		case length >= 0:
 			err = c.readBody(length)
 		default:
@@ -242,10 +242,6 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		return resp, nil
 	}
 }
-
-// readLine returns one line without its CRLF (or LF); the slice is valid
-// until the next read.
-func (c *wireConn) readLine() ([]byte, error) { return readLine(c.br) }
 
 // readLine reads one line from br without its CRLF (or LF); the slice is
 // valid until the next read. A line longer than br's buffer is malformed.
@@ -283,11 +279,6 @@ func (c *wireConn) readBody(n int64) error {
 		}
 	}
 	return nil
-}
-
-// readChunked decodes a chunked body and skips its trailers.
-func (c *wireConn) readChunked() error {
-	return readChunks(c.br, errMalformed, c.readBody)
 }
 
 // readChunks reads a chunked body from br, handing each chunk's size to
