@@ -440,23 +440,38 @@ func parseWireTarget(raw string) (wireTarget, bool, error) {
 // userAgent names the load in the servers' access logs.
 const userAgent = "hookboard-load"
 
+// wireWorker is one worker's connection, whose exchange in progress is
+// interrupted when the load stops (the end of ctx).
+type wireWorker struct {
+	conn *wireConn
+	stop func() bool
+}
+
+func newWireWorker(ctx context.Context, t wireTarget, timeout time.Duration) wireWorker {
+	c := newWireConn(t.addr, timeout)
+	return wireWorker{conn: c, stop: context.AfterFunc(ctx, c.interrupt)}
+}
+
+func (w wireWorker) close() {
+	w.stop()
+	w.conn.close()
+}
+
 // wireIncoming is one worker's incoming-URL requests:
 // GET <uri>W-SEQ with uri ending in "&title=load+".
 type wireIncoming struct {
-	conn       *wireConn
+	wireWorker
 	head, tail []byte // the request around the title's W-SEQ
 	req        []byte
-	stop       func() bool
 }
 
 func newWireIncoming(ctx context.Context, t wireTarget, worker int, timeout time.Duration) *wireIncoming {
-	r := &wireIncoming{conn: newWireConn(t.addr, timeout)}
+	r := &wireIncoming{wireWorker: newWireWorker(ctx, t, timeout)}
 	r.head = append([]byte("GET "), t.uri...)
 	r.head = strconv.AppendInt(r.head, int64(worker), 10)
 	r.head = append(r.head, '-')
 	r.tail = []byte(" HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: " + userAgent + "\r\n\r\n")
 	r.req = make([]byte, 0, len(r.head)+len(r.tail)+20)
-	r.stop = context.AfterFunc(ctx, r.conn.interrupt)
 	return r
 }
 
@@ -469,11 +484,6 @@ func (r *wireIncoming) do(ctx context.Context, seq int) string {
 		return "transport"
 	}
 	return checkText(resp.status, resp.body, "OK")
-}
-
-func (r *wireIncoming) close() {
-	r.stop()
-	r.conn.close()
 }
 
 // checkText is the check of a text reply, on either client: status 200 and
@@ -494,13 +504,12 @@ func checkText(status int, body []byte, want string) string {
 // wireRPC is one worker's JSON-RPC createTask requests, with the body and
 // credentials createTaskRPC sends.
 type wireRPC struct {
-	conn  *wireConn
+	wireWorker
 	head  []byte // request line and headers up to "Content-Length: "
 	body  []byte
 	req   []byte
 	title []byte // `,"params":{"title":"load W-`
 	reply rpcReply
-	stop  func() bool
 }
 
 // rpcReply is the part of a JSON-RPC reply the load checks. It is reused:
@@ -515,12 +524,11 @@ type rpcReply struct {
 
 func newWireRPC(ctx context.Context, t wireTarget, apiToken string, worker int, timeout time.Duration) *wireRPC {
 	auth := base64.StdEncoding.EncodeToString([]byte("jsonrpc:" + apiToken))
-	r := &wireRPC{conn: newWireConn(t.addr, timeout)}
+	r := &wireRPC{wireWorker: newWireWorker(ctx, t, timeout)}
 	r.head = []byte("POST " + t.uri + " HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: " + userAgent +
 		"\r\nAuthorization: Basic " + auth + "\r\nContent-Type: application/json\r\nContent-Length: ")
 	r.title = strconv.AppendInt([]byte(`,"params":{"title":"load `), int64(worker), 10)
 	r.title = append(r.title, '-')
-	r.stop = context.AfterFunc(ctx, r.conn.interrupt)
 	return r
 }
 
@@ -541,11 +549,6 @@ func (r *wireRPC) do(ctx context.Context, seq int) string {
 		return "transport"
 	}
 	return r.reply.check(resp.status, resp.body)
-}
-
-func (r *wireRPC) close() {
-	r.stop()
-	r.conn.close()
 }
 
 // check is the check of a createTask reply, on either client: status 200
