@@ -116,18 +116,21 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 
 // bodies renders each event once per format for the attempts of one pass
 // (a request's fan-out, or a worker pass): ten endpoints of one format get
-// the same bytes, rendered once. Bodies are only read once made. A nil
-// *bodies renders every time.
+// the same bytes, rendered once, even when their attempts ask at the same
+// moment. A nil *bodies renders every time.
 type bodies struct {
 	mu sync.Mutex
-	m  map[bodyKey]rendered
+	m  map[bodyKey]*rendered
 }
 
 type bodyKey struct{ format, eventID string }
 
+// rendered is one body, made by the first attempt that asks for it; the
+// others wait for it.
 type rendered struct {
-	p   Payload
-	err error
+	once sync.Once
+	p    Payload
+	err  error
 }
 
 func (b *bodies) render(format string, ev store.Event) (Payload, error) {
@@ -136,18 +139,16 @@ func (b *bodies) render(format string, ev store.Event) (Payload, error) {
 	}
 	k := bodyKey{format, ev.ID}
 	b.mu.Lock()
-	r, ok := b.m[k]
-	b.mu.Unlock()
-	if ok {
-		return r.p, r.err
+	r := b.m[k]
+	if r == nil {
+		if b.m == nil {
+			b.m = map[bodyKey]*rendered{}
+		}
+		r = &rendered{}
+		b.m[k] = r
 	}
-	r.p, r.err = Render(format, ev)
-	b.mu.Lock()
-	if b.m == nil {
-		b.m = map[bodyKey]rendered{}
-	}
-	b.m[k] = r
 	b.mu.Unlock()
+	r.once.Do(func() { r.p, r.err = Render(format, ev) })
 	return r.p, r.err
 }
 

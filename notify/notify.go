@@ -165,13 +165,14 @@ func (n *Notifier) Deliver(ctx context.Context, eventIDs []string) {
 		return
 	}
 	groups := byEndpoint(jobs)
+	attempts := func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync) }
 	if n.wait > 0 && longestGroup(groups) <= n.wait {
 		// The wait cannot end before the attempts do: make them on this
 		// goroutine, without a hand-off to another and back.
-		n.inline(func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync) })
+		n.inline(attempts)
 		return
 	}
-	done, ok := n.background(func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync) })
+	done, ok := n.background(attempts)
 	if !ok || n.wait <= 0 {
 		return
 	}
@@ -185,13 +186,10 @@ func (n *Notifier) Deliver(ctx context.Context, eventIDs []string) {
 
 // background runs fn on the notifier's context unless it is stopping.
 func (n *Notifier) background(fn func(ctx context.Context)) (<-chan struct{}, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.stopping {
+	if !n.enter() {
 		return nil, false
 	}
 	done := make(chan struct{})
-	n.running.Add(1)
 	go func() {
 		defer n.running.Done()
 		defer close(done)
@@ -204,15 +202,23 @@ func (n *Notifier) background(fn func(ctx context.Context)) (<-chan struct{}, bo
 // unless the notifier is stopping; Stop waits for it as for background
 // work.
 func (n *Notifier) inline(fn func(ctx context.Context)) {
-	n.mu.Lock()
-	if n.stopping {
-		n.mu.Unlock()
+	if !n.enter() {
 		return
 	}
-	n.running.Add(1)
-	n.mu.Unlock()
 	defer n.running.Done()
 	fn(n.baseCtx)
+}
+
+// enter counts a delivery Stop must wait for (the caller calls
+// n.running.Done when it ends), unless the notifier is stopping.
+func (n *Notifier) enter() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopping {
+		return false
+	}
+	n.running.Add(1)
+	return true
 }
 
 // longestGroup is the most a group of attempts can take: the sum of its

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 )
 
@@ -133,5 +134,24 @@ func TestBodiesRenderOncePerFormat(t *testing.T) {
 	}
 	if len(b.m) != 2 {
 		t.Errorf("%d bodies cached, want 2", len(b.m))
+	}
+
+	// Ten endpoints' attempts asking at once, as a request's fan-out
+	// does, share one rendering too.
+	b = &bodies{}
+	var wg sync.WaitGroup
+	got := make([]*byte, 10)
+	for i := range got {
+		wg.Go(func() {
+			if p, err := b.render("kanboard", ev); err == nil {
+				got[i] = &p.Body[0]
+			}
+		})
+	}
+	wg.Wait()
+	for i, p := range got {
+		if p == nil || p != got[0] {
+			t.Fatalf("attempt %d asking at the same time got a body of its own", i)
+		}
 	}
 }

@@ -64,12 +64,13 @@ type result struct {
 	CallsPerCommit float64 `json:"writes_per_commit,omitempty"`
 }
 
-// newClient is a net/http keep-alive client with one idle connection per
-// worker, so the load measures the server rather than TCP handshakes.
-func newClient(concurrency int, timeout time.Duration) *http.Client {
+// newClient is one worker's net/http keep-alive client (its connection
+// kept idle between requests), so the load measures the server rather than
+// TCP handshakes.
+func newClient(timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = concurrency * 2
-	tr.MaxIdleConnsPerHost = concurrency * 2
+	tr.MaxIdleConns = 2
+	tr.MaxIdleConnsPerHost = 2
 	tr.MaxConnsPerHost = 0
 	return &http.Client{
 		Transport: tr,
@@ -159,37 +160,29 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[i]
 }
 
-// getText GETs url and classifies the reply against the expected body.
+// getText GETs url and checks the reply as the lean client does
+// (checkText).
 func getText(ctx context.Context, client *http.Client, url, want string) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "bad request"
 	}
-	return classify(client.Do(req))(want)
+	status, body, err := replyOf(client.Do(req))
+	if err != nil {
+		return "transport"
+	}
+	return checkText(status, body, want)
 }
 
-// classify turns a reply into a failure label for a text body.
-func classify(resp *http.Response, err error) func(want string) string {
-	return func(want string) string {
-		if err != nil {
-			return "transport"
-		}
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		if rerr != nil {
-			return "transport"
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Sprintf("HTTP %d", resp.StatusCode)
-		}
-		if got := strings.TrimSpace(string(body)); got != want {
-			if len(got) > 40 {
-				got = got[:40]
-			}
-			return "body " + got
-		}
-		return ""
+// replyOf reads up to maxBody of a net/http reply's body, as the lean
+// client keeps, and closes it.
+func replyOf(resp *http.Response, err error) (int, []byte, error) {
+	if err != nil {
+		return 0, nil, err
 	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	return resp.StatusCode, body, err
 }
 
 // printTable writes results as an aligned table.

@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -397,10 +396,25 @@ const (
 	clientNetHTTP = "net/http"
 )
 
-// workload builds the call for one kind of request against a target, on the
+// workload builds the call for one kind of request against a target
+// (newCall) and, for JSON-RPC, checks that the server answers it.
+func workload(t *target, work, client string) (call, error) {
+	do, err := newCall(t, work, client)
+	if err != nil {
+		return nil, err
+	}
+	if work != "incoming" {
+		if err := probeRPC(do); err != nil {
+			return nil, err
+		}
+	}
+	return do, nil
+}
+
+// newCall builds the call for one kind of request against a target, on the
 // lean HTTP/1.1 client (wire.go) or on net/http. An https target always
 // goes through net/http: the lean client speaks plain HTTP only.
-func workload(t *target, work, client string) (call, error) {
+func newCall(t *target, work, client string) (call, error) {
 	var (
 		endpoint string
 		incoming = work == "incoming"
@@ -416,7 +430,6 @@ func workload(t *target, work, client string) (call, error) {
 	default:
 		return nil, fmt.Errorf("unknown workload %q", work)
 	}
-	var do call
 	wt, plain, err := parseWireTarget(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("%s URL: %w", work, err)
@@ -425,33 +438,27 @@ func workload(t *target, work, client string) (call, error) {
 	case client != clientLean && client != clientNetHTTP:
 		return nil, fmt.Errorf("unknown client %q (lean or net/http)", client)
 	case client == clientLean && plain && incoming:
-		do = func(ctx context.Context, w int, timeout time.Duration) requester {
+		return func(ctx context.Context, w int, timeout time.Duration) requester {
 			return newWireIncoming(ctx, wt, w, timeout)
-		}
+		}, nil
 	case client == clientLean && plain:
-		do = func(ctx context.Context, w int, timeout time.Duration) requester {
+		return func(ctx context.Context, w int, timeout time.Duration) requester {
 			return newWireRPC(ctx, wt, t.apiToken, w, timeout)
-		}
+		}, nil
 	case incoming:
-		do = func(_ context.Context, w int, timeout time.Duration) requester {
+		return func(_ context.Context, w int, timeout time.Duration) requester {
 			prefix := endpoint + strconv.Itoa(w) + "-"
-			return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+			return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
 				return getText(ctx, c, prefix+strconv.Itoa(seq), "OK")
 			}}
-		}
+		}, nil
 	default:
-		do = func(_ context.Context, w int, timeout time.Duration) requester {
-			return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
+		return func(_ context.Context, w int, timeout time.Duration) requester {
+			return httpRequester{newClient(timeout), func(ctx context.Context, c *http.Client, seq int) string {
 				return createTaskRPC(ctx, c, endpoint, t.apiToken, w, seq)
 			}}
-		}
+		}, nil
 	}
-	if !incoming {
-		if err := probeRPC(do); err != nil {
-			return nil, err
-		}
-	}
-	return do, nil
 }
 
 // probeRPC checks that the server answers createTask before measuring it.
@@ -474,33 +481,10 @@ func createTaskRPC(ctx context.Context, c *http.Client, endpoint, token string, 
 	}
 	req.SetBasicAuth("jsonrpc", token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
+	status, raw, err := replyOf(c.Do(req))
 	if err != nil {
 		return "transport"
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return "transport"
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Sprintf("HTTP %d", resp.StatusCode)
-	}
-	var reply struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&reply); err != nil {
-		return "body not JSON"
-	}
-	if reply.Error != nil {
-		return fmt.Sprintf("rpc error %d %s", reply.Error.Code, reply.Error.Message)
-	}
-	if id, err := strconv.ParseInt(string(reply.Result), 10, 64); err != nil || id <= 0 {
-		return "result " + string(reply.Result)
-	}
-	return ""
+	var reply rpcReply
+	return reply.check(status, raw)
 }

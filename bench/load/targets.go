@@ -47,11 +47,12 @@ func countMissed(vs []verdict) int {
 	return n
 }
 
-// rows picks the results of one workload label on one server.
+// rows picks the results of one workload label on one server at one
+// concurrency (one per round).
 func rows(all []result, work, server string, c int) []result {
 	var out []result
 	for _, r := range all {
-		if r.Work == work && r.Server == server && (c == 0 || r.Concurrency == c) {
+		if r.Work == work && r.Server == server && r.Concurrency == c {
 			out = append(out, r)
 		}
 	}

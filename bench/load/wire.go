@@ -175,7 +175,7 @@ func (c *wireConn) close() { c.drop() }
 // chunking, connection) and the body. 1xx interim replies are skipped.
 func (c *wireConn) readResponse() (wireResponse, error) {
 	for {
-		line, err := c.readLine()
+		line, err := readLine(c.br)
 		if err != nil {
 			return wireResponse{}, err
 		}
@@ -191,7 +191,7 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		resp := wireResponse{status: int(status), close: line[7] == '0'}
 		length := int64(-1)
 		for {
-			h, err := c.readLine()
+			h, err := readLine(c.br)
 			if err != nil {
 				return wireResponse{}, err
 			}
@@ -227,7 +227,7 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		switch {
 		case resp.status == 204 || resp.status == 304 || resp.status == 101:
 		case resp.chunked:
-			err = c.readChunked()
+			err = readChunks(c.br, errMalformed, c.readBody)
 		case length >= 0:
 			err = c.readBody(length)
 		default:
@@ -242,10 +242,6 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		return resp, nil
 	}
 }
-
-// readLine returns one line without its CRLF (or LF); the slice is valid
-// until the next read.
-func (c *wireConn) readLine() ([]byte, error) { return readLine(c.br) }
 
 // readLine reads one line from br without its CRLF (or LF); the slice is
 // valid until the next read. A line longer than br's buffer is malformed.
@@ -283,11 +279,6 @@ func (c *wireConn) readBody(n int64) error {
 		}
 	}
 	return nil
-}
-
-// readChunked decodes a chunked body and skips its trailers.
-func (c *wireConn) readChunked() error {
-	return readChunks(c.br, errMalformed, c.readBody)
 }
 
 // readChunks reads a chunked body from br, handing each chunk's size to
@@ -449,23 +440,38 @@ func parseWireTarget(raw string) (wireTarget, bool, error) {
 // userAgent names the load in the servers' access logs.
 const userAgent = "hookboard-load"
 
+// wireWorker is one worker's connection, whose exchange in progress is
+// interrupted when the load stops (the end of ctx).
+type wireWorker struct {
+	conn *wireConn
+	stop func() bool
+}
+
+func newWireWorker(ctx context.Context, t wireTarget, timeout time.Duration) wireWorker {
+	c := newWireConn(t.addr, timeout)
+	return wireWorker{conn: c, stop: context.AfterFunc(ctx, c.interrupt)}
+}
+
+func (w wireWorker) close() {
+	w.stop()
+	w.conn.close()
+}
+
 // wireIncoming is one worker's incoming-URL requests:
 // GET <uri>W-SEQ with uri ending in "&title=load+".
 type wireIncoming struct {
-	conn       *wireConn
+	wireWorker
 	head, tail []byte // the request around the title's W-SEQ
 	req        []byte
-	stop       func() bool
 }
 
 func newWireIncoming(ctx context.Context, t wireTarget, worker int, timeout time.Duration) *wireIncoming {
-	r := &wireIncoming{conn: newWireConn(t.addr, timeout)}
+	r := &wireIncoming{wireWorker: newWireWorker(ctx, t, timeout)}
 	r.head = append([]byte("GET "), t.uri...)
 	r.head = strconv.AppendInt(r.head, int64(worker), 10)
 	r.head = append(r.head, '-')
 	r.tail = []byte(" HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: " + userAgent + "\r\n\r\n")
 	r.req = make([]byte, 0, len(r.head)+len(r.tail)+20)
-	r.stop = context.AfterFunc(ctx, r.conn.interrupt)
 	return r
 }
 
@@ -480,13 +486,8 @@ func (r *wireIncoming) do(ctx context.Context, seq int) string {
 	return checkText(resp.status, resp.body, "OK")
 }
 
-func (r *wireIncoming) close() {
-	r.stop()
-	r.conn.close()
-}
-
-// checkText is the check of a text reply: status 200 and the body want
-// (spaces around it ignored). Same labels as classify.
+// checkText is the check of a text reply, on either client: status 200 and
+// the body want (spaces around it ignored).
 func checkText(status int, body []byte, want string) string {
 	if status != 200 {
 		return "HTTP " + strconv.Itoa(status)
@@ -503,13 +504,12 @@ func checkText(status int, body []byte, want string) string {
 // wireRPC is one worker's JSON-RPC createTask requests, with the body and
 // credentials createTaskRPC sends.
 type wireRPC struct {
-	conn  *wireConn
+	wireWorker
 	head  []byte // request line and headers up to "Content-Length: "
 	body  []byte
 	req   []byte
 	title []byte // `,"params":{"title":"load W-`
 	reply rpcReply
-	stop  func() bool
 }
 
 // rpcReply is the part of a JSON-RPC reply the load checks. It is reused:
@@ -524,12 +524,11 @@ type rpcReply struct {
 
 func newWireRPC(ctx context.Context, t wireTarget, apiToken string, worker int, timeout time.Duration) *wireRPC {
 	auth := base64.StdEncoding.EncodeToString([]byte("jsonrpc:" + apiToken))
-	r := &wireRPC{conn: newWireConn(t.addr, timeout)}
+	r := &wireRPC{wireWorker: newWireWorker(ctx, t, timeout)}
 	r.head = []byte("POST " + t.uri + " HTTP/1.1\r\nHost: " + t.host + "\r\nUser-Agent: " + userAgent +
 		"\r\nAuthorization: Basic " + auth + "\r\nContent-Type: application/json\r\nContent-Length: ")
 	r.title = strconv.AppendInt([]byte(`,"params":{"title":"load `), int64(worker), 10)
 	r.title = append(r.title, '-')
-	r.stop = context.AfterFunc(ctx, r.conn.interrupt)
 	return r
 }
 
@@ -552,13 +551,8 @@ func (r *wireRPC) do(ctx context.Context, seq int) string {
 	return r.reply.check(resp.status, resp.body)
 }
 
-func (r *wireRPC) close() {
-	r.stop()
-	r.conn.close()
-}
-
-// check is createTaskRPC's check: status 200 and a JSON reply whose result
-// is a positive task id.
+// check is the check of a createTask reply, on either client: status 200
+// and a JSON reply whose result is a positive task id.
 func (p *rpcReply) check(status int, body []byte) string {
 	if status != 200 {
 		return "HTTP " + strconv.Itoa(status)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,30 +27,11 @@ var clients = []string{clientLean, clientNetHTTP}
 // JSON-RPC probe, so that a server answering badly can be checked too.
 func requesterFor(t *testing.T, tg *target, work, client string, w int, timeout time.Duration) requester {
 	t.Helper()
-	ctx := t.Context()
-	switch {
-	case client == clientNetHTTP && work == "incoming":
-		prefix := fmt.Sprintf("%s%s&title=load+%d-", tg.base, tg.incomingPath, w)
-		return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
-			return getText(ctx, c, prefix+fmt.Sprint(seq), "OK")
-		}}
-	case client == clientNetHTTP:
-		return httpRequester{newClient(1, timeout), func(ctx context.Context, c *http.Client, seq int) string {
-			return createTaskRPC(ctx, c, tg.base+tg.rpcPath, tg.apiToken, w, seq)
-		}}
+	do, err := newCall(tg, work, client)
+	if err != nil {
+		t.Fatalf("%s %s: %v", work, client, err)
 	}
-	endpoint := tg.base + tg.rpcPath
-	if work == "incoming" {
-		endpoint = tg.base + tg.incomingPath + "&title=load+"
-	}
-	wt, ok, err := parseWireTarget(endpoint)
-	if err != nil || !ok {
-		t.Fatalf("parseWireTarget(%q) = %v, %v", endpoint, ok, err)
-	}
-	if work == "incoming" {
-		return newWireIncoming(ctx, wt, w, timeout)
-	}
-	return newWireRPC(ctx, wt, tg.apiToken, w, timeout)
+	return do(t.Context(), w, timeout)
 }
 
 // seenRequest is what a server received, as far as the load's requests go.
@@ -301,23 +281,14 @@ func rawServer(t *testing.T, handle func(net.Conn)) (string, *atomic.Int64) {
 	return "http://" + ln.Addr().String(), &n
 }
 
-// readRequestHead reads one request's head and skips its body (by
-// Content-Length, as the load sends them).
+// readRequestHead reads one request and skips its body, with the lean
+// receiver's parser (receiver_wire.go).
 func readRequestHead(br *bufio.Reader) error {
-	var length int64
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return err
-		}
-		if len(line) <= 2 {
-			_, err := br.Discard(int(length))
-			return err
-		}
-		if name, value, ok := bytes.Cut(bytes.TrimSpace(line), []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
-			length, _ = parseUint(bytes.TrimSpace(value))
-		}
+	req, err := readWireRequest(br)
+	if err != nil {
+		return err
 	}
+	return req.discardBody(br)
 }
 
 // TestLeanClientServerClosesWithoutSaying checks a server that closes the
