@@ -55,7 +55,8 @@ type Store struct {
 	usage   *usageBatch
 	keyFile string
 	fanout  fanoutMemo
-	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
+	later   laterQueue // records of RecordAttemptsLater
+	opened  time.Time  // when Open ran, by s.now (see ReleaseEarlierLeases)
 	config  configCache
 	// txVersion is the configuration version read in the writer's current
 	// transaction, 0 when it must be read again (see configVersion). Only
