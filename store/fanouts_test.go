@@ -19,12 +19,19 @@ func fanoutStore(t *testing.T) (s *Store, board boardFixture, endpoint int64, cl
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	board = newBoard(t, s, "fanouts")
+	board, endpoint = seedFanouts(t, s, "fanouts")
+	return s, board, endpoint, clock
+}
+
+// seedFanouts adds a board and one endpoint that every event matches.
+func seedFanouts(t *testing.T, s *Store, name string) (boardFixture, int64) {
+	t.Helper()
+	board := newBoard(t, s, name)
 	ep, _, err := s.CreateEndpoint(context.Background(), NewEndpoint{Name: "r", URL: "http://127.0.0.1:1/hook", Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, board, ep.ID, clock
+	return board, ep.ID
 }
 
 func failedAt(j DeliveryJob, at time.Time, status int) AttemptRecord {
@@ -175,52 +182,5 @@ func TestNotAttemptedJobsGoToTheWorker(t *testing.T) {
 	var rows int
 	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE event_id = ?`, gone.Event.ID).Scan(&rows); err != nil || rows != 0 {
 		t.Fatalf("%d deliveries (err %v) written to a deleted endpoint", rows, err)
-	}
-}
-
-// A database written before fanouts existed has leased delivery rows;
-// the next run releases those too.
-func TestReleaseLeasesOfOlderSchema(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "board.db")
-	clock := time.Now()
-	now := func() time.Time { return clock }
-	first, err := Open(path, Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	board := newBoard(t, first, "legacy")
-	ep, _, err := first.CreateEndpoint(ctx, NewEndpoint{Name: "r", URL: "http://127.0.0.1:1/hook", Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, evs, err := first.CreateTask(ctx, Actor{}, NewTask{ProjectID: board.project, Title: "leased the old way"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What emit wrote before migration 004, instead of the fanout row.
-	err = first.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fanouts`); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms) VALUES (?, ?, ?, ?)`,
-			evs[0], ep.ID, clock.Add(deliveryLease+time.Second).UnixMilli(), clock.UnixMilli())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	first.Close()
-	clock = clock.Add(time.Second)
-	second, err := Open(path, Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	if n, err := second.ReleaseEarlierLeases(ctx); err != nil || n != 1 {
-		t.Fatalf("ReleaseEarlierLeases: %d, err %v; want 1", n, err)
-	}
-	if due, err := second.ClaimDueDeliveries(ctx, 10, time.Minute); err != nil || len(due) != 1 || due[0].Event.ID != evs[0] {
-		t.Fatalf("due: %+v, err %v; want the old-style delivery", due, err)
 	}
 }
