@@ -168,3 +168,20 @@ func onlyDelivery(t testing.TB, st *store.Store, endpointID int64) store.Deliver
 	}
 	return d
 }
+
+// endpointPending is the pending count the settings list shows for an
+// endpoint (in-flight deliveries included).
+func endpointPending(t testing.TB, st *store.Store, endpointID int64) int {
+	t.Helper()
+	eps, err := st.Endpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eps {
+		if e.ID == endpointID {
+			return e.PendingCount
+		}
+	}
+	t.Fatalf("endpoint %d not listed", endpointID)
+	return 0
+}

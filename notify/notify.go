@@ -30,7 +30,7 @@ const (
 	DefaultPollInterval = time.Second
 	DefaultRetention    = 30 * 24 * time.Hour
 	// lease is how long a claimed delivery is reserved beyond its endpoint
-	// timeout; it matches the lease emit gives a fresh delivery.
+	// timeout; it matches the lease emit gives a fresh event's deliveries.
 	lease = 30 * time.Second
 	// pruneEvery is how often the worker removes old attempts.
 	pruneEvery = time.Hour
@@ -259,24 +259,33 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 	var wg sync.WaitGroup
 	b := &bodies{}
 	attempts := func(group []store.DeliveryJob) {
-		for _, j := range group {
+		for i, j := range group {
 			rec, ok := n.attempt(ctx, j, trigger, b)
 			if !ok {
 				// Shutdown, or the lease is spent: the rest of this
-				// endpoint's deliveries go to the worker, in order
-				// of their due time.
+				// endpoint's deliveries go to the worker, due now.
+				mu.Lock()
+				recs = handOver(recs, group[i:], n.now())
+				mu.Unlock()
 				return
 			}
 			mu.Lock()
 			recs = append(recs, rec)
-			mu.Unlock()
 			if trigger == store.TriggerSync && !rec.Success && rec.Attempt.ResponseStatus == 0 {
 				// No answer (timed out, unreachable): the next
 				// events would most likely cost the caller a
-				// timeout each. They stay pending for the worker,
-				// so a slow endpoint costs one timeout per request.
+				// timeout each. They go to the worker, due with
+				// this one's retry, so a slow endpoint costs one
+				// timeout per request.
+				due := rec.NextAttemptAt
+				if rec.Status != store.DeliveryPending {
+					due = n.now()
+				}
+				recs = handOver(recs, group[i+1:], due)
+				mu.Unlock()
 				return
 			}
+			mu.Unlock()
 		}
 	}
 	// Each group on a goroutine of its own but the last, which this one
@@ -292,11 +301,26 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 	n.record(ctx, recs, trigger)
 }
 
+// handOver adds to recs what hands jobs not attempted to the retry worker,
+// due at due: a request's jobs, owed by their event's fanout row, become
+// pending deliveries. Other jobs have their delivery row already, pending
+// under a lease the worker waits for.
+func handOver(recs []store.AttemptRecord, jobs []store.DeliveryJob, due time.Time) []store.AttemptRecord {
+	for _, j := range jobs {
+		if j.DeliveryID != 0 {
+			continue
+		}
+		recs = append(recs, store.AttemptRecord{EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventAt: j.Event.CreatedAt,
+			NotAttempted: true, Status: store.DeliveryPending, NextAttemptAt: due})
+	}
+	return recs
+}
+
 // record stores outcomes. It runs even when shutdown cancelled ctx, so
 // that finished attempts are not attempted again. A request's own attempts
 // are queued rather than waited for: the caller is answered as soon as its
 // attempts have ended, and the records commit with the store's next batch
-// (a crash before that leaves the deliveries pending under their lease, so
+// (a crash before that leaves their events' fanout rows, so
 // they are sent again: at least once).
 func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord, trigger string) {
 	if len(recs) == 0 {
@@ -327,14 +351,14 @@ func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord, trigg
 // logOutcome logs failed attempts (successes are in the delivery log).
 // The recorded error never holds the URL, so no token reaches the log.
 func (n *Notifier) logOutcome(r store.AttemptRecord) {
-	if r.Success {
+	if r.Success || r.NotAttempted {
 		return
 	}
 	level := slog.LevelInfo
 	if r.Gone || r.Status == store.DeliveryFailed {
 		level = slog.LevelWarn
 	}
-	n.log.Log(context.Background(), level, "webhook attempt failed", "delivery", r.DeliveryID, "endpoint", r.EndpointID,
+	n.log.Log(context.Background(), level, "webhook attempt failed", "event", r.EventID, "endpoint", r.EndpointID,
 		"trigger", r.Attempt.Trigger, "status", r.Attempt.ResponseStatus, "error", r.Attempt.Error, "delivery_status", r.Status)
 }
 

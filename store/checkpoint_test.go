@@ -71,7 +71,10 @@ func TestCheckpointsKeepTheLogBounded(t *testing.T) {
 	wg.Wait()
 	wal := fileSize(t, s.Path()+"-wal")
 	db := fileSize(t, s.Path())
-	limit := int64(2*walPages) * 4096
+	// Four thresholds: a checkpoint that cannot restart the log at once
+	// (a reader holds it, the machine is busy) lets it overshoot, and
+	// without restarts it reaches about 119 MB here.
+	limit := int64(4*walPages) * 4096
 	t.Logf("after 20,000 tasks: database %d bytes, log %d bytes", db, wal)
 	if db < 10<<20 {
 		t.Fatalf("database file %d bytes after 20,000 tasks of 500+ bytes: the test wrote too little to say anything", db)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -76,7 +78,16 @@ type DeliveryJob struct {
 type AttemptRecord struct {
 	DeliveryID int64
 	EndpointID int64
-	Attempt    Attempt
+	// EventID and EventAt are the job's event. A job with no DeliveryID
+	// yet (a request's, owed by its event's fanout row) gets its delivery
+	// row written with this record.
+	EventID string
+	EventAt time.Time
+	// NotAttempted: no attempt was made (shutdown, or its lease could not
+	// be kept). For a job with no DeliveryID it writes the delivery,
+	// pending, due at NextAttemptAt; otherwise nothing is recorded.
+	NotAttempted bool
+	Attempt      Attempt
 	// Status is the delivery's status after the attempt; NextAttemptAt
 	// applies when it stays pending.
 	Status        string
@@ -90,11 +101,12 @@ type AttemptRecord struct {
 // MaxStoredResponseBody is how much of a receiver's answer is kept.
 const MaxStoredResponseBody = 4 << 10
 
-// PendingDeliveries returns the not yet attempted deliveries of the given
-// events to enabled endpoints, by endpoint then event order, in one query.
-// They are leased to the request that made the events (see emit), so it
-// can attempt them without claiming. Events this Store emitted are answered
-// from what their transaction wrote (see fanoutMemo).
+// PendingDeliveries returns the deliveries the given events still owe to
+// enabled endpoints (their fanout rows, see emit), by endpoint then event
+// order. They are leased to the request that made the events, so it can
+// attempt them without claiming; they have no DeliveryID until their
+// outcome is recorded. Events this Store emitted are answered from what
+// their transaction wrote (see fanoutMemo).
 func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]DeliveryJob, error) {
 	if len(eventIDs) == 0 {
 		return nil, nil
@@ -108,30 +120,38 @@ func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]Del
 	if err := s.settle(ctx); err != nil {
 		return nil, err
 	}
-	list, args := inList(eventIDs)
-	return s.loadJobs(ctx, `WHERE d.event_id IN `+list+`
-		AND d.status = 'pending' AND d.attempts = 0 AND e.enabled = 1
-		ORDER BY d.endpoint_id, d.event_id`, args...)
+	jobs, err := s.fanoutJobs(ctx, eventIDs)
+	if err != nil {
+		return nil, fmt.Errorf("store: load deliveries: %w", err)
+	}
+	return jobs, nil
 }
 
-// ReleaseEarlierLeases makes due now the deliveries that an earlier run
-// created and never recorded an attempt of: a request leases its fresh
-// deliveries (see emit) and, if the process died before their attempts
-// were recorded, nobody holds that lease any more. Without this they would
-// wait for it to pass (30 s and more) after a restart. It returns how many
-// it released. A delivery whose attempt was in fact made is sent again,
-// with the same webhook-id (at least once).
+// ReleaseEarlierLeases hands the retry worker, due now, what an earlier
+// run owed and never recorded: a request leases its events' deliveries
+// (see emit) and, if the process died before recording their outcomes,
+// nobody holds that lease any more. Without this they would wait for it to
+// pass (30 s and more) after a restart. It returns how many deliveries it
+// released. A delivery whose attempt was in fact made is sent again, with
+// the same webhook-id (at least once).
 func (s *Store) ReleaseEarlierLeases(ctx context.Context) (int64, error) {
 	now := s.now().UnixMilli()
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if n, err = takeOverFanouts(ctx, tx, now, `created_at_ms < ?`, s.opened.UnixMilli()); err != nil {
+			return err
+		}
+		// Databases written before fanouts (migration 004) leased
+		// delivery rows instead.
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_ms = ?
 			WHERE status = 'pending' AND attempts = 0 AND next_attempt_ms > ? AND created_at_ms < ?`,
 			now, now, s.opened.UnixMilli())
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		k, err := res.RowsAffected()
+		n += k
 		return err
 	})
 	if err != nil {
@@ -140,14 +160,67 @@ func (s *Store) ReleaseEarlierLeases(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// takeOverFanouts turns the fanout rows matching where (at most
+// maxTakeOver of them) into pending deliveries due at now, to the endpoints
+// that still exist, and returns how many deliveries it wrote.
+func takeOverFanouts(ctx context.Context, tx *sql.Tx, now int64, where string, args ...any) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM fanouts WHERE event_id IN
+		(SELECT event_id FROM fanouts WHERE `+where+` ORDER BY event_id LIMIT `+strconv.Itoa(maxTakeOver)+`)
+		RETURNING event_id, endpoint_ids, created_at_ms`, args...)
+	if err != nil {
+		return 0, err
+	}
+	type owed struct {
+		event, endpoints string
+		created          int64
+	}
+	var all []owed
+	for rows.Next() {
+		var o owed
+		if err := rows.Scan(&o.event, &o.endpoints, &o.created); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, o := range all {
+		for _, endpoint := range parseIDList(o.endpoints) {
+			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
+				SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ?)`,
+				o.event, endpoint, now, o.created, endpoint)
+			if err != nil {
+				return 0, err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+	}
+	return n, nil
+}
+
+// maxTakeOver bounds the fanout rows one transaction takes over, so a long
+// backlog left by a crash does not hold the writer for long.
+const maxTakeOver = 500
+
 // ClaimDueDeliveries takes up to limit pending deliveries whose time has
-// come, to enabled endpoints, and in the same statement pushes their
+// come, to enabled endpoints (first turning fanout rows whose lease has
+// passed into such deliveries), and in the same statement pushes their
 // next_attempt_ms past lease + the endpoint's timeout, so no other process
 // (or worker pass) attempts them meanwhile.
 func (s *Store) ClaimDueDeliveries(ctx context.Context, limit int, lease time.Duration) ([]DeliveryJob, error) {
 	now := s.now().UnixMilli()
 	var ids []int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Events whose request did not record their deliveries within
+		// the lease (it died, or is stuck) are the worker's now.
+		if _, err := takeOverFanouts(ctx, tx, now, `lease_until_ms <= ?`, now); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
 			SET next_attempt_ms = ? + (SELECT timeout_ms FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id)
 			WHERE id IN (SELECT d.id FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
@@ -340,14 +413,16 @@ func (s *Store) deliveryJobs(ctx context.Context, ids []int64) ([]DeliveryJob, e
 }
 
 // RecordAttempts stores the outcomes of attempts in one transaction: the
-// attempt rows, each delivery's new status and schedule, and each
-// endpoint's health (failure flag, disabling on 410 or after
+// attempt rows, each delivery's new status and schedule (a request's
+// delivery is written here, once, and its event's fanout row removed), and
+// each endpoint's health (failure flag, disabling on 410 or after
 // EndpointFailingLimit of failures).
 func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := s.inTx(ctx, s.recordAttempts(ctx, recs)); err != nil {
+	made := []recordSet{{s.now(), recs}}
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return recordAttemptsTx(ctx, tx, made) }); err != nil {
 		return fmt.Errorf("store: record attempts: %w", err)
 	}
 	return nil
@@ -357,24 +432,78 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error 
 // once; done receives the outcome on the store's writer goroutine and
 // must be quick. It is for the request path: the caller is answered when
 // its attempts have ended, not after a second trip through the writer.
-// The records commit with the next batch, in order with every later write
-// of this Store, and reads of delivery state made through this Store wait
-// for them. If the process dies before they commit, their deliveries are
-// still pending under their lease and are attempted again (at least once).
+// Records queued by concurrent requests are written together, with one
+// health update per endpoint; they commit with the next batch, in order
+// with every later write of this Store, and reads of delivery state made
+// through this Store wait for them. If the process dies before they
+// commit, their events' fanout rows are still there and the deliveries are
+// attempted again (at least once).
 func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	err := s.writes.post(s.recordAttempts(context.Background(), recs), func(err error) {
+	q := &s.later
+	q.mu.Lock()
+	q.sets = append(q.sets, recordSet{s.now(), recs})
+	q.dones = append(q.dones, done)
+	first := !q.posted
+	q.posted = true
+	q.mu.Unlock()
+	if !first {
+		return nil // the write already queued takes these too
+	}
+	var mine []recordSet
+	var dones []func(error)
+	taken := false
+	write := func(tx *sql.Tx) error {
+		// A batch that breaks runs its calls again alone: take the
+		// queue once, write the same records each time.
+		if !taken {
+			q.mu.Lock()
+			mine, dones = q.sets, q.dones
+			q.sets, q.dones, q.posted = nil, nil, false
+			q.mu.Unlock()
+			taken = true
+		}
+		return recordAttemptsTx(context.Background(), tx, mine)
+	}
+	err := s.writes.post(write, func(err error) {
 		if err != nil {
 			err = fmt.Errorf("store: record attempts: %w", err)
 		}
-		done(err)
+		for _, d := range dones {
+			d(err)
+		}
 	})
 	if err != nil {
-		return fmt.Errorf("store: record attempts: %w", err)
+		// Closed: nothing will write the queue. The callers who joined
+		// it hear so; their events' fanout rows stand for the records.
+		q.mu.Lock()
+		stranded := q.dones[1:]
+		q.sets, q.dones, q.posted = nil, nil, false
+		q.mu.Unlock()
+		err = fmt.Errorf("store: record attempts: %w", err)
+		for _, d := range stranded {
+			d(err)
+		}
+		return err
 	}
 	return nil
+}
+
+// laterQueue holds records of RecordAttemptsLater until the writer takes
+// them; posted tells whether a write that will take them is queued.
+type laterQueue struct {
+	mu     sync.Mutex
+	sets   []recordSet
+	dones  []func(error)
+	posted bool
+}
+
+// recordSet is records handed over together, at a time.
+type recordSet struct {
+	at   time.Time
+	recs []AttemptRecord
 }
 
 // settle waits for attempts queued by RecordAttemptsLater, so that reads
@@ -386,21 +515,131 @@ func (s *Store) settle(ctx context.Context) error {
 	return nil
 }
 
-// recordAttempts is the write of RecordAttempts and RecordAttemptsLater,
-// timed now.
-func (s *Store) recordAttempts(ctx context.Context, recs []AttemptRecord) func(tx *sql.Tx) error {
-	now := s.now()
-	return func(tx *sql.Tx) error {
-		for _, r := range recs {
-			if err := recordAttemptTx(ctx, tx, now, r); err != nil {
-				return err
-			}
+// recordAttemptsTx writes sets of records, each timed when it was handed
+// over, then each endpoint's health once, from its latest attempt.
+func recordAttemptsTx(ctx context.Context, tx *sql.Tx, sets []recordSet) error {
+	owned := map[string]bool{} // fanout rows this write removed (or found gone)
+	health := map[int64]*endpointOutcome{}
+	var order []int64
+	for _, set := range sets {
+		if err := recordSetTx(ctx, tx, set, owned, health, &order); err != nil {
+			return err
 		}
-		return nil
 	}
+	for _, id := range order {
+		if err := recordHealth(ctx, tx, id, *health[id]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRecord) error {
+func recordSetTx(ctx context.Context, tx *sql.Tx, set recordSet, owned map[string]bool, health map[int64]*endpointOutcome, order *[]int64) error {
+	now := set.at
+	for _, r := range set.recs {
+		if r.DeliveryID == 0 {
+			if _, seen := owned[r.EventID]; !seen {
+				res, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, r.EventID)
+				if err != nil {
+					return fmt.Errorf("close fanout: %w", err)
+				}
+				k, _ := res.RowsAffected()
+				owned[r.EventID] = k == 1
+			}
+			if !owned[r.EventID] {
+				// The worker took the event over after its lease (another
+				// process's, or this one's before a stalled write): record
+				// on the delivery it made, if still pending.
+				err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries
+					WHERE endpoint_id = ? AND status = 'pending' AND event_id = ?`, r.EndpointID, r.EventID).Scan(&r.DeliveryID)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("find delivery: %w", err)
+				}
+			}
+		}
+		if r.NotAttempted {
+			if r.DeliveryID == 0 {
+				if err := insertDelivery(ctx, tx, now, &r); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		ok, err := recordAttemptTx(ctx, tx, now, r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // the endpoint was deleted meanwhile, with its log
+		}
+		o := health[r.EndpointID]
+		if o == nil {
+			o = &endpointOutcome{latest: r, at: now}
+			health[r.EndpointID] = o
+			*order = append(*order, r.EndpointID)
+		} else if !r.Attempt.StartedAt.Before(o.latest.Attempt.StartedAt) {
+			o.latest, o.at = r, now
+		}
+		o.gone = o.gone || r.Gone
+		o.succeeded = o.succeeded || r.Success
+	}
+	return nil
+}
+
+// endpointOutcome is what one write learned of an endpoint: its latest
+// attempt, and whether any answered 410 Gone or 2xx.
+type endpointOutcome struct {
+	latest    AttemptRecord
+	at        time.Time // when latest was handed over
+	gone      bool
+	succeeded bool
+}
+
+// insertDelivery writes the delivery of a request's job (r.DeliveryID is 0)
+// with r's outcome, unless its endpoint was deleted meanwhile (r.DeliveryID
+// stays 0 then).
+func insertDelivery(ctx context.Context, tx *sql.Tx, now time.Time, r *AttemptRecord) error {
+	var next, finished, status sql.NullInt64
+	if r.Status == DeliveryPending {
+		next = sql.NullInt64{Int64: r.NextAttemptAt.UnixMilli(), Valid: true}
+	} else {
+		finished = sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
+	}
+	attempts := 1
+	if r.NotAttempted {
+		attempts = 0
+	} else if r.Attempt.ResponseStatus != 0 {
+		status = sql.NullInt64{Int64: int64(r.Attempt.ResponseStatus), Valid: true}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+		(event_id, endpoint_id, status, attempts, next_attempt_ms, last_status, created_at_ms, finished_at_ms)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ?)`,
+		r.EventID, r.EndpointID, r.Status, attempts, next, status, r.EventAt.UnixMilli(), finished, r.EndpointID)
+	if err != nil {
+		return fmt.Errorf("insert delivery: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return nil
+	}
+	r.DeliveryID, err = res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert delivery: %w", err)
+	}
+	return nil
+}
+
+// recordAttemptTx writes one attempt and its delivery's new state. ok is
+// false when the delivery or its endpoint is gone (deleted meanwhile).
+func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRecord) (ok bool, err error) {
+	fresh := r.DeliveryID == 0
+	if fresh {
+		if err := insertDelivery(ctx, tx, now, &r); err != nil {
+			return false, err
+		}
+		if r.DeliveryID == 0 {
+			return false, nil
+		}
+	}
 	a := r.Attempt
 	reqHeaders, _ := json.Marshal(a.RequestHeaders)
 	var respStatus sql.NullInt64
@@ -429,10 +668,13 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		r.DeliveryID, a.Trigger, a.StartedAt.UnixMilli(), a.Latency.Milliseconds(), a.RequestURL, string(reqHeaders),
 		reqBody, respStatus, respHeaders, respBody, a.Error, r.DeliveryID)
 	if err != nil {
-		return fmt.Errorf("insert attempt: %w", err)
+		return false, fmt.Errorf("insert attempt: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // the endpoint was deleted meanwhile, with its log
+		return false, nil // the endpoint was deleted meanwhile, with its log
+	}
+	if fresh {
+		return true, nil // written with its outcome
 	}
 	var next, finished sql.NullInt64
 	if r.Status == DeliveryPending {
@@ -443,31 +685,51 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_ms = ?,
 		last_status = ?, finished_at_ms = COALESCE(?, finished_at_ms) WHERE id = ?`,
 		r.Status, next, respStatus, finished, r.DeliveryID); err != nil {
-		return fmt.Errorf("update delivery: %w", err)
+		return false, fmt.Errorf("update delivery: %w", err)
 	}
-	// The endpoint's last attempt (unless a later one is recorded already)
-	// and its health, in one statement: every right-hand side reads the
-	// row as it was, so the CASEs all see the old last_attempt_ms.
+	return true, nil
+}
+
+// recordHealth keeps an endpoint's last attempt (unless a later one is
+// recorded already) and its health, from what one write learned of it.
+func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointOutcome) error {
+	a := o.latest.Attempt
+	now := o.at
+	var respStatus sql.NullInt64
+	if a.ResponseStatus != 0 {
+		respStatus = sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: true}
+	}
+	// One statement: every right-hand side reads the row as it was, so the
+	// CASEs all see the old last_attempt_ms.
 	nowS := now.Unix()
-	health := `failing_since = COALESCE(failing_since, ?5)`
-	args := []any{a.StartedAt.UnixMilli(), respStatus, a.Error, r.EndpointID, nowS}
+	success := o.latest.Success
+	// Failing since: cleared by a latest success; else kept, or now when
+	// the failures began after a success of this write.
+	failing := `failing_since = COALESCE(failing_since, ?5)`
 	switch {
-	case r.Success:
-		health, args = `failing_since = NULL`, args[:4]
-	case r.Gone:
-		health = `enabled = 0, failing_since = COALESCE(failing_since, ?5),
-			disabled_reason = 'the receiver answered 410 Gone', modified_at = ?5`
+	case success:
+		failing = `failing_since = NULL`
+	case o.succeeded:
+		failing = `failing_since = ?5`
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET
+	health := failing
+	if o.gone {
+		health += `, enabled = 0, disabled_reason = 'the receiver answered 410 Gone', modified_at = ?5`
+	}
+	args := []any{a.StartedAt.UnixMilli(), respStatus, a.Error, endpointID, nowS}
+	if !strings.Contains(health, "?5") {
+		args = args[:4]
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET
 		last_status = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?2 ELSE last_status END,
 		last_error = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?3 ELSE last_error END,
 		last_attempt_ms = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?1 ELSE last_attempt_ms END,
 		`+health+` WHERE id = ?4`, args...)
-	if err == nil && !r.Success && !r.Gone {
+	if err == nil && !success && !o.gone {
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
 			disabled_reason = 'every delivery failed for 5 days'
 			WHERE id = ? AND enabled = 1 AND failing_since <= ?`,
-			nowS, r.EndpointID, nowS-int64(EndpointFailingLimit/time.Second))
+			nowS, endpointID, nowS-int64(EndpointFailingLimit/time.Second))
 	}
 	if err != nil {
 		return fmt.Errorf("update endpoint health: %w", err)
@@ -563,17 +825,28 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 // PruneDeliveries removes attempts started before cutoff and finished
 // deliveries (delivered or failed) that ended before it. Pending
 // deliveries are never removed. It returns how many rows went.
+//
+// Both tables are read from their oldest id up to the first row of the
+// cutoff's time (ids grow with time), so a prune reads what it removes and
+// no more, without an index on times. A row written out of time order
+// (its id a little later than a newer row's) may wait for the next prune.
 func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
 	var total int64
 	ms := cutoff.UnixMilli()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE started_at_ms < ?`, ms)
+		res, err := tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE id < COALESCE(
+			(SELECT id FROM delivery_attempts WHERE started_at_ms >= ?1 ORDER BY id LIMIT 1),
+			(SELECT max(id) + 1 FROM delivery_attempts)) AND started_at_ms < ?1`, ms)
 		if err != nil {
 			return err
 		}
 		n, _ := res.RowsAffected()
 		total += n
-		res, err = tx.ExecContext(ctx, `DELETE FROM deliveries WHERE status != 'pending' AND finished_at_ms < ?`, ms)
+		// A delivery ends after it was made: one that ended before the
+		// cutoff was made before it.
+		res, err = tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id < COALESCE(
+			(SELECT id FROM deliveries WHERE created_at_ms >= ?1 ORDER BY id LIMIT 1),
+			(SELECT max(id) + 1 FROM deliveries)) AND status != 'pending' AND finished_at_ms < ?1`, ms)
 		if err != nil {
 			return err
 		}

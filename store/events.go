@@ -74,13 +74,15 @@ type Event struct {
 	Data json.RawMessage
 }
 
-// deliveryLease is how long a freshly created delivery is reserved for the
-// request that made it. If that process dies before it records the attempt,
-// the retry worker takes the delivery once the lease has passed.
+// deliveryLease is how long the deliveries of a fresh event are reserved
+// for the request that made it. If that process dies before it records
+// their outcomes, the retry worker takes them once the lease has passed
+// (see fanouts in migration 004).
 const deliveryLease = 30 * time.Second
 
-// emit writes an event and one pending delivery per matching enabled
-// endpoint, inside the change's transaction. It returns the event id.
+// emit writes an event and, when enabled endpoints match it, the fanout
+// row that owes them their deliveries, inside the change's transaction. It
+// returns the event id.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
 	// Read once per transaction (configVersion keeps it until a change
 	// may have moved it), so a caller that read it already pays nothing.
@@ -106,34 +108,35 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err != nil {
 		return "", err
 	}
-	// The jobs PendingDeliveries will hand the request, as loadJobs builds
-	// them from the rows written here.
+	// The jobs PendingDeliveries will hand the request.
 	var jobs []memoJob
 	project := strconv.FormatInt(projectID, 10)
+	var longest time.Duration
 	for _, row := range endpoints {
 		if !filterMatches(row.events, name) || !filterMatches(row.projects, project) {
 			continue
 		}
 		jobs = append(jobs, row.job)
+		longest = max(longest, row.job.job.Endpoint.Timeout)
 	}
-	// The event as loadJobs reads it back (created_at to the millisecond).
-	event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
-		IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
-		Data: json.RawMessage(body)}
-	for i := range jobs {
-		j := &jobs[i].job
-		lease := now.Add(deliveryLease + j.Endpoint.Timeout).UnixMilli()
-		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
-			VALUES (?, ?, ?, ?)`, id, j.Endpoint.ID, lease, now.UnixMilli())
-		if err != nil {
-			return "", fmt.Errorf("insert delivery: %w", err)
+	if len(jobs) > 0 {
+		// The event as the database reads it back (created_at to the millisecond).
+		event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
+			IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
+			Data: json.RawMessage(body)}
+		lease := time.UnixMilli(now.Add(deliveryLease + longest).UnixMilli())
+		ids := make([]string, len(jobs))
+		for i := range jobs {
+			j := &jobs[i].job
+			j.Status = DeliveryPending
+			j.LeaseUntil = lease
+			j.Event = event
+			ids[i] = strconv.FormatInt(j.Endpoint.ID, 10)
 		}
-		if j.DeliveryID, err = res.LastInsertId(); err != nil {
-			return "", fmt.Errorf("insert delivery: %w", err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fanouts (event_id, endpoint_ids, lease_until_ms, created_at_ms)
+			VALUES (?, ?, ?, ?)`, id, strings.Join(ids, ","), lease.UnixMilli(), now.UnixMilli()); err != nil {
+			return "", fmt.Errorf("insert fanout: %w", err)
 		}
-		j.Status = DeliveryPending
-		j.LeaseUntil = time.UnixMilli(lease)
-		j.Event = event
 	}
 	s.fanout.note(id, jobs)
 	return id, nil

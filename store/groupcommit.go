@@ -187,7 +187,7 @@ func (c *committer) call(ctx context.Context, req *writeReq) error {
 // the writer goroutine (so it must be quick), a panic as an error. Calls
 // queued later, settle and close come after it. It is for records whose
 // loss in a crash is harmless because something else stands for them (an
-// attempt's delivery stays pending under its lease and is sent again).
+// attempt's delivery stays owed by its event's fanout row and is sent again).
 func (c *committer) post(fn func(tx *sql.Tx) error, then func(error)) error {
 	req := &writeReq{ctx: context.Background(), fn: fn, then: then}
 	c.detached.Add(1)

@@ -2,13 +2,15 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
 
-// leasedDelivery makes a task whose task.create has one fresh delivery to a
-// new endpoint, and returns that delivery's job.
+// leasedDelivery makes a task whose task.create owes one delivery to the
+// store's one endpoint, and returns that delivery's job.
 func leasedDelivery(t *testing.T, s *Store, project int64, title string) DeliveryJob {
 	t.Helper()
 	ctx := context.Background()
@@ -24,9 +26,27 @@ func leasedDelivery(t *testing.T, s *Store, project int64, title string) Deliver
 }
 
 func delivered(j DeliveryJob, at time.Time) AttemptRecord {
-	return AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, Status: DeliveryDelivered, Success: true,
+	return AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventAt: j.Event.CreatedAt,
+		Status: DeliveryDelivered, Success: true,
 		Attempt: Attempt{Trigger: TriggerSync, StartedAt: at, Latency: time.Millisecond, RequestURL: j.Endpoint.URL,
 			RequestBody: []byte(`{}`), ResponseStatus: 200, ResponseBody: []byte("thanks")}}
+}
+
+// deliveryOf reads, with its attempts, the delivery recorded for a job
+// that had none yet (a request's).
+func deliveryOf(t *testing.T, s *Store, j DeliveryJob) (Delivery, error) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := s.Deliveries(ctx, j.Endpoint.ID, 1000, false)
+	if err != nil {
+		return Delivery{}, err
+	}
+	for _, d := range list {
+		if d.EventID == j.Event.ID {
+			return s.Delivery(ctx, d.ID)
+		}
+	}
+	return Delivery{}, ErrNotFound
 }
 
 // Attempts queued by RecordAttemptsLater are seen by every read of delivery
@@ -38,17 +58,17 @@ func TestRecordAttemptsLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	board := newBoard(t, s, "later")
-	if _, _, err := s.CreateEndpoint(ctx, NewEndpoint{Name: "r", URL: "http://127.0.0.1:1/hook", Timeout: time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	board, _ := seedFanouts(t, s, "later")
 
 	job := leasedDelivery(t, s, board.project, "read right after")
 	outcome := make(chan error, 1)
 	if err := s.RecordAttemptsLater([]AttemptRecord{delivered(job, time.Now())}, func(err error) { outcome <- err }); err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.Delivery(ctx, job.DeliveryID)
+	if job.DeliveryID != 0 {
+		t.Fatalf("a request's job has delivery %d before its outcome; want none yet", job.DeliveryID)
+	}
+	d, err := deliveryOf(t, s, job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,16 +103,17 @@ func TestRecordAttemptsLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	d, err = s.Delivery(ctx, job2.DeliveryID)
+	d, err = deliveryOf(t, s, job2)
 	if err != nil || d.Status != DeliveryDelivered || len(d.Attempts) != 1 {
 		t.Fatalf("attempt queued before Close, after reopening: %+v, err %v; want delivered with one attempt", d, err)
 	}
 }
 
-// A run that dies leaves its fresh deliveries leased to requests that are
-// gone; the next run's worker makes them due at once, and leaves alone what
-// this run made, what was attempted (its retry time is a schedule) and
-// what has ended.
+// A run that dies leaves the deliveries its events owe (their fanout rows,
+// or leased delivery rows in a database written before fanouts existed)
+// leased to requests that are gone; the next run's worker makes them due at
+// once, and leaves alone what this run owes, what was attempted (its retry
+// time is a schedule) and what has ended.
 func TestReleaseEarlierLeases(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "board.db")
@@ -102,14 +123,24 @@ func TestReleaseEarlierLeases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	board := newBoard(t, first, "leases")
-	if _, _, err := first.CreateEndpoint(ctx, NewEndpoint{Name: "r", URL: "http://127.0.0.1:1/hook", Timeout: time.Second}); err != nil {
+	board, endpoint := seedFanouts(t, first, "leases")
+	orphan := leasedDelivery(t, first, board.project, "never attempted")
+	legacy := leasedDelivery(t, first, board.project, "leased the old way")
+	// What emit wrote before migration 004, instead of the fanout row.
+	err = first.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, legacy.Event.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms) VALUES (?, ?, ?, ?)`,
+			legacy.Event.ID, endpoint, clock.Add(deliveryLease+time.Second).UnixMilli(), clock.UnixMilli())
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	orphan := leasedDelivery(t, first, board.project, "never attempted")
 	retrying := leasedDelivery(t, first, board.project, "failed once")
 	done := leasedDelivery(t, first, board.project, "delivered")
-	failed := AttemptRecord{DeliveryID: retrying.DeliveryID, EndpointID: retrying.Endpoint.ID, Status: DeliveryPending,
+	failed := AttemptRecord{EventID: retrying.Event.ID, EventAt: retrying.Event.CreatedAt, EndpointID: retrying.Endpoint.ID, Status: DeliveryPending,
 		NextAttemptAt: clock.Add(5 * time.Minute), Attempt: Attempt{Trigger: TriggerSync, StartedAt: clock, Error: "refused"}}
 	if err := first.RecordAttempts(ctx, []AttemptRecord{failed, delivered(done, clock)}); err != nil {
 		t.Fatal(err)
@@ -128,12 +159,25 @@ func TestReleaseEarlierLeases(t *testing.T) {
 		t.Fatalf("before the release: %d due, err %v; want none (all leased or scheduled)", len(due), err)
 	}
 	n, err := second.ReleaseEarlierLeases(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("ReleaseEarlierLeases: %d, err %v; want 1", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("ReleaseEarlierLeases: %d, err %v; want 2", n, err)
 	}
 	due, err := second.ClaimDueDeliveries(ctx, 10, time.Minute)
-	if err != nil || len(due) != 1 || due[0].DeliveryID != orphan.DeliveryID {
-		t.Fatalf("due after the release: %+v, err %v; want only delivery %d (not %d, %d nor %d)",
-			due, err, orphan.DeliveryID, mine.DeliveryID, retrying.DeliveryID, done.DeliveryID)
+	var dueEvents []string
+	for _, j := range due {
+		dueEvents = append(dueEvents, j.Event.ID)
+	}
+	want := []string{orphan.Event.ID, legacy.Event.ID}
+	slices.Sort(dueEvents)
+	slices.Sort(want)
+	if err != nil || !slices.Equal(dueEvents, want) {
+		t.Fatalf("due after the release: %v, err %v; want only events %v (not %s, %s nor %s)",
+			dueEvents, err, want, mine.Event.ID, retrying.Event.ID, done.Event.ID)
+	}
+	// Past the new run's lease, the worker takes its owed delivery too.
+	clock = clock.Add(deliveryLease + 2*time.Second)
+	due, err = second.ClaimDueDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].Event.ID != mine.Event.ID {
+		t.Fatalf("due after this run's lease: %+v, err %v; want only event %s's delivery", due, err, mine.Event.ID)
 	}
 }

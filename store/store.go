@@ -55,7 +55,8 @@ type Store struct {
 	usage   *usageBatch
 	keyFile string
 	fanout  fanoutMemo
-	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
+	later   laterQueue // records of RecordAttemptsLater
+	opened  time.Time  // when Open ran, by s.now (see ReleaseEarlierLeases)
 	config  configCache
 	// txVersion is the configuration version read in the writer's current
 	// transaction, 0 when it must be read again (see configVersion). Only
@@ -95,6 +96,9 @@ type Options struct {
 //   - foreign_keys: SQLite leaves them off per connection otherwise;
 //   - synchronous NORMAL: durable across process crashes in WAL mode; only
 //     an OS crash can lose the last commits;
+//   - temp_store MEMORY: the journals of savepoints and statements (group
+//     commit runs most calls in a savepoint) stay in memory instead of a
+//     temporary file, which cost a write system call per page touched;
 //   - _txlock=immediate: take the write lock at BEGIN, so a transaction that
 //     reads then writes cannot fail with SQLITE_BUSY half way.
 func dsn(path string, readOnly bool, busy time.Duration, walPages int) string {
@@ -103,6 +107,7 @@ func dsn(path string, readOnly bool, busy time.Duration, walPages int) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Add("_time_format", "sqlite")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")

@@ -400,13 +400,15 @@ func (s *Store) openEndpointSecrets(sl sealedSecrets) (EndpointSecrets, error) {
 }
 
 // endpointColumns reads an endpoint with its health: its last attempt's
-// outcome (kept on the row by RecordAttempts), and counts of pending and
-// recently failed deliveries.
+// outcome (kept on the row by RecordAttempts), and counts of pending
+// deliveries (those owed by fanout rows, in flight, included) and recently
+// failed ones.
 const endpointColumns = `e.id, e.name, e.url, e.enabled, e.events, e.projects, e.format, e.timeout_ms,
 	COALESCE(e.failing_since, 0), e.disabled_reason, COALESCE(e.prev_token_until, 0), COALESCE(e.prev_secret_until, 0),
 	e.created_at, e.modified_at,
 	COALESCE(e.last_status, 0), e.last_error, COALESCE(e.last_attempt_ms, 0),
-	(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending'),
+	(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') +
+	(SELECT count(*) FROM fanouts f WHERE ',' || f.endpoint_ids || ',' LIKE '%,' || e.id || ',%'),
 	(SELECT count(*) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed' AND d.finished_at_ms >= ?)`
 
 func scanEndpoint(row interface{ Scan(...any) error }) (Endpoint, error) {

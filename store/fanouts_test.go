@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// fanoutStore is a Store on a settable clock with one board and one
+// endpoint.
+func fanoutStore(t *testing.T) (s *Store, board boardFixture, endpoint int64, clock *time.Time) {
+	t.Helper()
+	now := time.Now()
+	clock = &now
+	s, err := Open(filepath.Join(t.TempDir(), "board.db"), Options{Now: func() time.Time { return *clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	board, endpoint = seedFanouts(t, s, "fanouts")
+	return s, board, endpoint, clock
+}
+
+// seedFanouts adds a board and one endpoint that every event matches.
+func seedFanouts(t *testing.T, s *Store, name string) (boardFixture, int64) {
+	t.Helper()
+	board := newBoard(t, s, name)
+	ep, _, err := s.CreateEndpoint(context.Background(), NewEndpoint{Name: "r", URL: "http://127.0.0.1:1/hook", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return board, ep.ID
+}
+
+func failedAt(j DeliveryJob, at time.Time, status int) AttemptRecord {
+	return AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventAt: j.Event.CreatedAt,
+		Status: DeliveryPending, NextAttemptAt: at.Add(5 * time.Second),
+		Attempt: Attempt{Trigger: TriggerSync, StartedAt: at, ResponseStatus: status, Error: "HTTP 500"}}
+}
+
+func endpointByID(t *testing.T, s *Store, id int64) Endpoint {
+	t.Helper()
+	eps, err := s.Endpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eps {
+		if e.ID == id {
+			return e
+		}
+	}
+	t.Fatalf("endpoint %d not listed", id)
+	return Endpoint{}
+}
+
+// A change's deliveries are owed by its event until their outcome is
+// recorded: counted pending, not in the log; then written once, with the
+// attempt, and no longer owed.
+func TestOwedDeliveriesAreWrittenOnceWithTheirOutcome(t *testing.T) {
+	s, board, endpoint, clock := fanoutStore(t)
+	ctx := context.Background()
+	job := leasedDelivery(t, s, board.project, "owed")
+	if e := endpointByID(t, s, endpoint); e.PendingCount != 1 {
+		t.Fatalf("while in flight: %d pending; want 1", e.PendingCount)
+	}
+	if list, _ := s.Deliveries(ctx, endpoint, 10, false); len(list) != 0 {
+		t.Fatalf("while in flight: %d deliveries in the log; want none yet", len(list))
+	}
+	if err := s.RecordAttempts(ctx, []AttemptRecord{delivered(job, *clock)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := deliveryOf(t, s, job)
+	if err != nil || d.Status != DeliveryDelivered || d.AttemptCount != 1 || len(d.Attempts) != 1 || !d.CreatedAt.Equal(job.Event.CreatedAt) {
+		t.Fatalf("after the outcome: %+v, err %v; want delivered, one attempt, made at the event's time", d, err)
+	}
+	if e := endpointByID(t, s, endpoint); e.PendingCount != 0 || e.LastStatus != 200 {
+		t.Fatalf("after the outcome: %d pending, last status %d; want 0 and 200", e.PendingCount, e.LastStatus)
+	}
+	if jobs, err := s.fanoutJobs(ctx, []string{job.Event.ID}); err != nil || len(jobs) != 0 {
+		t.Fatalf("the event still owes %d deliveries (err %v) after their outcome", len(jobs), err)
+	}
+	// Nothing is due for the worker, now or after the lease.
+	*clock = clock.Add(time.Hour)
+	if due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute); err != nil || len(due) != 0 {
+		t.Fatalf("after the lease: %d due, err %v; want none", len(due), err)
+	}
+}
+
+// An outcome recorded after the worker took the event over (its lease
+// passed: a stalled process, or another one's worker) goes on the
+// worker's delivery, which is not sent twice.
+func TestOutcomeAfterTakeOverJoinsTheWorkersDelivery(t *testing.T) {
+	s, board, endpoint, clock := fanoutStore(t)
+	ctx := context.Background()
+	job := leasedDelivery(t, s, board.project, "slow to record")
+	*clock = clock.Add(deliveryLease + 2*time.Second)
+	// Taken over and claimed by a worker (its attempt still running).
+	due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].Event.ID != job.Event.ID {
+		t.Fatalf("after the lease: %+v, err %v; want the event's delivery", due, err)
+	}
+	if err := s.RecordAttempts(ctx, []AttemptRecord{delivered(job, *clock)}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Deliveries(ctx, endpoint, 10, false)
+	if err != nil || len(list) != 1 || list[0].ID != due[0].DeliveryID || list[0].Status != DeliveryDelivered {
+		t.Fatalf("deliveries: %+v, err %v; want only the worker's, delivered", list, err)
+	}
+}
+
+// Records handed over by several requests are written together: each
+// delivery gets its own outcome, the endpoint its latest, and a failure
+// after a success of the same write starts a new run of failures.
+func TestQueuedRecordsShareOneWrite(t *testing.T) {
+	s, board, endpoint, clock := fanoutStore(t)
+	ctx := context.Background()
+	old := leasedDelivery(t, s, board.project, "failed long ago")
+	if err := s.RecordAttempts(ctx, []AttemptRecord{failedAt(old, *clock, 500)}); err != nil {
+		t.Fatal(err)
+	}
+	longAgo := endpointByID(t, s, endpoint).FailingSince
+	if longAgo.IsZero() {
+		t.Fatal("a failed attempt did not mark the endpoint failing")
+	}
+	*clock = clock.Add(3 * 24 * time.Hour)
+	ok := leasedDelivery(t, s, board.project, "delivered")
+	bad := leasedDelivery(t, s, board.project, "failed after")
+	// Hold the writer so both queued sets meet in one write.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	go s.inTx(ctx, func(*sql.Tx) error { close(held); <-release; return nil })
+	<-held
+	outcomes := make(chan error, 2)
+	s.RecordAttemptsLater([]AttemptRecord{delivered(ok, *clock)}, func(err error) { outcomes <- err })
+	s.RecordAttemptsLater([]AttemptRecord{failedAt(bad, clock.Add(time.Second), 503)}, func(err error) { outcomes <- err })
+	close(release)
+	for range 2 {
+		if err := <-outcomes; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, err := deliveryOf(t, s, ok); err != nil || d.Status != DeliveryDelivered {
+		t.Fatalf("delivered one: %+v, err %v", d, err)
+	}
+	if d, err := deliveryOf(t, s, bad); err != nil || d.Status != DeliveryPending || d.AttemptCount != 1 || d.LastStatus != 503 {
+		t.Fatalf("failed one: %+v, err %v; want pending after one attempt, last status 503", d, err)
+	}
+	e := endpointByID(t, s, endpoint)
+	if e.LastStatus != 503 || e.FailingSince.Equal(longAgo) || e.FailingSince.Before(clock.Add(-time.Second)) {
+		t.Fatalf("endpoint: last status %d, failing since %v (the old run began %v); want 503, failing since now (%v)",
+			e.LastStatus, e.FailingSince, longAgo, *clock)
+	}
+}
+
+// A job not attempted (shutdown, or its lease could not be kept) becomes a
+// pending delivery due when asked, with no attempt; one to an endpoint
+// deleted meanwhile writes nothing and fails nothing.
+func TestNotAttemptedJobsGoToTheWorker(t *testing.T) {
+	s, board, endpoint, clock := fanoutStore(t)
+	ctx := context.Background()
+	job := leasedDelivery(t, s, board.project, "not attempted")
+	handed := AttemptRecord{EndpointID: endpoint, EventID: job.Event.ID, EventAt: job.Event.CreatedAt,
+		NotAttempted: true, Status: DeliveryPending, NextAttemptAt: *clock}
+	if err := s.RecordAttempts(ctx, []AttemptRecord{handed}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].Event.ID != job.Event.ID || due[0].AttemptCount != 0 {
+		t.Fatalf("due: %+v, err %v; want the event's delivery, never attempted", due, err)
+	}
+
+	gone := leasedDelivery(t, s, board.project, "endpoint deleted meanwhile")
+	if err := s.DeleteEndpoint(ctx, endpoint); err != nil {
+		t.Fatal(err)
+	}
+	handed.EventID, handed.EventAt = gone.Event.ID, gone.Event.CreatedAt
+	if err := s.RecordAttempts(ctx, []AttemptRecord{handed, delivered(gone, *clock)}); err != nil {
+		t.Fatalf("records of a deleted endpoint: %v", err)
+	}
+	var rows int
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE event_id = ?`, gone.Event.ID).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("%d deliveries (err %v) written to a deleted endpoint", rows, err)
+	}
+}
