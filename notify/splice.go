@@ -348,8 +348,8 @@ func (s *splice) escape() bool {
 	return true
 }
 
-// asciiJSON is how writeJSONString writes each ASCII character (without
-// the quotes).
+// asciiJSON is how encoding/json (and so writeJSONString) writes each
+// ASCII character, without the quotes.
 var asciiJSON = func() (t [utf8.RuneSelf]string) {
 	for c := range t {
 		t[c] = jsonStringBody(string(rune(c)))
@@ -357,14 +357,16 @@ var asciiJSON = func() (t [utf8.RuneSelf]string) {
 	return t
 }()
 
-// jsonStringBody is writeJSONString's output for s without the quotes.
+// jsonStringBody is encoding/json's encoding of s (writeJSONString's)
+// without the quotes.
 func jsonStringBody(s string) string {
 	var buf bytes.Buffer
-	writeJSONString(&buf, s)
+	encodeJSONString(&buf, s)
 	return buf.String()[1 : buf.Len()-1]
 }
 
-// asciiPlain: writeJSONString writes the ASCII character as it is.
+// asciiPlain: encoding/json writes the ASCII character as it is. It
+// encodes each ASCII byte of a string alone.
 var asciiPlain = func() (t [utf8.RuneSelf]bool) {
 	for c := range t {
 		t[c] = asciiJSON[c] == string(rune(c))
@@ -372,14 +374,22 @@ var asciiPlain = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// appendJSONString appends s as writeJSONString writes it.
-func appendJSONString(out []byte, s string) []byte {
+// jsonPlain: s is ASCII that encoding/json writes as it is, between quotes.
+func jsonPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || !asciiPlain[c] {
-			buf := bytes.NewBuffer(out)
-			writeJSONString(buf, s)
-			return buf.Bytes()
+			return false
 		}
+	}
+	return true
+}
+
+// appendJSONString appends s as writeJSONString writes it.
+func appendJSONString(out []byte, s string) []byte {
+	if !jsonPlain(s) {
+		buf := bytes.NewBuffer(out)
+		encodeJSONString(buf, s)
+		return buf.Bytes()
 	}
 	out = append(out, '"')
 	out = append(out, s...)

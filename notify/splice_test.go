@@ -189,19 +189,36 @@ func TestKanboardSpliceShapes(t *testing.T) {
 	}
 }
 
-// TestKanboardSpliceStringsAsWriteJSON: names and authors are written as
-// writeJSONString writes them, escapes read from the data too.
-func TestKanboardSpliceStringsAsWriteJSON(t *testing.T) {
-	var all strings.Builder
+// TestJSONStringsAsEncoder: writeJSONString, and the splice for names and
+// authors, write every string as encoding/json's Encoder without HTML
+// escaping does; the splice reads escapes as it writes them.
+func TestJSONStringsAsEncoder(t *testing.T) {
+	var all, plain strings.Builder
+	strs := []string{"\u2028\u2029\ufffd😀", "\xff", ""}
 	for c := range 256 {
 		all.WriteByte(byte(c))
-	}
-	for _, s := range append([]string{all.String(), "\u2028\u2029\ufffd😀"}, trickyTexts...) {
-		var want bytes.Buffer
-		writeJSONString(&want, s)
-		if got := appendJSONString([]byte("x"), s); string(got) != "x"+want.String() {
-			t.Errorf("%q:\n got  %s\n want x%s", s, got, want.Bytes())
+		strs = append(strs, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"z")
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			plain.WriteByte(byte(c))
 		}
+	}
+	strs = append(strs, all.String(), plain.String())
+	for _, s := range append(strs, trickyTexts...) {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		want.Truncate(want.Len() - 1)
+		writeJSONString(&got, s)
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("writeJSONString(%q) = %s, want %s", s, got.Bytes(), want.Bytes())
+		}
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+want.String() {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", s, got, want.Bytes())
+		}
+	}
+	if !jsonPlain(plain.String()) {
+		t.Errorf("%q is not plain", plain.String())
 	}
 	for r := range rune(0x3000) {
 		if r >= 0xd800 && r < 0xe000 {
