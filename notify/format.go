@@ -20,6 +20,9 @@ type Payload struct {
 func Render(format string, ev store.Event) (Payload, error) {
 	switch format {
 	case store.FormatKanboard, "":
+		if body, ok := kanboardSplice(ev); ok {
+			return Payload{"application/json", body}, nil
+		}
 		body, err := kanboardBody(ev)
 		return Payload{"application/json", body}, err
 	case store.FormatEnvelope:

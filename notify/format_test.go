@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"hookboard/store"
 )
@@ -187,17 +188,22 @@ func TestKanboardBodyHasReferenceKeys(t *testing.T) {
 	}
 }
 
-// TestKanboardBodyOfRealEventsHasReferenceKeys makes every event of the
-// catalog through the real store, as the board, the API and the incoming
-// URL do, and checks the kanboard body of each against the reference.
-func TestKanboardBodyOfRealEventsHasReferenceKeys(t *testing.T) {
-	c := newClock()
-	db := openDB(t, c)
+// catalogRun is every event of the catalog made through the real store.
+type catalogRun struct {
+	events      map[string]string // name -> first event id of that name
+	order       []string          // names in the order first written
+	task, other int64             // the tasks the events are about
+}
+
+// makeCatalogEvents makes every event of the catalog through the real
+// store, as the board, the API and the incoming URL do. actor makes the
+// changes and ownerID is given the task; text ends what people write
+// (titles, description, comment, subtask, file, swimlane and project
+// names) so that it is in the events' data.
+func makeCatalogEvents(t *testing.T, st *store.Store, actor store.Actor, ownerID int64, text string) catalogRun {
+	t.Helper()
 	ctx := context.Background()
-	st := db.st
-	admin := store.Actor{UserID: 1, Username: "admin", IsAdmin: true}
-	events := map[string]string{} // name -> first event id of that name
-	var order []string
+	run := catalogRun{events: map[string]string{}}
 	keep := func(ids []string, err error) {
 		t.Helper()
 		if err != nil {
@@ -208,60 +214,81 @@ func TestKanboardBodyOfRealEventsHasReferenceKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, seen := events[ev.Name]; !seen {
-				events[ev.Name] = id
-				order = append(order, ev.Name)
+			if _, seen := run.events[ev.Name]; !seen {
+				run.events[ev.Name] = id
+				run.order = append(run.order, ev.Name)
 			}
 		}
 	}
 	ptr := func(s string) *string { return &s }
-	one := int64(1)
 
-	taskID, ids, err := st.CreateTask(ctx, admin, store.NewTask{Title: "Real events", Description: "d", ColorID: "blue"})
+	taskID, ids, err := st.CreateTask(ctx, actor, store.NewTask{Title: "Real events" + text, Description: "d" + text, ColorID: "blue"})
 	keep(ids, err)
-	other, ids, err := st.CreateTask(ctx, admin, store.NewTask{Title: "Neighbour"})
+	other, ids, err := st.CreateTask(ctx, actor, store.NewTask{Title: "Neighbour" + text})
 	keep(ids, err)
-	keep(st.UpdateTask(ctx, admin, taskID, store.TaskUpdate{Title: ptr("Real events, renamed")}))
-	keep(st.UpdateTask(ctx, admin, taskID, store.TaskUpdate{OwnerID: &one}))
+	run.task, run.other = taskID, other
+	keep(st.UpdateTask(ctx, actor, taskID, store.TaskUpdate{Title: ptr("Real events, renamed" + text)}))
+	keep(st.UpdateTask(ctx, actor, taskID, store.TaskUpdate{OwnerID: &ownerID}))
 	cols, err := st.Columns(ctx, 1)
 	if err != nil || len(cols) < 2 {
 		t.Fatalf("columns: %v %v", cols, err)
 	}
-	keep(st.MoveTask(ctx, admin, taskID, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: 1, Position: 1}))
-	keep(st.MoveTask(ctx, admin, other, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: 1, Position: 1}))
+	keep(st.MoveTask(ctx, actor, taskID, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: 1, Position: 1}))
+	keep(st.MoveTask(ctx, actor, other, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: 1, Position: 1}))
 	// other took position 1 in that column: moving the task back up
 	// changes its position only.
-	keep(st.MoveTask(ctx, admin, taskID, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: 1, Position: 1}))
-	lane, err := st.CreateSwimlane(ctx, 1, "Second lane")
+	keep(st.MoveTask(ctx, actor, taskID, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: 1, Position: 1}))
+	lane, err := st.CreateSwimlane(ctx, 1, "Second lane"+text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep(st.MoveTask(ctx, admin, taskID, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: lane, Position: 1}))
-	keep(st.CloseTask(ctx, admin, taskID))
-	keep(st.OpenTask(ctx, admin, taskID))
-	commentID, ids, err := st.CreateComment(ctx, admin, taskID, 1, "Looks good")
+	keep(st.MoveTask(ctx, actor, taskID, store.TaskMove{ProjectID: 1, ColumnID: cols[1].ID, SwimlaneID: lane, Position: 1}))
+	keep(st.CloseTask(ctx, actor, taskID))
+	keep(st.OpenTask(ctx, actor, taskID))
+	commentID, ids, err := st.CreateComment(ctx, actor, taskID, 1, "Looks good"+text)
 	keep(ids, err)
-	keep(st.UpdateComment(ctx, admin, commentID, "Looks better"))
-	keep(st.DeleteComment(ctx, admin, commentID))
-	subID, ids, err := st.CreateSubtask(ctx, admin, store.NewSubtask{TaskID: taskID, Title: "Outline", UserID: 1})
+	keep(st.UpdateComment(ctx, actor, commentID, "Looks better"+text))
+	keep(st.DeleteComment(ctx, actor, commentID))
+	subID, ids, err := st.CreateSubtask(ctx, actor, store.NewSubtask{TaskID: taskID, Title: "Outline" + text, UserID: 1})
 	keep(ids, err)
-	keep(st.UpdateSubtask(ctx, admin, subID, taskID, store.SubtaskUpdate{Title: ptr("Outline, done")}))
-	keep(st.DeleteSubtask(ctx, admin, subID))
-	fileID, ids, err := st.CreateFile(ctx, admin, store.NewFile{TaskID: taskID, Name: "plan.txt", MimeType: "text/plain", Data: []byte("the plan")}, 1<<20)
+	keep(st.UpdateSubtask(ctx, actor, subID, taskID, store.SubtaskUpdate{Title: ptr("Outline, done" + text)}))
+	keep(st.DeleteSubtask(ctx, actor, subID))
+	// A file name has no control characters, invalid UTF-8 or path.
+	fileText := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, text)
+	fileID, ids, err := st.CreateFile(ctx, actor, store.NewFile{TaskID: taskID, Name: "plan" + fileText + ".txt", MimeType: "text/plain", Data: []byte("the plan")}, 1<<20)
 	keep(ids, err)
-	keep(st.DeleteFile(ctx, admin, fileID))
-	project2, err := st.CreateProject(ctx, "Second", "", 1)
+	keep(st.DeleteFile(ctx, actor, fileID))
+	project2, err := st.CreateProject(ctx, "Second"+text, "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep(st.MoveTaskToProject(ctx, admin, taskID, store.ProjectMove{ProjectID: project2}))
-	keep(st.DeleteTask(ctx, admin, taskID))
+	keep(st.MoveTaskToProject(ctx, actor, taskID, store.ProjectMove{ProjectID: project2}))
+	keep(st.DeleteTask(ctx, actor, taskID))
+	return run
+}
+
+// TestKanboardBodyOfRealEventsHasReferenceKeys makes every event of the
+// catalog through the real store and checks the kanboard body of each
+// against the reference.
+func TestKanboardBodyOfRealEventsHasReferenceKeys(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	st := db.st
+	admin := store.Actor{UserID: 1, Username: "admin", IsAdmin: true}
+	run := makeCatalogEvents(t, st, admin, 1, "")
+	taskID, other := run.task, run.other
 
 	refs := referenceExamples(t)
 	for _, name := range store.EventNames {
-		id, ok := events[name]
+		id, ok := run.events[name]
 		if !ok {
-			t.Errorf("the store wrote no %s event (it wrote %v)", name, order)
+			t.Errorf("the store wrote no %s event (it wrote %v)", name, run.order)
 			continue
 		}
 		ev, err := st.EventByID(ctx, id)

@@ -91,8 +91,21 @@ func writeJSON(buf *bytes.Buffer, v any) {
 }
 
 // writeJSONString writes a JSON string without Go's HTML escaping (a
-// webhook body is not HTML; receivers compare text such as "<b>").
+// webhook body is not HTML; receivers compare text such as "<b>"). A
+// string of ASCII characters the encoder writes as they are is written
+// without it.
 func writeJSONString(buf *bytes.Buffer, s string) {
+	if !jsonPlain(s) {
+		encodeJSONString(buf, s)
+		return
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
+}
+
+// encodeJSONString is encoding/json's encoding of s without HTML escaping.
+func encodeJSONString(buf *bytes.Buffer, s string) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	enc.Encode(s)
