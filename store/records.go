@@ -335,4 +335,3 @@ func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointO
 	}
 	return nil
 }
-
