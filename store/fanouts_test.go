@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -182,5 +183,76 @@ func TestNotAttemptedJobsGoToTheWorker(t *testing.T) {
 	var rows int
 	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE event_id = ?`, gone.Event.ID).Scan(&rows); err != nil || rows != 0 {
 		t.Fatalf("%d deliveries (err %v) written to a deleted endpoint", rows, err)
+	}
+}
+
+// Outcomes of many requests written in one go (several rows per
+// statement) each land on their own delivery: 19 tasks to two endpoints,
+// every third handed to the worker unattempted.
+func TestManyOutcomesInOneWrite(t *testing.T) {
+	s, board, _, clock := fanoutStore(t)
+	ctx := context.Background()
+	if _, _, err := s.CreateEndpoint(ctx, NewEndpoint{Name: "second", URL: "http://127.0.0.1:2/hook", Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []AttemptRecord
+	want := map[string]AttemptRecord{} // by event and endpoint
+	for i := range 19 {
+		_, evs, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: board.project, Title: fmt.Sprint("task ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := s.PendingDeliveries(ctx, evs)
+		if err != nil || len(jobs) != 2 {
+			t.Fatalf("task %d: %d jobs, err %v; want 2", i, len(jobs), err)
+		}
+		for k, j := range jobs {
+			r := delivered(j, clock.Add(time.Duration(i)*time.Millisecond))
+			r.Attempt.ResponseBody = fmt.Appendf(nil, "answer %s %d", j.Event.ID, j.Endpoint.ID)
+			if (i+k)%3 == 0 {
+				r = AttemptRecord{EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventAt: j.Event.CreatedAt,
+					NotAttempted: true, Status: DeliveryPending, NextAttemptAt: *clock}
+			}
+			recs = append(recs, r)
+			want[fmt.Sprint(j.Event.ID, j.Endpoint.ID)] = r
+		}
+	}
+	if err := s.RecordAttempts(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	eps, err := s.Endpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, e := range eps {
+		list, err := s.Deliveries(ctx, e.ID, 100, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, listed := range list {
+			d, err := s.Delivery(ctx, listed.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, ok := want[fmt.Sprint(d.EventID, d.EndpointID)]
+			if !ok {
+				t.Fatalf("delivery %d of event %s to endpoint %d was not recorded", d.ID, d.EventID, d.EndpointID)
+			}
+			seen++
+			if r.NotAttempted {
+				if d.Status != DeliveryPending || d.AttemptCount != 0 || len(d.Attempts) != 0 {
+					t.Errorf("unattempted delivery %d: %s, %d attempts; want pending, none", d.ID, d.Status, d.AttemptCount)
+				}
+				continue
+			}
+			if d.Status != DeliveryDelivered || len(d.Attempts) != 1 || string(d.Attempts[0].ResponseBody) != string(r.Attempt.ResponseBody) {
+				t.Errorf("delivery %d: %s with %d attempts (%+v); want delivered with the answer %q",
+					d.ID, d.Status, len(d.Attempts), d.Attempts, r.Attempt.ResponseBody)
+			}
+		}
+	}
+	if seen != len(recs) {
+		t.Fatalf("%d deliveries written for %d records", seen, len(recs))
 	}
 }

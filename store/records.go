@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RecordAttempts stores the outcomes of attempts in one transaction: the
+// attempt rows, each delivery's new status and schedule (a request's
+// delivery is written here, once, and its event's fanout row removed), and
+// each endpoint's health (failure flag, disabling on 410 or after
+// EndpointFailingLimit of failures).
+func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	made := []recordSet{{s.now(), recs}}
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return recordAttemptsTx(ctx, tx, made) }); err != nil {
+		return fmt.Errorf("store: record attempts: %w", err)
+	}
+	return nil
+}
+
+// RecordAttemptsLater queues what RecordAttempts stores and returns at
+// once; done receives the outcome on the store's writer goroutine and
+// must be quick. It is for the request path: the caller is answered when
+// its attempts have ended, not after a second trip through the writer.
+// Records queued by concurrent requests are written together, with one
+// health update per endpoint; they commit with the next batch, in order
+// with every later write of this Store, and reads of delivery state made
+// through this Store wait for them. If the process dies before they
+// commit, their events' fanout rows are still there and the deliveries are
+// attempted again (at least once).
+func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	q := &s.later
+	q.mu.Lock()
+	q.sets = append(q.sets, recordSet{s.now(), recs})
+	q.dones = append(q.dones, done)
+	first := !q.posted
+	q.posted = true
+	q.mu.Unlock()
+	if !first {
+		return nil // the write already queued takes these too
+	}
+	var mine []recordSet
+	var dones []func(error)
+	taken := false
+	write := func(tx *sql.Tx) error {
+		// A batch that breaks runs its calls again alone: take the
+		// queue once, write the same records each time.
+		if !taken {
+			q.mu.Lock()
+			mine, dones = q.sets, q.dones
+			q.sets, q.dones, q.posted = nil, nil, false
+			q.mu.Unlock()
+			taken = true
+		}
+		return recordAttemptsTx(context.Background(), tx, mine)
+	}
+	err := s.writes.post(write, func(err error) {
+		if err != nil {
+			err = fmt.Errorf("store: record attempts: %w", err)
+		}
+		for _, d := range dones {
+			d(err)
+		}
+	})
+	if err != nil {
+		// Closed: nothing will write the queue. The callers who joined
+		// it hear so; their events' fanout rows stand for the records.
+		q.mu.Lock()
+		stranded := q.dones[1:]
+		q.sets, q.dones, q.posted = nil, nil, false
+		q.mu.Unlock()
+		err = fmt.Errorf("store: record attempts: %w", err)
+		for _, d := range stranded {
+			d(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// laterQueue holds records of RecordAttemptsLater until the writer takes
+// them; posted tells whether a write that will take them is queued.
+type laterQueue struct {
+	mu     sync.Mutex
+	sets   []recordSet
+	dones  []func(error)
+	posted bool
+}
+
+// recordSet is records handed over together, at a time.
+type recordSet struct {
+	at   time.Time
+	recs []AttemptRecord
+}
+
+// settle waits for attempts queued by RecordAttemptsLater, so that reads
+// of delivery state in this process see them.
+func (s *Store) settle(ctx context.Context) error {
+	if err := s.writes.settle(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// recordAttemptsTx writes sets of records, each timed when it was handed
+// over, then each endpoint's health once, from its latest attempt.
+func recordAttemptsTx(ctx context.Context, tx *sql.Tx, sets []recordSet) error {
+	owned := map[string]bool{} // fanout rows this write removed (or found gone)
+	health := map[int64]*endpointOutcome{}
+	var order []int64
+	for _, set := range sets {
+		if err := recordSetTx(ctx, tx, set, owned, health, &order); err != nil {
+			return err
+		}
+	}
+	for _, id := range order {
+		if err := recordHealth(ctx, tx, id, *health[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func recordSetTx(ctx context.Context, tx *sql.Tx, set recordSet, owned map[string]bool, health map[int64]*endpointOutcome, order *[]int64) error {
+	now := set.at
+	for _, r := range set.recs {
+		if r.DeliveryID == 0 {
+			if _, seen := owned[r.EventID]; !seen {
+				res, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, r.EventID)
+				if err != nil {
+					return fmt.Errorf("close fanout: %w", err)
+				}
+				k, _ := res.RowsAffected()
+				owned[r.EventID] = k == 1
+			}
+			if !owned[r.EventID] {
+				// The worker took the event over after its lease (another
+				// process's, or this one's before a stalled write): record
+				// on the delivery it made, if still pending.
+				err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries
+					WHERE endpoint_id = ? AND status = 'pending' AND event_id = ?`, r.EndpointID, r.EventID).Scan(&r.DeliveryID)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("find delivery: %w", err)
+				}
+			}
+		}
+		if r.NotAttempted {
+			if r.DeliveryID == 0 {
+				if err := insertDelivery(ctx, tx, now, &r); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		ok, err := recordAttemptTx(ctx, tx, now, r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // the endpoint was deleted meanwhile, with its log
+		}
+		o := health[r.EndpointID]
+		if o == nil {
+			o = &endpointOutcome{latest: r, at: now}
+			health[r.EndpointID] = o
+			*order = append(*order, r.EndpointID)
+		} else if !r.Attempt.StartedAt.Before(o.latest.Attempt.StartedAt) {
+			o.latest, o.at = r, now
+		}
+		o.gone = o.gone || r.Gone
+		o.succeeded = o.succeeded || r.Success
+	}
+	return nil
+}
+
+// endpointOutcome is what one write learned of an endpoint: its latest
+// attempt, and whether any answered 410 Gone or 2xx.
+type endpointOutcome struct {
+	latest    AttemptRecord
+	at        time.Time // when latest was handed over
+	gone      bool
+	succeeded bool
+}
+
+// insertDelivery writes the delivery of a request's job (r.DeliveryID is 0)
+// with r's outcome, unless its endpoint was deleted meanwhile (r.DeliveryID
+// stays 0 then).
+func insertDelivery(ctx context.Context, tx *sql.Tx, now time.Time, r *AttemptRecord) error {
+	var next, finished, status sql.NullInt64
+	if r.Status == DeliveryPending {
+		next = sql.NullInt64{Int64: r.NextAttemptAt.UnixMilli(), Valid: true}
+	} else {
+		finished = sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
+	}
+	attempts := 1
+	if r.NotAttempted {
+		attempts = 0
+	} else if r.Attempt.ResponseStatus != 0 {
+		status = sql.NullInt64{Int64: int64(r.Attempt.ResponseStatus), Valid: true}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+		(event_id, endpoint_id, status, attempts, next_attempt_ms, last_status, created_at_ms, finished_at_ms)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ?)`,
+		r.EventID, r.EndpointID, r.Status, attempts, next, status, r.EventAt.UnixMilli(), finished, r.EndpointID)
+	if err != nil {
+		return fmt.Errorf("insert delivery: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return nil
+	}
+	r.DeliveryID, err = res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert delivery: %w", err)
+	}
+	return nil
+}
+
+// recordAttemptTx writes one attempt and its delivery's new state. ok is
+// false when the delivery or its endpoint is gone (deleted meanwhile).
+func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRecord) (ok bool, err error) {
+	fresh := r.DeliveryID == 0
+	if fresh {
+		if err := insertDelivery(ctx, tx, now, &r); err != nil {
+			return false, err
+		}
+		if r.DeliveryID == 0 {
+			return false, nil
+		}
+	}
+	a := r.Attempt
+	reqHeaders, _ := json.Marshal(a.RequestHeaders)
+	var respStatus sql.NullInt64
+	var respHeaders sql.NullString
+	var respBody []byte
+	if a.ResponseStatus != 0 {
+		respStatus = sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: true}
+		h, _ := json.Marshal(a.ResponseHeaders)
+		respHeaders = sql.NullString{String: string(h), Valid: true}
+		respBody = a.ResponseBody
+		if len(respBody) > MaxStoredResponseBody {
+			respBody = respBody[:MaxStoredResponseBody]
+		}
+		if respBody == nil {
+			respBody = []byte{}
+		}
+	}
+	reqBody := a.RequestBody
+	if reqBody == nil {
+		reqBody = []byte{}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
+		(delivery_id, trigger, started_at_ms, latency_ms, request_url, request_headers, request_body,
+		 response_status, response_headers, response_body, error)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?)`,
+		r.DeliveryID, a.Trigger, a.StartedAt.UnixMilli(), a.Latency.Milliseconds(), a.RequestURL, string(reqHeaders),
+		reqBody, respStatus, respHeaders, respBody, a.Error, r.DeliveryID)
+	if err != nil {
+		return false, fmt.Errorf("insert attempt: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // the endpoint was deleted meanwhile, with its log
+	}
+	if fresh {
+		return true, nil // written with its outcome
+	}
+	var next, finished sql.NullInt64
+	if r.Status == DeliveryPending {
+		next = sql.NullInt64{Int64: r.NextAttemptAt.UnixMilli(), Valid: true}
+	} else {
+		finished = sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_ms = ?,
+		last_status = ?, finished_at_ms = COALESCE(?, finished_at_ms) WHERE id = ?`,
+		r.Status, next, respStatus, finished, r.DeliveryID); err != nil {
+		return false, fmt.Errorf("update delivery: %w", err)
+	}
+	return true, nil
+}
+
+// recordHealth keeps an endpoint's last attempt (unless a later one is
+// recorded already) and its health, from what one write learned of it.
+func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointOutcome) error {
+	a := o.latest.Attempt
+	now := o.at
+	var respStatus sql.NullInt64
+	if a.ResponseStatus != 0 {
+		respStatus = sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: true}
+	}
+	// One statement: every right-hand side reads the row as it was, so the
+	// CASEs all see the old last_attempt_ms.
+	nowS := now.Unix()
+	success := o.latest.Success
+	// Failing since: cleared by a latest success; else kept, or now when
+	// the failures began after a success of this write.
+	failing := `failing_since = COALESCE(failing_since, ?5)`
+	switch {
+	case success:
+		failing = `failing_since = NULL`
+	case o.succeeded:
+		failing = `failing_since = ?5`
+	}
+	health := failing
+	if o.gone {
+		health += `, enabled = 0, disabled_reason = 'the receiver answered 410 Gone', modified_at = ?5`
+	}
+	args := []any{a.StartedAt.UnixMilli(), respStatus, a.Error, endpointID, nowS}
+	if !strings.Contains(health, "?5") {
+		args = args[:4]
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET
+		last_status = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?2 ELSE last_status END,
+		last_error = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?3 ELSE last_error END,
+		last_attempt_ms = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?1 ELSE last_attempt_ms END,
+		`+health+` WHERE id = ?4`, args...)
+	if err == nil && !success && !o.gone {
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
+			disabled_reason = 'every delivery failed for 5 days'
+			WHERE id = ? AND enabled = 1 AND failing_since <= ?`,
+			nowS, endpointID, nowS-int64(EndpointFailingLimit/time.Second))
+	}
+	if err != nil {
+		return fmt.Errorf("update endpoint health: %w", err)
+	}
+	return nil
+}
