@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -240,14 +241,13 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		}
 	}
 	a := r.Attempt
-	reqHeaders, _ := json.Marshal(a.RequestHeaders)
+	reqHeaders := headersJSON(a.RequestHeaders)
 	var respStatus sql.NullInt64
 	var respHeaders sql.NullString
 	var respBody []byte
 	if a.ResponseStatus != 0 {
 		respStatus = sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: true}
-		h, _ := json.Marshal(a.ResponseHeaders)
-		respHeaders = sql.NullString{String: string(h), Valid: true}
+		respHeaders = sql.NullString{String: string(headersJSON(a.ResponseHeaders)), Valid: true}
 		respBody = a.ResponseBody
 		if len(respBody) > MaxStoredResponseBody {
 			respBody = respBody[:MaxStoredResponseBody]
@@ -334,4 +334,46 @@ func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointO
 		return fmt.Errorf("update endpoint health: %w", err)
 	}
 	return nil
+}
+
+// headersJSON is h as a JSON object with sorted keys, what json.Marshal
+// writes for it, without its reflection (two maps per attempt, on the
+// writer's goroutine).
+func headersJSON(h map[string]string) []byte {
+	if h == nil {
+		return []byte("null")
+	}
+	keys := make([]string, 0, len(h))
+	size := 2
+	for k, v := range h {
+		keys = append(keys, k)
+		size += len(k) + len(v) + 6
+	}
+	slices.Sort(keys)
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, k)
+		out = append(out, ':')
+		out = appendJSONString(out, h[k])
+	}
+	return append(out, '}')
+}
+
+// appendJSONString appends s as a JSON string: as json.Marshal writes it
+// when s is printable ASCII without the characters it escapes, through
+// json.Marshal otherwise.
+func appendJSONString(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return append(out, b...)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
 }
