@@ -103,6 +103,25 @@ var (
 		"date_moved", "recurrence_status", "recurrence_trigger"}
 )
 
+// moveField is where a move event's flat field comes from when the data
+// lacks it: src/dst column and date_moved from "changes" (the columns
+// falling back to the task's column), the rest from the task snapshot.
+// The tree and the splice share it, each with its own kind of value.
+func moveField[V any](key string, changes, task func(string) (V, bool)) (V, bool) {
+	switch key {
+	case "src_column_id", "dst_column_id":
+		if v, ok := changes(key); ok {
+			return v, true
+		}
+		return task("column_id")
+	case "date_moved":
+		if v, ok := changes(key); ok {
+			return v, true
+		}
+	}
+	return task(key)
+}
+
 // objectKind names the nested object of comment, subtask and file events.
 func objectKind(event string) string {
 	name, _, _ := strings.Cut(event, ".")
@@ -168,21 +187,7 @@ func completeKanboard(event string, data *object) {
 			if _, ok := data.get(key); ok {
 				continue
 			}
-			var val any
-			var ok bool
-			switch key {
-			case "src_column_id", "dst_column_id":
-				if val, ok = changes.get(key); !ok {
-					val, ok = task.get("column_id")
-				}
-			case "date_moved":
-				if val, ok = changes.get(key); !ok {
-					val, ok = task.get(key)
-				}
-			default:
-				val, ok = task.get(key)
-			}
-			if ok {
+			if val, ok := moveField(key, changes.get, task.get); ok {
 				data.set(key, val)
 			} else {
 				data.set(key, json.Number("0"))

@@ -574,20 +574,7 @@ func (s *splice) complete(event string, data, nested *patch) bool {
 			if _, ok := data.get(key); ok {
 				continue
 			}
-			var val rawValue
-			var ok bool
-			switch key {
-			case "src_column_id", "dst_column_id":
-				if val, ok = changes.get(key); !ok {
-					val, ok = task.get("column_id")
-				}
-			case "date_moved":
-				if val, ok = changes.get(key); !ok {
-					val, ok = task.get(key)
-				}
-			default:
-				val, ok = task.get(key)
-			}
+			val, ok := moveField(key, changes.get, task.get)
 			if !ok {
 				val = rawValue{lit: litZero}
 			}
