@@ -196,8 +196,7 @@ func (s *Store) enabledEndpoints(ctx context.Context, tx *sql.Tx, v int64) ([]en
 		return eps, nil
 	}
 	s.config.mu.Unlock()
-	eps, err := listRows(ctx, tx, nil, scanEndpointRow, `SELECT id, name, url, events, projects, format, timeout_ms,
-		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
+	eps, err := listRows(ctx, tx, nil, scanEndpointRow, `SELECT `+endpointRowColumns+`
 		FROM webhook_endpoints WHERE enabled = 1 ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("match endpoints: %w", err)
@@ -209,6 +208,10 @@ func (s *Store) enabledEndpoints(ctx context.Context, tx *sql.Tx, v int64) ([]en
 	s.config.mu.Unlock()
 	return eps, nil
 }
+
+// endpointRowColumns are what scanEndpointRow reads.
+const endpointRowColumns = `id, name, url, events, projects, format, timeout_ms,
+	token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until`
 
 func scanEndpointRow(row interface{ Scan(...any) error }) (endpointRow, error) {
 	var e endpointRow

@@ -152,8 +152,7 @@ func (s *Store) fanoutJobs(ctx context.Context, eventIDs []string) ([]DeliveryJo
 		return nil, err
 	}
 	list, args = inList(endpointIDs)
-	endpoints, err := listRows(ctx, s.reader, nil, scanEndpointRow, `SELECT id, name, url, events, projects, format, timeout_ms,
-		token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until
+	endpoints, err := listRows(ctx, s.reader, nil, scanEndpointRow, `SELECT `+endpointRowColumns+`
 		FROM webhook_endpoints WHERE enabled = 1 AND id IN `+list, args...)
 	if err != nil {
 		return nil, err

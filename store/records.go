@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -119,71 +118,54 @@ func (s *Store) settle(ctx context.Context) error {
 // over, then each endpoint's health once, from its latest attempt.
 func recordAttemptsTx(ctx context.Context, tx *sql.Tx, sets []recordSet) error {
 	owned := map[string]bool{} // fanout rows this write removed (or found gone)
-	health := map[int64]*endpointOutcome{}
-	var order []int64
+	var health outcomes
 	for _, set := range sets {
-		if err := recordSetTx(ctx, tx, set, owned, health, &order); err != nil {
-			return err
+		now := set.at
+		for _, r := range set.recs {
+			if r.DeliveryID == 0 {
+				if _, seen := owned[r.EventID]; !seen {
+					res, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, r.EventID)
+					if err != nil {
+						return fmt.Errorf("close fanout: %w", err)
+					}
+					k, _ := res.RowsAffected()
+					owned[r.EventID] = k == 1
+				}
+				if !owned[r.EventID] {
+					// The worker took the event over after its lease (another
+					// process's, or this one's before a stalled write): record
+					// on the delivery it made, if still pending.
+					err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries
+						WHERE endpoint_id = ? AND status = 'pending' AND event_id = ?`, r.EndpointID, r.EventID).Scan(&r.DeliveryID)
+					if err != nil && !errors.Is(err, sql.ErrNoRows) {
+						return fmt.Errorf("find delivery: %w", err)
+					}
+				}
+			}
+			if r.NotAttempted {
+				if r.DeliveryID == 0 {
+					if err := insertDelivery(ctx, tx, now, &r); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			ok, err := recordAttemptTx(ctx, tx, now, r)
+			if err != nil {
+				return err
+			}
+			if ok { // else the endpoint was deleted meanwhile, with its log
+				health.note(r, now)
+			}
 		}
 	}
-	for _, id := range order {
-		if err := recordHealth(ctx, tx, id, *health[id]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return health.write(ctx, tx)
 }
 
-func recordSetTx(ctx context.Context, tx *sql.Tx, set recordSet, owned map[string]bool, health map[int64]*endpointOutcome, order *[]int64) error {
-	now := set.at
-	for _, r := range set.recs {
-		if r.DeliveryID == 0 {
-			if _, seen := owned[r.EventID]; !seen {
-				res, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, r.EventID)
-				if err != nil {
-					return fmt.Errorf("close fanout: %w", err)
-				}
-				k, _ := res.RowsAffected()
-				owned[r.EventID] = k == 1
-			}
-			if !owned[r.EventID] {
-				// The worker took the event over after its lease (another
-				// process's, or this one's before a stalled write): record
-				// on the delivery it made, if still pending.
-				err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries
-					WHERE endpoint_id = ? AND status = 'pending' AND event_id = ?`, r.EndpointID, r.EventID).Scan(&r.DeliveryID)
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return fmt.Errorf("find delivery: %w", err)
-				}
-			}
-		}
-		if r.NotAttempted {
-			if r.DeliveryID == 0 {
-				if err := insertDelivery(ctx, tx, now, &r); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		ok, err := recordAttemptTx(ctx, tx, now, r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue // the endpoint was deleted meanwhile, with its log
-		}
-		o := health[r.EndpointID]
-		if o == nil {
-			o = &endpointOutcome{latest: r, at: now}
-			health[r.EndpointID] = o
-			*order = append(*order, r.EndpointID)
-		} else if !r.Attempt.StartedAt.Before(o.latest.Attempt.StartedAt) {
-			o.latest, o.at = r, now
-		}
-		o.gone = o.gone || r.Gone
-		o.succeeded = o.succeeded || r.Success
-	}
-	return nil
+// outcomes is what one write learned of each endpoint, in the order met.
+type outcomes struct {
+	by    map[int64]*endpointOutcome
+	order []int64
 }
 
 // endpointOutcome is what one write learned of an endpoint: its latest
@@ -193,6 +175,31 @@ type endpointOutcome struct {
 	at        time.Time // when latest was handed over
 	gone      bool
 	succeeded bool
+}
+
+func (h *outcomes) note(r AttemptRecord, at time.Time) {
+	o := h.by[r.EndpointID]
+	if o == nil {
+		if h.by == nil {
+			h.by = map[int64]*endpointOutcome{}
+		}
+		o = &endpointOutcome{latest: r, at: at}
+		h.by[r.EndpointID] = o
+		h.order = append(h.order, r.EndpointID)
+	} else if !r.Attempt.StartedAt.Before(o.latest.Attempt.StartedAt) {
+		o.latest, o.at = r, at
+	}
+	o.gone = o.gone || r.Gone
+	o.succeeded = o.succeeded || r.Success
+}
+
+func (h *outcomes) write(ctx context.Context, tx *sql.Tx) error {
+	for _, id := range h.order {
+		if err := recordHealth(ctx, tx, id, *h.by[id]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertDelivery writes the delivery of a request's job (r.DeliveryID is 0)
@@ -316,8 +323,8 @@ func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointO
 		health += `, enabled = 0, disabled_reason = 'the receiver answered 410 Gone', modified_at = ?5`
 	}
 	args := []any{a.StartedAt.UnixMilli(), respStatus, a.Error, endpointID, nowS}
-	if !strings.Contains(health, "?5") {
-		args = args[:4]
+	if success && !o.gone {
+		args = args[:4] // the statement has no ?5
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET
 		last_status = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?2 ELSE last_status END,
