@@ -109,6 +109,26 @@ func TestOutcomeAfterTakeOverJoinsTheWorkersDelivery(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].ID != due[0].DeliveryID || list[0].Status != DeliveryDelivered {
 		t.Fatalf("deliveries: %+v, err %v; want only the worker's, delivered", list, err)
 	}
+
+	// A job the request never attempted, handed over after the worker
+	// took its event and delivered it: nothing more to send.
+	late := leasedDelivery(t, s, board.project, "handed over late")
+	*clock = clock.Add(deliveryLease + 2*time.Second)
+	due, err = s.ClaimDueDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].Event.ID != late.Event.ID {
+		t.Fatalf("after the lease: %+v, err %v; want the event's delivery", due, err)
+	}
+	if err := s.RecordAttempts(ctx, []AttemptRecord{delivered(due[0], *clock)}); err != nil {
+		t.Fatal(err)
+	}
+	handed := AttemptRecord{EndpointID: endpoint, EventID: late.Event.ID, EventAt: late.Event.CreatedAt,
+		NotAttempted: true, Status: DeliveryPending, NextAttemptAt: *clock}
+	if err := s.RecordAttempts(ctx, []AttemptRecord{handed}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute); err != nil || len(due) != 0 {
+		t.Fatalf("a delivered event handed over late: %d due, err %v; want none (it would be sent twice)", len(due), err)
+	}
 }
 
 // Records handed over by several requests are written together: each

@@ -143,7 +143,9 @@ func recordAttemptsTx(ctx context.Context, tx *sql.Tx, sets []recordSet) error {
 				}
 			}
 			if r.NotAttempted {
-				if r.DeliveryID == 0 {
+				// Pending for the worker: written unless the worker has
+				// the event already (its delivery, pending or ended).
+				if r.DeliveryID == 0 && owned[r.EventID] {
 					if err := insertDelivery(ctx, tx, now, &r); err != nil {
 						return err
 					}
