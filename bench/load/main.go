@@ -268,8 +268,8 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	}
 
 	client := o.client
-	if client == clientLean && strings.HasPrefix(hb.base, "https:") {
-		client = clientNetHTTP + " (https)"
+	if _, plain, _ := parseWireTarget(hb.base); client == clientLean && !plain {
+		client = clientNetHTTP + " (https)" // as newCall decides
 	}
 	rcv := ""
 	if len(o.receivers) > 0 || o.hang > 0 {
@@ -434,9 +434,7 @@ func newCall(t *target, work, client string) (call, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s URL: %w", work, err)
 	}
-	switch {
-	case client != clientLean && client != clientNetHTTP:
-		return nil, fmt.Errorf("unknown client %q (lean or net/http)", client)
+	switch { // parseFlags allows only lean and net/http
 	case client == clientLean && plain && incoming:
 		return func(ctx context.Context, w int, timeout time.Duration) requester {
 			return newWireIncoming(ctx, wt, w, timeout)

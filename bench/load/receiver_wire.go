@@ -28,9 +28,6 @@ const (
 	receiverNetHTTP = "net/http"
 )
 
-// errBadRequest is a request the lean receiver does not accept.
-var errBadRequest = errors.New("malformed HTTP request")
-
 var (
 	replyOK       = []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 	replyOKClose  = []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -160,13 +157,6 @@ type wireRequest struct {
 	expect  bool  // Expect: 100-continue, with a body to come
 }
 
-var (
-	hdrContentLength    = []byte("Content-Length")
-	hdrTransferEncoding = []byte("Transfer-Encoding")
-	hdrConnection       = []byte("Connection")
-	hdrExpect           = []byte("Expect")
-)
-
 // readWireRequest reads a request line and headers. An error is the end of
 // the stream or a request the receiver does not accept: either way the
 // connection is closed.
@@ -180,51 +170,19 @@ func readWireRequest(br *bufio.Reader) (wireRequest, error) {
 	method, rest, ok1 := bytes.Cut(line, []byte(" "))
 	target, version, ok2 := bytes.Cut(rest, []byte(" "))
 	if !ok1 || !ok2 || len(method) == 0 || len(target) == 0 || !bytes.HasPrefix(version, []byte("HTTP/1.")) || len(version) != 8 {
-		return req, fmt.Errorf("%w: request line %q", errBadRequest, line)
+		return req, fmt.Errorf("%w: request line %q", errMalformed, line)
 	}
-	http10 := version[7] == '0'
-	keepAlive := false
-	haveLength := false
-	for {
-		line, err := readLine(br)
-		if err != nil {
-			return req, err
-		}
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(name) == 0 || name[len(name)-1] == ' ' || name[len(name)-1] == '\t' {
-			return req, fmt.Errorf("%w: header %q", errBadRequest, line)
-		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, hdrContentLength):
-			n, ok := parseUint(value)
-			if !ok || haveLength && n != req.length {
-				return req, fmt.Errorf("%w: Content-Length %q", errBadRequest, value)
-			}
-			req.length, haveLength = n, true
-		case bytes.EqualFold(name, hdrTransferEncoding):
-			// Only chunked is understood (the last coding must be it).
-			if !bytes.EqualFold(value, []byte("chunked")) {
-				return req, fmt.Errorf("%w: Transfer-Encoding %q", errBadRequest, value)
-			}
-			req.chunked = true
-		case bytes.EqualFold(name, hdrConnection):
-			req.close = req.close || hasToken(value, "close")
-			keepAlive = keepAlive || hasToken(value, "keep-alive")
-		case bytes.EqualFold(name, hdrExpect):
-			req.expect = bytes.EqualFold(value, []byte("100-continue"))
-		}
+	h, err := readHead(br)
+	if err != nil {
+		return req, err
 	}
-	if req.chunked && haveLength {
-		// A request smuggler's favourite: refuse it, as net/http does.
-		return req, fmt.Errorf("%w: both Content-Length and chunked", errBadRequest)
+	if h.teOther || h.chunked && h.length >= 0 {
+		// Only chunked is understood; both framings is a request
+		// smuggler's favourite: refuse it, as net/http does.
+		return req, fmt.Errorf("%w: Transfer-Encoding and Content-Length", errMalformed)
 	}
-	if http10 && !keepAlive {
-		req.close = true
-	}
+	req = wireRequest{length: max(h.length, 0), chunked: h.chunked, expect: h.expect,
+		close: h.close || version[7] == '0' && !h.keepAlive}
 	req.expect = req.expect && (req.chunked || req.length > 0)
 	return req, nil
 }
@@ -235,7 +193,7 @@ func (req wireRequest) discardBody(br *bufio.Reader) error {
 		_, err := br.Discard(int(req.length))
 		return unexpected(err)
 	}
-	return readChunks(br, errBadRequest, func(size int64) error {
+	return readChunks(br, func(size int64) error {
 		_, err := br.Discard(int(size))
 		return unexpected(err)
 	})

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,8 +33,7 @@ func newTestReceiver(t *testing.T, kind string, hang bool) *receiver {
 // dialReceiver opens a raw connection to a receiver, with a deadline.
 func dialReceiver(t *testing.T, rc *receiver) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	addr := strings.TrimSuffix(strings.TrimPrefix(rc.url, "http://"), "/hook")
-	c, err := net.Dial("tcp", addr)
+	c, err := net.Dial("tcp", receiverAddr(rc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,8 +346,7 @@ func TestLeanReceiverClose(t *testing.T) {
 	if rest, err := io.ReadAll(br); len(rest) != 0 || err != nil && !isReset(err) {
 		t.Errorf("idle connection after close: %q %v, want it closed", rest, err)
 	}
-	addr := strings.TrimSuffix(strings.TrimPrefix(rc.url, "http://"), "/hook")
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", receiverAddr(rc), time.Second); err == nil {
 		c.Close()
 		t.Errorf("the listener still accepts after close")
 	}
@@ -368,7 +367,12 @@ func closeWithin(t *testing.T, rc *receiver, d time.Duration) {
 }
 
 func isReset(err error) bool {
-	return strings.Contains(err.Error(), "connection reset")
+	return errors.Is(err, syscall.ECONNRESET)
+}
+
+// receiverAddr is the host:port a receiver listens on.
+func receiverAddr(rc *receiver) string {
+	return strings.TrimSuffix(strings.TrimPrefix(rc.url, "http://"), "/hook")
 }
 
 // BenchmarkReceiver posts a webhook-sized request to each kind of receiver
@@ -388,9 +392,8 @@ func BenchmarkReceiver(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer rc.close()
-			addr := strings.TrimSuffix(strings.TrimPrefix(rc.url, "http://"), "/hook")
-			c := newWireConn(addr, 5*time.Second)
-			defer c.close()
+			c := newWireConn(receiverAddr(rc), 5*time.Second)
+			defer c.drop()
 			ctx := context.Background()
 			cpu0 := processCPU()
 			for b.Loop() {

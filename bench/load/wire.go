@@ -32,7 +32,7 @@ import (
 const maxBody = 64 << 10
 
 // errMalformed is a reply that is not HTTP/1.x as the client understands it.
-var errMalformed = errors.New("malformed HTTP reply")
+var errMalformed = errors.New("malformed HTTP message")
 
 // wireConn is one worker's keep-alive connection to a server, redialed when
 // the server closes it or an exchange fails. It is not safe for concurrent
@@ -95,7 +95,7 @@ var errIdleClosed = errors.New("connection closed before the reply")
 
 func (c *wireConn) exchange(ctx context.Context, req []byte) (wireResponse, error) {
 	if c.conn == nil {
-		if err := c.dial(); err != nil {
+		if err := c.dial(ctx); err != nil {
 			return wireResponse{}, err
 		}
 	}
@@ -128,9 +128,10 @@ func peerClosed(err error) bool {
 	return err == io.EOF || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-func (c *wireConn) dial() error {
+// dial connects; stopping the load (ctx) abandons a connection attempt.
+func (c *wireConn) dial(ctx context.Context) error {
 	d := net.Dialer{Timeout: c.timeout}
-	conn, err := d.Dial("tcp", c.addr)
+	conn, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", c.addr, err)
 	}
@@ -168,9 +169,6 @@ func (c *wireConn) interrupt() {
 	c.mu.Unlock()
 }
 
-// close ends the connection for good.
-func (c *wireConn) close() { c.drop() }
-
 // readResponse parses a status line, the headers that matter (length,
 // chunking, connection) and the body. 1xx interim replies are skipped.
 func (c *wireConn) readResponse() (wireResponse, error) {
@@ -188,38 +186,13 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		if !ok || status < 100 {
 			return wireResponse{}, fmt.Errorf("%w: status line %q", errMalformed, line)
 		}
-		resp := wireResponse{status: int(status), close: line[7] == '0'}
-		length := int64(-1)
-		for {
-			h, err := readLine(c.br)
-			if err != nil {
-				return wireResponse{}, err
-			}
-			if len(h) == 0 {
-				break
-			}
-			name, value, ok := bytes.Cut(h, []byte(":"))
-			if !ok {
-				return wireResponse{}, fmt.Errorf("%w: header %q", errMalformed, h)
-			}
-			value = bytes.TrimSpace(value)
-			switch {
-			case bytes.EqualFold(name, []byte("Content-Length")):
-				n, ok := parseUint(value)
-				if !ok || (length >= 0 && n != length) {
-					return wireResponse{}, fmt.Errorf("%w: Content-Length %q", errMalformed, value)
-				}
-				length = n
-			case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-				resp.chunked = hasToken(value, "chunked")
-			case bytes.EqualFold(name, []byte("Connection")):
-				if hasToken(value, "close") {
-					resp.close = true
-				} else if hasToken(value, "keep-alive") {
-					resp.close = false
-				}
-			}
+		h, err := readHead(c.br)
+		if err != nil {
+			return wireResponse{}, err
 		}
+		resp := wireResponse{status: int(status), chunked: h.chunked,
+			close: h.close || line[7] == '0' && !h.keepAlive}
+		length := h.length
 		if resp.status >= 100 && resp.status < 200 && resp.status != 101 {
 			continue // an interim reply; the real one follows
 		}
@@ -227,7 +200,7 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		switch {
 		case resp.status == 204 || resp.status == 304 || resp.status == 101:
 		case resp.chunked:
-			err = readChunks(c.br, errMalformed, c.readBody)
+			err = readChunks(c.br, c.readBody)
 		case length >= 0:
 			err = c.readBody(length)
 		default:
@@ -240,6 +213,59 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 		}
 		resp.body = c.body
 		return resp, nil
+	}
+}
+
+// wireHead is what the client and the receiver need of a message's header
+// fields.
+type wireHead struct {
+	length    int64 // Content-Length; -1 when none
+	chunked   bool  // Transfer-Encoding names chunked
+	teOther   bool  // Transfer-Encoding is anything but exactly "chunked"
+	close     bool  // Connection: close
+	keepAlive bool  // Connection: keep-alive
+	expect    bool  // Expect: 100-continue
+}
+
+var (
+	hdrContentLength    = []byte("Content-Length")
+	hdrTransferEncoding = []byte("Transfer-Encoding")
+	hdrConnection       = []byte("Connection")
+	hdrExpect           = []byte("Expect")
+)
+
+// readHead reads header fields up to the empty line.
+func readHead(br *bufio.Reader) (wireHead, error) {
+	h := wireHead{length: -1}
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			return h, err
+		}
+		if len(line) == 0 {
+			return h, nil
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(name) == 0 || name[len(name)-1] == ' ' || name[len(name)-1] == '\t' {
+			return h, fmt.Errorf("%w: header %q", errMalformed, line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, hdrContentLength):
+			n, ok := parseUint(value)
+			if !ok || h.length >= 0 && n != h.length {
+				return h, fmt.Errorf("%w: Content-Length %q", errMalformed, value)
+			}
+			h.length = n
+		case bytes.EqualFold(name, hdrTransferEncoding):
+			h.chunked = hasToken(value, "chunked")
+			h.teOther = !bytes.EqualFold(value, []byte("chunked"))
+		case bytes.EqualFold(name, hdrConnection):
+			h.close = h.close || hasToken(value, "close")
+			h.keepAlive = h.keepAlive || hasToken(value, "keep-alive")
+		case bytes.EqualFold(name, hdrExpect):
+			h.expect = bytes.EqualFold(value, []byte("100-continue"))
+		}
 	}
 }
 
@@ -284,7 +310,7 @@ func (c *wireConn) readBody(n int64) error {
 // readChunks reads a chunked body from br, handing each chunk's size to
 // body (which reads that many bytes), and skips the trailers. A malformed
 // framing is reported as malformed.
-func readChunks(br *bufio.Reader, malformed error, body func(size int64) error) error {
+func readChunks(br *bufio.Reader, body func(size int64) error) error {
 	for {
 		line, err := readLine(br)
 		if err != nil {
@@ -295,7 +321,7 @@ func readChunks(br *bufio.Reader, malformed error, body func(size int64) error) 
 		}
 		size, ok := parseHex(bytes.TrimSpace(line))
 		if !ok {
-			return fmt.Errorf("%w: chunk size %q", malformed, line)
+			return fmt.Errorf("%w: chunk size %q", errMalformed, line)
 		}
 		if size == 0 {
 			for { // trailers, up to the empty line
@@ -313,7 +339,7 @@ func readChunks(br *bufio.Reader, malformed error, body func(size int64) error) 
 		}
 		if crlf, err := readLine(br); err != nil || len(crlf) != 0 {
 			if err == nil {
-				err = fmt.Errorf("%w: no CRLF after a chunk", malformed)
+				err = fmt.Errorf("%w: no CRLF after a chunk", errMalformed)
 			}
 			return err
 		}
@@ -322,25 +348,16 @@ func readChunks(br *bufio.Reader, malformed error, body func(size int64) error) 
 
 // readToEOF reads a body delimited by the end of the connection.
 func (c *wireConn) readToEOF() error {
-	for {
-		if len(c.body) >= maxBody {
-			if _, err := io.Copy(io.Discard, c.br); err != nil {
-				return fmt.Errorf("read body: %w", err)
-			}
-			return nil
-		}
-		if len(c.body) == cap(c.body) {
-			c.body = append(c.body, 0)[:len(c.body)]
-		}
-		n, err := c.br.Read(c.body[len(c.body):min(cap(c.body), maxBody)])
-		c.body = c.body[:len(c.body)+n]
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read body: %w", err)
-		}
+	buf := bytes.NewBuffer(c.body[:0])
+	_, err := buf.ReadFrom(io.LimitReader(c.br, maxBody))
+	if err == nil {
+		_, err = io.Copy(io.Discard, c.br)
 	}
+	c.body = buf.Bytes()
+	if err != nil {
+		return fmt.Errorf("read body: %w", err)
+	}
+	return nil
 }
 
 func growTo(b []byte, n int) []byte {
@@ -454,7 +471,7 @@ func newWireWorker(ctx context.Context, t wireTarget, timeout time.Duration) wir
 
 func (w wireWorker) close() {
 	w.stop()
-	w.conn.close()
+	w.conn.drop()
 }
 
 // wireIncoming is one worker's incoming-URL requests:

@@ -175,7 +175,7 @@ func TestLeanClientDecodesChunks(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newWireConn(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
-	defer c.close()
+	defer c.drop()
 	req := []byte("GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
 	for i := range 3 {
 		resp, err := c.roundTrip(t.Context(), req, true)
@@ -241,7 +241,7 @@ func TestLeanClientConnections(t *testing.T) {
 
 // rawServer serves each accepted connection with handle on a loopback
 // port; it returns the base URL and the count of connections.
-func rawServer(t *testing.T, handle func(net.Conn)) (string, *atomic.Int64) {
+func rawServer(t testing.TB, handle func(net.Conn)) (string, *atomic.Int64) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -291,18 +291,32 @@ func readRequestHead(br *bufio.Reader) error {
 	return req.discardBody(br)
 }
 
-// TestLeanClientServerClosesWithoutSaying checks a server that closes the
-// connection after each reply without a Connection header: every request
-// succeeds on a new connection, and none reaches the server twice.
-func TestLeanClientServerClosesWithoutSaying(t *testing.T) {
-	var requests atomic.Int64
-	base, conns := rawServer(t, func(c net.Conn) {
+// Replies of the raw test servers: "OK" as the incoming URL answers, a
+// task id as JSON-RPC createTask does.
+const (
+	replyTextOK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
+	replyRPC42  = "HTTP/1.1 200 OK\r\nContent-Length: 36\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":42,\"id\":1}"
+)
+
+// closingServer answers one request per connection with reply and closes
+// it without saying so; it counts the requests and the connections.
+func closingServer(t *testing.T, reply string) (base string, requests, conns *atomic.Int64) {
+	requests = new(atomic.Int64)
+	base, conns = rawServer(t, func(c net.Conn) {
 		if readRequestHead(bufio.NewReader(c)) != nil {
 			return
 		}
 		requests.Add(1)
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+		io.WriteString(c, reply)
 	})
+	return base, requests, conns
+}
+
+// TestLeanClientServerClosesWithoutSaying checks a server that closes the
+// connection after each reply without a Connection header: every request
+// succeeds on a new connection, and none reaches the server twice.
+func TestLeanClientServerClosesWithoutSaying(t *testing.T) {
+	base, requests, conns := closingServer(t, replyTextOK)
 	tg := &target{base: base, incomingPath: "/in?x=1"}
 	for _, client := range clients {
 		requests.Store(0)
@@ -328,14 +342,7 @@ func TestLeanClientServerClosesWithoutSaying(t *testing.T) {
 // saying (the server may have created the task), so it counts as a
 // transport error, and the worker carries on with a new connection.
 func TestLeanClientDoesNotReplayPOST(t *testing.T) {
-	var requests atomic.Int64
-	base, _ := rawServer(t, func(c net.Conn) {
-		if readRequestHead(bufio.NewReader(c)) != nil {
-			return
-		}
-		requests.Add(1)
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 36\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":42,\"id\":1}")
-	})
+	base, requests, _ := closingServer(t, replyRPC42)
 	r := requesterFor(t, &target{base: base, rpcPath: "/rpc", apiToken: "t"}, "jsonrpc", clientLean, 0, 5*time.Second).(*wireRPC)
 	defer r.close()
 	var got []string
@@ -373,7 +380,7 @@ func TestLeanClientTimeout(t *testing.T) {
 		}
 	}
 	c := newWireConn(strings.TrimPrefix(base, "http://"), 100*time.Millisecond)
-	defer c.close()
+	defer c.drop()
 	if _, err := c.roundTrip(t.Context(), []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), true); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("error %v, want the deadline exceeded", err)
 	}
@@ -413,7 +420,7 @@ func TestLeanClientBadReplies(t *testing.T) {
 		"not HTTP":          "HELLO\r\n\r\n",
 		"short body":        "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nOK",
 		"bad length":        "HTTP/1.1 200 OK\r\nContent-Length: two\r\n\r\nOK",
-		"two lengths":       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nOK",
+		"two lengths":       "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 2\r\n\r\nOK",
 		"bad chunk size":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nOK\r\n0\r\n\r\n",
 		"chunk without end": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nOK",
 		"no header end":     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
@@ -427,7 +434,7 @@ func TestLeanClientBadReplies(t *testing.T) {
 					io.WriteString(c, reply)
 					return // and close
 				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+				io.WriteString(c, replyTextOK)
 			}
 		})
 		r := requesterFor(t, &target{base: base, incomingPath: "/in?x=1"}, "incoming", clientLean, 0, 5*time.Second)
@@ -534,7 +541,7 @@ func leanDials(r requester) int {
 func TestLeanClientAllocations(t *testing.T) {
 	base, _ := rawServer(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
-		reply := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+		reply := []byte(replyTextOK)
 		for readRequestHead(br) == nil {
 			c.Write(reply)
 		}
@@ -556,38 +563,23 @@ func TestLeanClientAllocations(t *testing.T) {
 // BenchmarkClients compares the two clients' cost per request (both
 // workloads) against a minimal server in the same process.
 func BenchmarkClients(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
+	base, _ := rawServer(b, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		// A POST is the JSON-RPC workload; a GET the incoming URL.
+		text, rpc := []byte(replyTextOK), []byte(replyRPC42)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			first, err := br.Peek(1)
+			if err != nil || readRequestHead(br) != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				// A POST is the JSON-RPC workload; a GET the incoming URL.
-				text := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
-				rpc := []byte("HTTP/1.1 200 OK\r\nContent-Length: 36\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":42,\"id\":1}")
-				for {
-					first, err := br.Peek(1)
-					if err != nil || readRequestHead(br) != nil {
-						return
-					}
-					if first[0] == 'P' {
-						c.Write(rpc)
-					} else {
-						c.Write(text)
-					}
-				}
-			}()
+			if first[0] == 'P' {
+				c.Write(rpc)
+			} else {
+				c.Write(text)
+			}
 		}
-	}()
-	tg := &target{base: "http://" + ln.Addr().String(), incomingPath: "/in?x=1", rpcPath: "/rpc", apiToken: "t"}
+	})
+	tg := &target{base: base, incomingPath: "/in?x=1", rpcPath: "/rpc", apiToken: "t"}
 	for _, bench := range []struct{ work, client string }{
 		{"incoming", clientLean}, {"incoming", clientNetHTTP}, {"jsonrpc", clientLean}, {"jsonrpc", clientNetHTTP},
 	} {
@@ -630,5 +622,33 @@ func TestHTTPSUsesNetHTTP(t *testing.T) {
 	hr.client.Transport.(*http.Transport).TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
 	if got := hr.do(t.Context(), 0); got != "" {
 		t.Errorf("%q, want OK", got)
+	}
+}
+
+// Replies whose body ends with the connection (HTTP/1.0, or no length),
+// longer than the client keeps, and an interim 100 before the real reply
+// read the same through both clients.
+func TestLeanClientUnframedAndInterimReplies(t *testing.T) {
+	big := strings.Repeat("y", 100<<10)
+	for name, tc := range map[string]struct{ reply, want string }{
+		"to EOF":       {"HTTP/1.1 200 OK\r\n\r\n OK\n", ""},
+		"HTTP/1.0":     {"HTTP/1.0 200 OK\r\n\r\nOK", ""},
+		"to EOF, big":  {"HTTP/1.1 200 OK\r\n\r\n" + big, "body " + big[:40]},
+		"100 then 200": {"HTTP/1.1 100 Continue\r\n\r\n" + replyTextOK, ""},
+	} {
+		base, _ := rawServer(t, func(c net.Conn) {
+			if readRequestHead(bufio.NewReader(c)) == nil {
+				io.WriteString(c, tc.reply)
+			}
+		})
+		for _, client := range clients {
+			r := requesterFor(t, &target{base: base, incomingPath: "/in?x=1"}, "incoming", client, 0, 5*time.Second)
+			for seq := range 2 {
+				if got := r.do(t.Context(), seq); got != tc.want {
+					t.Errorf("%s %s %d: %q want %q", name, client, seq, got, tc.want)
+				}
+			}
+			r.close()
+		}
 	}
 }
