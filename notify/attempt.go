@@ -21,17 +21,14 @@ const redacted = "[redacted]"
 
 // attempt makes one HTTP request for a delivery and returns its record.
 // Its body comes from b, which renders each event once per format for all
-// the attempts of one pass (nil renders it here).
+// the attempts of one pass (nil renders it here). With needSlot it first
+// takes one of n.sem's slots, which bound the attempts in flight; callers
+// that hold one already, and the retry worker (see RunOnce), pass false.
 // ok is false when the attempt was not made or abandoned, because ctx
 // ended (shutdown) or the lease ran out while waiting for a slot: such an
 // attempt is not recorded and the delivery's lease lets the worker retry it.
-//
-// The retry worker's attempts do not take a slot of n.sem: RunOnce claims
-// at most n.conc deliveries per pass, which bounds them already, and a
-// backlog of retries to a receiver that never answers must not hold every
-// slot for its whole timeout while requests wait for their own webhooks.
-func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies) (rec store.AttemptRecord, ok bool) {
-	if trigger != store.TriggerRetry {
+func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies, needSlot bool) (rec store.AttemptRecord, ok bool) {
+	if needSlot {
 		select {
 		case n.sem <- struct{}{}:
 		case <-ctx.Done():

@@ -165,14 +165,15 @@ func (n *Notifier) Deliver(ctx context.Context, eventIDs []string) {
 		return
 	}
 	groups := byEndpoint(jobs)
-	attempts := func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync) }
-	if n.wait > 0 && longestGroup(groups) <= n.wait {
-		// The wait cannot end before the attempts do: make them on this
-		// goroutine, without a hand-off to another and back.
-		n.inline(attempts)
+	if n.wait > 0 && longestGroup(groups) <= n.wait && n.takeSlots(len(groups)) {
+		// Every group holds its slot, so the attempts cannot outlast the
+		// wait (a wait for a slot could): make them on this goroutine,
+		// without a hand-off to another and back.
+		defer n.releaseSlots(len(groups))
+		n.inline(func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync, false) })
 		return
 	}
-	done, ok := n.background(attempts)
+	done, ok := n.background(func(ctx context.Context) { n.run(ctx, groups, store.TriggerSync, true) })
 	if !ok || n.wait <= 0 {
 		return
 	}
@@ -181,6 +182,25 @@ func (n *Notifier) Deliver(ctx context.Context, eventIDs []string) {
 	select {
 	case <-done:
 	case <-t.C:
+	}
+}
+
+// takeSlots takes k of n.sem's slots if they are free now, all or none.
+func (n *Notifier) takeSlots(k int) bool {
+	for i := range k {
+		select {
+		case n.sem <- struct{}{}:
+		default:
+			n.releaseSlots(i)
+			return false
+		}
+	}
+	return true
+}
+
+func (n *Notifier) releaseSlots(k int) {
+	for range k {
+		<-n.sem
 	}
 }
 
@@ -252,15 +272,16 @@ func byEndpoint(jobs []store.DeliveryJob) [][]store.DeliveryJob {
 }
 
 // run attempts the groups concurrently, the jobs of one group one after
-// the other, and records all outcomes in one transaction.
-func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigger string) {
+// the other, and records all outcomes in one transaction. needSlot: each
+// attempt takes one of n.sem's slots (see attempt).
+func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigger string, needSlot bool) {
 	var mu sync.Mutex
 	var recs []store.AttemptRecord
 	var wg sync.WaitGroup
 	b := &bodies{}
 	attempts := func(group []store.DeliveryJob) {
 		for i, j := range group {
-			rec, ok := n.attempt(ctx, j, trigger, b)
+			rec, ok := n.attempt(ctx, j, trigger, b, needSlot)
 			if !ok {
 				// Shutdown, or the lease is spent: the rest of this
 				// endpoint's deliveries go to the worker, due now.
@@ -276,12 +297,9 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 				// events would most likely cost the caller a
 				// timeout each. They go to the worker, due with
 				// this one's retry, so a slow endpoint costs one
-				// timeout per request.
-				due := rec.NextAttemptAt
-				if rec.Status != store.DeliveryPending {
-					due = n.now()
-				}
-				recs = handOver(recs, group[i+1:], due)
+				// timeout per request. (A first attempt that
+				// failed is pending: the schedule has steps left.)
+				recs = handOver(recs, group[i+1:], rec.NextAttemptAt)
 				mu.Unlock()
 				return
 			}
@@ -386,7 +404,7 @@ func (n *Notifier) Redeliver(ctx context.Context, deliveryID int64) (store.Deliv
 }
 
 func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigger string) (store.Delivery, error) {
-	rec, ok := n.attempt(ctx, job, trigger, nil)
+	rec, ok := n.attempt(ctx, job, trigger, nil, true)
 	if !ok {
 		return store.Delivery{}, fmt.Errorf("notify: delivery %d was not attempted (shutting down, or too busy); the retry worker will send it", job.DeliveryID)
 	}
@@ -462,7 +480,11 @@ func (n *Notifier) RunOnce(ctx context.Context) (int, error) {
 	for i := range jobs {
 		groups[i] = jobs[i : i+1]
 	}
-	n.run(ctx, groups, store.TriggerRetry)
+	// Retries take no slot of n.sem: a pass claims at most n.conc, which
+	// bounds them already, and a backlog of retries to a receiver that
+	// never answers must not hold every slot for its whole timeout while
+	// requests wait for their own webhooks.
+	n.run(ctx, groups, store.TriggerRetry, false)
 	return len(jobs), nil
 }
 

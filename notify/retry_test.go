@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -591,6 +592,46 @@ func TestUnansweredEndpointCostsOneTimeoutPerRequest(t *testing.T) {
 	for _, d := range list {
 		if d.Status != store.DeliveryDelivered {
 			t.Errorf("delivery %d is %s after the worker", d.ID, d.Status)
+		}
+	}
+}
+
+// TestDeliveryWaitCapsTheWaitForASlot: a request whose webhook must wait
+// for a free slot (Concurrency 1, busy with other requests' webhooks) still
+// returns within the delivery wait; its attempt goes on in the background.
+func TestDeliveryWaitCapsTheWaitForASlot(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(700 * time.Millisecond)
+	}))
+	t.Cleanup(srv.Close)
+	addEndpoint(t, db.st, store.NewEndpoint{URL: srv.URL, Timeout: time.Second})
+	allow, _ := ParseAllowlist("loopback")
+	n, err := New(Options{Store: db.st, Allow: allow, Now: c.Now, Concurrency: 1, DeliveryWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(ctx)
+	var events [][]string
+	for i := range 4 {
+		events = append(events, createTask(t, db.st, fmt.Sprint("task ", i)))
+	}
+	took := make(chan time.Duration, len(events))
+	for _, evs := range events {
+		go func() {
+			start := time.Now()
+			n.Deliver(ctx, evs)
+			took <- time.Since(start)
+		}()
+	}
+	for range events {
+		// Four webhooks of 700 ms through one slot take 2.8 s; each
+		// request may wait 1 s of it.
+		if d := <-took; d > 1900*time.Millisecond {
+			t.Errorf("a request waited %v for its webhook, over the delivery wait of 1s", d.Round(time.Millisecond))
 		}
 	}
 }
