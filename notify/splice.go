@@ -37,8 +37,7 @@ func kanboardSplice(ev store.Event) (body []byte, ok bool) {
 		return nil, false
 	}
 	data, nested := &s.data, &s.nested
-	*data = patch{v1: len(s.b), fields: s.top, repl: -1, add: data.add[:0]}
-	nested.add = nested.add[:0]
+	*data = patch{v1: len(s.b), fields: s.top, repl: -1, add: data.add} // add: emptied by release
 	if !s.complete(ev.Name, data, nested) {
 		return nil, false
 	}

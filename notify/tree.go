@@ -95,13 +95,7 @@ func writeJSON(buf *bytes.Buffer, v any) {
 // string of ASCII characters the encoder writes as they are is written
 // without it.
 func writeJSONString(buf *bytes.Buffer, s string) {
-	if !jsonPlain(s) {
-		encodeJSONString(buf, s)
-		return
-	}
-	buf.WriteByte('"')
-	buf.WriteString(s)
-	buf.WriteByte('"')
+	buf.Write(appendJSONString(buf.AvailableBuffer(), s))
 }
 
 // encodeJSONString is encoding/json's encoding of s without HTML escaping.
