@@ -87,7 +87,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer flushLog()
 	if env.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
+		// Put back when serve returns: tests run it many times in one process.
+		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	}
 	proxies, err := store.ParseAllowedIPs(cfg.trustedProxies)
 	if err != nil {
