@@ -72,6 +72,7 @@ func (f *authFixture) integration(in store.NewIntegration) (store.Integration, s
 
 // incomingReq describes one call of the incoming URL.
 type incomingReq struct {
+	method string            // default GET, or POST with a form
 	remote string            // TCP peer, default 192.0.2.10:40000
 	query  url.Values        // sent in the query string
 	form   url.Values        // sent as a form body (POST) when set
@@ -91,6 +92,9 @@ func (f *authFixture) call(r incomingReq) (int, string) {
 	method, body := http.MethodGet, io.Reader(nil)
 	if r.form != nil {
 		method, body = http.MethodPost, strings.NewReader(r.form.Encode())
+	}
+	if r.method != "" {
+		method = r.method
 	}
 	req := httptest.NewRequest(method, "/?"+q.Encode(), body)
 	if r.form != nil {
@@ -184,6 +188,11 @@ func TestIncomingRefusesDisabledIntegration(t *testing.T) {
 	f.expectAccepted("enabled", incomingReq{query: tokenQuery(sec.Token)})
 	if err := f.store.SetIntegrationEnabled(ctx, in.ID, false); err != nil {
 		t.Fatal(err)
+	}
+	// A dry run writes nothing that could confirm credentials remembered
+	// from before, so it reads them from the database.
+	if code, _ := f.call(incomingReq{method: http.MethodHead, query: tokenQuery(sec.Token)}); code != http.StatusUnauthorized {
+		t.Errorf("dry run (HEAD) just after the integration was disabled: %d, want 401", code)
 	}
 	f.expectRefused("disabled", incomingReq{query: tokenQuery(sec.Token)})
 	// Asked again, the server may answer from what it remembers of the

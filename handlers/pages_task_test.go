@@ -237,6 +237,13 @@ func TestTaskPartsGoBackToTheirTask(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != back {
 			t.Fatalf("POST %s: %d to %q, want 303 to %s", p.path, resp.StatusCode, resp.Header.Get("Location"), back)
 		}
+		// A failure is answered the same way (with a flash): see that
+		// the change was made.
+		if p.form.Get("status") != "" {
+			if sub, err := e.st.SubtaskByID(bg, subID); err != nil || sub.Status != 2 {
+				t.Fatalf("after POST %s: subtask %+v, err %v; want status 2 (done)", p.path, sub, err)
+			}
+		}
 	}
 	subs, _ := e.st.Subtasks(bg, id)
 	comments, _ := e.st.Comments(bg, id)
