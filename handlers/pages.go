@@ -30,11 +30,8 @@ func (a *App) homePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) firstProjectID(r *http.Request) int64 {
-	ps, err := a.store.Projects(r.Context())
-	if err != nil || len(ps) == 0 {
-		return 0
-	}
-	return ps[0].ID
+	id, _ := a.store.FirstProjectID(r.Context())
+	return id
 }
 
 // render writes a page. It renders into a buffer first, so a failing
@@ -55,18 +52,11 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, c templ
 }
 
 // page is the layout data for a page of the logged-in user; it takes the
-// session's flash message. A handler that has read the projects anyway
-// passes them, so the Board link does not read them again.
-func (a *App) page(r *http.Request, title, active string, projects ...store.Project) views.Page {
+// session's flash message.
+func (a *App) page(r *http.Request, title, active string) views.Page {
 	p := views.Page{Title: title, Active: active}
 	if u, ok := currentUser(r.Context()); ok {
-		var first int64
-		if len(projects) > 0 {
-			first = projects[0].ID
-		} else {
-			first = a.firstProjectID(r)
-		}
-		p.User = &views.Viewer{Username: u.Username, IsAdmin: u.IsAdmin, FirstProjectID: first}
+		p.User = &views.Viewer{Username: u.Username, IsAdmin: u.IsAdmin, FirstProjectID: a.firstProjectID(r)}
 		p.Flash = a.sess(r).PopString(r.Context(), sessFlash)
 		p.Error = a.sess(r).PopString(r.Context(), sessFlashErr)
 	}

@@ -66,7 +66,7 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 	}
 
 	v := views.BoardPage{
-		Page:        a.page(r, project.Name, "board", projects...),
+		Page:        a.page(r, project.Name, "board"),
 		ProjectID:   project.ID,
 		ProjectName: project.Name,
 		Colors:      colorOptions(""),

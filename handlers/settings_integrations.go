@@ -34,7 +34,7 @@ func (a *App) integrationsView(r *http.Request) (views.IntegrationsPage, error) 
 	if err != nil {
 		return views.IntegrationsPage{}, err
 	}
-	v := views.IntegrationsPage{Page: a.page(r, "Integrations", "settings", projects...), Form: views.IntegrationForm{Expires: "never"}}
+	v := views.IntegrationsPage{Page: a.page(r, "Integrations", "settings"), Form: views.IntegrationForm{Expires: "never"}}
 	v.Sub = "integrations"
 	list, err := a.store.Integrations(ctx)
 	if err != nil {

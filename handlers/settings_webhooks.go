@@ -136,7 +136,7 @@ func (a *App) webhooksView(r *http.Request, form store.NewEndpoint) (views.Webho
 	if err != nil {
 		return views.WebhooksPage{}, err
 	}
-	v := views.WebhooksPage{Page: a.page(r, "Webhooks", "settings", projects...), Form: endpointForm(form, projects)}
+	v := views.WebhooksPage{Page: a.page(r, "Webhooks", "settings"), Form: endpointForm(form, projects)}
 	v.Sub = "webhooks"
 	eps, err := a.store.Endpoints(r.Context())
 	if err != nil {
@@ -208,7 +208,7 @@ func (a *App) endpointView(r *http.Request, id int64) (views.EndpointPage, error
 	}
 	_, canSend := a.sender()
 	v := views.EndpointPage{
-		Page: a.page(r, e.Name+" · Webhooks", "settings", projects...),
+		Page: a.page(r, e.Name+" · Webhooks", "settings"),
 		ID:   e.ID, Name: e.Name, URL: e.URL, Enabled: e.Enabled, Health: a.health(e),
 		Token: sec.Token, Secret: sec.Secret, CanSend: canSend,
 		FailedOnly: r.URL.Query().Get("failed") == "1",
