@@ -128,26 +128,34 @@ func New(o Options) (*Notifier, error) {
 
 // newClient is the webhook HTTP client: the guarded dialer, no proxy from
 // the environment (a proxy would dial for us, past the guard), no
-// redirects, and an idle pool as large as the delivery concurrency so
-// parallel deliveries to one receiver reuse their connections.
+// redirects, and idle pools as large as the delivery concurrency so
+// parallel deliveries to one receiver reuse their connections. http://
+// receivers get plainTransport; https:// ones net/http's Transport, which
+// asks for no compression either, so both see the same headers.
 func newClient(allow Allowlist, resolver Resolver, conc int) *http.Client {
-	tr := &http.Transport{
+	dial := newGuardedDialer(allow, resolver).DialContext
+	tls := &http.Transport{
 		Proxy:                 nil,
-		DialContext:           newGuardedDialer(allow, resolver).DialContext,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
+		DisableCompression:    true,
 		MaxIdleConns:          conc * 2,
 		MaxIdleConnsPerHost:   conc,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       idleConnTimeout,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
 	return &http.Client{
-		Transport: tr,
+		Transport: &plainTransport{dial: dial, other: tls, perHost: conc, idleFor: idleConnTimeout},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
 }
+
+// idleConnTimeout is how long a kept-alive connection to a receiver is
+// kept unused.
+const idleConnTimeout = 90 * time.Second
 
 // Deliver attempts the pending deliveries of the given (committed) events:
 // concurrently across endpoints, in event order for each endpoint, each

@@ -10,12 +10,12 @@ import (
 )
 
 // BenchmarkFanOutWrites is the store's share of a new task delivered to
-// each endpoint (none or one): the task with its event's fanout row, then
+// each endpoint (none, one or ten): the task with its event's fanout row, then
 // the attempt's record as a successful synchronous attempt queues it, 16
 // callers per CPU. cpu-ns/op is the process's CPU time per task, which a
 // busy shared machine disturbs less than the elapsed time.
 func BenchmarkFanOutWrites(b *testing.B) {
-	for _, eps := range []int{0, 1} {
+	for _, eps := range []int{0, 1, 10} {
 		b.Run(fmt.Sprintf("endpoints=%d", eps), func(b *testing.B) {
 			st := benchStore(b)
 			ctx := context.Background()
