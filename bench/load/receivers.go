@@ -96,22 +96,27 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 			}
 			return n
 		}
+		// Each round measures no receiver, then each count, so that a
+		// machine that slows down or speeds up during the run weighs on
+		// every count alike; the targets read the means of the rounds.
 		for _, c := range o.fanC {
-			var none result
-			for _, n := range append([]int{0}, o.receivers...) {
-				if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
-					return err
+			for range max(o.rounds, 1) {
+				var none result
+				for _, n := range append([]int{0}, o.receivers...) {
+					if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
+						return err
+					}
+					d0 := delivered()
+					r := phase(hb, do, c, fmt.Sprintf("incoming+%drcv", n))
+					if n == 0 {
+						none = r
+						continue
+					}
+					// Warm-up requests deliver too: with the request waiting for
+					// its webhooks, received >= n × answered.
+					fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s, %d webhooks received for %d answered requests\n",
+						c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50), delivered()-d0, r.OK)
 				}
-				d0 := delivered()
-				r := phase(hb, do, c, fmt.Sprintf("incoming+%drcv", n))
-				if n == 0 {
-					none = r
-					continue
-				}
-				// Warm-up requests deliver too: with the request waiting for
-				// its webhooks, received >= n × answered.
-				fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s, %d webhooks received for %d answered requests\n",
-					c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50), delivered()-d0, r.OK)
 			}
 		}
 		if err := hb.setReceivers(nil, o.rcvTimeout); err != nil {
