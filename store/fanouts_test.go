@@ -276,3 +276,49 @@ func TestManyOutcomesInOneWrite(t *testing.T) {
 		t.Fatalf("%d deliveries written for %d records", seen, len(recs))
 	}
 }
+
+// A success that would change only the time of a last attempt recorded less
+// than a second before leaves the endpoint's row alone; anything else about
+// its health is written at once.
+func TestHealthWritesOnlyWhatChanged(t *testing.T) {
+	s, board, endpoint, _ := fanoutStore(t)
+	ctx := context.Background()
+	t0 := time.Now().Truncate(time.Millisecond)
+	step := func(at time.Duration, rec func(DeliveryJob, time.Time) AttemptRecord) Endpoint {
+		t.Helper()
+		job := leasedDelivery(t, s, board.project, fmt.Sprintf("at %s", at))
+		if err := s.RecordAttempts(ctx, []AttemptRecord{rec(job, t0.Add(at))}); err != nil {
+			t.Fatal(err)
+		}
+		return endpointByID(t, s, endpoint)
+	}
+	ok := delivered
+	okCreated := func(j DeliveryJob, at time.Time) AttemptRecord {
+		r := delivered(j, at)
+		r.Attempt.ResponseStatus = 201
+		return r
+	}
+	fail := func(j DeliveryJob, at time.Time) AttemptRecord { return failedAt(j, at, 500) }
+	for _, tc := range []struct {
+		at      time.Duration
+		rec     func(DeliveryJob, time.Time) AttemptRecord
+		last    time.Duration // the last attempt time shown after it
+		status  int
+		failing bool
+		why     string
+	}{
+		{0, ok, 0, 200, false, "first success: written"},
+		{400 * time.Millisecond, ok, 0, 200, false, "same answer 0.4 s later: left alone"},
+		{999 * time.Millisecond, ok, 0, 200, false, "same answer 0.999 s later: left alone"},
+		{1000 * time.Millisecond, ok, 1000 * time.Millisecond, 200, false, "same answer 1 s later: written"},
+		{1100 * time.Millisecond, fail, 1100 * time.Millisecond, 500, true, "a failure: written at once"},
+		{1200 * time.Millisecond, ok, 1200 * time.Millisecond, 200, false, "a success after it: written at once"},
+		{1300 * time.Millisecond, okCreated, 1300 * time.Millisecond, 201, false, "another status: written at once"},
+	} {
+		ep := step(tc.at, tc.rec)
+		if !ep.LastAttemptAt.Equal(t0.Add(tc.last)) || ep.LastStatus != tc.status || ep.FailingSince.IsZero() == tc.failing {
+			t.Fatalf("%s: last attempt +%s, status %d, failing since %v; want +%s, %d, failing %v", tc.why,
+				ep.LastAttemptAt.Sub(t0), ep.LastStatus, ep.FailingSince, tc.last, tc.status, tc.failing)
+		}
+	}
+}

@@ -89,6 +89,22 @@ func TestRecordAttemptsLater(t *testing.T) {
 		t.Fatalf("endpoint health after the queued attempt: %+v, err %v; want last status 200", eps, err)
 	}
 
+	// Queued with no write or read after it: committed on its own soon.
+	alone := leasedDelivery(t, s, board.project, "nothing after it")
+	queued := time.Now()
+	if err := s.RecordAttemptsLater([]AttemptRecord{delivered(alone, time.Now())}, func(err error) { outcome <- err }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-outcome:
+		if err != nil {
+			t.Fatalf("attempt queued alone: %v", err)
+		}
+		t.Logf("attempt queued alone committed after %s", time.Since(queued))
+	case <-time.After(5 * time.Second):
+		t.Fatal("an attempt queued with nothing after it was not committed within 5 s")
+	}
+
 	// Queued just before Close: committed by Close, there on reopening.
 	job2 := leasedDelivery(t, s, board.project, "queued before close")
 	if err := s.RecordAttemptsLater([]AttemptRecord{delivered(job2, time.Now())}, func(error) {}); err != nil {
