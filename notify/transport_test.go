@@ -348,3 +348,76 @@ func TestPlainTransportLeavesHTTPSToNetHTTP(t *testing.T) {
 		t.Fatalf("http to loopback without the allowlist: %v, want refused", err)
 	}
 }
+
+// FuzzPlainTransportAnswer sends a webhook to a receiver that answers with
+// any bytes, twice on one connection if it can: the transport returns an
+// answer whose body reads to its end, or an error, within the request's
+// timeout, and never reuses a connection the answer did not end cleanly.
+func FuzzPlainTransportAnswer(f *testing.F) {
+	for _, seed := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 204 No Content\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.0 200 OK\r\n\r\nuntil close",
+		"HTTP/1.1 410 Gone\r\nConnection: close\r\nContent-Length: 4\r\n\r\ngone",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
+		"HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+		"garbage\r\n\r\n",
+		"",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, answer string) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		var conns atomic.Int64
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				conns.Add(1)
+				go func() {
+					defer c.Close()
+					br := bufio.NewReader(c)
+					for {
+						req, err := http.ReadRequest(br)
+						if err != nil {
+							return
+						}
+						io.Copy(io.Discard, req.Body)
+						c.SetWriteDeadline(time.Now().Add(time.Second))
+						if _, err := io.WriteString(c, answer); err != nil {
+							return
+						}
+					}
+				}()
+			}
+		}()
+		c := loopbackClient(t)
+		url := "http://" + ln.Addr().String() + "/hook"
+		for range 2 {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			start := time.Now()
+			status, _, err := post(ctx, c, url, "{}")
+			cancel()
+			if took := time.Since(start); took > 3*time.Second {
+				t.Fatalf("answer %q took %s against a 100ms timeout", answer, took)
+			}
+			if err == nil && (status < 100 || status > 999) {
+				t.Fatalf("answer %q: status %d without an error", answer, status)
+			}
+		}
+		if n := conns.Load(); n > 2 {
+			t.Fatalf("two webhooks opened %d connections", n)
+		}
+	})
+}
