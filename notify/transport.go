@@ -124,7 +124,7 @@ func (t *plainTransport) exchange(ctx context.Context, c *plainConn, req *http.R
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols || resp.StatusCode < 100 {
 			c.limit.N = 1<<63 - 1
 			resp.Body = &plainBody{t: t, c: c, ctx: ctx, body: resp.Body, stopWatch: stopWatch,
-				keep: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols,
+				keep:  !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols,
 				ended: resp.Body == http.NoBody}
 			return resp, nil, false
 		}
