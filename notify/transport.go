@@ -76,7 +76,7 @@ func (t *plainTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if c := t.reuse(addr); c != nil {
-		resp, err, unseen := t.exchange(ctx, c, req, wire.Bytes())
+		resp, unseen, err := t.exchange(ctx, c, req, wire.Bytes())
 		if err == nil || !unseen || ctx.Err() != nil {
 			return resp, err
 		}
@@ -89,7 +89,7 @@ func (t *plainTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := &plainConn{Conn: conn, addr: addr}
 	c.limit.R = conn
 	c.br = bufio.NewReader(&c.limit)
-	resp, err, _ := t.exchange(ctx, c, req, wire.Bytes())
+	resp, _, err := t.exchange(ctx, c, req, wire.Bytes())
 	return resp, err
 }
 
@@ -97,7 +97,7 @@ func (t *plainTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // is read by the caller, and c goes back to the pool or is closed when it
 // closes it. unseen tells that the connection ended before any of the
 // answer came, so the receiver did not answer this request.
-func (t *plainTransport) exchange(ctx context.Context, c *plainConn, req *http.Request, wire []byte) (resp *http.Response, err error, unseen bool) {
+func (t *plainTransport) exchange(ctx context.Context, c *plainConn, req *http.Request, wire []byte) (resp *http.Response, unseen bool, err error) {
 	deadline, _ := ctx.Deadline()
 	c.SetDeadline(deadline)
 	// Shutdown cancels ctx: stop the exchange where it is.
@@ -110,26 +110,26 @@ func (t *plainTransport) exchange(ctx context.Context, c *plainConn, req *http.R
 		}
 	}()
 	if n, err := c.Write(wire); err != nil {
-		return nil, err, n == 0
+		return nil, n == 0, err
 	}
 	c.limit.N = maxAnswerHead
 	if _, err := c.br.Peek(1); err != nil {
-		return nil, err, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+		return nil, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), err
 	}
 	for range maxInterim {
 		resp, err = http.ReadResponse(c.br, req)
 		if err != nil {
-			return nil, err, false
+			return nil, false, err
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols || resp.StatusCode < 100 {
 			c.limit.N = 1<<63 - 1
 			resp.Body = &plainBody{t: t, c: c, ctx: ctx, body: resp.Body, stopWatch: stopWatch,
 				keep:  !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols,
 				ended: resp.Body == http.NoBody}
-			return resp, nil, false
+			return resp, false, nil
 		}
 	}
-	return nil, fmt.Errorf("more than %d interim (1xx) answers", maxInterim), false
+	return nil, false, fmt.Errorf("more than %d interim (1xx) answers", maxInterim)
 }
 
 // plainBody is an answer's body; closing it returns the connection to the
