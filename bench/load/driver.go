@@ -81,9 +81,13 @@ func newClient(timeout time.Duration) *http.Client {
 	}
 }
 
-// drive runs c workers, each issuing requests back to back (a closed loop)
-// for d after a short warm-up that is not recorded.
-func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Duration, do call) result {
+// drive runs c workers for d after a short warm-up that is not recorded.
+// With rate 0 each worker issues requests back to back (a closed loop).
+// With a rate, requests are due at that many a second whatever the server
+// does (an open loop): a free worker takes the next one due, and a
+// request's latency counts from when it was due, so time spent waiting for
+// a free worker, when the server falls behind, counts too.
+func drive(ctx context.Context, c int, rate float64, d, warmup time.Duration, timeout time.Duration, do call) result {
 	var (
 		mu     sync.Mutex
 		lats   []time.Duration
@@ -93,7 +97,21 @@ func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Dur
 		start  = time.Now()
 		record = start.Add(warmup)
 		end    = record.Add(d)
+		due    chan time.Time // open loop: when each request is due
 	)
+	if rate > 0 {
+		due = make(chan time.Time, 1<<16)
+		go func() {
+			defer close(due)
+			every := time.Duration(float64(time.Second) / rate)
+			for next := start; !next.After(end) && ctx.Err() == nil; next = next.Add(every) {
+				if wait := time.Until(next); wait > 0 {
+					time.Sleep(wait)
+				}
+				due <- next
+			}
+		}()
+	}
 	for w := range c {
 		wg.Add(1)
 		go func() {
@@ -105,6 +123,18 @@ func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Dur
 			localOK := 0
 			for seq := 0; ; seq++ {
 				t0 := time.Now()
+				if due != nil {
+					var ok bool
+					if t0, ok = <-due; !ok {
+						break
+					}
+					if time.Now().After(end) {
+						if !t0.Before(record) {
+							localErr[behind]++
+						}
+						break
+					}
+				}
 				if t0.After(end) || ctx.Err() != nil {
 					break
 				}
@@ -130,6 +160,15 @@ func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Dur
 	}
 	wg.Wait()
 	elapsed := time.Since(record)
+	if due != nil {
+		// Requests due in the phase that no worker started: the server
+		// fell behind the rate. Counted, not hidden.
+		for t := range due {
+			if !t.Before(record) && !t.After(end) {
+				errs[behind]++
+			}
+		}
+	}
 	slices.Sort(lats)
 	r := result{
 		Concurrency: c,
@@ -149,6 +188,10 @@ func drive(ctx context.Context, c int, d, warmup time.Duration, timeout time.Dur
 	}
 	return r
 }
+
+// behind labels the requests of an open loop that were due in the phase
+// but that no worker started before it ended: the server fell behind.
+const behind = "not started (behind the rate)"
 
 // percentile reads the q-quantile of sorted durations (nearest rank).
 func percentile(sorted []time.Duration, q float64) time.Duration {

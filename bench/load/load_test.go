@@ -93,7 +93,8 @@ func TestAllMeasuresEveryTarget(t *testing.T) {
 	// The summary is a markdown table with the ratio lines and the targets.
 	for _, s := range []string{"## Summary", "| incoming | baseline | 16 |", "| incoming | hookboard | 64 |",
 		"| jsonrpc | hookboard | 16 |", "| incoming+10rcv | hookboard | 16 |", "| incoming+10hung | hookboard | 2 |",
-		"- ratio incoming c=16: hookboard/baseline throughput = ", "## Targets", "| target | measured | result |"} {
+		"- ratio incoming c=16: hookboard/baseline throughput = ", "## Targets", "| target | measured | result |",
+		"fan-out open loop at ", "| incoming+10rcv@"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q:\n%s", s, out.String())
 		}
@@ -188,5 +189,40 @@ func TestTargetsJudged(t *testing.T) {
 	}
 	if unmeasured != 3 || countMissed(vs) != 3 {
 		t.Errorf("%d not measured, %d missed; want 3 and 3: %+v", unmeasured, countMissed(vs), vs)
+	}
+}
+
+// sleeper is a requester whose every request takes the same time.
+type sleeper struct{ took time.Duration }
+
+func (s sleeper) do(ctx context.Context, seq int) string { time.Sleep(s.took); return "" }
+func (s sleeper) close()                                 {}
+
+// In an open loop a request's latency counts from when it was due: a server
+// that falls behind the rate shows latencies that grow, where a closed loop
+// would show each request's own time.
+func TestDriveOpenLoopCountsFromWhenDue(t *testing.T) {
+	const took = 20 * time.Millisecond
+	do := func(context.Context, int, time.Duration) requester { return sleeper{took} }
+	ctx := context.Background()
+	closed := drive(ctx, 1, 0, 300*time.Millisecond, 0, time.Second, do)
+	// Twice the rate one worker can keep up with.
+	open := drive(ctx, 1, 100, 300*time.Millisecond, 0, time.Second, do)
+	if closed.Max > 3*took {
+		t.Fatalf("closed loop: max %s for requests of %s", closed.Max, took)
+	}
+	if open.Max < 3*took || open.P90 < 2*took {
+		t.Fatalf("open loop falling behind: p90 %s, max %s; want the wait for a free worker counted (over %s and %s)",
+			open.P90, open.Max, 2*took, 3*took)
+	}
+	if open.Requests > int(300*time.Millisecond/took)+2 || open.Errors[behind] < 5 {
+		t.Fatalf("open loop: %d requests in 300 ms of %s each on one worker, %d counted as not started; want at most %d, and the rest counted",
+			open.Requests, took, open.Errors[behind], int(300*time.Millisecond/took)+2)
+	}
+	// A rate the workers keep up with: each request's own time.
+	easy := drive(ctx, 4, 50, 300*time.Millisecond, 0, time.Second, do)
+	if easy.Requests < 10 || easy.Requests > 17 || easy.P50 > 3*took {
+		t.Fatalf("open loop at 50/s on 4 workers for 300 ms: %d requests, p50 %s; want about 15 and about %s",
+			easy.Requests, easy.P50, took)
 	}
 }

@@ -57,6 +57,7 @@ type options struct {
 	client      string
 	receiver    string
 	rounds      int
+	openLoop    bool
 	jsonOut     string
 	deliverWait time.Duration
 	cpuProfile  string
@@ -128,6 +129,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.IntVar(&o.hang, "hang", 0, "slow-receiver phase: this many endpoints on one receiver that never answers (-all: 10)")
 	fs.StringVar(&hangC, "hang-c", "1,4", "concurrency levels of the slow-receiver phase")
 	fs.StringVar(&fanC, "fanout-c", "1,16", "concurrency levels of the fan-out phases")
+	fs.BoolVar(&o.openLoop, "open-loop", true, "after each fan-out round at a level above 1, also measure no receiver and the most receivers in an open loop at half the rate the server answered with them (informative)")
 	fs.DurationVar(&o.rcvTimeout, "receiver-timeout", time.Second, "endpoint timeout of the receivers")
 	fs.DurationVar(&o.deliverWait, "delivery-wait", 10*time.Second, "server's -delivery-wait")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "client timeout of one request")
@@ -282,7 +284,7 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 		fmt.Fprintf(out, "peak RSS of hookboard: %s\n", hb.rssOf)
 	}
 	var all []result
-	phase := func(t *target, do call, c int, label string) result {
+	phase := func(t *target, do call, c int, rate float64, label string) result {
 		cpu0 := t.cpuTime()
 		var w0 store.WriteStats
 		if t.store != nil {
@@ -294,7 +296,7 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 			// each one, and for long enough to see a few.
 			d, warm = max(d, 3*o.rcvTimeout), 0
 		}
-		r := drive(ctx, c, d, warm, o.timeout, do)
+		r := drive(ctx, c, rate, d, warm, o.timeout, do)
 		if cpu1 := t.cpuTime(); cpu1 > cpu0 && r.Requests > 0 {
 			// The warm-up's requests are not counted but its CPU is: scale.
 			total := r.PerSecond * (r.Seconds + warm.Seconds())
@@ -328,9 +330,9 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 		for _, c := range o.conc {
 			for range o.rounds {
 				if doBase != nil {
-					phase(base, doBase, c, work)
+					phase(base, doBase, c, 0, work)
 				}
-				phase(hb, doHB, c, work)
+				phase(hb, doHB, c, 0, work)
 			}
 		}
 	}

@@ -68,7 +68,7 @@ func startNetHTTPReceiver(hang bool) (*receiver, error) {
 // server per endpoint, of the kind o.receiver names). With o.hang > 0 it then measures a fresh server
 // whose o.hang endpoints all point at one receiver that never answers.
 func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) string,
-	phase func(*target, call, int, string) result, out io.Writer) error {
+	phase func(*target, call, int, float64, string) result, out io.Writer) error {
 	if len(o.receivers) > 0 {
 		if hb.setReceivers == nil {
 			return fmt.Errorf("receivers can be added only to a server this tool started (-server inproc or binary)")
@@ -101,21 +101,29 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		// every count alike; the targets read the means of the rounds.
 		for _, c := range o.fanC {
 			for range max(o.rounds, 1) {
-				var none result
+				var none, last result
 				for _, n := range append([]int{0}, o.receivers...) {
 					if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
 						return err
 					}
 					d0 := delivered()
-					r := phase(hb, do, c, fmt.Sprintf("incoming+%drcv", n))
+					r := phase(hb, do, c, 0, fmt.Sprintf("incoming+%drcv", n))
 					if n == 0 {
 						none = r
 						continue
+					}
+					if n == most {
+						last = r
 					}
 					// Warm-up requests deliver too: with the request waiting for
 					// its webhooks, received >= n × answered.
 					fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s, %d webhooks received for %d answered requests\n",
 						c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50), delivered()-d0, r.OK)
+				}
+				if o.openLoop && c > 1 && last.PerSecond > 0 {
+					if err := openLoopFanout(hb, do, c, last.PerSecond/2, urls[:most], o.rcvTimeout, phase, out); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -154,10 +162,34 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		fmt.Fprintf(out, "slow receiver: %d endpoints, timeout %s, one receiver that never answers\n", o.hang, o.rcvTimeout)
 		for _, c := range o.hangC {
 			h0 := hung.hits.Load()
-			r := phase(slow, do, c, fmt.Sprintf("incoming+%dhung", o.hang))
+			r := phase(slow, do, c, 0, fmt.Sprintf("incoming+%dhung", o.hang))
 			fmt.Fprintf(out, "slow receiver c=%d, %d endpoints: %d webhooks received for %d answered requests\n",
 				c, o.hang, hung.hits.Load()-h0, r.OK)
 		}
+	}
+	return nil
+}
+
+// openLoopFanout measures, at c workers, what n receivers add to the p50
+// when requests come at a rate the server keeps up with (half of what it
+// answered with them in a closed loop), rather than as fast as it answers:
+// a closed loop at c > 1 keeps the server saturated, so its latency is c
+// divided by the throughput and says how busy the CPUs are, not what the
+// webhooks add to one request. It informs; no target is judged on it.
+func openLoopFanout(hb *target, do call, c int, rate float64, urls []string, timeout time.Duration,
+	phase func(*target, call, int, float64, string) result, out io.Writer) error {
+	var none result
+	for _, n := range []int{0, len(urls)} {
+		if err := hb.setReceivers(urls[:n], timeout); err != nil {
+			return err
+		}
+		r := phase(hb, do, c, rate, fmt.Sprintf("incoming+%drcv@%.0f/s", n, rate))
+		if n == 0 {
+			none = r
+			continue
+		}
+		fmt.Fprintf(out, "fan-out open loop at %.0f/s (half of the closed loop's with %d receivers), %d workers: p50 %s with %d receivers vs %s with none: +%s (informative)\n",
+			rate, n, c, ms(r.P50), n, ms(none.P50), ms(r.P50-none.P50))
 	}
 	return nil
 }
