@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -321,11 +322,38 @@ func checkScenario(t *testing.T, got []observedEvent, want []scenarioCheck) {
 			t.Errorf("event %d %s: author %q, want %q", i, e.Name, e.Author, w.author)
 		}
 		for path, v := range w.fields {
-			if g := jsonPath(t, e.Data, path); fmt.Sprint(g) != fmt.Sprint(v) {
+			g := jsonPath(t, e.Data, path)
+			if path == "changes" {
+				g = withoutMoveTime(t, e.Data, g)
+			}
+			if fmt.Sprint(g) != fmt.Sprint(v) {
 				t.Errorf("event %d %s: %s = %v, want %v", i, e.Name, path, g, v)
 			}
 		}
 	}
+}
+
+// withoutMoveTime removes date_moved from a move's changes when it is
+// right: a move lists the task's previous date_moved among its changes
+// when the move happened in a later second (as Kanboard does), which a
+// scenario cannot know in advance. A date_moved that is not the previous
+// one, or that did not change, stays and fails the comparison.
+func withoutMoveTime(t testing.TB, data []byte, changes any) any {
+	m, ok := changes.(map[string]any)
+	if !ok {
+		return changes
+	}
+	moved, ok := m["date_moved"]
+	if !ok {
+		return changes
+	}
+	before, after := jsonPath(t, data, "date_moved"), jsonPath(t, data, "task.date_moved")
+	if fmt.Sprint(moved) != fmt.Sprint(before) || fmt.Sprint(before) == fmt.Sprint(after) {
+		return changes
+	}
+	out := maps.Clone(m)
+	delete(out, "date_moved")
+	return out
 }
 
 // scenarioNotifier is the real notifier, allowed to reach loopback
