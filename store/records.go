@@ -208,22 +208,15 @@ func (h *outcomes) write(ctx context.Context, tx *sql.Tx) error {
 // with r's outcome, unless its endpoint was deleted meanwhile (r.DeliveryID
 // stays 0 then).
 func insertDelivery(ctx context.Context, tx *sql.Tx, now time.Time, r *AttemptRecord) error {
-	var next, finished, status sql.NullInt64
-	if r.Status == DeliveryPending {
-		next = sql.NullInt64{Int64: r.NextAttemptAt.UnixMilli(), Valid: true}
-	} else {
-		finished = sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
-	}
+	next, finished := r.schedule(now)
 	attempts := 1
 	if r.NotAttempted {
 		attempts = 0
-	} else if r.Attempt.ResponseStatus != 0 {
-		status = sql.NullInt64{Int64: int64(r.Attempt.ResponseStatus), Valid: true}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
 		(event_id, endpoint_id, status, attempts, next_attempt_ms, last_status, created_at_ms, finished_at_ms)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ?)`,
-		r.EventID, r.EndpointID, r.Status, attempts, next, status, r.EventAt.UnixMilli(), finished, r.EndpointID)
+		r.EventID, r.EndpointID, r.Status, attempts, next, answerStatus(r.Attempt), r.EventAt.UnixMilli(), finished, r.EndpointID)
 	if err != nil {
 		return fmt.Errorf("insert delivery: %w", err)
 	}
@@ -235,6 +228,21 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, now time.Time, r *AttemptRe
 		return fmt.Errorf("insert delivery: %w", err)
 	}
 	return nil
+}
+
+// schedule is the delivery's next attempt time while it stays pending, or
+// the time it ended.
+func (r AttemptRecord) schedule(now time.Time) (next, finished sql.NullInt64) {
+	if r.Status == DeliveryPending {
+		return sql.NullInt64{Int64: r.NextAttemptAt.UnixMilli(), Valid: true}, finished
+	}
+	return next, sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
+}
+
+// answerStatus is the attempt's HTTP status, NULL when no answer came (or
+// no attempt was made).
+func answerStatus(a Attempt) sql.NullInt64 {
+	return sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: a.ResponseStatus != 0}
 }
 
 // recordAttemptTx writes one attempt and its delivery's new state. ok is
@@ -251,11 +259,10 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 	}
 	a := r.Attempt
 	reqHeaders := headersJSON(a.RequestHeaders)
-	var respStatus sql.NullInt64
+	respStatus := answerStatus(a)
 	var respHeaders sql.NullString
 	var respBody []byte
-	if a.ResponseStatus != 0 {
-		respStatus = sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: true}
+	if respStatus.Valid {
 		respHeaders = sql.NullString{String: string(headersJSON(a.ResponseHeaders)), Valid: true}
 		respBody = a.ResponseBody
 		if len(respBody) > MaxStoredResponseBody {
@@ -284,12 +291,7 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 	if fresh {
 		return true, nil // written with its outcome
 	}
-	var next, finished sql.NullInt64
-	if r.Status == DeliveryPending {
-		next = sql.NullInt64{Int64: r.NextAttemptAt.UnixMilli(), Valid: true}
-	} else {
-		finished = sql.NullInt64{Int64: now.UnixMilli(), Valid: true}
-	}
+	next, finished := r.schedule(now)
 	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_ms = ?,
 		last_status = ?, finished_at_ms = COALESCE(?, finished_at_ms) WHERE id = ?`,
 		r.Status, next, respStatus, finished, r.DeliveryID); err != nil {
@@ -303,10 +305,7 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointOutcome) error {
 	a := o.latest.Attempt
 	now := o.at
-	var respStatus sql.NullInt64
-	if a.ResponseStatus != 0 {
-		respStatus = sql.NullInt64{Int64: int64(a.ResponseStatus), Valid: true}
-	}
+	respStatus := answerStatus(a)
 	// One statement: every right-hand side reads the row as it was, so the
 	// CASEs all see the old last_attempt_ms.
 	nowS := now.Unix()
