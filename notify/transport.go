@@ -38,9 +38,9 @@ import (
 // which at-least-once delivery allows (webhook-id is the same).
 type plainTransport struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	other   http.RoundTripper
-	perHost int           // idle connections kept per receiver
-	idleFor time.Duration // how long an idle connection is kept
+	other   *http.Transport // https://
+	perHost int             // idle connections kept per receiver
+	idleFor time.Duration   // how long an idle connection is kept
 
 	mu    sync.Mutex
 	idle  map[string][]*plainConn // by host:port, least recently used first
@@ -273,7 +273,5 @@ func (t *plainTransport) CloseIdleConnections() {
 		t.sweep = nil
 	}
 	t.mu.Unlock()
-	if o, ok := t.other.(interface{ CloseIdleConnections() }); ok {
-		o.CloseIdleConnections()
-	}
+	t.other.CloseIdleConnections()
 }

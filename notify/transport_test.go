@@ -333,13 +333,13 @@ func TestPlainTransportLeavesHTTPSToNetHTTP(t *testing.T) {
 	defer srv.Close()
 	c := loopbackClient(t)
 	tr := c.Transport.(*plainTransport)
-	tr.other.(*http.Transport).TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	tr.other.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
 	if status, body, err := post(context.Background(), c, srv.URL, "{}"); err != nil || status != 200 || body != "tls ok" {
 		t.Fatalf("https: %d %q %v", status, body, err)
 	}
 	// The guard still holds: without loopback allowed, refused.
 	strict := newClient(Allowlist{}, nil, 4)
-	strict.Transport.(*plainTransport).other.(*http.Transport).TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	strict.Transport.(*plainTransport).other.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
 	var blocked *BlockedError
 	if _, _, err := post(context.Background(), strict, srv.URL, "{}"); !errors.As(err, &blocked) {
 		t.Fatalf("https to loopback without the allowlist: %v, want refused", err)
