@@ -101,7 +101,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		// every count alike; the targets read the means of the rounds.
 		for _, c := range o.fanC {
 			for range max(o.rounds, 1) {
-				var none, last result
+				var none, withMost result
 				for _, n := range append([]int{0}, o.receivers...) {
 					if err := hb.setReceivers(urls[:n], o.rcvTimeout); err != nil {
 						return err
@@ -113,15 +113,15 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 						continue
 					}
 					if n == most {
-						last = r
+						withMost = r
 					}
 					// Warm-up requests deliver too: with the request waiting for
 					// its webhooks, received >= n × answered.
 					fmt.Fprintf(out, "fan-out c=%d, %d receivers: throughput %.2f× of no receiver, p50 added %s, %d webhooks received for %d answered requests\n",
 						c, n, r.PerSecond/none.PerSecond, ms(r.P50-none.P50), delivered()-d0, r.OK)
 				}
-				if o.openLoop && c > 1 && last.PerSecond > 0 {
-					if err := openLoopFanout(hb, do, c, last.PerSecond/2, urls[:most], o.rcvTimeout, phase, out); err != nil {
+				if o.openLoop && c > 1 && withMost.PerSecond > 0 {
+					if err := openLoopFanout(hb, do, c, withMost.PerSecond/2, urls[:most], o.rcvTimeout, phase, out); err != nil {
 						return err
 					}
 				}
