@@ -176,9 +176,12 @@ func readWireRequest(br *bufio.Reader) (wireRequest, error) {
 	if err != nil {
 		return req, err
 	}
-	if h.teOther || h.chunked && h.length >= 0 {
-		// Only chunked is understood; both framings is a request
-		// smuggler's favourite: refuse it, as net/http does.
+	// Only a single chunked is understood; both framings is a request
+	// smuggler's favourite: refuse them, as net/http does.
+	if h.teOther {
+		return req, fmt.Errorf("%w: Transfer-Encoding other than one chunked", errMalformed)
+	}
+	if h.chunked && h.length >= 0 {
 		return req, fmt.Errorf("%w: Transfer-Encoding and Content-Length", errMalformed)
 	}
 	req = wireRequest{length: max(h.length, 0), chunked: h.chunked, expect: h.expect,

@@ -221,7 +221,7 @@ func (c *wireConn) readResponse() (wireResponse, error) {
 type wireHead struct {
 	length    int64 // Content-Length; -1 when none
 	chunked   bool  // Transfer-Encoding names chunked
-	teOther   bool  // Transfer-Encoding is anything but exactly "chunked"
+	teOther   bool  // Transfer-Encoding is anything but one "chunked"
 	close     bool  // Connection: close
 	keepAlive bool  // Connection: keep-alive
 	expect    bool  // Expect: 100-continue
@@ -258,8 +258,10 @@ func readHead(br *bufio.Reader) (wireHead, error) {
 			}
 			h.length = n
 		case bytes.EqualFold(name, hdrTransferEncoding):
-			h.chunked = hasToken(value, "chunked")
-			h.teOther = !bytes.EqualFold(value, []byte("chunked"))
+			// Anything but one "chunked" (another coding, or a second
+			// Transfer-Encoding line) is teOther: a receiver refuses it.
+			h.teOther = h.teOther || h.chunked || !bytes.EqualFold(value, []byte("chunked"))
+			h.chunked = h.chunked || hasToken(value, "chunked")
 		case bytes.EqualFold(name, hdrConnection):
 			h.close = h.close || hasToken(value, "close")
 			h.keepAlive = h.keepAlive || hasToken(value, "keep-alive")
