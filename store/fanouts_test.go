@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -43,17 +42,11 @@ func failedAt(j DeliveryJob, at time.Time, status int) AttemptRecord {
 
 func endpointByID(t *testing.T, s *Store, id int64) Endpoint {
 	t.Helper()
-	eps, err := s.Endpoints(context.Background())
+	e, err := s.Endpoint(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range eps {
-		if e.ID == id {
-			return e
-		}
-	}
-	t.Fatalf("endpoint %d not listed", id)
-	return Endpoint{}
+	return e
 }
 
 // A change's deliveries are owed by its event until their outcome is
@@ -149,18 +142,19 @@ func TestQueuedRecordsShareOneWrite(t *testing.T) {
 	ok := leasedDelivery(t, s, board.project, "delivered")
 	bad := leasedDelivery(t, s, board.project, "failed after")
 	// Hold the writer so both queued sets meet in one write.
-	release := make(chan struct{})
-	held := make(chan struct{})
-	go s.inTx(ctx, func(*sql.Tx) error { close(held); <-release; return nil })
-	<-held
+	release := holdWriter(t, s)
+	before := s.WriteStats()
 	outcomes := make(chan error, 2)
 	s.RecordAttemptsLater([]AttemptRecord{delivered(ok, *clock)}, func(err error) { outcomes <- err })
 	s.RecordAttemptsLater([]AttemptRecord{failedAt(bad, clock.Add(time.Second), 503)}, func(err error) { outcomes <- err })
-	close(release)
+	release()
 	for range 2 {
 		if err := <-outcomes; err != nil {
 			t.Fatal(err)
 		}
+	}
+	if calls := s.WriteStats().Calls - before.Calls; calls != 2 {
+		t.Fatalf("%d writes committed for the holding call and two queued sets, want 2 (the sets in one)", calls)
 	}
 	if d, err := deliveryOf(t, s, ok); err != nil || d.Status != DeliveryDelivered {
 		t.Fatalf("delivered one: %+v, err %v", d, err)
