@@ -372,38 +372,13 @@ func FuzzPlainTransportAnswer(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, answer string) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		var conns atomic.Int64
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				conns.Add(1)
-				go func() {
-					defer c.Close()
-					br := bufio.NewReader(c)
-					for {
-						req, err := http.ReadRequest(br)
-						if err != nil {
-							return
-						}
-						io.Copy(io.Discard, req.Body)
-						c.SetWriteDeadline(time.Now().Add(time.Second))
-						if _, err := io.WriteString(c, answer); err != nil {
-							return
-						}
-					}
-				}()
-			}
-		}()
+		rcv := newScripted(t, func(_, _ int, c net.Conn) bool {
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, err := io.WriteString(c, answer)
+			return err == nil
+		})
 		c := loopbackClient(t)
-		url := "http://" + ln.Addr().String() + "/hook"
+		url := rcv.url()
 		for range 2 {
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			start := time.Now()
@@ -416,7 +391,7 @@ func FuzzPlainTransportAnswer(f *testing.F) {
 				t.Fatalf("answer %q: status %d without an error", answer, status)
 			}
 		}
-		if n := conns.Load(); n > 2 {
+		if n := rcv.conns.Load(); n > 2 {
 			t.Fatalf("two webhooks opened %d connections", n)
 		}
 	})
