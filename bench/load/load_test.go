@@ -208,12 +208,12 @@ func TestDriveOpenLoopCountsFromWhenDue(t *testing.T) {
 	closed := drive(ctx, 1, 0, 300*time.Millisecond, 0, time.Second, do)
 	// Twice the rate one worker can keep up with.
 	open := drive(ctx, 1, 100, 300*time.Millisecond, 0, time.Second, do)
-	if closed.Max > 3*took {
+	if closed.Max > 5*took {
 		t.Fatalf("closed loop: max %s for requests of %s", closed.Max, took)
 	}
-	if open.Max < 3*took || open.P90 < 2*took {
+	if open.Max < 6*took || open.P90 < 2*took {
 		t.Fatalf("open loop falling behind: p90 %s, max %s; want the wait for a free worker counted (over %s and %s)",
-			open.P90, open.Max, 2*took, 3*took)
+			open.P90, open.Max, 2*took, 6*took)
 	}
 	if open.Requests > int(300*time.Millisecond/took)+2 || open.Errors[behind] < 5 {
 		t.Fatalf("open loop: %d requests in 300 ms of %s each on one worker, %d counted as not started; want at most %d, and the rest counted",
@@ -221,8 +221,8 @@ func TestDriveOpenLoopCountsFromWhenDue(t *testing.T) {
 	}
 	// A rate the workers keep up with: each request's own time.
 	easy := drive(ctx, 4, 50, 300*time.Millisecond, 0, time.Second, do)
-	if easy.Requests < 10 || easy.Requests > 17 || easy.P50 > 3*took {
-		t.Fatalf("open loop at 50/s on 4 workers for 300 ms: %d requests, p50 %s; want about 15 and about %s",
+	if easy.Requests < 10 || easy.Requests > 16 || easy.P50 > 5*took {
+		t.Fatalf("open loop at 50/s on 4 workers for 300 ms: %d requests, p50 %s; want 10 to 16 (16 are due) and about %s",
 			easy.Requests, easy.P50, took)
 	}
 }
