@@ -123,20 +123,14 @@ func drive(ctx context.Context, c int, rate float64, d, warmup time.Duration, ti
 			localOK := 0
 			for seq := 0; ; seq++ {
 				t0 := time.Now()
+				if t0.After(end) || ctx.Err() != nil {
+					break
+				}
 				if due != nil {
 					var ok bool
 					if t0, ok = <-due; !ok {
 						break
 					}
-					if time.Now().After(end) {
-						if !t0.Before(record) {
-							localErr[behind]++
-						}
-						break
-					}
-				}
-				if t0.After(end) || ctx.Err() != nil {
-					break
 				}
 				kind := req.do(ctx, seq)
 				if t0.Before(record) {
