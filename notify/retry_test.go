@@ -614,7 +614,11 @@ func TestDeliveryWaitCapsTheWaitForASlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer n.Stop(ctx)
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		n.Stop(stopCtx)
+	}()
 	var events [][]string
 	for i := range 4 {
 		events = append(events, createTask(t, db.st, fmt.Sprint("task ", i)))

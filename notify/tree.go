@@ -95,7 +95,13 @@ func writeJSON(buf *bytes.Buffer, v any) {
 // string of ASCII characters the encoder writes as they are is written
 // without it.
 func writeJSONString(buf *bytes.Buffer, s string) {
-	buf.Write(appendJSONString(buf.AvailableBuffer(), s))
+	if !jsonPlain(s) {
+		encodeJSONString(buf, s)
+		return
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 // encodeJSONString is encoding/json's encoding of s without HTML escaping.
