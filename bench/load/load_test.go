@@ -192,6 +192,51 @@ func TestTargetsJudged(t *testing.T) {
 	}
 }
 
+// TestTargetsReadMediansOfRounds: one round slowed by another tenant does
+// not decide a target when three rounds ran, either way.
+func TestTargetsReadMediansOfRounds(t *testing.T) {
+	o := options{fanC: []int{16}}
+	mk := func(work string, rate float64, p50 time.Duration) result {
+		return result{Work: work, Server: "hookboard", Concurrency: 16, Requests: int(rate), PerSecond: rate, P50: p50}
+	}
+	verdictOf := func(rs []result, target string) verdict {
+		t.Helper()
+		for _, v := range checkTargets(rs, o, false) {
+			if v.Target == target {
+				return v
+			}
+		}
+		t.Fatalf("no verdict on %q", target)
+		return verdict{}
+	}
+	ratio := "1 fast receiver, c=16: throughput ≥ 0.5× no receiver"
+	added := "10 fast receivers, c=16: p50 added < 5 ms"
+
+	// Rounds of 0.6×, 0.6× and one disturbed at 0.1×: met (a mean would say
+	// 0.43×). Each round's ratio is of its own phases, which ran side by side.
+	rs := []result{
+		mk("incoming+0rcv", 1000, 2*time.Millisecond), mk("incoming+1rcv", 600, 0), mk("incoming+10rcv", 0, 4*time.Millisecond),
+		mk("incoming+0rcv", 1000, 2*time.Millisecond), mk("incoming+1rcv", 600, 0), mk("incoming+10rcv", 0, 5*time.Millisecond),
+		mk("incoming+0rcv", 1000, 2*time.Millisecond), mk("incoming+1rcv", 100, 0), mk("incoming+10rcv", 0, 40*time.Millisecond),
+	}
+	if v := verdictOf(rs, ratio); v.Status != statusMet || v.Measured != "0.60×, median of 3 rounds (600/1000 = 0.60×, 600/1000 = 0.60×, 100/1000 = 0.10×)" {
+		t.Errorf("ratio: %+v", v)
+	}
+	if v := verdictOf(rs, added); v.Status != statusMet || v.Measured != "+3.00ms, median of 3 rounds (p50 4.00ms − 2.00ms, 5.00ms − 2.00ms, 40.00ms − 2.00ms)" {
+		t.Errorf("added p50: %+v", v)
+	}
+
+	// And a lucky round does not pass what the others miss.
+	rs[1].PerSecond, rs[4].PerSecond, rs[7].PerSecond = 400, 900, 450
+	rs[2].P50, rs[5].P50, rs[8].P50 = 9*time.Millisecond, 3*time.Millisecond, 8*time.Millisecond
+	if v := verdictOf(rs, ratio); v.Status != statusMissed || !strings.HasPrefix(v.Measured, "0.45×, median of 3 rounds") {
+		t.Errorf("ratio: %+v", v)
+	}
+	if v := verdictOf(rs, added); v.Status != statusMissed || !strings.HasPrefix(v.Measured, "+6.00ms, median of 3 rounds") {
+		t.Errorf("added p50: %+v", v)
+	}
+}
+
 // sleeper is a requester whose every request takes the same time.
 type sleeper struct{ took time.Duration }
 

@@ -119,7 +119,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "d", 5*time.Second, "measured duration of each phase (-all: 10s)")
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each phase")
 	fs.BoolVar(&o.baseline, "baseline", true, "also run the bare Go + SQLite baseline, alternating with Hookboard")
-	fs.IntVar(&o.rounds, "rounds", 1, "how many times to alternate baseline and Hookboard per level (-all: 2)")
+	fs.IntVar(&o.rounds, "rounds", 1, "how many times to alternate baseline and Hookboard per level (-all: 3)")
 	fs.StringVar(&o.server, "server", "inproc", "inproc (handlers.New in this process), binary (the real binary as a child process), or url (-all: binary)")
 	fs.StringVar(&o.bin, "bin", "", "with -server binary: the hookboard binary (default: go build it)")
 	fs.StringVar(&o.url, "url", "", "with -server url: Hookboard's base URL")
@@ -154,7 +154,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 			o.duration = 10 * time.Second
 		}
 		if !set["rounds"] {
-			o.rounds = 2
+			o.rounds = 3
 		}
 		if !set["receivers"] {
 			receivers = "1,10"
@@ -370,7 +370,7 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 }
 
 // printRatios sets each Hookboard figure against the baseline's at the same
-// workload and concurrency (means over the rounds).
+// workload and concurrency (medians over the rounds).
 func printRatios(out io.Writer, all []result) {
 	type key struct {
 		work string
@@ -388,7 +388,8 @@ func printRatios(out io.Writer, all []result) {
 			continue
 		}
 		hb := rows(all, k.work, "hookboard", k.c)
-		fmt.Fprintf(out, "- ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, meanRate(hb)/meanRate(bl))
+		ratio, _ := pairedRatio(hb, bl)
+		fmt.Fprintf(out, "- ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, ratio)
 	}
 }
 
