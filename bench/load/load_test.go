@@ -219,7 +219,7 @@ func TestTargetsReadMediansOfRounds(t *testing.T) {
 		mk("incoming+0rcv", 1000, 2*time.Millisecond), mk("incoming+1rcv", 600, 0), mk("incoming+10rcv", 0, 5*time.Millisecond),
 		mk("incoming+0rcv", 1000, 2*time.Millisecond), mk("incoming+1rcv", 100, 0), mk("incoming+10rcv", 0, 40*time.Millisecond),
 	}
-	if v := verdictOf(rs, ratio); v.Status != statusMet || v.Measured != "0.60×, median of 3 rounds (600/1000 = 0.60×, 600/1000 = 0.60×, 100/1000 = 0.10×)" {
+	if v := verdictOf(rs, ratio); v.Status != statusMet || v.Measured != "0.600×, median of 3 rounds (600/1000 = 0.60×, 600/1000 = 0.60×, 100/1000 = 0.10×)" {
 		t.Errorf("ratio: %+v", v)
 	}
 	if v := verdictOf(rs, added); v.Status != statusMet || v.Measured != "+3.00ms, median of 3 rounds (p50 4.00ms − 2.00ms, 5.00ms − 2.00ms, 40.00ms − 2.00ms)" {
@@ -229,7 +229,7 @@ func TestTargetsReadMediansOfRounds(t *testing.T) {
 	// And a lucky round does not pass what the others miss.
 	rs[1].PerSecond, rs[4].PerSecond, rs[7].PerSecond = 400, 900, 450
 	rs[2].P50, rs[5].P50, rs[8].P50 = 9*time.Millisecond, 3*time.Millisecond, 8*time.Millisecond
-	if v := verdictOf(rs, ratio); v.Status != statusMissed || !strings.HasPrefix(v.Measured, "0.45×, median of 3 rounds") {
+	if v := verdictOf(rs, ratio); v.Status != statusMissed || !strings.HasPrefix(v.Measured, "0.450×, median of 3 rounds") {
 		t.Errorf("ratio: %+v", v)
 	}
 	if v := verdictOf(rs, added); v.Status != statusMissed || !strings.HasPrefix(v.Measured, "+6.00ms, median of 3 rounds") {
