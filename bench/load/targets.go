@@ -89,36 +89,44 @@ func medianP50(rs []result) time.Duration {
 // pairedRatio is a's throughput over b's: the median of the rounds' ratios
 // when both ran in the same rounds, with what it was taken from.
 func pairedRatio(a, b []result) (float64, string) {
-	if len(a) < 2 || len(a) != len(b) {
-		r := medianRate(a) / medianRate(b)
+	r, shown, ok := perRound(a, b, func(x, y result) (float64, string) {
+		q := x.PerSecond / y.PerSecond
+		return q, fmt.Sprintf("%.0f/%.0f = %.2f×", x.PerSecond, y.PerSecond, q)
+	})
+	if !ok {
+		r = medianRate(a) / medianRate(b)
 		return r, fmt.Sprintf("%.0f/s vs %.0f/s = %.3f×", medianRate(a), medianRate(b), r)
 	}
-	ratios := make([]float64, len(a))
-	shown := make([]string, len(a))
-	for i := range a {
-		ratios[i] = a[i].PerSecond / b[i].PerSecond
-		shown[i] = fmt.Sprintf("%.0f/%.0f = %.2f×", a[i].PerSecond, b[i].PerSecond, ratios[i])
-	}
-	r := median(ratios)
 	// Three decimals: a median of 1.197× is a miss of 1.2×, and must not read 1.20×.
-	return r, fmt.Sprintf("%.3f×, median of %d rounds (%s)", r, len(a), strings.Join(shown, ", "))
+	return r, fmt.Sprintf("%.3f×, median of %d rounds (%s)", r, len(shown), strings.Join(shown, ", "))
 }
 
 // pairedAddedP50 is how much a's p50 exceeds b's: the median of the
 // rounds' differences when both ran in the same rounds.
 func pairedAddedP50(a, b []result) (time.Duration, string) {
+	d, shown, ok := perRound(a, b, func(x, y result) (float64, string) {
+		return float64(x.P50 - y.P50), fmt.Sprintf("%s − %s", ms(x.P50), ms(y.P50))
+	})
+	if !ok {
+		added := medianP50(a) - medianP50(b)
+		return added, fmt.Sprintf("p50 %s vs %s: +%s", ms(medianP50(a)), ms(medianP50(b)), ms(added))
+	}
+	return time.Duration(d), fmt.Sprintf("+%s, median of %d rounds (p50 %s)", ms(time.Duration(d)), len(shown), strings.Join(shown, ", "))
+}
+
+// perRound applies f to the phases of a and b of each round and returns
+// the median of its values and each round's figure as f shows it; ok is
+// false unless a and b ran in the same two or more rounds.
+func perRound(a, b []result, f func(a, b result) (float64, string)) (med float64, shown []string, ok bool) {
 	if len(a) < 2 || len(a) != len(b) {
-		d := medianP50(a) - medianP50(b)
-		return d, fmt.Sprintf("p50 %s vs %s: +%s", ms(medianP50(a)), ms(medianP50(b)), ms(d))
+		return 0, nil, false
 	}
-	diffs := make([]float64, len(a))
-	shown := make([]string, len(a))
+	vs := make([]float64, len(a))
+	shown = make([]string, len(a))
 	for i := range a {
-		diffs[i] = float64(a[i].P50 - b[i].P50)
-		shown[i] = fmt.Sprintf("%s − %s", ms(a[i].P50), ms(b[i].P50))
+		vs[i], shown[i] = f(a[i], b[i])
 	}
-	d := time.Duration(median(diffs))
-	return d, fmt.Sprintf("+%s, median of %d rounds (p50 %s)", ms(d), len(a), strings.Join(shown, ", "))
+	return median(vs), shown, true
 }
 
 func each(rs []result, f func(result) float64) []float64 {
