@@ -200,6 +200,36 @@ func TestNotAttemptedJobsGoToTheWorker(t *testing.T) {
 	}
 }
 
+// The worker's attempt of a delivery whose endpoint was deleted while the
+// attempt was under way (the delivery went with it) writes nothing and
+// fails nothing.
+func TestAttemptOfADeliveryDeletedMeanwhile(t *testing.T) {
+	s, board, endpoint, clock := fanoutStore(t)
+	ctx := context.Background()
+	job := leasedDelivery(t, s, board.project, "claimed, then its endpoint deleted")
+	handed := AttemptRecord{EndpointID: endpoint, EventID: job.Event.ID, EventAt: job.Event.CreatedAt,
+		NotAttempted: true, Status: DeliveryPending, NextAttemptAt: *clock}
+	if err := s.RecordAttempts(ctx, []AttemptRecord{handed}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].DeliveryID == 0 {
+		t.Fatalf("due: %+v, err %v; want the event's delivery", due, err)
+	}
+	if err := s.DeleteEndpoint(ctx, endpoint); err != nil {
+		t.Fatal(err)
+	}
+	retry := delivered(due[0], *clock)
+	retry.Attempt.Trigger = TriggerRetry
+	if err := s.RecordAttempts(ctx, []AttemptRecord{retry}); err != nil {
+		t.Fatalf("the attempt of a deleted delivery: %v", err)
+	}
+	var rows int
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM delivery_attempts WHERE delivery_id = ?`, due[0].DeliveryID).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("%d attempts (err %v) written to a deleted delivery", rows, err)
+	}
+}
+
 // Outcomes of many requests written in one go (several rows per
 // statement) each land on their own delivery: 19 tasks to two endpoints,
 // every third handed to the worker unattempted.
