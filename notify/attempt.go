@@ -87,7 +87,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	a.RequestHeaders["Content-Length"] = strconv.Itoa(len(payload.Body))
 
 	start := time.Now()
-	resp, err := n.client.Do(req)
+	resp, err := n.client.RoundTrip(req)
 	if err != nil {
 		a.Latency = time.Since(start)
 		if ctx.Err() != nil {

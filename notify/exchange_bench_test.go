@@ -79,7 +79,7 @@ func BenchmarkWebhookExchange(b *testing.B) {
 				for i := 0; i+1 < len(headers); i += 2 {
 					req.Header.Set(headers[i], headers[i+1])
 				}
-				resp, err := n.client.Do(req)
+				resp, err := n.client.RoundTrip(req)
 				if err != nil {
 					b.Error(err)
 					cancel()

@@ -68,7 +68,7 @@ type Options struct {
 type Notifier struct {
 	st      *store.Store
 	log     *slog.Logger
-	client  *http.Client
+	client  *plainTransport
 	ua      string
 	wait    time.Duration
 	conc    int
@@ -127,12 +127,15 @@ func New(o Options) (*Notifier, error) {
 }
 
 // newClient is the webhook HTTP client: the guarded dialer, no proxy from
-// the environment (a proxy would dial for us, past the guard), no
-// redirects, and idle pools as large as the delivery concurrency so
-// parallel deliveries to one receiver reuse their connections. http://
-// receivers get plainTransport; https:// ones net/http's Transport, which
-// asks for no compression either, so both see the same headers.
-func newClient(allow Allowlist, resolver Resolver, conc int) *http.Client {
+// the environment (a proxy would dial for us, past the guard), and idle
+// pools as large as the delivery concurrency so parallel deliveries to one
+// receiver reuse their connections. http:// receivers get plainTransport;
+// https:// ones net/http's Transport, which asks for no compression either,
+// so both see the same headers. Attempts call its RoundTrip themselves:
+// redirects are not followed (a 3xx is the answer), and an http.Client
+// around it would only copy every request's headers for the redirects it
+// never follows, a few µs a webhook.
+func newClient(allow Allowlist, resolver Resolver, conc int) *plainTransport {
 	dial := newGuardedDialer(allow, resolver).DialContext
 	tls := &http.Transport{
 		Proxy:                 nil,
@@ -145,12 +148,7 @@ func newClient(allow Allowlist, resolver Resolver, conc int) *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{
-		Transport: &plainTransport{dial: dial, other: tls, perHost: conc, idleFor: idleConnTimeout},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
+	return &plainTransport{dial: dial, other: tls, perHost: conc, idleFor: idleConnTimeout}
 }
 
 // idleConnTimeout is how long a kept-alive connection to a receiver is

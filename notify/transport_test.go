@@ -17,7 +17,7 @@ import (
 )
 
 // loopbackClient is the webhook client, allowed to reach loopback.
-func loopbackClient(t *testing.T) *http.Client {
+func loopbackClient(t *testing.T) *plainTransport {
 	t.Helper()
 	allow, err := ParseAllowlist("loopback")
 	if err != nil {
@@ -29,14 +29,14 @@ func loopbackClient(t *testing.T) *http.Client {
 }
 
 // post sends a webhook-like request and returns the status and body.
-func post(ctx context.Context, c *http.Client, url, body string) (int, string, error) {
+func post(ctx context.Context, c *plainTransport, url, body string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("webhook-id", "evt_1")
-	resp, err := c.Do(req)
+	resp, err := c.RoundTrip(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -299,7 +299,7 @@ func TestPlainTransportClosesAnswersReadInPart(t *testing.T) {
 	c := loopbackClient(t)
 	for range 2 {
 		req, _ := http.NewRequest(http.MethodPost, rcv.url(), strings.NewReader("{}"))
-		resp, err := c.Do(req)
+		resp, err := c.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,14 +332,13 @@ func TestPlainTransportLeavesHTTPSToNetHTTP(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := loopbackClient(t)
-	tr := c.Transport.(*plainTransport)
-	tr.other.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	c.other.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
 	if status, body, err := post(context.Background(), c, srv.URL, "{}"); err != nil || status != 200 || body != "tls ok" {
 		t.Fatalf("https: %d %q %v", status, body, err)
 	}
 	// The guard still holds: without loopback allowed, refused.
 	strict := newClient(Allowlist{}, nil, 4)
-	strict.Transport.(*plainTransport).other.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	strict.other.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
 	var blocked *BlockedError
 	if _, _, err := post(context.Background(), strict, srv.URL, "{}"); !errors.As(err, &blocked) {
 		t.Fatalf("https to loopback without the allowlist: %v, want refused", err)
