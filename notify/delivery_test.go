@@ -238,8 +238,10 @@ func TestAttemptRecordsResponseHeadersAndFirst4KiB(t *testing.T) {
 	db := openDB(t, c)
 	ctx := context.Background()
 	long := strings.Repeat("0123456789abcdef", 1024) // 16 KiB
+	var got http.Header
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
+		got = r.Header.Clone()
 		time.Sleep(5 * time.Millisecond) // a measurable answer time: latency is stored in whole ms
 		w.Header().Set("X-Receiver", "queue-7")
 		w.Header().Set("Content-Type", "text/plain")
@@ -276,6 +278,21 @@ func TestAttemptRecordsResponseHeadersAndFirst4KiB(t *testing.T) {
 	}
 	if a.RequestHeaders["Webhook-Id"] != events[0] || a.RequestURL != srv.URL+"/in" || !json.Valid(a.RequestBody) {
 		t.Errorf("recorded request %s %v %s", a.RequestURL, a.RequestHeaders, a.RequestBody)
+	}
+	// Each recorded header is named as the receiver's parser names it and
+	// holds what the receiver got (the token redacted), and none is missing.
+	for name, value := range a.RequestHeaders {
+		if name != http.CanonicalHeaderKey(name) {
+			t.Errorf("recorded header %q is not named canonically", name)
+		}
+		if want := got.Get(name); value != want && name != "X-Webhook-Token" {
+			t.Errorf("recorded %s: %q, the receiver got %q", name, value, want)
+		}
+	}
+	for name := range got {
+		if _, ok := a.RequestHeaders[name]; !ok {
+			t.Errorf("the receiver got %s, the log does not show it", name)
+		}
 	}
 }
 
