@@ -108,10 +108,14 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 		}
 		return failed(describeError(err, j.Endpoint.Timeout, reqCtx))
 	}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, store.MaxStoredResponseBody))
-	// Drain a little more so the connection can be reused; a receiver
-	// that sends more than that gets its connection closed.
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	var body []byte
+	var readErr error
+	if resp.ContentLength != 0 { // most receivers answer with no body
+		body, readErr = io.ReadAll(io.LimitReader(resp.Body, store.MaxStoredResponseBody))
+		// Drain a little more so the connection can be reused; a receiver
+		// that sends more than that gets its connection closed.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	}
 	resp.Body.Close()
 	a.Latency = time.Since(start)
 	a.ResponseStatus = resp.StatusCode
