@@ -170,8 +170,9 @@ func TestQueuedRecordsShareOneWrite(t *testing.T) {
 }
 
 // A job not attempted (shutdown, or its lease could not be kept) becomes a
-// pending delivery due when asked, with no attempt; one to an endpoint
-// deleted meanwhile writes nothing and fails nothing.
+// pending delivery due when asked, with no attempt. Records for an endpoint
+// deleted meanwhile (a request's, or the worker's attempt of a delivery
+// that went with it) write nothing and fail nothing.
 func TestNotAttemptedJobsGoToTheWorker(t *testing.T) {
 	s, board, endpoint, clock := fanoutStore(t)
 	ctx := context.Background()
@@ -191,40 +192,15 @@ func TestNotAttemptedJobsGoToTheWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	handed.EventID, handed.EventAt = gone.Event.ID, gone.Event.CreatedAt
-	if err := s.RecordAttempts(ctx, []AttemptRecord{handed, delivered(gone, *clock)}); err != nil {
+	retry := delivered(due[0], *clock)
+	retry.Attempt.Trigger = TriggerRetry
+	if err := s.RecordAttempts(ctx, []AttemptRecord{handed, delivered(gone, *clock), retry}); err != nil {
 		t.Fatalf("records of a deleted endpoint: %v", err)
 	}
 	var rows int
 	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE event_id = ?`, gone.Event.ID).Scan(&rows); err != nil || rows != 0 {
 		t.Fatalf("%d deliveries (err %v) written to a deleted endpoint", rows, err)
 	}
-}
-
-// The worker's attempt of a delivery whose endpoint was deleted while the
-// attempt was under way (the delivery went with it) writes nothing and
-// fails nothing.
-func TestAttemptOfADeliveryDeletedMeanwhile(t *testing.T) {
-	s, board, endpoint, clock := fanoutStore(t)
-	ctx := context.Background()
-	job := leasedDelivery(t, s, board.project, "claimed, then its endpoint deleted")
-	handed := AttemptRecord{EndpointID: endpoint, EventID: job.Event.ID, EventAt: job.Event.CreatedAt,
-		NotAttempted: true, Status: DeliveryPending, NextAttemptAt: *clock}
-	if err := s.RecordAttempts(ctx, []AttemptRecord{handed}); err != nil {
-		t.Fatal(err)
-	}
-	due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute)
-	if err != nil || len(due) != 1 || due[0].DeliveryID == 0 {
-		t.Fatalf("due: %+v, err %v; want the event's delivery", due, err)
-	}
-	if err := s.DeleteEndpoint(ctx, endpoint); err != nil {
-		t.Fatal(err)
-	}
-	retry := delivered(due[0], *clock)
-	retry.Attempt.Trigger = TriggerRetry
-	if err := s.RecordAttempts(ctx, []AttemptRecord{retry}); err != nil {
-		t.Fatalf("the attempt of a deleted delivery: %v", err)
-	}
-	var rows int
 	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM delivery_attempts WHERE delivery_id = ?`, due[0].DeliveryID).Scan(&rows); err != nil || rows != 0 {
 		t.Fatalf("%d attempts (err %v) written to a deleted delivery", rows, err)
 	}
