@@ -94,8 +94,8 @@ func pairedRatio(a, b []result) (float64, string) {
 		return q, fmt.Sprintf("%.0f/%.0f = %.2f×", x.PerSecond, y.PerSecond, q)
 	})
 	if !ok {
-		r = medianRate(a) / medianRate(b)
-		return r, fmt.Sprintf("%.0f/s vs %.0f/s = %.3f×", medianRate(a), medianRate(b), r)
+		ra, rb := medianRate(a), medianRate(b)
+		return ra / rb, fmt.Sprintf("%.0f/s vs %.0f/s = %.3f×", ra, rb, ra/rb)
 	}
 	// Three decimals: a median of 1.197× is a miss of 1.2×, and must not read 1.20×.
 	return r, fmt.Sprintf("%.3f×, median of %d rounds (%s)", r, len(shown), strings.Join(shown, ", "))
@@ -108,8 +108,8 @@ func pairedAddedP50(a, b []result) (time.Duration, string) {
 		return float64(x.P50 - y.P50), fmt.Sprintf("%s − %s", ms(x.P50), ms(y.P50))
 	})
 	if !ok {
-		added := medianP50(a) - medianP50(b)
-		return added, fmt.Sprintf("p50 %s vs %s: +%s", ms(medianP50(a)), ms(medianP50(b)), ms(added))
+		pa, pb := medianP50(a), medianP50(b)
+		return pa - pb, fmt.Sprintf("p50 %s vs %s: +%s", ms(pa), ms(pb), ms(pa-pb))
 	}
 	return time.Duration(d), fmt.Sprintf("+%s, median of %d rounds (p50 %s)", ms(time.Duration(d)), len(shown), strings.Join(shown, ", "))
 }
