@@ -345,3 +345,56 @@ func TestOneEndpointGetsEventsInOrder(t *testing.T) {
 		t.Errorf("the other endpoint got %d requests, want %d", len(got), len(events))
 	}
 }
+
+// TestLogShowsTheBodyAsSent: for every format, and for a retry as for the
+// first attempt, the delivery log's request body is the very bytes the
+// receiver got, whether the attempt stored its body whole or without the
+// event data it holds verbatim (store/migrations/005): a plain title is
+// copied as stored, while "<" and "&" are stored escaped and sent as they
+// are in the kanboard format.
+func TestLogShowsTheBodyAsSent(t *testing.T) {
+	for _, title := range []string{"Ship it", `Ship "it" <now> & then`} {
+		t.Run(title, func(t *testing.T) {
+			c := newClock()
+			db := openDB(t, c)
+			ctx := context.Background()
+			rc := newReceiver(t)
+			rc.status = func(n int) (int, http.Header) {
+				if n <= 3 {
+					return http.StatusServiceUnavailable, nil // every first attempt fails
+				}
+				return http.StatusOK, nil
+			}
+			var eps []store.Endpoint
+			for _, format := range store.Formats {
+				ep, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: rc.URL() + "?format=" + format, Format: format})
+				eps = append(eps, ep)
+			}
+			n := newTestNotifier(t, db.st, c, 10*time.Second)
+			n.Deliver(ctx, createTask(t, db.st, title))
+			c.Advance(10 * time.Second)
+			if k, err := n.RunOnce(ctx); err != nil || k != 3 {
+				t.Fatalf("retries attempted %d (%v), want 3", k, err)
+			}
+			sent := map[string][][]byte{} // by format, in order
+			for _, r := range rc.requests() {
+				f := r.URL[strings.Index(r.URL, "format=")+len("format="):]
+				if i := strings.IndexByte(f, '&'); i >= 0 {
+					f = f[:i] // the kanboard format's token follows
+				}
+				sent[f] = append(sent[f], r.Body)
+			}
+			for _, ep := range eps {
+				d := onlyDelivery(t, db.st, ep.ID)
+				if d.Status != store.DeliveryDelivered || len(d.Attempts) != 2 || len(sent[ep.Format]) != 2 {
+					t.Fatalf("%s: delivery %s with %d attempts, %d requests received", ep.Format, d.Status, len(d.Attempts), len(sent[ep.Format]))
+				}
+				for i, a := range d.Attempts {
+					if !bytes.Equal(a.RequestBody, sent[ep.Format][i]) {
+						t.Errorf("%s attempt %d: the log shows\n%s\nthe receiver got\n%s", ep.Format, i+1, a.RequestBody, sent[ep.Format][i])
+					}
+				}
+			}
+		})
+	}
+}

@@ -82,6 +82,10 @@ type AttemptRecord struct {
 	// row written with this record.
 	EventID string
 	EventAt time.Time
+	// EventData is the job's Event.Data, as this Store handed it out: an
+	// attempt whose request body holds it verbatim is stored without it
+	// (see withoutEventData).
+	EventData []byte
 	// NotAttempted: no attempt was made (shutdown, or its lease could not
 	// be kept). For a job with no DeliveryID it writes the delivery,
 	// pending, due at NextAttemptAt; otherwise nothing is recorded.
@@ -467,9 +471,12 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 	if err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d: %w", id, err)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT id, delivery_id, trigger, started_at_ms, latency_ms, request_url,
-		request_headers, request_body, COALESCE(response_status, 0), COALESCE(response_headers, ''), response_body, error
-		FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`, id)
+	rows, err := s.reader.QueryContext(ctx, `SELECT a.id, a.delivery_id, a.trigger, a.started_at_ms, a.latency_ms,
+		a.request_url, a.request_headers, a.request_body, a.request_body_event_at,
+		CASE WHEN a.request_body_event_at IS NULL THEN NULL
+			ELSE (SELECT e.data FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = a.delivery_id) END,
+		COALESCE(a.response_status, 0), COALESCE(a.response_headers, ''), a.response_body, a.error
+		FROM delivery_attempts a WHERE a.delivery_id = ? ORDER BY a.id`, id)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
 	}
@@ -478,9 +485,14 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 		var a Attempt
 		var started, latency int64
 		var reqHeaders, respHeaders string
+		var bodyRest, eventData []byte
+		var eventAt sql.NullInt64
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Trigger, &started, &latency, &a.RequestURL, &reqHeaders,
-			&a.RequestBody, &a.ResponseStatus, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
+			&bodyRest, &eventAt, &eventData, &a.ResponseStatus, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
 			return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
+		}
+		if a.RequestBody, err = withEventData(bodyRest, eventAt, eventData); err != nil {
+			return Delivery{}, fmt.Errorf("store: delivery %d attempt %d: %w", id, a.ID, err)
 		}
 		a.StartedAt = time.UnixMilli(started).UTC()
 		a.Latency = time.Duration(latency) * time.Millisecond

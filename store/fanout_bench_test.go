@@ -1,9 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -24,7 +25,6 @@ func BenchmarkFanOutWrites(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			body := bytes.Repeat([]byte("x"), 1500)
 			actor := Actor{IntegrationID: 1}
 			cpu0 := cpuTime()
 			b.SetParallelism(16)
@@ -43,13 +43,15 @@ func BenchmarkFanOutWrites(b *testing.B) {
 					var recs []AttemptRecord
 					for _, j := range jobs {
 						now := time.Now()
-						recs = append(recs, AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID,
+						// The kanboard format's body: the event's data in a frame.
+						body := slices.Concat([]byte(`{"event_name":"task.create","event_data":`), j.Event.Data, []byte(`,"event_author":null}`))
+						recs = append(recs, AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventData: j.Event.Data,
 							Status: DeliveryDelivered, Success: true,
 							Attempt: Attempt{Trigger: TriggerSync, StartedAt: now, Latency: time.Millisecond,
 								RequestURL: j.Endpoint.URL + "?token=[redacted]",
 								RequestHeaders: map[string]string{"Content-Type": "application/json", "User-Agent": "Hookboard-Webhook/dev",
 									"webhook-id": j.Event.ID, "webhook-timestamp": "1763900000", "webhook-signature": "v1,abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG=",
-									"X-Webhook-Token": "[redacted]", "X-Hookboard-Event": "task.create", "Accept": "*/*", "Content-Length": "1500"},
+									"X-Webhook-Token": "[redacted]", "X-Hookboard-Event": "task.create", "Accept": "*/*", "Content-Length": strconv.Itoa(len(body))},
 								RequestBody: body, ResponseStatus: 200,
 								ResponseHeaders: map[string]string{"Content-Length": "2", "Date": "Sun, 23 Nov 2026 17:00:00 GMT", "Content-Type": "text/plain"},
 								ResponseBody:    []byte("OK")}})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -310,16 +311,13 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 			respBody = []byte{}
 		}
 	}
-	reqBody := a.RequestBody
-	if reqBody == nil {
-		reqBody = []byte{}
-	}
+	reqBody, eventAt := withoutEventData(a.RequestBody, r.EventData)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
 		(delivery_id, trigger, started_at_ms, latency_ms, request_url, request_headers, request_body,
-		 response_status, response_headers, response_body, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 request_body_event_at, response_status, response_headers, response_body, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.DeliveryID, a.Trigger, a.StartedAt.UnixMilli(), a.Latency.Milliseconds(), a.RequestURL, string(reqHeaders),
-		reqBody, respStatus, respHeaders, respBody, a.Error); err != nil {
+		reqBody, eventAt, respStatus, respHeaders, respBody, a.Error); err != nil {
 		return false, fmt.Errorf("insert attempt: %w", err)
 	}
 	if fresh {
@@ -332,6 +330,47 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		return false, fmt.Errorf("update delivery: %w", err)
 	}
 	return true, nil
+}
+
+// minSharedEventData is the least event data worth taking out of a body:
+// below it, the saving does not pay for the join that puts it back.
+const minSharedEventData = 64
+
+// withoutEventData is body without the event's stored data when body holds
+// it verbatim, and where it goes back (migration 005): each endpoint's
+// attempt, and each retry, then stores the rest of its body (a few dozen
+// bytes in the kanboard format) instead of another copy of the data, which
+// the event row keeps once. Fewer bytes are written per webhook, so fewer
+// pages go through the log and the checkpoint. Otherwise (another format,
+// data rewritten in the body, or no data given) body is kept whole and at
+// is NULL.
+func withoutEventData(body, data []byte) (rest []byte, at sql.NullInt64) {
+	if body == nil {
+		body = []byte{}
+	}
+	if len(data) < minSharedEventData {
+		return body, at
+	}
+	i := bytes.Index(body, data)
+	if i < 0 {
+		return body, at
+	}
+	rest = make([]byte, 0, len(body)-len(data))
+	rest = append(append(rest, body[:i]...), body[i+len(data):]...)
+	return rest, sql.NullInt64{Int64: int64(i), Valid: true}
+}
+
+// withEventData is the body withoutEventData took the data out of.
+func withEventData(rest []byte, at sql.NullInt64, data []byte) ([]byte, error) {
+	if !at.Valid {
+		return rest, nil
+	}
+	if at.Int64 < 0 || at.Int64 > int64(len(rest)) {
+		return nil, fmt.Errorf("request body: event data at %d of %d bytes", at.Int64, len(rest))
+	}
+	body := make([]byte, 0, len(rest)+len(data))
+	body = append(append(append(body, rest[:at.Int64]...), data...), rest[at.Int64:]...)
+	return body, nil
 }
 
 // recordHealth keeps an endpoint's last attempt (unless a later one is
