@@ -44,7 +44,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 		return rec, false
 	}
 	rec = store.AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventAt: j.Event.CreatedAt,
-		EventData: j.Event.Data}
+		Stored: j.Stored}
 	a := &rec.Attempt
 	a.Trigger = trigger
 	a.StartedAt = now

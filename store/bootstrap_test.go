@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +42,43 @@ func TestBootstrapOnlyOnEmptyDatabase(t *testing.T) {
 	ins, err := s.Integrations(ctx)
 	if err != nil || len(ins) != 1 {
 		t.Fatalf("integrations after two starts: %d, %v", len(ins), err)
+	}
+}
+
+// A database a newer Hookboard migrated is refused, with both versions
+// named, and left as it was: this binary could misread what its tables
+// mean.
+func TestOpenRefusesANewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/hb.db"
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, err := s.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", known+1)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(path, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("opened a database with a newer schema")
+	}
+	if want := fmt.Sprintf("schema version %d, newer than this Hookboard knows (%d)", known+1, known); !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q, want it to say %q", err, want)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != known+1 {
+		t.Fatalf("schema version after the refused open: %d (%v), want %d", v, err, known+1)
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -69,8 +70,10 @@ type DeliveryJob struct {
 	AttemptCount int       // attempts made before this one
 	LeaseUntil   time.Time // nobody else attempts it before then
 	Event        Event
-	Endpoint     Endpoint // settings only, no health
-	Secrets      EndpointSecrets
+	// Stored goes back with the attempt's record (AttemptRecord.Stored).
+	Stored   EventStored
+	Endpoint Endpoint // settings only, no health
+	Secrets  EndpointSecrets
 }
 
 // AttemptRecord is the outcome of one attempt, for RecordAttempts.
@@ -82,10 +85,10 @@ type AttemptRecord struct {
 	// row written with this record.
 	EventID string
 	EventAt time.Time
-	// EventData is the job's Event.Data, as this Store handed it out: an
-	// attempt whose request body holds it verbatim is stored without it
-	// (see withoutEventData).
-	EventData []byte
+	// Stored is the job's DeliveryJob.Stored: an attempt whose request body
+	// holds the event's stored data verbatim is stored without it (see
+	// withoutEventData).
+	Stored EventStored
 	// NotAttempted: no attempt was made (shutdown, or its lease could not
 	// be kept). For a job with no DeliveryID it writes the delivery,
 	// pending, due at NextAttemptAt; otherwise nothing is recorded.
@@ -99,6 +102,22 @@ type AttemptRecord struct {
 	// flag). Gone: it answered 410, which disables the endpoint.
 	Success bool
 	Gone    bool
+}
+
+// EventStored is an event's data as this Store wrote or read it, handed out
+// with each job of the event and carried back by its attempt's record: a
+// request body that holds these bytes verbatim is stored without them
+// (migration 005), and the log puts the event row's data back. Only this
+// package fills it, with bytes no caller can reach, so it is the row's data
+// whatever a caller does with Event.Data, and recording costs no read.
+type EventStored struct {
+	eventID string
+	data    []byte
+}
+
+// eventStored keeps its own copy of data.
+func eventStored(eventID string, data []byte) EventStored {
+	return EventStored{eventID, bytes.Clone(data)}
 }
 
 // MaxStoredResponseBody is how much of a receiver's answer is kept.
@@ -374,6 +393,7 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		}
 		ev.CreatedAt = time.UnixMilli(evMS).UTC()
 		ev.Data = json.RawMessage(data)
+		j.Stored = EventStored{ev.ID, []byte(data)}
 		ep.Events = ParseEventFilter(events)
 		ep.Projects, _ = ParseProjectFilter(projects)
 		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
@@ -471,29 +491,25 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 	if err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d: %w", id, err)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT a.id, a.delivery_id, a.trigger, a.started_at_ms, a.latency_ms,
-		a.request_url, a.request_headers, a.request_body, a.request_body_event_at,
-		CASE WHEN a.request_body_event_at IS NULL THEN NULL
-			ELSE (SELECT e.data FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = a.delivery_id) END,
-		COALESCE(a.response_status, 0), COALESCE(a.response_headers, ''), a.response_body, a.error
-		FROM delivery_attempts a WHERE a.delivery_id = ? ORDER BY a.id`, id)
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, delivery_id, trigger, started_at_ms, latency_ms, request_url,
+		request_headers, request_body, request_body_event_offset, COALESCE(response_status, 0),
+		COALESCE(response_headers, ''), response_body, error
+		FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`, id)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
 	}
 	defer rows.Close()
+	var offsets []sql.NullInt64 // where each attempt's body takes its event's data
 	for rows.Next() {
 		var a Attempt
 		var started, latency int64
 		var reqHeaders, respHeaders string
-		var bodyRest, eventData []byte
-		var eventAt sql.NullInt64
+		var offset sql.NullInt64
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Trigger, &started, &latency, &a.RequestURL, &reqHeaders,
-			&bodyRest, &eventAt, &eventData, &a.ResponseStatus, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
+			&a.RequestBody, &offset, &a.ResponseStatus, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
 			return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
 		}
-		if a.RequestBody, err = withEventData(bodyRest, eventAt, eventData); err != nil {
-			return Delivery{}, fmt.Errorf("store: delivery %d attempt %d: %w", id, a.ID, err)
-		}
+		offsets = append(offsets, offset)
 		a.StartedAt = time.UnixMilli(started).UTC()
 		a.Latency = time.Duration(latency) * time.Millisecond
 		json.Unmarshal([]byte(reqHeaders), &a.RequestHeaders)
@@ -504,6 +520,19 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
+	}
+	var data []byte // the event's, read once if an attempt's body needs it
+	for i, offset := range offsets {
+		if offset.Valid && data == nil {
+			err := s.reader.QueryRowContext(ctx, `SELECT data FROM events WHERE id = ?`, d.EventID).Scan(&data)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return Delivery{}, fmt.Errorf("store: delivery %d event: %w", id, err)
+			}
+		}
+		a := &d.Attempts[i]
+		if a.RequestBody, err = withEventData(a.RequestBody, offset, data); err != nil {
+			return Delivery{}, fmt.Errorf("store: delivery %d attempt %d: %w", id, a.ID, err)
+		}
 	}
 	return d, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -43,9 +42,8 @@ func BenchmarkFanOutWrites(b *testing.B) {
 					var recs []AttemptRecord
 					for _, j := range jobs {
 						now := time.Now()
-						// The kanboard format's body: the event's data in a frame.
-						body := slices.Concat([]byte(`{"event_name":"task.create","event_data":`), j.Event.Data, []byte(`,"event_author":null}`))
-						recs = append(recs, AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventData: j.Event.Data,
+						body := kanboardFrame(j.Event.Data)
+						recs = append(recs, AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, Stored: j.Stored,
 							Status: DeliveryDelivered, Success: true,
 							Attempt: Attempt{Trigger: TriggerSync, StartedAt: now, Latency: time.Millisecond,
 								RequestURL: j.Endpoint.URL + "?token=[redacted]",

@@ -311,13 +311,17 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 			respBody = []byte{}
 		}
 	}
-	reqBody, eventAt := withoutEventData(a.RequestBody, r.EventData)
+	var data []byte // the event row's data, when the record carries it
+	if r.Stored.eventID == r.EventID {
+		data = r.Stored.data
+	}
+	reqBody, offset := withoutEventData(a.RequestBody, data)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
 		(delivery_id, trigger, started_at_ms, latency_ms, request_url, request_headers, request_body,
-		 request_body_event_at, response_status, response_headers, response_body, error)
+		 request_body_event_offset, response_status, response_headers, response_body, error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.DeliveryID, a.Trigger, a.StartedAt.UnixMilli(), a.Latency.Milliseconds(), a.RequestURL, string(reqHeaders),
-		reqBody, eventAt, respStatus, respHeaders, respBody, a.Error); err != nil {
+		reqBody, offset, respStatus, respHeaders, respBody, a.Error); err != nil {
 		return false, fmt.Errorf("insert attempt: %w", err)
 	}
 	if fresh {
@@ -332,44 +336,47 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 	return true, nil
 }
 
-// minSharedEventData is the least event data worth taking out of a body:
-// below it, the saving does not pay for the join that puts it back.
+// minSharedEventData is the least event data taken out of a body: shorter
+// data is kept in it, for a saving of a few bytes.
 const minSharedEventData = 64
 
 // withoutEventData is body without the event's stored data when body holds
-// it verbatim, and where it goes back (migration 005): each endpoint's
-// attempt, and each retry, then stores the rest of its body (a few dozen
-// bytes in the kanboard format) instead of another copy of the data, which
-// the event row keeps once. Fewer bytes are written per webhook, so fewer
-// pages go through the log and the checkpoint. Otherwise (another format,
-// data rewritten in the body, or no data given) body is kept whole and at
-// is NULL.
-func withoutEventData(body, data []byte) (rest []byte, at sql.NullInt64) {
+// it verbatim, and the offset where it goes back (migration 005): each
+// endpoint's attempt, and each retry, then stores the rest of its body (a
+// few dozen bytes in the kanboard format) instead of another copy of the
+// data, which the event row keeps once. Fewer bytes are written per
+// webhook, so fewer pages go through the log and the checkpoint. Otherwise
+// (another format, data written otherwise in the body, data shorter than
+// minSharedEventData, or none given) body is kept whole and offset is NULL.
+func withoutEventData(body, data []byte) (rest []byte, offset sql.NullInt64) {
 	if body == nil {
 		body = []byte{}
 	}
 	if len(data) < minSharedEventData {
-		return body, at
+		return body, offset
 	}
 	i := bytes.Index(body, data)
 	if i < 0 {
-		return body, at
+		return body, offset
 	}
 	rest = make([]byte, 0, len(body)-len(data))
 	rest = append(append(rest, body[:i]...), body[i+len(data):]...)
 	return rest, sql.NullInt64{Int64: int64(i), Valid: true}
 }
 
-// withEventData is the body withoutEventData took the data out of.
-func withEventData(rest []byte, at sql.NullInt64, data []byte) ([]byte, error) {
-	if !at.Valid {
+// withEventData is the body withoutEventData took the event's data out of.
+func withEventData(rest []byte, offset sql.NullInt64, data []byte) ([]byte, error) {
+	if !offset.Valid {
 		return rest, nil
 	}
-	if at.Int64 < 0 || at.Int64 > int64(len(rest)) {
-		return nil, fmt.Errorf("request body: event data at %d of %d bytes", at.Int64, len(rest))
+	if data == nil {
+		return nil, errors.New("request body: its event's data is missing")
+	}
+	if offset.Int64 < 0 || offset.Int64 > int64(len(rest)) {
+		return nil, fmt.Errorf("request body: event data at %d of %d bytes", offset.Int64, len(rest))
 	}
 	body := make([]byte, 0, len(rest)+len(data))
-	body = append(append(append(body, rest[:at.Int64]...), data...), rest[at.Int64:]...)
+	body = append(append(append(body, rest[:offset.Int64]...), data...), rest[offset.Int64:]...)
 	return body, nil
 }
 

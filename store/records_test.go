@@ -29,19 +29,26 @@ func TestHeadersJSONIsMarshal(t *testing.T) {
 }
 
 // An attempt whose body holds its event's data verbatim is stored without
-// it and read back whole; a body that does not (the data rewritten, or no
-// data handed over) is stored whole. Each reads back as it was sent.
+// it and read back whole. A body that does not (the data written otherwise),
+// a record that carries no stored data, or one that carries another
+// event's, leaves the body whole. Whatever a caller does to the job's
+// Event.Data, the stored data is the row's. Another event's data, newer and
+// in the store too, is never what is put back. Each reads back as sent.
 func TestAttemptBodyKeepsEventDataOnce(t *testing.T) {
 	s, board, _, clock := fanoutStore(t)
 	ctx := context.Background()
 	job := leasedDelivery(t, s, board.project, "shared data")
-	data := []byte(job.Event.Data)
-	prefix, suffix := `{"event_name":"task.create","event_data":`, `,"event_author":null}`
-	framed := slices.Concat([]byte(prefix), data, []byte(suffix))
-	rewritten := slices.Concat([]byte(prefix), bytes.Replace(data, []byte(`"shared data"`), []byte(`"shared  data"`), 1), []byte(suffix))
+	other := leasedDelivery(t, s, board.project, "a newer event, same size") // must not be read back instead
+	data := slices.Clone(job.Event.Data)
+	framed := kanboardFrame(data)
+	rewritten := kanboardFrame(bytes.Replace(data, []byte(`"shared data"`), []byte(`"shared  data"`), 1))
+	// A caller that rewrites the event data it was handed changes nothing
+	// of what the store knows of the row.
+	copy(job.Event.Data[bytes.Index(job.Event.Data, []byte("shared data")):], "SHARED DATA")
+	framedCaller := kanboardFrame(job.Event.Data)
 
 	first := delivered(job, *clock)
-	first.EventData, first.Attempt.RequestBody = data, framed
+	first.Stored, first.Attempt.RequestBody = job.Stored, framed
 	first.Status, first.Success = DeliveryPending, false
 	if err := s.RecordAttempts(ctx, []AttemptRecord{first}); err != nil {
 		t.Fatal(err)
@@ -50,21 +57,22 @@ func TestAttemptBodyKeepsEventDataOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	later := func(body []byte, eventData []byte) AttemptRecord {
+	later := func(body []byte, stored EventStored) AttemptRecord {
 		r := delivered(job, *clock)
-		r.DeliveryID, r.EventData, r.Attempt.RequestBody, r.Attempt.Trigger = d.ID, eventData, body, TriggerRetry
+		r.DeliveryID, r.Stored, r.Attempt.RequestBody, r.Attempt.Trigger = d.ID, stored, body, TriggerRetry
 		r.Status, r.Success = DeliveryPending, false
 		return r
 	}
-	if err := s.RecordAttempts(ctx, []AttemptRecord{later(rewritten, data), later(framed, nil)}); err != nil {
+	if err := s.RecordAttempts(ctx, []AttemptRecord{later(rewritten, job.Stored), later(framed, EventStored{}),
+		later(framedCaller, job.Stored), later(kanboardFrame(other.Event.Data), other.Stored)}); err != nil {
 		t.Fatal(err)
 	}
 	d, err = s.Delivery(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := [][]byte{framed, rewritten, framed}
-	stored := []int{len(prefix) + len(suffix), len(rewritten), len(framed)}
+	sent := [][]byte{framed, rewritten, framed, framedCaller, kanboardFrame(other.Event.Data)}
+	stored := []int{len(framed) - len(data), len(rewritten), len(framed), len(framedCaller), len(sent[4])}
 	if len(d.Attempts) != len(sent) {
 		t.Fatalf("%d attempts, want %d", len(d.Attempts), len(sent))
 	}
@@ -82,10 +90,19 @@ func TestAttemptBodyKeepsEventDataOnce(t *testing.T) {
 	}
 }
 
-func TestWithEventDataRefusesAnOffsetOutsideTheBody(t *testing.T) {
-	for _, at := range []int64{-1, 4} {
-		if body, err := withEventData([]byte("abc"), sql.NullInt64{Int64: at, Valid: true}, []byte("data")); err == nil {
-			t.Errorf("offset %d: %q, want an error", at, body)
+func TestWithEventDataRefusesWhatCannotBeTheBody(t *testing.T) {
+	for _, c := range []struct {
+		offset int64
+		data   []byte
+	}{{-1, []byte("data")}, {4, []byte("data")}, {1, nil}} {
+		if body, err := withEventData([]byte("abc"), sql.NullInt64{Int64: c.offset, Valid: true}, c.data); err == nil {
+			t.Errorf("offset %d, data %q: %q, want an error", c.offset, c.data, body)
 		}
 	}
+}
+
+// kanboardFrame is the kanboard format's body of a task.create event with
+// this data and no author.
+func kanboardFrame(data []byte) []byte {
+	return slices.Concat([]byte(`{"event_name":"task.create","event_data":`), data, []byte(`,"event_author":null}`))
 }
