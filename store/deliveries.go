@@ -89,6 +89,10 @@ type AttemptRecord struct {
 	// holds the event's stored data verbatim is stored without it (see
 	// withoutEventData).
 	Stored EventStored
+	// storedBody and bodyOffset are the request body as the attempt's row
+	// keeps it, worked out by prepareRecords on the caller's goroutine.
+	storedBody []byte
+	bodyOffset sql.NullInt64
 	// NotAttempted: no attempt was made (shutdown, or its lease could not
 	// be kept). For a job with no DeliveryID it writes the delivery,
 	// pending, due at NextAttemptAt; otherwise nothing is recorded.
@@ -393,7 +397,7 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		}
 		ev.CreatedAt = time.UnixMilli(evMS).UTC()
 		ev.Data = json.RawMessage(data)
-		j.Stored = EventStored{ev.ID, []byte(data)}
+		j.Stored = eventStored(ev.ID, ev.Data)
 		ep.Events = ParseEventFilter(events)
 		ep.Projects, _ = ParseProjectFilter(projects)
 		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
@@ -524,10 +528,11 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 	var data []byte // the event's, read once if an attempt's body needs it
 	for i, offset := range offsets {
 		if offset.Valid && data == nil {
-			err := s.reader.QueryRowContext(ctx, `SELECT data FROM events WHERE id = ?`, d.EventID).Scan(&data)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			ev, err := s.EventByID(ctx, d.EventID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
 				return Delivery{}, fmt.Errorf("store: delivery %d event: %w", id, err)
 			}
+			data = ev.Data
 		}
 		a := &d.Attempts[i]
 		if a.RequestBody, err = withEventData(a.RequestBody, offset, data); err != nil {

@@ -21,6 +21,7 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error 
 	if len(recs) == 0 {
 		return nil
 	}
+	prepareRecords(recs)
 	made := []recordSet{{s.now(), recs}}
 	if err := s.inTx(ctx, func(tx *sql.Tx) error { return recordAttemptsTx(ctx, tx, made) }); err != nil {
 		return fmt.Errorf("store: record attempts: %w", err)
@@ -42,6 +43,7 @@ func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) erro
 	if len(recs) == 0 {
 		return nil
 	}
+	prepareRecords(recs)
 	q := &s.later
 	q.mu.Lock()
 	q.sets = append(q.sets, recordSet{s.now(), recs})
@@ -311,17 +313,12 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 			respBody = []byte{}
 		}
 	}
-	var data []byte // the event row's data, when the record carries it
-	if r.Stored.eventID == r.EventID {
-		data = r.Stored.data
-	}
-	reqBody, offset := withoutEventData(a.RequestBody, data)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
 		(delivery_id, trigger, started_at_ms, latency_ms, request_url, request_headers, request_body,
 		 request_body_event_offset, response_status, response_headers, response_body, error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.DeliveryID, a.Trigger, a.StartedAt.UnixMilli(), a.Latency.Milliseconds(), a.RequestURL, string(reqHeaders),
-		reqBody, offset, respStatus, respHeaders, respBody, a.Error); err != nil {
+		r.storedBody, r.bodyOffset, respStatus, respHeaders, respBody, a.Error); err != nil {
 		return false, fmt.Errorf("insert attempt: %w", err)
 	}
 	if fresh {
@@ -334,6 +331,20 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		return false, fmt.Errorf("update delivery: %w", err)
 	}
 	return true, nil
+}
+
+// prepareRecords works out how each attempt's row keeps its request body,
+// on the caller's goroutine: the writer's, which every write waits for,
+// only inserts it.
+func prepareRecords(recs []AttemptRecord) {
+	for i := range recs {
+		r := &recs[i]
+		var data []byte // the event row's data, when the record carries it
+		if r.Stored.eventID == r.EventID {
+			data = r.Stored.data
+		}
+		r.storedBody, r.bodyOffset = withoutEventData(r.Attempt.RequestBody, data)
+	}
 }
 
 // minSharedEventData is the least event data taken out of a body: shorter
