@@ -98,7 +98,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 		}
 		// Each round measures no receiver, then each count, so that a
 		// machine that slows down or speeds up during the run weighs on
-		// every count alike; the targets read the means of the rounds.
+		// every count alike; the targets read the medians of the rounds.
 		for _, c := range o.fanC {
 			for range max(o.rounds, 1) {
 				var none, withMost result
@@ -175,7 +175,7 @@ func runFanout(ctx context.Context, o options, hb *target, mkdir func(string) st
 // answered with them in a closed loop), rather than as fast as it answers:
 // a closed loop at c > 1 keeps the server saturated, so its latency is c
 // divided by the throughput and says how busy the CPUs are, not what the
-// webhooks add to one request. It informs; no target is judged on it.
+// webhooks add to one request. The ten-receiver target is judged on it.
 func openLoopFanout(hb *target, do call, c int, rate float64, urls []string, timeout time.Duration,
 	phase func(*target, call, int, float64, string) result, out io.Writer) error {
 	var none result
@@ -188,7 +188,7 @@ func openLoopFanout(hb *target, do call, c int, rate float64, urls []string, tim
 			none = r
 			continue
 		}
-		fmt.Fprintf(out, "fan-out open loop at %.0f/s (half of the closed loop's with %d receivers), %d workers: p50 %s with %d receivers vs %s with none: +%s (informative)\n",
+		fmt.Fprintf(out, "fan-out open loop at %.0f/s (half of the closed loop's with %d receivers), %d workers: p50 %s with %d receivers vs %s with none: +%s\n",
 			rate, n, c, ms(r.P50), n, ms(none.P50), ms(r.P50-none.P50))
 	}
 	return nil

@@ -9,20 +9,25 @@ import (
 	"time"
 )
 
-// The targets. They are judged on the figures of one invocation;
-// nothing here is a timed test.
+// The targets of docs/BENCHMARKS.md. They are judged on the figures of one
+// invocation; nothing here is a timed test.
 const (
-	targetRatio       = 1.2 // incoming throughput over the baseline's
-	targetP99         = 15 * time.Millisecond
-	targetFanoutRatio = 0.5 // throughput with one receiver over none
-	targetAddedP50    = 5 * time.Millisecond
-	targetRSS         = 64 << 20   // bytes
-	hungSlack         = 1.5        // "about 1 s": at most this × the receiver timeout
-	kanboardRPC       = "88–179/s" // Kanboard's createTask figures on this machine kind
-	statusMet         = "met"
-	statusMissed      = "MISSED"
-	statusUnmeasured  = "not measured"
+	targetP99        = 15 * time.Millisecond // incoming at c=16
+	targetAddedOne   = 2 * time.Millisecond  // p50 added by one fast receiver at c=1
+	targetAddedTen   = 5 * time.Millisecond  // p50 added by ten, at c=1 and in the open loop
+	targetRSS        = 64 << 20              // bytes
+	hungSlack        = 1.5                   // "about 1 s": at most this × the receiver timeout
+	kanboardRPC      = "88–179/s"            // Kanboard's createTask figures on this machine kind
+	statusMet        = "met"
+	statusMissed     = "MISSED"
+	statusUnmeasured = "not measured"
 )
+
+// targetRatio is the incoming URL's throughput over the baseline's that each
+// judged concurrency must reach. More clients favour Hookboard's batched
+// writes over the baseline's one transaction per request, hence the higher
+// bar at 64.
+var targetRatio = map[int]float64{16: 1.1, 64: 1.4}
 
 // verdict is one target against what the run measured.
 type verdict struct {
@@ -54,6 +59,19 @@ func rows(all []result, work, server string, c int) []result {
 	var out []result
 	for _, r := range all {
 		if r.Work == work && r.Server == server && r.Concurrency == c {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// openRows picks the open-loop phases with n receivers at concurrency c, one
+// per round: their labels carry the rate, which differs between rounds.
+func openRows(all []result, n, c int) []result {
+	prefix := fmt.Sprintf("incoming+%drcv@", n)
+	var out []result
+	for _, r := range all {
+		if strings.HasPrefix(r.Work, prefix) && r.Server == "hookboard" && r.Concurrency == c {
 			out = append(out, r)
 		}
 	}
@@ -97,7 +115,7 @@ func pairedRatio(a, b []result) (float64, string) {
 		ra, rb := medianRate(a), medianRate(b)
 		return ra / rb, fmt.Sprintf("%.0f/s vs %.0f/s = %.3f×", ra, rb, ra/rb)
 	}
-	// Three decimals: a median of 1.197× is a miss of 1.2×, and must not read 1.20×.
+	// Three decimals: a median of 1.097× is a miss of 1.1×, and must not read 1.10×.
 	return r, fmt.Sprintf("%.3f×, median of %d rounds (%s)", r, len(shown), strings.Join(shown, ", "))
 }
 
@@ -174,23 +192,33 @@ func checkTargets(all []result, o options, strict bool) []verdict {
 		levels = o.conc
 	}
 
-	// Incoming webhook against the baseline of the same run.
+	// Incoming webhook against the baseline of the same run. Levels without
+	// a ratio target are judged on errors only; their ratio is printed above.
 	for _, c := range levels {
 		hb, bl := rows(all, "incoming", "hookboard", c), rows(all, "incoming", "baseline", c)
 		name := fmt.Sprintf("incoming c=%d", c)
-		if len(hb) == 0 || len(bl) == 0 {
-			add(name+": ≥ 1.2× baseline throughput", "", statusUnmeasured)
-		} else {
-			ratio, measured := pairedRatio(hb, bl)
-			add(name+": ≥ 1.2× baseline throughput", measured, judge(ratio >= targetRatio))
+		if want, ok := targetRatio[c]; ok {
+			target := fmt.Sprintf("%s: ≥ %.1f× baseline throughput", name, want)
+			if len(hb) == 0 || len(bl) == 0 {
+				add(target, "", statusUnmeasured)
+			} else {
+				ratio, measured := pairedRatio(hb, bl)
+				add(target, measured, judge(ratio >= want))
+			}
+		}
+		if c == 16 {
+			target := name + ": p99 < 15 ms"
+			if len(hb) == 0 {
+				add(target, "", statusUnmeasured)
+			} else {
+				p99 := worst(hb, func(r result) time.Duration { return r.P99 })
+				add(target, "worst round "+ms(p99), judge(p99 < targetP99))
+			}
 		}
 		if len(hb) == 0 {
-			add(name+": p99 < 15 ms", "", statusUnmeasured)
 			add(name+": zero errors", "", statusUnmeasured)
 			continue
 		}
-		p99 := worst(hb, func(r result) time.Duration { return r.P99 })
-		add(name+": p99 < 15 ms", "worst round "+ms(p99), judge(p99 < targetP99))
 		n := errCount(hb)
 		add(name+": zero errors", fmt.Sprintf("%d errors in %d requests", n, sumRequests(hb)), judge(n == 0))
 	}
@@ -212,30 +240,54 @@ func checkTargets(all []result, o options, strict bool) []verdict {
 		add(name, fmt.Sprintf("%s, %d errors", m, n), judge(n == 0))
 	}
 
-	// Fan-out to fast receivers, at each fan-out concurrency.
+	// Fan-out to fast receivers. What webhooks add to one request is judged
+	// at c=1 and in the open loop; a closed loop above c=1 keeps the two
+	// CPUs saturated, so its latency measures queueing and only its errors
+	// are judged.
 	fanC := o.fanC
 	if len(fanC) == 0 {
 		fanC = []int{1, 16}
 	}
+	added := func(name string, with, none []result, limit time.Duration) {
+		if len(with) == 0 || len(none) == 0 {
+			add(name, "", statusUnmeasured)
+			return
+		}
+		d, measured := pairedAddedP50(with, none)
+		if n := errCount(with) + errCount(none); n > 0 {
+			measured += fmt.Sprintf(", %d errors", n)
+			add(name, measured, statusMissed)
+			return
+		}
+		add(name, measured, judge(d < limit))
+	}
+	if strict || slices.Contains(fanC, 1) {
+		none := rows(all, "incoming+0rcv", "hookboard", 1)
+		added("1 fast receiver, c=1: p50 added < 2 ms", rows(all, "incoming+1rcv", "hookboard", 1), none, targetAddedOne)
+		added("10 fast receivers, c=1: p50 added < 5 ms", rows(all, "incoming+10rcv", "hookboard", 1), none, targetAddedTen)
+	}
+	open := false
 	for _, c := range fanC {
-		none := rows(all, "incoming+0rcv", "hookboard", c)
-		one := rows(all, "incoming+1rcv", "hookboard", c)
-		ten := rows(all, "incoming+10rcv", "hookboard", c)
-		name := fmt.Sprintf("1 fast receiver, c=%d: throughput ≥ 0.5× no receiver", c)
-		if len(none) == 0 || len(one) == 0 {
-			add(name, "", statusUnmeasured)
-		} else {
-			ratio, measured := pairedRatio(one, none)
-			add(name, measured, judge(ratio >= targetFanoutRatio))
+		if c == 1 {
+			continue
 		}
-		name = fmt.Sprintf("10 fast receivers, c=%d: p50 added < 5 ms", c)
-		if len(none) == 0 || len(ten) == 0 {
-			add(name, "", statusUnmeasured)
-		} else {
-			added, measured := pairedAddedP50(ten, none)
-			add(name, measured, judge(added < targetAddedP50))
+		none, ten := openRows(all, 0, c), openRows(all, 10, c)
+		if len(none) == 0 && len(ten) == 0 && !strict {
+			continue
 		}
-		if fan := append(append(append([]result{}, none...), one...), ten...); len(fan) > 0 {
+		open = true
+		added(fmt.Sprintf("10 fast receivers, open loop at half the closed loop's rate, c=%d: p50 added < 5 ms", c),
+			ten, none, targetAddedTen)
+	}
+	if strict && !open {
+		add("10 fast receivers, open loop: p50 added < 5 ms", "", statusUnmeasured)
+	}
+	for _, c := range fanC {
+		var fan []result
+		for _, n := range []int{0, 1, 10} {
+			fan = append(fan, rows(all, fmt.Sprintf("incoming+%drcv", n), "hookboard", c)...)
+		}
+		if len(fan) > 0 {
 			n := errCount(fan)
 			add(fmt.Sprintf("fan-out c=%d: zero errors", c), fmt.Sprintf("%d errors in %d requests", n, sumRequests(fan)), judge(n == 0))
 		}
