@@ -16,8 +16,8 @@ const logFlushSize = 64 << 10
 
 // logBuffer gathers the server's log lines and writes them out together,
 // at most logFlushEvery after the first one waiting: under load the request
-// log is a line per request, and a write(2) for each cost the incoming URL
-// about a tenth of its throughput. Warnings and errors go out at once, with
+// log is a line per request, and a write(2) for each would take CPU from
+// the requests themselves. Warnings and errors go out at once, with
 // everything logged before them (see flushingHandler), and the server
 // flushes at exit; a process killed outright loses at most the last
 // logFlushEvery of informational lines.

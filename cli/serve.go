@@ -70,10 +70,9 @@ func newLogger(env *Env, format string) (logger *slog.Logger, flush func(), err 
 
 // serveGCPercent is the server's GOGC unless the environment sets one. Its
 // live heap is a few megabytes and every request allocates, so at Go's
-// default (collect when the heap has doubled) the collector ran dozens of
-// times a second under load; at 400 it runs a fifth as often, for about
-// 10 MB more memory (41 MB peak at 64 clients), and the incoming URL
-// answered 15-25 % more requests a second.
+// default (collect when the heap has doubled) the collector runs many times
+// a second under load; at 400 it runs far less often, for a little more
+// memory, well within the peak RSS target of docs/BENCHMARKS.md.
 const serveGCPercent = 400
 
 func runServe(ctx context.Context, env *Env, args []string) error {

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 
 // TestAllMeasuresEveryTarget runs `load -all` with very short phases against
 // the real binary and checks that the one invocation measured every target
-// of the issue, on the server process itself, without an error reply. It
+// in docs/BENCHMARKS.md, on the server process itself, without an error reply. It
 // does not judge the figures: short phases on a shared machine say nothing
 // about speed (docs/BENCHMARKS.md has the real run).
 func TestAllMeasuresEveryTarget(t *testing.T) {

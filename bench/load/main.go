@@ -2,14 +2,14 @@
 // bare Go + SQLite baseline run in the same invocation, so the figures are a
 // ratio that machine noise affects alike.
 //
-//	go run ./bench/load -all                     # every phase of the targets, judged (about 5 minutes)
+//	go run ./bench/load -all                     # every phase of the targets, judged (about 10 minutes)
 //	go run ./bench/load                          # in-process server, incoming + JSON-RPC, c=16,64, 5 s each
 //	go run ./bench/load -server binary           # the real binary as a child process (its own peak RSS)
 //	go run ./bench/load -work incoming -c 16 -d 10s
 //	go run ./bench/load -receivers 1,10 -hang 10 # event fan-out and a receiver that never answers
 //	go run ./bench/load -server url -url http://127.0.0.1:8080 -token TOKEN
 //
-// It ends with a markdown summary and, for the targets its phases
+// It ends with a markdown summary and, for the targets its phases
 // measured (every one with -all), a table of what was met; it exits with
 // status 3 when a target is missed.
 // See docs/BENCHMARKS.md for what each figure means.
@@ -104,7 +104,7 @@ func main() {
 	}
 }
 
-// parseFlags reads the command line. -all sets every phase the issue's
+// parseFlags reads the command line. -all sets every phase the
 // targets need (the real binary, the baseline, incoming and JSON-RPC at 16
 // and 64, fan-out to 1 and 10 receivers, 10 hung endpoints) unless a flag
 // given explicitly says otherwise.

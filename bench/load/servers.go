@@ -286,7 +286,7 @@ func startURL(base, token, apiToken string) *target {
 	return t
 }
 
-// The baseline is the simplest correct server the issue compares against:
+// The baseline is the simplest correct server the targets compare against:
 // Go's net/http and the same SQLite driver, WAL, synchronous=NORMAL, one
 // immediate transaction per request writing a task row and an event row on a
 // single writer connection. No auth, no validation, no snapshot, no outbox.

@@ -176,7 +176,7 @@ func worst(rs []result, f func(result) time.Duration) time.Duration {
 	return w
 }
 
-// checkTargets judges every target of the issue against the results. With
+// checkTargets judges every target of docs/BENCHMARKS.md against the results. With
 // strict (-all) a target whose phases did not run is listed as not
 // measured; otherwise it is left out.
 func checkTargets(all []result, o options, strict bool) []verdict {
@@ -223,7 +223,7 @@ func checkTargets(all []result, o options, strict bool) []verdict {
 		add(name+": zero errors", fmt.Sprintf("%d errors in %d requests", n, sumRequests(hb)), judge(n == 0))
 	}
 
-	// JSON-RPC createTask: the issue sets no figure beyond Kanboard's.
+	// JSON-RPC createTask: no figure is set beyond Kanboard's.
 	for _, c := range levels {
 		hb, bl := rows(all, "jsonrpc", "hookboard", c), rows(all, "jsonrpc", "baseline", c)
 		name := fmt.Sprintf("JSON-RPC createTask c=%d: zero errors (Kanboard: %s)", c, kanboardRPC)
