@@ -101,7 +101,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	a.RequestHeaders["Content-Length"] = strconv.Itoa(len(payload.Body))
 
 	start := time.Now()
-	resp, err := n.client.RoundTrip(req)
+	resp, err := n.client.Do(req)
 	if err != nil {
 		a.Latency = time.Since(start)
 		if ctx.Err() != nil {
