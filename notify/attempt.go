@@ -43,8 +43,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	if now.Add(j.Endpoint.Timeout).After(j.LeaseUntil) && !j.LeaseUntil.IsZero() {
 		return rec, false
 	}
-	rec = store.AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventAt: j.Event.CreatedAt,
-		Stored: j.Stored}
+	rec = store.AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, EventAt: j.Event.CreatedAt}
 	a := &rec.Attempt
 	a.Trigger = trigger
 	a.StartedAt = now
@@ -101,7 +100,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	a.RequestHeaders["Content-Length"] = strconv.Itoa(len(payload.Body))
 
 	start := time.Now()
-	resp, err := n.client.RoundTrip(req)
+	resp, err := n.client.Do(req)
 	if err != nil {
 		a.Latency = time.Since(start)
 		if ctx.Err() != nil {

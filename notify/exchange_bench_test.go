@@ -21,77 +21,49 @@ import (
 // operation (cpu-ns/op): the sender, the receiver and the store share the
 // machine's CPUs, as in the load tool's fan-out phases, and the process's
 // CPU time is less disturbed by a busy shared machine than elapsed time.
-// docs/BENCHMARKS.md ("Reading the misses") reads these figures.
+// docs/BENCHMARKS.md reads these figures.
 
-// BenchmarkWebhookExchange is one webhook sent and answered over a
-// kept-alive loopback connection, 16 senders at a time, to a minimal
-// receiver. "floor" writes prepared request bytes and reads the answer's
-// head with nothing else: what any HTTP client pays here, mostly in system
-// calls. "client" is the notifier's HTTP client with an attempt's headers.
+// BenchmarkWebhookExchange is one webhook sent through the notifier's HTTP
+// client with an attempt's headers and answered over a kept-alive loopback
+// connection, 16 senders at a time, to a minimal receiver.
 func BenchmarkWebhookExchange(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 1200)
-	b.Run("floor", func(b *testing.B) {
-		rcv := startBareReceiver(b)
-		req := fmt.Appendf(nil, "POST /hook HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-			rcv.addr, len(body), body)
-		b.SetParallelism(8)
-		cpu0 := processCPU()
-		b.RunParallel(func(pb *testing.PB) {
-			c, err := net.Dial("tcp", rcv.addr)
+	rcv := startBareReceiver(b)
+	c := newClock()
+	n := newTestNotifier(b, openDB(b, c).st, c, time.Second)
+	target := "http://" + rcv.addr + "/hook?token=abc"
+	headers := []string{"Content-Type", "application/json", "Accept", "*/*", "User-Agent", n.ua,
+		"X-Webhook-Token", "abc", "X-Hookboard-Event", "task.create", "webhook-id", "019ad2f0-0000-7000-8000-000000000000",
+		"webhook-timestamp", "1763900000", "webhook-signature", "v1,abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG="}
+	b.SetParallelism(8)
+	cpu0 := processCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 			if err != nil {
 				b.Error(err)
+				cancel()
 				return
 			}
-			defer c.Close()
-			br := bufio.NewReader(c)
-			for pb.Next() {
-				if _, err := c.Write(req); err != nil {
-					b.Error(err)
-					return
-				}
-				if err := skipHead(br); err != nil {
-					b.Error(err)
-					return
-				}
+			for i := 0; i+1 < len(headers); i += 2 {
+				req.Header.Set(headers[i], headers[i+1])
 			}
-		})
-		reportExchange(b, cpu0, rcv)
-	})
-	b.Run("client", func(b *testing.B) {
-		rcv := startBareReceiver(b)
-		c := newClock()
-		n := newTestNotifier(b, openDB(b, c).st, c, time.Second)
-		target := "http://" + rcv.addr + "/hook?token=abc"
-		headers := []string{"Content-Type", "application/json", "Accept", "*/*", "User-Agent", n.ua,
-			"X-Webhook-Token", "abc", "X-Hookboard-Event", "task.create", "webhook-id", "019ad2f0-0000-7000-8000-000000000000",
-			"webhook-timestamp", "1763900000", "webhook-signature", "v1,abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG="}
-		b.SetParallelism(8)
-		cpu0 := processCPU()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					cancel()
-					return
-				}
-				for i := 0; i+1 < len(headers); i += 2 {
-					req.Header.Set(headers[i], headers[i+1])
-				}
-				resp, err := n.client.RoundTrip(req)
-				if err != nil {
-					b.Error(err)
-					cancel()
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+			resp, err := n.client.Do(req)
+			if err != nil {
+				b.Error(err)
 				cancel()
+				return
 			}
-		})
-		reportExchange(b, cpu0, rcv)
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			cancel()
+		}
 	})
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	if got := rcv.hits.Load(); got != int64(b.N) {
+		b.Fatalf("the receiver got %d webhooks for %d sent", got, b.N)
+	}
 }
 
 // BenchmarkTaskDelivered is a new task through the store and the notifier
@@ -188,26 +160,6 @@ func (r *bareReceiver) serve(c net.Conn) {
 		if _, err := c.Write(bareReply); err != nil {
 			return
 		}
-	}
-}
-
-// skipHead reads an answer's head (the bare receiver's answers have no body).
-func skipHead(br *bufio.Reader) error {
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return err
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			return nil
-		}
-	}
-}
-
-func reportExchange(b *testing.B, cpu0 time.Duration, rcv *bareReceiver) {
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-	if got := rcv.hits.Load(); got != int64(b.N) {
-		b.Fatalf("the receiver got %d webhooks for %d sent", got, b.N)
 	}
 }
 

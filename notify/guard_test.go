@@ -176,7 +176,8 @@ func TestDeliveryToLoopbackNeedsAllowlist(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ = db.st.Delivery(ctx, list[0].ID)
-	if d.Status != store.DeliveryPending || d.LastStatus != 302 || !strings.Contains(d.Attempts[0].Error, "redirects are not followed") {
+	wantErr := "HTTP 302: redirects are not followed (Location: " + rc.srv.URL + "/moved)"
+	if d.Status != store.DeliveryPending || d.LastStatus != 302 || d.Attempts[0].Error != wantErr {
 		t.Fatalf("302: %+v %+v", d, d.Attempts)
 	}
 	if got := len(rc.requests()); got != 2 {

@@ -68,7 +68,7 @@ type Options struct {
 type Notifier struct {
 	st      *store.Store
 	log     *slog.Logger
-	client  *plainTransport
+	client  *http.Client
 	ua      string
 	wait    time.Duration
 	conc    int
@@ -126,30 +126,34 @@ func New(o Options) (*Notifier, error) {
 	return n, nil
 }
 
-// newClient is the webhook HTTP client: the guarded dialer, no proxy from
-// the environment (a proxy would dial for us, past the guard), and idle
-// pools as large as the delivery concurrency so parallel deliveries to one
-// receiver reuse their connections. http:// receivers get plainTransport;
-// https:// ones net/http's Transport, which asks for no compression either,
-// so both see the same headers. Attempts call its RoundTrip themselves:
-// redirects are not followed (a 3xx is the answer), and an http.Client
-// around it would only copy every request's headers for the redirects it
-// never follows, a few µs a webhook.
-func newClient(allow Allowlist, resolver Resolver, conc int) *plainTransport {
-	dial := newGuardedDialer(allow, resolver).DialContext
-	tls := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dial,
-		ForceAttemptHTTP2:     true,
-		DisableCompression:    true,
-		MaxIdleConns:          conc * 2,
-		MaxIdleConnsPerHost:   conc,
-		IdleConnTimeout:       idleConnTimeout,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+// newClient is the webhook HTTP client, in the shape of Gitea's: a stock
+// transport whose DialContext is the guarded dialer, so every address is
+// checked when it is dialled, after DNS. No proxy from the environment (a
+// proxy would dial for us, past the guard), no compression asked for, and
+// an idle pool as large as the delivery concurrency so parallel deliveries
+// to one receiver reuse their connections instead of reconnecting.
+// Redirects are not followed: a 3xx is the answer. Each attempt's timeout
+// comes through its request's context.
+func newClient(allow Allowlist, resolver Resolver, conc int) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                  nil,
+			DialContext:            newGuardedDialer(allow, resolver).DialContext,
+			ForceAttemptHTTP2:      true,
+			DisableCompression:     true,
+			MaxIdleConns:           conc * 2,
+			MaxIdleConnsPerHost:    conc,
+			IdleConnTimeout:        idleConnTimeout,
+			TLSHandshakeTimeout:    10 * time.Second,
+			ExpectContinueTimeout:  time.Second,
+			MaxResponseHeaderBytes: maxAnswerHead,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &plainTransport{dial: dial, other: tls, perHost: conc, idleFor: idleConnTimeout}
 }
+
+// maxAnswerHead bounds the status line and headers of a receiver's answer.
+const maxAnswerHead = 1 << 20
 
 // idleConnTimeout is how long a kept-alive connection to a receiver is
 // kept unused.

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -70,10 +69,8 @@ type DeliveryJob struct {
 	AttemptCount int       // attempts made before this one
 	LeaseUntil   time.Time // nobody else attempts it before then
 	Event        Event
-	// Stored goes back with the attempt's record (AttemptRecord.Stored).
-	Stored   EventStored
-	Endpoint Endpoint // settings only, no health
-	Secrets  EndpointSecrets
+	Endpoint     Endpoint // settings only, no health
+	Secrets      EndpointSecrets
 }
 
 // AttemptRecord is the outcome of one attempt, for RecordAttempts.
@@ -85,14 +82,6 @@ type AttemptRecord struct {
 	// row written with this record.
 	EventID string
 	EventAt time.Time
-	// Stored is the job's DeliveryJob.Stored: an attempt whose request body
-	// holds the event's stored data verbatim is stored without it (see
-	// withoutEventData).
-	Stored EventStored
-	// storedBody and bodyOffset are the request body as the attempt's row
-	// keeps it, worked out by prepareRecords on the caller's goroutine.
-	storedBody []byte
-	bodyOffset sql.NullInt64
 	// NotAttempted: no attempt was made (shutdown, or its lease could not
 	// be kept). For a job with no DeliveryID it writes the delivery,
 	// pending, due at NextAttemptAt; otherwise nothing is recorded.
@@ -106,22 +95,6 @@ type AttemptRecord struct {
 	// flag). Gone: it answered 410, which disables the endpoint.
 	Success bool
 	Gone    bool
-}
-
-// EventStored is an event's data as this Store wrote or read it, handed out
-// with each job of the event and carried back by its attempt's record: a
-// request body that holds these bytes verbatim is stored without them
-// (migration 005), and the log puts the event row's data back. Only this
-// package fills it, with bytes no caller can reach, so it is the row's data
-// whatever a caller does with Event.Data, and recording costs no read.
-type EventStored struct {
-	eventID string
-	data    []byte
-}
-
-// eventStored keeps its own copy of data.
-func eventStored(eventID string, data []byte) EventStored {
-	return EventStored{eventID, bytes.Clone(data)}
 }
 
 // MaxStoredResponseBody is how much of a receiver's answer is kept.
@@ -397,7 +370,6 @@ func (s *Store) loadJobs(ctx context.Context, where string, args ...any) ([]Deli
 		}
 		ev.CreatedAt = time.UnixMilli(evMS).UTC()
 		ev.Data = json.RawMessage(data)
-		j.Stored = eventStored(ev.ID, ev.Data)
 		ep.Events = ParseEventFilter(events)
 		ep.Projects, _ = ParseProjectFilter(projects)
 		ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
@@ -496,24 +468,21 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("store: delivery %d: %w", id, err)
 	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT id, delivery_id, trigger, started_at_ms, latency_ms, request_url,
-		request_headers, request_body, request_body_event_offset, COALESCE(response_status, 0),
+		request_headers, request_body, COALESCE(response_status, 0),
 		COALESCE(response_headers, ''), response_body, error
 		FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`, id)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
 	}
 	defer rows.Close()
-	var offsets []sql.NullInt64 // where each attempt's body takes its event's data
 	for rows.Next() {
 		var a Attempt
 		var started, latency int64
 		var reqHeaders, respHeaders string
-		var offset sql.NullInt64
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Trigger, &started, &latency, &a.RequestURL, &reqHeaders,
-			&a.RequestBody, &offset, &a.ResponseStatus, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
+			&a.RequestBody, &a.ResponseStatus, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
 			return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
 		}
-		offsets = append(offsets, offset)
 		a.StartedAt = time.UnixMilli(started).UTC()
 		a.Latency = time.Duration(latency) * time.Millisecond
 		json.Unmarshal([]byte(reqHeaders), &a.RequestHeaders)
@@ -524,20 +493,6 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return Delivery{}, fmt.Errorf("store: delivery %d attempts: %w", id, err)
-	}
-	var data []byte // the event's, read once if an attempt's body needs it
-	for i, offset := range offsets {
-		if offset.Valid && data == nil {
-			ev, err := s.EventByID(ctx, d.EventID)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return Delivery{}, fmt.Errorf("store: delivery %d event: %w", id, err)
-			}
-			data = ev.Data
-		}
-		a := &d.Attempts[i]
-		if a.RequestBody, err = withEventData(a.RequestBody, offset, data); err != nil {
-			return Delivery{}, fmt.Errorf("store: delivery %d attempt %d: %w", id, a.ID, err)
-		}
 	}
 	return d, nil
 }

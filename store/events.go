@@ -124,14 +124,13 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 		event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
 			IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
 			Data: json.RawMessage(body)}
-		stored := eventStored(id, body)
 		lease := time.UnixMilli(now.Add(deliveryLease + longest).UnixMilli())
 		ids := make([]string, len(jobs))
 		for i := range jobs {
 			j := &jobs[i].job
 			j.Status = DeliveryPending
 			j.LeaseUntil = lease
-			j.Event, j.Stored = event, stored
+			j.Event = event
 			ids[i] = strconv.FormatInt(j.Endpoint.ID, 10)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fanouts (event_id, endpoint_ids, lease_until_ms, created_at_ms)

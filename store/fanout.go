@@ -164,7 +164,6 @@ func (s *Store) fanoutJobs(ctx context.Context, eventIDs []string) ([]DeliveryJo
 	var memo []memoJob
 	for _, ev := range events {
 		o := fanouts[ev.ID]
-		stored := eventStored(ev.ID, ev.Data)
 		for _, id := range parseIDList(o.endpoints) {
 			m, ok := byID[id]
 			if !ok {
@@ -172,7 +171,7 @@ func (s *Store) fanoutJobs(ctx context.Context, eventIDs []string) ([]DeliveryJo
 			}
 			m.job.Status = DeliveryPending
 			m.job.LeaseUntil = time.UnixMilli(o.lease)
-			m.job.Event, m.job.Stored = ev, stored
+			m.job.Event = ev
 			memo = append(memo, m)
 		}
 	}

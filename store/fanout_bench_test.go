@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -43,7 +44,7 @@ func BenchmarkFanOutWrites(b *testing.B) {
 					for _, j := range jobs {
 						now := time.Now()
 						body := kanboardFrame(j.Event.Data)
-						recs = append(recs, AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID, Stored: j.Stored,
+						recs = append(recs, AttemptRecord{DeliveryID: j.DeliveryID, EndpointID: j.Endpoint.ID, EventID: j.Event.ID,
 							Status: DeliveryDelivered, Success: true,
 							Attempt: Attempt{Trigger: TriggerSync, StartedAt: now, Latency: time.Millisecond,
 								RequestURL: j.Endpoint.URL + "?token=[redacted]",
@@ -73,4 +74,10 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// kanboardFrame is the kanboard format's body of a task.create event with
+// this data and no author.
+func kanboardFrame(data []byte) []byte {
+	return slices.Concat([]byte(`{"event_name":"task.create","event_data":`), data, []byte(`,"event_author":null}`))
 }

@@ -1,13 +1,11 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 )
@@ -21,7 +19,6 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error 
 	if len(recs) == 0 {
 		return nil
 	}
-	prepareRecords(recs)
 	made := []recordSet{{s.now(), recs}}
 	if err := s.inTx(ctx, func(tx *sql.Tx) error { return recordAttemptsTx(ctx, tx, made) }); err != nil {
 		return fmt.Errorf("store: record attempts: %w", err)
@@ -43,7 +40,6 @@ func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) erro
 	if len(recs) == 0 {
 		return nil
 	}
-	prepareRecords(recs)
 	q := &s.later
 	q.mu.Lock()
 	q.sets = append(q.sets, recordSet{s.now(), recs})
@@ -299,12 +295,17 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		return false, nil // the endpoint was deleted meanwhile, with its log
 	}
 	a := r.Attempt
-	reqHeaders := headersJSON(a.RequestHeaders)
+	reqHeaders, _ := json.Marshal(a.RequestHeaders) // a map of strings always marshals
+	reqBody := a.RequestBody
+	if reqBody == nil {
+		reqBody = []byte{} // the column is NOT NULL
+	}
 	respStatus := answerStatus(a)
 	var respHeaders sql.NullString
 	var respBody []byte
 	if respStatus.Valid {
-		respHeaders = sql.NullString{String: string(headersJSON(a.ResponseHeaders)), Valid: true}
+		h, _ := json.Marshal(a.ResponseHeaders)
+		respHeaders = sql.NullString{String: string(h), Valid: true}
 		respBody = a.ResponseBody
 		if len(respBody) > MaxStoredResponseBody {
 			respBody = respBody[:MaxStoredResponseBody]
@@ -315,10 +316,10 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts
 		(delivery_id, trigger, started_at_ms, latency_ms, request_url, request_headers, request_body,
-		 request_body_event_offset, response_status, response_headers, response_body, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 response_status, response_headers, response_body, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.DeliveryID, a.Trigger, a.StartedAt.UnixMilli(), a.Latency.Milliseconds(), a.RequestURL, string(reqHeaders),
-		r.storedBody, r.bodyOffset, respStatus, respHeaders, respBody, a.Error); err != nil {
+		reqBody, respStatus, respHeaders, respBody, a.Error); err != nil {
 		return false, fmt.Errorf("insert attempt: %w", err)
 	}
 	if fresh {
@@ -331,64 +332,6 @@ func recordAttemptTx(ctx context.Context, tx *sql.Tx, now time.Time, r AttemptRe
 		return false, fmt.Errorf("update delivery: %w", err)
 	}
 	return true, nil
-}
-
-// prepareRecords works out how each attempt's row keeps its request body,
-// on the caller's goroutine: the writer's, which every write waits for,
-// only inserts it.
-func prepareRecords(recs []AttemptRecord) {
-	for i := range recs {
-		r := &recs[i]
-		var data []byte // the event row's data, when the record carries it
-		if r.Stored.eventID == r.EventID {
-			data = r.Stored.data
-		}
-		r.storedBody, r.bodyOffset = withoutEventData(r.Attempt.RequestBody, data)
-	}
-}
-
-// minSharedEventData is the least event data taken out of a body: shorter
-// data is kept in it, for a saving of a few bytes.
-const minSharedEventData = 64
-
-// withoutEventData is body without the event's stored data when body holds
-// it verbatim, and the offset where it goes back (migration 005): each
-// endpoint's attempt, and each retry, then stores the rest of its body (a
-// few dozen bytes in the kanboard format) instead of another copy of the
-// data, which the event row keeps once. Fewer bytes are written per
-// webhook, so fewer pages go through the log and the checkpoint. Otherwise
-// (another format, data written otherwise in the body, data shorter than
-// minSharedEventData, or none given) body is kept whole and offset is NULL.
-func withoutEventData(body, data []byte) (rest []byte, offset sql.NullInt64) {
-	if body == nil {
-		body = []byte{}
-	}
-	if len(data) < minSharedEventData {
-		return body, offset
-	}
-	i := bytes.Index(body, data)
-	if i < 0 {
-		return body, offset
-	}
-	rest = make([]byte, 0, len(body)-len(data))
-	rest = append(append(rest, body[:i]...), body[i+len(data):]...)
-	return rest, sql.NullInt64{Int64: int64(i), Valid: true}
-}
-
-// withEventData is the body withoutEventData took the event's data out of.
-func withEventData(rest []byte, offset sql.NullInt64, data []byte) ([]byte, error) {
-	if !offset.Valid {
-		return rest, nil
-	}
-	if data == nil {
-		return nil, errors.New("request body: its event's data is missing")
-	}
-	if offset.Int64 < 0 || offset.Int64 > int64(len(rest)) {
-		return nil, fmt.Errorf("request body: event data at %d of %d bytes", offset.Int64, len(rest))
-	}
-	body := make([]byte, 0, len(rest)+len(data))
-	body = append(append(append(body, rest[:offset.Int64]...), data...), rest[offset.Int64:]...)
-	return body, nil
 }
 
 // recordHealth keeps an endpoint's last attempt (unless a later one is
@@ -440,46 +383,4 @@ func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointO
 		return fmt.Errorf("update endpoint health: %w", err)
 	}
 	return nil
-}
-
-// headersJSON is h as a JSON object with sorted keys, what json.Marshal
-// writes for it, without its reflection (two maps per attempt, on the
-// writer's goroutine).
-func headersJSON(h map[string]string) []byte {
-	if h == nil {
-		return []byte("null")
-	}
-	keys := make([]string, 0, len(h))
-	size := 2
-	for k, v := range h {
-		keys = append(keys, k)
-		size += len(k) + len(v) + 6
-	}
-	slices.Sort(keys)
-	out := make([]byte, 0, size)
-	out = append(out, '{')
-	for i, k := range keys {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = appendJSONString(out, k)
-		out = append(out, ':')
-		out = appendJSONString(out, h[k])
-	}
-	return append(out, '}')
-}
-
-// appendJSONString appends s as a JSON string: as json.Marshal writes it
-// when s is printable ASCII without the characters it escapes, through
-// json.Marshal otherwise.
-func appendJSONString(out []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
-			return append(out, b...)
-		}
-	}
-	out = append(out, '"')
-	out = append(out, s...)
-	return append(out, '"')
 }

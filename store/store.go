@@ -252,9 +252,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if latest := all[len(all)-1].version; current > latest {
 		// A newer Hookboard migrated this file: its tables may mean more
-		// than this binary reads (migration 005 stores a webhook's body
-		// without its event's data), so it is not opened rather than
-		// shown wrong.
+		// than this binary reads (a column it does not know of may change
+		// what a row says), so it is not opened rather than shown wrong.
 		return fmt.Errorf("store: the database has schema version %d, newer than this Hookboard knows (%d): run the newer Hookboard, or restore a backup made by this one", current, latest)
 	}
 	for _, m := range all {
