@@ -51,6 +51,14 @@ func (c *rpcCall) written(result any, events []string, err error) (any, error) {
 	return result, nil
 }
 
+// found answers a lookup by id: the row, or Kanboard's null when there is none.
+func (c *rpcCall) found(row any, err error) (any, error) {
+	if err != nil {
+		return c.fail(err, nil)
+	}
+	return row, nil
+}
+
 // userProject applies Kanboard's rule for user callers: a procedure naming
 // a project the user cannot see (here: one that does not exist) is refused
 // with 403. Applications get the procedure's failure value instead.
@@ -557,11 +565,7 @@ func procCreateComment(c *rpcCall, p createCommentParams) (any, error) {
 }
 
 func procGetComment(c *rpcCall, p commentParams) (any, error) {
-	cm, err := c.a.store.CommentByID(c.ctx(), p.CommentID)
-	if err != nil {
-		return c.fail(err, nil)
-	}
-	return cm, nil
+	return c.found(c.a.store.CommentByID(c.ctx(), p.CommentID))
 }
 
 func procGetAllComments(c *rpcCall, p taskParams) (any, error) {
@@ -604,11 +608,7 @@ func procCreateSubtask(c *rpcCall, p createSubtaskParams) (any, error) {
 }
 
 func procGetSubtask(c *rpcCall, p subtaskParams) (any, error) {
-	st, err := c.a.store.SubtaskByID(c.ctx(), p.SubtaskID)
-	if err != nil {
-		return c.fail(err, nil)
-	}
-	return st, nil
+	return c.found(c.a.store.SubtaskByID(c.ctx(), p.SubtaskID))
 }
 
 func procGetAllSubtasks(c *rpcCall, p taskParams) (any, error) {
