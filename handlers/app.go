@@ -11,11 +11,15 @@ import (
 	"hookboard/store"
 )
 
-// Deliverer sends the outgoing webhooks of committed events. The notify
-// package implements it; Deliver returns when every attempt has ended or the
-// delivery wait has passed.
-type Deliverer interface {
+// Notifier sends the outgoing webhooks; package notify implements it.
+type Notifier interface {
+	// Deliver sends committed events. It returns when every attempt has
+	// ended or the delivery wait has passed.
 	Deliver(ctx context.Context, eventIDs []string)
+	// Test sends an endpoint's test event (the settings' Test button).
+	Test(ctx context.Context, endpointID int64) (store.Delivery, error)
+	// Redeliver sends a logged delivery's event again.
+	Redeliver(ctx context.Context, deliveryID int64) (store.Delivery, error)
 }
 
 // Config is the part of the server's configuration the handlers read.
@@ -35,8 +39,9 @@ type Config struct {
 // Deps is everything the handlers need; New takes it explicitly so tests
 // can build an App around a temporary database.
 type Deps struct {
-	Store    *store.Store
-	Notifier Deliverer
+	Store *store.Store
+	// Notifier may be nil: the server then sends no webhooks.
+	Notifier Notifier
 	Logger   *slog.Logger
 	Config   Config
 	Now      func() time.Time
@@ -45,7 +50,7 @@ type Deps struct {
 // App serves Hookboard's HTTP routes.
 type App struct {
 	store    *store.Store
-	notifier Deliverer
+	notifier Notifier
 	log      *slog.Logger
 	cfg      Config
 	now      func() time.Time

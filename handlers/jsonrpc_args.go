@@ -3,25 +3,139 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
 
-// rpcArgs are a call's arguments by parameter name; a missing optional
-// argument is absent.
-type rpcArgs map[string]json.RawMessage
+// A procedure declares its parameters as a struct. Each field's `rpc` tag
+// names one of Kanboard's parameters, in Kanboard's order, optionally
+// followed by ",required" or ",default=N". The field's type reads the
+// argument as PHP would:
+//
+//   - int64: a number, a numeric string or a boolean; "" keeps the default.
+//   - string: a string, or a number taken as its text.
+//   - float64: a non-negative number or numeric string; "" counts as absent.
+//   - rpcDate: unix seconds or a date (parseDate's forms); "" and 0 clear it.
+//
+// A pointer field stays nil when the argument is absent or null, so an
+// update can tell "leave it" from "set it". A blank field (_) names a
+// parameter Kanboard takes that Hookboard accepts and ignores.
+
+// rpcDate is a date parameter, in unix seconds; 0 is no date.
+type rpcDate int64
+
+// rpcSignature is a params struct read once at init: the parameter names in
+// order, how many lead as required, and where each one goes.
+type rpcSignature struct {
+	params   []string
+	required int
+	fields   []rpcField
+}
+
+type rpcField struct {
+	name  string
+	index int   // the struct field; -1 for an ignored parameter
+	def   int64 // an int64 field's default
+}
+
+// signatureOf reads a params struct's tags. It panics on a malformed one:
+// procedures are registered at init, so a mistake stops the program at once.
+func signatureOf(t reflect.Type) rpcSignature {
+	var s rpcSignature
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag, ok := sf.Tag.Lookup("rpc")
+		if !ok {
+			panic(fmt.Sprintf("handlers: %s.%s has no rpc tag", t, sf.Name))
+		}
+		name, opt, _ := strings.Cut(tag, ",")
+		f := rpcField{name: name, index: i}
+		if sf.Name == "_" {
+			f.index = -1
+		} else if !paramTypes[derefType(sf.Type)] {
+			panic(fmt.Sprintf("handlers: %s.%s has no parameter type", t, sf.Name))
+		}
+		switch {
+		case opt == "required":
+			// Kanboard's required parameters lead its signatures; positional
+			// calls depend on it.
+			if s.required != len(s.params) {
+				panic(fmt.Sprintf("handlers: %s: required %s after an optional parameter", t, name))
+			}
+			s.required++
+		case strings.HasPrefix(opt, "default="):
+			n, err := strconv.ParseInt(strings.TrimPrefix(opt, "default="), 10, 64)
+			if err != nil || sf.Type != reflect.TypeFor[int64]() {
+				panic(fmt.Sprintf("handlers: %s.%s: bad default", t, sf.Name))
+			}
+			f.def = n
+		case opt != "":
+			panic(fmt.Sprintf("handlers: %s.%s: unknown option %q", t, sf.Name, opt))
+		}
+		s.params = append(s.params, name)
+		s.fields = append(s.fields, f)
+	}
+	return s
+}
+
+func derefType(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
+}
+
+// bind reads a call's params into dst, a params struct: the count and the
+// names first (bindArgs), then each argument by its field's type.
+func (s *rpcSignature) bind(raw json.RawMessage, dst reflect.Value) *rpcError {
+	args, perr := bindArgs(s.params, s.required, raw)
+	if perr != nil {
+		return perr
+	}
+	for i, f := range s.fields {
+		if f.index < 0 {
+			continue
+		}
+		fv := dst.Field(f.index)
+		if f.def != 0 {
+			fv.SetInt(f.def)
+		}
+		v := args[i]
+		if v == nil || bytes.Equal(v, []byte("null")) {
+			continue
+		}
+		if fv.Kind() != reflect.Pointer {
+			if _, err := readArg(v, fv.Addr().Interface()); err != nil {
+				return invalidArg(f.name)
+			}
+			continue
+		}
+		p := reflect.New(fv.Type().Elem())
+		set, err := readArg(v, p.Interface())
+		if err != nil {
+			return invalidArg(f.name)
+		}
+		if set {
+			fv.Set(p)
+		}
+	}
+	return nil
+}
 
 // bindArgs maps positional or named params onto a procedure's parameter
 // list, checking the count first, as Kanboard's JSON-RPC server does:
 // fewer than the required -> "Wrong number of arguments", more than the
 // list -> "Too many arguments", then a named call missing a required
-// parameter -> "Missing argument: NAME". Unknown names count but are ignored.
-func bindArgs(params []string, required int, raw json.RawMessage) (rpcArgs, *rpcError) {
+// parameter -> "Missing argument: NAME". Unknown names count but are
+// ignored. The result holds each parameter's argument, nil when absent.
+func bindArgs(params []string, required int, raw json.RawMessage) ([]json.RawMessage, *rpcError) {
 	bad := func(data string) *rpcError {
 		return &rpcError{Code: rpcInvalidParams, Message: "Invalid params", Data: data}
 	}
-	args := rpcArgs{}
 	var positional []json.RawMessage
 	var named map[string]json.RawMessage
 	n := 0
@@ -44,15 +158,14 @@ func bindArgs(params []string, required int, raw json.RawMessage) (rpcArgs, *rpc
 	if n > len(params) {
 		return nil, bad("Too many arguments")
 	}
+	args := make([]json.RawMessage, len(params))
 	if positional != nil {
-		for i, v := range positional {
-			args[params[i]] = v
-		}
+		copy(args, positional)
 		return args, nil
 	}
 	for i, name := range params {
 		if v, ok := named[name]; ok {
-			args[name] = v
+			args[i] = v
 		} else if i < required {
 			return nil, bad("Missing argument: " + name)
 		}
@@ -64,133 +177,122 @@ func invalidArg(name string) *rpcError {
 	return &rpcError{Code: rpcInvalidParams, Message: "Invalid params", Data: "Invalid argument: " + name}
 }
 
-// given tells whether an argument was passed with a non-null value.
-func (a rpcArgs) given(name string) bool {
-	v, ok := a[name]
-	return ok && !bytes.Equal(v, []byte("null"))
+// paramTypes are the field types readArg reads, alone or behind a pointer.
+var paramTypes = map[reflect.Type]bool{
+	reflect.TypeFor[int64](): true, reflect.TypeFor[string](): true,
+	reflect.TypeFor[float64](): true, reflect.TypeFor[rpcDate](): true,
 }
 
-// int reads an integer argument; absent or null is def. Like PHP, numeric
-// strings and booleans are accepted.
-func (a rpcArgs) int(name string, def int64) (int64, error) {
-	if !a.given(name) {
-		return def, nil
+var errBadArg = errors.New("handlers: bad argument")
+
+// readArg reads one given (non-null) argument into dst, a pointer to a
+// parameter type. set is false when the argument counts as absent.
+func readArg(raw json.RawMessage, dst any) (set bool, err error) {
+	switch d := dst.(type) {
+	case *int64:
+		return true, readInt(raw, d)
+	case *string:
+		return true, readString(raw, d)
+	case *float64:
+		return readFloat(raw, d)
+	case *rpcDate:
+		return true, readDate(raw, d)
 	}
+	panic(fmt.Sprintf("handlers: %T is no parameter type", dst)) // signatureOf refuses such fields
+
+}
+
+// readInt reads an integer as PHP casts one: numbers with no fraction,
+// numeric strings and booleans; "" leaves dst as it was (the default).
+func readInt(raw json.RawMessage, dst *int64) error {
 	var v any
-	dec := json.NewDecoder(bytes.NewReader(a[name]))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return 0, invalidArg(name)
+		return errBadArg
 	}
 	switch x := v.(type) {
 	case json.Number:
 		if n, err := x.Int64(); err == nil {
-			return n, nil
+			*dst = n
+			return nil
 		}
 		if f, err := x.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-			return int64(f), nil
+			*dst = int64(f)
+			return nil
 		}
 	case string:
 		s := strings.TrimSpace(x)
 		if s == "" {
-			return def, nil
+			return nil
 		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return n, nil
+			*dst = n
+			return nil
 		}
 	case bool:
+		*dst = 0
 		if x {
-			return 1, nil
+			*dst = 1
 		}
-		return 0, nil
+		return nil
 	}
-	return 0, invalidArg(name)
+	return errBadArg
 }
 
-// optInt is int with nil for absent or null.
-func (a rpcArgs) optInt(name string) (*int64, error) {
-	if !a.given(name) {
-		return nil, nil
-	}
-	n, err := a.int(name, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &n, nil
-}
-
-// str reads a string argument; numbers are taken as their text, absent or
-// null is "".
-func (a rpcArgs) str(name string) (string, error) {
-	if !a.given(name) {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(a[name], &s); err == nil {
-		return s, nil
+// readString reads a string; a number is taken as its text.
+func readString(raw json.RawMessage, dst *string) error {
+	if json.Unmarshal(raw, dst) == nil {
+		return nil
 	}
 	var num json.Number
-	if err := json.Unmarshal(a[name], &num); err == nil {
-		return num.String(), nil
+	if json.Unmarshal(raw, &num) == nil {
+		*dst = num.String()
+		return nil
 	}
-	return "", invalidArg(name)
+	return errBadArg
 }
 
-// optStr is str with nil for absent or null.
-func (a rpcArgs) optStr(name string) (*string, error) {
-	if !a.given(name) {
-		return nil, nil
-	}
-	s, err := a.str(name)
-	if err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
-
-// float reads a number (or numeric string); absent, null or "" is 0.
-func (a rpcArgs) optFloat(name string) (*float64, error) {
-	if !a.given(name) {
-		return nil, nil
-	}
+// readFloat reads a non-negative number (the hours of a time field) or a
+// numeric string; "" is absent.
+func readFloat(raw json.RawMessage, dst *float64) (bool, error) {
 	var f float64
-	if err := json.Unmarshal(a[name], &f); err == nil {
+	if json.Unmarshal(raw, &f) == nil {
 		if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
-			return nil, invalidArg(name)
+			return false, errBadArg
 		}
-		return &f, nil
+		*dst = f
+		return true, nil
 	}
 	var s string
-	if err := json.Unmarshal(a[name], &s); err == nil {
+	if json.Unmarshal(raw, &s) == nil {
 		s = strings.TrimSpace(s)
 		if s == "" {
-			return nil, nil
+			return false, nil
 		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && !math.IsInf(f, 0) && !math.IsNaN(f) {
-			return &f, nil
+			*dst = f
+			return true, nil
 		}
 	}
-	return nil, invalidArg(name)
+	return false, errBadArg
 }
 
-// date reads a date argument: "" or 0 is none, else unix seconds or a date
-// string (parseDate's forms).
-func (a rpcArgs) optDate(name string) (*int64, error) {
-	if !a.given(name) {
-		return nil, nil
-	}
-	s, err := a.str(name)
-	if err != nil {
-		return nil, err
+// readDate reads unix seconds or a date string; "" and 0 are no date.
+func readDate(raw json.RawMessage, dst *rpcDate) error {
+	var s string
+	if err := readString(raw, &s); err != nil {
+		return err
 	}
 	s = strings.TrimSpace(s)
 	if s == "" || s == "0" {
-		var zero int64
-		return &zero, nil
+		*dst = 0
+		return nil
 	}
 	d, err := parseDate(s)
 	if err != nil {
-		return nil, invalidArg(name)
+		return errBadArg
 	}
-	return &d, nil
+	*dst = rpcDate(d)
+	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// FuzzRPCParse feeds arbitrary bodies to the JSON-RPC parser and argument
-// binder: they must never panic, every call gets exactly one outcome, and
+// FuzzRPCParse feeds arbitrary bodies to the JSON-RPC parser and the
+// procedures' argument binding: they must never panic, every call gets exactly one outcome, and
 // every reply they lead to is valid JSON.
 func FuzzRPCParse(f *testing.F) {
 	f.Add([]byte(`{"jsonrpc":"2.0","method":"createTask","id":1,"params":{"title":"a","project_id":1}}`))
@@ -34,19 +34,27 @@ func FuzzRPCParse(f *testing.F) {
 			if !ok {
 				proc = rpcProcedures["createTask"]
 			}
-			args, perr := bindArgs(proc.params, proc.required, c.Params)
+			params, perr := proc.bind(c.Params)
 			if perr != nil {
 				mustJSON(t, rpcResponse{Error: perr, ID: c.ID})
 				continue
 			}
-			if len(args) > len(proc.params) {
-				t.Fatalf("%d arguments bound for %d parameters", len(args), len(proc.params))
+			if params == nil {
+				t.Fatalf("%s bound no params struct", c.Method)
 			}
-			for _, name := range proc.params {
-				args.int(name, 0)
-				args.str(name)
-				args.optFloat(name)
-				args.optDate(name)
+			// Every argument read as every parameter type: never a panic.
+			var values []json.RawMessage
+			if json.Unmarshal(c.Params, &values) != nil {
+				var named map[string]json.RawMessage
+				json.Unmarshal(c.Params, &named)
+				for _, v := range named {
+					values = append(values, v)
+				}
+			}
+			for _, v := range values {
+				for _, dst := range []any{new(int64), new(string), new(float64), new(rpcDate)} {
+					readArg(v, dst)
+				}
 			}
 		}
 	})

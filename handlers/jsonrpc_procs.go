@@ -3,9 +3,11 @@ package handlers
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -17,13 +19,9 @@ type rpcCall struct {
 	a      *App
 	r      *http.Request
 	caller rpcCaller
-	args   rpcArgs
 }
 
 func (c *rpcCall) ctx() context.Context { return c.r.Context() }
-
-// delivered hands a committed change's events to the notifier.
-func (c *rpcCall) delivered(events []string) { c.a.deliver(c.ctx(), events) }
 
 // fail turns a store error into Kanboard's answer: a domain failure (bad
 // input, unknown id) is the procedure's failure value; a refused permission
@@ -42,6 +40,25 @@ func (c *rpcCall) fail(err error, failure any) (any, error) {
 	return nil, err
 }
 
+// written ends every writing procedure: a committed change's events go to
+// the notifier and the caller gets result; a failed write gets Kanboard's
+// false (or fail's error).
+func (c *rpcCall) written(result any, events []string, err error) (any, error) {
+	if err != nil {
+		return c.fail(err, false)
+	}
+	c.a.deliver(c.ctx(), events)
+	return result, nil
+}
+
+// found answers a lookup by id: the row, or Kanboard's null when there is none.
+func (c *rpcCall) found(row any, err error) (any, error) {
+	if err != nil {
+		return c.fail(err, nil)
+	}
+	return row, nil
+}
+
 // userProject applies Kanboard's rule for user callers: a procedure naming
 // a project the user cannot see (here: one that does not exist) is refused
 // with 403. Applications get the procedure's failure value instead.
@@ -55,7 +72,7 @@ func (c *rpcCall) userProject(projectID int64) error {
 
 // project looks a project up under userProject's rule: a user naming a
 // project that does not exist is refused (errForbidden), an application
-// gets store.ErrNotFound. One query where userProject and a lookup took two.
+// gets store.ErrNotFound.
 func (c *rpcCall) project(id int64) (store.Project, error) {
 	p, err := c.a.store.ProjectByID(c.ctx(), id)
 	if errors.Is(err, store.ErrNotFound) && !c.caller.isApp() {
@@ -64,73 +81,76 @@ func (c *rpcCall) project(id int64) (store.Project, error) {
 	return p, err
 }
 
-// rpcProcedure is one procedure: its parameters in Kanboard's order, how
-// many are required, and its body.
+// rpcProcedure is one procedure of the API.
 type rpcProcedure struct {
-	params   []string
-	required int
-	userOnly bool // Kanboard's Me procedures: users only, 403 for applications
-	run      func(c *rpcCall) (any, error)
+	params    []string // Kanboard's parameter names, in order
+	userOnly  bool     // Kanboard's Me procedures: users only, 403 for applications
+	adminOnly bool     // board configuration: admins and applications only
+	// bind reads a call's params into the procedure's params struct; run
+	// takes that struct.
+	bind func(raw json.RawMessage) (any, *rpcError)
+	run  func(c *rpcCall, params any) (any, error)
 }
 
-// Kanboard's parameter lists (its procedures' PHP signatures).
-var (
-	createTaskParams = []string{"title", "project_id", "color_id", "column_id", "owner_id", "creator_id", "date_due",
-		"description", "category_id", "score", "swimlane_id", "priority", "recurrence_status", "recurrence_trigger",
-		"recurrence_factor", "recurrence_timeframe", "recurrence_basedate", "reference", "tags", "date_started",
-		"time_spent", "time_estimated"}
-	updateTaskParams = []string{"id", "title", "color_id", "owner_id", "date_due", "description", "category_id",
-		"score", "priority", "recurrence_status", "recurrence_trigger", "recurrence_factor", "recurrence_timeframe",
-		"recurrence_basedate", "reference", "tags", "date_started", "time_spent", "time_estimated"}
-	createProjectParams = []string{"name", "description", "owner_id", "identifier", "start_date", "end_date",
-		"priority_default", "priority_start", "priority_end", "email"}
-)
+// procedure registers run, reading its parameter list, arity and argument
+// types from P's tags (see jsonrpc_args.go) once, at init.
+func procedure[P any](run func(*rpcCall, P) (any, error)) rpcProcedure {
+	sig := signatureOf(reflect.TypeFor[P]())
+	return rpcProcedure{
+		params: sig.params,
+		bind: func(raw json.RawMessage) (any, *rpcError) {
+			var p P
+			if err := sig.bind(raw, reflect.ValueOf(&p).Elem()); err != nil {
+				return nil, err
+			}
+			return p, nil
+		},
+		run: func(c *rpcCall, p any) (any, error) { return run(c, p.(P)) },
+	}
+}
+
+// usersOnly and adminsOnly restrict who may call a procedure. Like
+// Kanboard, who may call is checked before the arguments are.
+func usersOnly(p rpcProcedure) rpcProcedure  { p.userOnly = true; return p }
+func adminsOnly(p rpcProcedure) rpcProcedure { p.adminOnly = true; return p }
 
 // rpcProcedures is the API: DESIGN §5's 29 procedures and a few read-only
 // Kanboard helpers scripts call (getTimezone, getDefaultTaskColors,
 // getTaskFile, downloadTaskFile).
-var rpcProcedures map[string]rpcProcedure
-
-func init() {
-	rpcProcedures = map[string]rpcProcedure{
-		"getVersion":           {run: procGetVersion},
-		"getTimezone":          {run: func(*rpcCall) (any, error) { return "UTC", nil }},
-		"getDefaultTaskColors": {run: procGetColors},
-		"getMe":                {userOnly: true, run: procGetMe},
-		"getAllProjects":       {run: procGetAllProjects},
-		"getProjectById":       {params: []string{"project_id"}, required: 1, run: procGetProjectByID},
-		"createProject":        {params: createProjectParams, required: 1, run: procCreateProject},
-		"getColumns":           {params: []string{"project_id"}, required: 1, run: procGetColumns},
-		"getActiveSwimlanes":   {params: []string{"project_id"}, required: 1, run: procGetActiveSwimlanes},
-		"createTask":           {params: createTaskParams, required: 2, run: procCreateTask},
-		"getTask":              {params: []string{"task_id"}, required: 1, run: procGetTask},
-		"getAllTasks":          {params: []string{"project_id", "status_id"}, required: 1, run: procGetAllTasks},
-		"updateTask":           {params: updateTaskParams, required: 1, run: procUpdateTask},
-		"openTask":             {params: []string{"task_id"}, required: 1, run: procOpenTask},
-		"closeTask":            {params: []string{"task_id"}, required: 1, run: procCloseTask},
-		"removeTask":           {params: []string{"task_id"}, required: 1, run: procRemoveTask},
-		"moveTaskPosition": {params: []string{"project_id", "task_id", "column_id", "position", "swimlane_id"},
-			required: 5, run: procMoveTaskPosition},
-		"moveTaskToProject": {params: []string{"task_id", "project_id", "swimlane_id", "column_id", "category_id", "owner_id"},
-			required: 2, run: procMoveTaskToProject},
-		"createComment":  {params: []string{"task_id", "user_id", "content", "reference", "visibility"}, required: 3, run: procCreateComment},
-		"getComment":     {params: []string{"comment_id"}, required: 1, run: procGetComment},
-		"getAllComments": {params: []string{"task_id"}, required: 1, run: procGetAllComments},
-		"updateComment":  {params: []string{"id", "content"}, required: 2, run: procUpdateComment},
-		"removeComment":  {params: []string{"comment_id"}, required: 1, run: procRemoveComment},
-		"createSubtask": {params: []string{"task_id", "title", "user_id", "time_estimated", "time_spent", "status"},
-			required: 2, run: procCreateSubtask},
-		"getSubtask":     {params: []string{"subtask_id"}, required: 1, run: procGetSubtask},
-		"getAllSubtasks": {params: []string{"task_id"}, required: 1, run: procGetAllSubtasks},
-		"updateSubtask": {params: []string{"id", "task_id", "title", "user_id", "time_estimated", "time_spent", "status"},
-			required: 2, run: procUpdateSubtask},
-		"removeSubtask":    {params: []string{"subtask_id"}, required: 1, run: procRemoveSubtask},
-		"createTaskFile":   {params: []string{"project_id", "task_id", "filename", "blob"}, required: 4, run: procCreateTaskFile},
-		"getAllTaskFiles":  {params: []string{"task_id"}, required: 1, run: procGetAllTaskFiles},
-		"getTaskFile":      {params: []string{"file_id"}, required: 1, run: procGetTaskFile},
-		"downloadTaskFile": {params: []string{"file_id"}, required: 1, run: procDownloadTaskFile},
-		"removeTaskFile":   {params: []string{"file_id"}, required: 1, run: procRemoveTaskFile},
-	}
+var rpcProcedures = map[string]rpcProcedure{
+	"getVersion":           procedure(procGetVersion),
+	"getTimezone":          procedure(procGetTimezone),
+	"getDefaultTaskColors": procedure(procGetColors),
+	"getMe":                usersOnly(procedure(procGetMe)),
+	"getAllProjects":       procedure(procGetAllProjects),
+	"getProjectById":       procedure(procGetProjectByID),
+	"createProject":        adminsOnly(procedure(procCreateProject)),
+	"getColumns":           procedure(procGetColumns),
+	"getActiveSwimlanes":   procedure(procGetActiveSwimlanes),
+	"createTask":           procedure(procCreateTask),
+	"getTask":              procedure(procGetTask),
+	"getAllTasks":          procedure(procGetAllTasks),
+	"updateTask":           procedure(procUpdateTask),
+	"openTask":             procedure(taskOp((*store.Store).OpenTask)),
+	"closeTask":            procedure(taskOp((*store.Store).CloseTask)),
+	"removeTask":           procedure(taskOp((*store.Store).DeleteTask)),
+	"moveTaskPosition":     procedure(procMoveTaskPosition),
+	"moveTaskToProject":    procedure(procMoveTaskToProject),
+	"createComment":        procedure(procCreateComment),
+	"getComment":           procedure(procGetComment),
+	"getAllComments":       procedure(procGetAllComments),
+	"updateComment":        procedure(procUpdateComment),
+	"removeComment":        procedure(procRemoveComment),
+	"createSubtask":        procedure(procCreateSubtask),
+	"getSubtask":           procedure(procGetSubtask),
+	"getAllSubtasks":       procedure(procGetAllSubtasks),
+	"updateSubtask":        procedure(procUpdateSubtask),
+	"removeSubtask":        procedure(procRemoveSubtask),
+	"createTaskFile":       procedure(procCreateTaskFile),
+	"getAllTaskFiles":      procedure(procGetAllTaskFiles),
+	"getTaskFile":          procedure(procGetTaskFile),
+	"downloadTaskFile":     procedure(procDownloadTaskFile),
+	"removeTaskFile":       procedure(procRemoveTaskFile),
 }
 
 // runProcedure binds a call's arguments and runs it. A returned *rpcError
@@ -140,14 +160,14 @@ func (a *App) runProcedure(r *http.Request, caller rpcCaller, req rpcRequest) (a
 	if !ok {
 		return nil, &rpcError{Code: rpcMethodNotFound, Message: "Method not found"}
 	}
-	if proc.userOnly && caller.isApp() {
+	if (proc.userOnly && caller.isApp()) || (proc.adminOnly && !caller.isAdmin()) {
 		return nil, errForbidden
 	}
-	args, perr := bindArgs(proc.params, proc.required, req.Params)
+	params, perr := proc.bind(req.Params)
 	if perr != nil {
 		return nil, perr
 	}
-	result, err := proc.run(&rpcCall{a: a, r: r, caller: caller, args: args})
+	result, err := proc.run(&rpcCall{a: a, r: r, caller: caller}, params)
 	if err != nil {
 		var re *rpcError
 		if !errors.As(err, &re) && !errors.Is(err, errForbidden) {
@@ -158,26 +178,34 @@ func (a *App) runProcedure(r *http.Request, caller rpcCaller, req rpcRequest) (a
 	return result, nil
 }
 
-// ints reads several integer arguments (absent: 0), stopping at the first
-// that is not an integer.
-func (c *rpcCall) ints(names ...string) ([]int64, error) {
-	out := make([]int64, len(names))
-	for i, n := range names {
-		v, err := c.args.int(n, 0)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
+// The parameter structs of procedures that take one id.
+type (
+	noParams      struct{}
+	projectParams struct {
+		ProjectID int64 `rpc:"project_id,required"`
 	}
-	return out, nil
-}
+	taskParams struct {
+		TaskID int64 `rpc:"task_id,required"`
+	}
+	commentParams struct {
+		CommentID int64 `rpc:"comment_id,required"`
+	}
+	subtaskParams struct {
+		SubtaskID int64 `rpc:"subtask_id,required"`
+	}
+	fileParams struct {
+		FileID int64 `rpc:"file_id,required"`
+	}
+)
 
-func procGetVersion(c *rpcCall) (any, error) {
+func procGetVersion(c *rpcCall, _ noParams) (any, error) {
 	if c.a.cfg.Version == "" {
 		return "dev", nil
 	}
 	return c.a.cfg.Version, nil
 }
+
+func procGetTimezone(*rpcCall, noParams) (any, error) { return "UTC", nil }
 
 type colorJSON struct {
 	Name       string `json:"name"`
@@ -185,7 +213,7 @@ type colorJSON struct {
 	Border     string `json:"border"`
 }
 
-func procGetColors(*rpcCall) (any, error) {
+func procGetColors(*rpcCall, noParams) (any, error) {
 	return orderedColors{}, nil
 }
 
@@ -206,7 +234,7 @@ func (orderedColors) MarshalJSON() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-func procGetMe(c *rpcCall) (any, error) {
+func procGetMe(c *rpcCall, _ noParams) (any, error) {
 	u := c.caller.user
 	role := "app-user"
 	if u.IsAdmin {
@@ -258,7 +286,7 @@ func (a *App) projectJSON(p store.Project) map[string]any {
 	}
 }
 
-func procGetAllProjects(c *rpcCall) (any, error) {
+func procGetAllProjects(c *rpcCall, _ noParams) (any, error) {
 	list, err := c.a.store.Projects(c.ctx())
 	if err != nil {
 		return nil, err
@@ -270,56 +298,42 @@ func procGetAllProjects(c *rpcCall) (any, error) {
 	return out, nil
 }
 
-func procGetProjectByID(c *rpcCall) (any, error) {
-	id, err := c.args.int("project_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	p, err := c.project(id)
+func procGetProjectByID(c *rpcCall, p projectParams) (any, error) {
+	proj, err := c.project(p.ProjectID)
 	if err != nil {
 		return c.fail(err, nil)
 	}
-	return c.a.projectJSON(p), nil
+	return c.a.projectJSON(proj), nil
 }
 
-func procCreateProject(c *rpcCall) (any, error) {
-	// Projects are board configuration: admins and applications only.
-	if !c.caller.isAdmin() {
-		return nil, errForbidden
-	}
-	name, err := c.args.str("name")
-	if err != nil {
-		return nil, err
-	}
-	desc, err := c.args.str("description")
-	if err != nil {
-		return nil, err
-	}
-	owner, err := c.args.int("owner_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	if owner != 0 {
-		if _, err := c.a.store.UserByID(c.ctx(), owner); err != nil {
+type createProjectParams struct {
+	Name        string `rpc:"name,required"`
+	Description string `rpc:"description"`
+	OwnerID     int64  `rpc:"owner_id"`
+	_           any    `rpc:"identifier"`
+	_           any    `rpc:"start_date"`
+	_           any    `rpc:"end_date"`
+	_           any    `rpc:"priority_default"`
+	_           any    `rpc:"priority_start"`
+	_           any    `rpc:"priority_end"`
+	_           any    `rpc:"email"`
+}
+
+func procCreateProject(c *rpcCall, p createProjectParams) (any, error) {
+	if p.OwnerID != 0 {
+		if _, err := c.a.store.UserByID(c.ctx(), p.OwnerID); err != nil {
 			return c.fail(err, false)
 		}
 	}
-	id, err := c.a.store.CreateProject(c.ctx(), name, desc, owner)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	return id, nil
+	id, err := c.a.store.CreateProject(c.ctx(), p.Name, p.Description, p.OwnerID)
+	return c.written(id, nil, err)
 }
 
-func procGetColumns(c *rpcCall) (any, error) {
-	id, err := c.args.int("project_id", 0)
-	if err != nil {
+func procGetColumns(c *rpcCall, p projectParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	if err := c.userProject(id); err != nil {
-		return nil, err
-	}
-	cols, err := c.a.store.Columns(c.ctx(), id)
+	cols, err := c.a.store.Columns(c.ctx(), p.ProjectID)
 	if err != nil {
 		return nil, err
 	}
@@ -331,15 +345,11 @@ func procGetColumns(c *rpcCall) (any, error) {
 	return out, nil
 }
 
-func procGetActiveSwimlanes(c *rpcCall) (any, error) {
-	id, err := c.args.int("project_id", 0)
-	if err != nil {
+func procGetActiveSwimlanes(c *rpcCall, p projectParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	if err := c.userProject(id); err != nil {
-		return nil, err
-	}
-	lanes, err := c.a.store.Swimlanes(c.ctx(), id)
+	lanes, err := c.a.store.Swimlanes(c.ctx(), p.ProjectID)
 	if err != nil {
 		return nil, err
 	}
@@ -367,111 +377,88 @@ func (a *App) taskJSON(t store.TaskSnapshot) apiTask {
 		Color: colorJSON{Name: col.Name, Background: col.Background, Border: col.Border}}
 }
 
-func procCreateTask(c *rpcCall) (any, error) {
-	title, err := c.args.str("title")
-	if err != nil {
-		return nil, err
-	}
-	ids, err := c.ints("project_id", "column_id", "owner_id", "creator_id", "category_id", "score", "swimlane_id", "priority")
-	if err != nil {
-		return nil, err
-	}
-	t := store.NewTask{Title: title, ProjectID: ids[0], ColumnID: ids[1], OwnerID: ids[2], CreatorID: ids[3],
-		CategoryID: ids[4], Score: ids[5], SwimlaneID: ids[6], Priority: ids[7]}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"color_id", &t.ColorID}, {"description", &t.Description}, {"reference", &t.Reference}} {
-		if *f.dst, err = c.args.str(f.name); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range []struct {
-		name string
-		dst  *int64
-	}{{"date_due", &t.DateDue}, {"date_started", &t.DateStarted}} {
-		d, err := c.args.optDate(f.name)
-		if err != nil {
-			return nil, err
-		}
-		if d != nil {
-			*f.dst = *d
-		}
-	}
-	for _, f := range []struct {
-		name string
-		dst  *float64
-	}{{"time_spent", &t.TimeSpent}, {"time_estimated", &t.TimeEstimated}} {
-		v, err := c.args.optFloat(f.name)
-		if err != nil {
-			return nil, err
-		}
-		if v != nil {
-			*f.dst = *v
-		}
-	}
-	if t.ProjectID <= 0 {
+type createTaskParams struct {
+	Title         string  `rpc:"title,required"`
+	ProjectID     int64   `rpc:"project_id,required"`
+	ColorID       string  `rpc:"color_id"`
+	ColumnID      int64   `rpc:"column_id"`
+	OwnerID       int64   `rpc:"owner_id"`
+	CreatorID     int64   `rpc:"creator_id"`
+	DateDue       rpcDate `rpc:"date_due"`
+	Description   string  `rpc:"description"`
+	CategoryID    int64   `rpc:"category_id"`
+	Score         int64   `rpc:"score"`
+	SwimlaneID    int64   `rpc:"swimlane_id"`
+	Priority      int64   `rpc:"priority"`
+	_             any     `rpc:"recurrence_status"`
+	_             any     `rpc:"recurrence_trigger"`
+	_             any     `rpc:"recurrence_factor"`
+	_             any     `rpc:"recurrence_timeframe"`
+	_             any     `rpc:"recurrence_basedate"`
+	Reference     string  `rpc:"reference"`
+	_             any     `rpc:"tags"`
+	DateStarted   rpcDate `rpc:"date_started"`
+	TimeSpent     float64 `rpc:"time_spent"`
+	TimeEstimated float64 `rpc:"time_estimated"`
+}
+
+func procCreateTask(c *rpcCall, p createTaskParams) (any, error) {
+	if p.ProjectID <= 0 {
 		return false, nil
 	}
 	// Kanboard answers 0 (not false) for an unknown project, column or
 	// swimlane; everything else that is wrong is false.
-	if _, err := c.project(t.ProjectID); err != nil {
+	if _, err := c.project(p.ProjectID); err != nil {
 		return c.fail(err, 0)
 	}
-	if t.ColumnID != 0 {
-		if _, err := c.a.store.ColumnByID(c.ctx(), t.ColumnID); err != nil {
+	if p.ColumnID != 0 {
+		if _, err := c.a.store.ColumnByID(c.ctx(), p.ColumnID); err != nil {
 			return c.fail(err, 0)
 		}
 	}
-	if t.SwimlaneID != 0 {
-		if _, err := c.a.store.SwimlaneByID(c.ctx(), t.SwimlaneID); err != nil {
+	if p.SwimlaneID != 0 {
+		if _, err := c.a.store.SwimlaneByID(c.ctx(), p.SwimlaneID); err != nil {
 			return c.fail(err, 0)
 		}
 	}
-	if t.CreatorID != 0 {
-		if _, err := c.a.store.UserByID(c.ctx(), t.CreatorID); err != nil {
+	if p.CreatorID != 0 {
+		if _, err := c.a.store.UserByID(c.ctx(), p.CreatorID); err != nil {
 			return c.fail(err, false)
 		}
 	}
-	if t.CreatorID == 0 && c.caller.user != nil {
-		t.CreatorID = c.caller.user.ID
+	if p.CreatorID == 0 && c.caller.user != nil {
+		p.CreatorID = c.caller.user.ID
 	}
-	id, events, err := c.a.store.CreateTask(c.ctx(), c.caller.actor(), t)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return id, nil
+	id, events, err := c.a.store.CreateTask(c.ctx(), c.caller.actor(), store.NewTask{
+		Title: p.Title, ProjectID: p.ProjectID, ColorID: p.ColorID, ColumnID: p.ColumnID, OwnerID: p.OwnerID,
+		CreatorID: p.CreatorID, DateDue: int64(p.DateDue), Description: p.Description, CategoryID: p.CategoryID,
+		Score: p.Score, SwimlaneID: p.SwimlaneID, Priority: p.Priority, Reference: p.Reference,
+		DateStarted: int64(p.DateStarted), TimeSpent: p.TimeSpent, TimeEstimated: p.TimeEstimated,
+	})
+	return c.written(id, events, err)
 }
 
-func procGetTask(c *rpcCall) (any, error) {
-	id, err := c.args.int("task_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	t, err := c.a.store.TaskByID(c.ctx(), id)
+func procGetTask(c *rpcCall, p taskParams) (any, error) {
+	t, err := c.a.store.TaskByID(c.ctx(), p.TaskID)
 	if err != nil {
 		return c.fail(err, nil)
 	}
 	return c.a.taskJSON(t), nil
 }
 
-func procGetAllTasks(c *rpcCall) (any, error) {
-	pid, err := c.args.int("project_id", 0)
-	if err != nil {
+type getAllTasksParams struct {
+	ProjectID int64 `rpc:"project_id,required"`
+	StatusID  int64 `rpc:"status_id,default=1"`
+}
+
+func procGetAllTasks(c *rpcCall, p getAllTasksParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	status, err := c.args.int("status_id", 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.userProject(pid); err != nil {
-		return nil, err
-	}
-	if status != 0 && status != 1 {
+	if p.StatusID != 0 && p.StatusID != 1 {
 		return []apiTask{}, nil
 	}
-	tasks, err := c.a.store.Tasks(c.ctx(), pid, store.TaskStatus(status))
+	tasks, err := c.a.store.Tasks(c.ctx(), p.ProjectID, store.TaskStatus(p.StatusID))
 	if err != nil {
 		return nil, err
 	}
@@ -482,358 +469,225 @@ func procGetAllTasks(c *rpcCall) (any, error) {
 	return out, nil
 }
 
-func procUpdateTask(c *rpcCall) (any, error) {
-	id, err := c.args.int("id", 0)
-	if err != nil {
-		return nil, err
-	}
-	var u store.TaskUpdate
-	for _, f := range []struct {
-		name string
-		dst  **string
-	}{{"title", &u.Title}, {"color_id", &u.ColorID}, {"description", &u.Description}, {"reference", &u.Reference}} {
-		if *f.dst, err = c.args.optStr(f.name); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range []struct {
-		name string
-		dst  **int64
-	}{{"owner_id", &u.OwnerID}, {"category_id", &u.CategoryID}, {"score", &u.Score}, {"priority", &u.Priority}} {
-		if *f.dst, err = c.args.optInt(f.name); err != nil {
-			return nil, err
-		}
-	}
-	if u.DateDue, err = c.args.optDate("date_due"); err != nil {
-		return nil, err
-	}
-	if u.DateStarted, err = c.args.optDate("date_started"); err != nil {
-		return nil, err
-	}
-	if u.TimeSpent, err = c.args.optFloat("time_spent"); err != nil {
-		return nil, err
-	}
-	if u.TimeEstimated, err = c.args.optFloat("time_estimated"); err != nil {
-		return nil, err
-	}
-	events, err := c.a.store.UpdateTask(c.ctx(), c.caller.actor(), id, u)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+// updateTaskParams: an absent or null argument leaves its field as it is.
+type updateTaskParams struct {
+	ID            int64    `rpc:"id,required"`
+	Title         *string  `rpc:"title"`
+	ColorID       *string  `rpc:"color_id"`
+	OwnerID       *int64   `rpc:"owner_id"`
+	DateDue       *rpcDate `rpc:"date_due"`
+	Description   *string  `rpc:"description"`
+	CategoryID    *int64   `rpc:"category_id"`
+	Score         *int64   `rpc:"score"`
+	Priority      *int64   `rpc:"priority"`
+	_             any      `rpc:"recurrence_status"`
+	_             any      `rpc:"recurrence_trigger"`
+	_             any      `rpc:"recurrence_factor"`
+	_             any      `rpc:"recurrence_timeframe"`
+	_             any      `rpc:"recurrence_basedate"`
+	Reference     *string  `rpc:"reference"`
+	_             any      `rpc:"tags"`
+	DateStarted   *rpcDate `rpc:"date_started"`
+	TimeSpent     *float64 `rpc:"time_spent"`
+	TimeEstimated *float64 `rpc:"time_estimated"`
 }
 
-// taskOp runs a store operation on the task named by task_id and answers
-// true, or false when it failed.
-func taskOp(op func(s *store.Store, ctx context.Context, actor store.Actor, id int64) ([]string, error)) func(c *rpcCall) (any, error) {
-	return func(c *rpcCall) (any, error) {
-		id, err := c.args.int("task_id", 0)
-		if err != nil {
-			return nil, err
-		}
-		events, err := op(c.a.store, c.ctx(), c.caller.actor(), id)
-		if err != nil {
-			return c.fail(err, false)
-		}
-		c.delivered(events)
-		return true, nil
+func procUpdateTask(c *rpcCall, p updateTaskParams) (any, error) {
+	events, err := c.a.store.UpdateTask(c.ctx(), c.caller.actor(), p.ID, store.TaskUpdate{
+		Title: p.Title, ColorID: p.ColorID, OwnerID: p.OwnerID, DateDue: (*int64)(p.DateDue),
+		Description: p.Description, CategoryID: p.CategoryID, Score: p.Score, Priority: p.Priority,
+		Reference: p.Reference, DateStarted: (*int64)(p.DateStarted), TimeSpent: p.TimeSpent,
+		TimeEstimated: p.TimeEstimated,
+	})
+	return c.written(true, events, err)
+}
+
+// taskOp is a procedure that runs one store operation on the task named by
+// task_id: openTask, closeTask, removeTask.
+func taskOp(op func(s *store.Store, ctx context.Context, actor store.Actor, id int64) ([]string, error)) func(*rpcCall, taskParams) (any, error) {
+	return func(c *rpcCall, p taskParams) (any, error) {
+		events, err := op(c.a.store, c.ctx(), c.caller.actor(), p.TaskID)
+		return c.written(true, events, err)
 	}
 }
 
-var (
-	procOpenTask   = taskOp((*store.Store).OpenTask)
-	procCloseTask  = taskOp((*store.Store).CloseTask)
-	procRemoveTask = taskOp((*store.Store).DeleteTask)
-)
-
-func procMoveTaskPosition(c *rpcCall) (any, error) {
-	v, err := c.ints("project_id", "task_id", "column_id", "position", "swimlane_id")
-	if err != nil {
-		return nil, err
-	}
-	if err := c.userProject(v[0]); err != nil {
-		return nil, err
-	}
-	events, err := c.a.store.MoveTask(c.ctx(), c.caller.actor(), v[1],
-		store.TaskMove{ProjectID: v[0], ColumnID: v[2], Position: v[3], SwimlaneID: v[4]})
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+type moveTaskPositionParams struct {
+	ProjectID  int64 `rpc:"project_id,required"`
+	TaskID     int64 `rpc:"task_id,required"`
+	ColumnID   int64 `rpc:"column_id,required"`
+	Position   int64 `rpc:"position,required"`
+	SwimlaneID int64 `rpc:"swimlane_id,required"`
 }
 
-func procMoveTaskToProject(c *rpcCall) (any, error) {
-	v, err := c.ints("task_id", "project_id", "swimlane_id", "column_id")
-	if err != nil {
+func procMoveTaskPosition(c *rpcCall, p moveTaskPositionParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	m := store.ProjectMove{ProjectID: v[1], SwimlaneID: v[2], ColumnID: v[3]}
-	if m.CategoryID, err = c.args.optInt("category_id"); err != nil {
-		return nil, err
-	}
-	if m.OwnerID, err = c.args.optInt("owner_id"); err != nil {
-		return nil, err
-	}
-	if err := c.userProject(m.ProjectID); err != nil {
-		return nil, err
-	}
-	events, err := c.a.store.MoveTaskToProject(c.ctx(), c.caller.actor(), v[0], m)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+	events, err := c.a.store.MoveTask(c.ctx(), c.caller.actor(), p.TaskID,
+		store.TaskMove{ProjectID: p.ProjectID, ColumnID: p.ColumnID, Position: p.Position, SwimlaneID: p.SwimlaneID})
+	return c.written(true, events, err)
 }
 
-func procCreateComment(c *rpcCall) (any, error) {
-	v, err := c.ints("task_id", "user_id")
-	if err != nil {
+type moveTaskToProjectParams struct {
+	TaskID     int64  `rpc:"task_id,required"`
+	ProjectID  int64  `rpc:"project_id,required"`
+	SwimlaneID int64  `rpc:"swimlane_id"`
+	ColumnID   int64  `rpc:"column_id"`
+	CategoryID *int64 `rpc:"category_id"`
+	OwnerID    *int64 `rpc:"owner_id"`
+}
+
+func procMoveTaskToProject(c *rpcCall, p moveTaskToProjectParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	content, err := c.args.str("content")
-	if err != nil {
-		return nil, err
-	}
+	events, err := c.a.store.MoveTaskToProject(c.ctx(), c.caller.actor(), p.TaskID, store.ProjectMove{
+		ProjectID: p.ProjectID, SwimlaneID: p.SwimlaneID, ColumnID: p.ColumnID, CategoryID: p.CategoryID, OwnerID: p.OwnerID,
+	})
+	return c.written(true, events, err)
+}
+
+type createCommentParams struct {
+	TaskID  int64  `rpc:"task_id,required"`
+	UserID  int64  `rpc:"user_id,required"`
+	Content string `rpc:"content,required"`
+	_       any    `rpc:"reference"`
+	_       any    `rpc:"visibility"`
+}
+
+func procCreateComment(c *rpcCall, p createCommentParams) (any, error) {
 	// A member writes as themselves only.
-	if u := c.caller.user; u != nil && !u.IsAdmin && v[1] != 0 && v[1] != u.ID {
+	if u := c.caller.user; u != nil && !u.IsAdmin && p.UserID != 0 && p.UserID != u.ID {
 		return nil, errForbidden
 	}
-	id, events, err := c.a.store.CreateComment(c.ctx(), c.caller.actor(), v[0], v[1], content)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return id, nil
+	id, events, err := c.a.store.CreateComment(c.ctx(), c.caller.actor(), p.TaskID, p.UserID, p.Content)
+	return c.written(id, events, err)
 }
 
-func procGetComment(c *rpcCall) (any, error) {
-	id, err := c.args.int("comment_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	cm, err := c.a.store.CommentByID(c.ctx(), id)
-	if err != nil {
-		return c.fail(err, nil)
-	}
-	return cm, nil
+func procGetComment(c *rpcCall, p commentParams) (any, error) {
+	return c.found(c.a.store.CommentByID(c.ctx(), p.CommentID))
 }
 
-func procGetAllComments(c *rpcCall) (any, error) {
-	id, err := c.args.int("task_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	return c.a.store.Comments(c.ctx(), id)
+func procGetAllComments(c *rpcCall, p taskParams) (any, error) {
+	return c.a.store.Comments(c.ctx(), p.TaskID)
 }
 
-func procUpdateComment(c *rpcCall) (any, error) {
-	id, err := c.args.int("id", 0)
-	if err != nil {
-		return nil, err
-	}
-	content, err := c.args.str("content")
-	if err != nil {
-		return nil, err
-	}
-	events, err := c.a.store.UpdateComment(c.ctx(), c.caller.actor(), id, content)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+type updateCommentParams struct {
+	ID      int64  `rpc:"id,required"`
+	Content string `rpc:"content,required"`
 }
 
-func procRemoveComment(c *rpcCall) (any, error) {
-	id, err := c.args.int("comment_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	events, err := c.a.store.DeleteComment(c.ctx(), c.caller.actor(), id)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+func procUpdateComment(c *rpcCall, p updateCommentParams) (any, error) {
+	events, err := c.a.store.UpdateComment(c.ctx(), c.caller.actor(), p.ID, p.Content)
+	return c.written(true, events, err)
 }
 
-func procCreateSubtask(c *rpcCall) (any, error) {
-	v, err := c.ints("task_id", "user_id", "status")
-	if err != nil {
-		return nil, err
-	}
-	title, err := c.args.str("title")
-	if err != nil {
-		return nil, err
-	}
-	n := store.NewSubtask{TaskID: v[0], Title: title, UserID: v[1], Status: int(v[2])}
-	if v[2] < 0 || v[2] > store.SubtaskDone {
+func procRemoveComment(c *rpcCall, p commentParams) (any, error) {
+	events, err := c.a.store.DeleteComment(c.ctx(), c.caller.actor(), p.CommentID)
+	return c.written(true, events, err)
+}
+
+type createSubtaskParams struct {
+	TaskID        int64   `rpc:"task_id,required"`
+	Title         string  `rpc:"title,required"`
+	UserID        int64   `rpc:"user_id"`
+	TimeEstimated float64 `rpc:"time_estimated"`
+	TimeSpent     float64 `rpc:"time_spent"`
+	Status        int64   `rpc:"status"`
+}
+
+func procCreateSubtask(c *rpcCall, p createSubtaskParams) (any, error) {
+	if p.Status < 0 || p.Status > store.SubtaskDone {
 		return false, nil
 	}
-	for _, f := range []struct {
-		name string
-		dst  *float64
-	}{{"time_estimated", &n.TimeEstimated}, {"time_spent", &n.TimeSpent}} {
-		x, err := c.args.optFloat(f.name)
-		if err != nil {
-			return nil, err
-		}
-		if x != nil {
-			*f.dst = *x
-		}
-	}
-	id, events, err := c.a.store.CreateSubtask(c.ctx(), c.caller.actor(), n)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return id, nil
+	id, events, err := c.a.store.CreateSubtask(c.ctx(), c.caller.actor(), store.NewSubtask{
+		TaskID: p.TaskID, Title: p.Title, UserID: p.UserID, Status: int(p.Status),
+		TimeEstimated: p.TimeEstimated, TimeSpent: p.TimeSpent,
+	})
+	return c.written(id, events, err)
 }
 
-func procGetSubtask(c *rpcCall) (any, error) {
-	id, err := c.args.int("subtask_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	st, err := c.a.store.SubtaskByID(c.ctx(), id)
-	if err != nil {
-		return c.fail(err, nil)
-	}
-	return st, nil
+func procGetSubtask(c *rpcCall, p subtaskParams) (any, error) {
+	return c.found(c.a.store.SubtaskByID(c.ctx(), p.SubtaskID))
 }
 
-func procGetAllSubtasks(c *rpcCall) (any, error) {
-	id, err := c.args.int("task_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	return c.a.store.Subtasks(c.ctx(), id)
+func procGetAllSubtasks(c *rpcCall, p taskParams) (any, error) {
+	return c.a.store.Subtasks(c.ctx(), p.TaskID)
 }
 
-func procUpdateSubtask(c *rpcCall) (any, error) {
-	v, err := c.ints("id", "task_id")
-	if err != nil {
-		return nil, err
-	}
-	if v[1] == 0 {
+// updateSubtaskParams: an absent or null argument leaves its field as it is.
+type updateSubtaskParams struct {
+	ID            int64    `rpc:"id,required"`
+	TaskID        int64    `rpc:"task_id,required"`
+	Title         *string  `rpc:"title"`
+	UserID        *int64   `rpc:"user_id"`
+	TimeEstimated *float64 `rpc:"time_estimated"`
+	TimeSpent     *float64 `rpc:"time_spent"`
+	Status        *int64   `rpc:"status"`
+}
+
+func procUpdateSubtask(c *rpcCall, p updateSubtaskParams) (any, error) {
+	if p.TaskID == 0 {
 		return false, nil
 	}
-	var u store.SubtaskUpdate
-	if u.Title, err = c.args.optStr("title"); err != nil {
-		return nil, err
-	}
-	if u.UserID, err = c.args.optInt("user_id"); err != nil {
-		return nil, err
-	}
-	if u.TimeEstimated, err = c.args.optFloat("time_estimated"); err != nil {
-		return nil, err
-	}
-	if u.TimeSpent, err = c.args.optFloat("time_spent"); err != nil {
-		return nil, err
-	}
-	status, err := c.args.optInt("status")
-	if err != nil {
-		return nil, err
-	}
-	if status != nil {
-		if *status < 0 || *status > store.SubtaskDone {
+	u := store.SubtaskUpdate{Title: p.Title, UserID: p.UserID, TimeEstimated: p.TimeEstimated, TimeSpent: p.TimeSpent}
+	if p.Status != nil {
+		if *p.Status < 0 || *p.Status > store.SubtaskDone {
 			return false, nil
 		}
-		st := int(*status)
+		st := int(*p.Status)
 		u.Status = &st
 	}
-	events, err := c.a.store.UpdateSubtask(c.ctx(), c.caller.actor(), v[0], v[1], u)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+	events, err := c.a.store.UpdateSubtask(c.ctx(), c.caller.actor(), p.ID, p.TaskID, u)
+	return c.written(true, events, err)
 }
 
-func procRemoveSubtask(c *rpcCall) (any, error) {
-	id, err := c.args.int("subtask_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	events, err := c.a.store.DeleteSubtask(c.ctx(), c.caller.actor(), id)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+func procRemoveSubtask(c *rpcCall, p subtaskParams) (any, error) {
+	events, err := c.a.store.DeleteSubtask(c.ctx(), c.caller.actor(), p.SubtaskID)
+	return c.written(true, events, err)
 }
 
-func procCreateTaskFile(c *rpcCall) (any, error) {
-	v, err := c.ints("project_id", "task_id")
-	if err != nil {
+type createTaskFileParams struct {
+	ProjectID int64  `rpc:"project_id,required"`
+	TaskID    int64  `rpc:"task_id,required"`
+	Filename  string `rpc:"filename,required"`
+	Blob      string `rpc:"blob,required"` // base64
+}
+
+func procCreateTaskFile(c *rpcCall, p createTaskFileParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	name, err := c.args.str("filename")
-	if err != nil {
-		return nil, err
-	}
-	blob, err := c.args.str("blob")
-	if err != nil {
-		return nil, err
-	}
-	if err := c.userProject(v[0]); err != nil {
-		return nil, err
-	}
-	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(blob))
+	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(p.Blob))
 	if err != nil {
 		return false, nil
 	}
 	id, events, err := c.a.store.CreateFile(c.ctx(), c.caller.actor(),
-		store.NewFile{ProjectID: v[0], TaskID: v[1], Name: name, Data: data}, c.a.cfg.MaxFileBytes)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return id, nil
+		store.NewFile{ProjectID: p.ProjectID, TaskID: p.TaskID, Name: p.Filename, Data: data}, c.a.cfg.MaxFileBytes)
+	return c.written(id, events, err)
 }
 
-func procGetAllTaskFiles(c *rpcCall) (any, error) {
-	id, err := c.args.int("task_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	return c.a.store.Files(c.ctx(), id)
+func procGetAllTaskFiles(c *rpcCall, p taskParams) (any, error) {
+	return c.a.store.Files(c.ctx(), p.TaskID)
 }
 
-func procGetTaskFile(c *rpcCall) (any, error) {
-	id, err := c.args.int("file_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	f, _, err := c.a.store.FileData(c.ctx(), id)
+func procGetTaskFile(c *rpcCall, p fileParams) (any, error) {
+	f, _, err := c.a.store.FileData(c.ctx(), p.FileID)
 	if err != nil {
 		return c.fail(err, nil)
 	}
 	return f, nil
 }
 
-func procDownloadTaskFile(c *rpcCall) (any, error) {
-	id, err := c.args.int("file_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	_, data, err := c.a.store.FileData(c.ctx(), id)
+func procDownloadTaskFile(c *rpcCall, p fileParams) (any, error) {
+	_, data, err := c.a.store.FileData(c.ctx(), p.FileID)
 	if err != nil {
 		return c.fail(err, "")
 	}
 	return base64.StdEncoding.EncodeToString(data), nil
 }
 
-func procRemoveTaskFile(c *rpcCall) (any, error) {
-	id, err := c.args.int("file_id", 0)
-	if err != nil {
-		return nil, err
-	}
-	events, err := c.a.store.DeleteFile(c.ctx(), c.caller.actor(), id)
-	if err != nil {
-		return c.fail(err, false)
-	}
-	c.delivered(events)
-	return true, nil
+func procRemoveTaskFile(c *rpcCall, p fileParams) (any, error) {
+	events, err := c.a.store.DeleteFile(c.ctx(), c.caller.actor(), p.FileID)
+	return c.written(true, events, err)
 }

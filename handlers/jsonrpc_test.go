@@ -49,9 +49,9 @@ func headerAuth(scheme, token string) rpcAuth {
 
 func noAuth(*http.Request) {}
 
-// newRPCFixture builds the fixture; makeDeliverer, when not nil, builds
+// newRPCFixture builds the fixture; makeNotifier, when not nil, builds
 // the notifier on the fixture's store.
-func newRPCFixture(t testing.TB, makeDeliverer func(*store.Store) Deliverer) *rpcFixture {
+func newRPCFixture(t testing.TB, makeNotifier func(*store.Store) Notifier) *rpcFixture {
 	t.Helper()
 	f := &rpcFixture{adminPass: "correct horse battery"}
 	ctx := context.Background()
@@ -88,15 +88,15 @@ func newRPCFixture(t testing.TB, makeDeliverer func(*store.Store) Deliverer) *rp
 	must(err)
 	f.incomingToken = sec.Token
 
-	var deliverer Deliverer
-	if makeDeliverer != nil {
-		deliverer = makeDeliverer(st)
+	var notifier Notifier
+	if makeNotifier != nil {
+		notifier = makeNotifier(st)
 	}
 	logger := testLogger(t)
 	if _, bench := t.(*testing.B); bench {
 		logger = slog.New(slog.DiscardHandler) // a log line per request would dominate the measure
 	}
-	app := New(Deps{Store: st, Notifier: deliverer, Logger: logger, Now: clock,
+	app := New(Deps{Store: st, Notifier: notifier, Logger: logger, Now: clock,
 		Config: Config{Version: "1.2.3-test", MaxFileBytes: 1 << 20}})
 	f.srv = httptest.NewServer(app.Routes())
 	t.Cleanup(f.srv.Close)
@@ -359,8 +359,8 @@ func withoutMoveTime(t testing.TB, data []byte, changes any) any {
 // scenarioNotifier is the real notifier, allowed to reach loopback
 // receivers (the SSRF guard refuses them by default), waiting long enough
 // that every call's deliveries end before the call answers.
-func scenarioNotifier(t *testing.T) func(*store.Store) Deliverer {
-	return func(st *store.Store) Deliverer {
+func scenarioNotifier(t *testing.T) func(*store.Store) Notifier {
+	return func(st *store.Store) Notifier {
 		allow, err := notify.ParseAllowlist("loopback")
 		if err != nil {
 			t.Fatal(err)

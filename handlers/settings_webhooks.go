@@ -18,18 +18,6 @@ import (
 	"hookboard/views"
 )
 
-// webhookSender is what the webhook settings need from the notifier beyond
-// Deliver: the Test button and redelivery.
-type webhookSender interface {
-	Test(ctx context.Context, endpointID int64) (store.Delivery, error)
-	Redeliver(ctx context.Context, deliveryID int64) (store.Delivery, error)
-}
-
-func (a *App) sender() (webhookSender, bool) {
-	s, ok := a.notifier.(webhookSender)
-	return s, ok
-}
-
 // deliveriesShown is how many deliveries an endpoint's page lists.
 const deliveriesShown = 50
 
@@ -206,7 +194,7 @@ func (a *App) endpointView(r *http.Request, id int64) (views.EndpointPage, error
 	if err != nil {
 		return views.EndpointPage{}, err
 	}
-	_, canSend := a.sender()
+	canSend := a.notifier != nil
 	v := views.EndpointPage{
 		Page: a.page(r, e.Name+" · Webhooks", "settings"),
 		ID:   e.ID, Name: e.Name, URL: e.URL, Enabled: e.Enabled, Health: a.health(e),
@@ -294,12 +282,11 @@ func (a *App) testEndpoint(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, ok := a.sender()
-	if !ok {
+	if a.notifier == nil {
 		a.errorPage(w, r, http.StatusServiceUnavailable, "This server sends no webhooks.")
 		return
 	}
-	d, err := s.Test(r.Context(), id)
+	d, err := a.notifier.Test(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err, fmt.Sprintf("/settings/webhooks/%d", id))
 		return
@@ -404,7 +391,7 @@ func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	_, canSend := a.sender()
+	canSend := a.notifier != nil
 	v := views.DeliveryPage{
 		Page:     a.page(r, fmt.Sprintf("Delivery %d · Webhooks", d.ID), "settings"),
 		Delivery: deliveryRow(d), EndpointID: d.EndpointID, EndpointName: d.EndpointName, CanSend: canSend,
@@ -452,12 +439,11 @@ func (a *App) redeliver(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := fmt.Sprintf("/settings/deliveries/%d", id)
-	s, ok := a.sender()
-	if !ok {
+	if a.notifier == nil {
 		a.errorPage(w, r, http.StatusServiceUnavailable, "This server sends no webhooks.")
 		return
 	}
-	d, err := s.Redeliver(r.Context(), id)
+	d, err := a.notifier.Redeliver(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err, back)
 		return
