@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,6 +112,12 @@ func TestMigrationCompletesOldEventData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The oldest shape: a comment's fields flat, its text under "comment".
+	if _, err := s.writer.ExecContext(ctx, `INSERT INTO events (id, name, project_id, task_id, created_at_ms, data)
+		VALUES ('0-flat', ?, ?, ?, 0, ?)`, EventCommentCreate, b.project, task,
+		fmt.Sprintf(`{"task_id":%d,"id":9,"user_id":%d,"comment":"flat \u003ctext\u003e","date_creation":5}`, task, u.ID)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.writer.ExecContext(ctx, "PRAGMA user_version = 6"); err != nil {
 		t.Fatal(err)
 	}
@@ -132,5 +139,11 @@ func TestMigrationCompletesOldEventData(t *testing.T) {
 		if strings.Contains(string(e.Data), `\u003c`) {
 			t.Errorf("%s is still escaped: %s", names[id], e.Data)
 		}
+	}
+	_, d := eventData(t, s, "0-flat")
+	comment, _ := d["comment"].(map[string]any)
+	if comment["comment"] != "flat <text>" || comment["id"] != 9.0 || comment["task_id"] != float64(task) ||
+		comment["visibility"] != "app-user" || d["id"] != 9.0 || d["date_creation"] != 5.0 {
+		t.Errorf("a flat comment event after the migration: %v", d)
 	}
 }
