@@ -34,109 +34,200 @@ type MoveFrom struct {
 	DateMoved  int64
 }
 
-// field is one key of a JSON object whose key order is part of the shape.
-type field struct {
-	key string
-	val any
+// taskRow is a task's own fields in Kanboard's order, without the names it
+// refers to: what task events other than create and moves show flat
+// beside the nested task (Kanboard's documented task.update).
+type taskRow struct {
+	ID                  int64   `json:"id"`
+	Title               string  `json:"title"`
+	Description         string  `json:"description"`
+	DateCreation        int64   `json:"date_creation"`
+	ColorID             string  `json:"color_id"`
+	ProjectID           int64   `json:"project_id"`
+	ColumnID            int64   `json:"column_id"`
+	OwnerID             int64   `json:"owner_id"`
+	Position            int64   `json:"position"`
+	IsActive            int     `json:"is_active"`
+	DateCompleted       *int64  `json:"date_completed"`
+	Score               int64   `json:"score"`
+	DateDue             int64   `json:"date_due"`
+	CategoryID          int64   `json:"category_id"`
+	CreatorID           int64   `json:"creator_id"`
+	DateModification    int64   `json:"date_modification"`
+	Reference           string  `json:"reference"`
+	DateStarted         int64   `json:"date_started"`
+	TimeSpent           float64 `json:"time_spent"`
+	TimeEstimated       float64 `json:"time_estimated"`
+	SwimlaneID          int64   `json:"swimlane_id"`
+	DateMoved           int64   `json:"date_moved"`
+	RecurrenceStatus    int     `json:"recurrence_status"`
+	RecurrenceTrigger   int     `json:"recurrence_trigger"`
+	RecurrenceFactor    int     `json:"recurrence_factor"`
+	RecurrenceTimeframe int     `json:"recurrence_timeframe"`
+	RecurrenceBasedate  int     `json:"recurrence_basedate"`
+	RecurrenceParent    *int64  `json:"recurrence_parent"`
+	RecurrenceChild     *int64  `json:"recurrence_child"`
+	Priority            int64   `json:"priority"`
+	ExternalProvider    *string `json:"external_provider"`
+	ExternalURI         *string `json:"external_uri"`
 }
 
-// object is a JSON object that keeps its key order.
-type object []field
-
-// MarshalJSON writes the object without HTML escaping: a webhook body is
-// not HTML, and receivers compare text such as "<b>" as it was written.
-func (o object) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	buf.WriteByte('{')
-	for i, f := range o {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := enc.Encode(f.key); err != nil {
-			return nil, err
-		}
-		buf.Truncate(buf.Len() - 1) // Encode's newline
-		buf.WriteByte(':')
-		if err := enc.Encode(f.val); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.key, err)
-		}
-		buf.Truncate(buf.Len() - 1)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+func rowOf(t TaskSnapshot) taskRow {
+	return taskRow{t.ID, t.Title, t.Description, t.DateCreation, t.ColorID, t.ProjectID, t.ColumnID, t.OwnerID,
+		t.Position, t.IsActive, t.DateCompleted, t.Score, t.DateDue, t.CategoryID, t.CreatorID, t.DateModification,
+		t.Reference, t.DateStarted, t.TimeSpent, t.TimeEstimated, t.SwimlaneID, t.DateMoved, t.RecurrenceStatus,
+		t.RecurrenceTrigger, t.RecurrenceFactor, t.RecurrenceTimeframe, t.RecurrenceBasedate, t.RecurrenceParent,
+		t.RecurrenceChild, t.Priority, t.ExternalProvider, t.ExternalURI}
 }
 
-func (o object) get(key string) any {
-	for _, f := range o {
-		if f.key == key {
-			return f.val
-		}
-	}
-	return nil
+// createFields are the flat fields Kanboard's webhook documentation shows
+// on task.create, in its order.
+type createFields struct {
+	Title            string  `json:"title"`
+	Description      string  `json:"description"`
+	ProjectID        int64   `json:"project_id"`
+	OwnerID          int64   `json:"owner_id"`
+	CategoryID       int64   `json:"category_id"`
+	SwimlaneID       int64   `json:"swimlane_id"`
+	ColumnID         int64   `json:"column_id"`
+	ColorID          string  `json:"color_id"`
+	Score            int64   `json:"score"`
+	TimeEstimated    float64 `json:"time_estimated"`
+	DateDue          int64   `json:"date_due"`
+	CreatorID        int64   `json:"creator_id"`
+	DateCreation     int64   `json:"date_creation"`
+	DateModification int64   `json:"date_modification"`
+	DateMoved        int64   `json:"date_moved"`
+	Position         int64   `json:"position"`
 }
 
-// columns are the task's own fields in Kanboard's order, without the names
-// it refers to: what task events show flat beside the nested task.
-func (t TaskSnapshot) columns() object {
-	return object{
-		{"id", t.ID}, {"title", t.Title}, {"description", t.Description}, {"date_creation", t.DateCreation},
-		{"color_id", t.ColorID}, {"project_id", t.ProjectID}, {"column_id", t.ColumnID}, {"owner_id", t.OwnerID},
-		{"position", t.Position}, {"is_active", t.IsActive}, {"date_completed", t.DateCompleted}, {"score", t.Score},
-		{"date_due", t.DateDue}, {"category_id", t.CategoryID}, {"creator_id", t.CreatorID},
-		{"date_modification", t.DateModification}, {"reference", t.Reference}, {"date_started", t.DateStarted},
-		{"time_spent", t.TimeSpent}, {"time_estimated", t.TimeEstimated}, {"swimlane_id", t.SwimlaneID},
-		{"date_moved", t.DateMoved}, {"recurrence_status", t.RecurrenceStatus},
-		{"recurrence_trigger", t.RecurrenceTrigger}, {"recurrence_factor", t.RecurrenceFactor},
-		{"recurrence_timeframe", t.RecurrenceTimeframe}, {"recurrence_basedate", t.RecurrenceBasedate},
-		{"recurrence_parent", t.RecurrenceParent}, {"recurrence_child", t.RecurrenceChild},
-		{"priority", t.Priority}, {"external_provider", t.ExternalProvider}, {"external_uri", t.ExternalURI},
-	}
+// moveFields are the flat fields of task.move.* events.
+type moveFields struct {
+	ProjectID         int64 `json:"project_id"`
+	Position          int64 `json:"position"`
+	ColumnID          int64 `json:"column_id"`
+	SwimlaneID        int64 `json:"swimlane_id"`
+	SrcColumnID       int64 `json:"src_column_id"`
+	DstColumnID       int64 `json:"dst_column_id"`
+	SrcSwimlaneID     int64 `json:"src_swimlane_id"`
+	DstSwimlaneID     int64 `json:"dst_swimlane_id"`
+	SrcProjectID      int64 `json:"src_project_id,omitempty"`
+	DateMoved         int64 `json:"date_moved"`
+	RecurrenceStatus  int   `json:"recurrence_status"`
+	RecurrenceTrigger int   `json:"recurrence_trigger"`
 }
-
-// createKeys are the flat fields Kanboard's webhook documentation shows on
-// task.create, after task_id.
-var createKeys = []string{"title", "description", "project_id", "owner_id", "category_id", "swimlane_id",
-	"column_id", "color_id", "score", "time_estimated", "date_due", "creator_id", "date_creation",
-	"date_modification", "date_moved", "position"}
 
 // Kanboard's comment, subtask and file objects (getComment, getSubtask,
-// getAllTaskFiles and the webhooks), in its key order.
-
-func (c Comment) fields() object {
-	return object{
-		{"id", c.ID}, {"task_id", c.TaskID}, {"user_id", c.UserID}, {"date_creation", c.CreatedAt},
-		{"date_modification", c.ModifiedAt}, {"comment", c.Comment}, {"reference", ""}, {"visibility", "app-user"},
-		{"username", nullStr(c.Username)}, {"name", nullStr(c.Name)}, {"email", nullStr(c.Email)}, {"avatar_path", nil},
+// getAllTaskFiles and the webhooks), in its key order. Migration 007 reads
+// stored ones back through them too.
+type (
+	commentObject struct {
+		ID               int64   `json:"id"`
+		TaskID           int64   `json:"task_id"`
+		UserID           int64   `json:"user_id"`
+		DateCreation     int64   `json:"date_creation"`
+		DateModification int64   `json:"date_modification"`
+		Comment          string  `json:"comment"`
+		Reference        string  `json:"reference"`
+		Visibility       string  `json:"visibility"`
+		Username         *string `json:"username"`
+		Name             *string `json:"name"`
+		Email            *string `json:"email"`
+		AvatarPath       *string `json:"avatar_path"`
 	}
+	subtaskObject struct {
+		ID             int64   `json:"id"`
+		Title          string  `json:"title"`
+		Status         int     `json:"status"`
+		TimeEstimated  float64 `json:"time_estimated"`
+		TimeSpent      float64 `json:"time_spent"`
+		TaskID         int64   `json:"task_id"`
+		UserID         int64   `json:"user_id"`
+		Position       int64   `json:"position"`
+		Username       *string `json:"username"`
+		Name           *string `json:"name"`
+		TimerStartDate int64   `json:"timer_start_date"`
+		StatusName     string  `json:"status_name"`
+		IsTimerStarted bool    `json:"is_timer_started"`
+	}
+	fileObject struct {
+		ID       int64  `json:"id"`
+		Name     string `json:"name"`
+		Path     string `json:"path"`
+		IsImage  int    `json:"is_image"`
+		TaskID   int64  `json:"task_id"`
+		Date     int64  `json:"date"`
+		UserID   int64  `json:"user_id"`
+		Size     int64  `json:"size"`
+		ETag     string `json:"etag"`
+		MimeType string `json:"mime_type"`
+	}
+)
+
+func (c Comment) object() commentObject {
+	return commentObject{c.ID, c.TaskID, c.UserID, c.CreatedAt, c.ModifiedAt, c.Comment, "", "app-user",
+		nullStr(c.Username), nullStr(c.Name), nullStr(c.Email), nil}
 }
 
-func (st Subtask) fields() object {
-	return object{
-		{"id", st.ID}, {"title", st.Title}, {"status", st.Status}, {"time_estimated", st.TimeEstimated},
-		{"time_spent", st.TimeSpent}, {"task_id", st.TaskID}, {"user_id", st.UserID}, {"position", st.Position},
-		{"username", nullStr(st.Username)}, {"name", nullStr(st.Name)}, {"timer_start_date", 0},
-		{"status_name", SubtaskStatusNames[st.Status]}, {"is_timer_started", false},
-	}
+func (st Subtask) object() subtaskObject {
+	return subtaskObject{st.ID, st.Title, st.Status, st.TimeEstimated, st.TimeSpent, st.TaskID, st.UserID, st.Position,
+		nullStr(st.Username), nullStr(st.Name), 0, SubtaskStatusNames[st.Status], false}
 }
 
-func (f TaskFile) fields() object {
-	return object{
-		{"id", f.ID}, {"name", f.Name}, {"path", "tasks/" + strconv.FormatInt(f.TaskID, 10) + "/" + strconv.FormatInt(f.ID, 10)},
-		{"is_image", boolInt(f.IsImage())}, {"task_id", f.TaskID}, {"date", f.CreatedAt}, {"user_id", f.UserID},
-		{"size", f.Size}, {"etag", f.ETag}, {"mime_type", f.MimeType},
-	}
+func (f TaskFile) object() fileObject {
+	return fileObject{f.ID, f.Name, "tasks/" + strconv.FormatInt(f.TaskID, 10) + "/" + strconv.FormatInt(f.ID, 10),
+		boolInt(f.IsImage()), f.TaskID, f.CreatedAt, f.UserID, f.Size, f.ETag, f.MimeType}
 }
 
 // MarshalJSON writes Kanboard's comment object.
-func (c Comment) MarshalJSON() ([]byte, error) { return c.fields().MarshalJSON() }
+func (c Comment) MarshalJSON() ([]byte, error) { return json.Marshal(c.object()) }
 
 // MarshalJSON writes Kanboard's subtask object.
-func (st Subtask) MarshalJSON() ([]byte, error) { return st.fields().MarshalJSON() }
+func (st Subtask) MarshalJSON() ([]byte, error) { return json.Marshal(st.object()) }
 
 // MarshalJSON writes Kanboard's file object.
-func (f TaskFile) MarshalJSON() ([]byte, error) { return f.fields().MarshalJSON() }
+func (f TaskFile) MarshalJSON() ([]byte, error) { return json.Marshal(f.object()) }
+
+// The event_data of each kind of event. Go writes the fields of an
+// embedded struct flat, after the nested objects; a flat field never
+// replaces a nested one of the same name (a comment's text stays in the
+// nested "comment", as current Kanboard sends it).
+type (
+	taskCreateData struct {
+		TaskID int64        `json:"task_id"`
+		Task   TaskSnapshot `json:"task"`
+		createFields
+	}
+	taskData struct {
+		TaskID  int64        `json:"task_id"`
+		Task    TaskSnapshot `json:"task"`
+		Changes any          `json:"changes,omitempty"`
+		taskRow
+	}
+	moveData struct {
+		TaskID  int64        `json:"task_id"`
+		Task    TaskSnapshot `json:"task"`
+		Changes any          `json:"changes"`
+		moveFields
+	}
+	commentData struct {
+		Comment commentObject `json:"comment"`
+		Changes any           `json:"changes,omitempty"`
+		Task    TaskSnapshot  `json:"task"`
+		commentObject
+	}
+	subtaskData struct {
+		Subtask subtaskObject `json:"subtask"`
+		Changes any           `json:"changes,omitempty"`
+		Task    TaskSnapshot  `json:"task"`
+		subtaskObject
+	}
+	fileData struct {
+		File fileObject   `json:"file"`
+		Task TaskSnapshot `json:"task"`
+		fileObject
+	}
+)
 
 // alwaysChanges are the events on which Kanboard sends "changes" even when
 // nothing is listed, as [].
@@ -146,76 +237,52 @@ var alwaysChanges = map[string]bool{
 }
 
 // EncodeEventData writes the event_data of the kanboard format exactly as
-// receivers get it. It holds both generations of Kanboard's payload: the
-// nested objects current Kanboard sends (task_id, task, the comment,
-// subtask or file, changes) and the flat fields Kanboard's webhook
-// documentation shows, derived from them. A flat field never replaces a
-// nested one: comment events keep "comment" as the object.
+// receivers get it, without HTML escaping (a webhook body is not HTML, and
+// receivers compare text such as "<b>" as it was written). It holds both
+// generations of Kanboard's payload: the nested objects current Kanboard
+// sends (task_id, task, the comment, subtask or file, changes) and the flat
+// fields Kanboard's webhook documentation shows, derived from them.
 func EncodeEventData(name string, c EventContent) ([]byte, error) {
-	var d object
 	var changes any
 	if len(c.Changes) > 0 {
 		changes = c.Changes
 	} else if alwaysChanges[name] {
 		changes = []any{}
 	}
-	withChanges := func() {
-		if changes != nil {
-			d = append(d, field{"changes", changes})
-		}
-	}
-	// nested puts the comment, subtask or file first, then its fields flat.
-	nested := func(key string, obj object) {
-		d = append(d, field{key, obj})
-		withChanges()
-		d = append(d, field{"task", c.Task})
-		for _, f := range obj {
-			if f.key != key {
-				d = append(d, f)
-			}
-		}
-	}
+	t := c.Task
+	var data any
 	switch {
 	case c.Comment != nil:
-		nested("comment", c.Comment.fields())
+		o := c.Comment.object()
+		data = commentData{o, changes, t, o}
 	case c.Subtask != nil:
-		nested("subtask", c.Subtask.fields())
+		o := c.Subtask.object()
+		data = subtaskData{o, changes, t, o}
 	case c.File != nil:
-		nested("file", c.File.fields())
+		o := c.File.object()
+		data = fileData{o, t, o}
 	case strings.HasPrefix(name, "task.move."):
-		t, from := c.Task, MoveFrom{ColumnID: c.Task.ColumnID, SwimlaneID: c.Task.SwimlaneID, DateMoved: c.Task.DateMoved}
+		from := MoveFrom{ColumnID: t.ColumnID, SwimlaneID: t.SwimlaneID, DateMoved: t.DateMoved}
 		if c.Move != nil {
 			from = *c.Move
 		}
-		d = object{{"task_id", t.ID}, {"task", t}}
-		withChanges()
-		d = append(d, object{
-			{"project_id", t.ProjectID}, {"position", t.Position}, {"column_id", t.ColumnID},
-			{"swimlane_id", t.SwimlaneID}, {"src_column_id", from.ColumnID}, {"dst_column_id", t.ColumnID},
-			{"src_swimlane_id", from.SwimlaneID}, {"dst_swimlane_id", t.SwimlaneID},
-		}...)
-		if from.ProjectID != 0 {
-			d = append(d, field{"src_project_id", from.ProjectID})
-		}
-		d = append(d, object{{"date_moved", from.DateMoved}, {"recurrence_status", t.RecurrenceStatus},
-			{"recurrence_trigger", t.RecurrenceTrigger}}...)
+		data = moveData{t.ID, t, changes, moveFields{t.ProjectID, t.Position, t.ColumnID, t.SwimlaneID,
+			from.ColumnID, t.ColumnID, from.SwimlaneID, t.SwimlaneID, from.ProjectID, from.DateMoved,
+			t.RecurrenceStatus, t.RecurrenceTrigger}}
+	case name == EventTaskCreate:
+		data = taskCreateData{t.ID, t, createFields{t.Title, t.Description, t.ProjectID, t.OwnerID, t.CategoryID,
+			t.SwimlaneID, t.ColumnID, t.ColorID, t.Score, t.TimeEstimated, t.DateDue, t.CreatorID, t.DateCreation,
+			t.DateModification, t.DateMoved, t.Position}}
 	default:
-		d = object{{"task_id", c.Task.ID}, {"task", c.Task}}
-		withChanges()
-		cols := c.Task.columns()
-		if name == EventTaskCreate {
-			for _, k := range createKeys {
-				d = append(d, field{k, cols.get(k)})
-			}
-		} else {
-			d = append(d, cols...)
-		}
+		data = taskData{t.ID, t, changes, rowOf(t)}
 	}
-	body, err := d.MarshalJSON()
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(data); err != nil {
 		return nil, fmt.Errorf("encode %s event data: %w", name, err)
 	}
-	return body, nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // createOnTask is how a comment, subtask or file is made: in one

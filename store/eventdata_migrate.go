@@ -14,44 +14,9 @@ import (
 // EventContent and writes it again with EncodeEventData, so that every
 // event, old or new, has one shape from one builder.
 
-// Kanboard's comment, subtask and file objects as stored; older rows may
-// carry these keys flat in event_data instead (a comment's text then under
-// "comment").
-type (
-	storedComment struct {
-		ID           int64   `json:"id"`
-		TaskID       int64   `json:"task_id"`
-		UserID       int64   `json:"user_id"`
-		DateCreation int64   `json:"date_creation"`
-		DateModified int64   `json:"date_modification"`
-		Comment      string  `json:"comment"`
-		Username     *string `json:"username"`
-		Name         *string `json:"name"`
-		Email        *string `json:"email"`
-	}
-	storedSubtask struct {
-		ID            int64   `json:"id"`
-		Title         string  `json:"title"`
-		Status        int     `json:"status"`
-		TimeEstimated float64 `json:"time_estimated"`
-		TimeSpent     float64 `json:"time_spent"`
-		TaskID        int64   `json:"task_id"`
-		UserID        int64   `json:"user_id"`
-		Position      int64   `json:"position"`
-		Username      *string `json:"username"`
-		Name          *string `json:"name"`
-	}
-	storedFile struct {
-		ID       int64  `json:"id"`
-		Name     string `json:"name"`
-		TaskID   int64  `json:"task_id"`
-		Date     int64  `json:"date"`
-		UserID   int64  `json:"user_id"`
-		Size     int64  `json:"size"`
-		ETag     string `json:"etag"`
-		MimeType string `json:"mime_type"`
-	}
-)
+// Older rows may carry the comment's, subtask's or file's keys flat in
+// event_data instead of nested (a comment's text then under "comment");
+// both read through Kanboard's objects.
 
 func deref(s *string) string {
 	if s == nil {
@@ -111,14 +76,14 @@ func storedContent(name string, data []byte) (EventContent, error) {
 	kind, _, _ := strings.Cut(name, ".")
 	switch {
 	case kind == "comment":
-		var s storedComment
+		var s commentObject
 		if err := decodeStored(nested("comment"), &s); err != nil {
 			return c, fmt.Errorf("comment: %w", err)
 		}
 		c.Comment = &Comment{ID: s.ID, TaskID: s.TaskID, UserID: s.UserID, Comment: s.Comment, CreatedAt: s.DateCreation,
-			ModifiedAt: s.DateModified, Username: deref(s.Username), Name: deref(s.Name), Email: deref(s.Email)}
+			ModifiedAt: s.DateModification, Username: deref(s.Username), Name: deref(s.Name), Email: deref(s.Email)}
 	case kind == "subtask":
-		var s storedSubtask
+		var s subtaskObject
 		if err := decodeStored(nested("subtask"), &s); err != nil {
 			return c, fmt.Errorf("subtask: %w", err)
 		}
@@ -129,7 +94,7 @@ func storedContent(name string, data []byte) (EventContent, error) {
 			TimeEstimated: s.TimeEstimated, TimeSpent: s.TimeSpent, Position: s.Position,
 			Username: deref(s.Username), Name: deref(s.Name)}
 	case kind == "file":
-		var s storedFile
+		var s fileObject
 		if err := decodeStored(nested("file"), &s); err != nil {
 			return c, fmt.Errorf("file: %w", err)
 		}
