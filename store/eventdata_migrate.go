@@ -14,10 +14,6 @@ import (
 // EventContent and writes it again with EncodeEventData, so that every
 // event, old or new, has one shape from one builder.
 
-// Older rows may carry the comment's, subtask's or file's keys flat in
-// event_data instead of nested (a comment's text then under "comment");
-// both read through Kanboard's objects.
-
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -32,7 +28,10 @@ func decodeStored(raw []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// storedContent reads event_data as an earlier version stored it.
+// storedContent reads event_data as an earlier version stored it. Older
+// rows may carry the comment's, subtask's or file's keys flat instead of
+// nested (a comment's text then under "comment"); both read through
+// Kanboard's objects.
 func storedContent(name string, data []byte) (EventContent, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
