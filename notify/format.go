@@ -48,7 +48,7 @@ func Render(format string, ev store.Event) (Payload, error) {
 // store.EncodeEventData), so it is put in as it is.
 func kanboardBody(ev store.Event) ([]byte, error) {
 	data := bytes.TrimSpace(ev.Data)
-	if len(data) == 0 || data[0] != '{' || !json.Valid(data) {
+	if len(data) == 0 || data[0] != '{' {
 		return nil, fmt.Errorf("notify: event %s: event data is not a JSON object", ev.ID)
 	}
 	var buf bytes.Buffer
