@@ -34,52 +34,6 @@ type MoveFrom struct {
 	DateMoved  int64
 }
 
-// taskRow is a task's own fields in Kanboard's order, without the names it
-// refers to: what task events other than create and moves show flat
-// beside the nested task (Kanboard's documented task.update).
-type taskRow struct {
-	ID                  int64   `json:"id"`
-	Title               string  `json:"title"`
-	Description         string  `json:"description"`
-	DateCreation        int64   `json:"date_creation"`
-	ColorID             string  `json:"color_id"`
-	ProjectID           int64   `json:"project_id"`
-	ColumnID            int64   `json:"column_id"`
-	OwnerID             int64   `json:"owner_id"`
-	Position            int64   `json:"position"`
-	IsActive            int     `json:"is_active"`
-	DateCompleted       *int64  `json:"date_completed"`
-	Score               int64   `json:"score"`
-	DateDue             int64   `json:"date_due"`
-	CategoryID          int64   `json:"category_id"`
-	CreatorID           int64   `json:"creator_id"`
-	DateModification    int64   `json:"date_modification"`
-	Reference           string  `json:"reference"`
-	DateStarted         int64   `json:"date_started"`
-	TimeSpent           float64 `json:"time_spent"`
-	TimeEstimated       float64 `json:"time_estimated"`
-	SwimlaneID          int64   `json:"swimlane_id"`
-	DateMoved           int64   `json:"date_moved"`
-	RecurrenceStatus    int     `json:"recurrence_status"`
-	RecurrenceTrigger   int     `json:"recurrence_trigger"`
-	RecurrenceFactor    int     `json:"recurrence_factor"`
-	RecurrenceTimeframe int     `json:"recurrence_timeframe"`
-	RecurrenceBasedate  int     `json:"recurrence_basedate"`
-	RecurrenceParent    *int64  `json:"recurrence_parent"`
-	RecurrenceChild     *int64  `json:"recurrence_child"`
-	Priority            int64   `json:"priority"`
-	ExternalProvider    *string `json:"external_provider"`
-	ExternalURI         *string `json:"external_uri"`
-}
-
-func rowOf(t TaskSnapshot) taskRow {
-	return taskRow{t.ID, t.Title, t.Description, t.DateCreation, t.ColorID, t.ProjectID, t.ColumnID, t.OwnerID,
-		t.Position, t.IsActive, t.DateCompleted, t.Score, t.DateDue, t.CategoryID, t.CreatorID, t.DateModification,
-		t.Reference, t.DateStarted, t.TimeSpent, t.TimeEstimated, t.SwimlaneID, t.DateMoved, t.RecurrenceStatus,
-		t.RecurrenceTrigger, t.RecurrenceFactor, t.RecurrenceTimeframe, t.RecurrenceBasedate, t.RecurrenceParent,
-		t.RecurrenceChild, t.Priority, t.ExternalProvider, t.ExternalURI}
-}
-
 // createFields are the flat fields Kanboard's webhook documentation shows
 // on task.create, in its order.
 type createFields struct {
@@ -198,11 +152,13 @@ type (
 		Task   TaskSnapshot `json:"task"`
 		createFields
 	}
+	// taskData: every field of the task flat, as Kanboard's documented
+	// task.update shows it.
 	taskData struct {
 		TaskID  int64        `json:"task_id"`
 		Task    TaskSnapshot `json:"task"`
 		Changes any          `json:"changes,omitempty"`
-		taskRow
+		TaskSnapshot
 	}
 	moveData struct {
 		TaskID  int64        `json:"task_id"`
@@ -274,7 +230,7 @@ func EncodeEventData(name string, c EventContent) ([]byte, error) {
 			t.SwimlaneID, t.ColumnID, t.ColorID, t.Score, t.TimeEstimated, t.DateDue, t.CreatorID, t.DateCreation,
 			t.DateModification, t.DateMoved, t.Position}}
 	default:
-		data = taskData{t.ID, t, changes, rowOf(t)}
+		data = taskData{t.ID, t, changes, t}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -304,12 +260,7 @@ func (s *Store) createOnTask(ctx context.Context, what, name string, actor Actor
 		if err != nil {
 			return nil, err
 		}
-		c.Task = task
-		ev, err := s.emit(ctx, tx, actor, name, task.ProjectID, taskID, c)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emitAbout(ctx, tx, actor, name, task, c)
 	})
 	if err != nil {
 		return 0, nil, err
@@ -324,8 +275,13 @@ func (s *Store) emitOnTask(ctx context.Context, tx *sql.Tx, actor Actor, name st
 	if err != nil {
 		return nil, err
 	}
+	return s.emitAbout(ctx, tx, actor, name, task, c)
+}
+
+// emitAbout writes the event named name about c on task.
+func (s *Store) emitAbout(ctx context.Context, tx *sql.Tx, actor Actor, name string, task TaskSnapshot, c EventContent) ([]string, error) {
 	c.Task = task
-	ev, err := s.emit(ctx, tx, actor, name, task.ProjectID, taskID, c)
+	ev, err := s.emit(ctx, tx, actor, name, task.ProjectID, task.ID, c)
 	if err != nil {
 		return nil, err
 	}
