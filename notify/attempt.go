@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"hookboard/store"
@@ -20,14 +19,13 @@ import (
 const redacted = "[redacted]"
 
 // attempt makes one HTTP request for a delivery and returns its record.
-// Its body comes from b, which renders each event once per format for all
-// the attempts of one pass (nil renders it here). With needSlot it first
-// takes one of n.sem's slots, which bound the attempts in flight; callers
-// that hold one already, and the retry worker (see RunOnce), pass false.
+// With needSlot it first takes one of n.sem's slots, which bound the
+// attempts in flight; callers that hold one already, and the retry worker
+// (see RunOnce), pass false.
 // ok is false when the attempt was not made or abandoned, because ctx
 // ended (shutdown) or the lease ran out while waiting for a slot: such an
 // attempt is not recorded and the delivery's lease lets the worker retry it.
-func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string, b *bodies, needSlot bool) (rec store.AttemptRecord, ok bool) {
+func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger string, needSlot bool) (rec store.AttemptRecord, ok bool) {
 	if needSlot {
 		select {
 		case n.sem <- struct{}{}:
@@ -57,7 +55,7 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 		return rec, true
 	}
 
-	payload, err := b.render(j.Endpoint.Format, j.Event)
+	payload, err := Render(j.Endpoint.Format, j.Event)
 	if err != nil {
 		return failed(err.Error())
 	}
@@ -126,44 +124,6 @@ func (n *Notifier) attempt(ctx context.Context, j store.DeliveryJob, trigger str
 	}
 	n.conclude(&rec, j, resp, now)
 	return rec, true
-}
-
-// bodies renders each event once per format for the attempts of one pass
-// (a request's fan-out, or a worker pass): ten endpoints of one format get
-// the same bytes, rendered once, even when their attempts ask at the same
-// moment. A nil *bodies renders every time.
-type bodies struct {
-	mu sync.Mutex
-	m  map[bodyKey]*rendered
-}
-
-type bodyKey struct{ format, eventID string }
-
-// rendered is one body, made by the first attempt that asks for it; the
-// others wait for it.
-type rendered struct {
-	once sync.Once
-	p    Payload
-	err  error
-}
-
-func (b *bodies) render(format string, ev store.Event) (Payload, error) {
-	if b == nil {
-		return Render(format, ev)
-	}
-	k := bodyKey{format, ev.ID}
-	b.mu.Lock()
-	r := b.m[k]
-	if r == nil {
-		if b.m == nil {
-			b.m = map[bodyKey]*rendered{}
-		}
-		r = &rendered{}
-		b.m[k] = r
-	}
-	b.mu.Unlock()
-	r.once.Do(func() { r.p, r.err = Render(format, ev) })
-	return r.p, r.err
 }
 
 // conclude decides the delivery's new status from the attempt.

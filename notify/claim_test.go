@@ -274,7 +274,7 @@ func TestWorkerLoopDeliversDueRetriesAndDisablesStaleEndpoints(t *testing.T) {
 	}
 	// The stale endpoint fails once (a test, so nothing is left to retry),
 	// then nothing happens for six days.
-	rec, _ := n.attempt(ctx, job, store.TriggerTest, nil, true) // connection refused on port 1
+	rec, _ := n.attempt(ctx, job, store.TriggerTest, true) // connection refused on port 1
 	if err := db.st.RecordAttempts(ctx, []store.AttemptRecord{rec}); err != nil {
 		t.Fatal(err)
 	}

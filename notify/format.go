@@ -3,8 +3,9 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
+	"io"
 	"strings"
 
 	"hookboard/store"
@@ -20,9 +21,6 @@ type Payload struct {
 func Render(format string, ev store.Event) (Payload, error) {
 	switch format {
 	case store.FormatKanboard, "":
-		if body, ok := kanboardSplice(ev); ok {
-			return Payload{"application/json", body}, nil
-		}
 		body, err := kanboardBody(ev)
 		return Payload{"application/json", body}, err
 	case store.FormatEnvelope:
@@ -46,80 +44,89 @@ func Render(format string, ev store.Event) (Payload, error) {
 }
 
 // kanboardBody is {"event_name", "event_data", "event_author"} as Kanboard
-// sends it. event_data is the snapshot the store took, completed with the
-// keys Kanboard receivers may read, so a sparse snapshot still has them.
+// sends it. The store wrote event_data exactly as receivers get it (see
+// store.EncodeEventData), so it is put in as it is.
 func kanboardBody(ev store.Event) ([]byte, error) {
-	data, err := eventData(ev)
-	if err != nil {
-		return nil, err
-	}
-	completeKanboard(ev.Name, &data)
-	var author any
-	if ev.AuthorName != "" {
-		author = ev.AuthorName
+	data := bytes.TrimSpace(ev.Data)
+	if len(data) == 0 || data[0] != '{' {
+		return nil, fmt.Errorf("notify: event %s: event data is not a JSON object", ev.ID)
 	}
 	var buf bytes.Buffer
-	writeJSON(&buf, object{{"event_name", ev.Name}, {"event_data", data}, {"event_author", author}})
+	buf.Grow(len(data) + len(ev.Name) + len(ev.AuthorName) + 64)
+	buf.WriteString(`{"event_name":`)
+	writeJSONString(&buf, ev.Name)
+	buf.WriteString(`,"event_data":`)
+	buf.Write(data)
+	buf.WriteString(`,"event_author":`)
+	if ev.AuthorName == "" {
+		buf.WriteString("null")
+	} else {
+		writeJSONString(&buf, ev.AuthorName)
+	}
+	buf.WriteByte('}')
 	return buf.Bytes(), nil
 }
 
+// eventData decodes the stored event_data, keeping its key order and its
+// numbers exactly as written.
 func eventData(ev store.Event) (object, error) {
-	tree, err := decodeTree(ev.Data)
+	dec := json.NewDecoder(bytes.NewReader(ev.Data))
+	dec.UseNumber()
+	v, err := decodeValue(dec)
+	if err == nil {
+		if _, err = dec.Token(); err == io.EOF {
+			err = nil
+		} else if err == nil {
+			err = errors.New("data after the object")
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("notify: event %s: %w", ev.ID, err)
 	}
-	data, ok := tree.(object)
+	data, ok := v.(object)
 	if !ok {
 		return nil, fmt.Errorf("notify: event %s: event data is not an object", ev.ID)
 	}
 	return data, nil
 }
 
-// Keys Kanboard's nested objects carry (reference/kanboard-outgoing-payloads.json),
-// with the value used when the snapshot lacks one.
-var (
-	commentKeys = object{
-		{"id", json.Number("0")}, {"task_id", json.Number("0")}, {"user_id", json.Number("0")},
-		{"date_creation", json.Number("0")}, {"date_modification", json.Number("0")}, {"comment", ""},
-		{"reference", ""}, {"visibility", "app-user"}, {"username", nil}, {"name", nil}, {"email", nil},
-		{"avatar_path", nil},
+// decodeValue reads one value from dec's tokens: objects as object (a key
+// seen twice keeps its last value, as encoding/json), arrays as []any, the
+// rest as the token itself (nil, bool, json.Number, string).
+func decodeValue(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
 	}
-	subtaskKeys = object{
-		{"id", json.Number("0")}, {"title", ""}, {"status", json.Number("0")}, {"time_estimated", json.Number("0")},
-		{"time_spent", json.Number("0")}, {"task_id", json.Number("0")}, {"user_id", json.Number("0")},
-		{"position", json.Number("0")}, {"username", nil}, {"name", nil}, {"timer_start_date", json.Number("0")},
-		{"status_name", nil}, {"is_timer_started", false},
-	}
-	fileKeys = object{
-		{"id", json.Number("0")}, {"name", ""}, {"path", ""}, {"is_image", json.Number("0")},
-		{"task_id", json.Number("0")}, {"date", json.Number("0")}, {"user_id", json.Number("0")},
-		{"size", json.Number("0")}, {"etag", ""},
-	}
-	nestedKeys         = map[string]object{"comment": commentKeys, "subtask": subtaskKeys, "file": fileKeys}
-	subtaskStatusNames = map[string]string{"0": "Todo", "1": "In progress", "2": "Done"}
-	// moveKeys are the flat fields of move events, read from the task
-	// snapshot when missing (src/dst from "changes").
-	moveKeys = []string{"project_id", "position", "column_id", "swimlane_id", "src_column_id", "dst_column_id",
-		"date_moved", "recurrence_status", "recurrence_trigger"}
-)
-
-// moveField is where a move event's flat field comes from when the data
-// lacks it: src/dst column and date_moved from "changes" (the columns
-// falling back to the task's column), the rest from the task snapshot.
-// The tree and the splice share it, each with its own kind of value.
-func moveField[V any](key string, changes, task func(string) (V, bool)) (V, bool) {
-	switch key {
-	case "src_column_id", "dst_column_id":
-		if v, ok := changes(key); ok {
-			return v, true
+	switch tok {
+	case json.Delim('{'):
+		o := object{}
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := decodeValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			o.set(key.(string), v)
 		}
-		return task("column_id")
-	case "date_moved":
-		if v, ok := changes(key); ok {
-			return v, true
+		_, err := dec.Token() // '}'
+		return o, err
+	case json.Delim('['):
+		a := []any{}
+		for dec.More() {
+			v, err := decodeValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
 		}
+		_, err := dec.Token() // ']'
+		return a, err
 	}
-	return task(key)
+	return tok, nil
 }
 
 // objectKind names the nested object of comment, subtask and file events.
@@ -132,78 +139,12 @@ func objectKind(event string) string {
 	return ""
 }
 
-// completeKanboard adds what Kanboard receivers may read and the snapshot
-// lacks: task_id, the nested comment/subtask/file object with all of
-// Kanboard's keys (and its fields flat, as Kanboard's documentation shows
-// them), the flat fields of move events, and "changes" on updates and moves
-// (Kanboard sends [] when nothing is listed).
-func completeKanboard(event string, data *object) {
-	taskV, _ := data.get("task")
-	task, _ := taskV.(object)
-	if id, ok := task.get("id"); ok {
-		data.setDefault("task_id", id)
-	}
-	if kind := objectKind(event); kind != "" {
-		keys := nestedKeys[kind]
-		v, _ := data.get(kind)
-		nested, isObject := v.(object)
-		if isObject {
-			nested = slices.Clone(nested)
-		} else {
-			// Only flat fields were written: gather the object from them.
-			nested = object{}
-			for _, k := range keys {
-				if val, ok := data.get(k.key); ok && k.key != kind {
-					nested.set(k.key, val)
-				}
-			}
-			if text, ok := v.(string); ok && kind == "comment" {
-				nested.set("comment", text)
-			}
-		}
-		for _, k := range keys {
-			nested.setDefault(k.key, k.val)
-		}
-		if kind == "subtask" {
-			if name, _ := nested.get("status_name"); name == nil {
-				status, _ := nested.get("status")
-				if n, ok := status.(json.Number); ok && subtaskStatusNames[n.String()] != "" {
-					nested.set("status_name", subtaskStatusNames[n.String()])
-				}
-			}
-		}
-		data.set(kind, nested)
-		for _, f := range nested {
-			if f.key != kind {
-				data.setDefault(f.key, f.val)
-			}
-		}
-	}
-	isMove := strings.HasPrefix(event, "task.move.")
-	if isMove && event != store.EventTaskMoveProject {
-		changesV, _ := data.get("changes")
-		changes, _ := changesV.(object)
-		for _, key := range moveKeys {
-			if _, ok := data.get(key); ok {
-				continue
-			}
-			if val, ok := moveField(key, changes.get, task.get); ok {
-				data.set(key, val)
-			} else {
-				data.set(key, json.Number("0"))
-			}
-		}
-	}
-	if isMove || event == store.EventTaskUpdate || event == store.EventTaskAssigneeChange || event == store.EventSubtaskUpdate {
-		data.setDefault("changes", []any{})
-	}
-}
-
 // typenames of the envelope payload per nested object.
 var typenames = map[string]string{"": "Task", "comment": "Comment", "subtask": "Subtask", "file": "File"}
 
 // envelope is {"event", "timestamp", "payload": {"id", "typename", …}}, the
-// document of the envelope and transit formats. The timestamp is the
+// document of the envelope and transit formats: the event's task, comment,
+// subtask or file, with the changes of task events. The timestamp is the
 // event's time, so a retried body is the same body.
 func envelope(ev store.Event) (object, error) {
 	if ev.Name == store.EventWebhookTest {
@@ -213,7 +154,6 @@ func envelope(ev store.Event) (object, error) {
 	if err != nil {
 		return nil, err
 	}
-	completeKanboard(ev.Name, &data)
 	kind := objectKind(ev.Name)
 	key := kind
 	if kind == "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,9 +19,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // sampleEvents returns one event of every name in the catalog. task.create
-// comes from the real store; the others carry the event_data the brief's
-// contract asks the store to write, built around a real task snapshot and
-// kept sparse on purpose, so that the kanboard format must complete it.
+// comes from the real store; the others carry event data the store's
+// builder writes around a real task snapshot, with made-up comment, subtask
+// and file objects.
 func sampleEvents(t testing.TB, st *store.Store) map[string]store.Event {
 	t.Helper()
 	ctx := context.Background()
@@ -38,8 +39,11 @@ func sampleEvents(t testing.TB, st *store.Store) map[string]store.Event {
 		t.Fatal(err)
 	}
 	out := map[string]store.Event{store.EventTaskCreate: created}
-	mk := func(name string, data any) {
-		raw, err := json.Marshal(data)
+	mk := func(name string, c store.EventContent) {
+		if c.Task.ID == 0 {
+			c.Task = snap
+		}
+		raw, err := store.EncodeEventData(name, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,29 +51,35 @@ func sampleEvents(t testing.TB, st *store.Store) map[string]store.Event {
 		ev.Name, ev.Data = name, raw
 		out[name] = ev
 	}
-	task := func(changes map[string]any) store.TaskEventData {
-		return store.TaskEventData{TaskID: id, Task: snap, Changes: changes}
-	}
-	mk(store.EventTaskUpdate, task(map[string]any{"title": "Write docs"}))
-	mk(store.EventTaskAssigneeChange, task(map[string]any{"owner_id": 1}))
-	mk(store.EventTaskClose, task(nil))
-	mk(store.EventTaskOpen, task(nil))
-	mk(store.EventTaskDelete, task(nil))
-	mk(store.EventTaskMoveColumn, task(map[string]any{"src_column_id": 1, "dst_column_id": 2, "date_moved": snap.DateMoved}))
-	mk(store.EventTaskMovePosition, task(map[string]any{"src_column_id": 1, "dst_column_id": 1}))
-	mk(store.EventTaskMoveSwimlane, task(map[string]any{"src_column_id": 1, "dst_column_id": 1}))
-	mk(store.EventTaskMoveProject, task(nil))
-	comment := map[string]any{"id": 7, "task_id": id, "user_id": 1, "comment": "Looks good", "date_creation": snap.DateCreation, "date_modification": snap.DateCreation, "username": "admin"}
+	mk(store.EventTaskUpdate, store.EventContent{Changes: map[string]any{"title": "Write docs"}})
+	mk(store.EventTaskAssigneeChange, store.EventContent{Changes: map[string]any{"owner_id": 1}})
+	mk(store.EventTaskClose, store.EventContent{})
+	mk(store.EventTaskOpen, store.EventContent{})
+	mk(store.EventTaskDelete, store.EventContent{})
+	// The task as it is after a move from column 1 to column 2.
+	moved := snap
+	ready, two := "Ready", int64(2)
+	moved.ColumnID, moved.ColumnTitle, moved.ColumnPosition = 2, &ready, &two
+	from := &store.MoveFrom{ColumnID: 1, SwimlaneID: snap.SwimlaneID, DateMoved: snap.DateMoved}
+	mk(store.EventTaskMoveColumn, store.EventContent{Task: moved, Move: from,
+		Changes: map[string]any{"src_column_id": 1, "dst_column_id": 2, "date_moved": snap.DateMoved}})
+	mk(store.EventTaskMovePosition, store.EventContent{Move: &store.MoveFrom{ColumnID: 1, SwimlaneID: snap.SwimlaneID, DateMoved: snap.DateMoved},
+		Changes: map[string]any{"src_column_id": 1, "dst_column_id": 1}})
+	mk(store.EventTaskMoveSwimlane, store.EventContent{Move: &store.MoveFrom{ColumnID: 1, SwimlaneID: snap.SwimlaneID, DateMoved: snap.DateMoved},
+		Changes: map[string]any{"src_column_id": 1, "dst_column_id": 1}})
+	mk(store.EventTaskMoveProject, store.EventContent{})
+	comment := store.Comment{ID: 7, TaskID: id, UserID: 1, Comment: "Looks good", CreatedAt: snap.DateCreation,
+		ModifiedAt: snap.DateCreation, Username: "admin"}
 	for _, name := range []string{store.EventCommentCreate, store.EventCommentUpdate, store.EventCommentDelete} {
-		mk(name, map[string]any{"task_id": id, "comment": comment, "task": snap})
+		mk(name, store.EventContent{Comment: &comment})
 	}
-	subtask := map[string]any{"id": 3, "title": "Outline", "status": 1, "task_id": id, "user_id": 0, "position": 1, "time_estimated": 0, "time_spent": 0}
+	subtask := store.Subtask{ID: 3, Title: "Outline", Status: 1, TaskID: id, Position: 1}
 	for _, name := range []string{store.EventSubtaskCreate, store.EventSubtaskUpdate, store.EventSubtaskDelete} {
-		mk(name, map[string]any{"task_id": id, "subtask": subtask, "task": snap})
+		mk(name, store.EventContent{Subtask: &subtask})
 	}
-	file := map[string]any{"id": 2, "name": "plan.txt", "task_id": id, "user_id": 1, "size": 12, "date": snap.DateCreation}
+	file := store.TaskFile{ID: 2, Name: "plan.txt", TaskID: id, UserID: 1, Size: 12, CreatedAt: snap.DateCreation}
 	for _, name := range []string{store.EventFileCreate, store.EventFileDelete} {
-		mk(name, map[string]any{"task_id": id, "file": file, "task": snap})
+		mk(name, store.EventContent{File: &file})
 	}
 	for _, name := range store.EventNames {
 		if _, ok := out[name]; !ok {
@@ -172,8 +182,7 @@ func checkReferenceKeys(t *testing.T, name string, body []byte, ref map[string]a
 
 // TestKanboardBodyHasReferenceKeys: for every event Kanboard sent, our
 // kanboard body has at least its keys: top level, event_data, nested task
-// and nested comment/subtask/file. The events here carry sparse data, so
-// the format itself must complete them.
+// and nested comment/subtask/file.
 func TestKanboardBodyHasReferenceKeys(t *testing.T) {
 	c := newClock()
 	db := openDB(t, c)
@@ -314,26 +323,6 @@ func TestKanboardBodyOfRealEventsHasReferenceKeys(t *testing.T) {
 	}
 }
 
-func TestKanboardMoveFieldsComeFromSnapshot(t *testing.T) {
-	c := newClock()
-	db := openDB(t, c)
-	ev := sampleEvents(t, db.st)[store.EventTaskMoveColumn]
-	p, err := Render(store.FormatKanboard, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body struct {
-		Data map[string]any `json:"event_data"`
-	}
-	json.Unmarshal(p.Body, &body)
-	want := map[string]float64{"src_column_id": 1, "dst_column_id": 2, "column_id": 1, "project_id": 1, "swimlane_id": 1, "position": 1}
-	for k, v := range want {
-		if body.Data[k] != v {
-			t.Errorf("%s = %v, want %v", k, body.Data[k], v)
-		}
-	}
-}
-
 // TestFormatsGolden compares each format's body with testdata/golden
 // (go test ./notify -run Golden -update rewrites them).
 func TestFormatsGolden(t *testing.T) {
@@ -404,26 +393,101 @@ func TestSampleEventEnvelope(t *testing.T) {
 	}
 }
 
-// TestKanboardBuildsNestedObjectFromFlatFields: a snapshot with only the flat
-// fields of Kanboard's documentation (comment text under "comment") still
-// gets the nested object current Kanboard sends.
-func TestKanboardBuildsNestedObjectFromFlatFields(t *testing.T) {
-	ev := store.Event{ID: "e", Name: store.EventCommentCreate, AuthorName: "bob",
-		Data: json.RawMessage(`{"task_id":4,"id":9,"user_id":2,"comment":"flat text","task":{"id":4,"title":"T"}}`)}
-	p, err := Render(store.FormatKanboard, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"event_name":"comment.create","event_data":{"task_id":4,"id":9,"user_id":2,` +
-		`"comment":{"id":9,"task_id":4,"user_id":2,"comment":"flat text","date_creation":0,"date_modification":0,` +
-		`"reference":"","visibility":"app-user","username":null,"name":null,"email":null,"avatar_path":null},` +
-		`"task":{"id":4,"title":"T"},"date_creation":0,"date_modification":0,"reference":"","visibility":"app-user",` +
-		`"username":null,"name":null,"email":null,"avatar_path":null},"event_author":"bob"}`
-	if string(p.Body) != want {
-		t.Errorf("got  %s\nwant %s", p.Body, want)
-	}
-	p, _ = Render(store.FormatEnvelope, ev)
-	if !strings.Contains(string(p.Body), `"payload":{"id":9,"typename":"Comment","task_id":4,"user_id":2,"comment":"flat text"`) {
-		t.Errorf("envelope %s", p.Body)
+// documentedFlat are the flat fields Kanboard's webhook documentation shows
+// in event_data, by event, each with the nested object whose field of the
+// same name it equals ("task" for task events).
+var documentedFlat = map[string]struct {
+	from string
+	keys []string
+}{
+	store.EventTaskCreate: {"task", []string{"title", "description", "project_id", "owner_id", "category_id",
+		"swimlane_id", "column_id", "color_id", "score", "time_estimated", "date_due", "creator_id",
+		"date_creation", "date_modification", "date_moved", "position"}},
+	store.EventCommentCreate: {"comment", []string{"id", "task_id", "user_id", "date_creation"}},
+	store.EventSubtaskCreate: {"subtask", []string{"id", "task_id", "title", "user_id", "time_estimated", "position"}},
+	store.EventSubtaskUpdate: {"subtask", []string{"id", "status", "task_id"}},
+	store.EventFileCreate:    {"file", []string{"task_id", "name"}},
+}
+
+// taskColumns are the fields of the task's row, which task events other
+// than create and moves show flat (Kanboard's documented task.update).
+var taskColumns = []string{"id", "title", "description", "date_creation", "color_id", "project_id", "column_id",
+	"owner_id", "position", "is_active", "date_completed", "score", "date_due", "category_id", "creator_id",
+	"date_modification", "reference", "date_started", "time_spent", "time_estimated", "swimlane_id",
+	"date_moved", "recurrence_status", "recurrence_trigger", "recurrence_factor", "recurrence_timeframe",
+	"recurrence_basedate", "recurrence_parent", "recurrence_child"}
+
+// TestKanboardBodyReadsBothWays: every event the store writes reads in its
+// kanboard body as Kanboard's webhook documentation shows it (flat fields,
+// with the values of the thing the event is about) and as current Kanboard
+// sends it (the nested task, comment, subtask or file, with every key of
+// the reference recording, and changes where Kanboard sends them).
+func TestKanboardBodyReadsBothWays(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	ctx := context.Background()
+	admin := store.Actor{UserID: 1, Username: "admin", IsAdmin: true}
+	run := makeCatalogEvents(t, db.st, admin, 1, " <b>&")
+	refs := referenceExamples(t)
+	for _, name := range store.EventNames {
+		ev, err := db.st.EventByID(ctx, run.events[name])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		p, err := Render(store.FormatKanboard, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(p.Body, []byte(" <b>&")) {
+			t.Errorf("%s: the body escapes or lacks what people wrote: %s", name, p.Body)
+		}
+		got := checkReferenceKeys(t, name, p.Body, referenceFor(t, refs, name))
+		data := got["event_data"].(map[string]any)
+		task := data["task"].(map[string]any)
+
+		flat, ok := documentedFlat[name]
+		switch {
+		case ok:
+		case strings.HasPrefix(name, "comment."):
+			flat = documentedFlat[store.EventCommentCreate]
+		case strings.HasPrefix(name, "subtask."):
+			flat = documentedFlat[store.EventSubtaskCreate]
+		case strings.HasPrefix(name, "file."):
+			flat = documentedFlat[store.EventFileCreate]
+		case strings.HasPrefix(name, "task.move."):
+			flat.from = "task"
+			flat.keys = []string{"project_id", "position", "column_id", "swimlane_id"}
+			for _, k := range []string{"src_column_id", "dst_column_id", "date_moved", "recurrence_status", "recurrence_trigger"} {
+				if _, ok := data[k].(float64); !ok {
+					t.Errorf("%s: event_data.%s = %v, want a number", name, k, data[k])
+				}
+			}
+			if data["dst_column_id"] != task["column_id"] {
+				t.Errorf("%s: dst_column_id %v, task in column %v", name, data["dst_column_id"], task["column_id"])
+			}
+		default:
+			flat.from, flat.keys = "task", taskColumns
+		}
+		src, _ := data[flat.from].(map[string]any)
+		if src == nil {
+			t.Fatalf("%s: no nested %s in %v", name, flat.from, keysOf(data))
+		}
+		for _, k := range flat.keys {
+			v, ok := data[k]
+			if !ok {
+				t.Errorf("%s: event_data lacks the documented flat %q", name, k)
+			} else if fmt.Sprint(v) != fmt.Sprint(src[k]) {
+				t.Errorf("%s: event_data.%s = %v, %s.%s = %v", name, k, v, flat.from, k, src[k])
+			}
+		}
+		if flat.from == "task" && data["task_id"] != task["id"] {
+			t.Errorf("%s: task_id %v, task.id %v", name, data["task_id"], task["id"])
+		}
+		_, hasChanges := data["changes"]
+		wantChanges := strings.HasPrefix(name, "task.move.") || name == store.EventTaskUpdate ||
+			name == store.EventTaskAssigneeChange || name == store.EventSubtaskUpdate
+		if wantChanges && !hasChanges {
+			t.Errorf("%s: no changes", name)
+		}
 	}
 }

@@ -64,7 +64,7 @@ type Options struct {
 	Jitter func() float64
 }
 
-// Notifier delivers webhooks. It implements handlers.Deliverer.
+// Notifier delivers webhooks. It implements handlers.Notifier.
 type Notifier struct {
 	st      *store.Store
 	log     *slog.Logger
@@ -288,10 +288,9 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 	var mu sync.Mutex
 	var recs []store.AttemptRecord
 	var wg sync.WaitGroup
-	b := &bodies{}
 	attempts := func(group []store.DeliveryJob) {
 		for i, j := range group {
-			rec, ok := n.attempt(ctx, j, trigger, b, needSlot)
+			rec, ok := n.attempt(ctx, j, trigger, needSlot)
 			if !ok {
 				// Shutdown, or the lease is spent: the rest of this
 				// endpoint's deliveries go to the worker, due now.
@@ -414,7 +413,7 @@ func (n *Notifier) Redeliver(ctx context.Context, deliveryID int64) (store.Deliv
 }
 
 func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigger string) (store.Delivery, error) {
-	rec, ok := n.attempt(ctx, job, trigger, nil, true)
+	rec, ok := n.attempt(ctx, job, trigger, true)
 	if !ok {
 		return store.Delivery{}, fmt.Errorf("notify: delivery %d was not attempted (shutting down, or too busy); the retry worker will send it", job.DeliveryID)
 	}

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// The payload formats build a small ordered document tree first, then write
-// it as JSON or Transit. Values are: nil, bool, string, json.Number,
+// The envelope and transit formats build a small ordered document tree
+// from the stored event data, then write it as JSON or Transit. Values are: nil, bool, string, json.Number,
 // time.Time, []any, and object (ordered keys).
 
 // field is one key of an object.
@@ -90,22 +90,10 @@ func writeJSON(buf *bytes.Buffer, v any) {
 	}
 }
 
-// writeJSONString writes a JSON string without Go's HTML escaping (a
-// webhook body is not HTML; receivers compare text such as "<b>"). A
-// string of ASCII characters the encoder writes as they are is written
-// without it.
+// writeJSONString writes s as encoding/json does, without its HTML
+// escaping: a webhook body is not HTML, and receivers compare text such
+// as "<b>" as it was written.
 func writeJSONString(buf *bytes.Buffer, s string) {
-	if !jsonPlain(s) {
-		encodeJSONString(buf, s)
-		return
-	}
-	buf.WriteByte('"')
-	buf.WriteString(s)
-	buf.WriteByte('"')
-}
-
-// encodeJSONString is encoding/json's encoding of s without HTML escaping.
-func encodeJSONString(buf *bytes.Buffer, s string) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	enc.Encode(s)

@@ -56,28 +56,6 @@ type ProjectMove struct {
 	OwnerID    *int64
 }
 
-// MoveEventData is event_data of task.move.* events: Kanboard's flat move
-// fields beside the task snapshot. DateMoved is the task's date_moved before
-// the move, and Changes holds the flat fields that differ from the task after
-// it, as Kanboard computes them.
-type MoveEventData struct {
-	TaskID            int64          `json:"task_id"`
-	Task              TaskSnapshot   `json:"task"`
-	Changes           map[string]any `json:"changes"`
-	ProjectID         int64          `json:"project_id"`
-	Position          int64          `json:"position"`
-	ColumnID          int64          `json:"column_id"`
-	SwimlaneID        int64          `json:"swimlane_id"`
-	SrcColumnID       int64          `json:"src_column_id"`
-	DstColumnID       int64          `json:"dst_column_id"`
-	SrcSwimlaneID     int64          `json:"src_swimlane_id"`
-	DstSwimlaneID     int64          `json:"dst_swimlane_id"`
-	SrcProjectID      int64          `json:"src_project_id,omitempty"`
-	DateMoved         int64          `json:"date_moved"`
-	RecurrenceStatus  int            `json:"recurrence_status"`
-	RecurrenceTrigger int            `json:"recurrence_trigger"`
-}
-
 // Tasks lists a project's tasks with the names they refer to, in board
 // order (column, swimlane, position).
 func (s *Store) Tasks(ctx context.Context, projectID int64, status TaskStatus) ([]TaskSnapshot, error) {
@@ -208,7 +186,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		var events []string
 		if owner, ok := changes["owner_id"]; ok {
 			ev, err := s.emit(ctx, tx, actor, EventTaskAssigneeChange, snap.ProjectID, id,
-				TaskEventData{TaskID: id, Task: snap, Changes: map[string]any{"owner_id": owner}})
+				EventContent{Task: snap, Changes: map[string]any{"owner_id": owner}})
 			if err != nil {
 				return nil, err
 			}
@@ -217,7 +195,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 				return events, nil
 			}
 		}
-		ev, err := s.emit(ctx, tx, actor, EventTaskUpdate, snap.ProjectID, id, TaskEventData{TaskID: id, Task: snap, Changes: changes})
+		ev, err := s.emit(ctx, tx, actor, EventTaskUpdate, snap.ProjectID, id, EventContent{Task: snap, Changes: changes})
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +238,7 @@ func (s *Store) setTaskActive(ctx context.Context, actor Actor, id int64, active
 		if err != nil {
 			return nil, err
 		}
-		ev, err := s.emit(ctx, tx, actor, name, snap.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
+		ev, err := s.emit(ctx, tx, actor, name, snap.ProjectID, id, EventContent{Task: snap})
 		if err != nil {
 			return nil, err
 		}
@@ -375,12 +353,8 @@ func (s *Store) emitMove(ctx context.Context, tx *sql.Tx, actor Actor, name stri
 	if err != nil {
 		return "", err
 	}
-	d := MoveEventData{
-		TaskID: id, Task: snap, ProjectID: snap.ProjectID, Position: snap.Position, ColumnID: snap.ColumnID,
-		SwimlaneID: snap.SwimlaneID, SrcColumnID: old.ColumnID, DstColumnID: snap.ColumnID,
-		SrcSwimlaneID: old.SwimlaneID, DstSwimlaneID: snap.SwimlaneID, SrcProjectID: srcProject,
-		DateMoved: old.DateMoved, RecurrenceStatus: snap.RecurrenceStatus, RecurrenceTrigger: snap.RecurrenceTrigger,
-	}
+	d := EventContent{Task: snap, Move: &MoveFrom{ColumnID: old.ColumnID, SwimlaneID: old.SwimlaneID,
+		ProjectID: srcProject, DateMoved: old.DateMoved}}
 	// Kanboard's "changes": the move's fields that are not task fields or
 	// differ from the task after the move.
 	d.Changes = map[string]any{"src_column_id": old.ColumnID, "dst_column_id": snap.ColumnID}
@@ -462,7 +436,7 @@ func (s *Store) DeleteTask(ctx context.Context, actor Actor, id int64) ([]string
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
 		}
-		ev, err := s.emit(ctx, tx, actor, EventTaskDelete, old.ProjectID, id, TaskEventData{TaskID: id, Task: old})
+		ev, err := s.emit(ctx, tx, actor, EventTaskDelete, old.ProjectID, id, EventContent{Task: old})
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,42 +21,12 @@ type Comment struct {
 	Email      string
 }
 
-// MarshalJSON writes Kanboard's comment object (getComment, webhooks).
-func (c Comment) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ID               int64   `json:"id"`
-		TaskID           int64   `json:"task_id"`
-		UserID           int64   `json:"user_id"`
-		DateCreation     int64   `json:"date_creation"`
-		DateModification int64   `json:"date_modification"`
-		Comment          string  `json:"comment"`
-		Reference        string  `json:"reference"`
-		Visibility       string  `json:"visibility"`
-		Username         *string `json:"username"`
-		Name             *string `json:"name"`
-		Email            *string `json:"email"`
-		AvatarPath       *string `json:"avatar_path"`
-	}{c.ID, c.TaskID, c.UserID, c.CreatedAt, c.ModifiedAt, c.Comment, "", "app-user",
-		nullStr(c.Username), nullStr(c.Name), nullStr(c.Email), nil})
-}
-
 // nullStr is Kanboard's null for an empty name.
 func nullStr(s string) *string {
 	if s == "" {
 		return nil
 	}
 	return &s
-}
-
-// CommentEventData is event_data of comment.* events: the flat fields of
-// Kanboard's documentation, the comment object and the task snapshot.
-type CommentEventData struct {
-	TaskID  int64          `json:"task_id"`
-	ID      int64          `json:"id"`
-	UserID  int64          `json:"user_id"`
-	Comment Comment        `json:"comment"`
-	Changes map[string]any `json:"changes,omitempty"`
-	Task    TaskSnapshot   `json:"task"`
 }
 
 const commentQuery = `SELECT c.id, c.task_id, COALESCE(c.user_id, 0), c.comment, c.created_at, c.modified_at,
@@ -117,58 +86,29 @@ func mayEditComment(actor Actor, c Comment) error {
 // CreateComment adds a comment to a task and writes comment.create. userID
 // 0 means the acting user (none for an integration).
 func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID int64, text string) (int64, []string, error) {
-	var id int64
-	events, err := s.taskMutation(ctx, "create comment", func(tx *sql.Tx) ([]string, error) {
-		if err := validateComment(text); err != nil {
-			return nil, err
-		}
-		if userID == 0 {
-			userID = actor.UserID
-		}
-		if err := checkUser(ctx, tx, "user_id", userID); err != nil {
-			return nil, err
-		}
-		snap, err := taskSnapshot(ctx, tx, taskID)
-		if err != nil {
-			return nil, fmt.Errorf("task %d: %w", taskID, err)
-		}
-		now := s.now().Unix()
-		res, err := tx.ExecContext(ctx, `INSERT INTO comments (task_id, user_id, comment, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
-			taskID, nullInt(userID), text, now, now)
-		if err != nil {
-			return nil, err
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return nil, err
-		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentCreate, id, nil, &snap, nil)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
-	})
-	if err != nil {
-		return 0, nil, err
+	if err := validateComment(text); err != nil {
+		return 0, nil, fmt.Errorf("store: create comment: %w", err)
 	}
-	return id, events, nil
-}
-
-// emitComment writes a comment event; c is the comment when it is already
-// deleted, known its task's snapshot when already read; nil reads them.
-func (s *Store) emitComment(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, c *Comment, known *TaskSnapshot, changes map[string]any) (string, error) {
-	if c == nil {
-		got, err := commentByID(ctx, tx, id)
-		if err != nil {
-			return "", err
-		}
-		c = &got
+	if userID == 0 {
+		userID = actor.UserID
 	}
-	snap, err := snapshotOnce(ctx, tx, c.TaskID, known)
-	if err != nil {
-		return "", err
-	}
-	return s.emit(ctx, tx, actor, name, snap.ProjectID, c.TaskID,
-		CommentEventData{TaskID: c.TaskID, ID: c.ID, UserID: c.UserID, Comment: *c, Changes: changes, Task: snap})
+	return s.createOnTask(ctx, "create comment", EventCommentCreate, actor, taskID,
+		func(tx *sql.Tx, _ TaskSnapshot) (int64, error) {
+			if err := checkUser(ctx, tx, "user_id", userID); err != nil {
+				return 0, err
+			}
+			now := s.now().Unix()
+			res, err := tx.ExecContext(ctx, `INSERT INTO comments (task_id, user_id, comment, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
+				taskID, nullInt(userID), text, now, now)
+			if err != nil {
+				return 0, err
+			}
+			return res.LastInsertId()
+		},
+		func(tx *sql.Tx, id int64) (EventContent, error) {
+			c, err := commentByID(ctx, tx, id)
+			return EventContent{Comment: &c}, err
+		})
 }
 
 // UpdateComment replaces a comment's text and writes comment.update. An
@@ -191,11 +131,11 @@ func (s *Store) UpdateComment(ctx context.Context, actor Actor, id int64, text s
 		if _, err := tx.ExecContext(ctx, `UPDATE comments SET comment = ?, modified_at = ? WHERE id = ?`, text, s.now().Unix(), id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentUpdate, id, nil, nil, map[string]any{"comment": text})
+		c, err = commentByID(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
-		return []string{ev}, nil
+		return s.emitOnTask(ctx, tx, actor, EventCommentUpdate, c.TaskID, EventContent{Comment: &c, Changes: map[string]any{"comment": text}})
 	})
 }
 
@@ -212,10 +152,6 @@ func (s *Store) DeleteComment(ctx context.Context, actor Actor, id int64) ([]str
 		if _, err := tx.ExecContext(ctx, `DELETE FROM comments WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitComment(ctx, tx, actor, EventCommentDelete, id, &c, nil, nil)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emitOnTask(ctx, tx, actor, EventCommentDelete, c.TaskID, EventContent{Comment: &c})
 	})
 }

@@ -52,7 +52,9 @@ func createdSnapshot(t *testing.T, s *Store, actor Actor, nt NewTask) (TaskSnaps
 	if err != nil {
 		t.Fatal(err)
 	}
-	var data TaskEventData
+	var data struct {
+		Task TaskSnapshot `json:"task"`
+	}
 	if err := json.Unmarshal(ev.Data, &data); err != nil {
 		t.Fatal(err)
 	}

@@ -69,8 +69,8 @@ type Event struct {
 	IntegrationID int64
 	AuthorName    string // username; "" when an integration or the system made the change
 	CreatedAt     time.Time
-	// Data is the Kanboard-shaped event_data snapshot taken in the change's
-	// transaction: {"task_id", "task": {…}, "changes", "comment"|"subtask"|"file", …}.
+	// Data is the kanboard format's event_data as receivers get it, taken
+	// in the change's transaction (see EncodeEventData).
 	Data json.RawMessage
 }
 
@@ -83,7 +83,7 @@ const deliveryLease = 30 * time.Second
 // emit writes an event and, when enabled endpoints match it, the fanout
 // row that owes them their deliveries, inside the change's transaction. It
 // returns the event id.
-func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, c EventContent) (string, error) {
 	// Read once per transaction (configVersion keeps it until a change
 	// may have moved it), so a caller that read it already pays nothing.
 	v, err := s.configVersion(ctx, tx)
@@ -95,9 +95,9 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err := checkActor(actor, v); err != nil {
 		return "", err
 	}
-	body, err := json.Marshal(data)
+	body, err := EncodeEventData(name, c)
 	if err != nil {
-		return "", fmt.Errorf("encode event: %w", err)
+		return "", err
 	}
 	now := s.now()
 	id, err := insertEvent(ctx, tx, now, actor, name, projectID, taskID, body)
@@ -304,23 +304,7 @@ func taskSnapshot(ctx context.Context, db q, id int64) (TaskSnapshot, error) {
 	return scanTaskSnapshot(db.QueryRowContext(ctx, taskSnapshotQuery+` WHERE t.id = ?`, id))
 }
 
-// snapshotOnce returns *snap when the caller already read the task's
-// snapshot in this transaction, else reads it.
-func snapshotOnce(ctx context.Context, db q, taskID int64, snap *TaskSnapshot) (TaskSnapshot, error) {
-	if snap != nil {
-		return *snap, nil
-	}
-	return taskSnapshot(ctx, db, taskID)
-}
-
 // TaskByID reads a task with the names it refers to.
 func (s *Store) TaskByID(ctx context.Context, id int64) (TaskSnapshot, error) {
 	return taskSnapshot(ctx, s.reader, id)
-}
-
-// TaskEventData is event_data for task events in Kanboard's shape.
-type TaskEventData struct {
-	TaskID  int64          `json:"task_id"`
-	Task    TaskSnapshot   `json:"task"`
-	Changes map[string]any `json:"changes,omitempty"`
 }

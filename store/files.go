@@ -5,13 +5,11 @@ import (
 	"crypto/md5"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -40,23 +38,6 @@ func (f TaskFile) IsImage() bool {
 	return false
 }
 
-// MarshalJSON writes Kanboard's file object (getAllTaskFiles, webhooks).
-func (f TaskFile) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ID       int64  `json:"id"`
-		Name     string `json:"name"`
-		Path     string `json:"path"`
-		IsImage  int    `json:"is_image"`
-		TaskID   int64  `json:"task_id"`
-		Date     int64  `json:"date"`
-		UserID   int64  `json:"user_id"`
-		Size     int64  `json:"size"`
-		ETag     string `json:"etag"`
-		MimeType string `json:"mime_type"`
-	}{f.ID, f.Name, "tasks/" + strconv.FormatInt(f.TaskID, 10) + "/" + strconv.FormatInt(f.ID, 10),
-		boolInt(f.IsImage()), f.TaskID, f.CreatedAt, f.UserID, f.Size, f.ETag, f.MimeType})
-}
-
 // NewFile is a file to attach. ProjectID, when not zero, must be the task's
 // project (Kanboard's createTaskFile check). An empty MimeType is guessed
 // from the name, then from the content.
@@ -66,18 +47,6 @@ type NewFile struct {
 	Name      string
 	MimeType  string
 	Data      []byte
-}
-
-// FileEventData is event_data of file.* events: flat metadata, the file
-// object and the task snapshot. The content is never in an event.
-type FileEventData struct {
-	TaskID int64        `json:"task_id"`
-	ID     int64        `json:"id"`
-	Name   string       `json:"name"`
-	Size   int64        `json:"size"`
-	UserID int64        `json:"user_id"`
-	File   TaskFile     `json:"file"`
-	Task   TaskSnapshot `json:"task"`
 }
 
 const fileQuery = `SELECT f.id, f.task_id, COALESCE(f.user_id, 0), f.name, f.mime_type, f.size, f.created_at,
@@ -167,69 +136,42 @@ func cleanFileName(name string) (string, error) {
 // CreateFile attaches a file (stored as a BLOB) to a task and writes
 // file.create. maxBytes bounds the content (0: no bound).
 func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes int64) (int64, []string, error) {
-	var id int64
-	events, err := s.taskMutation(ctx, "create file", func(tx *sql.Tx) ([]string, error) {
-		name, err := cleanFileName(n.Name)
-		if err != nil {
-			return nil, err
-		}
-		if maxBytes > 0 && int64(len(n.Data)) > maxBytes {
-			return nil, invalid("file is larger than %d bytes", maxBytes)
-		}
-		mt := n.MimeType
-		if mt == "" {
-			mt = mime.TypeByExtension(path.Ext(name))
-		}
-		if mt == "" {
-			mt = http.DetectContentType(n.Data)
-		}
-		task, err := taskSnapshot(ctx, tx, n.TaskID)
-		if err != nil {
-			return nil, fmt.Errorf("task %d: %w", n.TaskID, err)
-		}
-		if n.ProjectID != 0 && n.ProjectID != task.ProjectID {
-			return nil, invalid("task %d is not in project %d", n.TaskID, n.ProjectID)
-		}
-		data := n.Data
-		if data == nil {
-			data = []byte{}
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, n.TaskID, nullInt(actor.UserID), name, mt, len(data), data, s.now().Unix())
-		if err != nil {
-			return nil, err
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return nil, err
-		}
-		// The content is in hand: hash it instead of reading it back.
-		f, err := fileByID(ctx, tx, id)
-		if err != nil {
-			return nil, err
-		}
-		f.ETag = etagOf(data)
-		ev, err := s.emitFile(ctx, tx, actor, EventFileCreate, f, &task)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
-	})
-	if err != nil {
-		return 0, nil, err
+	name, err := cleanFileName(n.Name)
+	if err == nil && maxBytes > 0 && int64(len(n.Data)) > maxBytes {
+		err = invalid("file is larger than %d bytes", maxBytes)
 	}
-	return id, events, nil
-}
-
-// emitFile writes a file event; known is the file's task snapshot when
-// already read, nil to read it.
-func (s *Store) emitFile(ctx context.Context, tx *sql.Tx, actor Actor, name string, f TaskFile, known *TaskSnapshot) (string, error) {
-	snap, err := snapshotOnce(ctx, tx, f.TaskID, known)
 	if err != nil {
-		return "", err
+		return 0, nil, fmt.Errorf("store: create file: %w", err)
 	}
-	return s.emit(ctx, tx, actor, name, snap.ProjectID, f.TaskID, FileEventData{
-		TaskID: f.TaskID, ID: f.ID, Name: f.Name, Size: f.Size, UserID: f.UserID, File: f, Task: snap,
-	})
+	mt := n.MimeType
+	if mt == "" {
+		mt = mime.TypeByExtension(path.Ext(name))
+	}
+	if mt == "" {
+		mt = http.DetectContentType(n.Data)
+	}
+	data := n.Data
+	if data == nil {
+		data = []byte{}
+	}
+	return s.createOnTask(ctx, "create file", EventFileCreate, actor, n.TaskID,
+		func(tx *sql.Tx, task TaskSnapshot) (int64, error) {
+			if n.ProjectID != 0 && n.ProjectID != task.ProjectID {
+				return 0, invalid("task %d is not in project %d", n.TaskID, n.ProjectID)
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, n.TaskID, nullInt(actor.UserID), name, mt, len(data), data, s.now().Unix())
+			if err != nil {
+				return 0, err
+			}
+			return res.LastInsertId()
+		},
+		func(tx *sql.Tx, id int64) (EventContent, error) {
+			f, err := fileByID(ctx, tx, id)
+			// The content is in hand: hash it instead of reading it back.
+			f.ETag = etagOf(data)
+			return EventContent{File: &f}, err
+		})
 }
 
 // DeleteFile removes a file and writes file.delete with its metadata.
@@ -242,10 +184,6 @@ func (s *Store) DeleteFile(ctx context.Context, actor Actor, id int64) ([]string
 		if _, err := tx.ExecContext(ctx, `DELETE FROM task_files WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitFile(ctx, tx, actor, EventFileDelete, f, nil)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emitOnTask(ctx, tx, actor, EventFileDelete, f.TaskID, EventContent{File: &f})
 	})
 }

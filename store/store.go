@@ -224,6 +224,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// migrationSteps are the Go parts of migrations whose work SQL cannot do;
+// each runs after its file, in the same transaction.
+var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
+	7: completeEventData,
+}
+
 // migrate applies every embedded migration whose number is above
 // PRAGMA user_version, each in its own transaction.
 func (s *Store) migrate(ctx context.Context) error {
@@ -267,6 +273,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
+			}
+			if step := migrationSteps[m.version]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return err
+				}
 			}
 			// PRAGMA takes no bound parameters; the version is our own integer.
 			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -32,26 +31,6 @@ type Subtask struct {
 	Name          string
 }
 
-// MarshalJSON writes Kanboard's subtask object (getSubtask, webhooks).
-func (st Subtask) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ID             int64   `json:"id"`
-		Title          string  `json:"title"`
-		Status         int     `json:"status"`
-		TimeEstimated  float64 `json:"time_estimated"`
-		TimeSpent      float64 `json:"time_spent"`
-		TaskID         int64   `json:"task_id"`
-		UserID         int64   `json:"user_id"`
-		Position       int64   `json:"position"`
-		Username       *string `json:"username"`
-		Name           *string `json:"name"`
-		TimerStartDate int64   `json:"timer_start_date"`
-		StatusName     string  `json:"status_name"`
-		IsTimerStarted bool    `json:"is_timer_started"`
-	}{st.ID, st.Title, st.Status, st.TimeEstimated, st.TimeSpent, st.TaskID, st.UserID, st.Position,
-		nullStr(st.Username), nullStr(st.Name), 0, SubtaskStatusNames[st.Status], false})
-}
-
 // NewSubtask is a subtask to create.
 type NewSubtask struct {
 	TaskID        int64
@@ -69,22 +48,6 @@ type SubtaskUpdate struct {
 	TimeEstimated *float64
 	TimeSpent     *float64
 	Status        *int
-}
-
-// SubtaskEventData is event_data of subtask.* events: the flat fields of
-// Kanboard's documentation, the subtask object and the task snapshot.
-type SubtaskEventData struct {
-	TaskID        int64          `json:"task_id"`
-	ID            int64          `json:"id"`
-	Title         string         `json:"title"`
-	Status        int            `json:"status"`
-	UserID        int64          `json:"user_id"`
-	TimeEstimated float64        `json:"time_estimated"`
-	TimeSpent     float64        `json:"time_spent"`
-	Position      int64          `json:"position"`
-	Subtask       Subtask        `json:"subtask"`
-	Changes       map[string]any `json:"changes,omitempty"`
-	Task          TaskSnapshot   `json:"task"`
 }
 
 const subtaskQuery = `SELECT st.id, st.task_id, st.title, st.status, COALESCE(st.user_id, 0), st.time_estimated,
@@ -142,58 +105,26 @@ func validateSubtask(title string, status int, est, spent float64) error {
 // CreateSubtask adds a subtask at the end of its task's list and writes
 // subtask.create.
 func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (int64, []string, error) {
-	var id int64
-	events, err := s.taskMutation(ctx, "create subtask", func(tx *sql.Tx) ([]string, error) {
-		if err := validateSubtask(n.Title, n.Status, n.TimeEstimated, n.TimeSpent); err != nil {
-			return nil, err
-		}
-		if err := checkUser(ctx, tx, "user_id", n.UserID); err != nil {
-			return nil, err
-		}
-		snap, err := taskSnapshot(ctx, tx, n.TaskID)
-		if err != nil {
-			return nil, fmt.Errorf("task %d: %w", n.TaskID, err)
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO subtasks (task_id, title, status, user_id, time_estimated, time_spent, position)
-			VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM subtasks WHERE task_id = ?))`,
-			n.TaskID, n.Title, n.Status, nullInt(n.UserID), n.TimeEstimated, n.TimeSpent, n.TaskID)
-		if err != nil {
-			return nil, err
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return nil, err
-		}
-		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskCreate, id, nil, &snap, nil)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
-	})
-	if err != nil {
-		return 0, nil, err
+	if err := validateSubtask(n.Title, n.Status, n.TimeEstimated, n.TimeSpent); err != nil {
+		return 0, nil, fmt.Errorf("store: create subtask: %w", err)
 	}
-	return id, events, nil
-}
-
-// emitSubtask writes a subtask event; st is the subtask when it is already
-// deleted, known its task's snapshot when already read; nil reads them.
-func (s *Store) emitSubtask(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, st *Subtask, known *TaskSnapshot, changes map[string]any) (string, error) {
-	if st == nil {
-		got, err := subtaskByID(ctx, tx, id)
-		if err != nil {
-			return "", err
-		}
-		st = &got
-	}
-	snap, err := snapshotOnce(ctx, tx, st.TaskID, known)
-	if err != nil {
-		return "", err
-	}
-	return s.emit(ctx, tx, actor, name, snap.ProjectID, st.TaskID, SubtaskEventData{
-		TaskID: st.TaskID, ID: st.ID, Title: st.Title, Status: st.Status, UserID: st.UserID,
-		TimeEstimated: st.TimeEstimated, TimeSpent: st.TimeSpent, Position: st.Position,
-		Subtask: *st, Changes: changes, Task: snap,
-	})
+	return s.createOnTask(ctx, "create subtask", EventSubtaskCreate, actor, n.TaskID,
+		func(tx *sql.Tx, _ TaskSnapshot) (int64, error) {
+			if err := checkUser(ctx, tx, "user_id", n.UserID); err != nil {
+				return 0, err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO subtasks (task_id, title, status, user_id, time_estimated, time_spent, position)
+				VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM subtasks WHERE task_id = ?))`,
+				n.TaskID, n.Title, n.Status, nullInt(n.UserID), n.TimeEstimated, n.TimeSpent, n.TaskID)
+			if err != nil {
+				return 0, err
+			}
+			return res.LastInsertId()
+		},
+		func(tx *sql.Tx, id int64) (EventContent, error) {
+			st, err := subtaskByID(ctx, tx, id)
+			return EventContent{Subtask: &st}, err
+		})
 }
 
 // UpdateSubtask changes the given fields of a subtask and writes
@@ -253,11 +184,11 @@ func (s *Store) UpdateSubtask(ctx context.Context, actor Actor, id, taskID int64
 			next.Title, next.Status, nullInt(next.UserID), next.TimeEstimated, next.TimeSpent, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskUpdate, id, nil, nil, changes)
+		st, err := subtaskByID(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
-		return []string{ev}, nil
+		return s.emitOnTask(ctx, tx, actor, EventSubtaskUpdate, st.TaskID, EventContent{Subtask: &st, Changes: changes})
 	})
 }
 
@@ -276,10 +207,6 @@ func (s *Store) DeleteSubtask(ctx context.Context, actor Actor, id int64) ([]str
 			st.TaskID, st.Position); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitSubtask(ctx, tx, actor, EventSubtaskDelete, id, &st, nil, nil)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emitOnTask(ctx, tx, actor, EventSubtaskDelete, st.TaskID, EventContent{Subtask: &st})
 	})
 }

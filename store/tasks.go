@@ -246,7 +246,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 	// with the placement, instead of reading the row back with its joins;
 	// TestCreateTaskSnapshotMatchesRow holds it to the row.
 	snap := newTaskSnapshot(id, position, now, &t, &names)
-	ev, err := s.emit(ctx, tx, actor, EventTaskCreate, t.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
+	ev, err := s.emit(ctx, tx, actor, EventTaskCreate, t.ProjectID, id, EventContent{Task: snap})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// EventContent is what an event is about, in typed form. EncodeEventData
+// turns it into the kanboard format's event_data, the one place that knows
+// that shape.
+type EventContent struct {
+	Task TaskSnapshot
+	// Changes lists the changed fields of updates and moves.
+	Changes map[string]any
+	// Move is where a moved task came from (task.move.*).
+	Move *MoveFrom
+	// Exactly one of these is set on comment, subtask and file events.
+	Comment *Comment
+	Subtask *Subtask
+	File    *TaskFile
+}
+
+// MoveFrom is a task's place before a move; where it went is in the task.
+// DateMoved is the task's date_moved before the move, as Kanboard sends it.
+type MoveFrom struct {
+	ColumnID   int64
+	SwimlaneID int64
+	ProjectID  int64 // 0 unless the task changed project
+	DateMoved  int64
+}
+
+// createFields are the flat fields Kanboard's webhook documentation shows
+// on task.create, in its order.
+type createFields struct {
+	Title            string  `json:"title"`
+	Description      string  `json:"description"`
+	ProjectID        int64   `json:"project_id"`
+	OwnerID          int64   `json:"owner_id"`
+	CategoryID       int64   `json:"category_id"`
+	SwimlaneID       int64   `json:"swimlane_id"`
+	ColumnID         int64   `json:"column_id"`
+	ColorID          string  `json:"color_id"`
+	Score            int64   `json:"score"`
+	TimeEstimated    float64 `json:"time_estimated"`
+	DateDue          int64   `json:"date_due"`
+	CreatorID        int64   `json:"creator_id"`
+	DateCreation     int64   `json:"date_creation"`
+	DateModification int64   `json:"date_modification"`
+	DateMoved        int64   `json:"date_moved"`
+	Position         int64   `json:"position"`
+}
+
+// moveFields are the flat fields of task.move.* events.
+type moveFields struct {
+	ProjectID         int64 `json:"project_id"`
+	Position          int64 `json:"position"`
+	ColumnID          int64 `json:"column_id"`
+	SwimlaneID        int64 `json:"swimlane_id"`
+	SrcColumnID       int64 `json:"src_column_id"`
+	DstColumnID       int64 `json:"dst_column_id"`
+	SrcSwimlaneID     int64 `json:"src_swimlane_id"`
+	DstSwimlaneID     int64 `json:"dst_swimlane_id"`
+	SrcProjectID      int64 `json:"src_project_id,omitempty"`
+	DateMoved         int64 `json:"date_moved"`
+	RecurrenceStatus  int   `json:"recurrence_status"`
+	RecurrenceTrigger int   `json:"recurrence_trigger"`
+}
+
+// Kanboard's comment, subtask and file objects (getComment, getSubtask,
+// getAllTaskFiles and the webhooks), in its key order. Migration 007 reads
+// stored ones back through them too.
+type (
+	commentObject struct {
+		ID               int64   `json:"id"`
+		TaskID           int64   `json:"task_id"`
+		UserID           int64   `json:"user_id"`
+		DateCreation     int64   `json:"date_creation"`
+		DateModification int64   `json:"date_modification"`
+		Comment          string  `json:"comment"`
+		Reference        string  `json:"reference"`
+		Visibility       string  `json:"visibility"`
+		Username         *string `json:"username"`
+		Name             *string `json:"name"`
+		Email            *string `json:"email"`
+		AvatarPath       *string `json:"avatar_path"`
+	}
+	subtaskObject struct {
+		ID             int64   `json:"id"`
+		Title          string  `json:"title"`
+		Status         int     `json:"status"`
+		TimeEstimated  float64 `json:"time_estimated"`
+		TimeSpent      float64 `json:"time_spent"`
+		TaskID         int64   `json:"task_id"`
+		UserID         int64   `json:"user_id"`
+		Position       int64   `json:"position"`
+		Username       *string `json:"username"`
+		Name           *string `json:"name"`
+		TimerStartDate int64   `json:"timer_start_date"`
+		StatusName     string  `json:"status_name"`
+		IsTimerStarted bool    `json:"is_timer_started"`
+	}
+	fileObject struct {
+		ID       int64  `json:"id"`
+		Name     string `json:"name"`
+		Path     string `json:"path"`
+		IsImage  int    `json:"is_image"`
+		TaskID   int64  `json:"task_id"`
+		Date     int64  `json:"date"`
+		UserID   int64  `json:"user_id"`
+		Size     int64  `json:"size"`
+		ETag     string `json:"etag"`
+		MimeType string `json:"mime_type"`
+	}
+)
+
+func (c Comment) object() commentObject {
+	return commentObject{c.ID, c.TaskID, c.UserID, c.CreatedAt, c.ModifiedAt, c.Comment, "", "app-user",
+		nullStr(c.Username), nullStr(c.Name), nullStr(c.Email), nil}
+}
+
+func (st Subtask) object() subtaskObject {
+	return subtaskObject{st.ID, st.Title, st.Status, st.TimeEstimated, st.TimeSpent, st.TaskID, st.UserID, st.Position,
+		nullStr(st.Username), nullStr(st.Name), 0, SubtaskStatusNames[st.Status], false}
+}
+
+func (f TaskFile) object() fileObject {
+	return fileObject{f.ID, f.Name, "tasks/" + strconv.FormatInt(f.TaskID, 10) + "/" + strconv.FormatInt(f.ID, 10),
+		boolInt(f.IsImage()), f.TaskID, f.CreatedAt, f.UserID, f.Size, f.ETag, f.MimeType}
+}
+
+// MarshalJSON writes Kanboard's comment object.
+func (c Comment) MarshalJSON() ([]byte, error) { return json.Marshal(c.object()) }
+
+// MarshalJSON writes Kanboard's subtask object.
+func (st Subtask) MarshalJSON() ([]byte, error) { return json.Marshal(st.object()) }
+
+// MarshalJSON writes Kanboard's file object.
+func (f TaskFile) MarshalJSON() ([]byte, error) { return json.Marshal(f.object()) }
+
+// The event_data of each kind of event. Go writes the fields of an
+// embedded struct flat, after the nested objects; a flat field never
+// replaces a nested one of the same name (a comment's text stays in the
+// nested "comment", as current Kanboard sends it).
+type (
+	taskCreateData struct {
+		TaskID int64        `json:"task_id"`
+		Task   TaskSnapshot `json:"task"`
+		createFields
+	}
+	// taskData: every field of the task flat, as Kanboard's documented
+	// task.update shows it.
+	taskData struct {
+		TaskID  int64        `json:"task_id"`
+		Task    TaskSnapshot `json:"task"`
+		Changes any          `json:"changes,omitempty"`
+		TaskSnapshot
+	}
+	moveData struct {
+		TaskID  int64        `json:"task_id"`
+		Task    TaskSnapshot `json:"task"`
+		Changes any          `json:"changes"`
+		moveFields
+	}
+	commentData struct {
+		Comment commentObject `json:"comment"`
+		Changes any           `json:"changes,omitempty"`
+		Task    TaskSnapshot  `json:"task"`
+		commentObject
+	}
+	subtaskData struct {
+		Subtask subtaskObject `json:"subtask"`
+		Changes any           `json:"changes,omitempty"`
+		Task    TaskSnapshot  `json:"task"`
+		subtaskObject
+	}
+	fileData struct {
+		File fileObject   `json:"file"`
+		Task TaskSnapshot `json:"task"`
+		fileObject
+	}
+)
+
+// alwaysChanges are the events on which Kanboard sends "changes" even when
+// nothing is listed, as [].
+var alwaysChanges = map[string]bool{
+	EventTaskUpdate: true, EventTaskAssigneeChange: true, EventSubtaskUpdate: true,
+	EventTaskMoveColumn: true, EventTaskMovePosition: true, EventTaskMoveSwimlane: true, EventTaskMoveProject: true,
+}
+
+// EncodeEventData writes the event_data of the kanboard format exactly as
+// receivers get it, without HTML escaping (a webhook body is not HTML, and
+// receivers compare text such as "<b>" as it was written). It holds both
+// generations of Kanboard's payload: the nested objects current Kanboard
+// sends (task_id, task, the comment, subtask or file, changes) and the flat
+// fields Kanboard's webhook documentation shows, derived from them.
+func EncodeEventData(name string, c EventContent) ([]byte, error) {
+	var changes any
+	if len(c.Changes) > 0 {
+		changes = c.Changes
+	} else if alwaysChanges[name] {
+		changes = []any{}
+	}
+	t := c.Task
+	var data any
+	switch {
+	case c.Comment != nil:
+		o := c.Comment.object()
+		data = commentData{o, changes, t, o}
+	case c.Subtask != nil:
+		o := c.Subtask.object()
+		data = subtaskData{o, changes, t, o}
+	case c.File != nil:
+		o := c.File.object()
+		data = fileData{o, t, o}
+	case strings.HasPrefix(name, "task.move."):
+		from := MoveFrom{ColumnID: t.ColumnID, SwimlaneID: t.SwimlaneID, DateMoved: t.DateMoved}
+		if c.Move != nil {
+			from = *c.Move
+		}
+		data = moveData{t.ID, t, changes, moveFields{t.ProjectID, t.Position, t.ColumnID, t.SwimlaneID,
+			from.ColumnID, t.ColumnID, from.SwimlaneID, t.SwimlaneID, from.ProjectID, from.DateMoved,
+			t.RecurrenceStatus, t.RecurrenceTrigger}}
+	case name == EventTaskCreate:
+		data = taskCreateData{t.ID, t, createFields{t.Title, t.Description, t.ProjectID, t.OwnerID, t.CategoryID,
+			t.SwimlaneID, t.ColumnID, t.ColorID, t.Score, t.TimeEstimated, t.DateDue, t.CreatorID, t.DateCreation,
+			t.DateModification, t.DateMoved, t.Position}}
+	default:
+		data = taskData{t.ID, t, changes, t}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(data); err != nil {
+		return nil, fmt.Errorf("encode %s event data: %w", name, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// createOnTask is how a comment, subtask or file is made: in one
+// transaction it reads the task, lets insert write the row and return its
+// id, reads the row back as its event shows it, and writes the event.
+func (s *Store) createOnTask(ctx context.Context, what, name string, actor Actor, taskID int64,
+	insert func(tx *sql.Tx, task TaskSnapshot) (int64, error),
+	readBack func(tx *sql.Tx, id int64) (EventContent, error)) (int64, []string, error) {
+	var id int64
+	events, err := s.taskMutation(ctx, what, func(tx *sql.Tx) ([]string, error) {
+		task, err := taskSnapshot(ctx, tx, taskID)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", taskID, err)
+		}
+		if id, err = insert(tx, task); err != nil {
+			return nil, err
+		}
+		c, err := readBack(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		return s.emitAbout(ctx, tx, actor, name, task, c)
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return id, events, nil
+}
+
+// emitOnTask writes an event about something on a task (a comment, subtask
+// or file, in c), with the task as it is now.
+func (s *Store) emitOnTask(ctx context.Context, tx *sql.Tx, actor Actor, name string, taskID int64, c EventContent) ([]string, error) {
+	task, err := taskSnapshot(ctx, tx, taskID)
+	if err != nil {
+		return nil, err
+	}
+	return s.emitAbout(ctx, tx, actor, name, task, c)
+}
+
+// emitAbout writes the event named name about c on task.
+func (s *Store) emitAbout(ctx context.Context, tx *sql.Tx, actor Actor, name string, task TaskSnapshot, c EventContent) ([]string, error) {
+	c.Task = task
+	ev, err := s.emit(ctx, tx, actor, name, task.ProjectID, task.ID, c)
+	if err != nil {
+		return nil, err
+	}
+	return []string{ev}, nil
+}
