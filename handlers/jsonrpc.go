@@ -336,23 +336,16 @@ func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	// Each reply is encoded as soon as it is made, so only encoded bytes
 	// (at most the budget and one reply) are held, never all results.
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	budget := a.replyBudget()
-	replies := 0
+	var replies [][]byte
+	size, budget := 0, a.replyBudget()
 	add := func(reply rpcResponse) {
-		if replies > 0 {
-			out.WriteByte(',')
-		}
-		mark := out.Len()
-		if err := enc.Encode(reply.wire()); err != nil {
+		b, err := json.Marshal(reply.wire())
+		if err != nil {
 			a.log.Error("json-rpc reply not encoded", "err", err)
-			out.Truncate(mark)
-			enc.Encode(rpcResponse{Error: &rpcError{Code: rpcInternalError, Message: "Internal error"}, ID: reply.ID}.wire())
+			b, _ = json.Marshal(rpcResponse{Error: &rpcError{Code: rpcInternalError, Message: "Internal error"}, ID: reply.ID}.wire())
 		}
-		out.Truncate(out.Len() - 1) // the encoder's newline
-		replies++
+		replies = append(replies, b)
+		size += len(b)
 	}
 	status := http.StatusOK
 	for i, call := range calls {
@@ -360,7 +353,7 @@ func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
 			add(rpcResponse{Error: errs[i]})
 			continue
 		}
-		if out.Len() > budget && !call.Notification {
+		if size > budget && !call.Notification {
 			add(rpcResponse{Error: &rpcError{Code: rpcReplyBudgetError,
 				Message: fmt.Sprintf("Reply budget exceeded: the replies to this request passed %d bytes", budget),
 				Data:    "Not run; send this call again in another request"}, ID: call.ID})
@@ -387,18 +380,23 @@ func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		add(rpcResponse{Result: result, ID: call.ID})
 	}
-	if replies == 0 {
+	if len(replies) == 0 {
 		rawJSON(w, http.StatusOK, "")
 		return
 	}
 	writeJSONHeader(w, status)
-	if batch {
-		io.WriteString(w, "[")
+	if !batch {
+		w.Write(replies[0])
+		return
 	}
-	w.Write(out.Bytes())
-	if batch {
-		io.WriteString(w, "]")
+	io.WriteString(w, "[")
+	for i, b := range replies {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		w.Write(b)
 	}
+	io.WriteString(w, "]")
 }
 
 // rpcUserAttrs are the log attributes of a refused caller: the address and,

@@ -686,7 +686,12 @@ func procDownloadTaskFile(c *rpcCall, p fileParams) (any, error) {
 	if err != nil {
 		return c.fail(err, "")
 	}
-	return base64.StdEncoding.EncodeToString(data), nil
+	// encoding/json writes a byte slice as standard base64, straight into
+	// the reply: no second copy of a large file as a string.
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
 }
 
 func procRemoveTaskFile(c *rpcCall, p fileParams) (any, error) {
