@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"io"
+	"math"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -10,15 +11,19 @@ import (
 	"time"
 )
 
-// serve collects garbage at serveGCPercent unless GOGC is set, in which
-// case the runtime's reading of GOGC stands.
+// serve collects garbage at serveGCPercent under serveMemoryLimit unless
+// GOGC or GOMEMLIMIT is set, in which case the runtime's reading stands.
 func TestServeSetsGCPercentUnlessGOGCIsSet(t *testing.T) {
+	const noLimit = math.MaxInt64
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(noLimit))
 	for _, tc := range []struct {
-		gogc string
-		want int
-	}{{"", serveGCPercent}, {"50", 100}} {
+		gogc, gomemlimit string
+		want             int
+		wantLimit        int64
+	}{{"", "", serveGCPercent, serveMemoryLimit}, {"50", "1GiB", 100, noLimit}} {
 		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(noLimit)
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan string, 1)
 		done := make(chan int, 1)
@@ -27,8 +32,11 @@ func TestServeSetsGCPercentUnlessGOGCIsSet(t *testing.T) {
 				Args:  []string{"serve", "-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "gc.db")},
 				Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard,
 				Getenv: func(name string) string {
-					if name == "GOGC" {
+					switch name {
+					case "GOGC":
 						return tc.gogc
+					case "GOMEMLIMIT":
+						return tc.gomemlimit
 					}
 					return ""
 				},
@@ -43,10 +51,14 @@ func TestServeSetsGCPercentUnlessGOGCIsSet(t *testing.T) {
 			t.Fatal("serve did not start")
 		}
 		got := debug.SetGCPercent(100)
+		gotLimit := debug.SetMemoryLimit(-1) // -1 reads without changing
 		cancel()
 		<-done
 		if got != tc.want {
 			t.Errorf("GOGC=%q: serve runs with GC percent %d, want %d", tc.gogc, got, tc.want)
+		}
+		if gotLimit != tc.wantLimit {
+			t.Errorf("GOMEMLIMIT=%q: serve runs with memory limit %d, want %d", tc.gomemlimit, gotLimit, tc.wantLimit)
 		}
 	}
 }

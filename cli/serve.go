@@ -75,6 +75,12 @@ func newLogger(env *Env, format string) (logger *slog.Logger, flush func(), err 
 // memory, well within the peak RSS target of docs/BENCHMARKS.md.
 const serveGCPercent = 400
 
+// serveMemoryLimit is the server's soft memory limit unless GOMEMLIMIT is
+// set: with GOGC at 400, a burst of large replies (file downloads) would
+// otherwise let the heap grow to five times what they hold before the
+// collector runs; near the limit it collects sooner instead.
+const serveMemoryLimit = 128 << 20
+
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs, cfg := serveFlags(env)
 	if _, err := fs.parse(args); err != nil {
@@ -88,6 +94,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if env.Getenv("GOGC") == "" {
 		// Put back when serve returns: tests run it many times in one process.
 		defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
+	}
+	if env.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
 	}
 	proxies, err := store.ParseAllowedIPs(cfg.trustedProxies)
 	if err != nil {

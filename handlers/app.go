@@ -30,6 +30,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxFileBytes bounds one attached file.
 	MaxFileBytes int64
+	// MaxReplyBytes bounds the encoded replies of one JSON-RPC request;
+	// zero is 32 MiB, raised so that one file of MaxFileBytes fits.
+	MaxReplyBytes int64
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Version is shown by getVersion and sent in User-Agent.

@@ -20,6 +20,9 @@ const (
 	rpcMethodNotFound = -32601
 	rpcInvalidParams  = -32602
 	rpcInternalError  = -32603
+	// rpcReplyBudgetError answers the calls of a request left unrun once
+	// its replies passed the reply budget.
+	rpcReplyBudgetError = -32001
 )
 
 // maxBatch bounds the calls in one batch request.
@@ -29,7 +32,14 @@ const maxBatch = 1000
 const (
 	rpcUnauthorizedBody = `{"jsonrpc":"2.0","error":{"code":401,"message":"Unauthorized"},"id":null}`
 	rpcForbiddenBody    = `{"jsonrpc":"2.0","error":{"code":403,"message":"Forbidden"},"id":null}`
+	rpcThrottledBody    = `{"jsonrpc":"2.0","error":{"code":429,"message":"Too Many Requests"},"id":null}`
+	rpcCrossSiteBody    = `{"jsonrpc":"2.0","error":{"code":403,"message":"Forbidden","data":"Cross-site request refused: send credentials in an Authorization: Token or Bearer header"},"id":null}`
 )
+
+// minReplyBudget is the least a request's replies may take before the rest
+// of its calls are refused; the budget grows so that one file of the
+// largest allowed size always fits.
+const minReplyBudget = 32 << 20
 
 // rpcError is a JSON-RPC error object.
 type rpcError struct {
@@ -49,23 +59,27 @@ type rpcResponse struct {
 
 // MarshalJSON writes either "result" or "error", never both, and "id"
 // (null when unknown), as JSON-RPC 2.0 requires.
-func (r rpcResponse) MarshalJSON() ([]byte, error) {
+func (r rpcResponse) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
+
+// wire is the reply as it is encoded; encoding it directly spares a copy of
+// a large result.
+func (r rpcResponse) wire() any {
 	id := r.ID
 	if len(id) == 0 {
 		id = json.RawMessage("null")
 	}
 	if r.Error != nil {
-		return json.Marshal(struct {
+		return struct {
 			JSONRPC string          `json:"jsonrpc"`
 			Error   *rpcError       `json:"error"`
 			ID      json.RawMessage `json:"id"`
-		}{"2.0", r.Error, id})
+		}{"2.0", r.Error, id}
 	}
-	return json.Marshal(struct {
+	return struct {
 		JSONRPC string          `json:"jsonrpc"`
 		Result  any             `json:"result"`
 		ID      json.RawMessage `json:"id"`
-	}{"2.0", r.Result, id})
+	}{"2.0", r.Result, id}
 }
 
 // rpcRequest is one parsed call. Params is nil, a JSON array or a JSON
@@ -170,19 +184,20 @@ func (c rpcCaller) isApp() bool { return c.user == nil }
 // isAdmin: applications and admin users.
 func (c rpcCaller) isAdmin() bool { return c.user == nil || c.user.IsAdmin }
 
-// rpcAuth identifies the caller, or returns a reason (for the log only).
-func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
+// rpcAuth identifies the caller. A refusal comes with a reason for the
+// log (401); err is a throttled password check or a failure to check.
+func (a *App) rpcAuth(r *http.Request) (caller rpcCaller, reason string, err error) {
 	h := r.Header.Get("Authorization")
 	if scheme, tok, ok := strings.Cut(h, " "); ok && (strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer")) {
 		u, _, err := a.store.UserByPersonalToken(r.Context(), strings.TrimSpace(tok))
 		if err != nil {
-			return rpcCaller{}, "personal token refused"
+			return rpcCaller{}, "personal token refused", nil
 		}
-		return rpcCaller{user: &u}, ""
+		return rpcCaller{user: &u}, "", nil
 	}
 	username, password, ok := r.BasicAuth()
 	if !ok {
-		return rpcCaller{}, "no credentials"
+		return rpcCaller{}, "no credentials", nil
 	}
 	if username == "jsonrpc" {
 		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
@@ -190,24 +205,46 @@ func (a *App) rpcAuth(r *http.Request) (rpcCaller, string) {
 		// and nothing would confirm cached credentials then.
 		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"), a.store.IntegrationByToken)
 		if reason != "" {
-			return rpcCaller{}, reason
+			return rpcCaller{}, reason, nil
 		}
 		a.store.RecordIntegrationUse(in.ID)
-		return rpcCaller{integration: &in}, ""
+		return rpcCaller{integration: &in}, "", nil
 	}
+	// Tokens are hash lookups; only passwords cost bcrypt and are throttled.
 	if strings.HasPrefix(password, store.PrefixPersonal) {
 		u, _, err := a.store.UserByPersonalToken(r.Context(), password)
 		if err != nil || !strings.EqualFold(u.Username, username) {
-			return rpcCaller{}, "personal token refused"
+			return rpcCaller{}, "personal token refused", nil
 		}
-		return rpcCaller{user: &u}, ""
+		return rpcCaller{user: &u}, "", nil
 	}
-	u, err := a.store.CheckPassword(r.Context(), username, password)
+	u, err := a.checkPassword(r, username, password)
+	if errors.Is(err, store.ErrUnauthorized) {
+		return rpcCaller{}, "wrong username or password", nil
+	}
 	if err != nil {
-		return rpcCaller{}, "wrong username or password"
+		return rpcCaller{}, "", err
 	}
-	return rpcCaller{user: &u}, ""
+	return rpcCaller{user: &u}, "", nil
 }
+
+// rpcCrossSite tells whether a browser sent the request from another site
+// without a header only a script could set. Such a request can carry the
+// browser's saved Basic credentials in a plain-text form post; a script
+// sending a token header had to pass CORS, which Hookboard never grants.
+func rpcCrossSite(r *http.Request) bool {
+	if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	if r.Header.Get("X-API-Auth") != "" {
+		return false
+	}
+	return crossOrigin.Check(r) != nil
+}
+
+// crossOrigin is the pages' rule (Sec-Fetch-Site, else Origin against Host)
+// applied to the API.
+var crossOrigin = http.NewCrossOriginProtection()
 
 // rpcBodyLimit is the largest request body: the configured bound, raised
 // so that a file of the largest allowed size fits in base64.
@@ -244,11 +281,39 @@ func jsonReply(w http.ResponseWriter, status int, v any) {
 	w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
+// replyBudget bounds the encoded replies of one request: past it, the
+// request's remaining calls are not run and answer an error, so a batch of
+// large results cannot hold unbounded memory.
+func (a *App) replyBudget() int {
+	if a.cfg.MaxReplyBytes > 0 {
+		return int(a.cfg.MaxReplyBytes)
+	}
+	return max(minReplyBudget, base64.StdEncoding.EncodedLen(int(a.cfg.MaxFileBytes))+64<<10)
+}
+
 // jsonRPC serves the Kanboard-compatible JSON-RPC API (DESIGN §5).
 func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
-	caller, reason := a.rpcAuth(r)
+	if rpcCrossSite(r) {
+		a.log.Info("json-rpc refused", "reason", "cross-site request", "remote", r.RemoteAddr)
+		rawJSON(w, http.StatusForbidden, rpcCrossSiteBody)
+		return
+	}
+	caller, reason, err := a.rpcAuth(r)
+	if t, ok := isThrottled(err); ok {
+		a.log.Warn("json-rpc login rate limited", a.rpcUserAttrs(r)...)
+		w.Header().Set("Retry-After", t.retryAfterHeader())
+		rawJSON(w, http.StatusTooManyRequests, rpcThrottledBody)
+		return
+	}
+	if err != nil {
+		if r.Context().Err() == nil {
+			a.log.Error("json-rpc credentials not checked", "err", err)
+		}
+		jsonReply(w, http.StatusServiceUnavailable, rpcResponse{Error: &rpcError{Code: rpcInternalError, Message: "Internal error"}})
+		return
+	}
 	if reason != "" {
-		a.log.Info("json-rpc refused", "reason", reason, "remote", r.RemoteAddr)
+		a.log.Info("json-rpc refused", append(a.rpcUserAttrs(r), "reason", reason)...)
 		w.Header().Set("WWW-Authenticate", `Basic realm="JsonRPC"`)
 		rawJSON(w, http.StatusUnauthorized, rpcUnauthorizedBody)
 		return
@@ -269,11 +334,29 @@ func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
 		jsonReply(w, http.StatusOK, rpcResponse{Error: fatal})
 		return
 	}
-	var replies []rpcResponse
+	// Each reply is encoded as soon as it is made, so only encoded bytes
+	// (at most the budget and one reply) are held, never all results.
+	var replies [][]byte
+	size, budget := 0, a.replyBudget()
+	add := func(reply rpcResponse) {
+		b, err := json.Marshal(reply.wire())
+		if err != nil {
+			a.log.Error("json-rpc reply not encoded", "err", err)
+			b, _ = json.Marshal(rpcResponse{Error: &rpcError{Code: rpcInternalError, Message: "Internal error"}, ID: reply.ID}.wire())
+		}
+		replies = append(replies, b)
+		size += len(b)
+	}
 	status := http.StatusOK
 	for i, call := range calls {
 		if errs[i] != nil {
-			replies = append(replies, rpcResponse{Error: errs[i]})
+			add(rpcResponse{Error: errs[i]})
+			continue
+		}
+		if size > budget && !call.Notification {
+			add(rpcResponse{Error: &rpcError{Code: rpcReplyBudgetError,
+				Message: fmt.Sprintf("Reply budget exceeded: the replies to this request passed %d bytes", budget),
+				Data:    "Not run; send this call again in another request"}, ID: call.ID})
 			continue
 		}
 		result, rerr := a.runProcedure(r, caller, call)
@@ -292,19 +375,38 @@ func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
 			if errors.Is(rerr, store.ErrUnavailable) && !batch {
 				status = http.StatusServiceUnavailable
 			}
-			replies = append(replies, rpcResponse{Error: e, ID: call.ID})
+			add(rpcResponse{Error: e, ID: call.ID})
 			continue
 		}
-		replies = append(replies, rpcResponse{Result: result, ID: call.ID})
+		add(rpcResponse{Result: result, ID: call.ID})
 	}
-	switch {
-	case len(replies) == 0:
+	if len(replies) == 0 {
 		rawJSON(w, http.StatusOK, "")
-	case batch:
-		jsonReply(w, status, replies)
-	default:
-		jsonReply(w, status, replies[0])
+		return
 	}
+	writeJSONHeader(w, status)
+	if !batch {
+		w.Write(replies[0])
+		return
+	}
+	io.WriteString(w, "[")
+	for i, b := range replies {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		w.Write(b)
+	}
+	io.WriteString(w, "]")
+}
+
+// rpcUserAttrs are the log attributes of a refused caller: the address and,
+// for a Basic login, the typed user name as a short hash.
+func (a *App) rpcUserAttrs(r *http.Request) []any {
+	attrs := []any{"remote", r.RemoteAddr}
+	if username, _, ok := r.BasicAuth(); ok && username != "jsonrpc" {
+		attrs = append(attrs, "user", loggedName(username))
+	}
+	return attrs
 }
 
 // Error implements error so procedures can return protocol errors.

@@ -421,13 +421,15 @@ func procCreateTask(c *rpcCall, p createTaskParams) (any, error) {
 			return c.fail(err, 0)
 		}
 	}
+	// A user creates tasks as themselves whatever creator_id says, as in
+	// Kanboard; only an application may name the creator.
+	if c.caller.user != nil {
+		p.CreatorID = c.caller.user.ID
+	}
 	if p.CreatorID != 0 {
 		if _, err := c.a.store.UserByID(c.ctx(), p.CreatorID); err != nil {
 			return c.fail(err, false)
 		}
-	}
-	if p.CreatorID == 0 && c.caller.user != nil {
-		p.CreatorID = c.caller.user.ID
 	}
 	id, events, err := c.a.store.CreateTask(c.ctx(), c.caller.actor(), store.NewTask{
 		Title: p.Title, ProjectID: p.ProjectID, ColorID: p.ColorID, ColumnID: p.ColumnID, OwnerID: p.OwnerID,
@@ -684,7 +686,12 @@ func procDownloadTaskFile(c *rpcCall, p fileParams) (any, error) {
 	if err != nil {
 		return c.fail(err, "")
 	}
-	return base64.StdEncoding.EncodeToString(data), nil
+	// encoding/json writes a byte slice as standard base64, straight into
+	// the reply: no second copy of a large file as a string.
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
 }
 
 func procRemoveTaskFile(c *rpcCall, p fileParams) (any, error) {

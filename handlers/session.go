@@ -6,12 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
-	"golang.org/x/time/rate"
 
 	"hookboard/store"
 	"hookboard/views"
@@ -33,7 +31,7 @@ type web struct {
 	// a trusted proxy saying so), while plain HTTP on 127.0.0.1 must work.
 	plain, secure *scs.SessionManager
 	store         *sqlite3store.SQLite3Store
-	limits        *loginLimiter
+	passwords     *passwordGate
 	home          http.Handler
 }
 
@@ -57,7 +55,7 @@ func newWeb(st *store.Store) *web {
 		m.Cookie.Path = "/"
 		return m
 	}
-	return &web{plain: mk(false), secure: mk(true), store: ss, limits: newLoginLimiter()}
+	return &web{plain: mk(false), secure: mk(true), store: ss, passwords: newPasswordGate()}
 }
 
 // Close stops the session store's background cleanup.
@@ -164,70 +162,6 @@ func securePageHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// loginLimiter bounds login attempts per client address and per username,
-// so that guessing passwords is slow from one place and for one account
-// from many places.
-type loginLimiter struct {
-	mu     sync.Mutex
-	byIP   map[string]*limitEntry
-	byUser map[string]*limitEntry
-}
-
-type limitEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// Login limits: a user name gets 5 quick tries then one every 12 s; an
-// address gets 20 quick tries (a shared office) then one every 3 s.
-const (
-	userBurst    = 5
-	userInterval = 12 * time.Second
-	ipBurst      = 20
-	ipInterval   = 3 * time.Second
-	// limiterCap bounds each map; idle entries are dropped first.
-	limiterCap = 10000
-)
-
-func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{byIP: map[string]*limitEntry{}, byUser: map[string]*limitEntry{}}
-}
-
-// allow takes one attempt from both the address's and the user's budget.
-func (l *loginLimiter) allow(ip, user string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ipOK := l.take(l.byIP, ip, rate.Every(ipInterval), ipBurst, now)
-	userOK := l.take(l.byUser, strings.ToLower(user), rate.Every(userInterval), userBurst, now)
-	return ipOK && userOK
-}
-
-func (l *loginLimiter) take(m map[string]*limitEntry, key string, r rate.Limit, burst int, now time.Time) bool {
-	e, ok := m[key]
-	if !ok {
-		if len(m) >= limiterCap {
-			prune(m, now)
-		}
-		e = &limitEntry{lim: rate.NewLimiter(r, burst)}
-		m[key] = e
-	}
-	e.seen = now
-	return e.lim.AllowN(now, 1)
-}
-
-// prune drops entries idle long enough to have refilled; if that frees
-// nothing (an attack from many addresses), it starts over rather than grow.
-func prune(m map[string]*limitEntry, now time.Time) {
-	for k, e := range m {
-		if now.Sub(e.seen) > 5*time.Minute {
-			delete(m, k)
-		}
-	}
-	if len(m) >= limiterCap {
-		clear(m)
-	}
-}
-
 // loginPage shows the login form.
 func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
 	if a.sess(r).GetInt64(r.Context(), sessUserID) != 0 {
@@ -249,19 +183,22 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	page := views.LoginPage{Page: views.Page{Title: "Log in"}, Username: username, Next: r.URL.Query().Get("next")}
 
 	ip, _ := a.clientIP(r)
-	if !a.web.limits.allow(ip.String(), username, a.now()) {
-		a.log.Warn("login rate limited", "user", username, "ip", ip.String())
-		w.Header().Set("Retry-After", "60")
+	u, err := a.checkPassword(r, username, password)
+	if t, ok := isThrottled(err); ok {
+		a.log.Warn("login rate limited", "user", loggedName(username), "ip", ip.String())
+		w.Header().Set("Retry-After", t.retryAfterHeader())
 		page.Error = "Too many login attempts. Wait a minute and try again."
 		a.render(w, r, http.StatusTooManyRequests, views.LoginView(page))
 		return
 	}
-	u, err := a.store.CheckPassword(r.Context(), username, password)
 	if errors.Is(err, store.ErrUnauthorized) {
-		a.log.Info("login failed", "user", username, "ip", ip.String())
+		a.log.Info("login failed", "user", loggedName(username), "ip", ip.String())
 		page.Error = "Wrong username or password."
 		a.render(w, r, http.StatusUnauthorized, views.LoginView(page))
 		return
+	}
+	if r.Context().Err() != nil {
+		return // the client left while waiting for its password check
 	}
 	if err != nil {
 		a.serverError(w, r, err)
