@@ -53,10 +53,6 @@ type Actor struct {
 	IntegrationID int64
 	Username      string // "" for an integration
 	IsAdmin       bool
-
-	// checkedAt is the config_version its credentials were checked at,
-	// when they came from the cache (see Integration.Actor); 0 otherwise.
-	checkedAt int64
 }
 
 // Event is one row of the outbox.
@@ -84,17 +80,6 @@ const deliveryLease = 30 * time.Second
 // row that owes them their deliveries, inside the change's transaction. It
 // returns the event id.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, data any) (string, error) {
-	// Read once per transaction (configVersion keeps it until a change
-	// may have moved it), so a caller that read it already pays nothing.
-	v, err := s.configVersion(ctx, tx)
-	if err != nil {
-		return "", err
-	}
-	// Every change emits, so this is where a change made with cached
-	// credentials learns that they changed meanwhile.
-	if err := checkActor(actor, v); err != nil {
-		return "", err
-	}
 	body, err := json.Marshal(data)
 	if err != nil {
 		return "", fmt.Errorf("encode event: %w", err)
@@ -104,43 +89,47 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err != nil {
 		return "", err
 	}
-	endpoints, err := s.enabledEndpoints(ctx, tx, v)
+	endpoints, longest, err := matchingEndpoints(ctx, tx, name, projectID)
 	if err != nil {
 		return "", err
 	}
-	// The jobs PendingDeliveries will hand the request.
-	var jobs []memoJob
-	project := strconv.FormatInt(projectID, 10)
-	var longest time.Duration
-	for _, row := range endpoints {
-		if !filterMatches(row.events, name) || !filterMatches(row.projects, project) {
-			continue
-		}
-		jobs = append(jobs, row.job)
-		longest = max(longest, row.job.job.Endpoint.Timeout)
-	}
-	if len(jobs) > 0 {
-		// The event as the database reads it back (created_at to the millisecond).
-		event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
-			IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
-			Data: json.RawMessage(body)}
-		stored := eventStored(id, body)
-		lease := time.UnixMilli(now.Add(deliveryLease + longest).UnixMilli())
-		ids := make([]string, len(jobs))
-		for i := range jobs {
-			j := &jobs[i].job
-			j.Status = DeliveryPending
-			j.LeaseUntil = lease
-			j.Event, j.Stored = event, stored
-			ids[i] = strconv.FormatInt(j.Endpoint.ID, 10)
-		}
+	if len(endpoints) > 0 {
+		lease := now.Add(deliveryLease + longest).UnixMilli()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fanouts (event_id, endpoint_ids, lease_until_ms, created_at_ms)
-			VALUES (?, ?, ?, ?)`, id, strings.Join(ids, ","), lease.UnixMilli(), now.UnixMilli()); err != nil {
+			VALUES (?, ?, ?, ?)`, id, strings.Join(endpoints, ","), lease, now.UnixMilli()); err != nil {
 			return "", fmt.Errorf("insert fanout: %w", err)
 		}
 	}
-	s.fanout.note(id, jobs)
 	return id, nil
+}
+
+// matchingEndpoints lists the ids of the enabled endpoints subscribed to
+// event name in project projectID, and the longest of their timeouts.
+func matchingEndpoints(ctx context.Context, tx *sql.Tx, name string, projectID int64) ([]string, time.Duration, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, events, projects, timeout_ms FROM webhook_endpoints WHERE enabled = 1 ORDER BY id`)
+	if err != nil {
+		return nil, 0, fmt.Errorf("match endpoints: %w", err)
+	}
+	defer rows.Close()
+	project := strconv.FormatInt(projectID, 10)
+	var ids []string
+	var longest time.Duration
+	for rows.Next() {
+		var id, timeoutMS int64
+		var events, projects string
+		if err := rows.Scan(&id, &events, &projects, &timeoutMS); err != nil {
+			return nil, 0, fmt.Errorf("match endpoints: %w", err)
+		}
+		if !filterMatches(events, name) || !filterMatches(projects, project) {
+			continue
+		}
+		ids = append(ids, strconv.FormatInt(id, 10))
+		longest = max(longest, time.Duration(timeoutMS)*time.Millisecond)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("match endpoints: %w", err)
+	}
+	return ids, longest, nil
 }
 
 // insertEvent writes one row of the outbox, made at now, and returns its id.

@@ -28,10 +28,7 @@ import (
 //   - if the batch itself breaks (a savepoint statement fails, e.g. because
 //     an interrupted statement rolled the whole transaction back, or COMMIT
 //     fails), nothing of it was committed, and each call is run again alone
-//     in its own transaction, so one bad call cannot fail its neighbours;
-//   - a new task (doAppend) runs without a savepoint: it is refused, when it
-//     is, before it writes, and any failure after its first write breaks
-//     the batch as above.
+//     in its own transaction, so one bad call cannot fail its neighbours.
 //
 // One kind of call is not waited for: records posted with post (a request's
 // webhook attempts), whose loss in a crash something else makes good. They
@@ -66,9 +63,6 @@ type writeReq struct {
 	// then, when set, makes the call detached (see post): it has no done,
 	// and the writer hands it the outcome instead.
 	then func(error)
-	// appendOnly: fn changes no configuration table and reports every
-	// failure of its own before its first write (see doAppend).
-	appendOnly bool
 }
 
 type writeResult struct {
@@ -80,19 +74,10 @@ type writeResult struct {
 // committer owns the writer connection's transactions.
 type committer struct {
 	db *sql.DB
-	// rolledBack runs on the writer goroutine after anything was rolled
-	// back (a savepoint or a whole transaction), for caches that may hold
-	// what the undone writes read.
-	rolledBack func()
-	// configMayChange runs on the writer goroutine when a transaction
-	// begins and after each call that may have changed the configuration:
-	// the configuration version read earlier in the transaction may be out
-	// of date from then on.
-	configMayChange func()
-	mu              sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
-	shut            bool
-	queue           chan *writeReq
-	done            chan struct{}
+	mu    sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
+	shut  bool
+	queue chan *writeReq
+	done  chan struct{}
 
 	// detached counts posted calls not yet committed (see settle).
 	detached atomic.Int64
@@ -104,14 +89,8 @@ type committer struct {
 	largest atomic.Int64
 }
 
-func newCommitter(db *sql.DB, rolledBack, configMayChange func()) *committer {
-	if rolledBack == nil {
-		rolledBack = func() {}
-	}
-	if configMayChange == nil {
-		configMayChange = func() {}
-	}
-	c := &committer{db: db, rolledBack: rolledBack, configMayChange: configMayChange, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
+func newCommitter(db *sql.DB) *committer {
+	c := &committer{db: db, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -132,40 +111,6 @@ func (c *committer) close() {
 // error once that transaction has committed or failed.
 func (c *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)})
-}
-
-// doAppend is do for a function that writes no table of the configuration
-// (migration 003's triggers), so the calls after it in the batch can trust
-// a configuration version read before it, and that returns every failure
-// of its own (a refused request) before its first write, marked with
-// unwritten. Such a call needs no savepoint in a batch: when it fails
-// unwritten there is nothing to undo, and any other failure (the database's,
-// half way) voids the batch, whose calls then run alone, as when a batch
-// breaks. That saves two statements on the busiest write, a new task.
-func (c *committer) doAppend(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), appendOnly: true})
-}
-
-// unwrittenError is a failure a call met before writing anything.
-type unwrittenError struct{ err error }
-
-func (e unwrittenError) Error() string { return e.err.Error() }
-func (e unwrittenError) Unwrap() error { return e.err }
-
-// unwritten marks err (if any) as met before the call wrote anything.
-func unwritten(err error) error {
-	if err == nil {
-		return nil
-	}
-	return unwrittenError{err}
-}
-
-// plain removes unwritten's mark.
-func plain(err error) error {
-	if u, ok := err.(unwrittenError); ok {
-		return u.err
-	}
-	return err
 }
 
 func (c *committer) call(ctx context.Context, req *writeReq) error {
@@ -398,13 +343,11 @@ func (c *committer) alone(req *writeReq) (res writeResult) {
 	if err != nil {
 		return writeResult{err: classify(fmt.Errorf("begin: %w", err))}
 	}
-	c.configMayChange()
 	res = call(req, tx)
 	if res.err != nil || res.panicked {
 		tx.Rollback()
-		c.rolledBack()
 		if res.err != nil {
-			res.err = classify(plain(res.err))
+			res.err = classify(res.err)
 		}
 		return res
 	}
@@ -429,39 +372,23 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		}
 		return results, true
 	}
-	c.configMayChange()
 	// void rolls the whole transaction back: the batch broke.
 	void := func() ([]writeResult, bool) {
 		tx.Rollback()
-		c.rolledBack()
 		return nil, false
 	}
 	results = make([]writeResult, len(live))
 	for i, req := range live {
-		if req.appendOnly {
-			res := call(req, tx)
-			if res.panicked || (res.err != nil && !errors.As(res.err, new(unwrittenError))) {
-				// It may have written half of its change.
-				return void()
-			}
-			if res.err != nil {
-				res.err = classify(plain(res.err))
-			}
-			results[i] = res
-			continue
-		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_item"); err != nil {
 			return void()
 		}
 		res := call(req, tx)
-		c.configMayChange()
 		if res.err != nil || res.panicked {
-			c.rolledBack()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_item"); err != nil {
 				return void()
 			}
 			if res.err != nil {
-				res.err = classify(plain(res.err))
+				res.err = classify(res.err)
 			}
 		}
 		// RELEASE fails if the savepoint is gone, i.e. SQLite rolled the
@@ -483,7 +410,6 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 // next BEGIN does not fail. Only the writer goroutine uses the connection.
 func (c *committer) abandon() {
 	c.db.ExecContext(context.Background(), "ROLLBACK")
-	c.rolledBack()
 }
 
 // call runs one function, turning a panic into a result the caller's

@@ -54,14 +54,8 @@ type Store struct {
 	writes  *committer
 	usage   *usageBatch
 	keyFile string
-	fanout  fanoutMemo
 	later   laterQueue // records of RecordAttemptsLater
 	opened  time.Time  // when Open ran, by s.now (see ReleaseEarlierLeases)
-	config  configCache
-	// txVersion is the configuration version read in the writer's current
-	// transaction, 0 when it must be read again (see configVersion). Only
-	// the writer goroutine touches it.
-	txVersion int64
 
 	checkpoints *checkpointer
 }
@@ -148,10 +142,7 @@ func Open(path string, opts Options) (*Store, error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
-	s.writes = newCommitter(s.writer, func() {
-		s.txVersion = 0
-		s.config.forget()
-	}, func() { s.txVersion = 0 })
+	s.writes = newCommitter(s.writer)
 	if err := s.migrate(context.Background()); err != nil {
 		s.Close()
 		return nil, err
