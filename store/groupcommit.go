@@ -73,7 +73,7 @@ type writeResult struct {
 
 // committer owns the writer connection's transactions.
 type committer struct {
-	db *sql.DB
+	db    *sql.DB
 	mu    sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
 	shut  bool
 	queue chan *writeReq
