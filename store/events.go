@@ -236,12 +236,37 @@ type TaskSnapshot struct {
 	ColumnPosition      *int64  `json:"column_position"`
 }
 
-const taskSnapshotQuery = `SELECT t.id, t.title, t.description, t.created_at, t.color_id, t.project_id, t.column_id,
-	COALESCE(t.owner_id, 0), t.position, t.is_active, t.completed_at, t.score, t.date_due, COALESCE(t.category_id, 0),
-	COALESCE(t.creator_id, 0), t.modified_at, t.reference, t.date_started, t.time_spent, t.time_estimated,
-	t.swimlane_id, t.moved_at, t.priority,
-	cat.name, sl.name, p.name, col.title, ow.username, NULLIF(ow.name, ''), cr.username, NULLIF(cr.name, ''),
-	cat.description, col.position
+// taskColumns are a task's own columns in the order of taskFields, each
+// name after prefix: "t." in taskSnapshotQuery, "" in the RETURNING of the
+// INSERT that creates a task.
+func taskColumns(prefix string) string {
+	return strings.ReplaceAll(`{t}id, {t}title, {t}description, {t}created_at, {t}color_id, {t}project_id, {t}column_id,
+	COALESCE({t}owner_id, 0), {t}position, {t}is_active, {t}completed_at, {t}score, {t}date_due, COALESCE({t}category_id, 0),
+	COALESCE({t}creator_id, 0), {t}modified_at, {t}reference, {t}date_started, {t}time_spent, {t}time_estimated,
+	{t}swimlane_id, {t}moved_at, {t}priority`, "{t}", prefix)
+}
+
+// taskFields are where taskColumns are read to.
+func (t *TaskSnapshot) taskFields() []any {
+	return []any{&t.ID, &t.Title, &t.Description, &t.DateCreation, &t.ColorID, &t.ProjectID, &t.ColumnID,
+		&t.OwnerID, &t.Position, &t.IsActive, &t.DateCompleted, &t.Score, &t.DateDue, &t.CategoryID,
+		&t.CreatorID, &t.DateModification, &t.Reference, &t.DateStarted, &t.TimeSpent, &t.TimeEstimated,
+		&t.SwimlaneID, &t.DateMoved, &t.Priority}
+}
+
+// taskNameColumns are the names a task refers to, in the order of
+// nameFields, from its project p, column col, swimlane sl, category cat,
+// owner ow and creator cr.
+const taskNameColumns = `cat.name, sl.name, p.name, col.title, ow.username, NULLIF(ow.name, ''),
+	cr.username, NULLIF(cr.name, ''), cat.description, col.position`
+
+// nameFields are where taskNameColumns are read to (NULL: nil).
+func (t *TaskSnapshot) nameFields() []any {
+	return []any{&t.CategoryName, &t.SwimlaneName, &t.ProjectName, &t.ColumnTitle, &t.AssigneeUsername,
+		&t.AssigneeName, &t.CreatorUsername, &t.CreatorName, &t.CategoryDescription, &t.ColumnPosition}
+}
+
+var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `
 	FROM tasks t
 	JOIN projects p ON p.id = t.project_id
 	LEFT JOIN columns col ON col.id = t.column_id
@@ -252,34 +277,12 @@ const taskSnapshotQuery = `SELECT t.id, t.title, t.description, t.created_at, t.
 
 func scanTaskSnapshot(row interface{ Scan(...any) error }) (TaskSnapshot, error) {
 	var t TaskSnapshot
-	var completed sql.NullInt64
-	var catName, slName, pName, colTitle, owUser, owName, crUser, crName, catDesc sql.NullString
-	var colPos sql.NullInt64
-	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.DateCreation, &t.ColorID, &t.ProjectID, &t.ColumnID,
-		&t.OwnerID, &t.Position, &t.IsActive, &completed, &t.Score, &t.DateDue, &t.CategoryID,
-		&t.CreatorID, &t.DateModification, &t.Reference, &t.DateStarted, &t.TimeSpent, &t.TimeEstimated,
-		&t.SwimlaneID, &t.DateMoved, &t.Priority,
-		&catName, &slName, &pName, &colTitle, &owUser, &owName, &crUser, &crName, &catDesc, &colPos)
+	err := row.Scan(append(t.taskFields(), t.nameFields()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TaskSnapshot{}, ErrNotFound
 	}
 	if err != nil {
 		return TaskSnapshot{}, err
-	}
-	if completed.Valid {
-		t.DateCompleted = &completed.Int64
-	}
-	str := func(n sql.NullString) *string {
-		if !n.Valid {
-			return nil
-		}
-		return &n.String
-	}
-	t.CategoryName, t.SwimlaneName, t.ProjectName, t.ColumnTitle = str(catName), str(slName), str(pName), str(colTitle)
-	t.AssigneeUsername, t.AssigneeName, t.CreatorUsername, t.CreatorName = str(owUser), str(owName), str(crUser), str(crName)
-	t.CategoryDescription = str(catDesc)
-	if colPos.Valid {
-		t.ColumnPosition = &colPos.Int64
 	}
 	return t, nil
 }

@@ -14,11 +14,11 @@ import (
 // Group commit. Every change goes through inTx, which queues its function
 // for one writer goroutine. The writer takes whatever is waiting (up to
 // maxBatch), runs each function inside its own SAVEPOINT of one immediate
-// transaction, and commits once. BEGIN IMMEDIATE + COMMIT cost several
-// times the statements of a typical change, so under concurrency a batch of
-// a few changes costs little more than one. The queue is FIFO, so waiters
+// transaction, and commits once. BEGIN IMMEDIATE and COMMIT cost more than
+// the statements of a typical change, so under concurrency a batch of a
+// few changes costs little more than one. The queue is FIFO, so waiters
 // are served in arrival order (database/sql hands its single connection to
-// a random waiter, which made the tail latency long).
+// a random waiter, which makes the tail latency long).
 //
 // The guarantees are those of one transaction per call:
 //   - inTx returns only after the transaction holding the change committed
@@ -188,8 +188,8 @@ func (c *committer) loop() {
 	for first := range c.queue {
 		batch = append(batch[:0], first)
 		if len(c.queue) == 0 && lastSize > 1 && time.Since(lastEnd) < steadyGap {
-			// Under steady load another change is usually a few hundred
-			// microseconds away: waiting for it costs less than a commit.
+			// Under steady load another change is usually close behind:
+			// waiting a moment for it costs less than a commit.
 			linger.Reset(lingerFor)
 			select {
 			case req, ok := <-c.queue:
@@ -203,8 +203,8 @@ func (c *committer) loop() {
 		batch = c.fill(batch)
 		if onlyDetached(batch) && len(batch) < maxBatch {
 			// Nobody waits for these: hold them a little for a call that
-			// someone does wait for, and commit them with it (at c=1 that
-			// saves the next request a commit of its own).
+			// someone does wait for, and commit them with it (a lone
+			// client's next request then pays no commit of its own).
 			linger.Reset(detachedLinger)
 			select {
 			case req, ok := <-c.queue:

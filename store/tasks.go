@@ -64,14 +64,15 @@ func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, 
 // CheckTask runs CreateTask's checks and writes nothing (the incoming
 // URL's HEAD dry run).
 func (s *Store) CheckTask(ctx context.Context, t NewTask) error {
-	if err := checkNewTask(ctx, s.reader, &t); err != nil {
+	if err := checkNewTask(ctx, s.reader, &t, nil); err != nil {
 		return fmt.Errorf("store: check task: %w", err)
 	}
 	return nil
 }
 
-// checkNewTask validates t and fills in its default placement and color.
-func checkNewTask(ctx context.Context, db q, t *NewTask) error {
+// checkNewTask validates t and fills in its default placement and color;
+// names, when not nil, gets the names of what t refers to.
+func checkNewTask(ctx context.Context, db q, t *NewTask, names *TaskSnapshot) error {
 	if err := ValidateTitle(t.Title); err != nil {
 		return err
 	}
@@ -81,7 +82,8 @@ func checkNewTask(ctx context.Context, db q, t *NewTask) error {
 	if _, ok := ColorByID(t.ColorID); !ok {
 		return invalid("unknown color_id %q", t.ColorID)
 	}
-	p := placement{project: t.ProjectID, column: t.ColumnID, swimlane: t.SwimlaneID, category: t.CategoryID, owner: t.OwnerID}
+	p := placement{project: t.ProjectID, column: t.ColumnID, swimlane: t.SwimlaneID, category: t.CategoryID,
+		owner: t.OwnerID, creator: t.CreatorID, names: names}
 	if err := place(ctx, db, &p); err != nil {
 		return err
 	}
@@ -94,11 +96,13 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 	if t.CreatorID == 0 {
 		t.CreatorID = actor.UserID
 	}
-	if err := checkNewTask(ctx, tx, &t); err != nil {
+	// The snapshot is the row as written, with the names read while its
+	// placement was checked: no second read of the new task.
+	var snap TaskSnapshot
+	if err := checkNewTask(ctx, tx, &t, &snap); err != nil {
 		return 0, nil, err
 	}
 	now := s.now().Unix()
-	var id int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO tasks
 		(project_id, column_id, swimlane_id, category_id, owner_id, creator_id, title, description, color_id,
 		 position, date_due, date_started, score, priority, reference, time_spent, time_estimated,
@@ -106,16 +110,13 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
 		 (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND swimlane_id = ?3),
 		 ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?17)
-		RETURNING id`,
+		RETURNING `+taskColumns(""),
 		t.ProjectID, t.ColumnID, t.SwimlaneID, nullInt(t.CategoryID), nullInt(t.OwnerID), nullInt(t.CreatorID),
 		t.Title, t.Description, t.ColorID, t.DateDue, t.DateStarted, t.Score, t.Priority, t.Reference,
-		t.TimeSpent, t.TimeEstimated, now).Scan(&id); err != nil {
+		t.TimeSpent, t.TimeEstimated, now).Scan(snap.taskFields()...); err != nil {
 		return 0, nil, err
 	}
-	snap, err := taskSnapshot(ctx, tx, id)
-	if err != nil {
-		return 0, nil, err
-	}
+	id := snap.ID
 	ev, err := s.emit(ctx, tx, actor, EventTaskCreate, t.ProjectID, id, TaskEventData{TaskID: id, Task: snap})
 	if err != nil {
 		return 0, nil, err
@@ -126,15 +127,18 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 // placement is where a task goes and what it refers to. Zero project,
 // column and swimlane mean the defaults: the first active project, its
 // first column, its default (else first active) swimlane. Zero category
-// and owner mean none.
+// and owner mean none. The creator is not checked, only named.
 type placement struct {
-	project, column, swimlane, category, owner int64
+	project, column, swimlane, category, owner, creator int64
+	// names, when not nil, gets the names of what the task refers to.
+	names *TaskSnapshot
 }
 
 // placeQuery reads, in one statement, the project of a placement with its
 // column, swimlane, category and owner as given or defaulted (NULL when
-// they do not exist), and whose project each belongs to.
-const placeQuery = `SELECT p.id, col.id, col.project_id, sl.id, sl.project_id, cat.id, cat.project_id, ow.id
+// they do not exist), whose project each belongs to, and their names.
+const placeQuery = `SELECT p.id, col.id, col.project_id, sl.id, sl.project_id, cat.id, cat.project_id, ow.id,
+	` + taskNameColumns + `
 	FROM projects p
 	LEFT JOIN columns col ON col.id = CASE WHEN ?2 = 0
 		THEN (SELECT id FROM columns WHERE project_id = p.id ORDER BY position, id LIMIT 1) ELSE ?2 END
@@ -142,7 +146,8 @@ const placeQuery = `SELECT p.id, col.id, col.project_id, sl.id, sl.project_id, c
 		THEN (SELECT id FROM swimlanes WHERE project_id = p.id AND is_active = 1 ORDER BY is_default DESC, position, id LIMIT 1)
 		ELSE ?3 END
 	LEFT JOIN categories cat ON cat.id = ?4
-	LEFT JOIN users ow ON ow.id = ?5`
+	LEFT JOIN users ow ON ow.id = ?5
+	LEFT JOIN users cr ON cr.id = ?6`
 
 // place fills in p's defaults and checks that what it names exists and
 // that its column, swimlane and category belong to its project. It is the
@@ -154,8 +159,12 @@ func place(ctx context.Context, db q, p *placement) error {
 	}
 	var pid int64
 	var colID, colOwner, laneID, laneOwner, catID, catOwner, ownerID sql.NullInt64
-	err := db.QueryRowContext(ctx, query, p.project, p.column, p.swimlane, p.category, p.owner).Scan(
-		&pid, &colID, &colOwner, &laneID, &laneOwner, &catID, &catOwner, &ownerID)
+	names := p.names
+	if names == nil {
+		names = new(TaskSnapshot)
+	}
+	err := db.QueryRowContext(ctx, query, p.project, p.column, p.swimlane, p.category, p.owner, p.creator).Scan(
+		append([]any{&pid, &colID, &colOwner, &laneID, &laneOwner, &catID, &catOwner, &ownerID}, names.nameFields()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		if p.project == 0 {
 			return invalid("there is no project")
