@@ -47,17 +47,20 @@ var migrationFiles embed.FS
 // Store is the database. It is safe for concurrent use.
 type Store struct {
 	path    string
-	writer  *sql.DB
-	reader  *sql.DB
-	secrets *secretBox
-	now     func() time.Time
-	writes  *committer
-	usage   *usageBatch
 	keyFile string
-	later   laterQueue // records of RecordAttemptsLater
-	opened  time.Time  // when Open ran, by s.now (see ReleaseEarlierLeases)
+	now     func() time.Time
+	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
 
+	// The connections: one writer behind group commit, a read-only pool,
+	// and the checkpointer's own.
+	writer      *sql.DB
+	writes      *committer
+	reader      *sql.DB
 	checkpoints *checkpointer
+
+	secrets *secretBox  // seals the secrets that must be read back
+	usage   *usageBatch // integration uses counted between flushes
+	later   laterQueue  // records of RecordAttemptsLater
 }
 
 // Options tune Open. The zero value is what production uses.
