@@ -89,7 +89,7 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err != nil {
 		return "", err
 	}
-	endpoints, longest, err := matchingEndpoints(ctx, tx, name, projectID)
+	endpoints, longest, err := s.matchingEndpoints(ctx, tx, name, projectID)
 	if err != nil {
 		return "", err
 	}
@@ -105,29 +105,19 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 
 // matchingEndpoints lists the ids of the enabled endpoints subscribed to
 // event name in project projectID, and the longest of their timeouts.
-func matchingEndpoints(ctx context.Context, tx *sql.Tx, name string, projectID int64) ([]string, time.Duration, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, events, projects, timeout_ms FROM webhook_endpoints WHERE enabled = 1 ORDER BY id`)
+func (s *Store) matchingEndpoints(ctx context.Context, tx *sql.Tx, name string, projectID int64) ([]string, time.Duration, error) {
+	eps, err := s.endpointFilters(ctx, tx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("match endpoints: %w", err)
+		return nil, 0, err
 	}
-	defer rows.Close()
 	project := strconv.FormatInt(projectID, 10)
 	var ids []string
 	var longest time.Duration
-	for rows.Next() {
-		var id, timeoutMS int64
-		var events, projects string
-		if err := rows.Scan(&id, &events, &projects, &timeoutMS); err != nil {
-			return nil, 0, fmt.Errorf("match endpoints: %w", err)
+	for _, e := range eps {
+		if filterMatches(e.events, name) && filterMatches(e.projects, project) {
+			ids = append(ids, strconv.FormatInt(e.id, 10))
+			longest = max(longest, e.timeout)
 		}
-		if !filterMatches(events, name) || !filterMatches(projects, project) {
-			continue
-		}
-		ids = append(ids, strconv.FormatInt(id, 10))
-		longest = max(longest, time.Duration(timeoutMS)*time.Millisecond)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("match endpoints: %w", err)
 	}
 	return ids, longest, nil
 }

@@ -145,3 +145,36 @@ func TestChangesOfAnotherProcessAreSeenAtOnce(t *testing.T) {
 		t.Fatalf("task in a column deleted elsewhere: %v, want an InvalidError", err)
 	}
 }
+
+// A transaction that read the configuration after changing it, then was
+// rolled back, must not leave what it read in the configuration cache: the
+// version it read it at is reused by the next committed change.
+func TestConfigCacheForgetsRolledBackReads(t *testing.T) {
+	ctx := context.Background()
+	server, other := twoProcesses(t)
+	board := newBoard(t, server, "Original")
+	nt := NewTask{ProjectID: board.project, Title: "warm"}
+	createdSnapshot(t, server, Actor{}, nt)
+
+	undo := errors.New("undo")
+	err := server.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE projects SET name = 'Never' WHERE id = ?`, board.project); err != nil {
+			return err
+		}
+		if _, _, err := server.createTaskTx(ctx, tx, Actor{}, NewTask{ProjectID: board.project, Title: "undone"}); err != nil {
+			return err
+		}
+		return undo
+	})
+	if !errors.Is(err, undo) {
+		t.Fatalf("rolled back call: %v", err)
+	}
+	// Another process's change takes the version number the undone one had.
+	change(t, other, `UPDATE columns SET description = 'moved on' WHERE id = ?`, board.cols[0].ID)
+
+	nt.Title = "after the rollback"
+	snap, _ := createdSnapshot(t, server, Actor{}, nt)
+	if *snap.ProjectName != "Original" {
+		t.Fatalf("project name after a rolled back rename: %q, want Original", *snap.ProjectName)
+	}
+}

@@ -73,11 +73,15 @@ type writeResult struct {
 
 // committer owns the writer connection's transactions.
 type committer struct {
-	db    *sql.DB
-	mu    sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
-	shut  bool
-	queue chan *writeReq
-	done  chan struct{}
+	db *sql.DB
+	// rolledBack runs on the writer goroutine after anything was rolled
+	// back (a savepoint or a whole transaction), for the configuration
+	// cache, which may hold what the undone writes read.
+	rolledBack func()
+	mu         sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
+	shut       bool
+	queue      chan *writeReq
+	done       chan struct{}
 
 	// detached counts posted calls not yet committed (see settle).
 	detached atomic.Int64
@@ -89,8 +93,8 @@ type committer struct {
 	largest atomic.Int64
 }
 
-func newCommitter(db *sql.DB) *committer {
-	c := &committer{db: db, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
+func newCommitter(db *sql.DB, rolledBack func()) *committer {
+	c := &committer{db: db, rolledBack: rolledBack, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -346,6 +350,7 @@ func (c *committer) alone(req *writeReq) (res writeResult) {
 	res = call(req, tx)
 	if res.err != nil || res.panicked {
 		tx.Rollback()
+		c.rolledBack()
 		if res.err != nil {
 			res.err = classify(res.err)
 		}
@@ -375,6 +380,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 	// void rolls the whole transaction back: the batch broke.
 	void := func() ([]writeResult, bool) {
 		tx.Rollback()
+		c.rolledBack()
 		return nil, false
 	}
 	results = make([]writeResult, len(live))
@@ -384,6 +390,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		}
 		res := call(req, tx)
 		if res.err != nil || res.panicked {
+			c.rolledBack()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_item"); err != nil {
 				return void()
 			}
@@ -410,6 +417,7 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 // next BEGIN does not fail. Only the writer goroutine uses the connection.
 func (c *committer) abandon() {
 	c.db.ExecContext(context.Background(), "ROLLBACK")
+	c.rolledBack()
 }
 
 // call runs one function, turning a panic into a result the caller's

@@ -58,6 +58,7 @@ type Store struct {
 	reader      *sql.DB
 	checkpoints *checkpointer
 
+	config  configCache // placements and endpoints at one config_version
 	secrets *secretBox  // seals the secrets that must be read back
 	usage   *usageBatch // integration uses counted between flushes
 	later   laterQueue  // records of RecordAttemptsLater
@@ -145,7 +146,7 @@ func Open(path string, opts Options) (*Store, error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
-	s.writes = newCommitter(s.writer)
+	s.writes = newCommitter(s.writer, s.config.forget)
 	if err := s.migrate(context.Background()); err != nil {
 		s.Close()
 		return nil, err

@@ -64,15 +64,16 @@ func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, 
 // CheckTask runs CreateTask's checks and writes nothing (the incoming
 // URL's HEAD dry run).
 func (s *Store) CheckTask(ctx context.Context, t NewTask) error {
-	if err := checkNewTask(ctx, s.reader, &t, nil); err != nil {
+	err := checkNewTask(&t, func(p *placement) error { return place(ctx, s.reader, p) })
+	if err != nil {
 		return fmt.Errorf("store: check task: %w", err)
 	}
 	return nil
 }
 
-// checkNewTask validates t and fills in its default placement and color;
-// names, when not nil, gets the names of what t refers to.
-func checkNewTask(ctx context.Context, db q, t *NewTask, names *TaskSnapshot) error {
+// checkNewTask validates t and fills in its default color; place, given
+// the placement, fills in the rest.
+func checkNewTask(t *NewTask, place func(*placement) error) error {
 	if err := ValidateTitle(t.Title); err != nil {
 		return err
 	}
@@ -82,9 +83,8 @@ func checkNewTask(ctx context.Context, db q, t *NewTask, names *TaskSnapshot) er
 	if _, ok := ColorByID(t.ColorID); !ok {
 		return invalid("unknown color_id %q", t.ColorID)
 	}
-	p := placement{project: t.ProjectID, column: t.ColumnID, swimlane: t.SwimlaneID, category: t.CategoryID,
-		owner: t.OwnerID, creator: t.CreatorID, names: names}
-	if err := place(ctx, db, &p); err != nil {
+	p := placement{project: t.ProjectID, column: t.ColumnID, swimlane: t.SwimlaneID, category: t.CategoryID, owner: t.OwnerID}
+	if err := place(&p); err != nil {
 		return err
 	}
 	t.ProjectID, t.ColumnID, t.SwimlaneID = p.project, p.column, p.swimlane
@@ -99,7 +99,11 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 	// The snapshot is the row as written, with the names read while its
 	// placement was checked: no second read of the new task.
 	var snap TaskSnapshot
-	if err := checkNewTask(ctx, tx, &t, &snap); err != nil {
+	err := checkNewTask(&t, func(p *placement) error {
+		p.creator, p.names = t.CreatorID, &snap
+		return s.placeCached(ctx, tx, p)
+	})
+	if err != nil {
 		return 0, nil, err
 	}
 	now := s.now().Unix()
@@ -110,7 +114,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
 		 (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND swimlane_id = ?3),
 		 ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?17)
-		RETURNING `+taskColumns(""),
+		RETURNING `+newTaskColumns,
 		t.ProjectID, t.ColumnID, t.SwimlaneID, nullInt(t.CategoryID), nullInt(t.OwnerID), nullInt(t.CreatorID),
 		t.Title, t.Description, t.ColorID, t.DateDue, t.DateStarted, t.Score, t.Priority, t.Reference,
 		t.TimeSpent, t.TimeEstimated, now).Scan(snap.taskFields()...); err != nil {
@@ -123,6 +127,9 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 	}
 	return id, []string{ev}, nil
 }
+
+// newTaskColumns are what the INSERT of a new task returns.
+var newTaskColumns = taskColumns("")
 
 // placement is where a task goes and what it refers to. Zero project,
 // column and swimlane mean the defaults: the first active project, its
