@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,39 +87,22 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
 		return
 	}
-	// Only a task's transaction can confirm credentials read from the cache
-	// (see store.ErrStaleCredentials): a dry run, which writes nothing,
-	// reads them, and any outcome but a task (a refusal, a bad request) is
-	// judged again by the database before it is answered.
-	lookup := a.store.CachedIntegrationByToken
-	if r.Method == http.MethodHead {
-		lookup = a.store.IntegrationByToken
+	in, reason := a.authIntegration(r, store.KindIncoming, req.values["token"], req.values["appsecret_proof"])
+	if reason != "" {
+		a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
+		textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
+		return
 	}
-	in, task, reason, bad := a.judgeIncoming(r, req, lookup)
-	if in.Cached() && (reason != "" || bad != "") {
-		in, task, reason, bad = a.judgeIncoming(r, req, a.store.IntegrationByToken)
+	// An authenticated request counts as a use of its integration, whatever
+	// becomes of it then.
+	a.store.RecordIntegrationUse(in.ID)
+	if req.problem != "" {
+		textReply(w, http.StatusBadRequest, bodyFailed, req.problem)
+		return
 	}
-	// A request counts as a use of its integration when the final
-	// judgement authenticated it, whatever became of it then.
-	defer func() {
-		if reason == "" {
-			a.store.RecordIntegrationUse(in.ID)
-		}
-	}()
-	// answered replies to a refused or bad request, and tells whether it did.
-	answered := func() bool {
-		switch {
-		case reason != "":
-			a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
-			textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
-		case bad != "":
-			textReply(w, http.StatusBadRequest, bodyFailed, bad)
-		default:
-			return false
-		}
-		return true
-	}
-	if answered() {
+	task, err := newTaskFromParams(req.values, in)
+	if err != nil {
+		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
 		return
 	}
 	if r.Method == http.MethodHead {
@@ -133,15 +115,6 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 		return
 	}
 	id, events, err := a.store.CreateTask(r.Context(), in.Actor(), task)
-	if errors.Is(err, store.ErrStaleCredentials) {
-		// The integration changed since the cache read it (disabled,
-		// regenerated, new defaults…): judge the request by the database.
-		in, task, reason, bad = a.judgeIncoming(r, req, a.store.IntegrationByToken)
-		if answered() {
-			return
-		}
-		id, events, err = a.store.CreateTask(r.Context(), in.Actor(), task)
-	}
 	if err != nil {
 		a.replyStoreError(w, err)
 		return
@@ -149,26 +122,6 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 	a.deliver(r.Context(), events)
 	w.Header().Set("X-Hookboard-Task-Id", strconv.FormatInt(id, 10))
 	textReply(w, http.StatusOK, bodyOK, "")
-}
-
-// judgeIncoming checks the request's credentials with the integration
-// lookup reads, then its parameters: a refusal reason for the log, or what
-// makes it a bad request, or the task to make. The integration is returned
-// even when refused (its Cached tells where the refusal came from).
-func (a *App) judgeIncoming(r *http.Request, req incomingRequest,
-	lookup func(context.Context, string) (store.Integration, error)) (in store.Integration, task store.NewTask, reason, bad string) {
-	in, reason = a.authIntegration(r, store.KindIncoming, req.values["token"], req.values["appsecret_proof"], lookup)
-	if reason != "" {
-		return in, task, reason, ""
-	}
-	if req.problem != "" {
-		return in, task, "", req.problem
-	}
-	task, err := newTaskFromParams(req.values, in)
-	if err != nil {
-		return in, task, "", err.Error()
-	}
-	return in, task, "", ""
 }
 
 // replyStoreError maps a store error to the incoming URL's replies.
@@ -187,16 +140,14 @@ func (a *App) replyStoreError(w http.ResponseWriter, err error) {
 }
 
 // authIntegration checks a token against the integrations of one kind and
-// everything the integration demands, reading the integration with lookup.
-// It returns a refusal reason for the log ("" when allowed), and the
-// integration as read even when refused; the caller only ever sees its
-// endpoint's "not authorized" reply, and counts the use.
-func (a *App) authIntegration(r *http.Request, kind, token, proof string,
-	lookup func(context.Context, string) (store.Integration, error)) (store.Integration, string) {
+// everything the integration demands. It returns a refusal reason for the
+// log ("" when allowed), and the integration as read even when refused;
+// the caller only ever sees its endpoint's "not authorized" reply.
+func (a *App) authIntegration(r *http.Request, kind, token, proof string) (store.Integration, string) {
 	if token == "" {
 		return store.Integration{}, "no token"
 	}
-	in, err := lookup(r.Context(), token)
+	in, err := a.store.IntegrationByToken(r.Context(), token)
 	if err != nil {
 		return store.Integration{}, "unknown token"
 	}

@@ -203,7 +203,7 @@ func (a *App) rpcAuth(r *http.Request) (caller rpcCaller, reason string, err err
 		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
 		// Read from the database, not the cache: a call may only read,
 		// and nothing would confirm cached credentials then.
-		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"), a.store.IntegrationByToken)
+		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"))
 		if reason != "" {
 			return rpcCaller{}, reason, nil
 		}

@@ -42,6 +42,7 @@ func BenchmarkCreateTaskParallel(b *testing.B) {
 	actor := Actor{IntegrationID: 1}
 	b.ReportAllocs()
 	b.SetParallelism(16)
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
 			if _, _, err := st.CreateTask(ctx, actor, NewTask{Title: fmt.Sprintf("task %d", i)}); err != nil {

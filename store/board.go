@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -135,23 +136,29 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		if u.Reference != nil {
 			set("reference", old.Reference, *u.Reference, *u.Reference)
 		}
-		if u.OwnerID != nil {
-			if *u.OwnerID < 0 {
-				return nil, invalid("owner_id %d is not valid", *u.OwnerID)
+		if u.OwnerID != nil || u.CategoryID != nil {
+			p := placement{project: old.ProjectID, column: old.ColumnID, swimlane: old.SwimlaneID}
+			if u.OwnerID != nil {
+				if *u.OwnerID < 0 {
+					return nil, invalid("owner_id %d is not valid", *u.OwnerID)
+				}
+				p.owner = *u.OwnerID
 			}
-			if err := checkUser(ctx, tx, "owner_id", *u.OwnerID); err != nil {
+			if u.CategoryID != nil {
+				if *u.CategoryID < 0 {
+					return nil, invalid("category_id %d is not valid", *u.CategoryID)
+				}
+				p.category = *u.CategoryID
+			}
+			if err := place(ctx, tx, &p); err != nil {
 				return nil, err
 			}
-			set("owner_id", old.OwnerID, *u.OwnerID, nullInt(*u.OwnerID))
-		}
-		if u.CategoryID != nil {
-			if *u.CategoryID < 0 {
-				return nil, invalid("category_id %d is not valid", *u.CategoryID)
+			if u.OwnerID != nil {
+				set("owner_id", old.OwnerID, *u.OwnerID, nullInt(*u.OwnerID))
 			}
-			if err := checkCategory(ctx, tx, old.ProjectID, *u.CategoryID); err != nil {
-				return nil, err
+			if u.CategoryID != nil {
+				set("category_id", old.CategoryID, *u.CategoryID, nullInt(*u.CategoryID))
 			}
-			set("category_id", old.CategoryID, *u.CategoryID, nullInt(*u.CategoryID))
 		}
 		for _, f := range []struct {
 			col  string
@@ -288,17 +295,11 @@ func (s *Store) MoveTask(ctx context.Context, actor Actor, id int64, m TaskMove)
 		if m.Position < 1 {
 			return nil, invalid("position must be 1 or more")
 		}
-		col, lane := m.ColumnID, m.SwimlaneID
-		if col == 0 {
-			col = old.ColumnID
-		}
-		if lane == 0 {
-			lane = old.SwimlaneID
-		}
-		pid := old.ProjectID
-		if err := resolvePlacement(ctx, tx, &pid, &col, &lane); err != nil {
+		p := placement{project: old.ProjectID, column: cmp.Or(m.ColumnID, old.ColumnID), swimlane: cmp.Or(m.SwimlaneID, old.SwimlaneID)}
+		if err := place(ctx, tx, &p); err != nil {
 			return nil, err
 		}
+		pid, col, lane := p.project, p.column, p.swimlane
 		sameCell := col == old.ColumnID && lane == old.SwimlaneID
 		n, err := cellCount(ctx, tx, pid, col, lane)
 		if err != nil {
@@ -386,24 +387,21 @@ func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m 
 		if m.ProjectID == old.ProjectID {
 			return nil, invalid("task %d is already in project %d", id, m.ProjectID)
 		}
-		pid, col, lane := m.ProjectID, m.ColumnID, m.SwimlaneID
-		if err := resolvePlacement(ctx, tx, &pid, &col, &lane); err != nil {
+		p := placement{project: m.ProjectID, column: m.ColumnID, swimlane: m.SwimlaneID}
+		if m.CategoryID != nil {
+			p.category = *m.CategoryID
+		}
+		owner := old.OwnerID
+		if m.OwnerID != nil {
+			owner = *m.OwnerID
+			p.owner = owner
+		}
+		if err := place(ctx, tx, &p); err != nil {
 			return nil, err
 		}
-		var category any // a category belongs to one project: dropped unless given
-		if m.CategoryID != nil && *m.CategoryID != 0 {
-			if err := checkCategory(ctx, tx, pid, *m.CategoryID); err != nil {
-				return nil, err
-			}
-			category = *m.CategoryID
-		}
-		owner := nullInt(old.OwnerID)
-		if m.OwnerID != nil {
-			if err := checkUser(ctx, tx, "owner_id", *m.OwnerID); err != nil {
-				return nil, err
-			}
-			owner = nullInt(*m.OwnerID)
-		}
+		pid, col, lane := p.project, p.column, p.swimlane
+		// A category belongs to one project: it is dropped unless given.
+		category := nullInt(p.category)
 		n, err := cellCount(ctx, tx, pid, col, lane)
 		if err != nil {
 			return nil, err
@@ -417,7 +415,7 @@ func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m 
 		now := s.now().Unix()
 		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET project_id = ?, column_id = ?, swimlane_id = ?, category_id = ?,
 			owner_id = ?, position = ?, moved_at = ?, modified_at = ? WHERE id = ?`,
-			pid, col, lane, category, owner, n+1, now, now, id); err != nil {
+			pid, col, lane, category, nullInt(owner), n+1, now, now, id); err != nil {
 			return nil, err
 		}
 		ev, err := s.emitMove(ctx, tx, actor, EventTaskMoveProject, id, old, old.ProjectID)

@@ -9,23 +9,20 @@ import (
 
 // Checkpoints off the write path. In WAL mode SQLite copies the log back
 // into the database file (a checkpoint, ending with an fsync) from inside
-// the COMMIT that takes the log past wal_autocheckpoint pages, so every few
-// thousand tasks one batch of callers waited for the copy and the fsync:
-// the slowest 1 % of incoming requests at 64 clients took twice as long
-// as without them. A checkpointer with its own connection now copies what
-// has been committed every checkpointEvery, beside the writer (a PASSIVE
-// checkpoint takes no lock the writer needs). The writer keeps a large
-// wal_autocheckpoint (writerAutoCheckpoint) for one reason: the log starts
-// over from its beginning only when a transaction begins with all of it
-// copied, which a checkpointer running beside a busy writer never sees;
-// the writer's own checkpoint then has only the last few frames to copy,
-// but two fsyncs to wait for, so it is made rarely: at 4000 pages the
-// slowest 1 % at 64 clients took 14-15 ms, at 16000 10-13 ms. The log file
-// can reach that size (64 MB) under sustained load; it is reused, not
-// grown, after that.
+// the COMMIT that takes the log past wal_autocheckpoint pages, so the
+// callers of that batch would wait for the copy and the fsync. A
+// checkpointer with its own connection copies what has been committed
+// every checkpointEvery, beside the writer (a PASSIVE checkpoint takes no
+// lock the writer needs). The writer keeps a large wal_autocheckpoint
+// (writerAutoCheckpoint) for one reason: the log starts over from its
+// beginning only when a transaction begins with all of it copied, which a
+// checkpointer running beside a busy writer never sees; the writer's own
+// checkpoint then has only the last few frames to copy but two fsyncs to
+// wait for, so it is made rarely. The log file can grow to that size under
+// sustained load; it is reused, not grown, after that.
 const (
 	checkpointEvery      = 50 * time.Millisecond
-	writerAutoCheckpoint = 16000 // pages, 64 MB of log at 4 KiB pages
+	writerAutoCheckpoint = 16000 // pages
 )
 
 type checkpointer struct {

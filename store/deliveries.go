@@ -104,17 +104,10 @@ const MaxStoredResponseBody = 4 << 10
 // enabled endpoints (their fanout rows, see emit), by endpoint then event
 // order. They are leased to the request that made the events, so it can
 // attempt them without claiming; they have no DeliveryID until their
-// outcome is recorded. Events this Store emitted are answered from what
-// their transaction wrote (see fanoutMemo).
+// outcome is recorded.
 func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]DeliveryJob, error) {
 	if len(eventIDs) == 0 {
 		return nil, nil
-	}
-	if jobs, ok, err := s.pendingFromMemo(eventIDs); ok {
-		if err != nil {
-			return nil, fmt.Errorf("store: load deliveries: %w", err)
-		}
-		return jobs, nil
 	}
 	if err := s.settle(ctx); err != nil {
 		return nil, err

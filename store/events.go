@@ -53,10 +53,6 @@ type Actor struct {
 	IntegrationID int64
 	Username      string // "" for an integration
 	IsAdmin       bool
-
-	// checkedAt is the config_version its credentials were checked at,
-	// when they came from the cache (see Integration.Actor); 0 otherwise.
-	checkedAt int64
 }
 
 // Event is one row of the outbox.
@@ -84,17 +80,6 @@ const deliveryLease = 30 * time.Second
 // row that owes them their deliveries, inside the change's transaction. It
 // returns the event id.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, c EventContent) (string, error) {
-	// Read once per transaction (configVersion keeps it until a change
-	// may have moved it), so a caller that read it already pays nothing.
-	v, err := s.configVersion(ctx, tx)
-	if err != nil {
-		return "", err
-	}
-	// Every change emits, so this is where a change made with cached
-	// credentials learns that they changed meanwhile.
-	if err := checkActor(actor, v); err != nil {
-		return "", err
-	}
 	body, err := EncodeEventData(name, c)
 	if err != nil {
 		return "", err
@@ -104,42 +89,37 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err != nil {
 		return "", err
 	}
-	endpoints, err := s.enabledEndpoints(ctx, tx, v)
+	endpoints, longest, err := s.matchingEndpoints(ctx, tx, name, projectID)
 	if err != nil {
 		return "", err
 	}
-	// The jobs PendingDeliveries will hand the request.
-	var jobs []memoJob
-	project := strconv.FormatInt(projectID, 10)
-	var longest time.Duration
-	for _, row := range endpoints {
-		if !filterMatches(row.events, name) || !filterMatches(row.projects, project) {
-			continue
-		}
-		jobs = append(jobs, row.job)
-		longest = max(longest, row.job.job.Endpoint.Timeout)
-	}
-	if len(jobs) > 0 {
-		// The event as the database reads it back (created_at to the millisecond).
-		event := Event{ID: id, Name: name, ProjectID: projectID, TaskID: taskID, UserID: actor.UserID,
-			IntegrationID: actor.IntegrationID, AuthorName: actor.Username, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(),
-			Data: json.RawMessage(body)}
-		lease := time.UnixMilli(now.Add(deliveryLease + longest).UnixMilli())
-		ids := make([]string, len(jobs))
-		for i := range jobs {
-			j := &jobs[i].job
-			j.Status = DeliveryPending
-			j.LeaseUntil = lease
-			j.Event = event
-			ids[i] = strconv.FormatInt(j.Endpoint.ID, 10)
-		}
+	if len(endpoints) > 0 {
+		lease := now.Add(deliveryLease + longest).UnixMilli()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fanouts (event_id, endpoint_ids, lease_until_ms, created_at_ms)
-			VALUES (?, ?, ?, ?)`, id, strings.Join(ids, ","), lease.UnixMilli(), now.UnixMilli()); err != nil {
+			VALUES (?, ?, ?, ?)`, id, strings.Join(endpoints, ","), lease, now.UnixMilli()); err != nil {
 			return "", fmt.Errorf("insert fanout: %w", err)
 		}
 	}
-	s.fanout.note(id, jobs)
 	return id, nil
+}
+
+// matchingEndpoints lists the ids of the enabled endpoints subscribed to
+// event name in project projectID, and the longest of their timeouts.
+func (s *Store) matchingEndpoints(ctx context.Context, tx *sql.Tx, name string, projectID int64) ([]string, time.Duration, error) {
+	eps, err := s.endpointFilters(ctx, tx)
+	if err != nil {
+		return nil, 0, err
+	}
+	project := strconv.FormatInt(projectID, 10)
+	var ids []string
+	var longest time.Duration
+	for _, e := range eps {
+		if filterMatches(e.events, name) && filterMatches(e.projects, project) {
+			ids = append(ids, strconv.FormatInt(e.id, 10))
+			longest = max(longest, e.timeout)
+		}
+	}
+	return ids, longest, nil
 }
 
 // insertEvent writes one row of the outbox, made at now, and returns its id.
@@ -246,12 +226,37 @@ type TaskSnapshot struct {
 	ColumnPosition      *int64  `json:"column_position"`
 }
 
-const taskSnapshotQuery = `SELECT t.id, t.title, t.description, t.created_at, t.color_id, t.project_id, t.column_id,
-	COALESCE(t.owner_id, 0), t.position, t.is_active, t.completed_at, t.score, t.date_due, COALESCE(t.category_id, 0),
-	COALESCE(t.creator_id, 0), t.modified_at, t.reference, t.date_started, t.time_spent, t.time_estimated,
-	t.swimlane_id, t.moved_at, t.priority,
-	cat.name, sl.name, p.name, col.title, ow.username, NULLIF(ow.name, ''), cr.username, NULLIF(cr.name, ''),
-	cat.description, col.position
+// taskColumns are a task's own columns in the order of taskFields, each
+// name after prefix: "t." in taskSnapshotQuery, "" in the RETURNING of the
+// INSERT that creates a task.
+func taskColumns(prefix string) string {
+	return strings.ReplaceAll(`{t}id, {t}title, {t}description, {t}created_at, {t}color_id, {t}project_id, {t}column_id,
+	COALESCE({t}owner_id, 0), {t}position, {t}is_active, {t}completed_at, {t}score, {t}date_due, COALESCE({t}category_id, 0),
+	COALESCE({t}creator_id, 0), {t}modified_at, {t}reference, {t}date_started, {t}time_spent, {t}time_estimated,
+	{t}swimlane_id, {t}moved_at, {t}priority`, "{t}", prefix)
+}
+
+// taskFields are where taskColumns are read to.
+func (t *TaskSnapshot) taskFields() []any {
+	return []any{&t.ID, &t.Title, &t.Description, &t.DateCreation, &t.ColorID, &t.ProjectID, &t.ColumnID,
+		&t.OwnerID, &t.Position, &t.IsActive, &t.DateCompleted, &t.Score, &t.DateDue, &t.CategoryID,
+		&t.CreatorID, &t.DateModification, &t.Reference, &t.DateStarted, &t.TimeSpent, &t.TimeEstimated,
+		&t.SwimlaneID, &t.DateMoved, &t.Priority}
+}
+
+// taskNameColumns are the names a task refers to, in the order of
+// nameFields, from its project p, column col, swimlane sl, category cat,
+// owner ow and creator cr.
+const taskNameColumns = `cat.name, sl.name, p.name, col.title, ow.username, NULLIF(ow.name, ''),
+	cr.username, NULLIF(cr.name, ''), cat.description, col.position`
+
+// nameFields are where taskNameColumns are read to (NULL: nil).
+func (t *TaskSnapshot) nameFields() []any {
+	return []any{&t.CategoryName, &t.SwimlaneName, &t.ProjectName, &t.ColumnTitle, &t.AssigneeUsername,
+		&t.AssigneeName, &t.CreatorUsername, &t.CreatorName, &t.CategoryDescription, &t.ColumnPosition}
+}
+
+var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `
 	FROM tasks t
 	JOIN projects p ON p.id = t.project_id
 	LEFT JOIN columns col ON col.id = t.column_id
@@ -262,34 +267,12 @@ const taskSnapshotQuery = `SELECT t.id, t.title, t.description, t.created_at, t.
 
 func scanTaskSnapshot(row interface{ Scan(...any) error }) (TaskSnapshot, error) {
 	var t TaskSnapshot
-	var completed sql.NullInt64
-	var catName, slName, pName, colTitle, owUser, owName, crUser, crName, catDesc sql.NullString
-	var colPos sql.NullInt64
-	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.DateCreation, &t.ColorID, &t.ProjectID, &t.ColumnID,
-		&t.OwnerID, &t.Position, &t.IsActive, &completed, &t.Score, &t.DateDue, &t.CategoryID,
-		&t.CreatorID, &t.DateModification, &t.Reference, &t.DateStarted, &t.TimeSpent, &t.TimeEstimated,
-		&t.SwimlaneID, &t.DateMoved, &t.Priority,
-		&catName, &slName, &pName, &colTitle, &owUser, &owName, &crUser, &crName, &catDesc, &colPos)
+	err := row.Scan(append(t.taskFields(), t.nameFields()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TaskSnapshot{}, ErrNotFound
 	}
 	if err != nil {
 		return TaskSnapshot{}, err
-	}
-	if completed.Valid {
-		t.DateCompleted = &completed.Int64
-	}
-	str := func(n sql.NullString) *string {
-		if !n.Valid {
-			return nil
-		}
-		return &n.String
-	}
-	t.CategoryName, t.SwimlaneName, t.ProjectName, t.ColumnTitle = str(catName), str(slName), str(pName), str(colTitle)
-	t.AssigneeUsername, t.AssigneeName, t.CreatorUsername, t.CreatorName = str(owUser), str(owName), str(crUser), str(crName)
-	t.CategoryDescription = str(catDesc)
-	if colPos.Valid {
-		t.ColumnPosition = &colPos.Int64
 	}
 	return t, nil
 }

@@ -7,97 +7,50 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
-// fanoutMemo remembers, for the events this process emitted recently, the
-// deliveries emit found them owing, as the jobs PendingDeliveries would
-// load. PendingDeliveries runs right after the request's transaction
-// commits; answering from memory saves queries on the read pool (the
-// fanout rows, events and endpoints), and when no endpoint is subscribed
-// (the common case) saves everything. The jobs are exactly the fanout row
-// the transaction wrote and the endpoint rows it read, so they are what
-// the queries would return at commit.
-//
-// An event the memo does not know (emitted by another process or Store,
-// asked for a second time, or forgotten when the memo was cleared) is
-// always looked up. A rolled-back transaction can leave an entry for an
-// event that does not exist; nobody asks for it, and it goes with the next
-// clearing.
-type fanoutMemo struct {
-	mu sync.Mutex
-	m  map[string][]memoJob
-}
-
-// memoJob is a delivery with its endpoint's sealed secrets, opened only
-// when asked for (outside the writer's transaction).
-type memoJob struct {
+// sealedJob is a delivery with its endpoint's sealed secrets, opened only
+// once per endpoint (see openJobs).
+type sealedJob struct {
 	job    DeliveryJob
 	sealed sealedSecrets
 }
 
-// fanoutMemoMax bounds the memo. Entries are removed when the request asks
-// for its deliveries, so only events whose maker never asks (or whose
-// transaction was rolled back) stay; when the memo is full it is cleared,
-// which only costs the forgotten events a query.
-const fanoutMemoMax = 4096
+// endpointJobColumns are what scanEndpointJob reads.
+const endpointJobColumns = `id, name, url, enabled, events, projects, format, timeout_ms,
+	token_enc, prev_token_enc, prev_token_until, secret_enc, prev_secret_enc, prev_secret_until`
 
-// note records the deliveries (possibly none) emit wrote for eventID.
-func (f *fanoutMemo) note(eventID string, jobs []memoJob) {
-	f.mu.Lock()
-	if f.m == nil || len(f.m) >= fanoutMemoMax {
-		f.m = make(map[string][]memoJob, 64)
+// scanEndpointJob reads an endpoint as the job of a delivery to it.
+func scanEndpointJob(row interface{ Scan(...any) error }) (sealedJob, error) {
+	var j sealedJob
+	var events, projects string
+	var timeoutMS int64
+	ep := &j.job.Endpoint
+	sl := &j.sealed
+	err := row.Scan(&ep.ID, &ep.Name, &ep.URL, &ep.Enabled, &events, &projects, &ep.Format, &timeoutMS,
+		&sl.tok, &sl.prevTok, &sl.tokUntil, &sl.sec, &sl.prevSec, &sl.secUntil)
+	if err != nil {
+		return j, err
 	}
-	f.m[eventID] = jobs
-	f.mu.Unlock()
-}
-
-// take returns the remembered deliveries of eventIDs and forgets them
-// (each request asks once). known is false when any event is unknown: the
-// caller must then query them all.
-func (f *fanoutMemo) take(eventIDs []string) (jobs []memoJob, known bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	known = true
-	for _, id := range eventIDs {
-		js, ok := f.m[id]
-		if !ok {
-			known = false
-			continue
-		}
-		jobs = append(jobs, js...)
-		delete(f.m, id)
-	}
-	if !known {
-		return nil, false
-	}
-	return jobs, true
-}
-
-// pendingFromMemo answers PendingDeliveries from the memo: ok is false when
-// the database must be asked.
-func (s *Store) pendingFromMemo(eventIDs []string) ([]DeliveryJob, bool, error) {
-	memo, ok := s.fanout.take(eventIDs)
-	if !ok {
-		return nil, false, nil
-	}
-	jobs, err := s.openJobs(memo)
-	return jobs, true, err
+	ep.Events = ParseEventFilter(events)
+	ep.Projects, _ = ParseProjectFilter(projects)
+	ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	return j, nil
 }
 
 // openJobs sorts jobs as PendingDeliveries returns them (by endpoint, then
 // event) and opens each endpoint's secrets once.
-func (s *Store) openJobs(memo []memoJob) ([]DeliveryJob, error) {
-	if len(memo) == 0 {
+func (s *Store) openJobs(sealed []sealedJob) ([]DeliveryJob, error) {
+	if len(sealed) == 0 {
 		return nil, nil
 	}
-	slices.SortStableFunc(memo, func(a, b memoJob) int {
+	slices.SortStableFunc(sealed, func(a, b sealedJob) int {
 		return cmp.Or(cmp.Compare(a.job.Endpoint.ID, b.job.Endpoint.ID), cmp.Compare(a.job.Event.ID, b.job.Event.ID))
 	})
 	opened := map[int64]EndpointSecrets{}
-	out := make([]DeliveryJob, len(memo))
-	for i, m := range memo {
+	out := make([]DeliveryJob, len(sealed))
+	for i, m := range sealed {
 		j := m.job
 		sec, ok := opened[j.Endpoint.ID]
 		if !ok {
@@ -152,16 +105,16 @@ func (s *Store) fanoutJobs(ctx context.Context, eventIDs []string) ([]DeliveryJo
 		return nil, err
 	}
 	list, args = inList(endpointIDs)
-	endpoints, err := listRows(ctx, s.reader, nil, scanEndpointRow, `SELECT `+endpointRowColumns+`
+	endpoints, err := listRows(ctx, s.reader, nil, scanEndpointJob, `SELECT `+endpointJobColumns+`
 		FROM webhook_endpoints WHERE enabled = 1 AND id IN `+list, args...)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]memoJob{}
+	byID := map[int64]sealedJob{}
 	for _, e := range endpoints {
-		byID[e.job.job.Endpoint.ID] = e.job
+		byID[e.job.Endpoint.ID] = e
 	}
-	var memo []memoJob
+	var sealed []sealedJob
 	for _, ev := range events {
 		o := fanouts[ev.ID]
 		for _, id := range parseIDList(o.endpoints) {
@@ -172,10 +125,10 @@ func (s *Store) fanoutJobs(ctx context.Context, eventIDs []string) ([]DeliveryJo
 			m.job.Status = DeliveryPending
 			m.job.LeaseUntil = time.UnixMilli(o.lease)
 			m.job.Event = ev
-			memo = append(memo, m)
+			sealed = append(sealed, m)
 		}
 	}
-	return s.openJobs(memo)
+	return s.openJobs(sealed)
 }
 
 // parseIDList reads a fanout's endpoint list ("3,7").

@@ -26,8 +26,10 @@ func BenchmarkFanOutWrites(b *testing.B) {
 				}
 			}
 			actor := Actor{IntegrationID: 1}
-			cpu0 := cpuTime()
+			b.ReportAllocs()
 			b.SetParallelism(16)
+			b.ResetTimer()
+			cpu0 := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					_, events, err := st.CreateTask(ctx, actor, NewTask{Title: "bench"})

@@ -14,11 +14,11 @@ import (
 // Group commit. Every change goes through inTx, which queues its function
 // for one writer goroutine. The writer takes whatever is waiting (up to
 // maxBatch), runs each function inside its own SAVEPOINT of one immediate
-// transaction, and commits once. BEGIN IMMEDIATE + COMMIT cost several
-// times the statements of a typical change, so under concurrency a batch of
-// a few changes costs little more than one. The queue is FIFO, so waiters
+// transaction, and commits once. BEGIN IMMEDIATE and COMMIT cost more than
+// the statements of a typical change, so under concurrency a batch of a
+// few changes costs little more than one. The queue is FIFO, so waiters
 // are served in arrival order (database/sql hands its single connection to
-// a random waiter, which made the tail latency long).
+// a random waiter, which makes the tail latency long).
 //
 // The guarantees are those of one transaction per call:
 //   - inTx returns only after the transaction holding the change committed
@@ -28,10 +28,7 @@ import (
 //   - if the batch itself breaks (a savepoint statement fails, e.g. because
 //     an interrupted statement rolled the whole transaction back, or COMMIT
 //     fails), nothing of it was committed, and each call is run again alone
-//     in its own transaction, so one bad call cannot fail its neighbours;
-//   - a new task (doAppend) runs without a savepoint: it is refused, when it
-//     is, before it writes, and any failure after its first write breaks
-//     the batch as above.
+//     in its own transaction, so one bad call cannot fail its neighbours.
 //
 // One kind of call is not waited for: records posted with post (a request's
 // webhook attempts), whose loss in a crash something else makes good. They
@@ -66,9 +63,6 @@ type writeReq struct {
 	// then, when set, makes the call detached (see post): it has no done,
 	// and the writer hands it the outcome instead.
 	then func(error)
-	// appendOnly: fn changes no configuration table and reports every
-	// failure of its own before its first write (see doAppend).
-	appendOnly bool
 }
 
 type writeResult struct {
@@ -81,18 +75,13 @@ type writeResult struct {
 type committer struct {
 	db *sql.DB
 	// rolledBack runs on the writer goroutine after anything was rolled
-	// back (a savepoint or a whole transaction), for caches that may hold
-	// what the undone writes read.
+	// back (a savepoint or a whole transaction), for the configuration
+	// cache, which may hold what the undone writes read.
 	rolledBack func()
-	// configMayChange runs on the writer goroutine when a transaction
-	// begins and after each call that may have changed the configuration:
-	// the configuration version read earlier in the transaction may be out
-	// of date from then on.
-	configMayChange func()
-	mu              sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
-	shut            bool
-	queue           chan *writeReq
-	done            chan struct{}
+	mu         sync.RWMutex // held for reading while enqueueing; Close takes it to stop new work
+	shut       bool
+	queue      chan *writeReq
+	done       chan struct{}
 
 	// detached counts posted calls not yet committed (see settle).
 	detached atomic.Int64
@@ -104,14 +93,8 @@ type committer struct {
 	largest atomic.Int64
 }
 
-func newCommitter(db *sql.DB, rolledBack, configMayChange func()) *committer {
-	if rolledBack == nil {
-		rolledBack = func() {}
-	}
-	if configMayChange == nil {
-		configMayChange = func() {}
-	}
-	c := &committer{db: db, rolledBack: rolledBack, configMayChange: configMayChange, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
+func newCommitter(db *sql.DB, rolledBack func()) *committer {
+	c := &committer{db: db, rolledBack: rolledBack, queue: make(chan *writeReq, maxBatch*4), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -132,40 +115,6 @@ func (c *committer) close() {
 // error once that transaction has committed or failed.
 func (c *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)})
-}
-
-// doAppend is do for a function that writes no table of the configuration
-// (migration 003's triggers), so the calls after it in the batch can trust
-// a configuration version read before it, and that returns every failure
-// of its own (a refused request) before its first write, marked with
-// unwritten. Such a call needs no savepoint in a batch: when it fails
-// unwritten there is nothing to undo, and any other failure (the database's,
-// half way) voids the batch, whose calls then run alone, as when a batch
-// breaks. That saves two statements on the busiest write, a new task.
-func (c *committer) doAppend(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1), appendOnly: true})
-}
-
-// unwrittenError is a failure a call met before writing anything.
-type unwrittenError struct{ err error }
-
-func (e unwrittenError) Error() string { return e.err.Error() }
-func (e unwrittenError) Unwrap() error { return e.err }
-
-// unwritten marks err (if any) as met before the call wrote anything.
-func unwritten(err error) error {
-	if err == nil {
-		return nil
-	}
-	return unwrittenError{err}
-}
-
-// plain removes unwritten's mark.
-func plain(err error) error {
-	if u, ok := err.(unwrittenError); ok {
-		return u.err
-	}
-	return err
 }
 
 func (c *committer) call(ctx context.Context, req *writeReq) error {
@@ -243,8 +192,8 @@ func (c *committer) loop() {
 	for first := range c.queue {
 		batch = append(batch[:0], first)
 		if len(c.queue) == 0 && lastSize > 1 && time.Since(lastEnd) < steadyGap {
-			// Under steady load another change is usually a few hundred
-			// microseconds away: waiting for it costs less than a commit.
+			// Under steady load another change is usually close behind:
+			// waiting a moment for it costs less than a commit.
 			linger.Reset(lingerFor)
 			select {
 			case req, ok := <-c.queue:
@@ -258,8 +207,8 @@ func (c *committer) loop() {
 		batch = c.fill(batch)
 		if onlyDetached(batch) && len(batch) < maxBatch {
 			// Nobody waits for these: hold them a little for a call that
-			// someone does wait for, and commit them with it (at c=1 that
-			// saves the next request a commit of its own).
+			// someone does wait for, and commit them with it (a lone
+			// client's next request then pays no commit of its own).
 			linger.Reset(detachedLinger)
 			select {
 			case req, ok := <-c.queue:
@@ -398,13 +347,12 @@ func (c *committer) alone(req *writeReq) (res writeResult) {
 	if err != nil {
 		return writeResult{err: classify(fmt.Errorf("begin: %w", err))}
 	}
-	c.configMayChange()
 	res = call(req, tx)
 	if res.err != nil || res.panicked {
 		tx.Rollback()
 		c.rolledBack()
 		if res.err != nil {
-			res.err = classify(plain(res.err))
+			res.err = classify(res.err)
 		}
 		return res
 	}
@@ -429,7 +377,6 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		}
 		return results, true
 	}
-	c.configMayChange()
 	// void rolls the whole transaction back: the batch broke.
 	void := func() ([]writeResult, bool) {
 		tx.Rollback()
@@ -438,30 +385,17 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 	}
 	results = make([]writeResult, len(live))
 	for i, req := range live {
-		if req.appendOnly {
-			res := call(req, tx)
-			if res.panicked || (res.err != nil && !errors.As(res.err, new(unwrittenError))) {
-				// It may have written half of its change.
-				return void()
-			}
-			if res.err != nil {
-				res.err = classify(plain(res.err))
-			}
-			results[i] = res
-			continue
-		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_item"); err != nil {
 			return void()
 		}
 		res := call(req, tx)
-		c.configMayChange()
 		if res.err != nil || res.panicked {
 			c.rolledBack()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO batch_item"); err != nil {
 				return void()
 			}
 			if res.err != nil {
-				res.err = classify(plain(res.err))
+				res.err = classify(res.err)
 			}
 		}
 		// RELEASE fails if the savepoint is gone, i.e. SQLite rolled the

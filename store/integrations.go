@@ -34,8 +34,6 @@ type Integration struct {
 	CreatedAt         int64
 
 	appSecretEnc []byte
-	version      int64 // the config_version it was read at, when cached
-	cached       bool  // it came from memory, not from the database
 }
 
 // NewIntegration is what an admin fills in.
@@ -55,6 +53,11 @@ type NewIntegration struct {
 type IntegrationSecrets struct {
 	Token     string
 	AppSecret string // set only when proof is required
+}
+
+// Actor is the actor for changes made with this integration's credentials.
+func (in Integration) Actor() Actor {
+	return Actor{IntegrationID: in.ID}
 }
 
 // Expired tells whether the integration's expiry has passed at now.
@@ -219,16 +222,11 @@ const integrationColumns = `id, name, description, kind, token_hint, COALESCE(de
 	allowed_ips, require_proof, app_secret_enc, COALESCE(last_used_at, 0), created_at`
 
 func scanIntegration(row interface{ Scan(...any) error }) (Integration, error) {
-	return scanIntegrationWith(row)
-}
-
-// scanIntegrationWith reads integrationColumns, then the columns of extra.
-func scanIntegrationWith(row interface{ Scan(...any) error }, extra ...any) (Integration, error) {
 	var in Integration
 	var ips string
-	err := row.Scan(append([]any{&in.ID, &in.Name, &in.Description, &in.Kind, &in.TokenHint, &in.DefaultProjectID,
+	err := row.Scan(&in.ID, &in.Name, &in.Description, &in.Kind, &in.TokenHint, &in.DefaultProjectID,
 		&in.DefaultColumnID, &in.DefaultSwimlaneID, &in.ExpiresAt, &in.Enabled, &ips, &in.RequireProof,
-		&in.appSecretEnc, &in.LastUsedAt, &in.CreatedAt}, extra...)...)
+		&in.appSecretEnc, &in.LastUsedAt, &in.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Integration{}, ErrNotFound
 	}

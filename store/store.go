@@ -47,23 +47,21 @@ var migrationFiles embed.FS
 // Store is the database. It is safe for concurrent use.
 type Store struct {
 	path    string
-	writer  *sql.DB
-	reader  *sql.DB
-	secrets *secretBox
-	now     func() time.Time
-	writes  *committer
-	usage   *usageBatch
 	keyFile string
-	fanout  fanoutMemo
-	later   laterQueue // records of RecordAttemptsLater
-	opened  time.Time  // when Open ran, by s.now (see ReleaseEarlierLeases)
-	config  configCache
-	// txVersion is the configuration version read in the writer's current
-	// transaction, 0 when it must be read again (see configVersion). Only
-	// the writer goroutine touches it.
-	txVersion int64
+	now     func() time.Time
+	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
 
+	// The connections: one writer behind group commit, a read-only pool,
+	// and the checkpointer's own.
+	writer      *sql.DB
+	writes      *committer
+	reader      *sql.DB
 	checkpoints *checkpointer
+
+	config  configCache // placements and endpoints at one config_version
+	secrets *secretBox  // seals the secrets that must be read back
+	usage   *usageBatch // integration uses counted between flushes
+	later   laterQueue  // records of RecordAttemptsLater
 }
 
 // Options tune Open. The zero value is what production uses.
@@ -148,10 +146,7 @@ func Open(path string, opts Options) (*Store, error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
-	s.writes = newCommitter(s.writer, func() {
-		s.txVersion = 0
-		s.config.forget()
-	}, func() { s.txVersion = 0 })
+	s.writes = newCommitter(s.writer, s.config.forget)
 	if err := s.migrate(context.Background()); err != nil {
 		s.Close()
 		return nil, err
