@@ -29,8 +29,20 @@ var axeSource string
 const axeRunJS = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
   .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', ')))`
 
+// headingSkipJS lists headings that skip a level (an h1 followed by an
+// h3): axe-core files that rule under best practice, outside the WCAG tags.
+const headingSkipJS = `(() => {
+  const out = []; let prev = 0;
+  for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
+    const level = Number(h.tagName[1]);
+    if (level > prev + 1) out.push('heading-order: ' + h.tagName.toLowerCase() + ' "' + h.textContent.trim().slice(0, 40) + '" after h' + prev);
+    prev = level;
+  }
+  return out;
+})()`
+
 // axeAudit fails the test with every WCAG 2.2 AA violation axe-core finds
-// on the page the browser shows.
+// on the page the browser shows, and every heading that skips a level.
 func axeAudit(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
 	if !eval[bool](t, ctx, `typeof axe !== 'undefined'`) {
@@ -42,6 +54,7 @@ func axeAudit(t *testing.T, ctx context.Context, what string) {
 	if err != nil {
 		t.Fatalf("axe on %s: %v", what, err)
 	}
+	violations = append(violations, eval[[]string](t, ctx, headingSkipJS)...)
 	if len(violations) > 0 {
 		t.Errorf("%s: %d axe-core violations:\n  %s", what, len(violations), strings.Join(violations, "\n  "))
 	}
@@ -88,7 +101,7 @@ func (c *consoleErrors) take() []string {
 // the task's color).
 func TestBrowserAxeEveryPage(t *testing.T) {
 	e := newPageEnvWith(t, envSettings{}, withNotifier(t))
-	rc := newReceiver(t, http.StatusOK, "thanks")
+	rc := newReceiver(t, http.StatusOK, strings.Repeat("a long answer that scrolls\n", 200))
 	bg := context.Background()
 	seedBoard(t, e)
 	tasks, err := e.st.Tasks(bg, e.projectID, store.TaskOpen)

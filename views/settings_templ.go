@@ -49,7 +49,7 @@ func SecretBox(s *ShownSecret) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if s.Token != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<h3 class=\"field-name\">Token</h3><code id=\"shown-token\" data-testid=\"shown-token\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<h2 class=\"field-name\">Token</h2><code id=\"shown-token\" data-testid=\"shown-token\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -68,7 +68,7 @@ func SecretBox(s *ShownSecret) templ.Component {
 			}
 		}
 		if s.AppSecret != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h3 class=\"field-name\">App secret (for appsecret_proof)</h3><code id=\"shown-app-secret\" data-testid=\"shown-app-secret\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h2 class=\"field-name\">App secret (for appsecret_proof)</h2><code id=\"shown-app-secret\" data-testid=\"shown-app-secret\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -87,7 +87,7 @@ func SecretBox(s *ShownSecret) templ.Component {
 			}
 		}
 		if s.Curl != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<h3 class=\"field-name\">Create a task from a shell</h3><code id=\"shown-curl\" data-testid=\"shown-curl\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<h2 class=\"field-name\">Create a task from a shell</h2><code id=\"shown-curl\" data-testid=\"shown-curl\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
