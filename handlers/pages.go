@@ -79,6 +79,9 @@ func (a *App) notFound(mux *http.ServeMux, w http.ResponseWriter, r *http.Reques
 		probe.Method = m
 		if _, pattern := mux.Handler(&probe); pattern != "/" {
 			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
 		}
 	}
 	if len(allow) > 0 {
