@@ -69,6 +69,29 @@ func (a *App) errorPage(w http.ResponseWriter, r *http.Request, status int, msg 
 	a.render(w, r, status, views.ErrorView(views.ErrorPage{Page: p, Message: msg}))
 }
 
+// notFound answers a path no route serves with the styled 404 page. A path
+// that a route serves for another method still answers 405, as the mux
+// would without this catch-all.
+func (a *App) notFound(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := *r
+		probe.Method = m
+		if _, pattern := mux.Handler(&probe); pattern != "/" {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.errorPage(w, r, http.StatusMethodNotAllowed, "This page does not answer that kind of request.")
+		return
+	}
+	a.errorPage(w, r, http.StatusNotFound, "There is no such page.")
+}
+
 // serverError logs err and answers 500, or 503 when the database is busy.
 func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, store.ErrUnavailable) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"hookboard/store"
@@ -32,28 +33,22 @@ func (a *App) accountView(r *http.Request) (views.AccountPage, error) {
 	return v, nil
 }
 
+// accountPage shows the account, with the token just made or the refused
+// form's error, once.
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request) {
-	a.accountAnswer(w, r, http.StatusOK, func(*views.AccountPage) {})
-}
-
-// accountAnswer renders the account page with what this answer adds to
-// it: a form error, or a token shown once.
-func (a *App) accountAnswer(w http.ResponseWriter, r *http.Request, status int, add func(*views.AccountPage)) {
 	v, err := a.accountView(r)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	add(&v)
-	a.render(w, r, status, views.AccountView(v))
+	st := a.popForm(r)
+	v.Shown, v.ErrorField, v.TokenName = st.Shown, st.Field, st.Values.Get("name")
+	a.render(w, r, http.StatusOK, views.AccountView(v))
 }
 
-// accountError re-renders the account page with a form error.
-func (a *App) accountError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	a.accountAnswer(w, r, status, func(v *views.AccountPage) { v.Error = msg })
-}
-
-// changePassword replaces the user's password after checking the current one.
+// changePassword replaces the user's password after checking the current
+// one, and ends the user's other sessions (the password's change moves the
+// user's session epoch on; this session takes the new one).
 func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
@@ -61,17 +56,16 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 	u, _ := currentUser(r.Context())
 	newPW := r.PostForm.Get("new")
 	if newPW != r.PostForm.Get("confirm") {
-		a.accountError(w, r, http.StatusBadRequest, "The new passwords do not match.")
+		a.formError(w, r, "/account", "The new passwords do not match.", "pw-confirm", nil)
 		return
 	}
 	if err := store.ValidatePassword(newPW); err != nil {
-		_, msg := a.storeFailure(err)
-		a.accountError(w, r, http.StatusBadRequest, msg)
+		a.formFailure(w, r, err, "/account", nil, "password", "pw-new")
 		return
 	}
 	if _, err := a.store.CheckPassword(r.Context(), u.Username, r.PostForm.Get("current")); err != nil {
 		if errors.Is(err, store.ErrUnauthorized) {
-			a.accountError(w, r, http.StatusBadRequest, "The current password is wrong.")
+			a.formError(w, r, "/account", "The current password is wrong.", "pw-current", nil)
 			return
 		}
 		a.serverError(w, r, err)
@@ -81,17 +75,24 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	epoch, err := a.store.SessionEpoch(r.Context(), u.ID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	// Renewing the token logs out a copy of the old session cookie.
 	if err := a.sess(r).RenewToken(r.Context()); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
+	a.sess(r).Put(r.Context(), sessEpoch, epoch)
 	a.log.Info("password changed", "user", u.Username)
-	a.flash(r, "Password changed.")
+	a.flash(r, "Password changed. Your other sessions have been logged out.")
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
-// createPersonalToken makes a token and shows it once, in the POST's answer.
+// createPersonalToken makes a token and shows it once, on the page the
+// answer redirects to.
 func (a *App) createPersonalToken(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
@@ -105,18 +106,11 @@ func (a *App) createPersonalToken(w http.ResponseWriter, r *http.Request) {
 		tok, secret, err = a.store.CreatePersonalToken(r.Context(), u.ID, name, expires)
 	}
 	if err != nil {
-		status, msg := a.storeFailure(err)
-		if status == 0 {
-			a.serverError(w, r, err)
-			return
-		}
-		a.accountAnswer(w, r, status, func(v *views.AccountPage) { v.Error, v.TokenName = msg, name })
+		a.formFailure(w, r, err, "/account", url.Values{"name": {name}}, "token name", "tok-name", "token expiry", "tok-expires", "expiry", "tok-expires")
 		return
 	}
 	a.log.Info("personal token created", "user", u.Username, "id", tok.ID)
-	a.accountAnswer(w, r, http.StatusOK, func(v *views.AccountPage) {
-		v.Shown = &views.ShownSecret{What: fmt.Sprintf("Personal token “%s”", tok.Name), Token: secret}
-	})
+	a.showOnce(w, r, "/account", &views.ShownSecret{What: fmt.Sprintf("Personal token “%s”", tok.Name), Token: secret})
 }
 
 // deletePersonalToken revokes one of the user's own tokens.

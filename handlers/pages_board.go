@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,8 @@ func (a *App) board(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	st := a.popForm(r)
+	v.ErrorField, v.NewTitle = st.Field, st.Values.Get("title")
 	a.render(w, r, http.StatusOK, views.BoardView(v))
 }
 
@@ -139,13 +142,14 @@ func (a *App) createTask(w http.ResponseWriter, r *http.Request) {
 	if nt.ColumnID, err = formInt(r, "column_id"); err == nil {
 		nt.SwimlaneID, err = formInt(r, "swimlane_id")
 	}
-	if err != nil {
-		a.fail(w, r, err, back)
-		return
+	var id int64
+	var events []string
+	if err == nil {
+		id, events, err = a.store.CreateTask(r.Context(), actorOf(u), nt)
 	}
-	id, events, err := a.store.CreateTask(r.Context(), actorOf(u), nt)
 	if err != nil {
-		a.fail(w, r, err, back)
+		// Back to the board with the typed title, so it need not be typed again.
+		a.formFailure(w, r, err, back, url.Values{"title": {r.PostForm.Get("title")}}, "title", "new-title")
 		return
 	}
 	a.deliver(r.Context(), events)

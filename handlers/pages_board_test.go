@@ -70,8 +70,8 @@ func TestBoardProjectsAndSwimlanes(t *testing.T) {
 	}
 	doc := board(fmt.Sprintf("/projects/%d/board", pid))
 	lanes := doc.Find(`[data-testid="lane"]`)
-	if lanes.Length() != 2 || lanes.Eq(1).Find("h2").Text() != "Urgent" {
-		t.Fatalf("%d lanes; second %q", lanes.Length(), lanes.Eq(1).Find("h2").Text())
+	if lanes.Length() != 2 || lanes.Eq(1).Find(".lane-name").Text() != "Urgent" {
+		t.Fatalf("%d lanes; second %q", lanes.Length(), lanes.Eq(1).Find(".lane-name").Text())
 	}
 	lanes.Each(func(i int, l *goquery.Selection) {
 		if n := l.Find(`section.column`).Length(); n != len(cols) {

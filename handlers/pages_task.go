@@ -213,7 +213,7 @@ func (a *App) moveTask(w http.ResponseWriter, r *http.Request) {
 			m.Position, err = formInt(r, "position")
 		}
 	}
-	a.taskChange(w, r, id, "", func(actor store.Actor) ([]string, error) {
+	a.taskChange(w, r, id, fmt.Sprintf("Task #%d moved.", id), func(actor store.Actor) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
@@ -323,7 +323,7 @@ func (a *App) addSubtask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) setSubtaskStatus(w http.ResponseWriter, r *http.Request) {
-	a.taskPartChange(w, r, "", a.subtaskTask, func(actor store.Actor, id, taskID int64) ([]string, error) {
+	a.taskPartChange(w, r, "Subtask status saved.", a.subtaskTask, func(actor store.Actor, id, taskID int64) ([]string, error) {
 		n, err := formInt(r, "status")
 		if err != nil {
 			return nil, err

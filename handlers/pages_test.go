@@ -136,6 +136,23 @@ func (e *pageEnv) get(t *testing.T, c *http.Client, path string) (*http.Response
 	return resp, string(body)
 }
 
+// postFollow posts a form, expects the answer to redirect (every form's
+// POST does, so a reload never sends it again) and returns the page it
+// leads to.
+func (e *pageEnv) postFollow(t *testing.T, c *http.Client, path string, form url.Values) string {
+	t.Helper()
+	resp := e.postForm(t, c, path, form)
+	if resp.StatusCode != http.StatusSeeOther {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s: %d, want 303; %s", path, resp.StatusCode, body)
+	}
+	next, body := e.get(t, c, resp.Header.Get("Location"))
+	if next.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s after POST %s: %d", resp.Header.Get("Location"), path, next.StatusCode)
+	}
+	return body
+}
+
 func do(t *testing.T, c *http.Client, req *http.Request) *http.Response {
 	t.Helper()
 	resp, err := c.Do(req)

@@ -82,11 +82,15 @@ func (a *App) Routes() http.Handler {
 	mux.Handle("GET /settings/users", admin(a.usersPage))
 	mux.Handle("POST /settings/users", admin(a.createUser))
 	mux.Handle("POST /settings/users/{id}/role", admin(a.setUserRole))
+	mux.Handle("GET /settings/users/{id}/confirm", admin(a.confirmOwnRole))
 
 	mux.Handle("GET /account", member(a.accountPage))
 	mux.Handle("POST /account/password", member(a.changePassword))
 	mux.Handle("POST /account/tokens", member(a.createPersonalToken))
 	mux.Handle("POST /account/tokens/{id}/delete", member(a.deletePersonalToken))
+
+	// Any other path: the styled page, not the mux's plain text.
+	mux.Handle("/", page(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.notFound(mux, w, r) })))
 
 	return a.recoverPanics(a.logRequests(mux))
 }

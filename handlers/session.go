@@ -21,6 +21,12 @@ const (
 	sessFlash  = "flash"
 	// sessFlashErr carries a form error across a redirect.
 	sessFlashErr = "flash_error"
+	// sessEpoch is the user's session epoch when the session began; a new
+	// password moves the user's epoch on and so ends older sessions.
+	sessEpoch = "epoch"
+	// sessForm carries what a form page shows after a redirect: a secret
+	// shown once, or the typed values and the field an error is about.
+	sessForm = "form"
 )
 
 // web is the state of the browser side: sessions and login limits.
@@ -114,11 +120,16 @@ func (a *App) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := a.sess(r).GetInt64(r.Context(), sessUserID)
 		var u store.User
+		var epoch int64
 		var err error
 		if id != 0 {
 			u, err = a.store.UserByID(r.Context(), id)
+			if err == nil {
+				epoch, err = a.store.SessionEpoch(r.Context(), id)
+			}
 		}
-		if id == 0 || errors.Is(err, store.ErrNotFound) || (err == nil && !u.IsActive) {
+		ended := err == nil && (!u.IsActive || epoch != a.sess(r).GetInt64(r.Context(), sessEpoch))
+		if id == 0 || errors.Is(err, store.ErrNotFound) || ended {
 			if id != 0 {
 				a.sess(r).Remove(r.Context(), sessUserID)
 			}
@@ -168,7 +179,8 @@ func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	a.render(w, r, http.StatusOK, views.LoginView(views.LoginPage{Page: views.Page{Title: "Log in"}, Next: r.URL.Query().Get("next")}))
+	p := views.Page{Title: "Log in", Flash: a.sess(r).PopString(r.Context(), sessFlash)}
+	a.render(w, r, http.StatusOK, views.LoginView(views.LoginPage{Page: p, Next: r.URL.Query().Get("next")}))
 }
 
 // login checks a username and password and starts a session.
@@ -210,14 +222,27 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	epoch, err := a.store.SessionEpoch(r.Context(), u.ID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	sm.Put(r.Context(), sessUserID, u.ID)
+	sm.Put(r.Context(), sessEpoch, epoch)
 	a.log.Info("login", "user", u.Username, "ip", ip.String())
 	http.Redirect(w, r, localNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
-// localNext keeps a post-login redirect on this site.
+// localNext keeps a post-login redirect on this site: a path of our own,
+// with no scheme or host. Browsers drop tabs and newlines from a URL and
+// read a backslash as a slash, so "/\t/host" or "/\\host" would name
+// another site: any control character or backslash sends the user home.
 func localNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') ||
+		strings.IndexFunc(next, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0 {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return next

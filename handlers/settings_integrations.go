@@ -72,20 +72,23 @@ func (a *App) integrationsView(r *http.Request) (views.IntegrationsPage, error) 
 	return v, nil
 }
 
+// integrationsPage lists the integrations, with the secret just made or
+// the refused form's values and error, once.
 func (a *App) integrationsPage(w http.ResponseWriter, r *http.Request) {
-	a.integrationsAnswer(w, r, http.StatusOK, func(*views.IntegrationsPage) {})
-}
-
-// integrationsAnswer renders the integrations page with what this answer
-// adds to it: a form error, or secrets shown once.
-func (a *App) integrationsAnswer(w http.ResponseWriter, r *http.Request, status int, add func(*views.IntegrationsPage)) {
 	v, err := a.integrationsView(r)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	add(&v)
-	a.render(w, r, status, views.IntegrationsView(v))
+	st := a.popForm(r)
+	v.Shown, v.ErrorField = st.Shown, st.Field
+	if st.Values != nil {
+		f := st.Values
+		v.Form = views.IntegrationForm{Name: f.Get("name"), Description: f.Get("description"), Kind: f.Get("kind"),
+			ProjectID: f.Get("project_id"), Expires: f.Get("expires"), AllowedIPs: f.Get("allowed_ips"),
+			RequireProof: f.Get("require_proof") == "1"}
+	}
+	a.render(w, r, http.StatusOK, views.IntegrationsView(v))
 }
 
 // shownIntegration is the once-only display of an integration's secrets.
@@ -97,30 +100,26 @@ func (a *App) shownIntegration(name, kind string, s store.IntegrationSecrets) *v
 	return shown
 }
 
-// createIntegration adds an integration and shows its token once. The
-// page is the POST's own answer (no redirect), so the token is never
-// stored anywhere to be shown later.
+// integrationFields pairs how a refusal starts with the input it is about.
+var integrationFields = []string{"integration name", "int-name", "allowed", "int-ips",
+	"expiry", "int-expires", "project", "int-project", "integration kind", "int-kind"}
+
+// createIntegration adds an integration and shows its token once, on the
+// page the answer redirects to.
 func (a *App) createIntegration(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
-	f := views.IntegrationForm{
-		Name:         strings.TrimSpace(r.PostForm.Get("name")),
-		Description:  strings.TrimSpace(r.PostForm.Get("description")),
-		Kind:         r.PostForm.Get("kind"),
-		ProjectID:    r.PostForm.Get("project_id"),
-		Expires:      r.PostForm.Get("expires"),
-		AllowedIPs:   strings.TrimSpace(r.PostForm.Get("allowed_ips")),
-		RequireProof: r.PostForm.Get("require_proof") == "1",
-	}
-	in := store.NewIntegration{Name: f.Name, Description: f.Description, Kind: f.Kind, RequireProof: f.RequireProof}
+	f := r.PostForm
+	in := store.NewIntegration{Name: strings.TrimSpace(f.Get("name")), Description: strings.TrimSpace(f.Get("description")),
+		Kind: f.Get("kind"), RequireProof: f.Get("require_proof") == "1"}
 	var err error
 	in.DefaultProjectID, err = formInt(r, "project_id")
 	if err == nil {
-		in.ExpiresIn, err = parseExpiryChoice(f.Expires)
+		in.ExpiresIn, err = parseExpiryChoice(f.Get("expires"))
 	}
 	if err == nil {
-		in.AllowedIPs, err = store.ParseAllowedIPs(f.AllowedIPs)
+		in.AllowedIPs, err = store.ParseAllowedIPs(f.Get("allowed_ips"))
 	}
 	var created store.Integration
 	var secrets store.IntegrationSecrets
@@ -128,18 +127,11 @@ func (a *App) createIntegration(w http.ResponseWriter, r *http.Request) {
 		created, secrets, err = a.store.CreateIntegration(r.Context(), in)
 	}
 	if err != nil {
-		status, msg := a.storeFailure(err)
-		if status == 0 {
-			a.serverError(w, r, err)
-			return
-		}
-		a.integrationsAnswer(w, r, status, func(v *views.IntegrationsPage) { v.Error, v.Form = msg, f })
+		a.formFailure(w, r, err, "/settings/integrations", f, integrationFields...)
 		return
 	}
 	a.log.Info("integration created", "id", created.ID, "kind", created.Kind)
-	a.integrationsAnswer(w, r, http.StatusOK, func(v *views.IntegrationsPage) {
-		v.Shown = a.shownIntegration(created.Name, created.Kind, secrets)
-	})
+	a.showOnce(w, r, "/settings/integrations", a.shownIntegration(created.Name, created.Kind, secrets))
 }
 
 // parseExpiryChoice reads the expiry select: never or N days.
@@ -171,10 +163,9 @@ func (a *App) regenerateIntegration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("integration token regenerated", "id", id)
-	a.integrationsAnswer(w, r, http.StatusOK, func(v *views.IntegrationsPage) {
-		v.Shown = a.shownIntegration(in.Name, in.Kind, secrets)
-		v.Shown.What += " has a new token; the old one no longer works"
-	})
+	shown := a.shownIntegration(in.Name, in.Kind, secrets)
+	shown.What += " has a new token; the old one no longer works"
+	a.showOnce(w, r, "/settings/integrations", shown)
 }
 
 func (a *App) enableIntegration(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +234,6 @@ func (a *App) setIntegrationAccess(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.integrationsAnswer(w, r, http.StatusOK, func(v *views.IntegrationsPage) {
-		v.Shown = &views.ShownSecret{What: fmt.Sprintf("Integration “%s” now requires appsecret_proof; its app secret", in.Name), AppSecret: secret}
-	})
+	a.showOnce(w, r, "/settings/integrations",
+		&views.ShownSecret{What: fmt.Sprintf("Integration “%s” now requires appsecret_proof; its app secret", in.Name), AppSecret: secret})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,10 +27,8 @@ func TestIntegrationsSettings(t *testing.T) {
 		{"name": {"x"}, "kind": {"root"}},
 		{"name": {"x"}, "project_id": {"77"}},
 	} {
-		resp := e.postForm(t, c, "/settings/integrations", form)
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `data-testid="form-error"`) {
-			t.Fatalf("%v: %d", form, resp.StatusCode)
+		if body := e.postFollow(t, c, "/settings/integrations", form); !strings.Contains(body, `data-testid="form-error"`) {
+			t.Fatalf("%v: no error shown", form)
 		}
 	}
 	if list, _ := e.st.Integrations(bg); len(list) != 0 {
@@ -39,22 +36,24 @@ func TestIntegrationsSettings(t *testing.T) {
 	}
 
 	resp := e.postForm(t, c, "/settings/integrations", url.Values{"name": {"Deploy"}, "kind": {"incoming"}, "allowed_ips": {"127.0.0.1"}, "expires": {"30d"}})
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("create: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", resp.StatusCode)
 	}
-	token := between(string(body), `data-testid="shown-token">`, "<")
+	shown, body := e.get(t, c, resp.Header.Get("Location"))
+	if shown.StatusCode != http.StatusOK || shown.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("the page after create: %d, Cache-Control %q", shown.StatusCode, shown.Header.Get("Cache-Control"))
+	}
+	token := between(body, `data-testid="shown-token">`, "<")
 	in, err := e.st.IntegrationByToken(bg, token)
 	if err != nil || in.Name != "Deploy" || in.ExpiresAt == 0 || len(in.AllowedIPs) != 1 {
 		t.Fatalf("created %+v %v", in, err)
 	}
-	if !strings.Contains(string(body), html.EscapeString(IncomingCurl(e.app.cfg.BaseURL, token))) {
+	if !strings.Contains(body, html.EscapeString(IncomingCurl(e.app.cfg.BaseURL, token))) {
 		t.Fatal("the page does not show the curl command")
 	}
 
-	resp = e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/regenerate", in.ID), nil)
-	body, _ = io.ReadAll(resp.Body)
-	newToken := between(string(body), `data-testid="shown-token">`, "<")
+	body = e.postFollow(t, c, fmt.Sprintf("/settings/integrations/%d/regenerate", in.ID), nil)
+	newToken := between(body, `data-testid="shown-token">`, "<")
 	if _, err := e.st.IntegrationByToken(bg, token); err == nil || newToken == "" || newToken == token {
 		t.Fatal("regenerate kept the old token working")
 	}
@@ -103,12 +102,11 @@ func TestIntegrationsSettings(t *testing.T) {
 	if in, _ = e.st.IntegrationByID(bg, in.ID); in.RequireProof || len(in.AllowedIPs) != 1 {
 		t.Fatalf("a bad address changed access: %+v", in)
 	}
-	resp = e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"10.0.0.0/8, 192.0.2.7"}, "require_proof": {"1"}})
-	body, _ = io.ReadAll(resp.Body)
-	appSecret := between(string(body), `data-testid="shown-app-secret">`, "<")
+	body = e.postFollow(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"10.0.0.0/8, 192.0.2.7"}, "require_proof": {"1"}})
+	appSecret := between(body, `data-testid="shown-app-secret">`, "<")
 	in, _ = e.st.IntegrationByID(bg, in.ID)
 	if stored, _ := e.st.AppSecret(in); appSecret == "" || stored != appSecret || len(in.AllowedIPs) != 2 {
-		t.Fatalf("access: %d, app secret shown %q", resp.StatusCode, appSecret)
+		t.Fatalf("access: app secret shown %q", appSecret)
 	}
 	if resp := e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/delete", in.ID), nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", resp.StatusCode)
@@ -133,15 +131,14 @@ func TestUsersAndPassword(t *testing.T) {
 	c := e.client(t)
 	e.login(t, c, "admin", adminPassword)
 
-	resp := e.postForm(t, c, "/settings/users", url.Values{"username": {"carol"}, "password": {"short"}})
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("short password: %d", resp.StatusCode)
+	if page := e.postFollow(t, c, "/settings/users", url.Values{"username": {"carol"}, "password": {"short"}}); !strings.Contains(page, "Password must be at least 8 bytes.") {
+		t.Fatal("short password: no reason shown")
 	}
 	if _, err := e.st.UserByName(bg, "carol"); err == nil {
 		t.Fatal("user created with a bad password")
 	}
-	if resp := e.postForm(t, c, "/settings/users", url.Values{"username": {"member"}, "password": {"long-enough-1"}}); resp.StatusCode != http.StatusConflict {
-		t.Fatalf("duplicate user: %d", resp.StatusCode)
+	if page := e.postFollow(t, c, "/settings/users", url.Values{"username": {"member"}, "password": {"long-enough-1"}}); !strings.Contains(page, "That already exists.") {
+		t.Fatal("duplicate user: no reason shown")
 	}
 	if resp := e.postForm(t, c, "/settings/users", url.Values{"username": {"carol"}, "password": {"carol-password"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add user: %d", resp.StatusCode)
@@ -151,7 +148,7 @@ func TestUsersAndPassword(t *testing.T) {
 
 	// The only admin cannot demote themselves.
 	admin, _ := e.st.UserByName(bg, "admin")
-	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", admin.ID), url.Values{"active": {"1"}})
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", admin.ID), url.Values{"active": {"1"}, "confirm": {"1"}})
 	if u, _ := e.st.UserByName(bg, "admin"); !u.IsAdmin {
 		t.Fatal("the last admin demoted themselves")
 	}
@@ -167,18 +164,49 @@ func TestUsersAndPassword(t *testing.T) {
 	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{"active": {"1"}})
 	e.login(t, carol, "carol", "carol-password")
 
-	// Carol changes her password.
-	for _, form := range []url.Values{
-		{"current": {"wrong-password"}, "new": {"new-password-1"}, "confirm": {"new-password-1"}},
-		{"current": {"carol-password"}, "new": {"new-password-1"}, "confirm": {"new-password-2"}},
-		{"current": {"carol-password"}, "new": {"short"}, "confirm": {"short"}},
+	// Carol changes her password; each refusal is shown by its field.
+	for _, tc := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"current": {"wrong-password"}, "new": {"new-password-1"}, "confirm": {"new-password-1"}}, "pw-current"},
+		{url.Values{"current": {"carol-password"}, "new": {"new-password-1"}, "confirm": {"new-password-2"}}, "pw-confirm"},
+		{url.Values{"current": {"carol-password"}, "new": {"short"}, "confirm": {"short"}}, "pw-new"},
 	} {
-		if resp := e.postForm(t, carol, "/account/password", form); resp.StatusCode != http.StatusBadRequest {
-			t.Fatalf("%v: %d", form, resp.StatusCode)
+		page := e.postFollow(t, carol, "/account/password", tc.form)
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		input := doc.Find("#" + tc.field)
+		msg := doc.Find("#" + tc.field + "-error").Text()
+		if input.AttrOr("aria-invalid", "") != "true" || input.AttrOr("aria-describedby", "") != tc.field+"-error" ||
+			msg == "" || msg != doc.Find(`[data-testid="form-error"]`).Text() {
+			t.Fatalf("%v: field %s not marked, or its message %q differs from the banner", tc.form, tc.field, msg)
 		}
 	}
+	// Carol is logged in twice; changing the password in one session
+	// ends the other and keeps this one.
+	laptop := e.client(t)
+	e.login(t, laptop, "carol", "carol-password")
 	if resp := e.postForm(t, carol, "/account/password", url.Values{"current": {"carol-password"}, "new": {"new-password-1"}, "confirm": {"new-password-1"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("change password: %d", resp.StatusCode)
+	}
+	if resp, page := e.get(t, carol, "/account"); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Password changed.") {
+		t.Fatalf("the session that changed the password: %d", resp.StatusCode)
+	}
+	if resp, _ := e.get(t, laptop, "/account"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("the other session is still logged in: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// A password set elsewhere (the CLI's user command) ends her sessions too.
+	if err := e.st.SetPassword(bg, "carol", "cli-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := e.get(t, carol, "/account"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a session outlived a password set from the CLI: %d", resp.StatusCode)
+	}
+	if err := e.st.SetPassword(bg, "carol", "new-password-1"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := e.st.CheckPassword(bg, "carol", "new-password-1"); err != nil {
 		t.Fatal("the new password does not work")
@@ -329,8 +357,8 @@ func TestPersonalTokens(t *testing.T) {
 	e.login(t, c, "member", memberPassword)
 
 	for _, form := range []url.Values{{"name": {""}, "expires": {"never"}}, {"name": {"x"}, "expires": {"45d"}}} {
-		if resp := e.postForm(t, c, "/account/tokens", form); resp.StatusCode != http.StatusBadRequest {
-			t.Fatalf("%v: %d", form, resp.StatusCode)
+		if page := e.postFollow(t, c, "/account/tokens", form); !strings.Contains(page, `data-testid="form-error"`) {
+			t.Fatalf("%v: no error shown", form)
 		}
 	}
 	member, _ := e.st.UserByName(bg, "member")
@@ -338,12 +366,11 @@ func TestPersonalTokens(t *testing.T) {
 		t.Fatalf("bad input stored %d tokens", len(list))
 	}
 
-	resp := e.postForm(t, c, "/account/tokens", url.Values{"name": {"laptop"}, "expires": {"30d"}})
-	body, _ := io.ReadAll(resp.Body)
-	token := between(string(body), `data-testid="shown-token">`, "<")
+	body := e.postFollow(t, c, "/account/tokens", url.Values{"name": {"laptop"}, "expires": {"30d"}})
+	token := between(body, `data-testid="shown-token">`, "<")
 	u, tok, err := e.st.UserByPersonalToken(bg, token)
-	if resp.StatusCode != http.StatusOK || err != nil || u.Username != "member" || tok.ExpiresAt == 0 {
-		t.Fatalf("create: %d, token works: %v", resp.StatusCode, err)
+	if err != nil || u.Username != "member" || tok.ExpiresAt == 0 {
+		t.Fatalf("create: token works: %v", err)
 	}
 	_, page := e.get(t, c, "/account")
 	if strings.Contains(page, token) || !strings.Contains(page, tok.TokenHint) {

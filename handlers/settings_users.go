@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"hookboard/views"
@@ -28,6 +29,9 @@ func (a *App) usersPage(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	st := a.popForm(r)
+	v.ErrorField = st.Field
+	v.Form = views.UserForm{Username: st.Values.Get("username"), IsAdmin: st.Values.Get("admin") == "1"}
 	a.render(w, r, http.StatusOK, views.UsersView(v))
 }
 
@@ -40,18 +44,11 @@ func (a *App) createUser(w http.ResponseWriter, r *http.Request) {
 	admin := r.PostForm.Get("admin") == "1"
 	u, err := a.store.CreateUser(r.Context(), username, r.PostForm.Get("password"), admin)
 	if err != nil {
-		status, msg := a.storeFailure(err)
-		if status == 0 {
-			a.serverError(w, r, err)
-			return
+		values := url.Values{"username": {username}}
+		if admin {
+			values.Set("admin", "1")
 		}
-		v, verr := a.usersView(r)
-		if verr != nil {
-			a.serverError(w, r, verr)
-			return
-		}
-		v.Error, v.Form = msg, views.UserForm{Username: username, IsAdmin: admin}
-		a.render(w, r, status, views.UsersView(v))
+		a.formFailure(w, r, err, "/settings/users", values, "username", "user-name", "password", "user-password", "that already", "user-name")
 		return
 	}
 	a.log.Info("user created", "user", u.Username, "admin", u.IsAdmin)
@@ -60,18 +57,75 @@ func (a *App) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // setUserRole changes a user's role and active flag. The store refuses to
-// leave the team without an active admin.
+// leave the team without an active admin. An admin taking away their own
+// access (deactivating themselves, or their admin role) confirms it first
+// on a page of its own, so the step does not rest on JavaScript.
 func (a *App) setUserRole(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.pathID(w, r, "id")
 	if !ok || !a.parseForm(w, r) {
 		return
 	}
 	admin, active := r.PostForm.Get("admin") == "1", r.PostForm.Get("active") == "1"
+	self, _ := currentUser(r.Context())
+	ownAccess := id == self.ID && (!admin || !active)
+	if ownAccess && r.PostForm.Get("confirm") != "1" {
+		q := url.Values{"admin": {boolForm(admin)}, "active": {boolForm(active)}}
+		http.Redirect(w, r, fmt.Sprintf("/settings/users/%d/confirm?%s", id, q.Encode()), http.StatusSeeOther)
+		return
+	}
 	if err := a.store.SetUserRole(r.Context(), id, admin, active); err != nil {
 		a.fail(w, r, err, "/settings/users")
 		return
 	}
 	a.log.Info("user role changed", "id", id, "admin", admin, "active", active)
-	a.flash(r, "User saved.")
-	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
+	switch {
+	case ownAccess && !active:
+		// The session is of no use any more: end it, and say why on the
+		// login page it leads to.
+		if err := a.sess(r).Destroy(r.Context()); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		a.flash(r, "You deactivated your own account, so you have been logged out. Another admin can activate it again.")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case ownAccess:
+		a.flash(r, "You are no longer an admin. Another admin can give the role back.")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	default:
+		a.flash(r, "User saved.")
+		http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
+	}
+}
+
+// confirmOwnRole asks an admin to confirm taking away their own access.
+func (a *App) confirmOwnRole(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	self, _ := currentUser(r.Context())
+	q := r.URL.Query()
+	admin, active := q.Get("admin") == "1", q.Get("active") == "1"
+	if id != self.ID || (admin && active) {
+		http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
+		return
+	}
+	v := views.ConfirmPage{Page: a.page(r, "Confirm", "settings"), Action: fmt.Sprintf("/settings/users/%d/role", id),
+		Fields: map[string]string{"admin": boolForm(admin), "active": boolForm(active), "confirm": "1"}, Cancel: "/settings/users"}
+	v.Sub = "users"
+	if !active {
+		v.Question, v.Button = "Deactivate your own account?", "Deactivate my account"
+		v.Detail = "You will be logged out at once and cannot log in again until another admin activates your account."
+	} else {
+		v.Question, v.Button = "Give up your admin role?", "Give up admin"
+		v.Detail = "You will no longer see the settings until another admin gives the role back."
+	}
+	a.render(w, r, http.StatusOK, views.ConfirmView(v))
+}
+
+func boolForm(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }

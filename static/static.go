@@ -4,7 +4,7 @@ package static
 
 import "embed"
 
-// FS holds the static files, served under /static/.
+// FS holds the static files (styles, script, favicon), served under /static/.
 //
-//go:embed *.css *.js
+//go:embed *.css *.js *.svg
 var FS embed.FS

@@ -10,6 +10,7 @@ type BoardPage struct {
 	Lanes       []Lane
 	Colors      []Option
 	ShowClosed  bool
+	NewTitle    string // the new-task form's title, kept when it was refused
 }
 
 // BoardColumn is a column, a choice of the new-task form.

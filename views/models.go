@@ -11,6 +11,9 @@ type Page struct {
 	Sub    string  // settings tab: "webhooks", "integrations", "users"
 	Flash  string  // a one-time success message
 	Error  string  // what went wrong with the last form, in words for the user
+	// ErrorField is the id of the input Error is about, if one: the page
+	// shows Error by that input too.
+	ErrorField string
 }
 
 // Viewer is the logged-in user.
@@ -39,4 +42,15 @@ type LoginPage struct {
 type ErrorPage struct {
 	Page
 	Message string
+}
+
+// ConfirmPage asks to confirm a form: a POST to Action with Fields.
+type ConfirmPage struct {
+	Page
+	Question string
+	Detail   string
+	Action   string
+	Fields   map[string]string
+	Button   string
+	Cancel   string // where Cancel leads
 }
