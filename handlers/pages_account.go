@@ -63,9 +63,15 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.formFailure(w, r, err, "/account", nil, "password", "pw-new")
 		return
 	}
-	if _, err := a.store.CheckPassword(r.Context(), u.Username, r.PostForm.Get("current")); err != nil {
-		if errors.Is(err, store.ErrUnauthorized) {
+	// Through the same throttle and bcrypt slots as every password check.
+	if _, err := a.checkPassword(r, u.Username, r.PostForm.Get("current")); err != nil {
+		var throttled *throttledError
+		switch {
+		case errors.Is(err, store.ErrUnauthorized):
 			a.formError(w, r, "/account", "The current password is wrong.", "pw-current", nil)
+			return
+		case errors.As(err, &throttled):
+			a.formError(w, r, "/account", "Too many wrong passwords: try again in "+throttled.retryAfterHeader()+" s.", "pw-current", nil)
 			return
 		}
 		a.serverError(w, r, err)
