@@ -78,15 +78,11 @@ func (c *configCache) forget() {
 	c.mu.Unlock()
 }
 
-// placeCached is place for a new task in the writer's transaction,
-// answered from the cache when the same placement was checked at the same
-// version. p.names must be set; on a hit it shares the cached names, which
-// nobody changes.
-func (s *Store) placeCached(ctx context.Context, tx *sql.Tx, p *placement) error {
-	v, err := configVersion(ctx, tx)
-	if err != nil {
-		return err
-	}
+// placeCached is place for a new task in the writer's transaction, whose
+// config_version is v, answered from the cache when the same placement was
+// checked at the same version. p.names must be set; on a hit it shares the
+// cached names, which nobody changes.
+func (s *Store) placeCached(ctx context.Context, tx *sql.Tx, v int64, p *placement) error {
 	key := *p
 	key.names = nil
 	s.config.mu.Lock()
@@ -113,19 +109,15 @@ func (s *Store) placeCached(ctx context.Context, tx *sql.Tx, p *placement) error
 }
 
 // endpointFilters lists the enabled endpoints, from the cache when it holds
-// the version tx reads.
-func (s *Store) endpointFilters(ctx context.Context, tx *sql.Tx) ([]endpointFilter, error) {
-	v, err := configVersion(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
+// v, the config_version tx reads.
+func (s *Store) endpointFilters(ctx context.Context, tx *sql.Tx, v int64) ([]endpointFilter, error) {
 	s.config.mu.Lock()
 	eps, ok := s.config.endpoints, s.config.epKnown && s.config.version == v
 	s.config.mu.Unlock()
 	if ok {
 		return eps, nil
 	}
-	eps, err = listRows(ctx, tx, []endpointFilter{}, func(row interface{ Scan(...any) error }) (endpointFilter, error) {
+	eps, err := listRows(ctx, tx, []endpointFilter{}, func(row interface{ Scan(...any) error }) (endpointFilter, error) {
 		var e endpointFilter
 		var ms int64
 		err := row.Scan(&e.id, &e.events, &e.projects, &ms)

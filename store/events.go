@@ -80,6 +80,16 @@ const deliveryLease = 30 * time.Second
 // row that owes them their deliveries, inside the change's transaction. It
 // returns the event id.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, c EventContent) (string, error) {
+	v, err := configVersion(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	return s.emitAt(ctx, tx, v, actor, name, projectID, taskID, c)
+}
+
+// emitAt is emit for a caller that read the transaction's config_version
+// already, v.
+func (s *Store) emitAt(ctx context.Context, tx *sql.Tx, v int64, actor Actor, name string, projectID, taskID int64, c EventContent) (string, error) {
 	body, err := EncodeEventData(name, c)
 	if err != nil {
 		return "", err
@@ -89,11 +99,13 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 	if err != nil {
 		return "", err
 	}
-	endpoints, longest, err := s.matchingEndpoints(ctx, tx, name, projectID)
+	endpoints, longest, err := s.matchingEndpoints(ctx, tx, v, name, projectID)
 	if err != nil {
 		return "", err
 	}
-	if len(endpoints) > 0 {
+	if len(endpoints) == 0 {
+		s.quiet.add(id)
+	} else {
 		lease := now.Add(deliveryLease + longest).UnixMilli()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fanouts (event_id, endpoint_ids, lease_until_ms, created_at_ms)
 			VALUES (?, ?, ?, ?)`, id, strings.Join(endpoints, ","), lease, now.UnixMilli()); err != nil {
@@ -105,8 +117,8 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, 
 
 // matchingEndpoints lists the ids of the enabled endpoints subscribed to
 // event name in project projectID, and the longest of their timeouts.
-func (s *Store) matchingEndpoints(ctx context.Context, tx *sql.Tx, name string, projectID int64) ([]string, time.Duration, error) {
-	eps, err := s.endpointFilters(ctx, tx)
+func (s *Store) matchingEndpoints(ctx context.Context, tx *sql.Tx, v int64, name string, projectID int64) ([]string, time.Duration, error) {
+	eps, err := s.endpointFilters(ctx, tx, v)
 	if err != nil {
 		return nil, 0, err
 	}

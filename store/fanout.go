@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -140,4 +141,44 @@ func parseIDList(list string) []int64 {
 		}
 	}
 	return ids
+}
+
+// quietEvents are events this Store wrote that matched no endpoint. A
+// fanout row is only ever written with its event, so PendingDeliveries
+// need not look for theirs: on the common path, a change with no webhook
+// subscribed, the request reads nothing after its write. An event of
+// another process, or one forgotten when the set was full, is looked up as
+// usual; an event whose transaction rolled back owes nothing either.
+type quietEvents struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+// maxQuietEvents bounds the set; past it the set starts over, which only
+// costs the forgotten events a query.
+const maxQuietEvents = 4096
+
+func (q *quietEvents) add(id string) {
+	q.mu.Lock()
+	if q.m == nil || len(q.m) >= maxQuietEvents {
+		q.m = make(map[string]struct{}, 64)
+	}
+	q.m[id] = struct{}{}
+	q.mu.Unlock()
+}
+
+// drop forgets the quiet events among ids (each request asks once) and
+// returns the others.
+func (q *quietEvents) drop(ids []string) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var rest []string
+	for _, id := range ids {
+		if _, ok := q.m[id]; ok {
+			delete(q.m, id)
+			continue
+		}
+		rest = append(rest, id)
+	}
+	return rest
 }

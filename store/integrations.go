@@ -262,7 +262,9 @@ func (s *Store) IntegrationByToken(ctx context.Context, token string) (Integrati
 	if token == "" {
 		return Integration{}, ErrNotFound
 	}
-	return scanIntegration(s.reader.QueryRowContext(ctx,
+	// Not cancellable: one indexed row, on the path of every token call,
+	// and database/sql watches a cancellable context with a goroutine.
+	return scanIntegration(s.reader.QueryRowContext(context.WithoutCancel(ctx),
 		`SELECT `+integrationColumns+` FROM integrations WHERE token_hash = ?`, hashToken(token)))
 }
 

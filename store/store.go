@@ -59,6 +59,7 @@ type Store struct {
 	checkpoints *checkpointer
 
 	config  configCache // placements and endpoints at one config_version
+	quiet   quietEvents // events of this Store that owe no delivery
 	secrets *secretBox  // seals the secrets that must be read back
 	usage   *usageBatch // integration uses counted between flushes
 	later   laterQueue  // records of RecordAttemptsLater

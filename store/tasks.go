@@ -98,10 +98,14 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 	}
 	// The snapshot is the row as written, with the names read while its
 	// placement was checked: no second read of the new task.
+	v, err := configVersion(ctx, tx)
+	if err != nil {
+		return 0, nil, err
+	}
 	var snap TaskSnapshot
-	err := checkNewTask(&t, func(p *placement) error {
+	err = checkNewTask(&t, func(p *placement) error {
 		p.creator, p.names = t.CreatorID, &snap
-		return s.placeCached(ctx, tx, p)
+		return s.placeCached(ctx, tx, v, p)
 	})
 	if err != nil {
 		return 0, nil, err
@@ -121,7 +125,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 		return 0, nil, err
 	}
 	id := snap.ID
-	ev, err := s.emit(ctx, tx, actor, EventTaskCreate, t.ProjectID, id, EventContent{Task: snap})
+	ev, err := s.emitAt(ctx, tx, v, actor, EventTaskCreate, t.ProjectID, id, EventContent{Task: snap})
 	if err != nil {
 		return 0, nil, err
 	}
