@@ -15,11 +15,10 @@ const webhookUsage = "webhook add -url URL [-name N] [-events a,b|all] [-project
 	" | list | test ID | rm ID | enable ID | disable ID | rotate-secret ID [-grace 24h] | rotate-token ID [-grace 24h]"
 
 func runWebhook(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: hookboard %s", webhookUsage)
+	sub, args, err := subcommand("webhook", webhookUsage, []string{"add", "list", "test", "rm", "enable", "disable", "rotate-secret", "rotate-token"}, args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "webhook "+sub, webhookUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
@@ -85,7 +84,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printList(env, *asJSON, list, endpointJSON, func(ep store.Endpoint) string {
+		return printList(env, *asJSON, listText{"ID\tNAME\tURL\tFORMAT\tEVENTS\tPROJECTS\tTIMEOUT\tSTATE", "no webhooks"}, list, endpointJSON, func(ep store.Endpoint) string {
 			return fmt.Sprintf("%d\t%s\t%s\t%s\tevents=%s\tprojects=%s\ttimeout=%s\t%s", ep.ID, ep.Name, ep.URL, ep.Format,
 				joinOrAll(ep.Events), joinIDsOrAll(ep.Projects), ep.Timeout, endpointState(ep))
 		})
@@ -160,7 +159,7 @@ func runDeliveries(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printList(env, *asJSON, list, deliveryJSON, func(d store.Delivery) string {
+	return printList(env, *asJSON, listText{"ID\tCREATED\tEVENT\tENDPOINT\tSTATUS\tATTEMPTS\tDETAIL", "no deliveries"}, list, deliveryJSON, func(d store.Delivery) string {
 		return fmt.Sprintf("%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s", d.ID, d.CreatedAt.Format(time.RFC3339),
 			d.EventName, d.EndpointID, d.EndpointName, d.Status, d.AttemptCount, deliveryDetail(d))
 	})
