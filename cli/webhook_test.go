@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"hookboard/store"
@@ -277,5 +280,68 @@ func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
 	_, out, _ := runCLI(t, "", "deliveries", "-db", db, "-json")
 	if !strings.Contains(out, `"status": "delivered"`) {
 		t.Errorf("delivery not recorded as delivered: %s", out)
+	}
+}
+
+// TestSendRequestsThroughTheRealBinary: the server and the CLI as separate
+// processes of the released binary. The server allows loopback; the CLI's
+// test and redeliver, with no network flag, reach a receiver on 127.0.0.1
+// through it, and the refusal the CLI's own guard made before is gone.
+// After SIGTERM the CLI says no server is running.
+func TestSendRequestsThroughTheRealBinary(t *testing.T) {
+	bin := buildHookboard(t)
+	db := filepath.Join(t.TempDir(), "hookboard.db")
+	got := make(chan string, 8)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got <- r.Header.Get("X-Hookboard-Event")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+	cli := func(args ...string) (int, string, string) {
+		cmd := exec.Command(bin, append(args, "-db", db)...)
+		cmd.Env = append(os.Environ(), "HOOKBOARD_DB=")
+		var out, errOut strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+	}
+	if code, _, errOut := cli("webhook", "add", "-url", rc.URL+"/hook"); code != 0 {
+		t.Fatal(errOut)
+	}
+	p := startProcess(t, bin, "-db", db, "-allow-webhook-nets", "loopback")
+
+	code, out, errOut := cli("webhook", "test", "1")
+	if code != 0 || !strings.Contains(out, "test attempt accepted: HTTP 204") || <-got != "webhook.test" {
+		t.Fatalf("webhook test: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = cli("redeliver", "1", "-json")
+	var answer struct {
+		Status      string
+		LastAttempt struct {
+			Trigger        string
+			ResponseStatus int `json:"response_status"`
+		} `json:"last_attempt"`
+	}
+	if err := json.Unmarshal([]byte(out), &answer); err != nil || code != 0 || answer.Status != "delivered" ||
+		answer.LastAttempt.Trigger != "redeliver" || answer.LastAttempt.ResponseStatus != 204 || <-got != "webhook.test" {
+		t.Fatalf("redeliver: %d %q %q", code, out, errOut)
+	}
+	if _, out, _ = cli("webhook", "list"); strings.Contains(out, "failing") || !strings.Contains(out, "last HTTP 204") {
+		t.Errorf("endpoint after the CLI's sends: %q", out)
+	}
+
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.exited
+	code, out, errOut = cli("webhook", "test", "1")
+	if code != 1 || out != "" || !strings.Contains(errOut, "no Hookboard server is running on "+db) {
+		t.Errorf("webhook test with the server stopped: %d %q %q", code, out, errOut)
+	}
+	if list := deliveriesJSON(t, db); len(list) != 1 {
+		t.Errorf("%d deliveries, want the one test", len(list))
 	}
 }

@@ -436,12 +436,16 @@ func (n *Notifier) Start() {
 		return
 	}
 	n.started = true
+	// The first heartbeat is written before Start returns, so a server
+	// that listens is one the CLI can see.
+	var lastBeat time.Time
+	n.heartbeat(n.baseCtx, &lastBeat)
 	n.running.Add(1)
 	go func() {
 		defer n.running.Done()
 		tick := time.NewTicker(n.poll)
 		defer tick.Stop()
-		var lastPrune, lastBeat time.Time
+		var lastPrune time.Time
 		defer n.clearHeartbeat()
 		if k, err := n.st.ReleaseEarlierLeases(n.baseCtx); err != nil {
 			n.log.Error("webhook retry worker: releasing an earlier run's leases", "err", err)
