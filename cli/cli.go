@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +77,10 @@ func Run(ctx context.Context, env *Env) int {
 	}
 	cmd, ok := commands[name]
 	if !ok {
+		if wantsJSON(args) {
+			printJSON(env.Stderr, map[string]string{"error": fmt.Sprintf("unknown command %q", name)})
+			return 2
+		}
 		fmt.Fprintf(env.Stderr, "hookboard: unknown command %q\n\n", name)
 		printUsage(env.Stderr)
 		return 2
@@ -87,7 +92,11 @@ func Run(ctx context.Context, env *Env) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	default:
-		fmt.Fprintf(env.Stderr, "hookboard %s: %s\n", name, userMessage(err))
+		if wantsJSON(args) {
+			printJSON(env.Stderr, map[string]string{"error": userMessage(err)})
+		} else {
+			fmt.Fprintf(env.Stderr, "hookboard %s: %s\n", name, userMessage(err))
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			return 2
@@ -99,13 +108,33 @@ func Run(ctx context.Context, env *Env) int {
 // isHelp says whether a command-line word asks for help.
 func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
-// helpArgs turns "hookboard COMMAND -h" of a command with subcommands into
-// a flag parse that prints the command's usage and flags.
-func helpArgs(sub string, args []string) (string, []string) {
-	if isHelp(sub) {
-		return "", []string{"-h"}
+// wantsJSON says whether the command line asks for -json, so that its
+// errors are JSON too.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-json", "--json", "-json=true", "--json=true":
+			return true
+		}
 	}
-	return sub, args
+	return false
+}
+
+// subcommand splits "hookboard COMMAND SUB args…" for a command whose
+// subcommands are subs; "hookboard COMMAND -h" becomes a flag parse that
+// prints the command's usage and flags.
+func subcommand(command, usage string, subs []string, args []string) (string, []string, error) {
+	if len(args) == 0 {
+		return "", nil, usagef("usage: hookboard %s", usage)
+	}
+	sub, args := args[0], args[1:]
+	if isHelp(sub) {
+		return "", []string{"-h"}, nil
+	}
+	if !slices.Contains(subs, sub) {
+		return "", nil, usagef("unknown %s subcommand %q (%s)", command, sub, strings.Join(subs, ", "))
+	}
+	return sub, args, nil
 }
 
 // userMessage strips the package prefixes that errors carry for the logs.
@@ -169,7 +198,9 @@ func (f *flagSet) envError() error {
 
 func newFlagSet(env *Env, name, usage string) *flagSet {
 	fs := flag.NewFlagSet("hookboard "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	// parse reports a flag's mistake as the command's error, and prints
+	// the usage asked for with -h on standard output.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hookboard %s\n\nFlags (each also read from the environment variable shown):\n", usage)
 		fs.PrintDefaults()
@@ -244,8 +275,12 @@ func (f *flagSet) jsonFlag() *bool {
 func (f *flagSet) parse(args []string) ([]string, error) {
 	var positional []string
 	for {
-		if err := f.FlagSet.Parse(args); err != nil {
+		if err := f.FlagSet.Parse(args); errors.Is(err, flag.ErrHelp) {
+			f.SetOutput(f.env.Stdout)
+			f.Usage()
 			return nil, err
+		} else if err != nil {
+			return nil, usagef("%v (see '%s -h')", err, f.Name())
 		}
 		rest := f.FlagSet.Args()
 		if len(rest) == 0 {
@@ -291,9 +326,16 @@ func parseDuration(s string) (time.Duration, bool) {
 	return d, err == nil && d >= 0
 }
 
+// listText is how a list command prints as text: the header row over its
+// tab-separated lines, and what it says when there is nothing ("no users").
+type listText struct {
+	header string
+	none   string
+}
+
 // printList prints a list command's items: a JSON array of their toJSON
-// objects, or one tab-separated line each.
-func printList[T any](env *Env, asJSON bool, list []T, toJSON func(T) map[string]any, line func(T) string) error {
+// objects, or a header row and one tab-separated line each.
+func printList[T any](env *Env, asJSON bool, text listText, list []T, toJSON func(T) map[string]any, line func(T) string) error {
 	if asJSON {
 		rows := make([]map[string]any, 0, len(list))
 		for _, x := range list {
@@ -301,10 +343,23 @@ func printList[T any](env *Env, asJSON bool, list []T, toJSON func(T) map[string
 		}
 		return printJSON(env.Stdout, rows)
 	}
+	if len(list) == 0 {
+		fmt.Fprintln(env.Stdout, text.none)
+		return nil
+	}
+	fmt.Fprintln(env.Stdout, text.header)
 	for _, x := range list {
 		fmt.Fprintln(env.Stdout, line(x))
 	}
 	return nil
+}
+
+// plural is "1 request", "2 requests".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // printDone reports that subcommand sub changed the item id of kind what.

@@ -11,11 +11,10 @@ import (
 )
 
 func runIntegration(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: hookboard integration add|list|regenerate|enable|disable|rm")
+	sub, args, err := subcommand("integration", "integration add|list|regenerate|enable|disable|rm", []string{"add", "list", "regenerate", "enable", "disable", "rm"}, args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "integration "+sub,
 		"integration add NAME [-kind incoming|api] [-project ID] [-column ID] [-swimlane ID] [-expires 30d] [-allow-ip CIDR,…] [-require-proof] | list | regenerate ID | enable ID | disable ID | rm ID")
 	db := fs.dbFlag()
@@ -70,7 +69,7 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printList(env, *asJSON, list,
+		return printList(env, *asJSON, listText{"ID\tNAME\tKIND\tTOKEN\tSTATE\tLAST USED\tREQUESTS", "no integrations"}, list,
 			func(in store.Integration) map[string]any { return integrationJSON(in, usage[in.ID]) },
 			func(in store.Integration) string {
 				state := "enabled"
@@ -83,8 +82,8 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 				for _, d := range usage[in.ID] {
 					total += d.Count
 				}
-				return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%d requests in 7 days",
-					in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsedText(in.LastUsedAt), total)
+				return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s in 7 days",
+					in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsedText(in.LastUsedAt), plural(total, "request", "requests"))
 			})
 	case "regenerate", "enable", "disable", "rm":
 		if len(pos) != 1 {

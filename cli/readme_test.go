@@ -30,10 +30,7 @@ func commandFlags(t *testing.T, name string) map[string]helpFlag {
 	if code != 0 {
 		t.Fatalf("hookboard %s -h: exit %d: %s", name, code, stderr)
 	}
-	out := stderr
-	if name == "serve" {
-		out = stdout // the general usage, which lists the server's flags
-	}
+	out := stdout
 	flags := map[string]helpFlag{}
 	for _, m := range helpFlagLine.FindAllStringSubmatch(out, -1) {
 		var f helpFlag

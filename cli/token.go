@@ -16,11 +16,10 @@ var tokenExpiries = map[string]time.Duration{
 }
 
 func runToken(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: hookboard token add|list|rm")
+	sub, args, err := subcommand("token", "token add|list|rm", []string{"add", "list", "rm"}, args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "token "+sub,
 		"token add -user NAME -name LABEL [-expires never|30d|60d|90d|180d] | list -user NAME | rm ID")
 	db := fs.dbFlag()
@@ -80,7 +79,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		now := time.Now()
-		return printList(env, *asJSON, list,
+		return printList(env, *asJSON, listText{"ID\tNAME\tTOKEN\tEXPIRES\tLAST USED", "no personal tokens for " + u.Username}, list,
 			func(p store.PersonalToken) map[string]any {
 				return map[string]any{"id": p.ID, "name": p.Name, "token_hint": p.TokenHint,
 					"expires_at": nullTime(p.ExpiresAt), "expired": p.Expired(now), "last_used_at": nullTime(p.LastUsedAt),

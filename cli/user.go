@@ -12,11 +12,10 @@ import (
 )
 
 func runUser(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: hookboard user add|passwd|list")
+	sub, args, err := subcommand("user", "user add|passwd|list", []string{"add", "passwd", "list"}, args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "user "+sub, "user add NAME [-admin] [-password-stdin] | passwd NAME [-password-stdin] | list")
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
@@ -78,7 +77,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printList(env, *asJSON, users,
+		return printList(env, *asJSON, listText{"ID\tUSERNAME\tROLE", "no users"}, users,
 			func(u store.User) map[string]any {
 				return map[string]any{"id": u.ID, "username": u.Username, "admin": u.IsAdmin, "active": u.IsActive}
 			},

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"hookboard/notify"
 	"hookboard/store"
 )
 
@@ -16,11 +15,10 @@ const webhookUsage = "webhook add -url URL [-name N] [-events a,b|all] [-project
 	" | list | test ID | rm ID | enable ID | disable ID | rotate-secret ID [-grace 24h] | rotate-token ID [-grace 24h]"
 
 func runWebhook(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: hookboard %s", webhookUsage)
+	sub, args, err := subcommand("webhook", webhookUsage, []string{"add", "list", "test", "rm", "enable", "disable", "rotate-secret", "rotate-token"}, args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	sub, args = helpArgs(sub, args)
 	fs := newFlagSet(env, "webhook "+sub, webhookUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
@@ -31,7 +29,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	format := fs.FlagSet.String("format", store.FormatKanboard, "payload format: kanboard, envelope or transit")
 	timeout := fs.FlagSet.Duration("timeout", store.DefaultEndpointTimeout, "how long to wait for the receiver (at most 10s)")
 	grace := fs.FlagSet.String("grace", "24h", "how long the old token or secret stays in use after a rotation (a duration, or now)")
-	allowNets := fs.String("allow-webhook-nets", "", "extra networks \"webhook test\" may reach, as serve's flag: loopback, private, CIDRs, or all")
+	wait := waitFlag(fs)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -86,17 +84,12 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printList(env, *asJSON, list, endpointJSON, func(ep store.Endpoint) string {
+		return printList(env, *asJSON, listText{"ID\tNAME\tURL\tFORMAT\tEVENTS\tPROJECTS\tTIMEOUT\tSTATE", "no webhooks"}, list, endpointJSON, func(ep store.Endpoint) string {
 			return fmt.Sprintf("%d\t%s\t%s\t%s\tevents=%s\tprojects=%s\ttimeout=%s\t%s", ep.ID, ep.Name, ep.URL, ep.Format,
 				joinOrAll(ep.Events), joinIDsOrAll(ep.Projects), ep.Timeout, endpointState(ep))
 		})
 	case "test":
-		n, err := cliNotifier(st, *allowNets)
-		if err != nil {
-			return err
-		}
-		defer n.Stop(context.WithoutCancel(ctx))
-		d, err := n.Test(ctx, id)
+		d, err := sendThroughServer(ctx, st, *db, store.TriggerTest, id, *wait)
 		if err != nil {
 			return err
 		}
@@ -166,18 +159,18 @@ func runDeliveries(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printList(env, *asJSON, list, deliveryJSON, func(d store.Delivery) string {
+	return printList(env, *asJSON, listText{"ID\tCREATED\tEVENT\tENDPOINT\tSTATUS\tATTEMPTS\tDETAIL", "no deliveries"}, list, deliveryJSON, func(d store.Delivery) string {
 		return fmt.Sprintf("%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s", d.ID, d.CreatedAt.Format(time.RFC3339),
 			d.EventName, d.EndpointID, d.EndpointName, d.Status, d.AttemptCount, deliveryDetail(d))
 	})
 }
 
-// runRedeliver attempts one delivery again now.
+// runRedeliver asks the running server to attempt one delivery again now.
 func runRedeliver(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "redeliver", "redeliver DELIVERY_ID")
+	fs := newFlagSet(env, "redeliver", "redeliver DELIVERY_ID [-wait 30s]")
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
-	allowNets := fs.String("allow-webhook-nets", "", "extra networks the redelivery may reach, as serve's flag: loopback, private, CIDRs, or all")
+	wait := waitFlag(fs)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -194,30 +187,75 @@ func runRedeliver(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	n, err := cliNotifier(st, *allowNets)
-	if err != nil {
-		return err
-	}
-	defer n.Stop(context.WithoutCancel(ctx))
-	d, err := n.Redeliver(ctx, id)
+	d, err := sendThroughServer(ctx, st, *db, store.TriggerRedeliver, id, *wait)
 	if err != nil {
 		return err
 	}
 	return printDeliveryOutcome(env, *asJSON, d)
 }
 
-func cliNotifier(st *store.Store, allowNets string) (*notify.Notifier, error) {
-	allow, err := notify.ParseAllowlist(allowNets)
+// waitFlag adds -wait, how long test and redeliver wait for the server.
+func waitFlag(fs *flagSet) *time.Duration {
+	return fs.FlagSet.Duration("wait", 30*time.Second, "test, redeliver: how long to wait for the running server's answer")
+}
+
+// sendThroughServer asks the server running on the database to send a
+// test (id is an endpoint) or a redelivery (id is a delivery), and waits
+// for its answer. Webhooks leave from the server only, with its network
+// settings; with no server running nothing is written.
+func sendThroughServer(ctx context.Context, st *store.Store, db, trigger string, id int64, wait time.Duration) (store.Delivery, error) {
+	running, err := st.ServerRunning(ctx)
 	if err != nil {
-		return nil, usagef("%v", err)
+		return store.Delivery{}, err
 	}
-	return notify.New(notify.Options{Store: st, Allow: allow, Version: Version})
+	if !running {
+		return store.Delivery{}, fmt.Errorf("no Hookboard server is running on %s; start `hookboard serve -db %s`: "+
+			"webhooks are sent by the server, with its network settings", db, db)
+	}
+	reqID, err := st.RequestSend(ctx, trigger, id)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	deadline := time.Now().Add(wait)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		r, err := st.SendRequestByID(ctx, reqID)
+		if err != nil {
+			return store.Delivery{}, err
+		}
+		if r.Done {
+			if r.Error != "" {
+				return store.Delivery{}, errors.New(r.Error)
+			}
+			return st.Delivery(ctx, r.DeliveryID)
+		}
+		expired := time.Now().After(deadline)
+		if !expired {
+			select {
+			case <-tick.C:
+				continue
+			case <-ctx.Done():
+			}
+		}
+		// Withdrawn unless taken, so it is not sent long after the
+		// caller gave up.
+		if cancelled, err := st.CancelSendRequest(context.WithoutCancel(ctx), reqID); err != nil {
+			return store.Delivery{}, err
+		} else if cancelled {
+			return store.Delivery{}, fmt.Errorf("the server on %s did not take the request within %s; nothing was sent", db, wait)
+		}
+		return store.Delivery{}, fmt.Errorf("the server took the request but did not answer within %s; see `hookboard deliveries`", wait)
+	}
 }
 
 // errNotDelivered makes test and redeliver exit non-zero when the receiver
 // did not accept the request, so scripts can tell.
 var errNotDelivered = errors.New("the receiver did not accept the request")
 
+// printDeliveryOutcome prints the attempt just made, then the delivery's
+// status, which an attempt that failed may leave "delivered" (an earlier
+// one succeeded).
 func printDeliveryOutcome(env *Env, asJSON bool, d store.Delivery) error {
 	last := store.Attempt{}
 	if len(d.Attempts) > 0 {
@@ -227,20 +265,31 @@ func printDeliveryOutcome(env *Env, asJSON bool, d store.Delivery) error {
 	if asJSON {
 		out := deliveryJSON(d)
 		out["last_attempt"] = map[string]any{
-			"trigger": last.Trigger, "response_status": last.ResponseStatus, "latency_ms": last.Latency.Milliseconds(),
+			"trigger": last.Trigger, "ok": ok, "response_status": last.ResponseStatus, "latency_ms": last.Latency.Milliseconds(),
 			"error": last.Error, "response_body": string(last.ResponseBody),
 		}
 		if err := printJSON(env.Stdout, out); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(env.Stdout, "delivery %d (%s to endpoint %d, webhook-id %s): %s\n", d.ID, d.EventName, d.EndpointID, d.EventID, d.Status)
+		verdict := "accepted"
+		if !ok {
+			verdict = "failed"
+		}
+		var detail []string
 		if last.ResponseStatus != 0 {
-			fmt.Fprintf(env.Stdout, "  answered HTTP %d in %s\n", last.ResponseStatus, last.Latency)
+			detail = append(detail, fmt.Sprintf("HTTP %d in %s", last.ResponseStatus, last.Latency))
 		}
-		if last.Error != "" {
-			fmt.Fprintf(env.Stdout, "  error: %s\n", last.Error)
+		if last.Error != "" && last.Error != fmt.Sprintf("HTTP %d", last.ResponseStatus) {
+			detail = append(detail, last.Error)
 		}
+		fmt.Fprintf(env.Stdout, "delivery %d (%s to endpoint %d, webhook-id %s): %s attempt %s: %s\n",
+			d.ID, d.EventName, d.EndpointID, d.EventID, last.Trigger, verdict, strings.Join(detail, "; "))
+		status := d.Status
+		if !ok && d.Status == store.DeliveryDelivered {
+			status += " (by an earlier attempt)"
+		}
+		fmt.Fprintf(env.Stdout, "  delivery status: %s\n", status)
 	}
 	if !ok {
 		return errNotDelivered

@@ -3,14 +3,18 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"hookboard/store"
@@ -28,6 +32,24 @@ func endpointCount(t *testing.T, db string) int {
 		t.Fatal(err)
 	}
 	return len(eps)
+}
+
+// assertNothingSent checks that no test event, delivery or send request
+// was written.
+func assertNothingSent(t *testing.T, db string) {
+	t.Helper()
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, err := st.Deliveries(context.Background(), 0, 100, false)
+	if err != nil || len(list) != 0 {
+		t.Errorf("deliveries written: %v %v", list, err)
+	}
+	if _, err := st.SendRequestByID(context.Background(), 1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a send request was written: %v", err)
+	}
 }
 
 func TestWebhookAddRefusesBadInput(t *testing.T) {
@@ -109,49 +131,80 @@ func TestWebhookCommands(t *testing.T) {
 		t.Fatalf("list: %q", out)
 	}
 
-	// Test is refused by the guard unless loopback is allowed.
+	// No server: test and redeliver say so and write nothing.
 	code, out, errOut = runCLI(t, "", "webhook", "test", "1", "-db", db)
-	if code == 0 || !strings.Contains(out, "is not allowed for webhooks") || len(got) != 0 {
-		t.Fatalf("test to loopback without allowlist: %d %q %q", code, out, errOut)
+	if code != 1 || !strings.Contains(errOut, "no Hookboard server is running on "+db) || out != "" {
+		t.Fatalf("test without a server: %d %q %q", code, out, errOut)
 	}
-	code, out, errOut = runCLI(t, "", "webhook", "test", "1", "-db", db, "-allow-webhook-nets", "loopback")
-	if code != 0 || !strings.Contains(out, "delivered") || len(got) != 1 {
+	assertNothingSent(t, db)
+
+	// The server allows loopback; the CLI has no flag of its own, and the
+	// server sends with its settings.
+	s := startServer(t, db, "-allow-webhook-nets", "loopback")
+	code, out, errOut = runCLI(t, "", "webhook", "test", "1", "-db", db)
+	if code != 0 || !strings.Contains(out, "test attempt accepted: HTTP 200") || len(got) != 1 {
 		t.Fatalf("test: %d %q %q", code, out, errOut)
 	}
 	if got[0].Header.Get("X-Webhook-Token") != added.Token || got[0].Header.Get("X-Hookboard-Event") != "webhook.test" {
 		t.Errorf("test request headers %v", got[0].Header)
 	}
+	code, out, errOut = runCLI(t, "", "webhook", "test", "1", "-db", db, "-allow-webhook-nets", "loopback")
+	if code != 2 || !strings.Contains(errOut, "-allow-webhook-nets") {
+		t.Errorf("the CLI still takes a network flag: %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "webhook", "test", "9", "-db", db)
+	if code != 1 || !strings.Contains(errOut, "endpoint 9: not found") {
+		t.Errorf("test of a missing endpoint: %d %q", code, errOut)
+	}
 
 	code, out, _ = runCLI(t, "", "deliveries", "-db", db, "-json")
 	var list []map[string]any
-	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 2 {
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 {
 		t.Fatalf("deliveries: %d %q", code, out)
 	}
-	if list[0]["status"] != "delivered" || list[1]["status"] != "failed" {
-		t.Errorf("deliveries newest first: %v", list)
-	}
-	code, out, _ = runCLI(t, "", "deliveries", "-db", db, "-failed")
-	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "failed") {
-		t.Errorf("deliveries -failed: %q", out)
+	if list[0]["status"] != "delivered" {
+		t.Errorf("deliveries: %v", list)
 	}
 
-	// Redeliver the refused one, now allowed.
-	code, out, _ = runCLI(t, "", "redeliver", "1", "-db", db, "-allow-webhook-nets", "loopback")
-	if code != 0 || !strings.Contains(out, ": delivered") || len(got) != 2 {
+	code, out, _ = runCLI(t, "", "redeliver", "1", "-db", db)
+	if code != 0 || !strings.Contains(out, "redeliver attempt accepted: HTTP 200") || !strings.Contains(out, "delivery status: delivered") || len(got) != 2 {
 		t.Fatalf("redeliver: %d %q", code, out)
 	}
-	if got[1].Header.Get("webhook-id") == got[0].Header.Get("webhook-id") {
-		t.Error("two different test events share a webhook-id")
+	if got[1].Header.Get("webhook-id") != got[0].Header.Get("webhook-id") {
+		t.Error("redelivery changed the webhook-id")
 	}
 	mu.Lock()
 	status = http.StatusInternalServerError
 	mu.Unlock()
-	code, out, errOut = runCLI(t, "", "redeliver", "1", "-db", db, "-allow-webhook-nets", "loopback")
-	if code == 0 || !strings.Contains(out, "HTTP 500") || !strings.Contains(errOut, "did not accept") {
-		t.Errorf("failed redeliver: %d %q %q", code, out, errOut)
+	code, out, errOut = runCLI(t, "", "redeliver", "1", "-db", db, "-json")
+	var answer struct {
+		Status      string
+		LastAttempt struct {
+			Trigger        string
+			OK             bool
+			ResponseStatus int `json:"response_status"`
+		} `json:"last_attempt"`
 	}
-	if got[2].Header.Get("webhook-id") != got[1].Header.Get("webhook-id") {
-		t.Error("redelivery changed the webhook-id")
+	if err := json.Unmarshal([]byte(out), &answer); err != nil || code != 1 || answer.LastAttempt.ResponseStatus != 500 ||
+		answer.LastAttempt.Trigger != "redeliver" || answer.LastAttempt.OK || !strings.Contains(errOut, "did not accept") {
+		t.Errorf("failed redeliver -json: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "redeliver", "1", "-db", db)
+	if code != 1 || !strings.Contains(out, "redeliver attempt failed: HTTP 500") ||
+		!strings.Contains(out, "delivery status: delivered (by an earlier attempt)") || strings.Contains(strings.Split(out, "\n")[0], "delivered") {
+		t.Errorf("failed redeliver: %d %q", code, out)
+	}
+	if len(got) != 4 {
+		t.Errorf("receiver got %d requests, want 4", len(got))
+	}
+	s.stop()
+	_, out, _ = runCLI(t, "", "webhook", "list", "-db", db)
+	if strings.Contains(out, "is not allowed") {
+		t.Errorf("a refusal was recorded: %q", out)
+	}
+	// A stopped server clears its heartbeat: the CLI is told at once.
+	if code, _, errOut = runCLI(t, "", "redeliver", "1", "-db", db); code != 1 || !strings.Contains(errOut, "no Hookboard server is running") {
+		t.Errorf("redeliver after the server stopped: %d %q", code, errOut)
 	}
 
 	code, out, _ = runCLI(t, "", "webhook", "rotate-secret", "1", "-db", db, "-grace", "now")
@@ -227,5 +280,68 @@ func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
 	_, out, _ := runCLI(t, "", "deliveries", "-db", db, "-json")
 	if !strings.Contains(out, `"status": "delivered"`) {
 		t.Errorf("delivery not recorded as delivered: %s", out)
+	}
+}
+
+// TestSendRequestsThroughTheRealBinary: the server and the CLI as separate
+// processes of the released binary. The server allows loopback; the CLI's
+// test and redeliver, with no network flag, reach a receiver on 127.0.0.1
+// through it, and the refusal the CLI's own guard made before is gone.
+// After SIGTERM the CLI says no server is running.
+func TestSendRequestsThroughTheRealBinary(t *testing.T) {
+	bin := buildHookboard(t)
+	db := filepath.Join(t.TempDir(), "hookboard.db")
+	got := make(chan string, 8)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got <- r.Header.Get("X-Hookboard-Event")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+	cli := func(args ...string) (int, string, string) {
+		cmd := exec.Command(bin, append(args, "-db", db)...)
+		cmd.Env = append(os.Environ(), "HOOKBOARD_DB=")
+		var out, errOut strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+	}
+	if code, _, errOut := cli("webhook", "add", "-url", rc.URL+"/hook"); code != 0 {
+		t.Fatal(errOut)
+	}
+	p := startProcess(t, bin, "-db", db, "-allow-webhook-nets", "loopback")
+
+	code, out, errOut := cli("webhook", "test", "1")
+	if code != 0 || !strings.Contains(out, "test attempt accepted: HTTP 204") || <-got != "webhook.test" {
+		t.Fatalf("webhook test: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = cli("redeliver", "1", "-json")
+	var answer struct {
+		Status      string
+		LastAttempt struct {
+			Trigger        string
+			ResponseStatus int `json:"response_status"`
+		} `json:"last_attempt"`
+	}
+	if err := json.Unmarshal([]byte(out), &answer); err != nil || code != 0 || answer.Status != "delivered" ||
+		answer.LastAttempt.Trigger != "redeliver" || answer.LastAttempt.ResponseStatus != 204 || <-got != "webhook.test" {
+		t.Fatalf("redeliver: %d %q %q", code, out, errOut)
+	}
+	if _, out, _ = cli("webhook", "list"); strings.Contains(out, "failing") || !strings.Contains(out, "last HTTP 204") {
+		t.Errorf("endpoint after the CLI's sends: %q", out)
+	}
+
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.exited
+	code, out, errOut = cli("webhook", "test", "1")
+	if code != 1 || out != "" || !strings.Contains(errOut, "no Hookboard server is running on "+db) {
+		t.Errorf("webhook test with the server stopped: %d %q %q", code, out, errOut)
+	}
+	if list := deliveriesJSON(t, db); len(list) != 1 {
+		t.Errorf("%d deliveries, want the one test", len(list))
 	}
 }

@@ -426,8 +426,9 @@ func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigge
 
 // Start runs the retry worker until Stop: first it makes due the
 // deliveries an earlier run left leased and unattempted (it died), then
-// every poll interval it claims the due deliveries and attempts them;
-// every hour it prunes the log.
+// every poll interval it writes the server's heartbeat (when due), carries
+// out the send requests the CLI queued, and claims the due deliveries and
+// attempts them; every hour it prunes the log.
 func (n *Notifier) Start() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -435,18 +436,27 @@ func (n *Notifier) Start() {
 		return
 	}
 	n.started = true
+	// The first heartbeat is written before Start returns, so a server
+	// that listens is one the CLI can see.
+	var lastBeat time.Time
+	n.heartbeat(n.baseCtx, &lastBeat)
 	n.running.Add(1)
 	go func() {
 		defer n.running.Done()
 		tick := time.NewTicker(n.poll)
 		defer tick.Stop()
 		var lastPrune time.Time
+		defer n.clearHeartbeat()
 		if k, err := n.st.ReleaseEarlierLeases(n.baseCtx); err != nil {
 			n.log.Error("webhook retry worker: releasing an earlier run's leases", "err", err)
 		} else if k > 0 {
 			n.log.Info("webhook deliveries left by an earlier run are due now", "count", k)
 		}
 		for {
+			n.heartbeat(n.baseCtx, &lastBeat)
+			if _, err := n.SendRequested(n.baseCtx); err != nil && n.baseCtx.Err() == nil {
+				n.log.Error("webhook retry worker: send requests", "err", err)
+			}
 			k, err := n.RunOnce(n.baseCtx)
 			if err != nil && n.baseCtx.Err() == nil {
 				n.log.Error("webhook retry worker", "err", err)

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SendRequest asks the running server to send one webhook now. Webhooks
+// leave from the server only, with its network settings; another process
+// (the CLI) queues the request and waits for its answer. A redelivery is
+// "send delivery N now, trigger redeliver, keep its webhook-id"; a test is
+// "make a webhook.test delivery to endpoint E and send it".
+type SendRequest struct {
+	ID         int64
+	Trigger    string // TriggerTest or TriggerRedeliver
+	EndpointID int64  // test: the endpoint to test
+	DeliveryID int64  // redeliver: the delivery to send; test: the delivery the server made (once done)
+	Done       bool
+	Taken      bool
+	// Error says why nothing was sent or recorded; the receiver's answer
+	// is the delivery's attempt.
+	Error string
+}
+
+// HeartbeatEvery is how often a running server's retry worker writes its
+// heartbeat; ServerRunning allows three missed beats.
+const HeartbeatEvery = 5 * time.Second
+
+// Heartbeat records that a server is running on this database.
+func (s *Store) Heartbeat(ctx context.Context) error {
+	now := s.now().UnixMilli()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO server_heartbeat (id, beat_at_ms) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET beat_at_ms = excluded.beat_at_ms`, now)
+		return err
+	})
+}
+
+// ClearHeartbeat records that the server has stopped, so that a request is
+// refused at once rather than left waiting.
+func (s *Store) ClearHeartbeat(ctx context.Context) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM server_heartbeat`)
+		return err
+	})
+}
+
+// ServerRunning says whether a server has written its heartbeat recently.
+func (s *Store) ServerRunning(ctx context.Context) (bool, error) {
+	var at int64
+	err := s.reader.QueryRowContext(ctx, `SELECT beat_at_ms FROM server_heartbeat WHERE id = 1`).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: heartbeat: %w", err)
+	}
+	return s.now().UnixMilli()-at <= (3 * HeartbeatEvery).Milliseconds(), nil
+}
+
+// RequestSend queues a send request: a test of endpoint id (TriggerTest)
+// or a redelivery of delivery id (TriggerRedeliver). The endpoint or
+// delivery must exist.
+func (s *Store) RequestSend(ctx context.Context, trigger string, id int64) (int64, error) {
+	var check, column string
+	switch trigger {
+	case TriggerTest:
+		check, column = `SELECT 1 FROM webhook_endpoints WHERE id = ?`, "endpoint_id"
+	case TriggerRedeliver:
+		check, column = `SELECT 1 FROM deliveries WHERE id = ?`, "delivery_id"
+	default:
+		return 0, fmt.Errorf("store: send request: unknown trigger %q", trigger)
+	}
+	var reqID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, check, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO send_requests (trigger, `+column+`, requested_at_ms) VALUES (?, ?, ?)`,
+			trigger, id, s.now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		reqID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		what := map[string]string{TriggerTest: "endpoint", TriggerRedeliver: "delivery"}[trigger]
+		return 0, fmt.Errorf("store: %s %d: %w", what, id, err)
+	}
+	return reqID, nil
+}
+
+const sendRequestColumns = `id, trigger, endpoint_id, delivery_id, taken_at_ms, done_at_ms, error`
+
+func scanSendRequest(row interface{ Scan(...any) error }) (SendRequest, error) {
+	var r SendRequest
+	var taken, done int64
+	err := row.Scan(&r.ID, &r.Trigger, &r.EndpointID, &r.DeliveryID, &taken, &done, &r.Error)
+	r.Taken, r.Done = taken != 0, done != 0
+	return r, err
+}
+
+// SendRequestByID is one send request as it stands.
+func (s *Store) SendRequestByID(ctx context.Context, id int64) (SendRequest, error) {
+	r, err := scanSendRequest(s.reader.QueryRowContext(ctx, `SELECT `+sendRequestColumns+` FROM send_requests WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return SendRequest{}, fmt.Errorf("store: send request %d: %w", id, ErrNotFound)
+	}
+	return r, err
+}
+
+// sendRequestsKept is how long answered requests stay for their askers.
+const sendRequestsKept = time.Hour
+
+// TakeSendRequests marks up to limit waiting requests taken, oldest first,
+// and returns them; answered requests older than an hour are removed.
+func (s *Store) TakeSendRequests(ctx context.Context, limit int) ([]SendRequest, error) {
+	now := s.now().UnixMilli()
+	var out []SendRequest
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM send_requests WHERE done_at_ms != 0 AND done_at_ms < ?`,
+			now-sendRequestsKept.Milliseconds()); err != nil {
+			return err
+		}
+		var err error
+		out, err = listRows(ctx, tx, nil, scanSendRequest, `UPDATE send_requests SET taken_at_ms = ?
+			WHERE id IN (SELECT id FROM send_requests WHERE taken_at_ms = 0 ORDER BY id LIMIT ?)
+			RETURNING `+sendRequestColumns, now, limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: take send requests: %w", err)
+	}
+	return out, nil
+}
+
+// FinishSendRequest answers a taken request: the delivery that was sent
+// (0 if none) and why nothing was sent, if so.
+func (s *Store) FinishSendRequest(ctx context.Context, id, deliveryID int64, errText string) error {
+	return s.execOne(ctx, fmt.Sprintf("send request %d", id), `UPDATE send_requests
+		SET done_at_ms = ?, delivery_id = CASE WHEN ? != 0 THEN ? ELSE delivery_id END, error = ? WHERE id = ?`,
+		s.now().UnixMilli(), deliveryID, deliveryID, errText, id)
+}
+
+// CancelSendRequest withdraws a request the server has not taken; it
+// reports whether it did (false: it was taken, and may still be sent).
+func (s *Store) CancelSendRequest(ctx context.Context, id int64) (bool, error) {
+	err := s.execOne(ctx, fmt.Sprintf("send request %d", id), `DELETE FROM send_requests WHERE id = ? AND taken_at_ms = 0`, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
