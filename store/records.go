@@ -209,8 +209,7 @@ func (h *outcomes) write(ctx context.Context, tx *sql.Tx) error {
 // deleted meanwhile takes its log with it). SQLite checks such an insert's
 // foreign keys before it writes anything, so it needs no statement journal;
 // INSERT … SELECT … WHERE EXISTS, which may write several rows, copies
-// every page it touches into one first: about 4 µs a webhook
-// (BenchmarkFanOutWrites).
+// every page it touches into one first.
 
 // endpointsAlive remembers, for one write, which endpoints still exist.
 type endpointsAlive map[int64]bool
