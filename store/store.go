@@ -82,6 +82,10 @@ type Options struct {
 	// before failing with ErrUnavailable. Default 5 s.
 	BusyTimeout time.Duration
 
+	// Checkpoint says who copies the write-ahead log into the database
+	// file: CheckpointInternal (the zero value) or CheckpointExternal.
+	Checkpoint CheckpointMode
+
 	// walPages is the writer's wal_autocheckpoint (tests; default
 	// writerAutoCheckpoint).
 	walPages int
@@ -162,12 +166,14 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.reader.SetMaxOpenConns(8)
 	s.reader.SetMaxIdleConns(8)
-	ckpt, err := sql.Open(cachedDriverName(), dsn(abs, true, busy, 0))
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("store: open checkpointer: %w", err)
+	if opts.Checkpoint != CheckpointExternal {
+		ckpt, err := sql.Open(cachedDriverName(), dsn(abs, true, busy, 0))
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: open checkpointer: %w", err)
+		}
+		s.checkpoints = startCheckpointer(ckpt, s.writes.commits.Load)
 	}
-	s.checkpoints = startCheckpointer(ckpt, s.writes.commits.Load)
 	keyFile := opts.KeyFile
 	if keyFile == "" {
 		keyFile = abs + ".key"
