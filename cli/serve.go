@@ -157,11 +157,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		Notifier: notifier,
 		Logger:   logger,
 		Config: handlers.Config{
-			BaseURL:        baseURL,
-			MaxBodyBytes:   cfg.maxBodyBytes,
-			MaxFileBytes:   cfg.maxFileBytes,
-			TrustedProxies: proxies,
-			Version:        Version,
+			BaseURL:         baseURL,
+			MaxBodyBytes:    cfg.maxBodyBytes,
+			MaxFileBytes:    cfg.maxFileBytes,
+			TrustedProxies:  proxies,
+			CheckWebhookURL: allow.CheckURL,
+			Version:         Version,
 		},
 	})
 	defer app.Close()

@@ -31,7 +31,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	format := fs.FlagSet.String("format", store.FormatKanboard, "payload format: kanboard, envelope or transit")
 	timeout := fs.FlagSet.Duration("timeout", store.DefaultEndpointTimeout, "how long to wait for the receiver (at most 10s)")
 	grace := fs.FlagSet.String("grace", "24h", "how long the old token or secret stays in use after a rotation (a duration, or now)")
-	allowNets := fs.String("allow-webhook-nets", "", "extra networks \"webhook test\" may reach, as serve's flag: loopback, private, CIDRs, or all")
+	allowNets := fs.String("allow-webhook-nets", "", "extra networks the endpoint (add) and \"webhook test\" may reach, as serve's flag: loopback, private, CIDRs, or all")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -60,6 +60,13 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	case "add":
 		if *rawURL == "" {
 			return usagef("webhook add needs -url")
+		}
+		allow, err := notify.ParseAllowlist(*allowNets)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if err := allow.CheckURL(*rawURL); err != nil {
+			return err
 		}
 		projectIDs, err := store.ParseProjectFilter(*projects)
 		if err != nil {
