@@ -343,8 +343,8 @@ func deliveryDetail(d store.Delivery) string {
 	if d.LastStatus != 0 {
 		parts = append(parts, fmt.Sprintf("HTTP %d", d.LastStatus))
 	}
-	if d.LastError != "" {
-		parts = append(parts, d.LastError)
+	if e := store.AnswerError(d.LastStatus, d.LastError); e != "" {
+		parts = append(parts, e)
 	}
 	if !d.NextAttemptAt.IsZero() {
 		parts = append(parts, "next attempt "+d.NextAttemptAt.Format(time.RFC3339))

@@ -407,7 +407,7 @@ func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
 			Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
 			Latency: formatLatency(at.Latency), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
 			RequestBody: showBody(at.RequestBody), ResponseStatus: at.ResponseStatus,
-			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: at.Error,
+			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: store.AnswerError(at.ResponseStatus, at.Error),
 		})
 	}
 	a.render(w, r, http.StatusOK, views.DeliveryView(v))
