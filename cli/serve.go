@@ -31,6 +31,7 @@ type serveConfig struct {
 	maxFileBytes     int64
 	trustedProxies   string
 	shutdownTimeout  time.Duration
+	checkpoint       string
 }
 
 func serveFlags(env *Env) (*flagSet, *serveConfig) {
@@ -47,6 +48,7 @@ func serveFlags(env *Env) (*flagSet, *serveConfig) {
 	fs.Int64Var(&c.maxFileBytes, "max-file-bytes", 10<<20, "largest attached file")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for requests and deliveries to finish")
+	fs.StringVar(&c.checkpoint, "checkpoint", "internal", "who copies the write-ahead log into the database: internal, or external when Litestream replicates it")
 	return fs, c
 }
 
@@ -110,7 +112,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return usagef("-delivery-retention %s is too short: at least 1h", cfg.retention)
 	}
 
-	st, err := openStore(cfg.db)
+	checkpoint, err := store.ParseCheckpointMode(cfg.checkpoint)
+	if err != nil {
+		return usagef("%v", err)
+	}
+
+	st, err := store.Open(cfg.db, store.Options{Checkpoint: checkpoint})
 	if err != nil {
 		return err
 	}
@@ -150,11 +157,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		Notifier: notifier,
 		Logger:   logger,
 		Config: handlers.Config{
-			BaseURL:        baseURL,
-			MaxBodyBytes:   cfg.maxBodyBytes,
-			MaxFileBytes:   cfg.maxFileBytes,
-			TrustedProxies: proxies,
-			Version:        Version,
+			BaseURL:         baseURL,
+			MaxBodyBytes:    cfg.maxBodyBytes,
+			MaxFileBytes:    cfg.maxFileBytes,
+			TrustedProxies:  proxies,
+			CheckWebhookURL: allow.CheckURL,
+			Version:         Version,
 		},
 	})
 	defer app.Close()
@@ -171,7 +179,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("hookboard listening", "addr", ln.Addr().String(), "db", st.Path(), "version", Version, "base_url", baseURL)
+	logger.Info("hookboard listening", "addr", ln.Addr().String(), "db", st.Path(), "version", Version, "base_url", baseURL, "checkpoint", cfg.checkpoint)
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
 	}

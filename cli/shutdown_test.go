@@ -169,7 +169,7 @@ func TestSIGTERMWithSlowReceiver(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer rc.Close()
-	if code, _, stderr := runCLI(t, "", "webhook", "add", "-db", db, "-url", rc.URL, "-timeout", "10s"); code != 0 {
+	if code, _, stderr := runCLI(t, "", "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback", "-url", rc.URL, "-timeout", "10s"); code != 0 {
 		t.Fatal(stderr)
 	}
 
@@ -253,7 +253,7 @@ func TestShutdownDrainsInFlightRequest(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer rc.Close()
-	if code, _, stderr := runCLI(t, "", "webhook", "add", "-db", db, "-url", rc.URL, "-timeout", "5s"); code != 0 {
+	if code, _, stderr := runCLI(t, "", "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback", "-url", rc.URL, "-timeout", "5s"); code != 0 {
 		t.Fatal(stderr)
 	}
 	s := startServer(t, db, "-allow-webhook-nets", "loopback", "-delivery-wait", "5s", "-shutdown-timeout", "10s")

@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"hookboard/notify"
 	"hookboard/store"
 )
 
-const webhookUsage = "webhook add -url URL [-name N] [-events a,b|all] [-projects 1,2|all] [-format kanboard|envelope|transit] [-timeout 1s]" +
+const webhookUsage = "webhook add -url URL [-name N] [-events a,b|all] [-projects 1,2|all] [-format kanboard|envelope|transit] [-timeout 1s] [-allow-webhook-nets NETS]" +
 	" | list | test ID | rm ID | enable ID | disable ID | rotate-secret ID [-grace 24h] | rotate-token ID [-grace 24h]"
 
 func runWebhook(ctx context.Context, env *Env, args []string) error {
@@ -30,6 +31,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	timeout := fs.FlagSet.Duration("timeout", store.DefaultEndpointTimeout, "how long to wait for the receiver (at most 10s)")
 	grace := fs.FlagSet.String("grace", "24h", "how long the old token or secret stays in use after a rotation (a duration, or now)")
 	wait := waitFlag(fs)
+	allowNets := fs.String("allow-webhook-nets", "", "add: networks the endpoint's address may be in, as serve's flag: loopback, private, CIDRs, or all")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -58,6 +60,13 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	case "add":
 		if *rawURL == "" {
 			return usagef("webhook add needs -url")
+		}
+		allow, err := notify.ParseAllowlist(*allowNets)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if err := allow.CheckURL(*rawURL); err != nil {
+			return err
 		}
 		projectIDs, err := store.ParseProjectFilter(*projects)
 		if err != nil {
@@ -280,8 +289,8 @@ func printDeliveryOutcome(env *Env, asJSON bool, d store.Delivery) error {
 		if last.ResponseStatus != 0 {
 			detail = append(detail, fmt.Sprintf("HTTP %d in %s", last.ResponseStatus, last.Latency))
 		}
-		if last.Error != "" && last.Error != fmt.Sprintf("HTTP %d", last.ResponseStatus) {
-			detail = append(detail, last.Error)
+		if e := store.AnswerError(last.ResponseStatus, last.Error); e != "" {
+			detail = append(detail, e)
 		}
 		fmt.Fprintf(env.Stdout, "delivery %d (%s to endpoint %d, webhook-id %s): %s attempt %s: %s\n",
 			d.ID, d.EventName, d.EndpointID, d.EventID, last.Trigger, verdict, strings.Join(detail, "; "))
@@ -385,8 +394,8 @@ func deliveryDetail(d store.Delivery) string {
 	if d.LastStatus != 0 {
 		parts = append(parts, fmt.Sprintf("HTTP %d", d.LastStatus))
 	}
-	if d.LastError != "" {
-		parts = append(parts, d.LastError)
+	if e := store.AnswerError(d.LastStatus, d.LastError); e != "" {
+		parts = append(parts, e)
 	}
 	if !d.NextAttemptAt.IsZero() {
 		parts = append(parts, "next attempt "+d.NextAttemptAt.Format(time.RFC3339))

@@ -105,7 +105,7 @@ func TestWebhookCommands(t *testing.T) {
 	}))
 	defer rc.Close()
 
-	code, out, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-json", "-url", rc.URL+"/in", "-name", "ci",
+	code, out, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback", "-json", "-url", rc.URL+"/in", "-name", "ci",
 		"-events", "task.create,comment.create", "-format", "envelope", "-timeout", "2s")
 	if code != 0 {
 		t.Fatalf("add: %d %s", code, errOut)
@@ -251,7 +251,7 @@ func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
 		arrived <- r.Header.Clone()
 	}))
 	defer rc.Close()
-	if code, _, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-url", rc.URL, "-timeout", "5s"); code != 0 {
+	if code, _, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback", "-url", rc.URL, "-timeout", "5s"); code != 0 {
 		t.Fatal(errOut)
 	}
 	if code, _, errOut := runCLI(t, "", "serve", "-db", db, "-addr", "127.0.0.1:0", "-allow-webhook-nets", "bogus"); code != 2 || !strings.Contains(errOut, "bogus") {

@@ -37,6 +37,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Version is shown by getVersion and sent in User-Agent.
 	Version string
+	// CheckWebhookURL refuses an endpoint URL the webhook client would
+	// refuse to reach (notify's Allowlist.CheckURL); nil accepts every URL.
+	CheckWebhookURL func(rawURL string) error
 }
 
 // Deps is everything the handlers need; New takes it explicitly so tests

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hookboard/store"
 )
@@ -282,6 +283,11 @@ func parseIncomingBody(contentType string, body []byte) (map[string][]string, er
 // token learns what was wrong (400) instead of being refused (401).
 func parseJSONParams(body []byte) (map[string][]string, error) {
 	out := map[string][]string{}
+	if !utf8.Valid(body) {
+		// The decoder would turn the bad bytes into U+FFFD, which the
+		// text checks could no longer see.
+		return out, errors.New("JSON body is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"hookboard/store"
 )
@@ -327,6 +328,12 @@ func (a *App) jsonRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		jsonReply(w, http.StatusBadRequest, rpcResponse{Error: &rpcError{Code: rpcParseError, Message: "Parse error"}})
+		return
+	}
+	if !utf8.Valid(body) {
+		// The decoder would turn the bad bytes into U+FFFD, which the
+		// store's text checks could no longer see.
+		jsonReply(w, http.StatusOK, rpcResponse{Error: &rpcError{Code: rpcParseError, Message: "Parse error", Data: "request body is not valid UTF-8"}})
 		return
 	}
 	calls, errs, batch, fatal := parseRPC(body)

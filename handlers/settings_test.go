@@ -264,6 +264,9 @@ func TestWebhookSettings(t *testing.T) {
 	if !strings.Contains(body, `data-testid="response-status">503<`) || !strings.Contains(body, "down") {
 		t.Fatal("the delivery page does not show the 503")
 	}
+	if strings.Contains(body, "HTTP 503") {
+		t.Error(`the delivery page repeats the status as an error ("HTTP 503") beside the 503 badge`)
+	}
 	if len(rc.received()) != 1 {
 		t.Fatalf("receiver got %d requests", len(rc.received()))
 	}

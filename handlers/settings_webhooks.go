@@ -56,9 +56,14 @@ func endpointForm(ep store.NewEndpoint, projects []store.Project) views.Endpoint
 }
 
 // readEndpointForm reads the add/edit form.
-func readEndpointForm(r *http.Request) (store.NewEndpoint, error) {
+func (a *App) readEndpointForm(r *http.Request) (store.NewEndpoint, error) {
 	f := r.PostForm
 	ep := store.NewEndpoint{Name: strings.TrimSpace(f.Get("name")), URL: strings.TrimSpace(f.Get("url")), Format: f.Get("format")}
+	if a.cfg.CheckWebhookURL != nil {
+		if err := a.cfg.CheckWebhookURL(ep.URL); err != nil {
+			return ep, &store.InvalidError{Reason: err.Error()}
+		}
+	}
 	if ms := strings.TrimSpace(f.Get("timeout_ms")); ms != "" {
 		n, err := strconv.ParseInt(ms, 10, 64)
 		if err != nil {
@@ -153,7 +158,7 @@ func (a *App) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
-	in, err := readEndpointForm(r)
+	in, err := a.readEndpointForm(r)
 	var ep store.Endpoint
 	if err == nil {
 		ep, _, err = a.store.CreateEndpoint(r.Context(), in)
@@ -264,7 +269,7 @@ func (a *App) editEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := fmt.Sprintf("/settings/webhooks/%d", id)
-	in, err := readEndpointForm(r)
+	in, err := a.readEndpointForm(r)
 	if err == nil {
 		_, err = a.store.UpdateEndpoint(r.Context(), id, in)
 	}
@@ -402,7 +407,7 @@ func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
 			Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
 			Latency: formatLatency(at.Latency), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
 			RequestBody: showBody(at.RequestBody), ResponseStatus: at.ResponseStatus,
-			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: at.Error,
+			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: store.AnswerError(at.ResponseStatus, at.Error),
 		})
 	}
 	a.render(w, r, http.StatusOK, views.DeliveryView(v))

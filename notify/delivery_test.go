@@ -219,7 +219,7 @@ func TestFailuresNeverShowSecrets(t *testing.T) {
 	n.Deliver(ctx, createTask(t, db.st, "x"))
 	d := onlyDelivery(t, db.st, ep.ID)
 	a := d.Attempts[0]
-	if !strings.Contains(logs.String(), "webhook attempt failed") || !strings.Contains(a.Error, "connection refused") {
+	if !strings.Contains(logs.String(), "webhook endpoint failing") || !strings.Contains(a.Error, "connection refused") {
 		t.Fatalf("log %q, attempt error %q", logs.String(), a.Error)
 	}
 	recorded, _ := json.Marshal(a)

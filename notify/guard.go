@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -201,6 +202,22 @@ func (a Allowlist) check(host string, ip netip.Addr) error {
 		return &BlockedError{Host: host, Addr: ip, Reason: r}
 	}
 	return nil
+}
+
+// CheckURL refuses an endpoint URL whose host is a literal IP address the
+// allowlist does not allow, with the dialer's own message, so that such an
+// endpoint is refused when it is saved instead of failing every attempt. A
+// host name passes: what it resolves to is checked when it is dialled.
+func (a Allowlist) CheckURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil // the store refuses a URL that does not parse
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	if err != nil {
+		return nil
+	}
+	return a.check("", ip)
 }
 
 // Resolver looks up a host's addresses; *net.Resolver is one. Tests pass

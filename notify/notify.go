@@ -81,6 +81,9 @@ type Notifier struct {
 	abort   context.CancelFunc
 	running sync.WaitGroup // background deliveries and the worker
 
+	logMu   sync.Mutex
+	failing map[int64]*endpointLog // by endpoint id; see logOutcome
+
 	mu       sync.Mutex
 	stopping bool
 	started  bool
@@ -96,6 +99,7 @@ func New(o Options) (*Notifier, error) {
 	n := &Notifier{
 		st: o.Store, log: o.Logger, wait: o.DeliveryWait, conc: o.Concurrency, poll: o.PollInterval,
 		keep: o.Retention, now: o.Now, jitter: o.Jitter, stopWork: make(chan struct{}),
+		failing: map[int64]*endpointLog{},
 	}
 	if n.log == nil {
 		n.log = slog.Default()
@@ -375,18 +379,63 @@ func (n *Notifier) record(ctx context.Context, recs []store.AttemptRecord, trigg
 	}
 }
 
-// logOutcome logs failed attempts (successes are in the delivery log).
-// The recorded error never holds the URL, so no token reaches the log.
+// failureSummaryEvery is how often a failing endpoint's attempts are
+// summed up in one log line.
+const failureSummaryEvery = time.Minute
+
+// endpointLog is what the log has said of a failing endpoint.
+type endpointLog struct {
+	lineAt     time.Time // when its last line was written
+	attempts   int       // failed attempts since then
+	gaveUp     int       // deliveries marked failed since then
+	lastErr    string
+	lastStatus int
+	gone       bool // its 410 Gone was logged
+}
+
+// logOutcome logs an endpoint's changes of state, not its attempts: a
+// receiver that is down would otherwise write a line per attempt, and the
+// attempts are in the delivery log already. The first failure is logged
+// with its error, then every failureSummaryEvery a count of the failed
+// attempts and the last error, and a success after failures once. The
+// recorded error never holds the URL, so no token reaches the log.
 func (n *Notifier) logOutcome(r store.AttemptRecord) {
-	if r.Success || r.NotAttempted {
+	if r.NotAttempted {
 		return
 	}
-	level := slog.LevelInfo
-	if r.Gone || r.Status == store.DeliveryFailed {
-		level = slog.LevelWarn
+	n.logMu.Lock()
+	defer n.logMu.Unlock()
+	now := n.now()
+	st, failing := n.failing[r.EndpointID]
+	if r.Success {
+		if failing {
+			delete(n.failing, r.EndpointID)
+			n.log.Info("webhook endpoint answers again", "endpoint", r.EndpointID, "failed_attempts", st.attempts)
+		}
+		return
 	}
-	n.log.Log(context.Background(), level, "webhook attempt failed", "event", r.EventID, "endpoint", r.EndpointID,
-		"trigger", r.Attempt.Trigger, "status", r.Attempt.ResponseStatus, "error", r.Attempt.Error, "delivery_status", r.Status)
+	if !failing {
+		st = &endpointLog{lineAt: now}
+		n.failing[r.EndpointID] = st
+		n.log.Warn("webhook endpoint failing", "endpoint", r.EndpointID, "event", r.EventID, "trigger", r.Attempt.Trigger,
+			"status", r.Attempt.ResponseStatus, "error", r.Attempt.Error, "delivery_status", r.Status)
+	} else {
+		st.attempts++
+		st.lastErr, st.lastStatus = r.Attempt.Error, r.Attempt.ResponseStatus
+		if r.Status == store.DeliveryFailed {
+			st.gaveUp++
+		}
+	}
+	if r.Gone && !st.gone {
+		st.gone = true
+		n.log.Warn("webhook endpoint disabled: it answered 410 Gone", "endpoint", r.EndpointID)
+	}
+	if st.attempts > 0 && now.Sub(st.lineAt) >= failureSummaryEvery {
+		n.log.Warn("webhook endpoint still failing", "endpoint", r.EndpointID, "failed_attempts", st.attempts,
+			"deliveries_given_up", st.gaveUp, "last_status", st.lastStatus, "last_error", st.lastErr,
+			"over", now.Sub(st.lineAt).Round(time.Second))
+		st.lineAt, st.attempts, st.gaveUp = now, 0, 0
+	}
 }
 
 // Test sends a webhook.test event (SampleEvent in the envelope formats) to

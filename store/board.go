@@ -121,6 +121,9 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			set("title", old.Title, *u.Title, *u.Title)
 		}
 		if u.Description != nil {
+			if err := ValidateText("description", *u.Description, true); err != nil {
+				return nil, err
+			}
 			set("description", old.Description, *u.Description, *u.Description)
 		}
 		if u.ColorID != nil {

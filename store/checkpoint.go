@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -24,6 +25,32 @@ const (
 	checkpointEvery      = 50 * time.Millisecond
 	writerAutoCheckpoint = 16000 // pages
 )
+
+// CheckpointMode says who checkpoints the write-ahead log.
+type CheckpointMode int
+
+const (
+	// CheckpointInternal: Hookboard's checkpointer copies the log in the
+	// background (the default).
+	CheckpointInternal CheckpointMode = iota
+	// CheckpointExternal leaves checkpoints to another process that reads
+	// the log, such as Litestream, which must see every frame before it is
+	// copied and the log starts over. The writer's automatic checkpoint at
+	// writerAutoCheckpoint pages stays, as a bound on the log's size if
+	// that process stops.
+	CheckpointExternal
+)
+
+// ParseCheckpointMode reads -checkpoint: "internal" or "external".
+func ParseCheckpointMode(s string) (CheckpointMode, error) {
+	switch s {
+	case "internal":
+		return CheckpointInternal, nil
+	case "external":
+		return CheckpointExternal, nil
+	}
+	return 0, fmt.Errorf("-checkpoint must be internal or external, not %q", s)
+}
 
 type checkpointer struct {
 	db   *sql.DB

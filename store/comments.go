@@ -65,6 +65,9 @@ func (s *Store) Comments(ctx context.Context, taskID int64) ([]Comment, error) {
 }
 
 func validateComment(text string) error {
+	if err := ValidateText("comment", text, true); err != nil {
+		return err
+	}
 	if strings.TrimSpace(text) == "" {
 		return invalid("comment is empty")
 	}

@@ -61,6 +61,16 @@ type Attempt struct {
 	Error           string
 }
 
+// AnswerError is an attempt's error beyond its HTTP status: "" when the
+// error only restates the status ("HTTP 500"), so that a page or list that
+// shows the status shows the error once.
+func AnswerError(status int, err string) string {
+	if status != 0 && err == fmt.Sprintf("HTTP %d", status) {
+		return ""
+	}
+	return err
+}
+
 // DeliveryJob is a delivery ready to attempt: its event, its endpoint's
 // settings and the secrets to sign with.
 type DeliveryJob struct {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
 // Project is a board.
@@ -73,8 +72,11 @@ func (s *Store) CreateProject(ctx context.Context, name, description string, own
 
 func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, name, description string, ownerID int64) (int64, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 255 {
-		return 0, invalid("project name must be 1-255 characters")
+	if err := validateName("project name", name, 255); err != nil {
+		return 0, err
+	}
+	if err := ValidateText("project description", description, true); err != nil {
+		return 0, err
 	}
 	now := s.now().Unix()
 	res, err := tx.ExecContext(ctx,
@@ -182,8 +184,8 @@ func (s *Store) Categories(ctx context.Context, projectID int64) ([]Category, er
 // CreateCategory adds a category to a project.
 func (s *Store) CreateCategory(ctx context.Context, projectID int64, name string) (int64, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return 0, invalid("category name is required")
+	if err := validateName("category name", name, 255); err != nil {
+		return 0, err
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -206,8 +208,8 @@ func (s *Store) CreateCategory(ctx context.Context, projectID int64, name string
 // CreateSwimlane adds a swimlane at the bottom of a project's board.
 func (s *Store) CreateSwimlane(ctx context.Context, projectID int64, name string) (int64, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 200 {
-		return 0, invalid("swimlane name must be 1-200 characters")
+	if err := validateName("swimlane name", name, 200); err != nil {
+		return 0, err
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

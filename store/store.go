@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -82,6 +83,10 @@ type Options struct {
 	// before failing with ErrUnavailable. Default 5 s.
 	BusyTimeout time.Duration
 
+	// Checkpoint says who copies the write-ahead log into the database
+	// file: CheckpointInternal (the zero value) or CheckpointExternal.
+	Checkpoint CheckpointMode
+
 	// walPages is the writer's wal_autocheckpoint (tests; default
 	// writerAutoCheckpoint).
 	walPages int
@@ -124,6 +129,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	if err := createPrivate(abs); err != nil {
+		return nil, err
+	}
 	s := &Store{path: abs, now: time.Now}
 	if opts.Now != nil {
 		s.now = opts.Now
@@ -159,12 +167,14 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.reader.SetMaxOpenConns(8)
 	s.reader.SetMaxIdleConns(8)
-	ckpt, err := sql.Open(cachedDriverName(), dsn(abs, true, busy, 0))
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("store: open checkpointer: %w", err)
+	if opts.Checkpoint != CheckpointExternal {
+		ckpt, err := sql.Open(cachedDriverName(), dsn(abs, true, busy, 0))
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: open checkpointer: %w", err)
+		}
+		s.checkpoints = startCheckpointer(ckpt, s.writes.commits.Load)
 	}
-	s.checkpoints = startCheckpointer(ckpt, s.writes.commits.Load)
 	keyFile := opts.KeyFile
 	if keyFile == "" {
 		keyFile = abs + ".key"
@@ -181,6 +191,21 @@ func Open(path string, opts Options) (*Store, error) {
 	s.usage = newUsageBatch(opts.NoUsageCounting, opts.UsageFlushEvery)
 	go s.runUsageFlusher()
 	return s, nil
+}
+
+// createPrivate creates the database file with mode 0600 if it does not
+// exist yet. SQLite would create it 0644, and gives the -wal and -shm files
+// the main file's mode, so all three would be readable by every local user.
+// An existing file keeps the mode its admin gave it.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: create database: %w", err)
+	}
+	return f.Close()
 }
 
 // Close writes the pending integration usage counts, finishes queued writes

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 )
 
 // MaxTitleLength is the longest task title, in characters (Kanboard's limit).
@@ -31,17 +29,6 @@ type NewTask struct {
 	Priority      int64
 	TimeEstimated float64
 	TimeSpent     float64
-}
-
-// ValidateTitle enforces a non-blank title of at most 200 characters.
-func ValidateTitle(title string) error {
-	if strings.TrimSpace(title) == "" {
-		return invalid("title is required")
-	}
-	if utf8.RuneCountInString(title) > MaxTitleLength {
-		return invalid("title is longer than %d characters", MaxTitleLength)
-	}
-	return nil
 }
 
 // CreateTask validates t, writes it at the end of its column and writes its
@@ -75,6 +62,12 @@ func (s *Store) CheckTask(ctx context.Context, t NewTask) error {
 // the placement, fills in the rest.
 func checkNewTask(t *NewTask, place func(*placement) error) error {
 	if err := ValidateTitle(t.Title); err != nil {
+		return err
+	}
+	if err := ValidateText("description", t.Description, true); err != nil {
+		return err
+	}
+	if err := ValidateText("reference", t.Reference, false); err != nil {
 		return err
 	}
 	if t.ColorID == "" {

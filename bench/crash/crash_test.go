@@ -269,7 +269,7 @@ func TestAcknowledgedTasksSurviveSIGKILL(t *testing.T) {
 		t.Fatal("first start printed no incoming URL")
 	}
 	rcv := newReceiver(t)
-	if out, err := exec.Command(bin, "webhook", "add", "-db", db, "-url", rcv.srv.URL+"/hook", "-json").CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback", "-url", rcv.srv.URL+"/hook", "-json").CombinedOutput(); err != nil {
 		t.Fatalf("webhook add: %v\n%s", err, out)
 	}
 
