@@ -310,7 +310,7 @@ func TestSendRequestsThroughTheRealBinary(t *testing.T) {
 		}
 		return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 	}
-	if code, _, errOut := cli("webhook", "add", "-url", rc.URL+"/hook"); code != 0 {
+	if code, _, errOut := cli("webhook", "add", "-url", rc.URL+"/hook", "-allow-webhook-nets", "loopback"); code != 0 {
 		t.Fatal(errOut)
 	}
 	p := startProcess(t, bin, "-db", db, "-allow-webhook-nets", "loopback")
