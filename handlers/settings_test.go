@@ -230,9 +230,10 @@ func TestWebhookSettings(t *testing.T) {
 		{"url": {rc.URL}, "all_events": {"1"}, "all_projects": {"1"}, "format": {"xml"}},
 		{"url": {rc.URL}, "events": {"task.explode"}, "all_projects": {"1"}},
 	} {
-		resp := e.postForm(t, c, "/settings/webhooks", form)
-		if resp.StatusCode != http.StatusBadRequest {
-			t.Fatalf("%v: %d", form, resp.StatusCode)
+		// Refused: back to the form, with the error and what was typed.
+		page := e.postFollow(t, c, "/settings/webhooks", form)
+		if !strings.Contains(page, `role="alert"`) || !strings.Contains(page, html.EscapeString(form.Get("url"))) {
+			t.Fatalf("%v: the form does not come back with its error and URL", form)
 		}
 	}
 	if eps, _ := e.st.Endpoints(bg); len(eps) != 0 {

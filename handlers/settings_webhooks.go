@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -56,8 +57,7 @@ func endpointForm(ep store.NewEndpoint, projects []store.Project) views.Endpoint
 }
 
 // readEndpointForm reads the add/edit form.
-func (a *App) readEndpointForm(r *http.Request) (store.NewEndpoint, error) {
-	f := r.PostForm
+func (a *App) readEndpointForm(f url.Values) (store.NewEndpoint, error) {
 	ep := store.NewEndpoint{Name: strings.TrimSpace(f.Get("name")), URL: strings.TrimSpace(f.Get("url")), Format: f.Get("format")}
 	if a.cfg.CheckWebhookURL != nil {
 		if err := a.cfg.CheckWebhookURL(ep.URL); err != nil {
@@ -145,10 +145,21 @@ func (a *App) webhooksView(r *http.Request, form store.NewEndpoint) (views.Webho
 }
 
 func (a *App) webhooksPage(w http.ResponseWriter, r *http.Request) {
-	v, err := a.webhooksView(r, store.NewEndpoint{})
+	// After a refused add, the form comes back as it was typed.
+	st := a.popForm(r)
+	var form store.NewEndpoint
+	if st.Values != nil {
+		form, _ = a.readEndpointForm(st.Values)
+	}
+	v, err := a.webhooksView(r, form)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
+	}
+	v.ErrorField = st.Field
+	if st.Values != nil {
+		v.Form.AllEvents = st.Values.Get("all_events") == "1"
+		v.Form.AllProj = st.Values.Get("all_projects") == "1"
 	}
 	a.render(w, r, http.StatusOK, views.WebhooksView(v))
 }
@@ -158,26 +169,13 @@ func (a *App) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
-	in, err := a.readEndpointForm(r)
+	in, err := a.readEndpointForm(r.PostForm)
 	var ep store.Endpoint
 	if err == nil {
 		ep, _, err = a.store.CreateEndpoint(r.Context(), in)
 	}
 	if err != nil {
-		status, msg := a.storeFailure(err)
-		if status == 0 {
-			a.serverError(w, r, err)
-			return
-		}
-		v, verr := a.webhooksView(r, in)
-		if verr != nil {
-			a.serverError(w, r, verr)
-			return
-		}
-		v.Form.AllEvents = r.PostForm.Get("all_events") == "1"
-		v.Form.AllProj = r.PostForm.Get("all_projects") == "1"
-		v.Error = msg
-		a.render(w, r, status, views.WebhooksView(v))
+		a.formFailure(w, r, err, "/settings/webhooks", r.PostForm, "url", "ep-url", "name", "ep-name", "timeout", "ep-timeout")
 		return
 	}
 	a.log.Info("webhook endpoint created", "id", ep.ID)
@@ -269,7 +267,7 @@ func (a *App) editEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := fmt.Sprintf("/settings/webhooks/%d", id)
-	in, err := a.readEndpointForm(r)
+	in, err := a.readEndpointForm(r.PostForm)
 	if err == nil {
 		_, err = a.store.UpdateEndpoint(r.Context(), id, in)
 	}
