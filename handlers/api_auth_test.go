@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -24,22 +23,9 @@ func (f *authFixture) createTaskRPC(r apiReq) (int, string) {
 	f.t.Helper()
 	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "createTask",
 		"params": map[string]any{"project_id": f.project, "title": "from the API"}})
-	req := httptest.NewRequest(http.MethodPost, "/jsonrpc.php", strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/json")
-	req.RemoteAddr = "192.0.2.10:40000"
-	if r.remote != "" {
-		req.RemoteAddr = r.remote
-	}
-	if r.auth != nil {
-		r.auth(req)
-	}
-	for k, v := range r.header {
-		req.Header.Set(k, v)
-	}
-	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, req)
-	f.lastHeader = rec.Header()
-	return rec.Code, rec.Body.String()
+	code, header, reply := f.rpc(r, string(body))
+	f.lastHeader = header
+	return code, reply
 }
 
 // expectAPIRefused asserts Kanboard's 401 reply and that nothing was written.
