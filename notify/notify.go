@@ -562,6 +562,9 @@ func (n *Notifier) housekeeping(ctx context.Context) {
 	if _, err := n.Prune(ctx); err != nil && ctx.Err() == nil {
 		n.log.Error("pruning the delivery log", "err", err)
 	}
+	if err := n.st.PruneSendRequests(ctx); err != nil && ctx.Err() == nil {
+		n.log.Error("pruning answered send requests", "err", err)
+	}
 	ids, err := n.st.DisableFailingEndpoints(ctx)
 	if err != nil && ctx.Err() == nil {
 		n.log.Error("disabling failing endpoints", "err", err)

@@ -120,25 +120,42 @@ func (s *Store) SendRequestByID(ctx context.Context, id int64) (SendRequest, err
 const sendRequestsKept = time.Hour
 
 // TakeSendRequests marks up to limit waiting requests taken, oldest first,
-// and returns them; answered requests older than an hour are removed.
+// and returns them. The server's worker asks every second: a read finds
+// most times that nothing waits, and the writer is not disturbed.
 func (s *Store) TakeSendRequests(ctx context.Context, limit int) ([]SendRequest, error) {
-	now := s.now().UnixMilli()
+	var waiting bool
+	if err := s.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM send_requests WHERE taken_at_ms = 0)`).Scan(&waiting); err != nil {
+		return nil, fmt.Errorf("store: take send requests: %w", err)
+	}
+	if !waiting {
+		return nil, nil
+	}
 	var out []SendRequest
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM send_requests WHERE done_at_ms != 0 AND done_at_ms < ?`,
-			now-sendRequestsKept.Milliseconds()); err != nil {
-			return err
-		}
 		var err error
 		out, err = listRows(ctx, tx, nil, scanSendRequest, `UPDATE send_requests SET taken_at_ms = ?
 			WHERE id IN (SELECT id FROM send_requests WHERE taken_at_ms = 0 ORDER BY id LIMIT ?)
-			RETURNING `+sendRequestColumns, now, limit)
+			RETURNING `+sendRequestColumns, s.now().UnixMilli(), limit)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: take send requests: %w", err)
 	}
 	return out, nil
+}
+
+// PruneSendRequests removes answered requests older than an hour (their
+// askers have long stopped waiting).
+func (s *Store) PruneSendRequests(ctx context.Context) error {
+	cutoff := s.now().Add(-sendRequestsKept).UnixMilli()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM send_requests WHERE done_at_ms != 0 AND done_at_ms < ?`, cutoff)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: prune send requests: %w", err)
+	}
+	return nil
 }
 
 // FinishSendRequest answers a taken request: the delivery that was sent
