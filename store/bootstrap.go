@@ -47,7 +47,7 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 			return err
 		}
 		created = true
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ('admin', ?, 1, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', ?, 'app-admin', ?)`,
 			string(hash), s.now().Unix()); err != nil {
 			return err
 		}

@@ -20,9 +20,25 @@ type User struct {
 	Username  string
 	Name      string
 	Email     string
-	IsAdmin   bool
+	Role      string // Kanboard's app role: RoleAdmin, RoleManager or RoleUser
+	IsAdmin   bool   // Role == RoleAdmin
 	IsActive  bool
 	CreatedAt int64
+}
+
+// Kanboard's application roles.
+const (
+	RoleAdmin   = "app-admin"
+	RoleManager = "app-manager"
+	RoleUser    = "app-user"
+)
+
+// appRole is the role an admin flag stands for.
+func appRole(admin bool) string {
+	if admin {
+		return RoleAdmin
+	}
+	return RoleUser
 }
 
 // ValidatePassword enforces DESIGN's 8–72 bytes (bcrypt ignores what follows 72).
@@ -58,11 +74,11 @@ func (s *Store) CreateUser(ctx context.Context, username, password string, admin
 	if err != nil {
 		return User{}, fmt.Errorf("store: hash password: %w", err)
 	}
-	u := User{Username: username, IsAdmin: admin, IsActive: true, CreatedAt: s.now().Unix()}
+	u := User{Username: username, Role: appRole(admin), IsAdmin: admin, IsActive: true, CreatedAt: s.now().Unix()}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`INSERT INTO users (username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
-			username, string(hash), boolInt(admin), u.CreatedAt)
+			`INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)`,
+			username, string(hash), u.Role, u.CreatedAt)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return fmt.Errorf("user %q: %w", username, ErrConflict)
@@ -99,11 +115,17 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 	})
 }
 
-const userColumns = `id, username, name, email, is_admin, is_active, created_at`
+const userColumns = `id, username, name, email, role, is_active, created_at`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	return scanUserWith(row)
+}
+
+// scanUserWith reads userColumns and then extra.
+func scanUserWith(row interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Username, &u.Name, &u.Email, &u.IsAdmin, &u.IsActive, &u.CreatedAt)
+	err := row.Scan(append([]any{&u.ID, &u.Username, &u.Name, &u.Email, &u.Role, &u.IsActive, &u.CreatedAt}, extra...)...)
+	u.IsAdmin = u.Role == RoleAdmin
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -140,11 +162,9 @@ var dummyHash = []byte("$2a$12$gSmoqJBU9NbYJ8pE6NrzJuYcX0iJeL5WH7dfADuECHt6.5wUf
 // ErrUnauthorized.
 func (s *Store) CheckPassword(ctx context.Context, username, password string) (User, error) {
 	var hash string
-	var u User
-	err := s.reader.QueryRowContext(ctx,
-		`SELECT `+userColumns+`, password_hash FROM users WHERE username = ?`, username).
-		Scan(&u.ID, &u.Username, &u.Name, &u.Email, &u.IsAdmin, &u.IsActive, &u.CreatedAt, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
+	u, err := scanUserWith(s.reader.QueryRowContext(ctx,
+		`SELECT `+userColumns+`, password_hash FROM users WHERE username = ?`, username), &hash)
+	if errors.Is(err, ErrNotFound) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return User{}, ErrUnauthorized
 	}

@@ -11,12 +11,12 @@ import (
 // team out of its settings from the browser.
 func (s *Store) SetUserRole(ctx context.Context, id int64, admin, active bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := oneRow(tx.ExecContext(ctx, `UPDATE users SET is_admin = ?, is_active = ? WHERE id = ?`,
-			boolInt(admin), boolInt(active), id)); err != nil {
+		if err := oneRow(tx.ExecContext(ctx, `UPDATE users SET role = ?, is_active = ? WHERE id = ?`,
+			appRole(admin), boolInt(active), id)); err != nil {
 			return err
 		}
 		var admins int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE is_admin = 1 AND is_active = 1`).Scan(&admins); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'app-admin' AND is_active = 1`).Scan(&admins); err != nil {
 			return err
 		}
 		if admins == 0 {
