@@ -2,9 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,36 +85,40 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
 		return
 	}
-	in, reason := a.authIntegration(r, store.KindIncoming, req.values["token"], req.values["appsecret_proof"])
-	if reason != "" {
-		a.log.Info("incoming webhook refused", "reason", reason, "remote", r.RemoteAddr)
-		textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
-		return
-	}
-	// An authenticated request counts as a use of its integration, whatever
-	// becomes of it then.
-	a.store.RecordIntegrationUse(in.ID)
-	if req.problem != "" {
-		textReply(w, http.StatusBadRequest, bodyFailed, req.problem)
-		return
-	}
-	task, err := newTaskFromParams(req.values, in)
-	if err != nil {
-		textReply(w, http.StatusBadRequest, bodyFailed, err.Error())
-		return
-	}
-	if r.Method == http.MethodHead {
-		// A dry run: the same checks, nothing written.
-		if err := a.store.CheckTask(r.Context(), task); err != nil {
-			a.replyStoreError(w, err)
+	creds := a.credentials(r, store.KindIncoming, req.values["token"], req.values["appsecret_proof"])
+	task, taskErr := newTaskFromParams(req.values)
+	if req.problem != "" || taskErr != nil || r.Method == http.MethodHead {
+		// Judged first, so that a caller without a valid token learns
+		// nothing about its parameters.
+		in, err := a.store.Authenticate(r.Context(), creds)
+		if err != nil {
+			a.replyStoreError(w, r, err)
 			return
 		}
-		textReply(w, http.StatusOK, bodyOK, "")
+		a.store.RecordIntegrationUse(in.ID)
+		switch {
+		case req.problem != "":
+			textReply(w, http.StatusBadRequest, bodyFailed, req.problem)
+		case taskErr != nil:
+			textReply(w, http.StatusBadRequest, bodyFailed, taskErr.Error())
+		default:
+			// A dry run: the same checks, nothing written.
+			if err := a.store.CheckTask(r.Context(), in, task); err != nil {
+				a.replyStoreError(w, r, err)
+				return
+			}
+			textReply(w, http.StatusOK, bodyOK, "")
+		}
 		return
 	}
-	id, events, err := a.store.CreateTask(r.Context(), in.Actor(), task)
+	in, id, events, err := a.store.CreateTaskWithToken(r.Context(), creds, task)
+	if in.ID != 0 && !errors.Is(err, store.ErrUnauthorized) {
+		// An authenticated request counts as a use of its integration,
+		// whatever becomes of it then.
+		a.store.RecordIntegrationUse(in.ID)
+	}
 	if err != nil {
-		a.replyStoreError(w, err)
+		a.replyStoreError(w, r, err)
 		return
 	}
 	a.deliver(r.Context(), events)
@@ -126,9 +127,13 @@ func (a *App) createFromURL(w http.ResponseWriter, r *http.Request, query url.Va
 }
 
 // replyStoreError maps a store error to the incoming URL's replies.
-func (a *App) replyStoreError(w http.ResponseWriter, err error) {
+func (a *App) replyStoreError(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *store.InvalidError
+	var refused *store.RefusedError
 	switch {
+	case errors.As(err, &refused):
+		a.log.Info("incoming webhook refused", "reason", refused.Reason, "remote", r.RemoteAddr)
+		textReply(w, http.StatusUnauthorized, bodyNotAuthorized, "")
 	case errors.As(err, &inv):
 		textReply(w, http.StatusBadRequest, bodyFailed, inv.Reason)
 	case errors.Is(err, store.ErrUnavailable):
@@ -140,64 +145,14 @@ func (a *App) replyStoreError(w http.ResponseWriter, err error) {
 	}
 }
 
-// authIntegration checks a token against the integrations of one kind and
-// everything the integration demands. It returns a refusal reason for the
-// log ("" when allowed), and the integration as read even when refused;
-// the caller only ever sees its endpoint's "not authorized" reply.
-func (a *App) authIntegration(r *http.Request, kind, token, proof string) (store.Integration, string) {
-	if token == "" {
-		return store.Integration{}, "no token"
+// credentials are what a request presents with a token of kind. The proof
+// may come as a parameter or in X-Hookboard-Proof.
+func (a *App) credentials(r *http.Request, kind, token, proof string) store.Credentials {
+	if proof == "" {
+		proof = r.Header.Get("X-Hookboard-Proof")
 	}
-	in, err := a.store.IntegrationByToken(r.Context(), token)
-	if err != nil {
-		return store.Integration{}, "unknown token"
-	}
-	if in.Kind != kind {
-		return in, fmt.Sprintf("integration %d is not an %s integration", in.ID, kind)
-	}
-	if reason := a.checkIntegration(r, in, token, proof); reason != "" {
-		return in, reason
-	}
-	return in, ""
-}
-
-// checkIntegration applies an integration's enabled flag, expiry, allowed
-// addresses and secret proof to a request.
-func (a *App) checkIntegration(r *http.Request, in store.Integration, token, proof string) string {
-	if !in.Enabled {
-		return fmt.Sprintf("integration %d is disabled", in.ID)
-	}
-	if in.Expired(a.now()) {
-		return fmt.Sprintf("integration %d has expired", in.ID)
-	}
-	if addr, ok := a.clientIP(r); !ok || !in.AllowsIP(addr) {
-		return fmt.Sprintf("integration %d: address %s not allowed", in.ID, addr)
-	}
-	if in.RequireProof {
-		if proof == "" {
-			proof = r.Header.Get("X-Hookboard-Proof")
-		}
-		secret, err := a.store.AppSecret(in)
-		if err != nil {
-			a.log.Error("cannot read app secret", "integration", in.ID, "err", err)
-			return "app secret unreadable"
-		}
-		if !validProof(token, secret, proof) {
-			return fmt.Sprintf("integration %d: missing or wrong appsecret_proof", in.ID)
-		}
-	}
-	return ""
-}
-
-// validProof checks appsecret_proof = hex(HMAC-SHA256(key=app secret, token)).
-func validProof(token, secret, proof string) bool {
-	got, err := hex.DecodeString(strings.TrimSpace(proof))
-	if err != nil || len(got) != sha256.Size {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(token))
-	return hmac.Equal(got, mac.Sum(nil))
+	addr, _ := a.clientIP(r)
+	return store.Credentials{Kind: kind, Token: token, Proof: proof, Addr: addr}
 }
 
 // readIncoming collects the known parameters from the query string and, for
@@ -330,9 +285,9 @@ func parseJSONParams(body []byte) (map[string][]string, error) {
 	return out, problem
 }
 
-// newTaskFromParams turns parameters into a task, with the integration's
-// defaults for what the caller left out.
-func newTaskFromParams(v map[string]string, in store.Integration) (store.NewTask, error) {
+// newTaskFromParams turns parameters into a task. What the caller left out
+// of its placement is the integration's to fill in, at the write.
+func newTaskFromParams(v map[string]string) (store.NewTask, error) {
 	t := store.NewTask{
 		Title:       v["title"],
 		Description: v["description"],
@@ -369,19 +324,6 @@ func newTaskFromParams(v map[string]string, in store.Integration) (store.NewTask
 			return t, err
 		}
 		t.DateDue = due
-	}
-	// The integration's defaults apply to what the caller did not say, and
-	// its default column and swimlane only inside its default project.
-	if t.ProjectID == 0 {
-		t.ProjectID = in.DefaultProjectID
-	}
-	if t.ProjectID != 0 && t.ProjectID == in.DefaultProjectID {
-		if t.ColumnID == 0 {
-			t.ColumnID = in.DefaultColumnID
-		}
-		if t.SwimlaneID == 0 {
-			t.SwimlaneID = in.DefaultSwimlaneID
-		}
 	}
 	return t, nil
 }

@@ -202,11 +202,13 @@ func (a *App) rpcAuth(r *http.Request) (caller rpcCaller, reason string, err err
 	}
 	if username == "jsonrpc" {
 		// The proof may come as ?appsecret_proof= or in X-Hookboard-Proof.
-		// Read from the database, not the cache: a call may only read,
-		// and nothing would confirm cached credentials then.
-		in, reason := a.authIntegration(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof"))
-		if reason != "" {
-			return rpcCaller{}, reason, nil
+		in, err := a.store.Authenticate(r.Context(), a.credentials(r, store.KindAPI, password, r.URL.Query().Get("appsecret_proof")))
+		var refused *store.RefusedError
+		if errors.As(err, &refused) {
+			return rpcCaller{}, refused.Reason, nil
+		}
+		if err != nil {
+			return rpcCaller{}, "", err
 		}
 		a.store.RecordIntegrationUse(in.ID)
 		return rpcCaller{integration: &in}, "", nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"sync"
@@ -9,8 +10,8 @@ import (
 )
 
 // The configuration cache. A new task checks its placement with a join of
-// six tables and every event lists the enabled webhook endpoints: the same
-// few rows each time, which change a few times a day, read by the one
+// six tables, the incoming URL looks its integration up, and every event
+// lists the enabled webhook endpoints: the same few rows each time, which change a few times a day, read by the one
 // writer connection that every change waits for. They are kept here for
 // one value of config_version, which triggers (migration 003) move on with
 // every committed change to those tables, made by this process or another
@@ -23,6 +24,8 @@ type configCache struct {
 	places    map[placement]placed
 	endpoints []endpointFilter
 	epKnown   bool
+	// integrations by token hash, for the incoming URL (credentials.go).
+	integrations map[[sha256.Size]byte]Integration
 }
 
 // placed is what place found for a placement: where the task goes and
@@ -66,7 +69,7 @@ func (c *configCache) at(v int64) bool {
 
 // hold empties the cache, to hold entries of version v.
 func (c *configCache) hold(v int64) {
-	c.version, c.places, c.endpoints, c.epKnown = v, nil, nil, false
+	c.version, c.places, c.endpoints, c.epKnown, c.integrations = v, nil, nil, false, nil
 }
 
 // forget drops everything: a transaction or savepoint was rolled back, so

@@ -161,7 +161,7 @@ func TestConfigCacheForgetsRolledBackReads(t *testing.T) {
 		if _, err := tx.Exec(`UPDATE projects SET name = 'Never' WHERE id = ?`, board.project); err != nil {
 			return err
 		}
-		if _, _, err := server.createTaskTx(ctx, tx, Actor{}, NewTask{ProjectID: board.project, Title: "undone"}); err != nil {
+		if _, _, err := server.createTaskTx(ctx, tx, 0, Actor{}, NewTask{ProjectID: board.project, Title: "undone"}); err != nil {
 			return err
 		}
 		return undo

@@ -38,8 +38,11 @@ func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, 
 	var id int64
 	var events []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		id, events, err = s.createTaskTx(ctx, tx, actor, t)
+		v, err := configVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		id, events, err = s.createTaskTx(ctx, tx, v, actor, t)
 		return err
 	})
 	if err != nil {
@@ -48,9 +51,10 @@ func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, 
 	return id, events, nil
 }
 
-// CheckTask runs CreateTask's checks and writes nothing (the incoming
-// URL's HEAD dry run).
-func (s *Store) CheckTask(ctx context.Context, t NewTask) error {
+// CheckTask runs CreateTaskWithToken's checks of t for the integration in
+// and writes nothing (the incoming URL's HEAD dry run).
+func (s *Store) CheckTask(ctx context.Context, in Integration, t NewTask) error {
+	in.applyDefaults(&t)
 	err := checkNewTask(&t, func(p *placement) error { return place(ctx, s.reader, p) })
 	if err != nil {
 		return fmt.Errorf("store: check task: %w", err)
@@ -84,19 +88,16 @@ func checkNewTask(t *NewTask, place func(*placement) error) error {
 	return nil
 }
 
-// createTaskTx writes a task and its event.
-func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t NewTask) (int64, []string, error) {
+// createTaskTx writes a task and its event; v is the transaction's
+// config_version.
+func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, v int64, actor Actor, t NewTask) (int64, []string, error) {
 	if t.CreatorID == 0 {
 		t.CreatorID = actor.UserID
 	}
 	// The snapshot is the row as written, with the names read while its
 	// placement was checked: no second read of the new task.
-	v, err := configVersion(ctx, tx)
-	if err != nil {
-		return 0, nil, err
-	}
 	var snap TaskSnapshot
-	err = checkNewTask(&t, func(p *placement) error {
+	err := checkNewTask(&t, func(p *placement) error {
 		p.creator, p.names = t.CreatorID, &snap
 		return s.placeCached(ctx, tx, v, p)
 	})

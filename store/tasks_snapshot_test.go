@@ -98,7 +98,7 @@ func TestCreateTaskPlacementErrors(t *testing.T) {
 		if !errors.As(err, &inv) || inv.Reason != c.want {
 			t.Errorf("%+v: got %v, want invalid %q", c.task, err, c.want)
 		}
-		if err := s.CheckTask(ctx, c.task); !errors.As(err, &inv) || inv.Reason != c.want {
+		if err := s.CheckTask(ctx, Integration{}, c.task); !errors.As(err, &inv) || inv.Reason != c.want {
 			t.Errorf("CheckTask %+v: got %v, want invalid %q", c.task, err, c.want)
 		}
 	}
