@@ -449,6 +449,13 @@ func (im *kbImporter) projects() error {
 			&prDefault, &prStart, &prEnd, &limit, &perLane, &globalTags, &private); err != nil {
 			return err
 		}
+		var again bool
+		if err := im.tx.QueryRowContext(im.ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE name = ?)`, name).Scan(&again); err != nil {
+			return err
+		}
+		if again {
+			im.warn("Hookboard had a project named %q already: was this database imported before?", name)
+		}
 		// Kanboard keeps no creation time for a project: its last change
 		// is the best there is.
 		if modified == 0 {
