@@ -131,7 +131,7 @@ func (s *Store) ImportKanboard(ctx context.Context, path string, opts KanboardIm
 		return ImportReport{}, fmt.Errorf("store: import kanboard: %w", err)
 	}
 	defer cleanup()
-	im := &kbImporter{s: s, ctx: ctx, src: src, ids: map[string]map[int64]int64{}, counts: map[string]int{}}
+	im := &kbImporter{s: s, ctx: ctx, src: src}
 	if err := im.recognise(); err != nil {
 		return ImportReport{}, fmt.Errorf("store: import kanboard: %w", err)
 	}
@@ -396,7 +396,8 @@ func (im *kbImporter) users() error {
 			return err
 		}
 		if err := validateUsername(username); err != nil {
-			im.skip("users", "the username is not one Hookboard accepts ("+err.Error()+")")
+			im.skip("users", "the username is not one Hookboard accepts")
+			im.warn("user %q was not imported: %v; what they own or wrote came over without them", username, err)
 			return nil
 		}
 		var existing int64

@@ -681,7 +681,7 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 		}
 	}
 	warnings := strings.Join(rep.Warnings, "\n")
-	for _, w := range []string{"frank had the role \"app-superuser\"", "1 user has no password", "tasks with a color Hookboard does not know: 1", "subtask 13 had the status 7"} {
+	for _, w := range []string{"frank had the role \"app-superuser\"", "1 user has no password", "tasks with a color Hookboard does not know: 1", "subtask 13 had the status 7", `user "bad:name" was not imported`} {
 		if !strings.Contains(warnings, w) {
 			t.Errorf("warnings lack %q:\n%s", w, warnings)
 		}
