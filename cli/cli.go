@@ -40,15 +40,16 @@ type command struct {
 
 // commands is the table of subcommands.
 var commands = map[string]command{
-	"serve":       {"run the server (the default)", runServe},
-	"user":        {"add|passwd|list users", runUser},
-	"integration": {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
-	"token":       {"add|list|rm personal access tokens", runToken},
-	"version":     {"print the version", runVersion},
-	"backup":      {"write an online, consistent copy of the database to FILE", runBackup},
-	"webhook":     {"add|list|test|rm|enable|disable|rotate-secret|rotate-token outgoing webhook endpoints", runWebhook},
-	"deliveries":  {"list outgoing webhook deliveries", runDeliveries},
-	"redeliver":   {"send an outgoing webhook delivery again", runRedeliver},
+	"serve":           {"run the server (the default)", runServe},
+	"user":            {"add|passwd|list users", runUser},
+	"integration":     {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
+	"token":           {"add|list|rm personal access tokens", runToken},
+	"version":         {"print the version", runVersion},
+	"backup":          {"write an online, consistent copy of the database to FILE", runBackup},
+	"webhook":         {"add|list|test|rm|enable|disable|rotate-secret|rotate-token outgoing webhook endpoints", runWebhook},
+	"deliveries":      {"list outgoing webhook deliveries", runDeliveries},
+	"redeliver":       {"send an outgoing webhook delivery again", runRedeliver},
+	"import-kanboard": {"copy a Kanboard SQLite database (and its files) into Hookboard", runImportKanboard},
 }
 
 // usageError is a mistake in how the command was called (exit status 2).

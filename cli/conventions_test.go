@@ -12,7 +12,7 @@ import (
 
 // subcommands is every command line the CLI has, with its subcommands.
 var subcommands = [][]string{
-	{"serve"}, {"version"}, {"backup"}, {"deliveries"}, {"redeliver"},
+	{"serve"}, {"version"}, {"backup"}, {"deliveries"}, {"redeliver"}, {"import-kanboard"},
 	{"user"}, {"user", "add"}, {"user", "passwd"}, {"user", "list"},
 	{"integration"}, {"integration", "add"}, {"integration", "list"}, {"integration", "regenerate"},
 	{"integration", "enable"}, {"integration", "disable"}, {"integration", "rm"},

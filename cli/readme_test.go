@@ -19,7 +19,7 @@ var (
 	helpEnv      = regexp.MustCompile(`\(env (HOOKBOARD_[A-Z_]+)\)`)
 	helpDefault  = regexp.MustCompile(`\(default "?([^")]*)"?\)$`)
 	readmeRow    = regexp.MustCompile("(?m)^\\| `(-[a-z0-9-]+)` \\|([^|]*)\\|([^|]*)\\|")
-	readmeCmd    = regexp.MustCompile("`hookboard ([a-z]+)`")
+	readmeCmd    = regexp.MustCompile("`hookboard ([a-z-]+)`")
 )
 
 // commandFlags runs "hookboard NAME -h" and reads its flags.

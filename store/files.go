@@ -133,6 +133,14 @@ func cleanFileName(name string) (string, error) {
 	return name, nil
 }
 
+// guessMimeType is a file's type from its name, else from its content.
+func guessMimeType(name string, data []byte) string {
+	if mt := mime.TypeByExtension(path.Ext(name)); mt != "" {
+		return mt
+	}
+	return http.DetectContentType(data)
+}
+
 // CreateFile attaches a file (stored as a BLOB) to a task and writes
 // file.create. maxBytes bounds the content (0: no bound).
 func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes int64) (int64, []string, error) {
@@ -145,10 +153,7 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 	}
 	mt := n.MimeType
 	if mt == "" {
-		mt = mime.TypeByExtension(path.Ext(name))
-	}
-	if mt == "" {
-		mt = http.DetectContentType(n.Data)
+		mt = guessMimeType(name, n.Data)
 	}
 	data := n.Data
 	if data == nil {
