@@ -508,9 +508,9 @@ func procUpdateTask(c *rpcCall, p updateTaskParams) (any, error) {
 // task_id: openTask, closeTask, removeTask.
 func taskOp(op func(s *store.Store, ctx context.Context, actor store.Actor, id int64) ([]string, error)) func(*rpcCall, taskParams) (any, error) {
 	return func(c *rpcCall, p taskParams) (any, error) {
-	if err := c.taskProject(p.TaskID); err != nil {
-		return nil, err
-	}
+		if err := c.taskProject(p.TaskID); err != nil {
+			return nil, err
+		}
 		events, err := op(c.a.store, c.ctx(), c.caller.actor(), p.TaskID)
 		return c.written(true, events, err)
 	}
