@@ -48,7 +48,8 @@ func (o jsonObject) MarshalJSON() ([]byte, error) {
 // always "".
 func userJSON(u store.User) map[string]any {
 	return map[string]any{
-		"id": u.ID, "username": u.Username, "password": "", "is_ldap_user": 0, "name": u.Name, "email": u.Email,
+		"id": u.ID, "username": u.Username, "password": "", "is_ldap_user": 0, "name": nullIfEmpty(u.Name),
+		"email":     nullIfEmpty(u.Email),
 		"google_id": nil, "github_id": nil, "notifications_enabled": 0, "timezone": nil, "language": nil,
 		"disable_login_form": 0, "twofactor_activated": 0, "twofactor_secret": nil, "token": "",
 		"notifications_filter": 4, "nb_failed_login": 0, "lock_expiration_date": 0, "gitlab_id": nil,
