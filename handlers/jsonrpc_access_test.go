@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -371,5 +372,36 @@ func TestRPCAccessTableCoversKanboard(t *testing.T) {
 		if _, ok := rpcAccessTable[name]; !ok {
 			t.Errorf("%s is registered but not in the access table (users would be refused)", name)
 		}
+	}
+}
+
+// TestRPCMyDashboardAndActivity: a user's dashboard holds their open
+// tasks; their activity stream the events of their projects, newest first,
+// and nothing of projects they are not in.
+func TestRPCMyDashboardAndActivity(t *testing.T) {
+	f := newAccessFixture(t)
+	mine := f.callID(t, f.app(), "createTask", map[string]any{"title": "Mine", "project_id": f.p1, "owner_id": f.ids["member"]})
+	f.callID(t, f.app(), "createTask", map[string]any{"title": "Not mine", "project_id": f.p1})
+	f.callID(t, f.app(), "createTask", map[string]any{"title": "Elsewhere", "project_id": f.p2})
+	f.callTrue(t, f.callers["member"], "updateTask", map[string]any{"id": mine, "title": "Mine, renamed"})
+
+	var dash []map[string]any
+	json.Unmarshal([]byte(f.try(t, "member", "getMyDashboard", nil)), &dash)
+	if len(dash) != 1 || dash[0]["title"] != "Mine, renamed" || dash[0]["column_name"] != "Backlog" {
+		t.Fatalf("getMyDashboard = %v", dash)
+	}
+	var stream []map[string]any
+	json.Unmarshal([]byte(f.try(t, "member", "getMyActivityStream", nil)), &stream)
+	if len(stream) != 3 || stream[0]["event_name"] != store.EventTaskUpdate || stream[0]["author_username"] != "acc-member" ||
+		stream[0]["event_title"] != fmt.Sprintf("acc-member updated the task #%d", mine) || stream[0]["task"] == nil {
+		t.Fatalf("getMyActivityStream = %v", stream)
+	}
+	for _, e := range stream {
+		if e["project_id"] != float64(f.p1) {
+			t.Errorf("an event of another project: %v", e)
+		}
+	}
+	if got := f.try(t, "outsider", "getMyActivityStream", nil); got != "[]" {
+		t.Errorf("a user in no project sees %s", got)
 	}
 }
