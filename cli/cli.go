@@ -41,7 +41,8 @@ type command struct {
 // commands is the table of subcommands.
 var commands = map[string]command{
 	"serve":           {"run the server (the default)", runServe},
-	"user":            {"add|passwd|list users", runUser},
+	"user":            {"add|passwd|edit|role|disable|enable|rm|list users", runUser},
+	"project":         {"members|add-member|remove-member|role: a project's members and their roles", runProject},
 	"integration":     {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"token":           {"add|list|rm personal access tokens", runToken},
 	"version":         {"print the version", runVersion},

@@ -100,7 +100,7 @@ func TestListsSayWhatTheyShow(t *testing.T) {
 		header string
 		add    []string
 	}{
-		{[]string{"user", "list"}, "no users", "ID\tUSERNAME\tROLE", []string{"user", "add", "ann"}},
+		{[]string{"user", "list"}, "no users", "ID\tUSERNAME\tROLE\tACTIVE\tNAME\tEMAIL", []string{"user", "add", "ann"}},
 		{[]string{"token", "list", "-user", "ann"}, "no personal tokens for ann", "ID\tNAME\tTOKEN\tEXPIRES\tLAST USED",
 			[]string{"token", "add", "-user", "ann", "-name", "ci"}},
 		{[]string{"integration", "list"}, "no integrations", "ID\tNAME\tKIND\tTOKEN\tSTATE\tLAST USED\tREQUESTS",

@@ -5,92 +5,152 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"flag"
 	"fmt"
 	"strings"
 
 	"hookboard/store"
 )
 
+const userUsage = "user add NAME [-role app-user|app-manager|app-admin] [-admin] [-name N] [-email E] [-password-stdin] | " +
+	"passwd NAME [-password-stdin] | edit NAME [-username NEW] [-name N] [-email E] | role NAME ROLE | " +
+	"disable NAME | enable NAME | rm NAME | list"
+
 func runUser(ctx context.Context, env *Env, args []string) error {
-	sub, args, err := subcommand("user", "user add|passwd|list", []string{"add", "passwd", "list"}, args)
+	subs := []string{"add", "passwd", "edit", "role", "disable", "enable", "rm", "list"}
+	sub, args, err := subcommand("user", userUsage, subs, args)
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "user "+sub, "user add NAME [-admin] [-password-stdin] | passwd NAME [-password-stdin] | list")
+	fs := newFlagSet(env, "user "+sub, userUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
-	// Not read from the environment: a stray HOOKBOARD_ADMIN must never
-	// make every new user an admin.
-	admin := fs.FlagSet.Bool("admin", false, "the user is an admin (user add)")
+	// Not read from the environment: a stray HOOKBOARD_ADMIN or
+	// HOOKBOARD_ROLE must never raise every new user.
+	admin := fs.FlagSet.Bool("admin", false, "the user is an app-admin (user add; same as -role app-admin)")
+	role := fs.FlagSet.String("role", "", "the app role: app-user (default), app-manager (may create projects) or app-admin (user add)")
+	name := fs.FlagSet.String("name", "", "the user's full name (user add, user edit)")
+	email := fs.FlagSet.String("email", "", "the user's email address (user add, user edit)")
+	username := fs.FlagSet.String("username", "", "a new username (user edit)")
 	fromStdin := fs.FlagSet.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	switch sub {
-	case "add", "passwd":
-		if len(pos) != 1 {
-			return usagef("usage: hookboard user %s NAME", sub)
-		}
-		password, generated, err := readOrGeneratePassword(env, *fromStdin)
-		if err != nil {
+	if sub == "list" {
+		return listUsers(ctx, env, *db, *asJSON)
+	}
+	want := map[string]int{"role": 2}[sub] // every other subcommand takes NAME only
+	if want == 0 {
+		want = 1
+	}
+	if len(pos) != want {
+		return usagef("usage: hookboard %s", userUsage)
+	}
+	var password string
+	var generated bool
+	if sub == "add" || sub == "passwd" {
+		if password, generated, err = readOrGeneratePassword(env, *fromStdin); err != nil {
 			return err
 		}
-		st, err := openStore(*db)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		out := map[string]any{"username": pos[0]}
-		if sub == "add" {
-			u, err := st.CreateUser(ctx, pos[0], password, *admin)
-			if err != nil {
-				return err
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if sub == "add" {
+		r := *role
+		if *admin {
+			if r != "" && r != store.RoleAdmin {
+				return usagef("-admin and -role %s disagree", r)
 			}
-			out["id"], out["admin"] = u.ID, u.IsAdmin
-		} else if err := st.SetPassword(ctx, pos[0], password); err != nil {
+			r = store.RoleAdmin
+		}
+		u, err := st.AddUser(ctx, store.NewUser{Username: pos[0], Password: password, Name: *name, Email: *email, Role: r})
+		if err != nil {
 			return err
 		}
+		out := map[string]any{"username": u.Username, "id": u.ID, "admin": u.IsAdmin, "role": u.Role}
 		if generated {
 			out["password"] = password
 		}
 		if *asJSON {
 			return printJSON(env.Stdout, out)
 		}
-		verb := "created"
-		if sub == "passwd" {
-			verb = "password changed for"
-		}
-		fmt.Fprintf(env.Stdout, "user %s %s\n", verb, pos[0])
+		fmt.Fprintf(env.Stdout, "user created %s (%s)\n", u.Username, u.Role)
 		if generated {
 			fmt.Fprintln(env.Stdout, "generated password:")
 			fmt.Fprintln(env.Stdout, password)
 		}
 		return nil
-	case "list":
-		st, err := openStore(*db)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		users, err := st.Users(ctx)
-		if err != nil {
-			return err
-		}
-		return printList(env, *asJSON, listText{"ID\tUSERNAME\tROLE", "no users"}, users,
-			func(u store.User) map[string]any {
-				return map[string]any{"id": u.ID, "username": u.Username, "admin": u.IsAdmin, "active": u.IsActive}
-			},
-			func(u store.User) string {
-				role := "member"
-				if u.IsAdmin {
-					role = "admin"
-				}
-				return fmt.Sprintf("%d\t%s\t%s", u.ID, u.Username, role)
-			})
-	default:
-		return usagef("unknown user subcommand %q (add, passwd, list)", sub)
 	}
+	u, err := st.UserByName(ctx, pos[0])
+	if err != nil {
+		return fmt.Errorf("user %q: %w", pos[0], err)
+	}
+	switch sub {
+	case "passwd":
+		err = st.SetUserPassword(ctx, u.ID, password)
+	case "edit":
+		var upd store.UserUpdate
+		fs.FlagSet.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "username":
+				upd.Username = username
+			case "name":
+				upd.Name = name
+			case "email":
+				upd.Email = email
+			}
+		})
+		err = st.UpdateUser(ctx, u.ID, upd)
+	case "role":
+		err = st.UpdateUser(ctx, u.ID, store.UserUpdate{Role: &pos[1]})
+	case "disable", "enable":
+		err = st.SetUserActive(ctx, u.ID, sub == "enable")
+	case "rm":
+		err = st.RemoveUser(ctx, u.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if sub == "passwd" {
+		out := map[string]any{"username": u.Username, "id": u.ID}
+		if generated {
+			out["password"] = password
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, out)
+		}
+		fmt.Fprintf(env.Stdout, "user password changed for %s\n", u.Username)
+		if generated {
+			fmt.Fprintln(env.Stdout, "generated password:")
+			fmt.Fprintln(env.Stdout, password)
+		}
+		return nil
+	}
+	return printDone(env, *asJSON, "user", u.ID, sub)
+}
+
+func listUsers(ctx context.Context, env *Env, db string, asJSON bool) error {
+	st, err := openStore(db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	users, err := st.Users(ctx)
+	if err != nil {
+		return err
+	}
+	return printList(env, asJSON, listText{"ID\tUSERNAME\tROLE\tACTIVE\tNAME\tEMAIL", "no users"}, users,
+		func(u store.User) map[string]any {
+			return map[string]any{"id": u.ID, "username": u.Username, "name": u.Name, "email": u.Email,
+				"role": u.Role, "admin": u.IsAdmin, "active": u.IsActive}
+		},
+		func(u store.User) string {
+			return fmt.Sprintf("%d\t%s\t%s\t%t\t%s\t%s", u.ID, u.Username, u.Role, u.IsActive, u.Name, u.Email)
+		})
 }
 
 // readOrGeneratePassword reads one line from stdin or makes a random password.

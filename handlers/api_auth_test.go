@@ -138,6 +138,7 @@ func TestAPIRefusesExpiredAndDeletedPersonalTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	joinAll(t, f.store, u)
 	expiring, expTok, err := f.store.CreatePersonalToken(ctx, u.ID, "30 days", 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)

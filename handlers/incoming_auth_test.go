@@ -396,6 +396,7 @@ func TestIncomingRefusesPersonalToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	joinAll(t, f.store, u)
 	pat, tok, err := f.store.CreatePersonalToken(ctx, u.ID, "laptop", 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)

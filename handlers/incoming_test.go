@@ -67,6 +67,7 @@ func newIncomingFixture(t testing.TB) *incomingFixture {
 	must(err)
 	u, err := st.CreateUser(ctx, "bob", "correct horse", false)
 	must(err)
+	joinAll(t, st, u)
 	f.ownerID = u.ID
 
 	add := func(in store.NewIntegration) (store.Integration, string) {

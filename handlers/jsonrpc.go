@@ -182,9 +182,6 @@ func (c rpcCaller) actor() store.Actor {
 // anything but the Me procedures.
 func (c rpcCaller) isApp() bool { return c.user == nil }
 
-// isAdmin: applications and admin users.
-func (c rpcCaller) isAdmin() bool { return c.user == nil || c.user.IsAdmin }
-
 // rpcAuth identifies the caller. A refusal comes with a reason for the
 // log (401); err is a throttled password check or a failure to check.
 func (a *App) rpcAuth(r *http.Request) (caller rpcCaller, reason string, err error) {

@@ -19,6 +19,7 @@ type rpcCall struct {
 	a      *App
 	r      *http.Request
 	caller rpcCaller
+	method string // the procedure's name, for the project check (jsonrpc_access.go)
 }
 
 func (c *rpcCall) ctx() context.Context { return c.r.Context() }
@@ -59,33 +60,9 @@ func (c *rpcCall) found(row any, err error) (any, error) {
 	return row, nil
 }
 
-// userProject applies Kanboard's rule for user callers: a procedure naming
-// a project the user cannot see (here: one that does not exist) is refused
-// with 403. Applications get the procedure's failure value instead.
-func (c *rpcCall) userProject(projectID int64) error {
-	if c.caller.isApp() {
-		return nil
-	}
-	_, err := c.project(projectID)
-	return err
-}
-
-// project looks a project up under userProject's rule: a user naming a
-// project that does not exist is refused (errForbidden), an application
-// gets store.ErrNotFound.
-func (c *rpcCall) project(id int64) (store.Project, error) {
-	p, err := c.a.store.ProjectByID(c.ctx(), id)
-	if errors.Is(err, store.ErrNotFound) && !c.caller.isApp() {
-		return p, errForbidden
-	}
-	return p, err
-}
-
 // rpcProcedure is one procedure of the API.
 type rpcProcedure struct {
-	params    []string // Kanboard's parameter names, in order
-	userOnly  bool     // Kanboard's Me procedures: users only, 403 for applications
-	adminOnly bool     // board configuration: admins and applications only
+	params []string // Kanboard's parameter names, in order
 	// bind reads a call's params into the procedure's params struct; run
 	// takes that struct.
 	bind func(raw json.RawMessage) (any, *rpcError)
@@ -109,11 +86,6 @@ func procedure[P any](run func(*rpcCall, P) (any, error)) rpcProcedure {
 	}
 }
 
-// usersOnly and adminsOnly restrict who may call a procedure. Like
-// Kanboard, who may call is checked before the arguments are.
-func usersOnly(p rpcProcedure) rpcProcedure  { p.userOnly = true; return p }
-func adminsOnly(p rpcProcedure) rpcProcedure { p.adminOnly = true; return p }
-
 // rpcProcedures is the API: DESIGN §5's 29 procedures and a few read-only
 // Kanboard helpers scripts call (getTimezone, getDefaultTaskColors,
 // getTaskFile, downloadTaskFile).
@@ -121,10 +93,10 @@ var rpcProcedures = map[string]rpcProcedure{
 	"getVersion":           procedure(procGetVersion),
 	"getTimezone":          procedure(procGetTimezone),
 	"getDefaultTaskColors": procedure(procGetColors),
-	"getMe":                usersOnly(procedure(procGetMe)),
+	"getMe":                procedure(procGetMe),
 	"getAllProjects":       procedure(procGetAllProjects),
 	"getProjectById":       procedure(procGetProjectByID),
-	"createProject":        adminsOnly(procedure(procCreateProject)),
+	"createProject":        procedure(procCreateProject),
 	"getColumns":           procedure(procGetColumns),
 	"getActiveSwimlanes":   procedure(procGetActiveSwimlanes),
 	"createTask":           procedure(procCreateTask),
@@ -151,6 +123,34 @@ var rpcProcedures = map[string]rpcProcedure{
 	"getTaskFile":          procedure(procGetTaskFile),
 	"downloadTaskFile":     procedure(procDownloadTaskFile),
 	"removeTaskFile":       procedure(procRemoveTaskFile),
+
+	// Users, app roles and project members (jsonrpc_users.go).
+	"getMyDashboard":         procedure(procGetMyDashboard),
+	"getMyActivityStream":    procedure(procGetMyActivityStream),
+	"createMyPrivateProject": procedure(procCreateMyPrivateProject),
+	"getMyProjectsList":      procedure(procGetMyProjectsList),
+	"getMyProjects":          procedure(procGetMyProjects),
+	"getMyOverdueTasks":      procedure(procGetMyOverdueTasks),
+	"getDefaultTaskColor":    procedure(procGetDefaultTaskColor),
+	"getColorList":           procedure(procGetColorList),
+	"getApplicationRoles":    procedure(procGetApplicationRoles),
+	"getProjectRoles":        procedure(procGetProjectRoles),
+	"createUser":             procedure(procCreateUser),
+	"createLdapUser":         procedure(procCreateLdapUser),
+	"getUser":                procedure(procGetUser),
+	"getUserByName":          procedure(procGetUserByName),
+	"getAllUsers":            procedure(procGetAllUsers),
+	"updateUser":             procedure(procUpdateUser),
+	"removeUser":             procedure(procRemoveUser),
+	"disableUser":            procedure(procDisableUser),
+	"enableUser":             procedure(procEnableUser),
+	"isActiveUser":           procedure(procIsActiveUser),
+	"getProjectUsers":        procedure(procGetProjectUsers),
+	"getAssignableUsers":     procedure(procGetAssignableUsers),
+	"addProjectUser":         procedure(procAddProjectUser),
+	"removeProjectUser":      procedure(procRemoveProjectUser),
+	"changeProjectUserRole":  procedure(procChangeProjectUserRole),
+	"getProjectUserRole":     procedure(procGetProjectUserRole),
 }
 
 // runProcedure binds a call's arguments and runs it. A returned *rpcError
@@ -160,14 +160,14 @@ func (a *App) runProcedure(r *http.Request, caller rpcCaller, req rpcRequest) (a
 	if !ok {
 		return nil, &rpcError{Code: rpcMethodNotFound, Message: "Method not found"}
 	}
-	if (proc.userOnly && caller.isApp()) || (proc.adminOnly && !caller.isAdmin()) {
+	if !caller.mayCall(req.Method) {
 		return nil, errForbidden
 	}
 	params, perr := proc.bind(req.Params)
 	if perr != nil {
 		return nil, perr
 	}
-	result, err := proc.run(&rpcCall{a: a, r: r, caller: caller}, params)
+	result, err := proc.run(&rpcCall{a: a, r: r, caller: caller, method: req.Method}, params)
 	if err != nil {
 		var re *rpcError
 		if !errors.As(err, &re) && !errors.Is(err, errForbidden) {
@@ -232,22 +232,6 @@ func (orderedColors) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return []byte(b.String()), nil
-}
-
-func procGetMe(c *rpcCall, _ noParams) (any, error) {
-	u := c.caller.user
-	role := "app-user"
-	if u.IsAdmin {
-		role = "app-admin"
-	}
-	return map[string]any{
-		"id": u.ID, "username": u.Username, "is_ldap_user": false, "name": nullIfEmpty(u.Name),
-		"email": nullIfEmpty(u.Email), "google_id": nil, "github_id": nil, "notifications_enabled": 0,
-		"timezone": nil, "language": nil, "disable_login_form": 0, "twofactor_activated": false,
-		"twofactor_secret": nil, "token": "", "notifications_filter": 4, "nb_failed_login": 0,
-		"lock_expiration_date": 0, "gitlab_id": nil, "role": role, "is_active": boolNum(u.IsActive),
-		"avatar_path": nil, "api_access_token": nil, "filter": nil, "theme": "light",
-	}, nil
 }
 
 func nullIfEmpty(s string) any {
@@ -319,7 +303,17 @@ type createProjectParams struct {
 	_           any    `rpc:"email"`
 }
 
+// procCreateProject: a user's project is owned by them (or the owner_id
+// they name), and its owner becomes its manager; the app token's project
+// gets the owner it names but no member, as in Kanboard.
 func procCreateProject(c *rpcCall, p createProjectParams) (any, error) {
+	if u := c.caller.user; u != nil {
+		if p.OwnerID == 0 {
+			p.OwnerID = u.ID
+		}
+		id, err := c.a.store.CreateProjectAsManager(c.ctx(), p.Name, p.Description, p.OwnerID, false)
+		return c.written(id, nil, err)
+	}
 	if p.OwnerID != 0 {
 		if _, err := c.a.store.UserByID(c.ctx(), p.OwnerID); err != nil {
 			return c.fail(err, false)
@@ -441,6 +435,9 @@ func procCreateTask(c *rpcCall, p createTaskParams) (any, error) {
 }
 
 func procGetTask(c *rpcCall, p taskParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	t, err := c.a.store.TaskByID(c.ctx(), p.TaskID)
 	if err != nil {
 		return c.fail(err, nil)
@@ -495,6 +492,9 @@ type updateTaskParams struct {
 }
 
 func procUpdateTask(c *rpcCall, p updateTaskParams) (any, error) {
+	if err := c.taskProject(p.ID); err != nil {
+		return nil, err
+	}
 	events, err := c.a.store.UpdateTask(c.ctx(), c.caller.actor(), p.ID, store.TaskUpdate{
 		Title: p.Title, ColorID: p.ColorID, OwnerID: p.OwnerID, DateDue: (*int64)(p.DateDue),
 		Description: p.Description, CategoryID: p.CategoryID, Score: p.Score, Priority: p.Priority,
@@ -508,6 +508,9 @@ func procUpdateTask(c *rpcCall, p updateTaskParams) (any, error) {
 // task_id: openTask, closeTask, removeTask.
 func taskOp(op func(s *store.Store, ctx context.Context, actor store.Actor, id int64) ([]string, error)) func(*rpcCall, taskParams) (any, error) {
 	return func(c *rpcCall, p taskParams) (any, error) {
+		if err := c.taskProject(p.TaskID); err != nil {
+			return nil, err
+		}
 		events, err := op(c.a.store, c.ctx(), c.caller.actor(), p.TaskID)
 		return c.written(true, events, err)
 	}
@@ -540,6 +543,9 @@ type moveTaskToProjectParams struct {
 }
 
 func procMoveTaskToProject(c *rpcCall, p moveTaskToProjectParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
@@ -558,6 +564,9 @@ type createCommentParams struct {
 }
 
 func procCreateComment(c *rpcCall, p createCommentParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	// A member writes as themselves only.
 	if u := c.caller.user; u != nil && !u.IsAdmin && p.UserID != 0 && p.UserID != u.ID {
 		return nil, errForbidden
@@ -567,10 +576,16 @@ func procCreateComment(c *rpcCall, p createCommentParams) (any, error) {
 }
 
 func procGetComment(c *rpcCall, p commentParams) (any, error) {
+	if err := c.partProject(p.CommentID, c.a.commentTask); err != nil {
+		return nil, err
+	}
 	return c.found(c.a.store.CommentByID(c.ctx(), p.CommentID))
 }
 
 func procGetAllComments(c *rpcCall, p taskParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	return c.a.store.Comments(c.ctx(), p.TaskID)
 }
 
@@ -580,11 +595,17 @@ type updateCommentParams struct {
 }
 
 func procUpdateComment(c *rpcCall, p updateCommentParams) (any, error) {
+	if err := c.partProject(p.ID, c.a.commentTask); err != nil {
+		return nil, err
+	}
 	events, err := c.a.store.UpdateComment(c.ctx(), c.caller.actor(), p.ID, p.Content)
 	return c.written(true, events, err)
 }
 
 func procRemoveComment(c *rpcCall, p commentParams) (any, error) {
+	if err := c.partProject(p.CommentID, c.a.commentTask); err != nil {
+		return nil, err
+	}
 	events, err := c.a.store.DeleteComment(c.ctx(), c.caller.actor(), p.CommentID)
 	return c.written(true, events, err)
 }
@@ -599,6 +620,9 @@ type createSubtaskParams struct {
 }
 
 func procCreateSubtask(c *rpcCall, p createSubtaskParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	if p.Status < 0 || p.Status > store.SubtaskDone {
 		return false, nil
 	}
@@ -610,10 +634,16 @@ func procCreateSubtask(c *rpcCall, p createSubtaskParams) (any, error) {
 }
 
 func procGetSubtask(c *rpcCall, p subtaskParams) (any, error) {
+	if err := c.partProject(p.SubtaskID, c.a.subtaskTask); err != nil {
+		return nil, err
+	}
 	return c.found(c.a.store.SubtaskByID(c.ctx(), p.SubtaskID))
 }
 
 func procGetAllSubtasks(c *rpcCall, p taskParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	return c.a.store.Subtasks(c.ctx(), p.TaskID)
 }
 
@@ -629,6 +659,9 @@ type updateSubtaskParams struct {
 }
 
 func procUpdateSubtask(c *rpcCall, p updateSubtaskParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	if p.TaskID == 0 {
 		return false, nil
 	}
@@ -645,6 +678,9 @@ func procUpdateSubtask(c *rpcCall, p updateSubtaskParams) (any, error) {
 }
 
 func procRemoveSubtask(c *rpcCall, p subtaskParams) (any, error) {
+	if err := c.partProject(p.SubtaskID, c.a.subtaskTask); err != nil {
+		return nil, err
+	}
 	events, err := c.a.store.DeleteSubtask(c.ctx(), c.caller.actor(), p.SubtaskID)
 	return c.written(true, events, err)
 }
@@ -670,10 +706,16 @@ func procCreateTaskFile(c *rpcCall, p createTaskFileParams) (any, error) {
 }
 
 func procGetAllTaskFiles(c *rpcCall, p taskParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
 	return c.a.store.Files(c.ctx(), p.TaskID)
 }
 
 func procGetTaskFile(c *rpcCall, p fileParams) (any, error) {
+	if err := c.partProject(p.FileID, c.a.fileTask); err != nil {
+		return nil, err
+	}
 	f, _, err := c.a.store.FileData(c.ctx(), p.FileID)
 	if err != nil {
 		return c.fail(err, nil)
@@ -682,6 +724,9 @@ func procGetTaskFile(c *rpcCall, p fileParams) (any, error) {
 }
 
 func procDownloadTaskFile(c *rpcCall, p fileParams) (any, error) {
+	if err := c.partProject(p.FileID, c.a.fileTask); err != nil {
+		return nil, err
+	}
 	_, data, err := c.a.store.FileData(c.ctx(), p.FileID)
 	if err != nil {
 		return c.fail(err, "")
@@ -695,6 +740,9 @@ func procDownloadTaskFile(c *rpcCall, p fileParams) (any, error) {
 }
 
 func procRemoveTaskFile(c *rpcCall, p fileParams) (any, error) {
+	if err := c.partProject(p.FileID, c.a.fileTask); err != nil {
+		return nil, err
+	}
 	events, err := c.a.store.DeleteFile(c.ctx(), c.caller.actor(), p.FileID)
 	return c.written(true, events, err)
 }

@@ -137,7 +137,7 @@ func TestRPCAuthFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.call(t, headerAuth("Token", carolPAT), "getMe", nil)
-	if err := f.st.SetUserRole(ctx, carol.ID, false, false); err != nil {
+	if err := f.st.SetUserRole(ctx, carol.ID, store.RoleUser, false); err != nil {
 		t.Fatal(err)
 	}
 

@@ -48,7 +48,7 @@ func (f *authFixture) user(name, password string, admin bool) store.User {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return u
+	return joinAll(f.t, f.store, u)
 }
 
 // TestRPCReplyBudget: a batch of large results answers the first calls and

@@ -26,12 +26,12 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) homePage(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, fmt.Sprintf("/projects/%d/board", a.firstProjectID(r)), http.StatusSeeOther)
-}
-
-func (a *App) firstProjectID(r *http.Request) int64 {
-	id, _ := a.store.FirstProjectID(r.Context())
-	return id
+	id := a.firstProjectID(r)
+	if id == 0 {
+		a.errorPage(w, r, http.StatusNotFound, "You are not a member of any project yet. A project manager or an admin can add you on the project's Members page.")
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/projects/%d/board", id), http.StatusSeeOther)
 }
 
 // render writes a page. It renders into a buffer first, so a failing

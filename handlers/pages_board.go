@@ -27,14 +27,30 @@ func (a *App) board(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := a.boardView(r, id, r.URL.Query().Get("closed") == "1")
-	if err != nil {
+	if _, err := a.store.ProjectByID(r.Context(), id); err != nil {
 		if status, msg := a.storeFailure(err); status == http.StatusNotFound {
 			a.errorPage(w, r, status, msg)
 			return
 		}
 		a.serverError(w, r, err)
 		return
+	}
+	role, ok := a.allowPage(w, r, id, store.ProjectViewer)
+	if !ok {
+		return
+	}
+	v, err := a.boardView(r, id, r.URL.Query().Get("closed") == "1")
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	v.CanEdit, v.CanManage = store.RoleAllows(role, store.ProjectMember), store.RoleAllows(role, store.ProjectManager)
+	for li := range v.Lanes {
+		for ci := range v.Lanes[li].Cells {
+			for k := range v.Lanes[li].Cells[ci].Cards {
+				v.Lanes[li].Cells[ci].Cards[k].ReadOnly = !v.CanEdit
+			}
+		}
 	}
 	st := a.popForm(r)
 	v.ErrorField, v.NewTitle = st.Field, st.Values.Get("title")
@@ -47,7 +63,7 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 	if err != nil {
 		return views.BoardPage{}, fmt.Errorf("board %d: %w", projectID, err)
 	}
-	projects, err := a.store.Projects(ctx)
+	projects, err := a.visibleProjects(r)
 	if err != nil {
 		return views.BoardPage{}, err
 	}
@@ -128,6 +144,9 @@ func deref(s *string) string {
 func (a *App) createTask(w http.ResponseWriter, r *http.Request) {
 	projectID, ok := a.pathID(w, r, "id")
 	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	if _, ok := a.allowPage(w, r, projectID, store.ProjectMember); !ok {
 		return
 	}
 	back := fmt.Sprintf("/projects/%d/board", projectID)

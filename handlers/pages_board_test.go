@@ -25,6 +25,10 @@ func TestBoardProjectsAndSwimlanes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	member, _ := e.st.UserByName(bg, "member")
+	if err := e.st.AddProjectMember(bg, pid, member.ID, store.ProjectMember); err != nil {
+		t.Fatal(err)
+	}
 	urgent, err := e.st.CreateSwimlane(bg, pid, "Urgent")
 	if err != nil {
 		t.Fatal(err)

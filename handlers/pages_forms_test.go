@@ -169,7 +169,7 @@ func TestAdminDeactivatingThemselvesConfirmsFirst(t *testing.T) {
 	admin, _ := e.st.UserByName(bg, "admin")
 	role := fmt.Sprintf("/settings/users/%d/role", admin.ID)
 
-	page := e.postFollow(t, c, role, url.Values{"admin": {"1"}})
+	page := e.postFollow(t, c, role, url.Values{"role": {"app-admin"}})
 	if u, _ := e.st.UserByName(bg, "admin"); !u.IsActive {
 		t.Fatal("deactivated without confirmation")
 	}

@@ -51,6 +51,8 @@ func newPagesFuzzFixture(t testing.TB) *pagesFuzzFixture {
 	must(err)
 	member, err := st.CreateUser(ctx, "member", memberPassword, false)
 	must(err)
+	joinAll(t, st, admin)
+	joinAll(t, st, member)
 	actor := store.Actor{UserID: admin.ID, Username: "admin", IsAdmin: true}
 	taskID, _, err := st.CreateTask(ctx, actor, store.NewTask{ProjectID: pid, Title: "Fuzzed task"})
 	must(err)

@@ -22,7 +22,15 @@ func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	role, ok := a.allowTaskPage(w, r, id, store.ProjectViewer)
+	if !ok {
+		return
+	}
 	v, err := a.taskView(r, id)
+	v.CanEdit = store.RoleAllows(role, store.ProjectMember)
+	for i := range v.Comments {
+		v.Comments[i].CanDelete = v.Comments[i].CanDelete && v.CanEdit
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		a.errorPage(w, r, http.StatusNotFound, "There is no such task.")
 		return
@@ -129,6 +137,9 @@ func humanBytes(n int64) string {
 // taskChange runs one store change of a task for the logged-in user,
 // delivers its events and goes back to the task (or where `back` says).
 func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, okMsg string, change func(actor store.Actor) ([]string, error)) {
+	if _, ok := a.allowTaskPage(w, r, taskID, store.ProjectMember); !ok {
+		return
+	}
 	back := fmt.Sprintf("/tasks/%d", taskID)
 	u, _ := currentUser(r.Context())
 	events, err := change(actorOf(u))
@@ -253,6 +264,9 @@ func (a *App) deleteTask(w http.ResponseWriter, r *http.Request) {
 	projectID, err := a.store.TaskProjectID(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err, "")
+		return
+	}
+	if _, ok := a.allowPage(w, r, projectID, store.ProjectMember); !ok {
 		return
 	}
 	u, _ := currentUser(r.Context())
@@ -396,6 +410,9 @@ func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		a.serverError(w, r, err)
+		return
+	}
+	if _, ok := a.allowTaskPage(w, r, f.TaskID, store.ProjectViewer); !ok {
 		return
 	}
 	h := w.Header()

@@ -60,11 +60,15 @@ func newPageEnvWith(t *testing.T, s envSettings, opts ...pageEnvOption) *pageEnv
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateUser(ctx, "admin", adminPassword, true); err != nil {
+	if u, err := st.CreateUser(ctx, "admin", adminPassword, true); err != nil {
 		t.Fatal(err)
+	} else {
+		joinAll(t, st, u)
 	}
-	if _, err := st.CreateUser(ctx, "member", memberPassword, false); err != nil {
+	if u, err := st.CreateUser(ctx, "member", memberPassword, false); err != nil {
 		t.Fatal(err)
+	} else {
+		joinAll(t, st, u)
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	if s.addr != "" {
@@ -386,7 +390,7 @@ func TestMemberCannotOpenSettings(t *testing.T) {
 	if list, _ := e.st.Integrations(context.Background()); len(list) != 0 {
 		t.Fatalf("member created an integration: %v", list)
 	}
-	resp = e.postForm(t, c, "/settings/users", url.Values{"username": {"eve"}, "password": {"password-123"}, "admin": {"1"}})
+	resp = e.postForm(t, c, "/settings/users", url.Values{"username": {"eve"}, "password": {"password-123"}, "role": {"app-admin"}})
 	if _, err := e.st.UserByName(context.Background(), "eve"); resp.StatusCode != http.StatusForbidden || err == nil {
 		t.Fatalf("member POST user: %d, user exists: %v", resp.StatusCode, err == nil)
 	}

@@ -148,7 +148,7 @@ func TestUsersAndPassword(t *testing.T) {
 
 	// The only admin cannot demote themselves.
 	admin, _ := e.st.UserByName(bg, "admin")
-	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", admin.ID), url.Values{"active": {"1"}, "confirm": {"1"}})
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", admin.ID), url.Values{"role": {"app-user"}, "active": {"1"}, "confirm": {"1"}})
 	if u, _ := e.st.UserByName(bg, "admin"); !u.IsAdmin {
 		t.Fatal("the last admin demoted themselves")
 	}
@@ -157,11 +157,11 @@ func TestUsersAndPassword(t *testing.T) {
 	}
 	// Deactivating carol ends her session at once.
 	carolRow, _ := e.st.UserByName(bg, "carol")
-	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{})
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{"role": {"app-user"}})
 	if resp, _ := e.get(t, carol, "/account"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deactivated user still in: %d", resp.StatusCode)
 	}
-	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{"active": {"1"}})
+	e.postForm(t, c, fmt.Sprintf("/settings/users/%d/role", carolRow.ID), url.Values{"role": {"app-user"}, "active": {"1"}})
 	e.login(t, carol, "carol", "carol-password")
 
 	// Carol changes her password; each refusal is shown by its field.

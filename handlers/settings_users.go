@@ -6,8 +6,23 @@ import (
 	"net/url"
 	"strings"
 
+	"hookboard/store"
 	"hookboard/views"
 )
+
+// appRoleLabels name the app roles on the pages, as Kanboard does.
+var appRoleLabels = []views.Option{{Value: store.RoleUser, Label: "User"}, {Value: store.RoleManager, Label: "Manager"},
+	{Value: store.RoleAdmin, Label: "Administrator"}}
+
+// roleOptions are opts with selected chosen.
+func roleOptions(opts []views.Option, selected string) []views.Option {
+	out := make([]views.Option, len(opts))
+	for i, o := range opts {
+		o.Selected = o.Value == selected
+		out[i] = o
+	}
+	return out
+}
 
 func (a *App) usersView(r *http.Request) (views.UsersPage, error) {
 	v := views.UsersPage{Page: a.page(r, "Users", "settings")}
@@ -17,8 +32,8 @@ func (a *App) usersView(r *http.Request) (views.UsersPage, error) {
 		return v, err
 	}
 	for _, u := range users {
-		v.Users = append(v.Users, views.UserRow{ID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin,
-			IsActive: u.IsActive, Created: formatTime(u.CreatedAt)})
+		v.Users = append(v.Users, views.UserRow{ID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email,
+			Roles: roleOptions(appRoleLabels, u.Role), IsActive: u.IsActive, Created: formatTime(u.CreatedAt)})
 	}
 	return v, nil
 }
@@ -31,7 +46,12 @@ func (a *App) usersPage(w http.ResponseWriter, r *http.Request) {
 	}
 	st := a.popForm(r)
 	v.ErrorField = st.Field
-	v.Form = views.UserForm{Username: st.Values.Get("username"), IsAdmin: st.Values.Get("admin") == "1"}
+	role := st.Values.Get("role")
+	if role == "" {
+		role = store.RoleUser
+	}
+	v.Form = views.UserForm{Username: st.Values.Get("username"), Name: st.Values.Get("name"), Email: st.Values.Get("email"),
+		Roles: roleOptions(appRoleLabels, role)}
 	a.render(w, r, http.StatusOK, views.UsersView(v))
 }
 
@@ -40,24 +60,23 @@ func (a *App) createUser(w http.ResponseWriter, r *http.Request) {
 	if !a.parseForm(w, r) {
 		return
 	}
-	username := strings.TrimSpace(r.PostForm.Get("username"))
-	admin := r.PostForm.Get("admin") == "1"
-	u, err := a.store.CreateUser(r.Context(), username, r.PostForm.Get("password"), admin)
+	f := r.PostForm
+	nu := store.NewUser{Username: strings.TrimSpace(f.Get("username")), Password: f.Get("password"),
+		Name: strings.TrimSpace(f.Get("name")), Email: strings.TrimSpace(f.Get("email")), Role: f.Get("role")}
+	u, err := a.store.AddUser(r.Context(), nu)
 	if err != nil {
-		values := url.Values{"username": {username}}
-		if admin {
-			values.Set("admin", "1")
-		}
-		a.formFailure(w, r, err, "/settings/users", values, "username", "user-name", "password", "user-password", "that already", "user-name")
+		values := url.Values{"username": {nu.Username}, "name": {nu.Name}, "email": {nu.Email}, "role": {nu.Role}}
+		a.formFailure(w, r, err, "/settings/users", values, "username", "user-name", "password", "user-password",
+			"email", "user-email", "that already", "user-name")
 		return
 	}
-	a.log.Info("user created", "user", u.Username, "admin", u.IsAdmin)
+	a.log.Info("user created", "user", u.Username, "role", u.Role)
 	a.flash(r, fmt.Sprintf("User %s added.", u.Username))
 	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
 }
 
-// setUserRole changes a user's role and active flag. The store refuses to
-// leave the team without an active admin. An admin taking away their own
+// setUserRole changes a user's app role and active flag. The store refuses
+// to leave the team without an active admin. An admin taking away their own
 // access (deactivating themselves, or their admin role) confirms it first
 // on a page of its own, so the step does not rest on JavaScript.
 func (a *App) setUserRole(w http.ResponseWriter, r *http.Request) {
@@ -65,19 +84,19 @@ func (a *App) setUserRole(w http.ResponseWriter, r *http.Request) {
 	if !ok || !a.parseForm(w, r) {
 		return
 	}
-	admin, active := r.PostForm.Get("admin") == "1", r.PostForm.Get("active") == "1"
+	role, active := r.PostForm.Get("role"), r.PostForm.Get("active") == "1"
 	self, _ := currentUser(r.Context())
-	ownAccess := id == self.ID && (!admin || !active)
+	ownAccess := id == self.ID && (role != store.RoleAdmin || !active)
 	if ownAccess && r.PostForm.Get("confirm") != "1" {
-		q := url.Values{"admin": {boolForm(admin)}, "active": {boolForm(active)}}
+		q := url.Values{"role": {role}, "active": {boolForm(active)}}
 		http.Redirect(w, r, fmt.Sprintf("/settings/users/%d/confirm?%s", id, q.Encode()), http.StatusSeeOther)
 		return
 	}
-	if err := a.store.SetUserRole(r.Context(), id, admin, active); err != nil {
+	if err := a.store.SetUserRole(r.Context(), id, role, active); err != nil {
 		a.fail(w, r, err, "/settings/users")
 		return
 	}
-	a.log.Info("user role changed", "id", id, "admin", admin, "active", active)
+	a.log.Info("user role changed", "id", id, "role", role, "active", active)
 	switch {
 	case ownAccess && !active:
 		// The session is of no use any more: end it, and say why on the
@@ -105,13 +124,13 @@ func (a *App) confirmOwnRole(w http.ResponseWriter, r *http.Request) {
 	}
 	self, _ := currentUser(r.Context())
 	q := r.URL.Query()
-	admin, active := q.Get("admin") == "1", q.Get("active") == "1"
-	if id != self.ID || (admin && active) {
+	role, active := q.Get("role"), q.Get("active") == "1"
+	if id != self.ID || (role == store.RoleAdmin && active) || !store.IsAppRole(role) {
 		http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
 		return
 	}
 	v := views.ConfirmPage{Page: a.page(r, "Confirm", "settings"), Action: fmt.Sprintf("/settings/users/%d/role", id),
-		Fields: map[string]string{"admin": boolForm(admin), "active": boolForm(active), "confirm": "1"}, Cancel: "/settings/users"}
+		Fields: map[string]string{"role": role, "active": boolForm(active), "confirm": "1"}, Cancel: "/settings/users"}
 	v.Sub = "users"
 	if !active {
 		v.Question, v.Button = "Deactivate your own account?", "Deactivate my account"
@@ -128,4 +147,76 @@ func boolForm(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// userPage shows one user: profile, password reset, removal.
+func (a *App) userPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	u, err := a.store.UserByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	v := views.UserEditPage{Page: a.page(r, "User "+u.Username, "settings"), ID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email}
+	v.Sub = "users"
+	st := a.popForm(r)
+	v.ErrorField = st.Field
+	if st.Values != nil {
+		v.Username, v.Name, v.Email = st.Values.Get("username"), st.Values.Get("name"), st.Values.Get("email")
+	}
+	a.render(w, r, http.StatusOK, views.UserEditView(v))
+}
+
+// editUser saves a user's username, name and email.
+func (a *App) editUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	f := r.PostForm
+	username, name, email := strings.TrimSpace(f.Get("username")), strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("email"))
+	back := fmt.Sprintf("/settings/users/%d", id)
+	if err := a.store.UpdateUser(r.Context(), id, store.UserUpdate{Username: &username, Name: &name, Email: &email}); err != nil {
+		a.formFailure(w, r, err, back, url.Values{"username": {username}, "name": {name}, "email": {email}},
+			"username", "edit-username", "email", "edit-email", "that already", "edit-username")
+		return
+	}
+	a.log.Info("user edited", "id", id)
+	a.flash(r, "User saved.")
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// resetUserPassword sets another user's password (admins only); their
+// browser sessions end.
+func (a *App) resetUserPassword(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	back := fmt.Sprintf("/settings/users/%d", id)
+	if err := a.store.SetUserPassword(r.Context(), id, r.PostForm.Get("password")); err != nil {
+		a.formFailure(w, r, err, back, nil, "password", "reset-password")
+		return
+	}
+	a.log.Info("user password reset", "id", id)
+	a.flash(r, "Password set. The user's browser sessions have ended.")
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// removeUser deletes a user by Kanboard's rule (store.RemoveUser).
+func (a *App) removeUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	if err := a.store.RemoveUser(r.Context(), id); err != nil {
+		a.fail(w, r, err, fmt.Sprintf("/settings/users/%d", id))
+		return
+	}
+	a.log.Info("user removed", "id", id)
+	a.flash(r, "User removed.")
+	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
 }

@@ -47,12 +47,23 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 			return err
 		}
 		created = true
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', ?, 'app-admin', ?)`,
-			string(hash), s.now().Unix()); err != nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', ?, 'app-admin', ?)`,
+			string(hash), s.now().Unix())
+		if err != nil {
+			return err
+		}
+		adminID, err := res.LastInsertId()
+		if err != nil {
 			return err
 		}
 		projectID, err := s.createProjectTx(ctx, tx, "Default", "", 0)
 		if err != nil {
+			return err
+		}
+		// The admin manages the first project, or the API would refuse them
+		// on it (Kanboard gives admins no bypass on projects).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)`,
+			projectID, adminID, ProjectManager); err != nil {
 			return err
 		}
 		in, secrets, err := s.createIntegrationTx(ctx, tx, NewIntegration{Name: "Default incoming webhook", Kind: KindIncoming})

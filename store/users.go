@@ -52,9 +52,15 @@ func ValidatePassword(pw string) error {
 	return nil
 }
 
+// MaxUsernameLength is Kanboard's limit on usernames.
+const MaxUsernameLength = 191
+
 func validateUsername(name string) error {
-	if name == "" || strings.TrimSpace(name) != name || utf8.RuneCountInString(name) > 50 {
-		return invalid("username must be 1-50 characters without surrounding spaces")
+	if name == "" || strings.TrimSpace(name) != name || utf8.RuneCountInString(name) > MaxUsernameLength {
+		return invalid("username must be 1-%d characters without surrounding spaces", MaxUsernameLength)
+	}
+	if !utf8.ValidString(name) {
+		return invalid("username is not valid UTF-8")
 	}
 	if strings.ContainsAny(name, ":\t\r\n") {
 		return invalid("username must not contain ':' or control characters")
@@ -62,23 +68,43 @@ func validateUsername(name string) error {
 	return nil
 }
 
-// CreateUser adds a user with a bcrypt-hashed password.
+// CreateUser adds a user with a bcrypt-hashed password, an admin or an
+// app-user.
 func (s *Store) CreateUser(ctx context.Context, username, password string, admin bool) (User, error) {
-	if err := validateUsername(username); err != nil {
+	return s.AddUser(ctx, NewUser{Username: username, Password: password, Role: appRole(admin)})
+}
+
+// NewUser is a user to add; an empty Role is RoleUser.
+type NewUser struct {
+	Username, Password, Name, Email, Role string
+}
+
+// AddUser adds a user with Kanboard's fields and checks (§4), except that
+// passwords follow Hookboard's 8–72 bytes.
+func (s *Store) AddUser(ctx context.Context, nu NewUser) (User, error) {
+	if nu.Role == "" {
+		nu.Role = RoleUser
+	}
+	if err := validateUsername(nu.Username); err != nil {
 		return User{}, err
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := ValidatePassword(nu.Password); err != nil {
 		return User{}, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err := validateUserFields(nu.Name, nu.Email, nu.Role); err != nil {
+		return User{}, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(nu.Password), BcryptCost)
 	if err != nil {
 		return User{}, fmt.Errorf("store: hash password: %w", err)
 	}
-	u := User{Username: username, Role: appRole(admin), IsAdmin: admin, IsActive: true, CreatedAt: s.now().Unix()}
+	username := nu.Username
+	u := User{Username: username, Name: nu.Name, Email: nu.Email, Role: nu.Role, IsAdmin: nu.Role == RoleAdmin,
+		IsActive: true, CreatedAt: s.now().Unix()}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)`,
-			username, string(hash), u.Role, u.CreatedAt)
+			`INSERT INTO users (username, name, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			username, u.Name, u.Email, string(hash), u.Role, u.CreatedAt)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return fmt.Errorf("user %q: %w", username, ErrConflict)

@@ -17,19 +17,19 @@ func TestSetUserRoleKeepsAnAdmin(t *testing.T) {
 	ann, _ := s.CreateUser(ctx, "ann", "password-1", true)
 	bob, _ := s.CreateUser(ctx, "bob", "password-2", false)
 
-	if err := s.SetUserRole(ctx, ann.ID, false, true); !errors.Is(err, ErrInvalid) {
+	if err := s.SetUserRole(ctx, ann.ID, RoleUser, true); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("demoting the last admin: %v", err)
 	}
-	if err := s.SetUserRole(ctx, ann.ID, true, false); !errors.Is(err, ErrInvalid) {
+	if err := s.SetUserRole(ctx, ann.ID, RoleAdmin, false); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("deactivating the last admin: %v", err)
 	}
 	if u, _ := s.UserByID(ctx, ann.ID); !u.IsAdmin || !u.IsActive {
 		t.Fatal("a refused change was written")
 	}
-	if err := s.SetUserRole(ctx, bob.ID, true, true); err != nil {
+	if err := s.SetUserRole(ctx, bob.ID, RoleAdmin, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetUserRole(ctx, ann.ID, false, false); err != nil {
+	if err := s.SetUserRole(ctx, ann.ID, RoleManager, false); err != nil {
 		t.Fatalf("demoting one of two admins: %v", err)
 	}
 	if u, _ := s.UserByID(ctx, ann.ID); u.IsAdmin || u.IsActive {
@@ -38,7 +38,7 @@ func TestSetUserRoleKeepsAnAdmin(t *testing.T) {
 	if _, err := s.CheckPassword(ctx, "ann", "password-1"); !errors.Is(err, ErrUnauthorized) {
 		t.Fatal("an inactive user can log in")
 	}
-	if err := s.SetUserRole(ctx, 999, false, true); !errors.Is(err, ErrNotFound) {
+	if err := s.SetUserRole(ctx, 999, RoleUser, true); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown user: %v", err)
 	}
 }

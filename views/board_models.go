@@ -11,6 +11,8 @@ type BoardPage struct {
 	Colors      []Option
 	ShowClosed  bool
 	NewTitle    string // the new-task form's title, kept when it was refused
+	CanEdit     bool   // a project member: the forms that change tasks are shown
+	CanManage   bool   // a project manager: the Members link is shown
 }
 
 // BoardColumn is a column, a choice of the new-task form.
@@ -50,6 +52,7 @@ type Card struct {
 	NextColumnID int64
 	NextColumn   string
 	SwimlaneID   int64
+	ReadOnly     bool // the viewer may not move it
 }
 
 // TaskPage is one task with everything attached to it.
@@ -65,6 +68,7 @@ type TaskPage struct {
 	Subtasks   []SubtaskView
 	Files      []FileView
 	MaxFile    string // the attachment size limit, for the hint
+	CanEdit    bool   // a project member: the forms that change the task are shown
 }
 
 // TaskView is the task's own fields, formatted for reading.

@@ -121,15 +121,44 @@ type UsersPage struct {
 type UserRow struct {
 	ID       int64
 	Username string
-	IsAdmin  bool
+	Name     string
+	Email    string
+	Roles    []Option // the app roles, the user's selected
 	IsActive bool
 	Created  string
 }
 
 // UserForm is the add-user form's values.
 type UserForm struct {
+	Username, Name, Email string
+	Roles                 []Option
+}
+
+// UserEditPage is one user's page: name, email and username, a password
+// reset, removal.
+type UserEditPage struct {
+	Page
+	ID                    int64
+	Username, Name, Email string
+}
+
+// MembersPage is a project's members and their roles.
+type MembersPage struct {
+	Page
+	ProjectID   int64
+	ProjectName string
+	Members     []MemberRow
+	Candidates  []Option // users who are not members, for the add form
+	Roles       []Option // the project roles, member selected
+}
+
+// MemberRow is one member.
+type MemberRow struct {
+	UserID   int64
 	Username string
-	IsAdmin  bool
+	Name     string
+	Roles    []Option // the project roles, theirs selected
+	IsActive bool
 }
 
 // AccountPage is Account: password and personal tokens.

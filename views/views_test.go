@@ -80,7 +80,7 @@ func TestLoginViewKeepsNextAndUsername(t *testing.T) {
 }
 
 func TestBoardViewPlacesCardsInCells(t *testing.T) {
-	v := BoardPage{
+	v := BoardPage{CanEdit: true, CanManage: true,
 		Page:      Page{Title: "Default", Active: "board", User: &Viewer{Username: "ann"}},
 		ProjectID: 1, ProjectName: "Default",
 		Columns: []BoardColumn{{ID: 10, Title: "Backlog"}, {ID: 11, Title: "Ready"}},
@@ -255,7 +255,7 @@ func TestEndpointViewFormAndHealth(t *testing.T) {
 }
 
 func TestTaskPageView(t *testing.T) {
-	v := TaskPage{
+	v := TaskPage{CanEdit: true,
 		Page:     Page{Title: "#3", User: &Viewer{Username: "ann"}},
 		Task:     TaskView{ID: 3, Title: "Fix login", ColorID: "red", ProjectID: 1, Column: "Ready", Closed: true},
 		Comments: []CommentView{{ID: 1, Author: "bob", Text: "On it", CanDelete: true}, {ID: 2, Author: "eve", Text: "Mine"}},
@@ -291,17 +291,18 @@ func TestTaskPageView(t *testing.T) {
 func allViews() map[string]templ.Component {
 	admin := Page{Title: "x", User: &Viewer{Username: "ann", IsAdmin: true, FirstProjectID: 1}, Flash: "Saved."}
 	opts := []Option{{Value: "1", Label: "One", Selected: true}, {Value: "2", Label: "Two"}}
+	roles := []Option{{Value: "app-user", Label: "User", Selected: true}, {Value: "app-admin", Label: "Administrator"}}
 	card := Card{ID: 1, Title: "Fix login", ColorID: "red", Owner: "bob", Score: 2, PrevColumnID: 1, PrevColumn: "Backlog", NextColumnID: 3, NextColumn: "Done", SwimlaneID: 1}
 	form := EndpointForm{URL: "https://chat.example/hook", AllEvents: true, AllProj: true, Formats: opts, Events: opts, Projects: opts, TimeoutMS: 1000}
 	shown := &ShownSecret{What: "Integration “CI”", Token: "hbi_x", AppSecret: "s", Curl: "curl 'http://h/?token=hbi_x'"}
 	return map[string]templ.Component{
 		"login": LoginView(LoginPage{Page: Page{Title: "Log in", Error: "Wrong username or password."}}),
 		"error": ErrorView(ErrorPage{Page: admin, Message: "No such task."}),
-		"board": BoardView(BoardPage{Page: admin, ProjectID: 1, ProjectName: "Default", Projects: opts, Colors: opts,
+		"board": BoardView(BoardPage{Page: admin, CanEdit: true, CanManage: true, ProjectID: 1, ProjectName: "Default", Projects: opts, Colors: opts,
 			Columns: []BoardColumn{{ID: 1, Title: "Backlog"}, {ID: 2, Title: "Ready"}},
 			Lanes: []Lane{{ID: 1, Name: "Default", Cells: []Cell{{ColumnID: 1, Column: "Backlog", Cards: []Card{card}}, {ColumnID: 2, Column: "Ready"}}},
 				{ID: 2, Name: "Urgent", Cells: []Cell{{ColumnID: 1, Column: "Backlog"}, {ColumnID: 2, Column: "Ready"}}}}}),
-		"task": TaskPageView(TaskPage{Page: admin, Task: TaskView{ID: 3, Title: "Fix login", ColorID: "red", ProjectID: 1},
+		"task": TaskPageView(TaskPage{Page: admin, CanEdit: true, Task: TaskView{ID: 3, Title: "Fix login", ColorID: "red", ProjectID: 1},
 			Columns: opts, Swimlanes: opts, Owners: opts, Categories: opts, Colors: opts,
 			Comments: []CommentView{{ID: 1, Author: "bob", Text: "On it", CanDelete: true}},
 			Subtasks: []SubtaskView{{ID: 2, Title: "Write test"}, {ID: 3, Title: "Review", Status: 2}},
@@ -317,7 +318,11 @@ func allViews() map[string]templ.Component {
 		"integrations": IntegrationsView(IntegrationsPage{Page: admin, Shown: shown, Projects: opts,
 			Items: []IntegrationRow{{ID: 1, Name: "CI", Kind: "incoming", TokenHint: "hbi_…x", Enabled: true, Usage: []UsageDay{{Day: "2026-11-23", Count: 4}}},
 				{ID: 2, Name: "Cron", Kind: "api", TokenHint: "hba_…y", Expired: true, Expires: "2026-01-01"}}}),
-		"users": UsersView(UsersPage{Page: admin, Users: []UserRow{{ID: 1, Username: "ann", IsAdmin: true, IsActive: true}, {ID: 2, Username: "bob", IsActive: true}}}),
+		"users": UsersView(UsersPage{Page: admin, Users: []UserRow{{ID: 1, Username: "ann", Roles: roles, IsActive: true},
+			{ID: 2, Username: "bob", Name: "Bob", Email: "bob@example.com", Roles: roles, IsActive: true}}, Form: UserForm{Roles: roles}}),
+		"user": UserEditView(UserEditPage{Page: admin, ID: 2, Username: "bob", Name: "Bob", Email: "bob@example.com"}),
+		"members": MembersView(MembersPage{Page: admin, ProjectID: 1, ProjectName: "Alpha", Roles: roles, Candidates: opts,
+			Members: []MemberRow{{UserID: 1, Username: "ann", Roles: roles, IsActive: true}, {UserID: 2, Username: "bob", Name: "Bob", Roles: roles}}}),
 		"account": AccountView(AccountPage{Page: admin, Username: "ann", Shown: shown,
 			Tokens: []TokenRow{{ID: 1, Name: "Laptop", Hint: "hbp_…z"}, {ID: 2, Name: "CI", Hint: "hbp_…w", Expires: "2027-01-01"}}}),
 	}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"hookboard/store"
+)
+
+const projectUsage = "project members PROJECT_ID | add-member PROJECT_ID USER [-role project-member|project-manager|project-viewer] | " +
+	"remove-member PROJECT_ID USER | role PROJECT_ID USER ROLE"
+
+// runProject manages a project's members and their roles.
+func runProject(ctx context.Context, env *Env, args []string) error {
+	sub, args, err := subcommand("project", projectUsage, []string{"members", "add-member", "remove-member", "role"}, args)
+	if err != nil {
+		return err
+	}
+	fs := newFlagSet(env, "project "+sub, projectUsage)
+	db := fs.dbFlag()
+	asJSON := fs.jsonFlag()
+	role := fs.FlagSet.String("role", store.ProjectMember, "the project role (project add-member)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	want := map[string]int{"members": 1, "add-member": 2, "remove-member": 2, "role": 3}[sub]
+	if len(pos) != want {
+		return usagef("usage: hookboard %s", projectUsage)
+	}
+	projectID, err := parseID("project", pos[0])
+	if err != nil {
+		return err
+	}
+	st, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.ProjectByID(ctx, projectID); err != nil {
+		return fmt.Errorf("project %d: %w", projectID, err)
+	}
+	if sub == "members" {
+		members, err := st.ProjectMembers(ctx, projectID)
+		if err != nil {
+			return err
+		}
+		return printList(env, *asJSON, listText{"ID\tUSERNAME\tROLE", "no members"}, members,
+			func(m store.Member) map[string]any {
+				return map[string]any{"id": m.ID, "username": m.Username, "name": m.Name, "role": m.ProjectRole, "active": m.IsActive}
+			},
+			func(m store.Member) string { return fmt.Sprintf("%d\t%s\t%s", m.ID, m.Username, m.ProjectRole) })
+	}
+	u, err := st.UserByName(ctx, pos[1])
+	if err != nil {
+		return fmt.Errorf("user %q: %w", pos[1], err)
+	}
+	switch sub {
+	case "add-member":
+		err = st.AddProjectMember(ctx, projectID, u.ID, *role)
+	case "remove-member":
+		err = st.RemoveProjectMember(ctx, projectID, u.ID)
+	case "role":
+		err = st.SetProjectMemberRole(ctx, projectID, u.ID, pos[2])
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env.Stdout, map[string]any{"project_id": projectID, "user_id": u.ID, "username": u.Username, "done": sub})
+	}
+	fmt.Fprintf(env.Stdout, "project %d, user %s: %s done\n", projectID, u.Username, sub)
+	return nil
+}

@@ -1,0 +1,401 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"hookboard/store"
+)
+
+// The Me, App, User and project-member procedures (Kanboard's
+// MeProcedure, AppProcedure, UserProcedure and the user half of
+// ProjectPermissionProcedure). Who may call them is in jsonrpc_access.go.
+
+// jsonObject is a JSON object whose keys keep their order (Kanboard's
+// id → name maps are sorted by name, which a Go map would lose).
+type jsonObject []jsonMember
+
+type jsonMember struct {
+	Key   string
+	Value any
+}
+
+// MarshalJSON writes {} when empty, never null: Kanboard casts these to objects.
+func (o jsonObject) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(m.Key)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(m.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// userJSON is Kanboard's users row. Hookboard keeps no LDAP, OAuth or
+// two-factor data, and never shows a password hash: "password" is there,
+// always "".
+func userJSON(u store.User) map[string]any {
+	return map[string]any{
+		"id": u.ID, "username": u.Username, "password": "", "is_ldap_user": 0, "name": nullIfEmpty(u.Name),
+		"email":     nullIfEmpty(u.Email),
+		"google_id": nil, "github_id": nil, "notifications_enabled": 0, "timezone": nil, "language": nil,
+		"disable_login_form": 0, "twofactor_activated": 0, "twofactor_secret": nil, "token": "",
+		"notifications_filter": 4, "nb_failed_login": 0, "lock_expiration_date": 0, "gitlab_id": nil,
+		"role": u.Role, "is_active": boolNum(u.IsActive), "avatar_path": nil, "api_access_token": nil,
+		"filter": nil, "theme": "light",
+	}
+}
+
+// procGetMe is the caller's row without what Kanboard strips (password,
+// is_admin, is_project_admin), with its booleans as booleans.
+func procGetMe(c *rpcCall, _ noParams) (any, error) {
+	u, err := c.a.store.UserByID(c.ctx(), c.caller.user.ID)
+	if err != nil {
+		return nil, err
+	}
+	row := userJSON(u)
+	delete(row, "password")
+	row["is_ldap_user"], row["twofactor_activated"] = false, false
+	return row, nil
+}
+
+func procGetMyProjects(c *rpcCall, _ noParams) (any, error) {
+	list, err := c.a.store.UserProjects(c.ctx(), c.caller.user.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(list))
+	for _, p := range list {
+		out = append(out, c.a.projectJSON(p))
+	}
+	return out, nil
+}
+
+func procGetMyProjectsList(c *rpcCall, _ noParams) (any, error) {
+	list, err := c.a.store.UserProjects(c.ctx(), c.caller.user.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	out := jsonObject{}
+	for _, p := range list {
+		out = append(out, jsonMember{strconv.FormatInt(p.ID, 10), p.Name})
+	}
+	return out, nil
+}
+
+type createMyPrivateProjectParams struct {
+	Name        string `rpc:"name,required"`
+	Description string `rpc:"description"`
+}
+
+func procCreateMyPrivateProject(c *rpcCall, p createMyPrivateProjectParams) (any, error) {
+	id, err := c.a.store.CreateProjectAsManager(c.ctx(), p.Name, p.Description, c.caller.user.ID, true)
+	return c.written(id, nil, err)
+}
+
+// overdueJSON is the row of Kanboard's overdue task lists.
+func overdueJSON(tasks []store.TaskSnapshot) []map[string]any {
+	out := make([]map[string]any, 0, len(tasks))
+	for _, t := range tasks {
+		out = append(out, map[string]any{"id": t.ID, "title": t.Title, "date_due": t.DateDue, "project_id": t.ProjectID,
+			"creator_id": t.CreatorID, "owner_id": t.OwnerID, "project_name": t.ProjectName,
+			"assignee_username": t.AssigneeUsername, "assignee_name": t.AssigneeName})
+	}
+	return out
+}
+
+func procGetMyOverdueTasks(c *rpcCall, _ noParams) (any, error) {
+	tasks, err := c.a.store.OverdueTasks(c.ctx(), c.caller.user.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	return overdueJSON(tasks), nil
+}
+
+// dashboardTask is a task of getMyDashboard: the task with the names it
+// refers to, and Kanboard's column_name beside column_title.
+type dashboardTask struct {
+	store.TaskSnapshot
+	ColumnName *string `json:"column_name"`
+}
+
+func procGetMyDashboard(c *rpcCall, _ noParams) (any, error) {
+	tasks, err := c.a.store.DashboardTasks(c.ctx(), c.caller.user.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dashboardTask, 0, len(tasks))
+	for _, t := range tasks {
+		out = append(out, dashboardTask{TaskSnapshot: t, ColumnName: t.ColumnTitle})
+	}
+	return out, nil
+}
+
+// activityVerbs say what an event did, for an activity event's title.
+var activityVerbs = map[string]string{
+	store.EventTaskCreate: "created the task", store.EventTaskUpdate: "updated the task",
+	store.EventTaskClose: "closed the task", store.EventTaskOpen: "opened the task",
+	store.EventTaskMoveColumn: "moved the task", store.EventTaskMovePosition: "moved the task",
+	store.EventTaskMoveSwimlane: "moved to another swimlane the task", store.EventTaskMoveProject: "moved to another project the task",
+	store.EventTaskAssigneeChange: "changed the assignee of the task", store.EventTaskDelete: "removed the task",
+	store.EventCommentCreate: "commented on the task", store.EventCommentUpdate: "updated a comment on the task",
+	store.EventCommentDelete: "removed a comment on the task", store.EventSubtaskCreate: "created a subtask for the task",
+	store.EventSubtaskUpdate: "updated a subtask of the task", store.EventSubtaskDelete: "removed a subtask of the task",
+	store.EventFileCreate: "attached a file to the task", store.EventFileDelete: "removed a file of the task",
+}
+
+func procGetMyActivityStream(c *rpcCall, _ noParams) (any, error) {
+	events, err := c.a.store.UserActivity(c.ctx(), c.caller.user.ID, 100)
+	if err != nil {
+		return nil, err
+	}
+	users := map[int64]store.User{}
+	out := make([]map[string]any, 0, len(events))
+	for _, e := range events {
+		row := map[string]any{}
+		if err := json.Unmarshal(e.Data, &row); err != nil || row == nil {
+			row = map[string]any{}
+		}
+		author := "An integration"
+		row["author_username"], row["author_name"], row["email"], row["avatar_path"] = nil, nil, nil, nil
+		if e.UserID != 0 {
+			u, ok := users[e.UserID]
+			if !ok {
+				if u, err = c.a.store.UserByID(c.ctx(), e.UserID); err != nil {
+					u = store.User{Username: e.AuthorName}
+				}
+				users[e.UserID] = u
+			}
+			author = u.DisplayName()
+			row["author_username"], row["author_name"], row["email"] = u.Username, u.Name, u.Email
+		}
+		verb := activityVerbs[e.Name]
+		if verb == "" {
+			verb = e.Name + " on the task"
+		}
+		row["id"], row["date_creation"], row["event_name"] = e.ID, e.CreatedAt.Unix(), e.Name
+		row["creator_id"], row["project_id"], row["task_id"] = e.UserID, e.ProjectID, e.TaskID
+		row["author"] = author
+		row["event_title"] = fmt.Sprintf("%s %s #%d", author, verb, e.TaskID)
+		row["event_content"] = ""
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// App procedures.
+
+func procGetDefaultTaskColor(*rpcCall, noParams) (any, error) { return store.DefaultColor, nil }
+
+func procGetColorList(*rpcCall, noParams) (any, error) {
+	out := jsonObject{}
+	for _, col := range store.Colors {
+		out = append(out, jsonMember{col.ID, col.Name})
+	}
+	return out, nil
+}
+
+func procGetApplicationRoles(*rpcCall, noParams) (any, error) {
+	return jsonObject{{store.RoleAdmin, "Administrator"}, {store.RoleManager, "Manager"}, {store.RoleUser, "User"}}, nil
+}
+
+func procGetProjectRoles(*rpcCall, noParams) (any, error) {
+	return jsonObject{{store.ProjectManager, "Project Manager"}, {store.ProjectMember, "Project Member"},
+		{store.ProjectViewer, "Project Viewer"}}, nil
+}
+
+// User procedures (app-admins and the app token).
+
+type userIDParams struct {
+	UserID int64 `rpc:"user_id,required"`
+}
+
+type createUserParams struct {
+	Username string `rpc:"username,required"`
+	Password string `rpc:"password,required"`
+	Name     string `rpc:"name"`
+	Email    string `rpc:"email"`
+	Role     string `rpc:"role"`
+}
+
+func procCreateUser(c *rpcCall, p createUserParams) (any, error) {
+	u, err := c.a.store.AddUser(c.ctx(), store.NewUser{Username: p.Username, Password: p.Password, Name: p.Name,
+		Email: p.Email, Role: p.Role})
+	return c.written(u.ID, nil, err)
+}
+
+// procCreateLdapUser answers that Hookboard has no LDAP, rather than a
+// false that would look like a refused username.
+func procCreateLdapUser(*rpcCall, struct {
+	Username string `rpc:"username,required"`
+}) (any, error) {
+	return nil, &rpcError{Code: 0, Message: "LDAP is not supported: Hookboard has no LDAP directory; use createUser"}
+}
+
+func procGetUser(c *rpcCall, p userIDParams) (any, error) {
+	u, err := c.a.store.UserByID(c.ctx(), p.UserID)
+	if err != nil {
+		return c.fail(err, nil)
+	}
+	return userJSON(u), nil
+}
+
+// procGetUserByName matches the username exactly (Kanboard's SQLite is
+// case-sensitive here, while logins are not).
+func procGetUserByName(c *rpcCall, p struct {
+	Username string `rpc:"username,required"`
+}) (any, error) {
+	u, err := c.a.store.UserByName(c.ctx(), p.Username)
+	if err != nil {
+		return c.fail(err, nil)
+	}
+	if u.Username != p.Username {
+		return nil, nil
+	}
+	return userJSON(u), nil
+}
+
+func procGetAllUsers(c *rpcCall, _ noParams) (any, error) {
+	users, err := c.a.store.Users(c.ctx())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(users))
+	for _, u := range users {
+		out = append(out, userJSON(u))
+	}
+	return out, nil
+}
+
+type updateUserParams struct {
+	ID       int64   `rpc:"id,required"`
+	Username *string `rpc:"username"`
+	Name     *string `rpc:"name"`
+	Email    *string `rpc:"email"`
+	Role     *string `rpc:"role"`
+}
+
+func procUpdateUser(c *rpcCall, p updateUserParams) (any, error) {
+	err := c.a.store.UpdateUser(c.ctx(), p.ID, store.UserUpdate{Username: p.Username, Name: p.Name, Email: p.Email, Role: p.Role})
+	return c.written(true, nil, err)
+}
+
+func procRemoveUser(c *rpcCall, p userIDParams) (any, error) {
+	return c.written(true, nil, c.a.store.RemoveUser(c.ctx(), p.UserID))
+}
+
+func procDisableUser(c *rpcCall, p userIDParams) (any, error) {
+	return c.written(true, nil, c.a.store.SetUserActive(c.ctx(), p.UserID, false))
+}
+
+func procEnableUser(c *rpcCall, p userIDParams) (any, error) {
+	return c.written(true, nil, c.a.store.SetUserActive(c.ctx(), p.UserID, true))
+}
+
+func procIsActiveUser(c *rpcCall, p userIDParams) (any, error) {
+	u, err := c.a.store.UserByID(c.ctx(), p.UserID)
+	if err != nil {
+		return c.fail(err, false)
+	}
+	return u.IsActive, nil
+}
+
+// Project members.
+
+type projectUserParams struct {
+	ProjectID int64 `rpc:"project_id,required"`
+	UserID    int64 `rpc:"user_id,required"`
+}
+
+func procGetProjectUsers(c *rpcCall, p projectParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
+		return nil, err
+	}
+	members, err := c.a.store.ProjectMembers(c.ctx(), p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	out := jsonObject{}
+	for _, m := range members {
+		out = append(out, jsonMember{strconv.FormatInt(m.ID, 10), m.DisplayName()})
+	}
+	return out, nil
+}
+
+type assignableUsersParams struct {
+	ProjectID         int64 `rpc:"project_id,required"`
+	PrependUnassigned int64 `rpc:"prepend_unassigned"`
+}
+
+func procGetAssignableUsers(c *rpcCall, p assignableUsersParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
+		return nil, err
+	}
+	users, err := c.a.store.AssignableUsers(c.ctx(), p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	out := jsonObject{}
+	if p.PrependUnassigned != 0 {
+		out = append(out, jsonMember{"0", "Unassigned"})
+	}
+	for _, u := range users {
+		out = append(out, jsonMember{strconv.FormatInt(u.ID, 10), u.DisplayName()})
+	}
+	return out, nil
+}
+
+type addProjectUserParams struct {
+	ProjectID int64  `rpc:"project_id,required"`
+	UserID    int64  `rpc:"user_id,required"`
+	Role      string `rpc:"role"`
+}
+
+func procAddProjectUser(c *rpcCall, p addProjectUserParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
+		return nil, err
+	}
+	if p.Role == "" {
+		p.Role = store.ProjectMember
+	}
+	return c.written(true, nil, c.a.store.AddProjectMember(c.ctx(), p.ProjectID, p.UserID, p.Role))
+}
+
+func procRemoveProjectUser(c *rpcCall, p projectUserParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
+		return nil, err
+	}
+	return c.written(true, nil, c.a.store.RemoveProjectMember(c.ctx(), p.ProjectID, p.UserID))
+}
+
+type changeProjectUserRoleParams struct {
+	ProjectID int64  `rpc:"project_id,required"`
+	UserID    int64  `rpc:"user_id,required"`
+	Role      string `rpc:"role,required"`
+}
+
+func procChangeProjectUserRole(c *rpcCall, p changeProjectUserRoleParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
+		return nil, err
+	}
+	return c.written(true, nil, c.a.store.SetProjectMemberRole(c.ctx(), p.ProjectID, p.UserID, p.Role))
+}
+
+func procGetProjectUserRole(c *rpcCall, p projectUserParams) (any, error) {
+	if err := c.userProject(p.ProjectID); err != nil {
+		return nil, err
+	}
+	return c.a.store.ProjectRole(c.ctx(), p.ProjectID, p.UserID)
+}

@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"hookboard/store"
+)
+
+// Project access on the pages. An app-admin manages every project here, as
+// in Kanboard's web UI (the API gives admins no such bypass); everybody
+// else has the role their membership gives, and no membership is no access.
+
+// pageRole is the logged-in user's role in a project, "" for none.
+func (a *App) pageRole(r *http.Request, projectID int64) (string, error) {
+	u, _ := currentUser(r.Context())
+	if u.IsAdmin {
+		return store.ProjectManager, nil
+	}
+	return a.store.ProjectRole(r.Context(), projectID, u.ID)
+}
+
+// allowPage answers 403 and returns false when the logged-in user lacks
+// need in projectID: a viewer sees the board but changes nothing.
+func (a *App) allowPage(w http.ResponseWriter, r *http.Request, projectID int64, need string) (role string, ok bool) {
+	role, err := a.pageRole(r, projectID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return "", false
+	}
+	if !store.RoleAllows(role, need) {
+		msg := "You are not a member of this project."
+		if role != "" {
+			msg = "Your role in this project does not allow that."
+		}
+		a.errorPage(w, r, http.StatusForbidden, msg)
+		return role, false
+	}
+	return role, true
+}
+
+// allowTaskPage is allowPage for the project of a task (404 for an
+// unknown task).
+func (a *App) allowTaskPage(w http.ResponseWriter, r *http.Request, taskID int64, need string) (role string, ok bool) {
+	projectID, err := a.store.TaskProjectID(r.Context(), taskID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			a.errorPage(w, r, http.StatusNotFound, "There is no such task.")
+			return "", false
+		}
+		a.serverError(w, r, err)
+		return "", false
+	}
+	return a.allowPage(w, r, projectID, need)
+}
+
+// visibleProjects are the projects the logged-in user may open: all of
+// them for an admin, else those they have a role in.
+func (a *App) visibleProjects(r *http.Request) ([]store.Project, error) {
+	u, _ := currentUser(r.Context())
+	if u.IsAdmin {
+		return a.store.Projects(r.Context())
+	}
+	return a.store.UserProjects(r.Context(), u.ID, false)
+}
+
+// firstProjectID is where the Board link goes: the first project the user
+// may open (the lowest id), 0 when there is none.
+func (a *App) firstProjectID(r *http.Request) int64 {
+	list, _ := a.visibleProjects(r)
+	var first int64
+	for _, p := range list {
+		if first == 0 || p.ID < first {
+			first = p.ID
+		}
+	}
+	return first
+}

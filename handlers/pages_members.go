@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"hookboard/store"
+	"hookboard/views"
+)
+
+// projectRoleLabels name the project roles on the pages, as Kanboard does.
+var projectRoleLabels = []views.Option{{Value: store.ProjectManager, Label: "Project Manager"},
+	{Value: store.ProjectMember, Label: "Project Member"}, {Value: store.ProjectViewer, Label: "Project Viewer"}}
+
+// membersPage lists a project's members (its managers and admins only).
+func (a *App) membersPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	project, err := a.store.ProjectByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	if _, ok := a.allowPage(w, r, id, store.ProjectManager); !ok {
+		return
+	}
+	members, err := a.store.ProjectMembers(r.Context(), id)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	users, err := a.store.Users(r.Context())
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	v := views.MembersPage{Page: a.page(r, "Members of "+project.Name, "board"), ProjectID: id, ProjectName: project.Name,
+		Roles: roleOptions(projectRoleLabels, store.ProjectMember)}
+	in := map[int64]bool{}
+	for _, m := range members {
+		in[m.ID] = true
+		v.Members = append(v.Members, views.MemberRow{UserID: m.ID, Username: m.Username, Name: m.Name,
+			Roles: roleOptions(projectRoleLabels, m.ProjectRole), IsActive: m.IsActive})
+	}
+	for _, u := range users {
+		if !in[u.ID] {
+			v.Candidates = append(v.Candidates, views.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Username})
+		}
+	}
+	a.render(w, r, http.StatusOK, views.MembersView(v))
+}
+
+// memberChange runs one change of a project's members for its manager or
+// an admin, and goes back to the members page.
+func (a *App) memberChange(w http.ResponseWriter, r *http.Request, okMsg string, change func(projectID, userID int64) error) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok || !a.parseForm(w, r) {
+		return
+	}
+	if _, ok := a.allowPage(w, r, id, store.ProjectManager); !ok {
+		return
+	}
+	back := fmt.Sprintf("/projects/%d/members", id)
+	var userID int64
+	var err error
+	if r.PathValue("user") != "" {
+		userID, err = strconv.ParseInt(r.PathValue("user"), 10, 64)
+	} else {
+		userID, err = formInt(r, "user_id")
+	}
+	if err == nil {
+		err = change(id, userID)
+	}
+	if err != nil {
+		a.fail(w, r, err, back)
+		return
+	}
+	a.log.Info("project members changed", "project", id, "user", userID, "change", okMsg)
+	a.flash(r, okMsg)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (a *App) addMember(w http.ResponseWriter, r *http.Request) {
+	a.memberChange(w, r, "Member added.", func(projectID, userID int64) error {
+		return a.store.AddProjectMember(r.Context(), projectID, userID, r.PostForm.Get("role"))
+	})
+}
+
+func (a *App) setMemberRole(w http.ResponseWriter, r *http.Request) {
+	a.memberChange(w, r, "Role saved.", func(projectID, userID int64) error {
+		return a.store.SetProjectMemberRole(r.Context(), projectID, userID, r.PostForm.Get("role"))
+	})
+}
+
+func (a *App) removeMember(w http.ResponseWriter, r *http.Request) {
+	a.memberChange(w, r, "Member removed.", func(projectID, userID int64) error {
+		return a.store.RemoveProjectMember(r.Context(), projectID, userID)
+	})
+}

@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kanboard's project roles, from most to least allowed.
+const (
+	ProjectManager = "project-manager"
+	ProjectMember  = "project-member"
+	ProjectViewer  = "project-viewer"
+)
+
+// ProjectRoles are the project roles, most allowed first.
+var ProjectRoles = []string{ProjectManager, ProjectMember, ProjectViewer}
+
+// projectRoleRank orders the roles: manager ⊃ member ⊃ viewer ⊃ none.
+func projectRoleRank(role string) int {
+	switch role {
+	case ProjectManager:
+		return 3
+	case ProjectMember:
+		return 2
+	case ProjectViewer:
+		return 1
+	}
+	return 0
+}
+
+// RoleAllows tells whether a project role includes need (a viewer need is
+// met by any role; "" is no role and meets nothing).
+func RoleAllows(have, need string) bool {
+	return have != "" && projectRoleRank(have) >= projectRoleRank(need)
+}
+
+// IsProjectRole tells whether role is one of the three project roles.
+func IsProjectRole(role string) bool { return projectRoleRank(role) > 0 }
+
+// Member is a user with their role in one project.
+type Member struct {
+	User
+	ProjectRole string
+}
+
+// DisplayName is the name Kanboard shows: the name, else the username.
+func (u User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Username
+}
+
+// ProjectRole is a user's role in a project, "" when they have none (or
+// the project does not exist).
+func (s *Store) ProjectRole(ctx context.Context, projectID, userID int64) (string, error) {
+	var role string
+	err := s.reader.QueryRowContext(ctx, `SELECT role FROM project_users WHERE project_id = ? AND user_id = ?`,
+		projectID, userID).Scan(&role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: project role: %w", err)
+	}
+	return role, nil
+}
+
+// ProjectMembers lists a project's members by display name.
+func (s *Store) ProjectMembers(ctx context.Context, projectID int64) ([]Member, error) {
+	out, err := listRows(ctx, s.reader, []Member{}, func(row interface{ Scan(...any) error }) (Member, error) {
+		var m Member
+		u, err := scanUserWith(row, &m.ProjectRole)
+		m.User = u
+		return m, err
+	}, `SELECT `+prefixed("u.", userColumns)+`, pu.role FROM project_users pu JOIN users u ON u.id = pu.user_id
+		WHERE pu.project_id = ? ORDER BY CASE WHEN u.name = '' THEN u.username ELSE u.name END COLLATE NOCASE, u.id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: project %d members: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// AssignableUsers are the members a task may be given to: active users
+// whose role is not viewer (Kanboard's rule), by display name.
+func (s *Store) AssignableUsers(ctx context.Context, projectID int64) ([]User, error) {
+	members, err := s.ProjectMembers(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	var out []User
+	for _, m := range members {
+		if m.IsActive && m.ProjectRole != ProjectViewer {
+			out = append(out, m.User)
+		}
+	}
+	return out, nil
+}
+
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ", ")
+	for i, p := range parts {
+		parts[i] = prefix + p
+	}
+	return strings.Join(parts, ", ")
+}
+
+// AddProjectMember gives a user a role in a project. A user who already
+// has one is ErrConflict; an unknown project or user ErrNotFound.
+func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, role string) error {
+	if !IsProjectRole(role) {
+		return fmt.Errorf("store: add project member: %w", invalid("role must be %s", strings.Join(ProjectRoles, ", ")))
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := projectAndUserExist(ctx, tx, projectID, userID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)`,
+			projectID, userID, role)
+		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+			return fmt.Errorf("user %d is already a member of project %d: %w", userID, projectID, ErrConflict)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: add project member: %w", err)
+	}
+	return nil
+}
+
+func projectAndUserExist(ctx context.Context, tx *sql.Tx, projectID, userID int64) error {
+	var p, u bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?), EXISTS (SELECT 1 FROM users WHERE id = ?)`,
+		projectID, userID).Scan(&p, &u)
+	switch {
+	case err != nil:
+		return err
+	case !p:
+		return fmt.Errorf("project %d: %w", projectID, ErrNotFound)
+	case !u:
+		return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+	}
+	return nil
+}
+
+// SetProjectMemberRole changes a member's role. A user who is not a member
+// is ErrNotFound (Kanboard answers true and changes nothing).
+func (s *Store) SetProjectMemberRole(ctx context.Context, projectID, userID int64, role string) error {
+	if !IsProjectRole(role) {
+		return fmt.Errorf("store: change project role: %w", invalid("role must be %s", strings.Join(ProjectRoles, ", ")))
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return oneRow(tx.ExecContext(ctx, `UPDATE project_users SET role = ? WHERE project_id = ? AND user_id = ?`,
+			role, projectID, userID))
+	})
+	if err != nil {
+		return fmt.Errorf("store: change role of user %d in project %d: %w", userID, projectID, err)
+	}
+	return nil
+}
+
+// RemoveProjectMember takes a user's role in a project away; ErrNotFound
+// when they had none.
+func (s *Store) RemoveProjectMember(ctx context.Context, projectID, userID int64) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return oneRow(tx.ExecContext(ctx, `DELETE FROM project_users WHERE project_id = ? AND user_id = ?`, projectID, userID))
+	})
+	if err != nil {
+		return fmt.Errorf("store: remove user %d from project %d: %w", userID, projectID, err)
+	}
+	return nil
+}
+
+// UserProjects lists the projects a user has a role in, by name; with
+// activeOnly, the active ones only.
+func (s *Store) UserProjects(ctx context.Context, userID int64, activeOnly bool) ([]Project, error) {
+	q := `SELECT ` + projectColumns + ` FROM projects
+		WHERE id IN (SELECT project_id FROM project_users WHERE user_id = ?)`
+	if activeOnly {
+		q += ` AND is_active = 1`
+	}
+	out, err := listRows(ctx, s.reader, []Project{}, scanProject, q+` ORDER BY name COLLATE NOCASE, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: projects of user %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+// CreateProjectAsManager creates a project owned by ownerID, who becomes
+// its project-manager in the same transaction (Kanboard's createProject
+// for a user login, and createMyPrivateProject with private).
+func (s *Store) CreateProjectAsManager(ctx context.Context, name, description string, ownerID int64, private bool) (int64, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var known bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, ownerID).Scan(&known); err != nil {
+			return err
+		}
+		if !known {
+			return fmt.Errorf("owner %d: %w", ownerID, ErrNotFound)
+		}
+		var err error
+		if id, err = s.createProjectTx(ctx, tx, name, description, ownerID); err != nil {
+			return err
+		}
+		if private {
+			if _, err := tx.ExecContext(ctx, `UPDATE projects SET is_private = 1 WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)`,
+			id, ownerID, ProjectManager)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create project: %w", err)
+	}
+	return id, nil
+}
