@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"hookboard/store"
 )
 
 // A procedure declares its parameters as a struct. Each field's `rpc` tag
@@ -19,7 +21,7 @@ import (
 //   - int64: a number, a numeric string or a boolean; "" keeps the default.
 //   - string: a string, or a number taken as its text.
 //   - float64: a non-negative number or numeric string; "" counts as absent.
-//   - rpcDate: unix seconds or a date (parseDate's forms); "" and 0 clear it.
+//   - rpcDate: unix seconds or a date (store.ParseDate's forms); "" and 0 clear it.
 //
 // A pointer field stays nil when the argument is absent or null, so an
 // update can tell "leave it" from "set it". A blank field (_) names a
@@ -289,7 +291,7 @@ func readDate(raw json.RawMessage, dst *rpcDate) error {
 		*dst = 0
 		return nil
 	}
-	d, err := parseDate(s)
+	d, err := store.ParseDate(s)
 	if err != nil {
 		return errBadArg
 	}

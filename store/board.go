@@ -137,6 +137,9 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			set("color_id", old.ColorID, c, c)
 		}
 		if u.Reference != nil {
+			if err := validateReference(*u.Reference); err != nil {
+				return nil, err
+			}
 			set("reference", old.Reference, *u.Reference, *u.Reference)
 		}
 		if u.OwnerID != nil || u.CategoryID != nil {
@@ -173,6 +176,18 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		} {
 			if f.v != nil {
 				set(f.col, f.oldV, *f.v, *f.v)
+			}
+		}
+		started, due := old.DateStarted, old.DateDue
+		if u.DateStarted != nil {
+			started = *u.DateStarted
+		}
+		if u.DateDue != nil {
+			due = *u.DateDue
+		}
+		if u.DateStarted != nil || u.DateDue != nil {
+			if err := checkDates(started, due); err != nil {
+				return nil, err
 			}
 		}
 		if u.TimeSpent != nil {

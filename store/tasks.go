@@ -7,8 +7,12 @@ import (
 	"fmt"
 )
 
-// MaxTitleLength is the longest task title, in characters (Kanboard's limit).
-const MaxTitleLength = 200
+// The longest task title and reference, in characters (current Kanboard's
+// limits; a subtask's title has the task's).
+const (
+	MaxTitleLength     = 65535
+	MaxReferenceLength = 191
+)
 
 // NewTask is a task to create. Zero ids mean "the default": the first
 // project, its first column, its default swimlane, no category, no owner.
@@ -67,7 +71,10 @@ func checkNewTask(t *NewTask, place func(*placement) error) error {
 	if err := ValidateText("description", t.Description, true); err != nil {
 		return err
 	}
-	if err := ValidateText("reference", t.Reference, false); err != nil {
+	if err := validateReference(t.Reference); err != nil {
+		return err
+	}
+	if err := checkDates(t.DateStarted, t.DateDue); err != nil {
 		return err
 	}
 	if t.ColorID == "" {
