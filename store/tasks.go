@@ -33,6 +33,9 @@ type NewTask struct {
 	Priority      int64
 	TimeEstimated float64
 	TimeSpent     float64
+	// Tags are tag names: the project's or global tags of those names, or
+	// new tags of the project (as SetTaskTags).
+	Tags []string
 }
 
 // CreateTask validates t, writes it at the end of its column and writes its
@@ -75,6 +78,9 @@ func checkNewTask(t *NewTask, place func(*placement) error) error {
 		return err
 	}
 	if err := checkDates(t.DateStarted, t.DateDue); err != nil {
+		return err
+	}
+	if _, err := cleanTagNames(t.Tags); err != nil {
 		return err
 	}
 	if t.ColorID == "" {
@@ -125,6 +131,14 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, actor Actor, t New
 		return 0, nil, err
 	}
 	id := snap.ID
+	if len(t.Tags) > 0 {
+		if _, err := setTaskTagsTx(ctx, tx, t.ProjectID, id, t.Tags); err != nil {
+			return 0, nil, err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT `+taskTagsColumn+` FROM tasks t WHERE t.id = ?`, id).Scan((*[]byte)(&snap.Tags)); err != nil {
+			return 0, nil, err
+		}
+	}
 	ev, err := s.emitAt(ctx, tx, v, actor, EventTaskCreate, t.ProjectID, id, EventContent{Task: snap})
 	if err != nil {
 		return 0, nil, err
