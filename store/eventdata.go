@@ -133,6 +133,29 @@ func (f TaskFile) object() fileObject {
 		boolInt(f.IsImage()), f.TaskID, f.CreatedAt, f.UserID, f.Size, f.ETag, f.MimeType}
 }
 
+// FileListed is a file as getAllTaskFiles lists it: Kanboard's file
+// object with who attached it.
+type FileListed TaskFile
+
+// MarshalJSON writes {id, name, path, is_image, task_id, date, user_id,
+// size, username, user_name, etag}; the names are null when no user is.
+func (f FileListed) MarshalJSON() ([]byte, error) {
+	o := TaskFile(f).object()
+	return json.Marshal(struct {
+		ID       int64   `json:"id"`
+		Name     string  `json:"name"`
+		Path     string  `json:"path"`
+		IsImage  int     `json:"is_image"`
+		TaskID   int64   `json:"task_id"`
+		Date     int64   `json:"date"`
+		UserID   int64   `json:"user_id"`
+		Size     int64   `json:"size"`
+		Username *string `json:"username"`
+		UserName *string `json:"user_name"`
+		ETag     string  `json:"etag"`
+	}{o.ID, o.Name, o.Path, o.IsImage, o.TaskID, o.Date, o.UserID, o.Size, nullStr(f.Username), nullStr(f.UserName), o.ETag})
+}
+
 // MarshalJSON writes Kanboard's comment object.
 func (c Comment) MarshalJSON() ([]byte, error) { return json.Marshal(c.object()) }
 

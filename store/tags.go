@@ -174,10 +174,7 @@ func (s *Store) RemoveTag(ctx context.Context, actor Actor, id int64) ([]string,
 		if _, err := scanTag(tx.QueryRowContext(ctx, `SELECT `+tagColumns+` FROM tags WHERE id = ?`, id)); err != nil {
 			return nil, fmt.Errorf("tag %d: %w", id, err)
 		}
-		tasks, err := listRows(ctx, tx, nil, func(r interface{ Scan(...any) error }) (int64, error) {
-			var id int64
-			return id, r.Scan(&id)
-		}, `SELECT task_id FROM task_tags WHERE tag_id = ? ORDER BY task_id`, id)
+		tasks, err := listIDs(ctx, tx, `SELECT task_id FROM task_tags WHERE tag_id = ? ORDER BY task_id`, id)
 		if err != nil {
 			return nil, err
 		}
@@ -290,10 +287,7 @@ func setTaskTagsTx(ctx context.Context, tx *sql.Tx, projectID, taskID int64, nam
 		}
 		want = append(want, id)
 	}
-	have, err := listRows(ctx, tx, nil, func(r interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, r.Scan(&id)
-	}, `SELECT tag_id FROM task_tags WHERE task_id = ?`, taskID)
+	have, err := listIDs(ctx, tx, `SELECT tag_id FROM task_tags WHERE task_id = ?`, taskID)
 	if err != nil {
 		return false, err
 	}
