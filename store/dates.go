@@ -8,11 +8,10 @@ import (
 
 // dateLayouts are the dates a task's date_due and date_started take:
 // Kanboard's six (its default application format m/d/Y, then Y-m-d and
-// Y_m_d, each alone or followed by " H:i"; one-digit months, days and hours
-// pass, as in PHP) and the ISO forms Hookboard took before.
+// Y_m_d, read as Y-m-d, each alone or followed by " H:i"; one-digit months,
+// days and hours pass, as in PHP) and the ISO forms Hookboard took before.
 var dateLayouts = []string{
-	"1/2/2006", "2006-1-2", "2006_1_2",
-	"1/2/2006 15:04", "2006-1-2 15:04", "2006_1_2 15:04",
+	"1/2/2006", "2006-1-2", "1/2/2006 15:04", "2006-1-2 15:04",
 	time.RFC3339, "2006-01-02T15:04",
 }
 
@@ -23,11 +22,17 @@ var dateLayouts = []string{
 // are refused. The empty string is not a date: callers decide what it means.
 func ParseDate(s string) (int64, error) {
 	s = strings.TrimSpace(s)
+	given := s
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n < 0 {
 			return 0, invalid("date %q is negative", s)
 		}
 		return n, nil
+	}
+	// Y_m_d is Y-m-d with other separators ("_2" means a padded day to Go's
+	// layouts, so it cannot be one).
+	if strings.Contains(s, "_") && !strings.Contains(s, "-") {
+		s = strings.ReplaceAll(s, "_", "-")
 	}
 	for _, layout := range dateLayouts {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
@@ -37,5 +42,5 @@ func ParseDate(s string) (int64, error) {
 			return t.Unix(), nil
 		}
 	}
-	return 0, invalid("date %q is not a date (use YYYY-MM-DD, MM/DD/YYYY or YYYY_MM_DD, optionally with HH:MM, or unix seconds)", s)
+	return 0, invalid("date %q is not a date (use YYYY-MM-DD, MM/DD/YYYY or YYYY_MM_DD, optionally with HH:MM, or unix seconds)", given)
 }

@@ -488,11 +488,17 @@ func searchDay(v string, now time.Time) int64 {
 // extended rows, open and closed unless the query says status:, by id.
 // me is the caller's user id, 0 for an application.
 func (s *Store) SearchTasks(ctx context.Context, projectID int64, query string, me int64) ([]TaskRow, error) {
-	f := CompileSearch(query, me, s.now())
-	out, err := listRows(ctx, s.reader, []TaskRow{}, scanTaskRow,
-		taskRowQuery+` WHERE t.project_id = ? AND (`+f.Where+`) ORDER BY t.id`, append([]any{projectID}, f.Args...)...)
+	q, args := s.searchQuery(projectID, query, me)
+	out, err := listRows(ctx, s.reader, []TaskRow{}, scanTaskRow, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search tasks: %w", err)
 	}
 	return out, nil
+}
+
+// searchQuery is SearchTasks' statement: the project's tasks, found through
+// the tasks_cell index, that match query.
+func (s *Store) searchQuery(projectID int64, query string, me int64) (string, []any) {
+	f := CompileSearch(query, me, s.now())
+	return taskRowQuery + ` WHERE t.project_id = ? AND (` + f.Where + `) ORDER BY t.id`, append([]any{projectID}, f.Args...)
 }
