@@ -397,4 +397,3 @@ func parseID(name, s string) (int64, error) {
 	}
 	return n, nil
 }
-

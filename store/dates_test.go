@@ -9,7 +9,9 @@ import (
 // TestParseDate: the date forms of Kanboard's API (reference §3) and those
 // Hookboard took before, in UTC; what Kanboard refuses is refused.
 func TestParseDate(t *testing.T) {
-	day := func(y int, m time.Month, d, h, min int) int64 { return time.Date(y, m, d, h, min, 0, 0, time.UTC).Unix() }
+	day := func(y int, m time.Month, d, h, min int) int64 {
+		return time.Date(y, m, d, h, min, 0, 0, time.UTC).Unix()
+	}
 	cases := []struct {
 		in   string
 		want int64 // 0: refused
