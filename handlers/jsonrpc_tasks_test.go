@@ -292,3 +292,84 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestRPCTaskDatesFilesSubtasksCopies: createTask's date forms, Kanboard's
+// file rows, a subtask's position and duplicateTaskToProject over the API.
+func TestRPCTaskDatesFilesSubtasksCopies(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	app := f.app()
+	jan31 := time.Date(2030, 1, 31, 0, 0, 0, 0, time.UTC).Unix()
+	for _, c := range []struct {
+		in   any
+		want int64
+	}{
+		{"01/31/2030", jan31}, {"2030-01-31", jan31}, {"2030_01_31", jan31},
+		{"01/31/2030 14:30", jan31 + 14*3600 + 30*60}, {"2030-01-31 9:05", jan31 + 9*3600 + 5*60},
+		{"2030_01_31 14:30", jan31 + 14*3600 + 30*60}, {jan31, jan31}, {"", 0},
+	} {
+		id := f.callID(t, app, "createTask", map[string]any{"title": "dated", "project_id": f.p1, "date_due": c.in})
+		if got := jsonPath(t, f.call(t, app, "getTask", []any{id}), "date_due"); got != num(c.want) {
+			t.Errorf("date_due %v read as %v, want %d", c.in, got, c.want)
+		}
+	}
+	tasks, _ := f.counts(t)
+	for _, bad := range []string{"2030-02-30", "tomorrow", "2030-01-31 14:30 pm"} {
+		status, _, body := f.post(t, app, rpcRequestBody("createTask", map[string]any{"title": "x", "project_id": f.p1, "date_due": bad}))
+		if status != http.StatusOK || !strings.Contains(body, "Invalid argument: date_due") {
+			t.Errorf("date_due %q: %d %s", bad, status, body)
+		}
+	}
+	if after, _ := f.counts(t); after != tasks {
+		t.Error("a refused date stored a task")
+	}
+
+	task := f.callID(t, app, "createTask", map[string]any{"title": "with things", "project_id": f.p1})
+	user := basicAuth(f.admin.Username, f.adminPass)
+	f.callID(t, user, "createTaskFile", []any{f.p1, task, "b.txt", "aGVsbG8="})
+	f.callID(t, app, "createTaskFile", []any{f.p1, task, "a.txt", "aGVsbG8="})
+	var files []map[string]any
+	if err := json.Unmarshal(f.call(t, app, "getAllTaskFiles", []any{task}), &files); err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0]["name"] != "a.txt" || files[0]["username"] != nil || files[1]["username"] != f.admin.Username {
+		t.Fatalf("getAllTaskFiles = %v", files)
+	}
+	for _, k := range []string{"id", "name", "path", "is_image", "task_id", "date", "user_id", "size", "username", "user_name", "etag"} {
+		if _, ok := files[1][k]; !ok {
+			t.Errorf("file row lacks %q", k)
+		}
+	}
+
+	var subs []int64
+	for _, title := range []string{"one", "two", "three"} {
+		subs = append(subs, f.callID(t, app, "createSubtask", []any{task, title}))
+	}
+	f.callTrue(t, app, "updateSubtask", map[string]any{"id": subs[2], "task_id": task, "position": 1})
+	var list []struct {
+		Title    string `json:"title"`
+		Position int64  `json:"position"`
+	}
+	if err := json.Unmarshal(f.call(t, app, "getAllSubtasks", []any{task}), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 3 || list[0].Title != "three" || list[0].Position != 1 || list[2].Title != "two" || list[2].Position != 3 {
+		t.Fatalf("after moving three to the top: %+v", list)
+	}
+	if got := string(f.call(t, app, "updateSubtask", map[string]any{"id": subs[0], "task_id": task, "position": 0})); got != "false" {
+		t.Errorf("position 0 answered %s", got)
+	}
+
+	copyID := f.callID(t, app, "duplicateTaskToProject", map[string]any{"task_id": task, "project_id": f.p2})
+	c := f.call(t, app, "getTask", []any{copyID})
+	if jsonPath(t, c, "project_id") != num(f.p2) || jsonPath(t, c, "title") != "with things" {
+		t.Errorf("copy %s", c)
+	}
+	if n := len(decodeList(t, f.call(t, app, "getAllSubtasks", []any{copyID}))); n != 3 {
+		t.Errorf("the copy has %d subtasks, want 3", n)
+	}
+	runRPCCases(t, f, []rpcCase{
+		{"copy of an unknown task", app, "duplicateTaskToProject", []any{999999, f.p2}, "0"},
+		{"copy to an unknown project", app, "duplicateTaskToProject", []any{task, 999999}, "0"},
+		{"copy to a foreign column", app, "duplicateTaskToProject", []any{task, f.p2, 0, f.cols1[0].ID}, "0"},
+	})
+}
