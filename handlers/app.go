@@ -22,6 +22,12 @@ type Notifier interface {
 	Redeliver(ctx context.Context, deliveryID int64) (store.Delivery, error)
 }
 
+// MaxHeaderBytes bounds a request's line and headers. The incoming URL
+// takes its parameters from the query string, so this is what bounds a
+// GET's title: it leaves room for the longest title (65,535 characters,
+// percent-encoded) and a description beside it.
+const MaxHeaderBytes = 1 << 20
+
 // Config is the part of the server's configuration the handlers read.
 type Config struct {
 	// BaseURL is how users reach Hookboard (for curl commands and links).

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"hookboard/store"
@@ -319,9 +318,9 @@ func newTaskFromParams(v map[string]string) (store.NewTask, error) {
 		t.Score = n
 	}
 	if s := strings.TrimSpace(v["date_due"]); s != "" {
-		due, err := parseDate(s)
+		due, err := store.ParseDate(s)
 		if err != nil {
-			return t, err
+			return t, fmt.Errorf("date_due: %w", err)
 		}
 		t.DateDue = due
 	}
@@ -339,21 +338,4 @@ func parseID(name, s string) (int64, error) {
 		return 0, fmt.Errorf("%s %q is not a valid id", name, s)
 	}
 	return n, nil
-}
-
-// parseDate reads a due date: unix seconds, YYYY-MM-DD, "YYYY-MM-DD HH:MM"
-// or RFC 3339.
-func parseDate(s string) (int64, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("date_due %q is negative", s)
-		}
-		return n, nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.Unix(), nil
-		}
-	}
-	return 0, fmt.Errorf("date_due %q is not a date (use YYYY-MM-DD or unix seconds)", s)
 }

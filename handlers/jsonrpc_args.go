@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"hookboard/store"
 )
 
 // A procedure declares its parameters as a struct. Each field's `rpc` tag
@@ -19,7 +21,8 @@ import (
 //   - int64: a number, a numeric string or a boolean; "" keeps the default.
 //   - string: a string, or a number taken as its text.
 //   - float64: a non-negative number or numeric string; "" counts as absent.
-//   - rpcDate: unix seconds or a date (parseDate's forms); "" and 0 clear it.
+//   - rpcStrings: an array of strings (numbers are taken as their text).
+//   - rpcDate: unix seconds or a date (store.ParseDate's forms); "" and 0 clear it.
 //
 // A pointer field stays nil when the argument is absent or null, so an
 // update can tell "leave it" from "set it". A blank field (_) names a
@@ -27,6 +30,9 @@ import (
 
 // rpcDate is a date parameter, in unix seconds; 0 is no date.
 type rpcDate int64
+
+// rpcStrings is an array parameter of strings, such as tag names.
+type rpcStrings []string
 
 // rpcSignature is a params struct read once at init: the parameter names in
 // order, how many lead as required, and where each one goes.
@@ -181,6 +187,7 @@ func invalidArg(name string) *rpcError {
 var paramTypes = map[reflect.Type]bool{
 	reflect.TypeFor[int64](): true, reflect.TypeFor[string](): true,
 	reflect.TypeFor[float64](): true, reflect.TypeFor[rpcDate](): true,
+	reflect.TypeFor[rpcStrings](): true,
 }
 
 var errBadArg = errors.New("handlers: bad argument")
@@ -197,6 +204,8 @@ func readArg(raw json.RawMessage, dst any) (set bool, err error) {
 		return readFloat(raw, d)
 	case *rpcDate:
 		return true, readDate(raw, d)
+	case *rpcStrings:
+		return true, readStrings(raw, d)
 	}
 	panic(fmt.Sprintf("handlers: %T is no parameter type", dst)) // signatureOf refuses such fields
 
@@ -289,10 +298,30 @@ func readDate(raw json.RawMessage, dst *rpcDate) error {
 		*dst = 0
 		return nil
 	}
-	d, err := parseDate(s)
+	d, err := store.ParseDate(s)
 	if err != nil {
 		return errBadArg
 	}
 	*dst = rpcDate(d)
+	return nil
+}
+
+// readStrings reads an array of strings; a number in it is taken as its
+// text. Anything else (an object, a lone string) is refused: Kanboard's PHP
+// dies on it.
+func readStrings(raw json.RawMessage, dst *rpcStrings) error {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return errBadArg
+	}
+	out := make(rpcStrings, 0, len(items))
+	for _, it := range items {
+		var s string
+		if err := readString(it, &s); err != nil {
+			return err
+		}
+		out = append(out, s)
+	}
+	*dst = out
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,9 +87,10 @@ func procedure[P any](run func(*rpcCall, P) (any, error)) rpcProcedure {
 	}
 }
 
-// rpcProcedures is the API: DESIGN §5's 29 procedures and a few read-only
+// rpcProcedures is the API: DESIGN §5's 29 procedures, a few read-only
 // Kanboard helpers scripts call (getTimezone, getDefaultTaskColors,
-// getTaskFile, downloadTaskFile).
+// getTaskFile, downloadTaskFile), the rest of Kanboard's TaskProcedure and
+// its tag procedures.
 var rpcProcedures = map[string]rpcProcedure{
 	"getVersion":           procedure(procGetVersion),
 	"getTimezone":          procedure(procGetTimezone),
@@ -151,6 +153,20 @@ var rpcProcedures = map[string]rpcProcedure{
 	"removeProjectUser":      procedure(procRemoveProjectUser),
 	"changeProjectUserRole":  procedure(procChangeProjectUserRole),
 	"getProjectUserRole":     procedure(procGetProjectUserRole),
+
+	// Task lookups and tags (jsonrpc_tasks.go).
+	"getTaskByReference":       procedure(procGetTaskByReference),
+	"searchTasks":              procedure(procSearchTasks),
+	"getOverdueTasks":          procedure(procGetOverdueTasks),
+	"getOverdueTasksByProject": procedure(procGetOverdueTasksByProject),
+	"duplicateTaskToProject":   procedure(procDuplicateTaskToProject),
+	"getAllTags":               procedure(procGetAllTags),
+	"getTagsByProject":         procedure(procGetTagsByProject),
+	"createTag":                procedure(procCreateTag),
+	"updateTag":                procedure(procUpdateTag),
+	"removeTag":                procedure(procRemoveTag),
+	"setTaskTags":              procedure(procSetTaskTags),
+	"getTaskTags":              procedure(procGetTaskTags),
 }
 
 // runProcedure binds a call's arguments and runs it. A returned *rpcError
@@ -372,28 +388,28 @@ func (a *App) taskJSON(t store.TaskSnapshot) apiTask {
 }
 
 type createTaskParams struct {
-	Title         string  `rpc:"title,required"`
-	ProjectID     int64   `rpc:"project_id,required"`
-	ColorID       string  `rpc:"color_id"`
-	ColumnID      int64   `rpc:"column_id"`
-	OwnerID       int64   `rpc:"owner_id"`
-	CreatorID     int64   `rpc:"creator_id"`
-	DateDue       rpcDate `rpc:"date_due"`
-	Description   string  `rpc:"description"`
-	CategoryID    int64   `rpc:"category_id"`
-	Score         int64   `rpc:"score"`
-	SwimlaneID    int64   `rpc:"swimlane_id"`
-	Priority      int64   `rpc:"priority"`
-	_             any     `rpc:"recurrence_status"`
-	_             any     `rpc:"recurrence_trigger"`
-	_             any     `rpc:"recurrence_factor"`
-	_             any     `rpc:"recurrence_timeframe"`
-	_             any     `rpc:"recurrence_basedate"`
-	Reference     string  `rpc:"reference"`
-	_             any     `rpc:"tags"`
-	DateStarted   rpcDate `rpc:"date_started"`
-	TimeSpent     float64 `rpc:"time_spent"`
-	TimeEstimated float64 `rpc:"time_estimated"`
+	Title         string     `rpc:"title,required"`
+	ProjectID     int64      `rpc:"project_id,required"`
+	ColorID       string     `rpc:"color_id"`
+	ColumnID      int64      `rpc:"column_id"`
+	OwnerID       int64      `rpc:"owner_id"`
+	CreatorID     int64      `rpc:"creator_id"`
+	DateDue       rpcDate    `rpc:"date_due"`
+	Description   string     `rpc:"description"`
+	CategoryID    int64      `rpc:"category_id"`
+	Score         int64      `rpc:"score"`
+	SwimlaneID    int64      `rpc:"swimlane_id"`
+	Priority      int64      `rpc:"priority"`
+	_             any        `rpc:"recurrence_status"`
+	_             any        `rpc:"recurrence_trigger"`
+	_             any        `rpc:"recurrence_factor"`
+	_             any        `rpc:"recurrence_timeframe"`
+	_             any        `rpc:"recurrence_basedate"`
+	Reference     string     `rpc:"reference"`
+	Tags          rpcStrings `rpc:"tags"`
+	DateStarted   rpcDate    `rpc:"date_started"`
+	TimeSpent     float64    `rpc:"time_spent"`
+	TimeEstimated float64    `rpc:"time_estimated"`
 }
 
 func procCreateTask(c *rpcCall, p createTaskParams) (any, error) {
@@ -430,6 +446,7 @@ func procCreateTask(c *rpcCall, p createTaskParams) (any, error) {
 		CreatorID: p.CreatorID, DateDue: int64(p.DateDue), Description: p.Description, CategoryID: p.CategoryID,
 		Score: p.Score, SwimlaneID: p.SwimlaneID, Priority: p.Priority, Reference: p.Reference,
 		DateStarted: int64(p.DateStarted), TimeSpent: p.TimeSpent, TimeEstimated: p.TimeEstimated,
+		Tags: p.Tags,
 	})
 	return c.written(id, events, err)
 }
@@ -470,25 +487,25 @@ func procGetAllTasks(c *rpcCall, p getAllTasksParams) (any, error) {
 
 // updateTaskParams: an absent or null argument leaves its field as it is.
 type updateTaskParams struct {
-	ID            int64    `rpc:"id,required"`
-	Title         *string  `rpc:"title"`
-	ColorID       *string  `rpc:"color_id"`
-	OwnerID       *int64   `rpc:"owner_id"`
-	DateDue       *rpcDate `rpc:"date_due"`
-	Description   *string  `rpc:"description"`
-	CategoryID    *int64   `rpc:"category_id"`
-	Score         *int64   `rpc:"score"`
-	Priority      *int64   `rpc:"priority"`
-	_             any      `rpc:"recurrence_status"`
-	_             any      `rpc:"recurrence_trigger"`
-	_             any      `rpc:"recurrence_factor"`
-	_             any      `rpc:"recurrence_timeframe"`
-	_             any      `rpc:"recurrence_basedate"`
-	Reference     *string  `rpc:"reference"`
-	_             any      `rpc:"tags"`
-	DateStarted   *rpcDate `rpc:"date_started"`
-	TimeSpent     *float64 `rpc:"time_spent"`
-	TimeEstimated *float64 `rpc:"time_estimated"`
+	ID            int64       `rpc:"id,required"`
+	Title         *string     `rpc:"title"`
+	ColorID       *string     `rpc:"color_id"`
+	OwnerID       *int64      `rpc:"owner_id"`
+	DateDue       *rpcDate    `rpc:"date_due"`
+	Description   *string     `rpc:"description"`
+	CategoryID    *int64      `rpc:"category_id"`
+	Score         *int64      `rpc:"score"`
+	Priority      *int64      `rpc:"priority"`
+	_             any         `rpc:"recurrence_status"`
+	_             any         `rpc:"recurrence_trigger"`
+	_             any         `rpc:"recurrence_factor"`
+	_             any         `rpc:"recurrence_timeframe"`
+	_             any         `rpc:"recurrence_basedate"`
+	Reference     *string     `rpc:"reference"`
+	Tags          *rpcStrings `rpc:"tags"`
+	DateStarted   *rpcDate    `rpc:"date_started"`
+	TimeSpent     *float64    `rpc:"time_spent"`
+	TimeEstimated *float64    `rpc:"time_estimated"`
 }
 
 func procUpdateTask(c *rpcCall, p updateTaskParams) (any, error) {
@@ -499,7 +516,7 @@ func procUpdateTask(c *rpcCall, p updateTaskParams) (any, error) {
 		Title: p.Title, ColorID: p.ColorID, OwnerID: p.OwnerID, DateDue: (*int64)(p.DateDue),
 		Description: p.Description, CategoryID: p.CategoryID, Score: p.Score, Priority: p.Priority,
 		Reference: p.Reference, DateStarted: (*int64)(p.DateStarted), TimeSpent: p.TimeSpent,
-		TimeEstimated: p.TimeEstimated,
+		TimeEstimated: p.TimeEstimated, Tags: (*[]string)(p.Tags),
 	})
 	return c.written(true, events, err)
 }
@@ -656,6 +673,7 @@ type updateSubtaskParams struct {
 	TimeEstimated *float64 `rpc:"time_estimated"`
 	TimeSpent     *float64 `rpc:"time_spent"`
 	Status        *int64   `rpc:"status"`
+	Position      *int64   `rpc:"position"`
 }
 
 func procUpdateSubtask(c *rpcCall, p updateSubtaskParams) (any, error) {
@@ -665,7 +683,8 @@ func procUpdateSubtask(c *rpcCall, p updateSubtaskParams) (any, error) {
 	if p.TaskID == 0 {
 		return false, nil
 	}
-	u := store.SubtaskUpdate{Title: p.Title, UserID: p.UserID, TimeEstimated: p.TimeEstimated, TimeSpent: p.TimeSpent}
+	u := store.SubtaskUpdate{Title: p.Title, UserID: p.UserID, TimeEstimated: p.TimeEstimated, TimeSpent: p.TimeSpent,
+		Position: p.Position}
 	if p.Status != nil {
 		if *p.Status < 0 || *p.Status > store.SubtaskDone {
 			return false, nil
@@ -709,7 +728,17 @@ func procGetAllTaskFiles(c *rpcCall, p taskParams) (any, error) {
 	if err := c.taskProject(p.TaskID); err != nil {
 		return nil, err
 	}
-	return c.a.store.Files(c.ctx(), p.TaskID)
+	files, err := c.a.store.Files(c.ctx(), p.TaskID)
+	if err != nil {
+		return nil, err
+	}
+	// Kanboard lists them by name.
+	slices.SortStableFunc(files, func(a, b store.TaskFile) int { return strings.Compare(a.Name, b.Name) })
+	out := make([]store.FileListed, 0, len(files))
+	for _, f := range files {
+		out = append(out, store.FileListed(f))
+	}
+	return out, nil
 }
 
 func procGetTaskFile(c *rpcCall, p fileParams) (any, error) {

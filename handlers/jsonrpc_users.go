@@ -105,23 +105,8 @@ func procCreateMyPrivateProject(c *rpcCall, p createMyPrivateProjectParams) (any
 	return c.written(id, nil, err)
 }
 
-// overdueJSON is the row of Kanboard's overdue task lists.
-func overdueJSON(tasks []store.TaskSnapshot) []map[string]any {
-	out := make([]map[string]any, 0, len(tasks))
-	for _, t := range tasks {
-		out = append(out, map[string]any{"id": t.ID, "title": t.Title, "date_due": t.DateDue, "project_id": t.ProjectID,
-			"creator_id": t.CreatorID, "owner_id": t.OwnerID, "project_name": t.ProjectName,
-			"assignee_username": t.AssigneeUsername, "assignee_name": t.AssigneeName})
-	}
-	return out
-}
-
 func procGetMyOverdueTasks(c *rpcCall, _ noParams) (any, error) {
-	tasks, err := c.a.store.OverdueTasks(c.ctx(), c.caller.user.ID, 0)
-	if err != nil {
-		return nil, err
-	}
-	return overdueJSON(tasks), nil
+	return c.a.store.OverdueTasks(c.ctx(), c.caller.user.ID, 0)
 }
 
 // dashboardTask is a task of getMyDashboard: the task with the names it

@@ -54,23 +54,25 @@ func TestBrowserReloadAfterCreateMakesNoSecond(t *testing.T) {
 	}
 }
 
-// TestBrowserLongWordsWrap: a 300-character word in a task's title,
-// description and comment, an integration's name and a user's name never
-// makes a page wider than the window, at a desktop's and a phone's width.
+// TestBrowserLongWordsWrap: a 300-character word in a task's description
+// and comment, an integration's name and a user's name, and a
+// 5,000-character one in a task's and a subtask's title, never makes a page
+// wider than the window, at a desktop's and a phone's width.
 func TestBrowserLongWordsWrap(t *testing.T) {
 	e := newPageEnv(t)
 	bg := context.Background()
 	word := strings.Repeat("Supercalifragilistic", 15)
+	title := strings.Repeat("Supercalifragilistic", 250)
 	admin, _ := e.st.UserByName(bg, "admin")
 	actor := store.Actor{UserID: admin.ID, Username: "admin", IsAdmin: true}
-	id, _, err := e.st.CreateTask(bg, actor, store.NewTask{ProjectID: e.projectID, Title: word[:200], Description: "See " + word})
+	id, _, err := e.st.CreateTask(bg, actor, store.NewTask{ProjectID: e.projectID, Title: title, Description: "See " + word})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := e.st.CreateComment(bg, actor, id, 0, word); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.st.CreateSubtask(bg, actor, store.NewSubtask{TaskID: id, Title: word[:200]}); err != nil {
+	if _, _, err := e.st.CreateSubtask(bg, actor, store.NewSubtask{TaskID: id, Title: title}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := e.st.CreateIntegration(bg, store.NewIntegration{Name: word[:200], Description: word, Kind: store.KindIncoming}); err != nil {

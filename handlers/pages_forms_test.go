@@ -101,7 +101,7 @@ func TestBoardNewTaskKeepsTitleOnError(t *testing.T) {
 	e := newPageEnv(t)
 	c := e.client(t)
 	e.login(t, c, "member", memberPassword)
-	title := strings.Repeat("long ", 50) // over the 200-character limit
+	title := strings.Repeat("long ", 13108) // over the 65,535-character limit
 	page := e.postFollow(t, c, fmt.Sprintf("/projects/%d/tasks", e.projectID), url.Values{"title": {title}, "color_id": {"blue"}})
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
 	if err != nil {

@@ -167,7 +167,7 @@ func TestTaskFormsRefuseBadInput(t *testing.T) {
 	board := fmt.Sprintf("/projects/%d/board", e.projectID)
 	for _, form := range []url.Values{
 		{"title": {"   "}},
-		{"title": {strings.Repeat("x", 201)}},
+		{"title": {strings.Repeat("x", 65536)}},
 		{"title": {"ok"}, "color_id": {"chartreuse"}},
 		{"title": {"ok"}, "column_id": {"abc"}},
 		{"title": {"ok"}, "column_id": {"999"}},

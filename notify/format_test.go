@@ -26,7 +26,7 @@ func sampleEvents(t testing.TB, st *store.Store) map[string]store.Event {
 	t.Helper()
 	ctx := context.Background()
 	id, evIDs, err := st.CreateTask(ctx, store.Actor{UserID: 1, Username: "admin"},
-		store.NewTask{Title: "Write docs", Description: "for <everyone> & more", ColorID: "green", OwnerID: 1})
+		store.NewTask{Title: "Write docs", Description: "for <everyone> & more", ColorID: "green", OwnerID: 1, Tags: []string{"docs"}})
 	if err != nil {
 		t.Fatal(err)
 	}

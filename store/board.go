@@ -33,6 +33,8 @@ type TaskUpdate struct {
 	Priority      *int64
 	TimeSpent     *float64
 	TimeEstimated *float64
+	// Tags, when not nil, replaces the task's tags (see SetTaskTags).
+	Tags *[]string
 }
 
 // TaskMove says where a task goes on its board. Zero ColumnID or SwimlaneID
@@ -137,6 +139,9 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			set("color_id", old.ColorID, c, c)
 		}
 		if u.Reference != nil {
+			if err := validateReference(*u.Reference); err != nil {
+				return nil, err
+			}
 			set("reference", old.Reference, *u.Reference, *u.Reference)
 		}
 		if u.OwnerID != nil || u.CategoryID != nil {
@@ -175,13 +180,34 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 				set(f.col, f.oldV, *f.v, *f.v)
 			}
 		}
+		started, due := old.DateStarted, old.DateDue
+		if u.DateStarted != nil {
+			started = *u.DateStarted
+		}
+		if u.DateDue != nil {
+			due = *u.DateDue
+		}
+		if u.DateStarted != nil || u.DateDue != nil {
+			if err := checkDates(started, due); err != nil {
+				return nil, err
+			}
+		}
 		if u.TimeSpent != nil {
 			set("time_spent", old.TimeSpent, *u.TimeSpent, *u.TimeSpent)
 		}
 		if u.TimeEstimated != nil {
 			set("time_estimated", old.TimeEstimated, *u.TimeEstimated, *u.TimeEstimated)
 		}
-		if len(sets) == 0 {
+		if u.Tags != nil {
+			tagsChanged, err := setTaskTagsTx(ctx, tx, old.ProjectID, id, *u.Tags)
+			if err != nil {
+				return nil, err
+			}
+			if tagsChanged {
+				changes["tags"] = nil // filled in from the snapshot below
+			}
+		}
+		if len(changes) == 0 {
 			return nil, nil
 		}
 		sets = append(sets, "modified_at = ?")
@@ -192,6 +218,9 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		snap, err := taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, err
+		}
+		if _, ok := changes["tags"]; ok {
+			changes["tags"] = snap.TagNames()
 		}
 		var events []string
 		if owner, ok := changes["owner_id"]; ok {

@@ -20,20 +20,6 @@ func (s *Store) DashboardTasks(ctx context.Context, userID int64) ([]TaskSnapsho
 	return out, nil
 }
 
-// OverdueTasks are the open tasks of active projects whose due date has
-// passed, by id; ownerID and projectID, when not 0, narrow them to one
-// assignee or one project.
-func (s *Store) OverdueTasks(ctx context.Context, ownerID, projectID int64) ([]TaskSnapshot, error) {
-	out, err := listRows(ctx, s.reader, []TaskSnapshot{}, scanTaskSnapshot, taskSnapshotQuery+`
-		WHERE t.is_active = 1 AND p.is_active = 1 AND t.date_due != 0 AND t.date_due <= ?
-		AND (? = 0 OR t.owner_id = ?) AND (? = 0 OR t.project_id = ?)
-		ORDER BY t.id`, s.now().Unix(), ownerID, ownerID, projectID, projectID)
-	if err != nil {
-		return nil, fmt.Errorf("store: overdue tasks: %w", err)
-	}
-	return out, nil
-}
-
 // UserActivity is the newest events, at most limit, of the active projects
 // a user has a role in: Kanboard's activity stream.
 func (s *Store) UserActivity(ctx context.Context, userID int64, limit int) ([]Event, error) {

@@ -133,6 +133,29 @@ func (f TaskFile) object() fileObject {
 		boolInt(f.IsImage()), f.TaskID, f.CreatedAt, f.UserID, f.Size, f.ETag, f.MimeType}
 }
 
+// FileListed is a file as getAllTaskFiles lists it: Kanboard's file
+// object with who attached it.
+type FileListed TaskFile
+
+// MarshalJSON writes {id, name, path, is_image, task_id, date, user_id,
+// size, username, user_name, etag}; the names are null when no user is.
+func (f FileListed) MarshalJSON() ([]byte, error) {
+	o := TaskFile(f).object()
+	return json.Marshal(struct {
+		ID       int64   `json:"id"`
+		Name     string  `json:"name"`
+		Path     string  `json:"path"`
+		IsImage  int     `json:"is_image"`
+		TaskID   int64   `json:"task_id"`
+		Date     int64   `json:"date"`
+		UserID   int64   `json:"user_id"`
+		Size     int64   `json:"size"`
+		Username *string `json:"username"`
+		UserName *string `json:"user_name"`
+		ETag     string  `json:"etag"`
+	}{o.ID, o.Name, o.Path, o.IsImage, o.TaskID, o.Date, o.UserID, o.Size, nullStr(f.Username), nullStr(f.UserName), o.ETag})
+}
+
 // MarshalJSON writes Kanboard's comment object.
 func (c Comment) MarshalJSON() ([]byte, error) { return json.Marshal(c.object()) }
 
@@ -142,45 +165,60 @@ func (st Subtask) MarshalJSON() ([]byte, error) { return json.Marshal(st.object(
 // MarshalJSON writes Kanboard's file object.
 func (f TaskFile) MarshalJSON() ([]byte, error) { return json.Marshal(f.object()) }
 
+// eventTask is an event's nested task: the snapshot with its tags, always
+// a list.
+type eventTask struct {
+	TaskSnapshot
+	Tags json.RawMessage `json:"tags"`
+}
+
+func taskOf(t TaskSnapshot) eventTask {
+	tags := t.Tags
+	if len(tags) == 0 {
+		tags = json.RawMessage("[]")
+	}
+	return eventTask{t, tags}
+}
+
 // The event_data of each kind of event. Go writes the fields of an
 // embedded struct flat, after the nested objects; a flat field never
 // replaces a nested one of the same name (a comment's text stays in the
 // nested "comment", as current Kanboard sends it).
 type (
 	taskCreateData struct {
-		TaskID int64        `json:"task_id"`
-		Task   TaskSnapshot `json:"task"`
+		TaskID int64     `json:"task_id"`
+		Task   eventTask `json:"task"`
 		createFields
 	}
 	// taskData: every field of the task flat, as Kanboard's documented
 	// task.update shows it.
 	taskData struct {
-		TaskID  int64        `json:"task_id"`
-		Task    TaskSnapshot `json:"task"`
-		Changes any          `json:"changes,omitempty"`
+		TaskID  int64     `json:"task_id"`
+		Task    eventTask `json:"task"`
+		Changes any       `json:"changes,omitempty"`
 		TaskSnapshot
 	}
 	moveData struct {
-		TaskID  int64        `json:"task_id"`
-		Task    TaskSnapshot `json:"task"`
-		Changes any          `json:"changes"`
+		TaskID  int64     `json:"task_id"`
+		Task    eventTask `json:"task"`
+		Changes any       `json:"changes"`
 		moveFields
 	}
 	commentData struct {
 		Comment commentObject `json:"comment"`
 		Changes any           `json:"changes,omitempty"`
-		Task    TaskSnapshot  `json:"task"`
+		Task    eventTask     `json:"task"`
 		commentObject
 	}
 	subtaskData struct {
 		Subtask subtaskObject `json:"subtask"`
 		Changes any           `json:"changes,omitempty"`
-		Task    TaskSnapshot  `json:"task"`
+		Task    eventTask     `json:"task"`
 		subtaskObject
 	}
 	fileData struct {
-		File fileObject   `json:"file"`
-		Task TaskSnapshot `json:"task"`
+		File fileObject `json:"file"`
+		Task eventTask  `json:"task"`
 		fileObject
 	}
 )
@@ -206,31 +244,32 @@ func EncodeEventData(name string, c EventContent) ([]byte, error) {
 		changes = []any{}
 	}
 	t := c.Task
+	et := taskOf(t)
 	var data any
 	switch {
 	case c.Comment != nil:
 		o := c.Comment.object()
-		data = commentData{o, changes, t, o}
+		data = commentData{o, changes, et, o}
 	case c.Subtask != nil:
 		o := c.Subtask.object()
-		data = subtaskData{o, changes, t, o}
+		data = subtaskData{o, changes, et, o}
 	case c.File != nil:
 		o := c.File.object()
-		data = fileData{o, t, o}
+		data = fileData{o, et, o}
 	case strings.HasPrefix(name, "task.move."):
 		from := MoveFrom{ColumnID: t.ColumnID, SwimlaneID: t.SwimlaneID, DateMoved: t.DateMoved}
 		if c.Move != nil {
 			from = *c.Move
 		}
-		data = moveData{t.ID, t, changes, moveFields{t.ProjectID, t.Position, t.ColumnID, t.SwimlaneID,
+		data = moveData{t.ID, et, changes, moveFields{t.ProjectID, t.Position, t.ColumnID, t.SwimlaneID,
 			from.ColumnID, t.ColumnID, from.SwimlaneID, t.SwimlaneID, from.ProjectID, from.DateMoved,
 			t.RecurrenceStatus, t.RecurrenceTrigger}}
 	case name == EventTaskCreate:
-		data = taskCreateData{t.ID, t, createFields{t.Title, t.Description, t.ProjectID, t.OwnerID, t.CategoryID,
+		data = taskCreateData{t.ID, et, createFields{t.Title, t.Description, t.ProjectID, t.OwnerID, t.CategoryID,
 			t.SwimlaneID, t.ColumnID, t.ColorID, t.Score, t.TimeEstimated, t.DateDue, t.CreatorID, t.DateCreation,
 			t.DateModification, t.DateMoved, t.Position}}
 	default:
-		data = taskData{t.ID, t, changes, t}
+		data = taskData{t.ID, et, changes, t}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

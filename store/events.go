@@ -236,6 +236,22 @@ type TaskSnapshot struct {
 	CreatorName         *string `json:"creator_name"`
 	CategoryDescription *string `json:"category_description"`
 	ColumnPosition      *int64  `json:"column_position"`
+	// Tags is the task's tags as a JSON array in taskTagsColumn's shape.
+	// Events show them; getTask does not (Kanboard's task row has none).
+	Tags json.RawMessage `json:"-"`
+}
+
+// TagNames lists the names of the task's tags.
+func (t TaskSnapshot) TagNames() []string {
+	var tags []struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(t.Tags, &tags) // written by taskTagsColumn, so well formed
+	names := make([]string, 0, len(tags))
+	for _, tg := range tags {
+		names = append(names, tg.Name)
+	}
+	return names
 }
 
 // taskColumns are a task's own columns in the order of taskFields, each
@@ -268,7 +284,7 @@ func (t *TaskSnapshot) nameFields() []any {
 		&t.AssigneeName, &t.CreatorUsername, &t.CreatorName, &t.CategoryDescription, &t.ColumnPosition}
 }
 
-var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `
+var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `, ` + taskTagsColumn + `
 	FROM tasks t
 	JOIN projects p ON p.id = t.project_id
 	LEFT JOIN columns col ON col.id = t.column_id
@@ -279,13 +295,15 @@ var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns +
 
 func scanTaskSnapshot(row interface{ Scan(...any) error }) (TaskSnapshot, error) {
 	var t TaskSnapshot
-	err := row.Scan(append(t.taskFields(), t.nameFields()...)...)
+	var tags string
+	err := row.Scan(append(append(t.taskFields(), t.nameFields()...), &tags)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TaskSnapshot{}, ErrNotFound
 	}
 	if err != nil {
 		return TaskSnapshot{}, err
 	}
+	t.Tags = json.RawMessage(tags)
 	return t, nil
 }
 

@@ -25,6 +25,7 @@ type TaskFile struct {
 	Size      int64
 	CreatedAt int64
 	Username  string
+	UserName  string // the user's display name
 	// ETag is the hex MD5 of the content, as Kanboard's etag.
 	ETag string
 }
@@ -50,11 +51,11 @@ type NewFile struct {
 }
 
 const fileQuery = `SELECT f.id, f.task_id, COALESCE(f.user_id, 0), f.name, f.mime_type, f.size, f.created_at,
-	COALESCE(u.username, '') FROM task_files f LEFT JOIN users u ON u.id = f.user_id`
+	COALESCE(u.username, ''), COALESCE(u.name, '') FROM task_files f LEFT JOIN users u ON u.id = f.user_id`
 
 func scanFile(row interface{ Scan(...any) error }) (TaskFile, error) {
 	var f TaskFile
-	err := row.Scan(&f.ID, &f.TaskID, &f.UserID, &f.Name, &f.MimeType, &f.Size, &f.CreatedAt, &f.Username)
+	err := row.Scan(&f.ID, &f.TaskID, &f.UserID, &f.Name, &f.MimeType, &f.Size, &f.CreatedAt, &f.Username, &f.UserName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TaskFile{}, ErrNotFound
 	}

@@ -184,22 +184,6 @@ func countOf(list []ImportCount, what string) int {
 	return n
 }
 
-// tagNames are a task's tag names, sorted.
-func tagNames(t *testing.T, s *Store, taskID int64) []string {
-	t.Helper()
-	rows, err := s.reader.Query(`SELECT g.name FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = ? ORDER BY g.name`, taskID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		out = append(out, n)
-	}
-	return out
-}
 
 // checkImportedTasks compares every task of expected.json with what the
 // store reads, finding each by its id in taskIDs (Kanboard id -> ours).

@@ -48,6 +48,10 @@ type SubtaskUpdate struct {
 	TimeEstimated *float64
 	TimeSpent     *float64
 	Status        *int
+	// Position, when not nil, moves the subtask to that place in its
+	// task's list (1 is the top; past the end is the end); the others
+	// close up, so positions stay 1..n.
+	Position *int64
 }
 
 const subtaskQuery = `SELECT st.id, st.task_id, st.title, st.status, COALESCE(st.user_id, 0), st.time_estimated,
@@ -177,6 +181,15 @@ func (s *Store) UpdateSubtask(ctx context.Context, actor Actor, id, taskID int64
 		if next.TimeSpent != old.TimeSpent {
 			changes["time_spent"] = next.TimeSpent
 		}
+		if u.Position != nil {
+			pos, err := moveSubtask(ctx, tx, old, *u.Position)
+			if err != nil {
+				return nil, err
+			}
+			if pos != old.Position {
+				changes["position"] = pos
+			}
+		}
 		if len(changes) == 0 {
 			return nil, nil
 		}
@@ -190,6 +203,33 @@ func (s *Store) UpdateSubtask(ctx context.Context, actor Actor, id, taskID int64
 		}
 		return s.emitOnTask(ctx, tx, actor, EventSubtaskUpdate, st.TaskID, EventContent{Subtask: &st, Changes: changes})
 	})
+}
+
+// moveSubtask puts a subtask at position in its task's list, shifting the
+// subtasks between its old and new place, and answers where it went.
+func moveSubtask(ctx context.Context, tx *sql.Tx, st Subtask, position int64) (int64, error) {
+	if position < 1 {
+		return 0, invalid("position must be 1 or more")
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subtasks WHERE task_id = ?`, st.TaskID).Scan(&n); err != nil {
+		return 0, err
+	}
+	position = min(position, n)
+	if position == st.Position {
+		return position, nil
+	}
+	shift := `UPDATE subtasks SET position = position - 1 WHERE task_id = ? AND position > ? AND position <= ?`
+	lo, hi := st.Position, position
+	if position < st.Position {
+		shift = `UPDATE subtasks SET position = position + 1 WHERE task_id = ? AND position >= ? AND position < ?`
+		lo, hi = position, st.Position
+	}
+	if _, err := tx.ExecContext(ctx, shift, st.TaskID, lo, hi); err != nil {
+		return 0, err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE subtasks SET position = ? WHERE id = ?`, position, st.ID)
+	return position, err
 }
 
 // DeleteSubtask removes a subtask, keeps its task's positions dense, and

@@ -7,8 +7,12 @@ import (
 	"fmt"
 )
 
-// MaxTitleLength is the longest task title, in characters (Kanboard's limit).
-const MaxTitleLength = 200
+// The longest task title and reference, in characters (current Kanboard's
+// limits; a subtask's title has the task's).
+const (
+	MaxTitleLength     = 65535
+	MaxReferenceLength = 191
+)
 
 // NewTask is a task to create. Zero ids mean "the default": the first
 // project, its first column, its default swimlane, no category, no owner.
@@ -29,6 +33,9 @@ type NewTask struct {
 	Priority      int64
 	TimeEstimated float64
 	TimeSpent     float64
+	// Tags are tag names: the project's or global tags of those names, or
+	// new tags of the project (as SetTaskTags).
+	Tags []string
 }
 
 // CreateTask validates t, writes it at the end of its column and writes its
@@ -71,7 +78,13 @@ func checkNewTask(t *NewTask, place func(*placement) error) error {
 	if err := ValidateText("description", t.Description, true); err != nil {
 		return err
 	}
-	if err := ValidateText("reference", t.Reference, false); err != nil {
+	if err := validateReference(t.Reference); err != nil {
+		return err
+	}
+	if err := checkDates(t.DateStarted, t.DateDue); err != nil {
+		return err
+	}
+	if _, err := cleanTagNames(t.Tags); err != nil {
 		return err
 	}
 	if t.ColorID == "" {
@@ -119,6 +132,14 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, v int64, actor Act
 		return 0, nil, err
 	}
 	id := snap.ID
+	if len(t.Tags) > 0 {
+		if _, err := setTaskTagsTx(ctx, tx, t.ProjectID, id, t.Tags); err != nil {
+			return 0, nil, err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT `+taskTagsColumn+` FROM tasks t WHERE t.id = ?`, id).Scan((*[]byte)(&snap.Tags)); err != nil {
+			return 0, nil, err
+		}
+	}
 	ev, err := s.emitAt(ctx, tx, v, actor, EventTaskCreate, t.ProjectID, id, EventContent{Task: snap})
 	if err != nil {
 		return 0, nil, err

@@ -45,3 +45,24 @@ func validateName(field, name string, max int) error {
 	}
 	return nil
 }
+
+// validateReference enforces a one-line reference (it may be empty) of at
+// most MaxReferenceLength characters.
+func validateReference(ref string) error {
+	if err := ValidateText("reference", ref, false); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(ref) > MaxReferenceLength {
+		return invalid("reference is longer than %d characters", MaxReferenceLength)
+	}
+	return nil
+}
+
+// checkDates refuses a start after the due date, when both are set
+// (Kanboard: "The start date is greater than the end date").
+func checkDates(started, due int64) error {
+	if started != 0 && due != 0 && started > due {
+		return invalid("date_started is after date_due")
+	}
+	return nil
+}
