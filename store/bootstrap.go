@@ -51,7 +51,7 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 			string(hash), s.now().Unix()); err != nil {
 			return err
 		}
-		projectID, err := s.createProjectTx(ctx, tx, "Default", "", 0)
+		projectID, err := s.createProjectTx(ctx, tx, NewProject{Name: "Default"})
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,20 @@ const (
 	EventSubtaskDelete      = "subtask.delete"
 	EventFileCreate         = "file.create"
 	EventFileDelete         = "file.delete"
-	EventWebhookTest        = "webhook.test"
+	// Project configuration: Kanboard sends no webhook for these.
+	EventProjectCreate  = "project.create"
+	EventProjectUpdate  = "project.update"
+	EventProjectDelete  = "project.delete"
+	EventColumnCreate   = "column.create"
+	EventColumnUpdate   = "column.update"
+	EventColumnDelete   = "column.delete"
+	EventSwimlaneCreate = "swimlane.create"
+	EventSwimlaneUpdate = "swimlane.update"
+	EventSwimlaneDelete = "swimlane.delete"
+	EventCategoryCreate = "category.create"
+	EventCategoryUpdate = "category.update"
+	EventCategoryDelete = "category.delete"
+	EventWebhookTest    = "webhook.test"
 )
 
 // EventNames is the catalog an endpoint can subscribe to (webhook.test is
@@ -44,6 +57,10 @@ var EventNames = []string{
 	EventCommentCreate, EventCommentUpdate, EventCommentDelete,
 	EventSubtaskCreate, EventSubtaskUpdate, EventSubtaskDelete,
 	EventFileCreate, EventFileDelete,
+	EventProjectCreate, EventProjectUpdate, EventProjectDelete,
+	EventColumnCreate, EventColumnUpdate, EventColumnDelete,
+	EventSwimlaneCreate, EventSwimlaneUpdate, EventSwimlaneDelete,
+	EventCategoryCreate, EventCategoryUpdate, EventCategoryDelete,
 }
 
 // Actor is who makes a change: a user, an integration, or (both zero) the
