@@ -20,6 +20,7 @@ import (
 //   - string: a string, or a number taken as its text.
 //   - float64: a non-negative number or numeric string; "" counts as absent.
 //   - rpcDate: unix seconds or a date (parseDate's forms); "" and 0 clear it.
+//   - []int64: a JSON array of ints as int64 reads them (PHP's array $ids).
 //
 // A pointer field stays nil when the argument is absent or null, so an
 // update can tell "leave it" from "set it". A blank field (_) names a
@@ -181,6 +182,7 @@ func invalidArg(name string) *rpcError {
 var paramTypes = map[reflect.Type]bool{
 	reflect.TypeFor[int64](): true, reflect.TypeFor[string](): true,
 	reflect.TypeFor[float64](): true, reflect.TypeFor[rpcDate](): true,
+	reflect.TypeFor[[]int64](): true,
 }
 
 var errBadArg = errors.New("handlers: bad argument")
@@ -197,6 +199,8 @@ func readArg(raw json.RawMessage, dst any) (set bool, err error) {
 		return readFloat(raw, d)
 	case *rpcDate:
 		return true, readDate(raw, d)
+	case *[]int64:
+		return true, readInts(raw, d)
 	}
 	panic(fmt.Sprintf("handlers: %T is no parameter type", dst)) // signatureOf refuses such fields
 
@@ -294,5 +298,21 @@ func readDate(raw json.RawMessage, dst *rpcDate) error {
 		return errBadArg
 	}
 	*dst = rpcDate(d)
+	return nil
+}
+
+// readInts reads an array of integers, each as readInt reads one.
+func readInts(raw json.RawMessage, dst *[]int64) error {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return errBadArg
+	}
+	out := make([]int64, len(items))
+	for i, item := range items {
+		if err := readInt(item, &out[i]); err != nil {
+			return err
+		}
+	}
+	*dst = out
 	return nil
 }

@@ -84,15 +84,21 @@ func categoryConflict(err error, name string) error {
 	return nameConflict(err, fmt.Sprintf("category name %q: the project has a category of that name", name))
 }
 
-// CreateCategory adds a category to a project, as the system; see AddCategory.
+// CreateCategory adds a category to a project and, like CreateProject,
+// writes no event (test fixtures).
 func (s *Store) CreateCategory(ctx context.Context, projectID int64, name string) (int64, error) {
-	id, _, err := s.AddCategory(ctx, Actor{}, projectID, name, "")
+	id, _, err := s.addCategory(ctx, nil, projectID, name, "")
 	return id, err
 }
 
 // AddCategory adds a category with a colour ("" for none) to a project
 // and writes category.create. Names are unique in a project, ignoring case.
 func (s *Store) AddCategory(ctx context.Context, actor Actor, projectID int64, name, colorID string) (int64, []string, error) {
+	return s.addCategory(ctx, &actor, projectID, name, colorID)
+}
+
+// addCategory is AddCategory, with no event when actor is nil.
+func (s *Store) addCategory(ctx context.Context, actor *Actor, projectID int64, name, colorID string) (int64, []string, error) {
 	name, err := checkCategory(name, colorID)
 	if err != nil {
 		return 0, nil, fmt.Errorf("store: add category: %w", err)
@@ -107,7 +113,10 @@ func (s *Store) AddCategory(ctx context.Context, actor Actor, projectID int64, n
 		if err != nil {
 			return nil, categoryConflict(err, name)
 		}
-		return s.emitCategory(ctx, tx, actor, EventCategoryCreate, id, nil)
+		if actor == nil {
+			return nil, nil
+		}
+		return s.emitCategory(ctx, tx, *actor, EventCategoryCreate, id, nil)
 	})
 	return id, events, err
 }

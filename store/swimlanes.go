@@ -88,16 +88,21 @@ func laneConflict(err error, name string) error {
 	return nameConflict(err, fmt.Sprintf("swimlane name %q: the project has a swimlane of that name", name))
 }
 
-// CreateSwimlane adds a swimlane at the bottom of a project's board, as
-// the system; see AddSwimlane.
+// CreateSwimlane adds a swimlane at the bottom of a project's board and,
+// like CreateProject, writes no event (test fixtures).
 func (s *Store) CreateSwimlane(ctx context.Context, projectID int64, name string) (int64, error) {
-	id, _, err := s.AddSwimlane(ctx, Actor{}, projectID, name, "")
+	id, _, err := s.addSwimlane(ctx, nil, projectID, name, "")
 	return id, err
 }
 
 // AddSwimlane adds an active swimlane below the project's active ones and
 // writes swimlane.create.
 func (s *Store) AddSwimlane(ctx context.Context, actor Actor, projectID int64, name, description string) (int64, []string, error) {
+	return s.addSwimlane(ctx, &actor, projectID, name, description)
+}
+
+// addSwimlane is AddSwimlane, with no event when actor is nil.
+func (s *Store) addSwimlane(ctx context.Context, actor *Actor, projectID int64, name, description string) (int64, []string, error) {
 	name, err := checkSwimlaneName(name)
 	if err == nil {
 		err = ValidateText("swimlane description", description, true)
@@ -116,7 +121,10 @@ func (s *Store) AddSwimlane(ctx context.Context, actor Actor, projectID int64, n
 		if err != nil {
 			return nil, laneConflict(err, name)
 		}
-		return s.emitSwimlane(ctx, tx, actor, EventSwimlaneCreate, id, nil)
+		if actor == nil {
+			return nil, nil
+		}
+		return s.emitSwimlane(ctx, tx, *actor, EventSwimlaneCreate, id, nil)
 	})
 	return id, events, err
 }
