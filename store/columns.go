@@ -95,10 +95,11 @@ func checkColumn(f *ColumnFields) error {
 	return ValidateText("column description", f.Description, true)
 }
 
-// nameConflict turns a unique index's refusal into ErrConflict naming what.
+// nameConflict turns a unique index's refusal into the reason what: bad
+// input the user can fix, like any other.
 func nameConflict(err error, what string) error {
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
-		return fmt.Errorf("%s: %w", what, ErrConflict)
+		return invalid("%s", what)
 	}
 	return err
 }
@@ -160,9 +161,6 @@ func (s *Store) UpdateColumn(ctx context.Context, actor Actor, id int64, f Colum
 	})
 }
 
-// ErrNotEmpty refuses to remove a column or swimlane that holds tasks.
-var ErrNotEmpty = fmt.Errorf("holds tasks: %w", ErrConflict)
-
 // RemoveColumn deletes a column that holds no task, open or closed (as
 // Kanboard), closes the gap in the positions and writes column.delete.
 func (s *Store) RemoveColumn(ctx context.Context, actor Actor, id int64) ([]string, error) {
@@ -176,8 +174,7 @@ func (s *Store) RemoveColumn(ctx context.Context, actor Actor, id int64) ([]stri
 			return nil, err
 		}
 		if n > 0 {
-			return nil, fmt.Errorf("column %q holds %d task(s), open or closed: move or remove them first: %w",
-				c.Title, n, ErrNotEmpty)
+			return nil, invalid("column %q holds %d task(s), open or closed: move or remove them first", c.Title, n)
 		}
 		var count int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM columns WHERE project_id = ?`, c.ProjectID).Scan(&count); err != nil {

@@ -199,9 +199,9 @@ func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, p NewProject) (
 func projectConflict(err error) error {
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "projects.identifier"):
-		return fmt.Errorf("identifier: another project has it: %w", ErrConflict)
+		return invalid("identifier: another project has it")
 	case strings.Contains(msg, "projects.email"):
-		return fmt.Errorf("email: another project has it: %w", ErrConflict)
+		return invalid("email: another project has it")
 	}
 	return err
 }
@@ -467,4 +467,16 @@ func (s *Store) ProjectEvents(ctx context.Context, projectIDs []int64, limit int
 		return nil, fmt.Errorf("store: project events: %w", err)
 	}
 	return out, nil
+}
+
+// ManagesProject tells whether a user is a project-manager of a project
+// (the project administration pages' rule, with app-admins).
+func (s *Store) ManagesProject(ctx context.Context, projectID, userID int64) (bool, error) {
+	var n int
+	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM project_users
+		WHERE project_id = ? AND user_id = ? AND role = 'project-manager'`, projectID, userID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: project manager: %w", err)
+	}
+	return n > 0, nil
 }

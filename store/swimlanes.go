@@ -211,7 +211,7 @@ func (s *Store) RemoveSwimlane(ctx context.Context, actor Actor, projectID, id i
 			return nil, err
 		}
 		if n > 0 {
-			return nil, fmt.Errorf("swimlane %q holds %d task(s), open or closed: move or remove them first: %w", l.Name, n, ErrNotEmpty)
+			return nil, invalid("swimlane %q holds %d task(s), open or closed: move or remove them first", l.Name, n)
 		}
 		if err := lastActiveLane(ctx, tx, l); err != nil {
 			return nil, err
