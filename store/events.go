@@ -48,20 +48,29 @@ const (
 	EventWebhookTest    = "webhook.test"
 )
 
-// EventNames is the catalog an endpoint can subscribe to (webhook.test is
-// sent only by the Test button, to one endpoint).
-var EventNames = []string{
+// TaskEventNames are the events about tasks and what hangs on them: the
+// ones Kanboard sends (reference/kanboard-outgoing-payloads.json).
+var TaskEventNames = []string{
 	EventTaskCreate, EventTaskUpdate, EventTaskClose, EventTaskOpen,
 	EventTaskMoveColumn, EventTaskMovePosition, EventTaskMoveSwimlane, EventTaskMoveProject,
 	EventTaskAssigneeChange, EventTaskDelete,
 	EventCommentCreate, EventCommentUpdate, EventCommentDelete,
 	EventSubtaskCreate, EventSubtaskUpdate, EventSubtaskDelete,
 	EventFileCreate, EventFileDelete,
+}
+
+// ConfigEventNames are the events of a project's configuration, which
+// Kanboard has no webhook for.
+var ConfigEventNames = []string{
 	EventProjectCreate, EventProjectUpdate, EventProjectDelete,
 	EventColumnCreate, EventColumnUpdate, EventColumnDelete,
 	EventSwimlaneCreate, EventSwimlaneUpdate, EventSwimlaneDelete,
 	EventCategoryCreate, EventCategoryUpdate, EventCategoryDelete,
 }
+
+// EventNames is the catalog an endpoint can subscribe to (webhook.test is
+// sent only by the Test button, to one endpoint).
+var EventNames = append(slices.Clone(TaskEventNames), ConfigEventNames...)
 
 // Actor is who makes a change: a user, an integration, or (both zero) the
 // system itself, e.g. the CLI.
