@@ -49,7 +49,7 @@ var commands = map[string]command{
 	"webhook":     {"add|list|test|rm|enable|disable|rotate-secret|rotate-token outgoing webhook endpoints", runWebhook},
 	"deliveries":  {"list outgoing webhook deliveries", runDeliveries},
 	"redeliver":   {"send an outgoing webhook delivery again", runRedeliver},
-	"project":     {"list|create|show|rename|describe|disable|enable|remove projects, and their column|swimlane|category", runProject},
+	"project":     {"list|create|show|rename|describe|disable|enable|remove projects, and their column|swimlane|category", runProjectConfig},
 }
 
 // usageError is a mistake in how the command was called (exit status 2).

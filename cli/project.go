@@ -224,7 +224,8 @@ func idAndNumber(what string, pos []string) (int64, int64, error) {
 	return id, n, nil
 }
 
-func runProject(ctx context.Context, env *Env, args []string) error {
+// runProjectConfig is "hookboard project": a project and its board.
+func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 	sub, args, err := subcommand("project", projectUsage,
 		[]string{"list", "create", "show", "rename", "describe", "disable", "enable", "remove", "column", "swimlane", "category"}, args)
 	if err != nil {

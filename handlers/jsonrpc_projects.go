@@ -179,15 +179,20 @@ func procGetProjectActivity(c *rpcCall, p projectParams) (any, error) {
 	return c.activity([]int64{p.ProjectID})
 }
 
-// activity is Kanboard's activity stream of some projects, newest first:
-// each event's row, its author, its stored data merged in, and a title.
-// Unlike Kanboard, changes made with an application token are listed too
-// (Hookboard records every change).
+// activity is Kanboard's activity stream of some projects, newest first.
 func (c *rpcCall) activity(projectIDs []int64) (any, error) {
 	events, err := c.a.store.ProjectEvents(c.ctx(), projectIDs, activityLimit)
 	if err != nil {
 		return nil, err
 	}
+	return c.activityRows(events)
+}
+
+// activityRows are events as Kanboard's activity streams show them: each
+// event's row, its author, its stored data merged in, and a title. Unlike
+// Kanboard, changes made with an application token are listed too
+// (Hookboard records every change).
+func (c *rpcCall) activityRows(events []store.Event) ([]map[string]any, error) {
 	users := map[int64]store.User{}
 	out := make([]map[string]any, 0, len(events))
 	for _, ev := range events {
