@@ -42,7 +42,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":           {"run the server (the default)", runServe},
 	"user":            {"add|passwd|edit|role|disable|enable|rm|list users", runUser},
-	"project":         {"members|add-member|remove-member|role: a project's members and their roles", runProject},
+	"project":         {"list|create|show|rename|describe|disable|enable|remove projects; their column|swimlane|category; members|add-member|remove-member|role", runProjectConfig},
 	"integration":     {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"token":           {"add|list|rm personal access tokens", runToken},
 	"version":         {"print the version", runVersion},

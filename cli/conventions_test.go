@@ -19,6 +19,14 @@ var subcommands = [][]string{
 	{"token"}, {"token", "add"}, {"token", "list"}, {"token", "rm"},
 	{"webhook"}, {"webhook", "add"}, {"webhook", "list"}, {"webhook", "test"}, {"webhook", "rm"},
 	{"webhook", "enable"}, {"webhook", "disable"}, {"webhook", "rotate-secret"}, {"webhook", "rotate-token"},
+	{"project"}, {"project", "list"}, {"project", "create"}, {"project", "show"}, {"project", "rename"},
+	{"project", "describe"}, {"project", "disable"}, {"project", "enable"}, {"project", "remove"},
+	{"project", "column", "add"}, {"project", "column", "rename"}, {"project", "column", "move"},
+	{"project", "column", "limit"}, {"project", "column", "remove"},
+	{"project", "swimlane", "add"}, {"project", "swimlane", "rename"}, {"project", "swimlane", "move"},
+	{"project", "swimlane", "enable"}, {"project", "swimlane", "disable"}, {"project", "swimlane", "remove"},
+	{"project", "category", "add"}, {"project", "category", "rename"}, {"project", "category", "color"},
+	{"project", "category", "remove"},
 }
 
 // TestCommandLineConventions checks, over every command and subcommand,
@@ -87,7 +95,7 @@ func TestCommandLineConventions(t *testing.T) {
 }
 
 func commandHasSubcommands(name string) bool {
-	return name == "user" || name == "integration" || name == "token" || name == "webhook"
+	return name == "user" || name == "integration" || name == "token" || name == "webhook" || name == "project"
 }
 
 // TestListsSayWhatTheyShow: every list prints a header row over its rows,
@@ -107,6 +115,7 @@ func TestListsSayWhatTheyShow(t *testing.T) {
 			[]string{"integration", "add", "alerts"}},
 		{[]string{"webhook", "list"}, "no webhooks", "ID\tNAME\tURL\tFORMAT\tEVENTS\tPROJECTS\tTIMEOUT\tSTATE",
 			[]string{"webhook", "add", "-url", "https://example.com/hook"}},
+		{[]string{"project", "list"}, "no projects", "ID\tNAME\tIDENTIFIER\tSTATE", []string{"project", "create", "Ops"}},
 		{[]string{"deliveries"}, "no deliveries", "ID\tCREATED\tEVENT\tENDPOINT\tSTATUS\tATTEMPTS\tDETAIL", nil},
 	}
 	// In this order: the user list's new user owns the tokens.

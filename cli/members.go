@@ -7,15 +7,13 @@ import (
 	"hookboard/store"
 )
 
-const projectUsage = "project members PROJECT_ID | add-member PROJECT_ID USER [-role project-member|project-manager|project-viewer] | " +
+// membersUsage is the members part of projectUsage.
+const membersUsage = "members PROJECT_ID | add-member PROJECT_ID USER [-role project-member|project-manager|project-viewer] | " +
 	"remove-member PROJECT_ID USER | role PROJECT_ID USER ROLE"
 
-// runProject manages a project's members and their roles.
-func runProject(ctx context.Context, env *Env, args []string) error {
-	sub, args, err := subcommand("project", projectUsage, []string{"members", "add-member", "remove-member", "role"}, args)
-	if err != nil {
-		return err
-	}
+// projectMembers runs `hookboard project SUB`, SUB one of members,
+// add-member, remove-member and role: a project's members and their roles.
+func projectMembers(ctx context.Context, env *Env, sub string, args []string) error {
 	fs := newFlagSet(env, "project "+sub, projectUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
@@ -26,7 +24,7 @@ func runProject(ctx context.Context, env *Env, args []string) error {
 	}
 	want := map[string]int{"members": 1, "add-member": 2, "remove-member": 2, "role": 3}[sub]
 	if len(pos) != want {
-		return usagef("usage: hookboard %s", projectUsage)
+		return usagef("usage: hookboard project %s", membersUsage)
 	}
 	projectID, err := parseID("project", pos[0])
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 //   - float64: a non-negative number or numeric string; "" counts as absent.
 //   - rpcStrings: an array of strings (numbers are taken as their text).
 //   - rpcDate: unix seconds or a date (store.ParseDate's forms); "" and 0 clear it.
+//   - []int64: a JSON array of ints as int64 reads them (PHP's array $ids).
 //
 // A pointer field stays nil when the argument is absent or null, so an
 // update can tell "leave it" from "set it". A blank field (_) names a
@@ -188,6 +189,7 @@ var paramTypes = map[reflect.Type]bool{
 	reflect.TypeFor[int64](): true, reflect.TypeFor[string](): true,
 	reflect.TypeFor[float64](): true, reflect.TypeFor[rpcDate](): true,
 	reflect.TypeFor[rpcStrings](): true,
+	reflect.TypeFor[[]int64](): true,
 }
 
 var errBadArg = errors.New("handlers: bad argument")
@@ -206,6 +208,8 @@ func readArg(raw json.RawMessage, dst any) (set bool, err error) {
 		return true, readDate(raw, d)
 	case *rpcStrings:
 		return true, readStrings(raw, d)
+	case *[]int64:
+		return true, readInts(raw, d)
 	}
 	panic(fmt.Sprintf("handlers: %T is no parameter type", dst)) // signatureOf refuses such fields
 
@@ -321,6 +325,22 @@ func readStrings(raw json.RawMessage, dst *rpcStrings) error {
 			return err
 		}
 		out = append(out, s)
+	}
+	*dst = out
+	return nil
+}
+
+// readInts reads an array of integers, each as readInt reads one.
+func readInts(raw json.RawMessage, dst *[]int64) error {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return errBadArg
+	}
+	out := make([]int64, len(items))
+	for i, item := range items {
+		if err := readInt(item, &out[i]); err != nil {
+			return err
+		}
 	}
 	*dst = out
 	return nil

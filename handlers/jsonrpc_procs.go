@@ -100,7 +100,7 @@ var rpcProcedures = map[string]rpcProcedure{
 	"getProjectById":       procedure(procGetProjectByID),
 	"createProject":        procedure(procCreateProject),
 	"getColumns":           procedure(procGetColumns),
-	"getActiveSwimlanes":   procedure(procGetActiveSwimlanes),
+	"getActiveSwimlanes":   procedure(swimlanes(true)),
 	"createTask":           procedure(procCreateTask),
 	"getTask":              procedure(procGetTask),
 	"getAllTasks":          procedure(procGetAllTasks),
@@ -167,6 +167,39 @@ var rpcProcedures = map[string]rpcProcedure{
 	"removeTag":                procedure(procRemoveTag),
 	"setTaskTags":              procedure(procSetTaskTags),
 	"getTaskTags":              procedure(procGetTaskTags),
+	// Projects, board, columns, swimlanes, categories (jsonrpc_projects.go).
+	"getProjectByName":           procedure(procGetProjectByName),
+	"getProjectByIdentifier":     procedure(procGetProjectByIdentifier),
+	"getProjectByEmail":          procedure(procGetProjectByEmail),
+	"updateProject":              procedure(procUpdateProject),
+	"removeProject":              procedure(procRemoveProject),
+	"enableProject":              procedure(projectActive(true)),
+	"disableProject":             procedure(projectActive(false)),
+	"enableProjectPublicAccess":  procedure(procEnableProjectPublicAccess),
+	"disableProjectPublicAccess": procedure(procDisableProjectPublicAccess),
+	"getProjectActivity":         procedure(procGetProjectActivity),
+	"getProjectActivities":       procedure(procGetProjectActivities),
+	"getBoard":                   procedure(procGetBoard),
+	"getColumn":                  procedure(procGetColumn),
+	"updateColumn":               procedure(procUpdateColumn),
+	"addColumn":                  procedure(procAddColumn),
+	"removeColumn":               procedure(procRemoveColumn),
+	"changeColumnPosition":       procedure(procChangeColumnPosition),
+	"getAllSwimlanes":            procedure(swimlanes(false)),
+	"getSwimlaneById":            procedure(procGetSwimlane),
+	"getSwimlane":                procedure(procGetSwimlane),
+	"getSwimlaneByName":          procedure(procGetSwimlaneByName),
+	"addSwimlane":                procedure(procAddSwimlane),
+	"updateSwimlane":             procedure(procUpdateSwimlane),
+	"removeSwimlane":             procedure(procRemoveSwimlane),
+	"enableSwimlane":             procedure(swimlaneActive(true)),
+	"disableSwimlane":            procedure(swimlaneActive(false)),
+	"changeSwimlanePosition":     procedure(procChangeSwimlanePosition),
+	"getCategory":                procedure(procGetCategory),
+	"getAllCategories":           procedure(procGetAllCategories),
+	"createCategory":             procedure(procCreateCategory),
+	"updateCategory":             procedure(procUpdateCategory),
+	"removeCategory":             procedure(procRemoveCategory),
 }
 
 // runProcedure binds a call's arguments and runs it. A returned *rpcError
@@ -273,17 +306,15 @@ func (a *App) taskURL(projectID, id int64) string {
 	return a.projectURL(projectID) + "#task-" + strconv.FormatInt(id, 10)
 }
 
+// apiProject is Kanboard's project object: the row and its url.
+type apiProject struct {
+	store.ProjectObject
+	URL map[string]string `json:"url"`
+}
+
 // projectJSON is Kanboard's project object.
-func (a *App) projectJSON(p store.Project) map[string]any {
-	return map[string]any{
-		"id": p.ID, "name": p.Name, "is_active": boolNum(p.IsActive), "token": "", "last_modified": p.ModifiedAt,
-		"is_public": 0, "is_private": 0, "is_everybody_allowed": 0, "default_swimlane": store.DefaultSwimlaneName,
-		"show_default_swimlane": 1, "description": nullIfEmpty(p.Description), "identifier": p.Identifier,
-		"start_date": "", "end_date": "", "owner_id": p.OwnerID, "priority_default": 0, "priority_start": 0,
-		"priority_end": 3, "email": nil, "predefined_email_subjects": nil, "per_swimlane_task_limits": 0,
-		"task_limit": 0, "enable_global_tags": 1,
-		"url": map[string]string{"board": a.projectURL(p.ID), "list": a.projectURL(p.ID)},
-	}
+func (a *App) projectJSON(p store.Project) apiProject {
+	return apiProject{p.Object(), map[string]string{"board": a.projectURL(p.ID), "list": a.projectURL(p.ID)}}
 }
 
 func procGetAllProjects(c *rpcCall, _ noParams) (any, error) {
@@ -291,7 +322,9 @@ func procGetAllProjects(c *rpcCall, _ noParams) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, 0, len(list))
+	// Kanboard lists them by name.
+	slices.SortStableFunc(list, func(a, b store.Project) int { return strings.Compare(a.Name, b.Name) })
+	out := make([]apiProject, 0, len(list))
 	for _, p := range list {
 		out = append(out, c.a.projectJSON(p))
 	}
@@ -304,74 +337,6 @@ func procGetProjectByID(c *rpcCall, p projectParams) (any, error) {
 		return c.fail(err, nil)
 	}
 	return c.a.projectJSON(proj), nil
-}
-
-type createProjectParams struct {
-	Name        string `rpc:"name,required"`
-	Description string `rpc:"description"`
-	OwnerID     int64  `rpc:"owner_id"`
-	_           any    `rpc:"identifier"`
-	_           any    `rpc:"start_date"`
-	_           any    `rpc:"end_date"`
-	_           any    `rpc:"priority_default"`
-	_           any    `rpc:"priority_start"`
-	_           any    `rpc:"priority_end"`
-	_           any    `rpc:"email"`
-}
-
-// procCreateProject: a user's project is owned by them (or the owner_id
-// they name), and its owner becomes its manager; the app token's project
-// gets the owner it names but no member, as in Kanboard.
-func procCreateProject(c *rpcCall, p createProjectParams) (any, error) {
-	if u := c.caller.user; u != nil {
-		if p.OwnerID == 0 {
-			p.OwnerID = u.ID
-		}
-		id, err := c.a.store.CreateProjectAsManager(c.ctx(), p.Name, p.Description, p.OwnerID, false)
-		return c.written(id, nil, err)
-	}
-	if p.OwnerID != 0 {
-		if _, err := c.a.store.UserByID(c.ctx(), p.OwnerID); err != nil {
-			return c.fail(err, false)
-		}
-	}
-	id, err := c.a.store.CreateProject(c.ctx(), p.Name, p.Description, p.OwnerID)
-	return c.written(id, nil, err)
-}
-
-func procGetColumns(c *rpcCall, p projectParams) (any, error) {
-	if err := c.userProject(p.ProjectID); err != nil {
-		return nil, err
-	}
-	cols, err := c.a.store.Columns(c.ctx(), p.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]map[string]any, 0, len(cols))
-	for _, col := range cols {
-		out = append(out, map[string]any{"id": col.ID, "title": col.Title, "position": col.Position,
-			"project_id": col.ProjectID, "task_limit": col.TaskLimit, "description": col.Description, "hide_in_dashboard": 0})
-	}
-	return out, nil
-}
-
-func procGetActiveSwimlanes(c *rpcCall, p projectParams) (any, error) {
-	if err := c.userProject(p.ProjectID); err != nil {
-		return nil, err
-	}
-	lanes, err := c.a.store.Swimlanes(c.ctx(), p.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	out := []map[string]any{}
-	for _, l := range lanes {
-		if !l.IsActive {
-			continue
-		}
-		out = append(out, map[string]any{"id": l.ID, "name": l.Name, "position": l.Position, "is_active": 1,
-			"project_id": l.ProjectID, "description": l.Description, "task_limit": 0})
-	}
-	return out, nil
 }
 
 // apiTask is getTask's object: the task with names, its URL and its color.

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strconv"
 
 	"hookboard/store"
@@ -76,7 +75,7 @@ func procGetMyProjects(c *rpcCall, _ noParams) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, 0, len(list))
+	out := make([]apiProject, 0, len(list))
 	for _, p := range list {
 		out = append(out, c.a.projectJSON(p))
 	}
@@ -101,8 +100,8 @@ type createMyPrivateProjectParams struct {
 }
 
 func procCreateMyPrivateProject(c *rpcCall, p createMyPrivateProjectParams) (any, error) {
-	id, err := c.a.store.CreateProjectAsManager(c.ctx(), p.Name, p.Description, c.caller.user.ID, true)
-	return c.written(id, nil, err)
+	id, events, err := c.a.store.AddProject(c.ctx(), c.caller.actor(), store.NewProject{Name: p.Name, Description: p.Description, Private: true})
+	return c.written(id, events, err)
 }
 
 func procGetMyOverdueTasks(c *rpcCall, _ noParams) (any, error) {
@@ -128,56 +127,12 @@ func procGetMyDashboard(c *rpcCall, _ noParams) (any, error) {
 	return out, nil
 }
 
-// activityVerbs say what an event did, for an activity event's title.
-var activityVerbs = map[string]string{
-	store.EventTaskCreate: "created the task", store.EventTaskUpdate: "updated the task",
-	store.EventTaskClose: "closed the task", store.EventTaskOpen: "opened the task",
-	store.EventTaskMoveColumn: "moved the task", store.EventTaskMovePosition: "moved the task",
-	store.EventTaskMoveSwimlane: "moved to another swimlane the task", store.EventTaskMoveProject: "moved to another project the task",
-	store.EventTaskAssigneeChange: "changed the assignee of the task", store.EventTaskDelete: "removed the task",
-	store.EventCommentCreate: "commented on the task", store.EventCommentUpdate: "updated a comment on the task",
-	store.EventCommentDelete: "removed a comment on the task", store.EventSubtaskCreate: "created a subtask for the task",
-	store.EventSubtaskUpdate: "updated a subtask of the task", store.EventSubtaskDelete: "removed a subtask of the task",
-	store.EventFileCreate: "attached a file to the task", store.EventFileDelete: "removed a file of the task",
-}
-
 func procGetMyActivityStream(c *rpcCall, _ noParams) (any, error) {
 	events, err := c.a.store.UserActivity(c.ctx(), c.caller.user.ID, 100)
 	if err != nil {
 		return nil, err
 	}
-	users := map[int64]store.User{}
-	out := make([]map[string]any, 0, len(events))
-	for _, e := range events {
-		row := map[string]any{}
-		if err := json.Unmarshal(e.Data, &row); err != nil || row == nil {
-			row = map[string]any{}
-		}
-		author := "An integration"
-		row["author_username"], row["author_name"], row["email"], row["avatar_path"] = nil, nil, nil, nil
-		if e.UserID != 0 {
-			u, ok := users[e.UserID]
-			if !ok {
-				if u, err = c.a.store.UserByID(c.ctx(), e.UserID); err != nil {
-					u = store.User{Username: e.AuthorName}
-				}
-				users[e.UserID] = u
-			}
-			author = u.DisplayName()
-			row["author_username"], row["author_name"], row["email"] = u.Username, u.Name, u.Email
-		}
-		verb := activityVerbs[e.Name]
-		if verb == "" {
-			verb = e.Name + " on the task"
-		}
-		row["id"], row["date_creation"], row["event_name"] = e.ID, e.CreatedAt.Unix(), e.Name
-		row["creator_id"], row["project_id"], row["task_id"] = e.UserID, e.ProjectID, e.TaskID
-		row["author"] = author
-		row["event_title"] = fmt.Sprintf("%s %s #%d", author, verb, e.TaskID)
-		row["event_content"] = ""
-		out = append(out, row)
-	}
-	return out, nil
+	return c.activityRows(events)
 }
 
 // App procedures.

@@ -129,22 +129,27 @@ func decodeValue(dec *json.Decoder) (any, error) {
 	return tok, nil
 }
 
-// objectKind names the nested object of comment, subtask and file events.
+// objectKind names the nested object of comment, subtask, file and
+// project configuration events.
 func objectKind(event string) string {
 	name, _, _ := strings.Cut(event, ".")
-	switch name {
-	case "comment", "subtask", "file":
+	if _, ok := typenames[name]; ok {
 		return name
 	}
 	return ""
 }
 
 // typenames of the envelope payload per nested object.
-var typenames = map[string]string{"": "Task", "comment": "Comment", "subtask": "Subtask", "file": "File"}
+var typenames = map[string]string{"": "Task", "comment": "Comment", "subtask": "Subtask", "file": "File",
+	"project": "Project", "column": "Column", "swimlane": "Swimlane", "category": "Category"}
+
+// withChanges are the kinds whose envelope payload carries the event's changes.
+var withChanges = map[string]bool{"": true, "project": true, "column": true, "swimlane": true, "category": true}
 
 // envelope is {"event", "timestamp", "payload": {"id", "typename", …}}, the
 // document of the envelope and transit formats: the event's task, comment,
-// subtask or file, with the changes of task events. The timestamp is the
+// subtask, file, project, column, swimlane or category, with the changes
+// of task and project configuration events. The timestamp is the
 // event's time, so a retried body is the same body.
 func envelope(ev store.Event) (object, error) {
 	if ev.Name == store.EventWebhookTest {
@@ -166,7 +171,7 @@ func envelope(ev store.Event) (object, error) {
 	for _, f := range src {
 		payload.setDefault(f.key, f.val)
 	}
-	if kind == "" {
+	if withChanges[kind] {
 		if changes, ok := data.get("changes"); ok {
 			payload.setDefault("changes", changes)
 		}

@@ -81,7 +81,7 @@ func sampleEvents(t testing.TB, st *store.Store) map[string]store.Event {
 	for _, name := range []string{store.EventFileCreate, store.EventFileDelete} {
 		mk(name, store.EventContent{File: &file})
 	}
-	for _, name := range store.EventNames {
+	for _, name := range store.TaskEventNames {
 		if _, ok := out[name]; !ok {
 			t.Fatalf("no sample for %s", name)
 		}
@@ -188,7 +188,7 @@ func TestKanboardBodyHasReferenceKeys(t *testing.T) {
 	db := openDB(t, c)
 	samples := sampleEvents(t, db.st)
 	refs := referenceExamples(t)
-	for _, name := range store.EventNames {
+	for _, name := range store.TaskEventNames {
 		p, err := Render(store.FormatKanboard, samples[name])
 		if err != nil {
 			t.Fatal(err)
@@ -294,7 +294,7 @@ func TestKanboardBodyOfRealEventsHasReferenceKeys(t *testing.T) {
 	taskID, other := run.task, run.other
 
 	refs := referenceExamples(t)
-	for _, name := range store.EventNames {
+	for _, name := range store.TaskEventNames {
 		id, ok := run.events[name]
 		if !ok {
 			t.Errorf("the store wrote no %s event (it wrote %v)", name, run.order)
@@ -429,7 +429,7 @@ func TestKanboardBodyReadsBothWays(t *testing.T) {
 	admin := store.Actor{UserID: 1, Username: "admin", IsAdmin: true}
 	run := makeCatalogEvents(t, db.st, admin, 1, " <b>&")
 	refs := referenceExamples(t)
-	for _, name := range store.EventNames {
+	for _, name := range store.TaskEventNames {
 		ev, err := db.st.EventByID(ctx, run.events[name])
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

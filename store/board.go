@@ -479,27 +479,3 @@ func (s *Store) DeleteTask(ctx context.Context, actor Actor, id int64) ([]string
 		return []string{ev}, nil
 	})
 }
-
-// ColumnByID finds a column.
-func (s *Store) ColumnByID(ctx context.Context, id int64) (Column, error) {
-	var c Column
-	err := s.reader.QueryRowContext(ctx,
-		`SELECT id, project_id, title, position, task_limit, description FROM columns WHERE id = ?`, id).
-		Scan(&c.ID, &c.ProjectID, &c.Title, &c.Position, &c.TaskLimit, &c.Description)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Column{}, ErrNotFound
-	}
-	return c, err
-}
-
-// SwimlaneByID finds a swimlane.
-func (s *Store) SwimlaneByID(ctx context.Context, id int64) (Swimlane, error) {
-	var l Swimlane
-	err := s.reader.QueryRowContext(ctx,
-		`SELECT id, project_id, name, description, position, is_active, is_default FROM swimlanes WHERE id = ?`, id).
-		Scan(&l.ID, &l.ProjectID, &l.Name, &l.Description, &l.Position, &l.IsActive, &l.IsDefault)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Swimlane{}, ErrNotFound
-	}
-	return l, err
-}

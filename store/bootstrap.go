@@ -56,7 +56,7 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 		if err != nil {
 			return err
 		}
-		projectID, err := s.createProjectTx(ctx, tx, "Default", "", 0)
+		projectID, err := s.createProjectTx(ctx, tx, NewProject{Name: "Default"})
 		if err != nil {
 			return err
 		}

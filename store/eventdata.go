@@ -23,6 +23,12 @@ type EventContent struct {
 	Comment *Comment
 	Subtask *Subtask
 	File    *TaskFile
+	// Project configuration events have no task: Project is set on all of
+	// them, and one of Column, Swimlane or Category on theirs.
+	Project  *ProjectObject
+	Column   *Column
+	Swimlane *Swimlane
+	Category *Category
 }
 
 // MoveFrom is a task's place before a move; where it went is in the task.
@@ -247,6 +253,8 @@ func EncodeEventData(name string, c EventContent) ([]byte, error) {
 	et := taskOf(t)
 	var data any
 	switch {
+	case c.Project != nil:
+		data = configData(c, changes)
 	case c.Comment != nil:
 		o := c.Comment.object()
 		data = commentData{o, changes, et, o}
@@ -325,4 +333,47 @@ func (s *Store) emitAbout(ctx context.Context, tx *sql.Tx, actor Actor, name str
 		return nil, err
 	}
 	return []string{ev}, nil
+}
+
+// configData is the event_data of project, column, swimlane and category
+// events, shaped like a comment event's: <object>_id (as task_id leads task
+// events), the nested object, changes on updates, the nested project, and
+// the object's own fields flat beside them.
+func configData(c EventContent, changes any) any {
+	p := *c.Project
+	switch {
+	case c.Column != nil:
+		o := c.Column.object()
+		return struct {
+			ColumnID int64         `json:"column_id"`
+			Column   columnObject  `json:"column"`
+			Changes  any           `json:"changes,omitempty"`
+			Project  ProjectObject `json:"project"`
+			columnObject
+		}{o.ID, o, changes, p, o}
+	case c.Swimlane != nil:
+		o := c.Swimlane.object()
+		return struct {
+			SwimlaneID int64          `json:"swimlane_id"`
+			Swimlane   swimlaneObject `json:"swimlane"`
+			Changes    any            `json:"changes,omitempty"`
+			Project    ProjectObject  `json:"project"`
+			swimlaneObject
+		}{o.ID, o, changes, p, o}
+	case c.Category != nil:
+		o := c.Category.object()
+		return struct {
+			CategoryID int64          `json:"category_id"`
+			Category   categoryObject `json:"category"`
+			Changes    any            `json:"changes,omitempty"`
+			Project    ProjectObject  `json:"project"`
+			categoryObject
+		}{o.ID, o, changes, p, o}
+	}
+	return struct {
+		ProjectID int64         `json:"project_id"`
+		Project   ProjectObject `json:"project"`
+		Changes   any           `json:"changes,omitempty"`
+		ProjectObject
+	}{p.ID, p, changes, p}
 }

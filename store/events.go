@@ -32,12 +32,25 @@ const (
 	EventSubtaskDelete      = "subtask.delete"
 	EventFileCreate         = "file.create"
 	EventFileDelete         = "file.delete"
-	EventWebhookTest        = "webhook.test"
+	// Project configuration: Kanboard sends no webhook for these.
+	EventProjectCreate  = "project.create"
+	EventProjectUpdate  = "project.update"
+	EventProjectDelete  = "project.delete"
+	EventColumnCreate   = "column.create"
+	EventColumnUpdate   = "column.update"
+	EventColumnDelete   = "column.delete"
+	EventSwimlaneCreate = "swimlane.create"
+	EventSwimlaneUpdate = "swimlane.update"
+	EventSwimlaneDelete = "swimlane.delete"
+	EventCategoryCreate = "category.create"
+	EventCategoryUpdate = "category.update"
+	EventCategoryDelete = "category.delete"
+	EventWebhookTest    = "webhook.test"
 )
 
-// EventNames is the catalog an endpoint can subscribe to (webhook.test is
-// sent only by the Test button, to one endpoint).
-var EventNames = []string{
+// TaskEventNames are the events about tasks and what hangs on them: the
+// ones Kanboard sends (reference/kanboard-outgoing-payloads.json).
+var TaskEventNames = []string{
 	EventTaskCreate, EventTaskUpdate, EventTaskClose, EventTaskOpen,
 	EventTaskMoveColumn, EventTaskMovePosition, EventTaskMoveSwimlane, EventTaskMoveProject,
 	EventTaskAssigneeChange, EventTaskDelete,
@@ -45,6 +58,19 @@ var EventNames = []string{
 	EventSubtaskCreate, EventSubtaskUpdate, EventSubtaskDelete,
 	EventFileCreate, EventFileDelete,
 }
+
+// ConfigEventNames are the events of a project's configuration, which
+// Kanboard has no webhook for.
+var ConfigEventNames = []string{
+	EventProjectCreate, EventProjectUpdate, EventProjectDelete,
+	EventColumnCreate, EventColumnUpdate, EventColumnDelete,
+	EventSwimlaneCreate, EventSwimlaneUpdate, EventSwimlaneDelete,
+	EventCategoryCreate, EventCategoryUpdate, EventCategoryDelete,
+}
+
+// EventNames is the catalog an endpoint can subscribe to (webhook.test is
+// sent only by the Test button, to one endpoint).
+var EventNames = append(slices.Clone(TaskEventNames), ConfigEventNames...)
 
 // Actor is who makes a change: a user, an integration, or (both zero) the
 // system itself, e.g. the CLI.

@@ -189,34 +189,3 @@ func (s *Store) UserProjects(ctx context.Context, userID int64, activeOnly bool)
 	return out, nil
 }
 
-// CreateProjectAsManager creates a project owned by ownerID, who becomes
-// its project-manager in the same transaction (Kanboard's createProject
-// for a user login, and createMyPrivateProject with private).
-func (s *Store) CreateProjectAsManager(ctx context.Context, name, description string, ownerID int64, private bool) (int64, error) {
-	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var known bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, ownerID).Scan(&known); err != nil {
-			return err
-		}
-		if !known {
-			return fmt.Errorf("owner %d: %w", ownerID, ErrNotFound)
-		}
-		var err error
-		if id, err = s.createProjectTx(ctx, tx, name, description, ownerID); err != nil {
-			return err
-		}
-		if private {
-			if _, err := tx.ExecContext(ctx, `UPDATE projects SET is_private = 1 WHERE id = ?`, id); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)`,
-			id, ownerID, ProjectManager)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: create project: %w", err)
-	}
-	return id, nil
-}

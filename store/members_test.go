@@ -13,7 +13,7 @@ func TestProjectMembers(t *testing.T) {
 	bob, _ := s.CreateUser(ctx, "bob", "password-2", false)
 	cat, _ := s.CreateUser(ctx, "cat", "password-3", false)
 
-	p, err := s.CreateProjectAsManager(ctx, "Zeta", "", ann.ID, false)
+	p, _, err := s.AddProject(ctx, Actor{UserID: ann.ID}, NewProject{Name: "Zeta"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestUserAdministration(t *testing.T) {
 	if err := s.AddProjectMember(ctx, f.project, dan.ID, ProjectMember); err != nil {
 		t.Fatal(err)
 	}
-	priv, _ := s.CreateProjectAsManager(ctx, "Dan's", "", dan.ID, true)
+	priv, _, _ := s.AddProject(ctx, Actor{UserID: dan.ID}, NewProject{Name: "Dan's", Private: true})
 	owner := dan.ID
 	taskID, _, err := s.CreateTask(ctx, Actor{}, NewTask{Title: "t", ProjectID: f.project, OwnerID: owner, CreatorID: owner})
 	if err != nil {

@@ -487,9 +487,9 @@ func searchDay(v string, now time.Time) int64 {
 // tasks (searchTasks; the board's search box) and answers Kanboard's
 // extended rows, open and closed unless the query says status:, by id.
 // me is the caller's user id, 0 for an application.
-func (s *Store) SearchTasks(ctx context.Context, projectID int64, query string, me int64) ([]TaskRow, error) {
+func (s *Store) SearchTasks(ctx context.Context, projectID int64, query string, me int64) ([]ExtendedTaskRow, error) {
 	q, args := s.searchQuery(projectID, query, me)
-	out, err := listRows(ctx, s.reader, []TaskRow{}, scanTaskRow, q, args...)
+	out, err := listRows(ctx, s.reader, []ExtendedTaskRow{}, scanExtendedTaskRow, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search tasks: %w", err)
 	}
@@ -500,5 +500,5 @@ func (s *Store) SearchTasks(ctx context.Context, projectID int64, query string, 
 // the tasks_cell index, that match query.
 func (s *Store) searchQuery(projectID int64, query string, me int64) (string, []any) {
 	f := CompileSearch(query, me, s.now())
-	return taskRowQuery + ` WHERE t.project_id = ? AND (` + f.Where + `) ORDER BY t.id`, append([]any{projectID}, f.Args...)
+	return extendedTaskSelect + ` WHERE t.project_id = ? AND (` + f.Where + `) ORDER BY t.id`, append([]any{projectID}, f.Args...)
 }

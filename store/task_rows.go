@@ -1,16 +1,16 @@
 package store
 
 import (
-	"database/sql"
-	"errors"
+	"context"
+	"fmt"
 )
 
-// TaskRow is Kanboard's extended task row (TaskFinderModel's extended
-// query), what searchTasks, getBoard and getMyDashboard answer: the task's
-// own columns with counts of what hangs on it and the names it refers to.
-// Field order and names follow Kanboard; it has no url, color,
-// external_provider or external_uri.
-type TaskRow struct {
+// ExtendedTaskRow is Kanboard's "extended" task row (TaskFinderModel's
+// extended query), the task rows of getBoard, searchTasks and
+// getMyDashboard: counts of what hangs on the task, the task's columns and
+// the names it refers to, in Kanboard's key order. Hookboard has no task
+// links or recurrence: those keys are 0 or null.
+type ExtendedTaskRow struct {
 	NbComments          int64   `json:"nb_comments"`
 	NbFiles             int64   `json:"nb_files"`
 	NbSubtasks          int64   `json:"nb_subtasks"`
@@ -61,9 +61,9 @@ type TaskRow struct {
 	ProjectName         *string `json:"project_name"`
 }
 
-// taskRowQuery selects TaskRows; callers add WHERE and ORDER BY on t.
-// Hookboard has no task links yet, so their counts are 0.
-const taskRowQuery = `SELECT
+// extendedTaskSelect reads ExtendedTaskRow from tasks t with its project p,
+// column col, swimlane sl, category cat and owner ow; callers add WHERE.
+const extendedTaskSelect = `SELECT
 	(SELECT count(*) FROM comments WHERE task_id = t.id),
 	(SELECT count(*) FROM task_files WHERE task_id = t.id),
 	(SELECT count(*) FROM subtasks WHERE task_id = t.id),
@@ -71,9 +71,8 @@ const taskRowQuery = `SELECT
 	t.id, t.reference, t.title, t.description, t.created_at, t.modified_at, t.completed_at, t.date_started,
 	t.date_due, t.color_id, t.project_id, t.column_id, t.swimlane_id, COALESCE(t.owner_id, 0),
 	COALESCE(t.creator_id, 0), t.position, t.is_active, t.score, COALESCE(t.category_id, 0), t.priority,
-	t.moved_at, t.time_estimated, t.time_spent,
-	ow.username, NULLIF(ow.name, ''), NULLIF(ow.email, ''),
-	cat.name, NULLIF(cat.description, ''), NULLIF(cat.color_id, ''), col.title, col.position, sl.name, p.name
+	t.moved_at, t.time_estimated, t.time_spent, ow.username, NULLIF(ow.name, ''), NULLIF(ow.email, ''),
+	cat.name, cat.description, NULLIF(cat.color_id, ''), col.title, col.position, sl.name, p.name
 	FROM tasks t
 	JOIN projects p ON p.id = t.project_id
 	LEFT JOIN columns col ON col.id = t.column_id
@@ -81,18 +80,54 @@ const taskRowQuery = `SELECT
 	LEFT JOIN categories cat ON cat.id = t.category_id
 	LEFT JOIN users ow ON ow.id = t.owner_id`
 
-func scanTaskRow(row interface{ Scan(...any) error }) (TaskRow, error) {
-	var r TaskRow
-	err := row.Scan(&r.NbComments, &r.NbFiles, &r.NbSubtasks, &r.NbCompletedSubtasks,
-		&r.ID, &r.Reference, &r.Title, &r.Description, &r.DateCreation, &r.DateModification, &r.DateCompleted,
-		&r.DateStarted, &r.DateDue, &r.ColorID, &r.ProjectID, &r.ColumnID, &r.SwimlaneID, &r.OwnerID,
-		&r.CreatorID, &r.Position, &r.IsActive, &r.Score, &r.CategoryID, &r.Priority,
-		&r.DateMoved, &r.TimeEstimated, &r.TimeSpent,
-		&r.AssigneeUsername, &r.AssigneeName, &r.AssigneeEmail,
-		&r.CategoryName, &r.CategoryDescription, &r.CategoryColorID, &r.ColumnName, &r.ColumnPosition,
-		&r.SwimlaneName, &r.ProjectName)
-	if errors.Is(err, sql.ErrNoRows) {
-		return TaskRow{}, ErrNotFound
+func scanExtendedTaskRow(row interface{ Scan(...any) error }) (ExtendedTaskRow, error) {
+	var t ExtendedTaskRow
+	err := row.Scan(&t.NbComments, &t.NbFiles, &t.NbSubtasks, &t.NbCompletedSubtasks,
+		&t.ID, &t.Reference, &t.Title, &t.Description, &t.DateCreation, &t.DateModification, &t.DateCompleted,
+		&t.DateStarted, &t.DateDue, &t.ColorID, &t.ProjectID, &t.ColumnID, &t.SwimlaneID, &t.OwnerID,
+		&t.CreatorID, &t.Position, &t.IsActive, &t.Score, &t.CategoryID, &t.Priority,
+		&t.DateMoved, &t.TimeEstimated, &t.TimeSpent, &t.AssigneeUsername, &t.AssigneeName, &t.AssigneeEmail,
+		&t.CategoryName, &t.CategoryDescription, &t.CategoryColorID, &t.ColumnName, &t.ColumnPosition,
+		&t.SwimlaneName, &t.ProjectName)
+	return t, err
+}
+
+// ExtendedTasks lists extended task rows. where is an SQL condition over
+// t (tasks), p, col, sl, cat and ow (see extendedTaskSelect), optionally
+// followed by ORDER BY, with its args: the one query getBoard, searchTasks
+// and getMyDashboard share.
+func (s *Store) ExtendedTasks(ctx context.Context, where string, args ...any) ([]ExtendedTaskRow, error) {
+	out, err := listRows(ctx, s.reader, []ExtendedTaskRow{}, scanExtendedTaskRow, extendedTaskSelect+` WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: extended tasks: %w", err)
 	}
-	return r, err
+	return out, nil
+}
+
+// TaskTag is a tag on a task as getBoard and getMyDashboard show it.
+type TaskTag struct {
+	ID      int64   `json:"id"`
+	Name    string  `json:"name"`
+	ColorID *string `json:"color_id"`
+	TaskID  int64   `json:"task_id"`
+}
+
+// ProjectTaskTags lists the tags of a project's tasks by task id, each
+// task's by name.
+func (s *Store) ProjectTaskTags(ctx context.Context, projectID int64) (map[int64][]TaskTag, error) {
+	rows, err := listRows(ctx, s.reader, nil, func(row interface{ Scan(...any) error }) (TaskTag, error) {
+		var t TaskTag
+		err := row.Scan(&t.ID, &t.Name, &t.ColorID, &t.TaskID)
+		return t, err
+	}, `SELECT g.id, g.name, NULLIF(g.color_id, ''), tt.task_id FROM task_tags tt
+		JOIN tags g ON g.id = tt.tag_id JOIN tasks t ON t.id = tt.task_id
+		WHERE t.project_id = ? ORDER BY g.name, g.id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: task tags: %w", err)
+	}
+	out := map[int64][]TaskTag{}
+	for _, t := range rows {
+		out[t.TaskID] = append(out[t.TaskID], t)
+	}
+	return out, nil
 }
