@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -328,4 +329,44 @@ func uniqueIDs(ids []int64) []int64 {
 	out := slices.Clone(ids)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// ParseHTTPClass reads an HTTP status class as the page and the CLI take
+// it: "2xx" … "5xx", "none" (no answer: -1), or "" (any: 0).
+func ParseHTTPClass(s string) (int, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "":
+		return 0, nil
+	case "none":
+		return -1, nil
+	case "2xx", "3xx", "4xx", "5xx":
+		return int(s[0] - '0'), nil
+	}
+	return 0, &InvalidError{Reason: fmt.Sprintf("HTTP status class %q is not 2xx, 3xx, 4xx, 5xx or none", s)}
+}
+
+// ParseTimeBound reads an end of a time range as the page and the CLI
+// take it: a time back from now ("90m", "24h", "7d"), an RFC 3339 time, or
+// a date with or without a time of day, in UTC ("2030-01-15 09:30",
+// "2030-01-15T09:30", "2030-01-15"). "" is no bound (the zero time).
+func ParseTimeBound(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, &InvalidError{Reason: fmt.Sprintf("%q is not a time: write 24h, 7d, 2030-01-15 or 2030-01-15 09:30 (UTC)", s)}
 }
