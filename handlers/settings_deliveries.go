@@ -64,6 +64,9 @@ func logURL(q url.Values, cursor string, id int64) string {
 	return "/settings/deliveries?" + next.Encode()
 }
 
+// maxLogPage bounds a page of the log in the browser.
+const maxLogPage = 500
+
 // readLogFilter reads the log's filters from a query string.
 func (a *App) readLogFilter(q url.Values) (store.DeliveryFilter, error) {
 	var f store.DeliveryFilter
@@ -75,6 +78,13 @@ func (a *App) readLogFilter(q url.Values) (store.DeliveryFilter, error) {
 				return f, &store.InvalidError{Reason: fmt.Sprintf("%s %q is not an id", name, v)}
 			}
 		}
+	}
+	if v := strings.TrimSpace(q.Get("limit")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLogPage {
+			return f, &store.InvalidError{Reason: fmt.Sprintf("limit must be 1 to %d", maxLogPage)}
+		}
+		f.Limit = n
 	}
 	f.Event = q.Get("event")
 	f.Status = q.Get("status")
