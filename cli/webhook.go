@@ -146,66 +146,138 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	return printDone(env, *asJSON, "webhook", id, sub)
 }
 
-// runDeliveries lists the delivery log.
+const deliveriesUsage = "deliveries [-endpoint ID] [-event NAME] [-status delivered|failed|pending|retrying|undelivered] [-failed]" +
+	" [-http 2xx|3xx|4xx|5xx|none] [-since 24h|TIME] [-until TIME] [-webhook-id ID] [-task ID] [-before ID|-after ID] [-limit N]"
+
+// runDeliveries lists the delivery log, filtered, a page at a time.
 func runDeliveries(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "deliveries", "deliveries [-endpoint ID] [-failed] [-limit N]")
+	fs := newFlagSet(env, "deliveries", deliveriesUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
-	endpoint := fs.FlagSet.Int64("endpoint", 0, "only this endpoint's deliveries")
-	failed := fs.FlagSet.Bool("failed", false, "only deliveries that failed (given up, or waiting for a retry)")
-	limit := fs.FlagSet.Int("limit", 50, "how many, newest first")
+	var f store.DeliveryFilter
+	fs.FlagSet.Int64Var(&f.EndpointID, "endpoint", 0, "only this endpoint's deliveries")
+	fs.FlagSet.StringVar(&f.Event, "event", "", "only deliveries of this event, such as task.create")
+	fs.FlagSet.StringVar(&f.Status, "status", "", "only deliveries in this state: delivered, failed, pending, retrying, or undelivered (failed or retrying)")
+	failed := fs.FlagSet.Bool("failed", false, "only deliveries that failed (given up, or waiting for a retry): -status undelivered")
+	httpClass := fs.FlagSet.String("http", "", "only deliveries whose last answer is of this class: 2xx, 3xx, 4xx, 5xx, or none")
+	since := fs.FlagSet.String("since", "", "only deliveries created since: a time back from now (24h, 7d) or a UTC time (2030-01-15 09:30, RFC 3339)")
+	until := fs.FlagSet.String("until", "", "only deliveries created before: as -since")
+	fs.FlagSet.StringVar(&f.WebhookID, "webhook-id", "", "only the deliveries of this event id (the webhook-id header)")
+	fs.FlagSet.Int64Var(&f.TaskID, "task", 0, "only the deliveries of this task's events")
+	fs.FlagSet.Int64Var(&f.Before, "before", 0, "the page older than this delivery id (the 'older' line of the last page)")
+	fs.FlagSet.Int64Var(&f.After, "after", 0, "the page newer than this delivery id")
+	fs.FlagSet.IntVar(&f.Limit, "limit", 50, "how many, newest first")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("usage: hookboard deliveries [-endpoint ID] [-failed] [-limit N]")
+		return usagef("usage: hookboard %s", deliveriesUsage)
 	}
-	if *limit <= 0 || *limit > 10000 {
-		return usagef("-limit must be between 1 and 10000")
+	if f.Limit <= 0 || f.Limit > store.MaxDeliveryPage {
+		return usagef("-limit must be between 1 and %d", store.MaxDeliveryPage)
+	}
+	if *failed {
+		if f.Status != "" && f.Status != store.FilterUndelivered {
+			return usagef("-failed is -status undelivered; give one of them")
+		}
+		f.Status = store.FilterUndelivered
+	}
+	if f.HTTPClass, err = store.ParseHTTPClass(*httpClass); err != nil {
+		return usagef("-http: %v", err)
+	}
+	now := time.Now()
+	if f.Since, err = store.ParseTimeBound(*since, now); err != nil {
+		return usagef("-since: %v", err)
+	}
+	if f.Until, err = store.ParseTimeBound(*until, now); err != nil {
+		return usagef("-until: %v", err)
+	}
+	if err := f.Check(); err != nil {
+		return usagef("%v", err)
 	}
 	st, err := openStore(*db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	list, err := st.Deliveries(ctx, *endpoint, *limit, *failed)
+	page, err := st.DeliveryLog(ctx, f)
 	if err != nil {
 		return err
 	}
-	return printList(env, *asJSON, listText{"ID\tCREATED\tEVENT\tENDPOINT\tSTATUS\tATTEMPTS\tDETAIL", "no deliveries"}, list, deliveryJSON, func(d store.Delivery) string {
+	err = printList(env, *asJSON, listText{"ID\tCREATED\tEVENT\tENDPOINT\tSTATUS\tATTEMPTS\tDETAIL", "no deliveries"}, page.Deliveries, deliveryJSON, func(d store.Delivery) string {
 		return fmt.Sprintf("%d\t%s\t%s\tendpoint %d (%s)\t%s\tattempts=%d\t%s", d.ID, d.CreatedAt.Format(time.RFC3339),
 			d.EventName, d.EndpointID, d.EndpointName, d.Status, d.AttemptCount, deliveryDetail(d))
 	})
+	// The way to the next pages goes to standard error, so the list on
+	// standard output stays a list.
+	if page.Older != 0 {
+		fmt.Fprintf(env.Stderr, "older: -before %d\n", page.Older)
+	}
+	if page.Newer != 0 {
+		fmt.Fprintf(env.Stderr, "newer: -after %d\n", page.Newer)
+	}
+	return err
 }
 
-// runRedeliver asks the running server to attempt one delivery again now.
+const redeliverUsage = "redeliver DELIVERY_ID [-wait 30s] | redeliver DELIVERY_ID DELIVERY_ID … | redeliver -endpoint ID [-since 24h]"
+
+// runRedeliver asks the running server to attempt one delivery again now
+// and waits for the answer; given several, or an endpoint, it queues them
+// all for the server's retry worker and says how many.
 func runRedeliver(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "redeliver", "redeliver DELIVERY_ID [-wait 30s]")
+	fs := newFlagSet(env, "redeliver", redeliverUsage)
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
 	wait := waitFlag(fs)
+	endpoint := fs.FlagSet.Int64("endpoint", 0, "queue every undelivered delivery of this endpoint (failed, or waiting for a retry)")
+	since := fs.FlagSet.String("since", "", "with -endpoint: only deliveries created since (24h, 7d, or a UTC time)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("usage: hookboard redeliver DELIVERY_ID")
+	if (len(pos) == 0) == (*endpoint == 0) {
+		return usagef("usage: hookboard %s", redeliverUsage)
 	}
-	id, err := parseID("delivery", pos[0])
-	if err != nil {
-		return err
+	if *since != "" && *endpoint == 0 {
+		return usagef("-since goes with -endpoint")
+	}
+	var sel store.RedeliverySelection
+	for _, p := range pos {
+		id, err := parseID("delivery", p)
+		if err != nil {
+			return err
+		}
+		sel.DeliveryIDs = append(sel.DeliveryIDs, id)
+	}
+	sel.EndpointID = *endpoint
+	if sel.Since, err = store.ParseTimeBound(*since, time.Now()); err != nil {
+		return usagef("-since: %v", err)
 	}
 	st, err := openStore(*db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	d, err := sendThroughServer(ctx, st, *db, store.TriggerRedeliver, id, *wait)
+	if len(sel.DeliveryIDs) == 1 {
+		d, err := sendThroughServer(ctx, st, *db, store.TriggerRedeliver, sel.DeliveryIDs[0], *wait)
+		if err != nil {
+			return err
+		}
+		return printDeliveryOutcome(env, *asJSON, d)
+	}
+	if err := requireServer(ctx, st, *db); err != nil {
+		return err
+	}
+	n, err := st.RequestRedeliveries(ctx, sel)
 	if err != nil {
 		return err
 	}
-	return printDeliveryOutcome(env, *asJSON, d)
+	if *asJSON {
+		return printJSON(env.Stdout, map[string]any{"queued": n})
+	}
+	fmt.Fprintf(env.Stdout, "%d redeliveries queued; the server's retry worker sends them now (see `hookboard deliveries`)\n", n)
+	return nil
 }
 
 // waitFlag adds -wait, how long test and redeliver wait for the server.
@@ -218,13 +290,8 @@ func waitFlag(fs *flagSet) *time.Duration {
 // for its answer. Webhooks leave from the server only, with its network
 // settings; with no server running nothing is written.
 func sendThroughServer(ctx context.Context, st *store.Store, db, trigger string, id int64, wait time.Duration) (store.Delivery, error) {
-	running, err := st.ServerRunning(ctx)
-	if err != nil {
+	if err := requireServer(ctx, st, db); err != nil {
 		return store.Delivery{}, err
-	}
-	if !running {
-		return store.Delivery{}, fmt.Errorf("no Hookboard server is running on %s; start `hookboard serve -db %s`: "+
-			"webhooks are sent by the server, with its network settings", db, db)
 	}
 	reqID, err := st.RequestSend(ctx, trigger, id)
 	if err != nil {
@@ -261,6 +328,20 @@ func sendThroughServer(ctx context.Context, st *store.Store, db, trigger string,
 		}
 		return store.Delivery{}, fmt.Errorf("the server took the request but did not answer within %s; see `hookboard deliveries`", wait)
 	}
+}
+
+// requireServer refuses, writing nothing, when no server runs on the
+// database to send what the CLI would queue.
+func requireServer(ctx context.Context, st *store.Store, db string) error {
+	running, err := st.ServerRunning(ctx)
+	if err != nil {
+		return err
+	}
+	if !running {
+		return fmt.Errorf("no Hookboard server is running on %s; start `hookboard serve -db %s`: "+
+			"webhooks are sent by the server, with its network settings", db, db)
+	}
+	return nil
 }
 
 // errNotDelivered makes test and redeliver exit non-zero when the receiver

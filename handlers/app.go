@@ -18,6 +18,12 @@ type Notifier interface {
 	Deliver(ctx context.Context, eventIDs []string)
 	// Test sends an endpoint's test event (the settings' Test button).
 	Test(ctx context.Context, endpointID int64) (store.Delivery, error)
+	// SendSample sends the event catalog's sample of an event to one
+	// endpoint (the catalog's "Send this sample").
+	SendSample(ctx context.Context, endpointID int64, name string) (store.Delivery, error)
+	// Render is the body an endpoint of the given format gets for ev, and
+	// its content type (the catalog's samples).
+	Render(format string, ev store.Event) (contentType string, body []byte, err error)
 	// Redeliver sends a logged delivery's event again.
 	Redeliver(ctx context.Context, deliveryID int64) (store.Delivery, error)
 }

@@ -384,12 +384,17 @@ func TestBrowserIntegrationTokenOnceAndCurl(t *testing.T) {
 	if eval[string](t, ctx, `document.querySelector('`+row+`td[data-label="Last use"]').textContent.trim()`) == "never" {
 		t.Fatal("last use still says never")
 	}
-	bars := eval[[]float64](t, ctx, `[...document.querySelectorAll('`+row+`[data-testid="sparkline"] rect')].map(r => r.height.baseVal.value)`)
-	if len(bars) == 0 || bars[len(bars)-1] <= 0 {
-		t.Fatalf("sparkline bars %v: today's bar is missing", bars)
+	chart := row + `[data-testid="usage-chart"] [data-testid="chart-slot"]`
+	bars := eval[[]float64](t, ctx, `[...document.querySelectorAll('`+chart+` rect.fill')].map(r => r.height.baseVal.value)`)
+	if len(bars) != 7 || bars[6] <= 0 {
+		t.Fatalf("usage bars %v: today's bar is missing", bars)
 	}
-	if label := eval[string](t, ctx, `document.querySelector('`+row+`[data-testid="sparkline"]').getAttribute('aria-label')`); !strings.HasSuffix(label, " 1") {
-		t.Fatalf("sparkline label %q does not end with today's 1", label)
+	days := eval[[]string](t, ctx, `[...document.querySelectorAll('`+chart+` text.label')].map(t => t.textContent)`)
+	if len(days) != 7 || days[6] != e.app.now().UTC().Format("Mon") {
+		t.Fatalf("day labels %v, want seven ending with today", days)
+	}
+	if label := eval[string](t, ctx, `[...document.querySelectorAll('`+chart+`')].pop().getAttribute('aria-label')`); !strings.HasSuffix(label, ": 1 request") {
+		t.Fatalf("today's numbers %q, want 1 request", label)
 	}
 }
 
@@ -572,8 +577,12 @@ func TestBrowserWebhookTestButtonShowsDelivery(t *testing.T) {
 	if len(got) != 1 || got[0].header.Get("X-Hookboard-Event") != "webhook.test" || got[0].header.Get("Webhook-Signature") == "" {
 		t.Fatalf("receiver got %d requests: %+v", len(got), got)
 	}
-	if !strings.Contains(reqBody, `"event_name": "webhook.test"`) || !strings.Contains(got[0].body, `"event_name":"webhook.test"`) {
+	// The page shows the body as sent, and indented on demand.
+	if reqBody != got[0].body || !strings.Contains(got[0].body, `"event_name":"webhook.test"`) {
 		t.Fatalf("request body on the page %q, at the receiver %q", reqBody, got[0].body)
+	}
+	if pretty := eval[string](t, ctx, `document.querySelector('[data-testid="request-body-pretty"]').textContent`); !strings.Contains(pretty, `"event_name": "webhook.test"`) {
+		t.Fatalf("pretty request body %q", pretty)
 	}
 	if html := eval[string](t, ctx, `document.documentElement.outerHTML`); strings.Contains(html, sec.Token) {
 		t.Fatal("the delivery page shows the endpoint token")

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hookboard/store"
 	"hookboard/views"
@@ -135,10 +132,18 @@ func (a *App) webhooksView(r *http.Request, form store.NewEndpoint) (views.Webho
 	if err != nil {
 		return v, err
 	}
+	hours, err := a.store.EndpointHealth(r.Context(), 0, a.now().UTC().Truncate(time.Hour).Add(time.Hour), time.Hour, 24)
+	if err != nil {
+		return v, err
+	}
 	for _, e := range eps {
+		bs := hours[e.ID]
+		if bs == nil {
+			bs = make([]store.HealthBucket, 24)
+		}
 		v.Endpoints = append(v.Endpoints, views.EndpointRow{
 			ID: e.ID, Name: e.Name, URL: e.URL, Format: e.Format, Events: eventsSummary(e.Events),
-			Health: a.health(e), Pending: e.PendingCount, Failed24: e.FailedCount24h,
+			Health: a.health(e), Pending: e.PendingCount, Failed24: e.FailedCount24h, Health24: sparkline(bs),
 		})
 	}
 	return v, nil
@@ -217,6 +222,20 @@ func (a *App) endpointView(r *http.Request, id int64) (views.EndpointPage, error
 	if err != nil {
 		return v, err
 	}
+	if v.Charts, err = a.endpointCharts(r, id); err != nil {
+		return v, err
+	}
+	if v.Queued, err = a.store.QueuedRedeliveries(ctx, id); err != nil {
+		return v, err
+	}
+	v.BulkSince = bulkSinceOptions()
+	for _, ev := range store.EventCatalog() {
+		label := "sample " + ev.Name
+		if ev.Name == store.EventWebhookTest {
+			label = "webhook.test"
+		}
+		v.TestEvents = append(v.TestEvents, views.Option{Value: ev.Name, Label: label, Selected: ev.Name == store.EventWebhookTest})
+	}
 	for _, d := range ds {
 		v.Deliveries = append(v.Deliveries, deliveryRow(d))
 	}
@@ -225,7 +244,8 @@ func (a *App) endpointView(r *http.Request, id int64) (views.EndpointPage, error
 
 func deliveryRow(d store.Delivery) views.DeliveryRow {
 	row := views.DeliveryRow{
-		ID: d.ID, EventName: d.EventName, EventID: d.EventID, Status: d.Status, HTTPStatus: d.LastStatus,
+		ID: d.ID, EndpointID: d.EndpointID, EndpointName: d.EndpointName,
+		EventName: d.EventName, EventID: d.EventID, Status: d.Status, HTTPStatus: d.LastStatus,
 		Error: d.LastError, Attempts: d.AttemptCount, When: formatTime(d.CreatedAt.Unix()),
 	}
 	switch {
@@ -279,25 +299,34 @@ func (a *App) editEndpoint(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// testEndpoint sends a webhook.test and shows the delivery it made.
+// testEndpoint sends a webhook.test, or the catalog's sample of the event
+// the form names, and shows the delivery it made.
 func (a *App) testEndpoint(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.pathID(w, r, "id")
-	if !ok {
+	if !ok || !a.parseForm(w, r) {
 		return
 	}
 	if a.notifier == nil {
 		a.errorPage(w, r, http.StatusServiceUnavailable, "This server sends no webhooks.")
 		return
 	}
-	d, err := a.notifier.Test(r.Context(), id)
+	event := r.PostForm.Get("event")
+	if event == "" {
+		event = store.EventWebhookTest
+	}
+	d, err := a.notifier.SendSample(r.Context(), id, event)
 	if err != nil {
 		a.fail(w, r, err, fmt.Sprintf("/settings/webhooks/%d", id))
 		return
 	}
+	what := "Test event"
+	if event != store.EventWebhookTest {
+		what = "Sample " + event
+	}
 	if d.Status == store.DeliveryDelivered {
-		a.flash(r, "Test event delivered.")
+		a.flash(r, what+" delivered.")
 	} else {
-		a.flashError(r, "The test event was not accepted; see the response below.")
+		a.flashError(r, "The "+strings.ToLower(what[:1])+what[1:]+" was not accepted; see the response below.")
 	}
 	http.Redirect(w, r, fmt.Sprintf("/settings/deliveries/%d", d.ID), http.StatusSeeOther)
 }
@@ -404,27 +433,12 @@ func (a *App) deliveryPage(w http.ResponseWriter, r *http.Request) {
 		v.Attempts = append(v.Attempts, views.AttemptView{
 			Trigger: at.Trigger, When: at.StartedAt.Format("2006-01-02 15:04:05.000 UTC"),
 			Latency: formatLatency(at.Latency), RequestURL: at.RequestURL, RequestHeaders: headerList(at.RequestHeaders),
-			RequestBody: showBody(at.RequestBody), ResponseStatus: at.ResponseStatus,
-			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: showBody(at.ResponseBody), Error: store.AnswerError(at.ResponseStatus, at.Error),
+			RequestBody: rawText(at.RequestBody), RequestPretty: prettyJSON(at.RequestBody), ResponseStatus: at.ResponseStatus,
+			ResponseHeaders: headerList(at.ResponseHeaders), ResponseBody: rawText(at.ResponseBody), ResponsePretty: prettyJSON(at.ResponseBody),
+			Error: store.AnswerError(at.ResponseStatus, at.Error),
 		})
 	}
 	a.render(w, r, http.StatusOK, views.DeliveryView(v))
-}
-
-// showBody makes a stored body readable: JSON indented, binary noted.
-func showBody(b []byte) string {
-	if len(b) > maxShownBody {
-		b = b[:maxShownBody]
-	}
-	// Indent keeps the keys in the order they were sent.
-	var out bytes.Buffer
-	if json.Indent(&out, b, "", "  ") == nil {
-		return out.String()
-	}
-	if !utf8.Valid(b) {
-		return fmt.Sprintf("(%d bytes of binary data)", len(b))
-	}
-	return string(b)
 }
 
 func headerList(m map[string]string) []views.Header {

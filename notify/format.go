@@ -43,6 +43,13 @@ func Render(format string, ev store.Event) (Payload, error) {
 	return Payload{}, fmt.Errorf("notify: unknown format %q", format)
 }
 
+// Render is Render for the handlers, which do not import this package: the
+// body an endpoint of the given format gets for ev, and its content type.
+func (n *Notifier) Render(format string, ev store.Event) (contentType string, body []byte, err error) {
+	p, err := Render(format, ev)
+	return p.ContentType, p.Body, err
+}
+
 // kanboardBody is {"event_name", "event_data", "event_author"} as Kanboard
 // sends it. The store wrote event_data exactly as receivers get it (see
 // store.EncodeEventData), so it is put in as it is.

@@ -442,7 +442,14 @@ func (n *Notifier) logOutcome(r store.AttemptRecord) {
 // one endpoint, enabled or not, records it like any delivery and returns
 // the delivery with its attempt. A failed test is not retried.
 func (n *Notifier) Test(ctx context.Context, endpointID int64) (store.Delivery, error) {
-	job, err := n.st.CreateTestDelivery(ctx, store.Actor{}, endpointID, lease)
+	return n.SendSample(ctx, endpointID, store.EventWebhookTest)
+}
+
+// SendSample sends the catalog's sample of event name (see
+// store.SampleEvent) to one endpoint, enabled or not, as the Test button
+// does for webhook.test, and returns the delivery with its attempt.
+func (n *Notifier) SendSample(ctx context.Context, endpointID int64, name string) (store.Delivery, error) {
+	job, err := n.st.CreateSampleDelivery(ctx, store.Actor{}, endpointID, name, lease)
 	if err != nil {
 		return store.Delivery{}, err
 	}
@@ -503,13 +510,17 @@ func (n *Notifier) Start() {
 		}
 		for {
 			n.heartbeat(n.baseCtx, &lastBeat)
-			if _, err := n.SendRequested(n.baseCtx); err != nil && n.baseCtx.Err() == nil {
+			asked, err := n.SendRequested(n.baseCtx)
+			if err != nil && n.baseCtx.Err() == nil {
 				n.log.Error("webhook retry worker: send requests", "err", err)
 			}
 			k, err := n.RunOnce(n.baseCtx)
 			if err != nil && n.baseCtx.Err() == nil {
 				n.log.Error("webhook retry worker", "err", err)
 			}
+			// A bulk redelivery queues many send requests: take the
+			// next batch at once too.
+			k = max(k, asked)
 			if now := n.now(); now.Sub(lastPrune) >= pruneEvery {
 				lastPrune = now
 				n.housekeeping(n.baseCtx)

@@ -271,47 +271,6 @@ type TestEventData struct {
 	EndpointID int64  `json:"endpoint_id"`
 }
 
-// CreateTestDelivery writes a webhook.test event and one delivery of it to
-// the given endpoint only (not through the endpoint filters: the Test
-// button targets one endpoint, enabled or not), leased to the caller.
-func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID int64, lease time.Duration) (DeliveryJob, error) {
-	var deliveryID int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var timeoutMS int64
-		err := tx.QueryRowContext(ctx, `SELECT timeout_ms FROM webhook_endpoints WHERE id = ?`, endpointID).Scan(&timeoutMS)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		data, _ := json.Marshal(TestEventData{Message: "This is a test event from Hookboard.", EndpointID: endpointID})
-		id, err := insertEvent(ctx, tx, now, actor, EventWebhookTest, 0, 0, data)
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
-			VALUES (?, ?, ?, ?)`, id, endpointID, now.Add(lease).UnixMilli()+timeoutMS, now.UnixMilli())
-		if err != nil {
-			return err
-		}
-		deliveryID, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		return DeliveryJob{}, fmt.Errorf("store: test endpoint %d: %w", endpointID, err)
-	}
-	jobs, err := s.deliveryJobs(ctx, []int64{deliveryID})
-	if err != nil {
-		return DeliveryJob{}, err
-	}
-	if len(jobs) == 0 {
-		return DeliveryJob{}, fmt.Errorf("store: test endpoint %d: %w", endpointID, ErrNotFound)
-	}
-	return jobs[0], nil
-}
-
 // inList is the SQL list "(?,?,…)" for values, with its arguments; values
 // must not be empty.
 func inList[T any](values []T) (string, []any) {
@@ -415,11 +374,16 @@ func (s *Store) deliveryJobs(ctx context.Context, ids []int64) ([]DeliveryJob, e
 	return out, nil
 }
 
-const deliveryColumns = `d.id, d.event_id, ev.name, d.endpoint_id, e.name, d.status, d.attempts,
+const deliverySelect = `d.id, d.event_id, ev.name, d.endpoint_id, e.name, d.status, d.attempts,
 	COALESCE(d.next_attempt_ms, 0), COALESCE(d.last_status, 0),
 	COALESCE((SELECT a.error FROM delivery_attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1), ''),
-	d.created_at_ms, COALESCE(d.finished_at_ms, 0)
-	FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN webhook_endpoints e ON e.id = d.endpoint_id`
+	d.created_at_ms, COALESCE(d.finished_at_ms, 0)`
+
+// deliveryColumns reads a delivery for scanDelivery.
+const deliveryColumns = deliverySelect + ` ` + deliveryFrom
+
+// deliveryFrom joins a delivery to its event (ev) and endpoint (e).
+const deliveryFrom = `FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN webhook_endpoints e ON e.id = d.endpoint_id`
 
 func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
@@ -446,20 +410,12 @@ func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 // failedOnly keeps those not delivered that have failed at least once:
 // given up, or pending a retry.
 func (s *Store) Deliveries(ctx context.Context, endpointID int64, limit int, failedOnly bool) ([]Delivery, error) {
-	if limit <= 0 {
-		limit = 50
+	f := DeliveryFilter{EndpointID: endpointID, Limit: limit}
+	if failedOnly {
+		f.Status = FilterUndelivered
 	}
-	if err := s.settle(ctx); err != nil {
-		return nil, err
-	}
-	out, err := listRows(ctx, s.reader, nil, scanDelivery, `SELECT `+deliveryColumns+`
-		WHERE (? = 0 OR d.endpoint_id = ?)
-		  AND (? = 0 OR d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0))
-		ORDER BY d.id DESC LIMIT ?`, endpointID, endpointID, boolInt(failedOnly), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list deliveries: %w", err)
-	}
-	return out, nil
+	page, err := s.DeliveryLog(ctx, f)
+	return page.Deliveries, err
 }
 
 // Delivery reads one delivery with all its attempts, oldest first.

@@ -2,7 +2,7 @@ package views
 
 import (
 	"fmt"
-	"strings"
+	"time"
 )
 
 // IntegrationsPage is Settings → Integrations.
@@ -65,49 +65,27 @@ func (r IntegrationRow) UsageTotal() int {
 	return n
 }
 
-// SparkBar is one bar of a sparkline, in SVG user units.
-type SparkBar struct {
-	X, Y, W, H int
-	Title      string
-}
-
-// Sparkline geometry: seven 8-unit slots, 22 units tall.
-const (
-	sparkSlot   = 8
-	sparkHeight = 22
-)
-
-// SparkBars lays out the bars of a usage sparkline: heights relative to the
-// busiest day, and a 1-unit stub for days with some use so that they never
-// look like zero.
-func SparkBars(days []UsageDay) []SparkBar {
-	max := 0
-	for _, d := range days {
-		if d.Count > max {
-			max = d.Count
+// UsageChart is the integration's requests per day as a bar chart with
+// the days' names under the bars.
+func (r IntegrationRow) UsageChart() Chart {
+	c := Chart{Label: "Requests per day, last 7 days", Series: []ChartSeries{{Name: "requests"}}, Width: 260, TestID: "usage-chart"}
+	top := 0
+	for _, d := range r.Usage {
+		top = max(top, d.Count)
+		label, when := d.Day, d.Day
+		if t, err := time.Parse(time.DateOnly, d.Day); err == nil {
+			label, when = t.Format("Mon"), t.Format("Mon 2 Jan")
 		}
-	}
-	out := make([]SparkBar, 0, len(days))
-	for i, d := range days {
-		h := 0
-		if max > 0 && d.Count > 0 {
-			h = d.Count * (sparkHeight - 2) / max
-			if h < 1 {
-				h = 1
-			}
+		unit := "requests"
+		if d.Count == 1 {
+			unit = "request"
 		}
-		out = append(out, SparkBar{X: i*sparkSlot + 1, Y: sparkHeight - 1 - h, W: sparkSlot - 2, H: h,
-			Title: fmt.Sprintf("%s: %d", d.Day, d.Count)})
+		c.Slots = append(c.Slots, ChartSlot{Label: label, Values: []float64{float64(d.Count)}, Text: fmt.Sprintf("%s: %d %s", when, d.Count, unit)})
 	}
-	return out
-}
-
-func sparkLabel(days []UsageDay) string {
-	parts := make([]string, len(days))
-	for i, d := range days {
-		parts[i] = fmt.Sprint(d.Count)
-	}
-	return "Requests over the last 7 days, oldest first: " + strings.Join(parts, ", ")
+	c.Max = float64(max(top, 1))
+	c.MaxText = fmt.Sprint(max(top, 1))
+	c.Summary = fmt.Sprintf("%d requests in 7 days", r.UsageTotal())
+	return c
 }
 
 // UsersPage is Settings → Users.

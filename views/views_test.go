@@ -142,15 +142,24 @@ func TestIntegrationsViewShowsSecretOnlyWhenGiven(t *testing.T) {
 	if r.Find(testID("integration-name")).Text() != "CI" || r.Find(testID("usage-total")).Text() != "7" {
 		t.Fatalf("row: %q total %q", r.Find(testID("integration-name")).Text(), r.Find(testID("usage-total")).Text())
 	}
-	bars := r.Find(testID("sparkline") + " rect")
+	chart := r.Find(testID("usage-chart"))
+	bars := chart.Find(testID("chart-slot") + " rect.fill")
 	if bars.Length() != 7 {
 		t.Fatalf("%d bars", bars.Length())
 	}
-	if h := bars.Eq(1).AttrOr("height", ""); h != "20" {
-		t.Fatalf("busiest day's bar height %q, want 20", h)
+	if h := bars.Eq(1).AttrOr("height", ""); h != "100" {
+		t.Fatalf("busiest day's bar height %q, want 100", h)
 	}
 	if h := bars.Eq(0).AttrOr("height", ""); h != "0" {
 		t.Fatalf("empty day's bar height %q, want 0", h)
+	}
+	// Every day is labelled under its bar, and its number is written out.
+	slots := chart.Find(testID("chart-slot"))
+	if got := slots.Eq(1).Find("text.label").Text(); got != "d2" {
+		t.Fatalf("day label %q", got)
+	}
+	if got := slots.Eq(1).AttrOr("aria-label", ""); got != "d2: 4 requests" {
+		t.Fatalf("day's numbers %q", got)
 	}
 	if del := r.Find(`form[action="/settings/integrations/2/delete"]`); del.AttrOr("data-confirm", "") == "" || del.AttrOr("method", "") != "post" {
 		t.Fatal("delete is not a confirmed POST")
@@ -169,18 +178,20 @@ func TestIntegrationsViewShowsSecretOnlyWhenGiven(t *testing.T) {
 	}
 }
 
-func TestSparkBarsScaleToTheBusiestDay(t *testing.T) {
-	bars := SparkBars([]UsageDay{{"a", 1}, {"b", 1000}, {"c", 0}})
-	if bars[1].H != sparkHeight-2 || bars[0].H != 1 || bars[2].H != 0 {
-		t.Fatalf("heights %d %d %d", bars[0].H, bars[1].H, bars[2].H)
+func TestChartBarsScaleToTheLargest(t *testing.T) {
+	c := Chart{Max: 1000, Series: []ChartSeries{{Name: "n"}}, Compact: true, Slots: []ChartSlot{
+		{Values: []float64{1}}, {Values: []float64{1000}}, {Values: []float64{0}}, {Values: []float64{-1}}}}
+	_, h, slots := c.layout()
+	if slots[1].Bars[0].H != sparkH-2 || slots[0].Bars[0].H != 1 || slots[2].Bars[0].H != 0 {
+		t.Fatalf("bar heights %+v", slots)
 	}
-	for _, b := range bars {
-		if b.Y+b.H != sparkHeight-1 {
-			t.Fatalf("bar %+v does not stand on the baseline", b)
+	for _, s := range slots[:3] {
+		if b := s.Bars[0]; b.Y+b.H != h-2 {
+			t.Fatalf("bar %+v does not stand on the axis", b)
 		}
 	}
-	if bars := SparkBars(make([]UsageDay, 7)); bars[3].H != 0 {
-		t.Fatal("no use drew a bar")
+	if !slots[3].NoData || len(slots[3].Bars) != 0 {
+		t.Fatalf("a slot without data drew %+v", slots[3])
 	}
 }
 

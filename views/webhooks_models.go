@@ -17,6 +17,7 @@ type EndpointRow struct {
 	Health   Health
 	Pending  int
 	Failed24 int
+	Health24 Chart // success rate by hour, compact
 }
 
 // Health is an endpoint's state in one badge and a line of detail.
@@ -57,20 +58,28 @@ type EndpointPage struct {
 	FailedOnly  bool
 	// CanSend is false when the server runs without a notifier.
 	CanSend bool
+	Charts  EndpointCharts
+	// TestEvents are what "Send test event" can send: webhook.test or
+	// the catalog's sample of an event.
+	TestEvents []Option
+	BulkSince  []Option
+	Queued     int
 }
 
 // DeliveryRow is one delivery in a list.
 type DeliveryRow struct {
-	ID         int64
-	EventName  string
-	EventID    string
-	Status     string
-	StatusKind string // badge kind
-	HTTPStatus int
-	Error      string
-	Attempts   int
-	When       string
-	Next       string
+	ID           int64
+	EndpointID   int64
+	EndpointName string
+	EventName    string
+	EventID      string
+	Status       string
+	StatusKind   string // badge kind
+	HTTPStatus   int
+	Error        string
+	Attempts     int
+	When         string
+	Next         string
 }
 
 // DeliveryPage is one delivery with every attempt.
@@ -93,12 +102,76 @@ type AttemptView struct {
 	RequestBody     string
 	ResponseStatus  int
 	ResponseHeaders []Header
-	ResponseBody    string
-	Error           string
+	ResponseBody    string // as received, as text
+	// RequestPretty and ResponsePretty are the bodies indented, when
+	// they are JSON; "" otherwise.
+	RequestPretty  string
+	ResponsePretty string
+	Error          string
 }
 
 // Header is one HTTP header line.
 type Header struct {
 	Name  string
 	Value string
+}
+
+// DeliveryLogPage is Settings → Webhooks → Delivery log: every endpoint's
+// deliveries, filtered, a page at a time, with bulk redelivery.
+type DeliveryLogPage struct {
+	Page
+	Endpoints  []Option // the endpoint filter; the first is "all"
+	Events     []Option
+	Statuses   []Option
+	Classes    []Option
+	Since      string // as typed
+	Until      string
+	Find       string // a webhook-id or a task id
+	Deliveries []DeliveryRow
+	// OlderURL and NewerURL open the neighbouring pages, "" at either end.
+	OlderURL string
+	NewerURL string
+	CanSend  bool
+	// Queued counts the redeliveries waiting for the retry worker.
+	Queued int
+	// BulkEndpoints are the endpoints "redeliver every undelivered" can
+	// name, the filtered one selected.
+	BulkEndpoints []Option
+	BulkSince     []Option
+}
+
+// EndpointCharts are an endpoint's health over the last 24 hours and 7
+// days: success rate and latency.
+type EndpointCharts struct {
+	Rate24h, Latency24h Chart
+	Rate7d, Latency7d   Chart
+}
+
+// EventsPage is the event catalog: every event with when it fires and a
+// sample body per format, and a button per endpoint that sends the sample.
+type EventsPage struct {
+	Page
+	Events    []CatalogEvent
+	Endpoints []EndpointChoice
+	CanSend   bool
+}
+
+// CatalogEvent is one event of the catalog.
+type CatalogEvent struct {
+	Name    string
+	Fires   string
+	Samples []SampleBody
+}
+
+// SampleBody is a sample event as one payload format sends it.
+type SampleBody struct {
+	Format      string
+	ContentType string
+	Body        string
+}
+
+// EndpointChoice is an endpoint a sample can be sent to.
+type EndpointChoice struct {
+	ID   int64
+	Name string
 }

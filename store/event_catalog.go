@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// eventFires says when each event is written, for the event catalog page
+// and docs/webhooks.md. A name in EventNames without a line here is still
+// listed, with a generic sentence.
+var eventFires = map[string]string{
+	EventTaskCreate:         "A task is created: on the board, through the incoming URL or with createTask.",
+	EventTaskUpdate:         "A task's fields change (title, description, color, due date, score, category, …); changes lists only what changed.",
+	EventTaskClose:          "A task is closed.",
+	EventTaskOpen:           "A closed task is opened again.",
+	EventTaskMoveColumn:     "A task moves to another column.",
+	EventTaskMovePosition:   "A task moves up or down within its column and swimlane.",
+	EventTaskMoveSwimlane:   "A task moves to another swimlane.",
+	EventTaskMoveProject:    "A task moves to another project.",
+	EventTaskAssigneeChange: "A task's assignee changes (and nothing else).",
+	EventTaskDelete:         "A task is deleted; the data is the task as it was.",
+	EventCommentCreate:      "A comment is added to a task.",
+	EventCommentUpdate:      "A comment's text changes.",
+	EventCommentDelete:      "A comment is deleted.",
+	EventSubtaskCreate:      "A subtask is added to a task.",
+	EventSubtaskUpdate:      "A subtask changes (title, status, assignee, time).",
+	EventSubtaskDelete:      "A subtask is deleted.",
+	EventFileCreate:         "A file is attached to a task.",
+	EventFileDelete:         "A file is removed from a task.",
+	EventWebhookTest:        "Only when an admin presses “Send test event”, to that one endpoint.",
+}
+
+// CatalogEvent is one event of the catalog.
+type CatalogEvent struct {
+	Name  string
+	Fires string
+}
+
+// EventCatalog lists every event Hookboard sends: the ones endpoints
+// subscribe to (EventNames), then webhook.test.
+func EventCatalog() []CatalogEvent {
+	var out []CatalogEvent
+	for _, name := range append(slices.Clone(EventNames), EventWebhookTest) {
+		fires := eventFires[name]
+		if fires == "" {
+			fires = "When a " + strings.ReplaceAll(name, ".", " ") + " happens."
+		}
+		out = append(out, CatalogEvent{Name: name, Fires: fires})
+	}
+	return out
+}
+
+// IsCatalogEvent says whether name is an event Hookboard sends.
+func IsCatalogEvent(name string) bool {
+	return name == EventWebhookTest || slices.Contains(EventNames, name)
+}
+
+// sampleTime is the fixed time of sample events' data, so a sample reads
+// the same every time.
+var sampleTime = time.Date(2030, time.January, 15, 9, 30, 0, 0, time.UTC).Unix()
+
+func sampleName(s string) *string { return &s }
+
+// sampleContent is made-up content of an event named name, in the typed
+// form real events are written from. Names of kinds it does not know get
+// the task sample (EncodeEventData's default shape).
+func sampleContent(name string) EventContent {
+	t := TaskSnapshot{
+		ID: 42, Title: "Ship the release notes", Description: "Draft, review and publish.", DateCreation: sampleTime,
+		ColorID: "blue", ProjectID: 1, ColumnID: 2, OwnerID: 1, Position: 1, IsActive: 1, DateDue: sampleTime + 86400,
+		CreatorID: 1, DateModification: sampleTime, Reference: "REL-7", SwimlaneID: 1, DateMoved: sampleTime, Priority: 0, Score: 3,
+		SwimlaneName: sampleName("Default swimlane"), ProjectName: sampleName("Default"), ColumnTitle: sampleName("Ready"),
+		AssigneeUsername: sampleName("admin"), CreatorUsername: sampleName("admin"), ColumnPosition: new(int64(2)),
+	}
+	c := EventContent{Task: t}
+	switch {
+	case strings.HasPrefix(name, "comment."):
+		c.Comment = &Comment{ID: 7, TaskID: t.ID, UserID: 1, Comment: "Looks good to me.", CreatedAt: sampleTime, ModifiedAt: sampleTime, Username: "admin"}
+		if name == EventCommentUpdate {
+			c.Changes = map[string]any{"comment": "Looks good to me."}
+		}
+	case strings.HasPrefix(name, "subtask."):
+		c.Subtask = &Subtask{ID: 5, TaskID: t.ID, Title: "Proofread", Status: 1, UserID: 1, TimeEstimated: 1, Position: 1, Username: "admin"}
+		if name == EventSubtaskUpdate {
+			c.Changes = map[string]any{"status": 1}
+		}
+	case strings.HasPrefix(name, "file."):
+		c.File = &TaskFile{ID: 3, TaskID: t.ID, UserID: 1, Name: "notes.pdf", MimeType: "application/pdf", Size: 48213,
+			CreatedAt: sampleTime, Username: "admin", ETag: "9e107d9d372bb6826bd81d3542a419d6"}
+	case strings.HasPrefix(name, "task.move."):
+		c.Move = &MoveFrom{ColumnID: 1, SwimlaneID: 1, DateMoved: sampleTime - 3600}
+		c.Changes = map[string]any{"column_id": t.ColumnID}
+		if name == EventTaskMoveProject {
+			c.Move.ProjectID = 2
+			c.Changes = map[string]any{"project_id": t.ProjectID}
+		}
+	case name == EventTaskUpdate:
+		c.Changes = map[string]any{"title": t.Title}
+	case name == EventTaskAssigneeChange:
+		c.Changes = map[string]any{"owner_id": t.OwnerID}
+	case name == EventTaskClose:
+		c.Task.IsActive = 0
+		c.Task.DateCompleted = new(sampleTime)
+	}
+	return c
+}
+
+// sampleEventData is the event_data of a sample event named name, made by
+// the builder real events use.
+func sampleEventData(name string, endpointID int64) ([]byte, error) {
+	if name == EventWebhookTest {
+		return json.Marshal(TestEventData{Message: "This is a test event from Hookboard.", EndpointID: endpointID})
+	}
+	return EncodeEventData(name, sampleContent(name))
+}
+
+// SampleEvent is a made-up event named name as it would be stored (by
+// admin, at at), for the catalog page to render in each format.
+func SampleEvent(name string, at time.Time) (Event, error) {
+	if !IsCatalogEvent(name) {
+		return Event{}, &InvalidError{Reason: fmt.Sprintf("%q is not an event Hookboard sends", name)}
+	}
+	data, err := sampleEventData(name, 0)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{ID: "01946c1e-5a00-7000-8000-000000000000", Name: name, AuthorName: "admin", CreatedAt: at.UTC().Truncate(time.Millisecond), Data: data}, nil
+}
+
+// CreateTestDelivery writes a webhook.test event and one delivery of it to
+// the given endpoint only (not through the endpoint filters: the Test
+// button targets one endpoint, enabled or not), leased to the caller.
+func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID int64, lease time.Duration) (DeliveryJob, error) {
+	return s.CreateSampleDelivery(ctx, actor, endpointID, EventWebhookTest, lease)
+}
+
+// CreateSampleDelivery writes a sample event named name (see SampleEvent;
+// webhook.test for the Test button) and one delivery of it to the given
+// endpoint only, enabled or not, whatever its filters, leased to the
+// caller. The event names no project or task: it describes nothing on the
+// board.
+func (s *Store) CreateSampleDelivery(ctx context.Context, actor Actor, endpointID int64, name string, lease time.Duration) (DeliveryJob, error) {
+	if !IsCatalogEvent(name) {
+		return DeliveryJob{}, &InvalidError{Reason: fmt.Sprintf("%q is not an event Hookboard sends", name)}
+	}
+	var deliveryID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var timeoutMS int64
+		err := tx.QueryRowContext(ctx, `SELECT timeout_ms FROM webhook_endpoints WHERE id = ?`, endpointID).Scan(&timeoutMS)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		data, err := sampleEventData(name, endpointID)
+		if err != nil {
+			return err
+		}
+		id, err := insertEvent(ctx, tx, now, actor, name, 0, 0, data)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms)
+			VALUES (?, ?, ?, ?)`, id, endpointID, now.Add(lease).UnixMilli()+timeoutMS, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		deliveryID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return DeliveryJob{}, fmt.Errorf("store: test endpoint %d: %w", endpointID, err)
+	}
+	jobs, err := s.deliveryJobs(ctx, []int64{deliveryID})
+	if err != nil {
+		return DeliveryJob{}, err
+	}
+	if len(jobs) == 0 {
+		return DeliveryJob{}, fmt.Errorf("store: test endpoint %d: %w", endpointID, ErrNotFound)
+	}
+	return jobs[0], nil
+}
