@@ -33,6 +33,18 @@ var eventFires = map[string]string{
 	EventSubtaskDelete:      "A subtask is deleted.",
 	EventFileCreate:         "A file is attached to a task.",
 	EventFileDelete:         "A file is removed from a task.",
+	EventProjectCreate:      "A project is created (on the Projects page, with createProject or the CLI).",
+	EventProjectUpdate:      "A project's settings change, or it is disabled or enabled; changes lists what changed.",
+	EventProjectDelete:      "A project is removed, with its tasks; the data is the project as it was.",
+	EventColumnCreate:       "A column is added to a project.",
+	EventColumnUpdate:       "A column is renamed, moved (position in changes) or given another WIP limit or description.",
+	EventColumnDelete:       "An empty column is removed.",
+	EventSwimlaneCreate:     "A swimlane is added to a project.",
+	EventSwimlaneUpdate:     "A swimlane is renamed, moved, enabled or disabled.",
+	EventSwimlaneDelete:     "An empty swimlane is removed.",
+	EventCategoryCreate:     "A category is added to a project.",
+	EventCategoryUpdate:     "A category is renamed or gets another colour.",
+	EventCategoryDelete:     "A category is removed; its tasks keep no category.",
 	EventWebhookTest:        "Only when an admin presses “Send test event”, to that one endpoint.",
 }
 
@@ -79,6 +91,26 @@ func sampleContent(name string) EventContent {
 		AssigneeUsername: sampleName("admin"), CreatorUsername: sampleName("admin"), ColumnPosition: new(int64(2)),
 	}
 	c := EventContent{Task: t}
+	if slices.Contains(ConfigEventNames, name) {
+		project := Project{ID: 1, Name: "Default", IsActive: true, CreatedAt: sampleTime, ModifiedAt: sampleTime,
+			PriorityEnd: 3, EnableGlobalTags: true}.Object()
+		c = EventContent{Project: &project}
+		switch {
+		case strings.HasPrefix(name, "column."):
+			c.Column = &Column{ID: 5, ProjectID: 1, Title: "Review", Position: 3, TaskLimit: 4}
+		case strings.HasPrefix(name, "swimlane."):
+			c.Swimlane = &Swimlane{ID: 2, ProjectID: 1, Name: "Urgent", Position: 2, IsActive: true}
+		case strings.HasPrefix(name, "category."):
+			c.Category = &Category{ID: 3, ProjectID: 1, Name: "Bug", ColorID: "red"}
+		}
+		if strings.HasSuffix(name, ".update") {
+			c.Changes = map[string]any{"name": "Default"}
+			if c.Column != nil {
+				c.Changes = map[string]any{"position": 3}
+			}
+		}
+		return c
+	}
 	switch {
 	case strings.HasPrefix(name, "comment."):
 		c.Comment = &Comment{ID: 7, TaskID: t.ID, UserID: 1, Comment: "Looks good to me.", CreatedAt: sampleTime, ModifiedAt: sampleTime, Username: "admin"}

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEventDataIsWhatReceiversGet: the stored data is unescaped and holds
@@ -142,5 +144,22 @@ func TestMigrationCompletesOldEventData(t *testing.T) {
 	if comment["comment"] != "flat <text>" || comment["id"] != 9.0 || comment["task_id"] != float64(task) ||
 		comment["visibility"] != "app-user" || d["id"] != 9.0 || d["date_creation"] != 5.0 {
 		t.Errorf("a flat comment event after the migration: %v", d)
+	}
+}
+
+// Every event of the catalog has its own "when it fires" sentence and a
+// sample that the real builder accepts, configuration events included.
+func TestCatalogSamplesEveryEvent(t *testing.T) {
+	for _, e := range EventCatalog() {
+		if _, ok := eventFires[e.Name]; !ok {
+			t.Errorf("%s has no sentence saying when it fires", e.Name)
+		}
+		ev, err := SampleEvent(e.Name, time.Unix(sampleTime, 0))
+		if err != nil || len(ev.Data) == 0 {
+			t.Errorf("%s: sample %q, err %v", e.Name, ev.Data, err)
+		}
+		if slices.Contains(ConfigEventNames, e.Name) && !strings.Contains(string(ev.Data), `"project"`) {
+			t.Errorf("%s: sample %s has no project", e.Name, ev.Data)
+		}
 	}
 }
