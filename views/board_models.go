@@ -28,9 +28,16 @@ type Lane struct {
 
 // Cell is the tasks of one column in one swimlane.
 type Cell struct {
-	ColumnID int64
-	Column   string
-	Cards    []Card
+	ColumnID   int64
+	SwimlaneID int64
+	Column     string
+	Cards      []Card
+	// Limit is the column's task limit (0: none). With a limit the header
+	// shows the column's open tasks, across swimlanes, as Open/Limit, as
+	// Kanboard does; OverLimit when Open exceeds it.
+	Limit     int
+	Open      int
+	OverLimit bool
 }
 
 // Card is a task on the board.
@@ -41,8 +48,14 @@ type Card struct {
 	Owner    string
 	Category string
 	DateDue  string // YYYY-MM-DD, "" when none
+	Overdue  bool   // an open task whose due day has passed
 	Score    int64
 	Closed   bool
+	// Counts of what is attached, for the card's badges.
+	SubtasksDone  int
+	SubtasksTotal int
+	Comments      int
+	Files         int
 	// PrevColumnID and NextColumnID are the neighbouring columns for the
 	// card's move buttons (0 at the ends).
 	PrevColumnID int64
@@ -113,4 +126,12 @@ type FileView struct {
 	Name string
 	Size string
 	When string
+}
+
+// plural picks the singular or plural word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
