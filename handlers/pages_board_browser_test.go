@@ -38,6 +38,9 @@ func point(t *testing.T, ctx context.Context, sel, where string) (float64, float
 // line, move in steps, release over the target point.
 func mouseDrag(t *testing.T, ctx context.Context, what, cardSel string, toX, toY float64) {
 	t.Helper()
+	// The last message is marked old (not removed: the page must not
+	// shift), so that waiting for the next one waits for this drag's.
+	eval[bool](t, ctx, `(f => (f && f.setAttribute('data-old', ''), true))(document.querySelector('[data-testid="flash"]'))`)
 	x, y := point(t, ctx, cardSel, `[r.left + 12, r.top + 8]`)
 	actions := []chromedp.Action[chromedp.Void]{
 		chromedp.MouseEvent(chromedp.MouseMoved, x, y),
@@ -114,7 +117,7 @@ func TestBrowserDragAndDropMovesCards(t *testing.T) {
 	}
 	waitMoved := func(id int64) {
 		t.Helper()
-		waitFor(t, ctx, "the message of the move", fmt.Sprintf(`(document.querySelector('[data-testid="flash"]') || {}).textContent === 'Task #%d moved.'`, id))
+		waitFor(t, ctx, fmt.Sprintf("the message of task %d's move", id), fmt.Sprintf(`(document.querySelector('[data-testid="flash"]:not([data-old])') || {}).textContent === 'Task #%d moved.'`, id))
 		if !eval[bool](t, ctx, `window.sameDocument === true`) {
 			t.Fatal("the drop loaded a new page")
 		}
@@ -199,7 +202,11 @@ func TestBrowserDragAndDropMovesCards(t *testing.T) {
 	}
 
 	// A click is still a click: it opens the task.
-	step(t, ctx, "click a card's title", chromedp.Click("", css(cardSel(c)+` [data-testid="task-title"]`)))
+	x, y = point(t, ctx, cardSel(c)+` [data-testid="task-title"]`, `[r.left + 10, r.top + r.height / 2]`)
+	step(t, ctx, "click a card's title",
+		chromedp.MouseEvent(chromedp.MouseMoved, x, y),
+		chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
 	waitFor(t, ctx, "the task page", fmt.Sprintf(`location.pathname === '/tasks/%d'`, c))
 }
 

@@ -28,6 +28,15 @@ document.addEventListener("submit", function (ev) {
 // buttons, as keyboards do.
 (function () {
   var drag = null;
+  // The click that ends a drag must not open the card. (A flag rather than
+  // a timer: background tabs delay timers.)
+  var swallowClick = false;
+  document.addEventListener("click", function (ev) {
+    if (!swallowClick) return;
+    swallowClick = false;
+    ev.preventDefault();
+    ev.stopPropagation();
+  }, true);
 
   function columnAt(x, y) {
     var el = document.elementFromPoint(x, y);
@@ -53,6 +62,7 @@ document.addEventListener("submit", function (ev) {
   }
 
   document.addEventListener("pointerdown", function (ev) {
+    swallowClick = false;
     if (ev.button !== 0 || ev.pointerType === "touch" || drag) return;
     var card = ev.target.closest("[data-board-dnd] .card[data-drag]");
     if (!card || ev.target.closest("button, input, select, textarea")) return;
@@ -60,9 +70,11 @@ document.addEventListener("submit", function (ev) {
       list: card.parentNode, next: card.nextElementSibling, started: false };
   });
 
-  // The title is a link: the browser's own link dragging would take over.
+  // The browser's own dragging (of the title link, or of selected text)
+  // would take the pointer away mid-drag.
   document.addEventListener("dragstart", function (ev) {
-    if (ev.target.closest && ev.target.closest("[data-board-dnd] .card[data-drag]")) ev.preventDefault();
+    var el = ev.target.nodeType === 1 ? ev.target : ev.target.parentElement;
+    if (el && el.closest("[data-board-dnd] .card[data-drag]")) ev.preventDefault();
   });
 
   document.addEventListener("pointermove", function (ev) {
@@ -71,6 +83,7 @@ document.addEventListener("submit", function (ev) {
       // A few pixels of slack, so a click on the title stays a click.
       if (Math.abs(ev.clientX - drag.x) + Math.abs(ev.clientY - drag.y) < 6) return;
       drag.started = true;
+      window.getSelection().removeAllRanges();
       drag.card.classList.add("dragging");
       document.body.classList.add("drag-active");
     }
@@ -92,10 +105,7 @@ document.addEventListener("submit", function (ev) {
     d.card.classList.remove("dragging");
     document.body.classList.remove("drag-active");
     highlight(null);
-    // The click that ends a drag must not open the card.
-    var swallow = function (ev) { ev.preventDefault(); ev.stopPropagation(); };
-    document.addEventListener("click", swallow, true);
-    setTimeout(function () { document.removeEventListener("click", swallow, true); }, 0);
+    swallowClick = true;
 
     var list = d.card.parentNode;
     if (!drop || (list === d.list && d.card.nextElementSibling === d.next)) {
