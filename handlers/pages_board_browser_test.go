@@ -308,6 +308,8 @@ func seedBadges(t *testing.T, e *pageEnv) (int64, int64) {
 		return time.Date(y, m, dd+d, 0, 0, 0, 0, time.UTC).Unix()
 	}
 	busy, _, err := e.st.CreateTask(bg, actor, store.NewTask{ProjectID: e.projectID, Title: "Login page loses the session cookie",
+		Description: "Users on Safari are logged out after **every** page.\n\n1. Log in\n2. Open a board\n3. Reload\n\n" +
+			"See [SameSite cookies](https://developer.mozilla.org/docs/Web/HTTP/Cookies) and `handlers/session.go`.",
 		ColorID: "red", ColumnID: cols[2].ID, OwnerID: member.ID, CategoryID: cat, DateDue: day(-2)})
 	if err != nil {
 		t.Fatal(err)
