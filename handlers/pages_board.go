@@ -106,7 +106,7 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 		card := views.Card{
 			ID: t.ID, Title: t.Title, ColorID: t.ColorID, Owner: deref(t.AssigneeUsername),
 			Category: deref(t.CategoryName), DateDue: formatDate(t.DateDue), Score: t.Score,
-			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID,
+			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID, Position: t.Position,
 			SubtasksDone: t.SubtasksDone, SubtasksTotal: t.SubtasksTotal, Comments: t.Comments, Files: t.Files,
 		}
 		// Dates compare as YYYY-MM-DD text: due today is not yet overdue.

@@ -92,6 +92,12 @@ func TestBrowserDragAndDropMovesCards(t *testing.T) {
 	}
 	a := newTask("Draft the announcement", cols[0].ID)
 	b := newTask("Book the venue", cols[0].ID)
+	// A closed task, hidden from the board, holds the second column's first
+	// place: drops must land by the cards shown, not by counting them.
+	hidden := newTask("Print the old flyers", cols[1].ID)
+	if _, err := e.st.CloseTask(bg, actor, hidden); err != nil {
+		t.Fatal(err)
+	}
 	c := newTask("Order the stickers", cols[1].ID)
 
 	ctx := newBrowser(t)
@@ -135,7 +141,8 @@ func TestBrowserDragAndDropMovesCards(t *testing.T) {
 	x, y := point(t, ctx, cellSel(cols[1].ID, lanes[0].ID), `[r.left + r.width / 2, r.bottom - 12]`)
 	mouseDrag(t, ctx, "drag A to the second column", cardSel(a), x, y)
 	waitMoved(a)
-	checkTask(a, cols[1].ID, lanes[0].ID, 2)
+	checkTask(a, cols[1].ID, lanes[0].ID, 3)
+	checkTask(c, cols[1].ID, lanes[0].ID, 2)
 	if got := cellIDs(cols[1].ID, lanes[0].ID); !slices.Equal(got, ids(c, a)) {
 		t.Fatalf("second column shows %v, want %v", got, ids(c, a))
 	}
@@ -147,8 +154,9 @@ func TestBrowserDragAndDropMovesCards(t *testing.T) {
 	x, y = point(t, ctx, cardSel(c), `[r.left + r.width / 2, r.top + 4]`)
 	mouseDrag(t, ctx, "drag A to the top of its column", cardSel(a), x, y)
 	waitMoved(a)
-	checkTask(a, cols[1].ID, lanes[0].ID, 1)
-	checkTask(c, cols[1].ID, lanes[0].ID, 2)
+	checkTask(hidden, cols[1].ID, lanes[0].ID, 1)
+	checkTask(a, cols[1].ID, lanes[0].ID, 2)
+	checkTask(c, cols[1].ID, lanes[0].ID, 3)
 	if got := cellIDs(cols[1].ID, lanes[0].ID); !slices.Equal(got, ids(a, c)) {
 		t.Fatalf("second column shows %v, want %v", got, ids(a, c))
 	}
@@ -193,7 +201,7 @@ func TestBrowserDragAndDropMovesCards(t *testing.T) {
 	if got := cellIDs(cols[1].ID, lanes[0].ID); !slices.Equal(got, ids(a, c)) {
 		t.Fatalf("after a cancelled drag the second column shows %v, want %v", got, ids(a, c))
 	}
-	checkTask(c, cols[1].ID, lanes[0].ID, 2)
+	checkTask(c, cols[1].ID, lanes[0].ID, 3)
 	if n := len(rc.received()); n != 3 {
 		t.Fatalf("receiver got %d requests after drags that went nowhere, want 3", n)
 	}

@@ -113,13 +113,26 @@ document.addEventListener("submit", function (ev) {
       return;
     }
     var column = list.closest(".column");
-    var cards = Array.prototype.slice.call(list.querySelectorAll(".card"));
     send(d.card, {
       column_id: column.getAttribute("data-column-id"),
       swimlane_id: column.getAttribute("data-swimlane-id"),
-      position: String(cards.indexOf(d.card) + 1),
+      position: dropPosition(d.card, list === d.list),
       back: "board"
     });
+  }
+
+  // dropPosition is the store position that puts the card right before the
+  // card now after it, or right after the one now before it. Positions come
+  // from the server because hidden closed tasks take places in a cell too.
+  // Within its own cell the card's old place is taken out first, which
+  // shifts the cards below it up by one. None around it: the bottom ("").
+  function dropPosition(card, sameCell) {
+    var pos = function (el) { return Number(el.getAttribute("data-position")); };
+    var own = pos(card);
+    var next = card.nextElementSibling, prev = card.previousElementSibling;
+    if (next) return String(sameCell && own < pos(next) ? pos(next) - 1 : pos(next));
+    if (prev) return String(sameCell && own < pos(prev) ? pos(prev) : pos(prev) + 1);
+    return "";
   }
 
   document.addEventListener("pointerup", function (ev) {

@@ -63,6 +63,9 @@ type Card struct {
 	NextColumnID int64
 	NextColumn   string
 	SwimlaneID   int64
+	// Position is the task's place in its cell as the store counts it
+	// (hidden closed tasks too), for a drop between two cards.
+	Position int64
 }
 
 // TaskPage is one task with everything attached to it.
