@@ -189,7 +189,7 @@ var paramTypes = map[reflect.Type]bool{
 	reflect.TypeFor[int64](): true, reflect.TypeFor[string](): true,
 	reflect.TypeFor[float64](): true, reflect.TypeFor[rpcDate](): true,
 	reflect.TypeFor[rpcStrings](): true,
-	reflect.TypeFor[[]int64](): true,
+	reflect.TypeFor[[]int64]():    true,
 }
 
 var errBadArg = errors.New("handlers: bad argument")

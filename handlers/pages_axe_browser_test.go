@@ -104,6 +104,7 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 	rc := newReceiver(t, http.StatusOK, strings.Repeat("a long answer that scrolls\n", 200))
 	bg := context.Background()
 	seedBoard(t, e)
+	seedBadges(t, e) // every kind of card badge, an overdue date among them
 	tasks, err := e.st.Tasks(bg, e.projectID, store.TaskOpen)
 	if err != nil || len(tasks) == 0 {
 		t.Fatalf("tasks: %v", err)

@@ -79,7 +79,7 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 	if withClosed {
 		status = store.TaskAny
 	}
-	tasks, err := a.store.Tasks(ctx, projectID, status)
+	tasks, err := a.store.BoardTasks(ctx, projectID, status)
 	if err != nil {
 		return views.BoardPage{}, err
 	}
@@ -107,10 +107,12 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 		laneIndex[l.ID] = len(v.Lanes)
 		lane := views.Lane{ID: l.ID, Name: l.Name}
 		for _, c := range cols {
-			lane.Cells = append(lane.Cells, views.Cell{ColumnID: c.ID, Column: c.Title})
+			lane.Cells = append(lane.Cells, views.Cell{ColumnID: c.ID, SwimlaneID: l.ID, Column: c.Title, Limit: c.TaskLimit})
 		}
 		v.Lanes = append(v.Lanes, lane)
 	}
+	today := formatDate(a.now().Unix())
+	openInColumn := make([]int, len(cols))
 	for _, t := range tasks {
 		ci, okC := colIndex[t.ColumnID]
 		li, okL := laneIndex[t.SwimlaneID]
@@ -120,7 +122,13 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 		card := views.Card{
 			ID: t.ID, Title: t.Title, ColorID: t.ColorID, Owner: deref(t.AssigneeUsername),
 			Category: deref(t.CategoryName), DateDue: formatDate(t.DateDue), Score: t.Score,
-			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID,
+			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID, Position: t.Position,
+			SubtasksDone: t.SubtasksDone, SubtasksTotal: t.SubtasksTotal, Comments: t.Comments, Files: t.Files,
+		}
+		// Dates compare as YYYY-MM-DD text: due today is not yet overdue.
+		card.Overdue = !card.Closed && card.DateDue != "" && card.DateDue < today
+		if !card.Closed {
+			openInColumn[ci]++
 		}
 		if ci > 0 {
 			card.PrevColumnID, card.PrevColumn = cols[ci-1].ID, cols[ci-1].Title
@@ -129,6 +137,13 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 			card.NextColumnID, card.NextColumn = cols[ci+1].ID, cols[ci+1].Title
 		}
 		v.Lanes[li].Cells[ci].Cards = append(v.Lanes[li].Cells[ci].Cards, card)
+	}
+	for li := range v.Lanes {
+		for ci := range v.Lanes[li].Cells {
+			c := &v.Lanes[li].Cells[ci]
+			c.Open = openInColumn[ci]
+			c.OverLimit = c.Limit > 0 && c.Open > c.Limit
+		}
 	}
 	return v, nil
 }

@@ -281,11 +281,17 @@ func TestBrowserBoardCreateAndMoveTask(t *testing.T) {
 		t.Fatalf("%d task.move.column events, want 1", n)
 	}
 
-	// Fill the board a little for the screenshot.
+	// Fill the board a little for the screenshot, with badges.
 	seedBoard(t, e)
+	busy, _ := seedBadges(t, e)
 	step(t, ctx, "reload", chromedp.Reload())
-	waitFor(t, ctx, "the seeded cards", `document.querySelectorAll('[data-testid="task-card"]').length >= 6`)
+	waitFor(t, ctx, "the seeded cards", `document.querySelectorAll('[data-testid="task-card"]').length >= 8`)
 	screenshot(t, ctx, "board")
+
+	// The busy task's page, its description and comments in Markdown.
+	step(t, ctx, "open a task", chromedp.Navigate(fmt.Sprintf("%s/tasks/%d", e.srv.URL, busy)),
+		chromedp.WaitVisible("", css(`[data-testid="task-description"] strong`)))
+	screenshot(t, ctx, "task")
 }
 
 // seedBoard adds a few tasks in several columns and colors.

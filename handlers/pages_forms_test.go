@@ -123,8 +123,8 @@ func TestBoardNewTaskKeepsTitleOnError(t *testing.T) {
 	}
 }
 
-// TestMovesAndSubtasksSayWhatHappened: moving a task and setting a
-// subtask's status show a message on the page that follows.
+// TestMovesAndSubtasksSayWhatHappened: moving a task, setting a subtask's
+// status and logging out show a message on the page that follows.
 func TestMovesAndSubtasksSayWhatHappened(t *testing.T) {
 	e := newPageEnv(t)
 	bg := context.Background()
@@ -150,8 +150,25 @@ func TestMovesAndSubtasksSayWhatHappened(t *testing.T) {
 		t.Errorf("after a move the board says %q", got)
 	}
 	page = e.postFollow(t, c, fmt.Sprintf("/subtasks/%d/status", st), url.Values{"status": {"2"}})
-	if got := flash(page); got != "Subtask status saved." {
+	if got := flash(page); got != "Subtask marked done." {
 		t.Errorf("after setting a subtask's status the task says %q", got)
+	}
+	page = e.postFollow(t, c, fmt.Sprintf("/subtasks/%d/status", st), url.Values{"status": {"1"}})
+	if got := flash(page); got != "Subtask marked in progress." {
+		t.Errorf("after setting a subtask's status the task says %q", got)
+	}
+	// A refused move goes back to the board it was made on, with the reason.
+	page = e.postFollow(t, c, fmt.Sprintf("/tasks/%d/move", id), url.Values{"column_id": {"999999"}, "back": {"board"}})
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if doc.Find(`[data-testid="board"]`).Length() != 1 || doc.Find(`[data-testid="form-error"]`).Text() == "" {
+		t.Errorf("a refused move from the board shows %q", doc.Find("main").Text())
+	}
+	page = e.postFollow(t, c, "/logout", nil)
+	if got := flash(page); got != "You are logged out." {
+		t.Errorf("after logging out the login page says %q", got)
+	}
+	if resp, _ := e.get(t, c, fmt.Sprintf("/projects/%d/board", e.projectID)); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the board after logging out answers %d, want a redirect to log in", resp.StatusCode)
 	}
 }
 

@@ -141,6 +141,13 @@ func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, o
 		return
 	}
 	back := fmt.Sprintf("/tasks/%d", taskID)
+	// A change made on the board (its buttons, a drag) goes back there, with
+	// its message or its error.
+	if r.PostForm.Get("back") == "board" {
+		if p, err := a.store.TaskProjectID(r.Context(), taskID); err == nil {
+			back = fmt.Sprintf("/projects/%d/board", p)
+		}
+	}
 	u, _ := currentUser(r.Context())
 	events, err := change(actorOf(u))
 	if err != nil {
@@ -150,11 +157,6 @@ func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, o
 	a.deliver(r.Context(), events)
 	if okMsg != "" {
 		a.flash(r, okMsg)
-	}
-	if r.PostForm.Get("back") == "board" {
-		if p, err := a.store.TaskProjectID(r.Context(), taskID); err == nil {
-			back = fmt.Sprintf("/projects/%d/board", p)
-		}
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
@@ -336,14 +338,21 @@ func (a *App) addSubtask(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// subtaskStatusWords name a subtask's statuses in the message after a change.
+var subtaskStatusWords = []string{store.SubtaskTodo: "to do", store.SubtaskInProgress: "in progress", store.SubtaskDone: "done"}
+
 func (a *App) setSubtaskStatus(w http.ResponseWriter, r *http.Request) {
-	a.taskPartChange(w, r, "Subtask status saved.", a.subtaskTask, func(actor store.Actor, id, taskID int64) ([]string, error) {
+	a.taskPartChange(w, r, "", a.subtaskTask, func(actor store.Actor, id, taskID int64) ([]string, error) {
 		n, err := formInt(r, "status")
 		if err != nil {
 			return nil, err
 		}
 		status := int(n)
-		return a.store.UpdateSubtask(r.Context(), actor, id, taskID, store.SubtaskUpdate{Status: &status})
+		events, err := a.store.UpdateSubtask(r.Context(), actor, id, taskID, store.SubtaskUpdate{Status: &status})
+		if err == nil {
+			a.flash(r, "Subtask marked "+subtaskStatusWords[status]+".")
+		}
+		return events, err
 	})
 }
 

@@ -254,6 +254,9 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	// The message lives in a new, anonymous session that the login page
+	// empties.
+	a.flash(r, "You are logged out.")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

@@ -71,6 +71,37 @@ func (s *Store) Tasks(ctx context.Context, projectID int64, status TaskStatus) (
 	return out, nil
 }
 
+// BoardTask is a task as its card shows it: the task with the counts of
+// what is attached to it.
+type BoardTask struct {
+	TaskSnapshot
+	SubtasksDone  int
+	SubtasksTotal int
+	Comments      int
+	Files         int
+}
+
+// BoardTasks lists a project's tasks in board order, as Tasks does, with
+// their subtask, comment and file counts, in one query (no query per card).
+func (s *Store) BoardTasks(ctx context.Context, projectID int64, status TaskStatus) ([]BoardTask, error) {
+	out, err := listRows(ctx, s.reader, []BoardTask{}, func(row interface{ Scan(...any) error }) (BoardTask, error) {
+		var b BoardTask
+		err := row.Scan(append(append(b.taskFields(), b.nameFields()...), &b.SubtasksDone, &b.SubtasksTotal, &b.Comments, &b.Files)...)
+		return b, err
+	}, `SELECT `+taskColumns("t.")+`, `+taskNameColumns+`,
+		(SELECT count(*) FROM subtasks st WHERE st.task_id = t.id AND st.status = ?),
+		(SELECT count(*) FROM subtasks st WHERE st.task_id = t.id),
+		(SELECT count(*) FROM comments c WHERE c.task_id = t.id),
+		(SELECT count(*) FROM task_files f WHERE f.task_id = t.id)
+		`+taskSnapshotFrom+`
+		WHERE t.project_id = ? AND (? < 0 OR t.is_active = ?)
+		ORDER BY col.position, sl.position, t.swimlane_id, t.position, t.id`, SubtaskDone, projectID, int(status), int(status))
+	if err != nil {
+		return nil, fmt.Errorf("store: list board tasks: %w", err)
+	}
+	return out, nil
+}
+
 // TaskProjectID returns the project of a task, or ErrNotFound.
 func (s *Store) TaskProjectID(ctx context.Context, taskID int64) (int64, error) {
 	var p int64

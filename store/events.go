@@ -310,7 +310,10 @@ func (t *TaskSnapshot) nameFields() []any {
 		&t.AssigneeName, &t.CreatorUsername, &t.CreatorName, &t.CategoryDescription, &t.ColumnPosition}
 }
 
-var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `, ` + taskTagsColumn + `
+var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `, ` + taskTagsColumn + taskSnapshotFrom
+
+// taskSnapshotFrom joins a task t to the rows its names come from.
+const taskSnapshotFrom = `
 	FROM tasks t
 	JOIN projects p ON p.id = t.project_id
 	LEFT JOIN columns col ON col.id = t.column_id

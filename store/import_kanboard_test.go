@@ -184,7 +184,6 @@ func countOf(list []ImportCount, what string) int {
 	return n
 }
 
-
 // checkImportedTasks compares every task of expected.json with what the
 // store reads, finding each by its id in taskIDs (Kanboard id -> ours).
 // Usernames match as Hookboard matches them, ignoring case.

@@ -188,4 +188,3 @@ func (s *Store) UserProjects(ctx context.Context, userID int64, activeOnly bool)
 	}
 	return out, nil
 }
-

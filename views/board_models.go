@@ -30,9 +30,16 @@ type Lane struct {
 
 // Cell is the tasks of one column in one swimlane.
 type Cell struct {
-	ColumnID int64
-	Column   string
-	Cards    []Card
+	ColumnID   int64
+	SwimlaneID int64
+	Column     string
+	Cards      []Card
+	// Limit is the column's task limit (0: none). With a limit the header
+	// shows the column's open tasks, across swimlanes, as Open/Limit, as
+	// Kanboard does; OverLimit when Open exceeds it.
+	Limit     int
+	Open      int
+	OverLimit bool
 }
 
 // Card is a task on the board.
@@ -43,8 +50,14 @@ type Card struct {
 	Owner    string
 	Category string
 	DateDue  string // YYYY-MM-DD, "" when none
+	Overdue  bool   // an open task whose due day has passed
 	Score    int64
 	Closed   bool
+	// Counts of what is attached, for the card's badges.
+	SubtasksDone  int
+	SubtasksTotal int
+	Comments      int
+	Files         int
 	// PrevColumnID and NextColumnID are the neighbouring columns for the
 	// card's move buttons (0 at the ends).
 	PrevColumnID int64
@@ -53,6 +66,9 @@ type Card struct {
 	NextColumn   string
 	SwimlaneID   int64
 	ReadOnly     bool // the viewer may not move it
+	// Position is the task's place in its cell as the store counts it
+	// (hidden closed tasks too), for a drop between two cards.
+	Position int64
 }
 
 // TaskPage is one task with everything attached to it.
@@ -117,4 +133,12 @@ type FileView struct {
 	Name string
 	Size string
 	When string
+}
+
+// plural picks the singular or plural word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
