@@ -18,7 +18,7 @@ import (
 // column, be refused removing one that holds a task, and add a category
 // that the task form then offers.
 func TestBrowserProjectAdmin(t *testing.T) {
-	e := newPageEnv(t)
+	e := newPageEnvWith(t, screenshotSettings(t, 8))
 	ctx := newBrowser(t)
 	bg := context.Background()
 	cols, _ := e.st.Columns(bg, e.projectID)
@@ -89,6 +89,7 @@ func TestBrowserProjectAdmin(t *testing.T) {
 	if len(cats) != 1 || cats[0].Name != "Bug" || cats[0].ColorID != "red" {
 		t.Fatalf("categories %+v", cats)
 	}
+	screenshot(t, ctx, "project-settings")
 	step(t, ctx, "open the task", chromedp.Navigate(fmt.Sprintf("%s/tasks/%d", e.srv.URL, task)),
 		chromedp.WaitReady("", css("#edit-category")))
 	if got := eval[string](t, ctx, `[...document.querySelectorAll('#edit-category option')].map(o => o.textContent.trim()).join(',')`); !strings.Contains(got, "Bug") {
