@@ -54,8 +54,18 @@ func TestDeliveriesFiltersPagesAndBulkRedeliver(t *testing.T) {
 		}
 		return l, errOut
 	}
-	if l, _ := list("-endpoint", "1", "-event", "task.create", "-status", "retrying", "-http", "5xx", "-since", "1h"); len(l) != 3 {
-		t.Fatalf("filtered: %v", l)
+	// A request answers once its webhooks were sent; their outcomes are
+	// recorded just after, so the log catches up within moments.
+	filtered := func() []map[string]any {
+		l, _ := list("-endpoint", "1", "-event", "task.create", "-status", "retrying", "-http", "5xx", "-since", "1h")
+		return l
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(filtered()) != 3 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if l := filtered(); len(l) != 3 {
+		all, _ := list()
+		t.Fatalf("filtered: %v\nall: %v", l, all)
 	}
 	if l, _ := list("-status", "delivered"); len(l) != 0 {
 		t.Fatalf("delivered before the fix: %v", l)

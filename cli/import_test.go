@@ -246,10 +246,10 @@ func TestImportKanboardText(t *testing.T) {
 	}
 
 	// A second import of the same database says so.
-	code, out, _ = runCLI(t, "", "import-kanboard", "-db", db, kb)
+	code, out, errOut2 := runCLI(t, "", "import-kanboard", "-db", db, kb)
 	if code != 0 || !strings.Contains(out, "Already in Hookboard, kept with their password and role: admin, alice, bob, carol") ||
 		!strings.Contains(out, `Warning: Hookboard had a project named "Operations" already`) {
-		t.Errorf("second import: exit %d\n%s", code, out)
+		t.Errorf("second import: exit %d\n%s\n%s", code, out, errOut2)
 	}
 }
 

@@ -13,15 +13,8 @@ const membersUsage = "members PROJECT_ID | add-member PROJECT_ID USER [-role pro
 
 // projectMembers runs `hookboard project SUB`, SUB one of members,
 // add-member, remove-member and role: a project's members and their roles.
-func projectMembers(ctx context.Context, env *Env, sub string, args []string) error {
-	fs := newFlagSet(env, "project "+sub, projectUsage)
-	db := fs.dbFlag()
-	asJSON := fs.jsonFlag()
-	role := fs.FlagSet.String("role", store.ProjectMember, "the project role (project add-member)")
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
+// role is the -role flag (add-member).
+func projectMembers(ctx context.Context, env *Env, st *store.Store, sub string, pos []string, asJSON bool, role string) error {
 	want := map[string]int{"members": 1, "add-member": 2, "remove-member": 2, "role": 3}[sub]
 	if len(pos) != want {
 		return usagef("usage: hookboard project %s", membersUsage)
@@ -30,11 +23,6 @@ func projectMembers(ctx context.Context, env *Env, sub string, args []string) er
 	if err != nil {
 		return err
 	}
-	st, err := openStore(*db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	if _, err := st.ProjectByID(ctx, projectID); err != nil {
 		return fmt.Errorf("project %d: %w", projectID, err)
 	}
@@ -43,7 +31,7 @@ func projectMembers(ctx context.Context, env *Env, sub string, args []string) er
 		if err != nil {
 			return err
 		}
-		return printList(env, *asJSON, listText{"ID\tUSERNAME\tROLE", "no members"}, members,
+		return printList(env, asJSON, listText{"ID\tUSERNAME\tROLE", "no members"}, members,
 			func(m store.Member) map[string]any {
 				return map[string]any{"id": m.ID, "username": m.Username, "name": m.Name, "role": m.ProjectRole, "active": m.IsActive}
 			},
@@ -55,7 +43,7 @@ func projectMembers(ctx context.Context, env *Env, sub string, args []string) er
 	}
 	switch sub {
 	case "add-member":
-		err = st.AddProjectMember(ctx, projectID, u.ID, *role)
+		err = st.AddProjectMember(ctx, projectID, u.ID, role)
 	case "remove-member":
 		err = st.RemoveProjectMember(ctx, projectID, u.ID)
 	case "role":
@@ -64,7 +52,7 @@ func projectMembers(ctx context.Context, env *Env, sub string, args []string) er
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(env.Stdout, map[string]any{"project_id": projectID, "user_id": u.ID, "username": u.Username, "done": sub})
 	}
 	fmt.Fprintf(env.Stdout, "project %d, user %s: %s done\n", projectID, u.Username, sub)

@@ -234,8 +234,6 @@ func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	switch sub {
-	case "members", "add-member", "remove-member", "role":
-		return projectMembers(ctx, env, sub, args)
 	case "column", "swimlane", "category":
 		subs := map[string][]string{"column": {"add", "rename", "move", "limit", "remove"},
 			"swimlane": {"add", "rename", "move", "enable", "disable", "remove"}, "category": {"add", "rename", "color", "remove"}}[sub]
@@ -256,6 +254,7 @@ func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 	fs.FlagSet.StringVar(&o.identifier, "identifier", "", "project identifier, letters and digits (project create)")
 	fs.FlagSet.StringVar(&o.color, "color", "", "colour id such as red or blue (category add)")
 	fs.FlagSet.Int64Var(&o.limit, "limit", 0, "WIP limit: most open tasks in the column, 0 for none (column add)")
+	role := fs.FlagSet.String("role", store.ProjectMember, "the new member's project role (project add-member)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -266,6 +265,8 @@ func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	switch sub {
+	case "members", "add-member", "remove-member", "role":
+		return projectMembers(ctx, env, st, sub, pos, *asJSON, *role)
 	case "list":
 		if len(pos) != 0 {
 			return usagef("usage: hookboard project list")

@@ -457,6 +457,26 @@ func (im *kbImporter) projects() error {
 		if again {
 			im.warn("Hookboard had a project named %q already: was this database imported before?", name)
 		}
+		// A project's identifier and email are unique in Hookboard (an
+		// email names the project mail goes to): one already taken is left
+		// empty, and said so.
+		for _, field := range []struct {
+			column string
+			value  *string
+		}{{"identifier", &ident}, {"email", &email}} {
+			if *field.value == "" {
+				continue
+			}
+			var taken bool
+			if err := im.tx.QueryRowContext(im.ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE `+field.column+` = ?)`,
+				*field.value).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				im.warn("project %q: its %s %q is another Hookboard project's already, so it was left empty", name, field.column, *field.value)
+				*field.value = ""
+			}
+		}
 		// Kanboard keeps no creation time for a project: its last change
 		// is the best there is.
 		if modified == 0 {
