@@ -129,22 +129,27 @@ func decodeValue(dec *json.Decoder) (any, error) {
 	return tok, nil
 }
 
-// objectKind names the nested object of comment, subtask and file events.
+// objectKind names the nested object of comment, subtask, file and link
+// events.
 func objectKind(event string) string {
 	name, _, _ := strings.Cut(event, ".")
-	switch name {
-	case "comment", "subtask", "file":
+	if _, ok := typenames[name]; ok {
 		return name
 	}
 	return ""
 }
 
 // typenames of the envelope payload per nested object.
-var typenames = map[string]string{"": "Task", "comment": "Comment", "subtask": "Subtask", "file": "File"}
+var typenames = map[string]string{"": "Task", "comment": "Comment", "subtask": "Subtask", "file": "File",
+	"task_internal_link": "TaskLink", "task_external_link": "ExternalLink"}
+
+// dataKeys are where event_data holds a kind's object, when not under the
+// kind's own name.
+var dataKeys = map[string]string{"": "task", "task_internal_link": "task_link", "task_external_link": "external_link"}
 
 // envelope is {"event", "timestamp", "payload": {"id", "typename", …}}, the
 // document of the envelope and transit formats: the event's task, comment,
-// subtask or file, with the changes of task events. The timestamp is the
+// subtask, file or link, with the changes of task events. The timestamp is the
 // event's time, so a retried body is the same body.
 func envelope(ev store.Event) (object, error) {
 	if ev.Name == store.EventWebhookTest {
@@ -156,8 +161,8 @@ func envelope(ev store.Event) (object, error) {
 	}
 	kind := objectKind(ev.Name)
 	key := kind
-	if kind == "" {
-		key = "task"
+	if k, ok := dataKeys[kind]; ok {
+		key = k
 	}
 	srcV, _ := data.get(key)
 	src, _ := srcV.(object)

@@ -19,10 +19,12 @@ type EventContent struct {
 	Changes map[string]any
 	// Move is where a moved task came from (task.move.*).
 	Move *MoveFrom
-	// Exactly one of these is set on comment, subtask and file events.
-	Comment *Comment
-	Subtask *Subtask
-	File    *TaskFile
+	// Exactly one of these is set on comment, subtask, file and link events.
+	Comment      *Comment
+	Subtask      *Subtask
+	File         *TaskFile
+	TaskLink     *TaskLink
+	ExternalLink *ExternalLink
 }
 
 // MoveFrom is a task's place before a move; where it went is in the task.
@@ -183,6 +185,25 @@ type (
 		Task TaskSnapshot `json:"task"`
 		fileObject
 	}
+	// taskLinkData is Kanboard's {task_link, task}, with the link's
+	// fields flat as well, like the other objects' events.
+	taskLinkData struct {
+		TaskLink TaskLink     `json:"task_link"`
+		Task     TaskSnapshot `json:"task"`
+		taskLinkObject
+	}
+	externalLinkData struct {
+		ExternalLink ExternalLink `json:"external_link"`
+		Changes      any          `json:"changes,omitempty"`
+		Task         TaskSnapshot `json:"task"`
+		externalLinkObject
+	}
+)
+
+// The link objects flat in their events' data.
+type (
+	taskLinkObject     = TaskLink
+	externalLinkObject = ExternalLink
 )
 
 // alwaysChanges are the events on which Kanboard sends "changes" even when
@@ -217,6 +238,10 @@ func EncodeEventData(name string, c EventContent) ([]byte, error) {
 	case c.File != nil:
 		o := c.File.object()
 		data = fileData{o, t, o}
+	case c.TaskLink != nil:
+		data = taskLinkData{*c.TaskLink, t, *c.TaskLink}
+	case c.ExternalLink != nil:
+		data = externalLinkData{*c.ExternalLink, changes, t, *c.ExternalLink}
 	case strings.HasPrefix(name, "task.move."):
 		from := MoveFrom{ColumnID: t.ColumnID, SwimlaneID: t.SwimlaneID, DateMoved: t.DateMoved}
 		if c.Move != nil {

@@ -32,6 +32,14 @@ const (
 	EventSubtaskDelete      = "subtask.delete"
 	EventFileCreate         = "file.create"
 	EventFileDelete         = "file.delete"
+	// Links between tasks, named as Kanboard names them: one event per
+	// direction of the link, each about its own task.
+	EventTaskLinkCreateUpdate = "task_internal_link.create_update"
+	EventTaskLinkDelete       = "task_internal_link.delete"
+	// External links: Kanboard sends no webhook for these.
+	EventExternalLinkCreate = "task_external_link.create"
+	EventExternalLinkUpdate = "task_external_link.update"
+	EventExternalLinkDelete = "task_external_link.delete"
 	EventWebhookTest        = "webhook.test"
 )
 
@@ -44,6 +52,8 @@ var EventNames = []string{
 	EventCommentCreate, EventCommentUpdate, EventCommentDelete,
 	EventSubtaskCreate, EventSubtaskUpdate, EventSubtaskDelete,
 	EventFileCreate, EventFileDelete,
+	EventTaskLinkCreateUpdate, EventTaskLinkDelete,
+	EventExternalLinkCreate, EventExternalLinkUpdate, EventExternalLinkDelete,
 }
 
 // Actor is who makes a change: a user, an integration, or (both zero) the
