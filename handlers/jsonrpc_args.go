@@ -20,6 +20,8 @@ import (
 //   - string: a string, or a number taken as its text.
 //   - float64: a non-negative number or numeric string; "" counts as absent.
 //   - rpcDate: unix seconds or a date (parseDate's forms); "" and 0 clear it.
+//   - rpcValues: a name → value object (a list counts from "0"), values
+//     strings, numbers or booleans, as PHP stores them.
 //
 // A pointer field stays nil when the argument is absent or null, so an
 // update can tell "leave it" from "set it". A blank field (_) names a
@@ -27,6 +29,9 @@ import (
 
 // rpcDate is a date parameter, in unix seconds; 0 is no date.
 type rpcDate int64
+
+// rpcValues is an array parameter of names and values (metadata).
+type rpcValues map[string]string
 
 // rpcSignature is a params struct read once at init: the parameter names in
 // order, how many lead as required, and where each one goes.
@@ -181,6 +186,7 @@ func invalidArg(name string) *rpcError {
 var paramTypes = map[reflect.Type]bool{
 	reflect.TypeFor[int64](): true, reflect.TypeFor[string](): true,
 	reflect.TypeFor[float64](): true, reflect.TypeFor[rpcDate](): true,
+	reflect.TypeFor[rpcValues](): true,
 }
 
 var errBadArg = errors.New("handlers: bad argument")
@@ -197,6 +203,8 @@ func readArg(raw json.RawMessage, dst any) (set bool, err error) {
 		return readFloat(raw, d)
 	case *rpcDate:
 		return true, readDate(raw, d)
+	case *rpcValues:
+		return true, readValues(raw, d)
 	}
 	panic(fmt.Sprintf("handlers: %T is no parameter type", dst)) // signatureOf refuses such fields
 
@@ -294,5 +302,37 @@ func readDate(raw json.RawMessage, dst *rpcDate) error {
 		return errBadArg
 	}
 	*dst = rpcDate(d)
+	return nil
+}
+
+// readValues reads a JSON object of names and values, or a list (PHP's
+// array with keys "0", "1", …). A value is a string, a number (its text)
+// or a boolean ("1" or "", as PHP writes them); anything else is refused.
+func readValues(raw json.RawMessage, dst *rpcValues) error {
+	var items map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return errBadArg
+		}
+		items = make(map[string]json.RawMessage, len(list))
+		for i, v := range list {
+			items[strconv.Itoa(i)] = v
+		}
+	}
+	out := make(rpcValues, len(items))
+	for k, v := range items {
+		var b bool
+		if json.Unmarshal(v, &b) == nil {
+			out[k] = map[bool]string{true: "1", false: ""}[b]
+			continue
+		}
+		var s string
+		if readString(v, &s) != nil {
+			return errBadArg
+		}
+		out[k] = s
+	}
+	*dst = out
 	return nil
 }
