@@ -114,7 +114,9 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 		}
 		v.Lanes[li].Cells[ci].Cards = append(v.Lanes[li].Cells[ci].Cards, card)
 	}
-	return v, nil
+	meta, err := a.store.ProjectMetadata(ctx, projectID)
+	v.Metadata = metadataViews(meta)
+	return v, err
 }
 
 func deref(s *string) string {

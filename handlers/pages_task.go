@@ -113,7 +113,8 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 	for _, f := range files {
 		v.Files = append(v.Files, views.FileView{ID: f.ID, Name: f.Name, Size: humanBytes(f.Size), When: formatTime(f.CreatedAt)})
 	}
-	return v, nil
+	v.Links, err = a.linksView(ctx, id)
+	return v, err
 }
 
 func humanBytes(n int64) string {

@@ -58,6 +58,10 @@ func (a *App) Routes() http.Handler {
 	mux.Handle("POST /tasks/{id}/files", member(a.uploadFile))
 	mux.Handle("GET /files/{id}", member(a.downloadFile))
 	mux.Handle("POST /files/{id}/delete", member(a.deleteFile))
+	mux.Handle("POST /tasks/{id}/links", member(a.addTaskLink))
+	mux.Handle("POST /task-links/{id}/delete", member(a.deleteTaskLink))
+	mux.Handle("POST /tasks/{id}/external-links", member(a.addExternalLink))
+	mux.Handle("POST /tasks/{id}/external-links/{link}/delete", member(a.deleteExternalLink))
 
 	mux.Handle("GET /settings", admin(a.settingsHome))
 	mux.Handle("GET /settings/integrations", admin(a.integrationsPage))

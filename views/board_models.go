@@ -11,6 +11,7 @@ type BoardPage struct {
 	Colors      []Option
 	ShowClosed  bool
 	NewTitle    string // the new-task form's title, kept when it was refused
+	Metadata    []MetadataView
 }
 
 // BoardColumn is a column, a choice of the new-task form.
@@ -65,6 +66,7 @@ type TaskPage struct {
 	Subtasks   []SubtaskView
 	Files      []FileView
 	MaxFile    string // the attachment size limit, for the hint
+	Links      TaskLinks
 }
 
 // TaskView is the task's own fields, formatted for reading.
