@@ -62,7 +62,9 @@ func TestBrowserTaskLinks(t *testing.T) {
 	)
 	waitFor(t, ctx, "the refusal", `(document.querySelector('[data-testid="form-error"]')?.textContent ?? '').includes('There is no task #999')`)
 
-	step(t, ctx, "follow the link to the other task", chromedp.Click("", css(`[data-testid="task-link"] a`)))
+	// Followed by its address: the page the refusal reloaded may still be settling under a click.
+	href := eval[string](t, ctx, `document.querySelector('[data-testid="task-link"] a').href`)
+	step(t, ctx, "follow the link to the other task", chromedp.Navigate(href))
 	waitFor(t, ctx, "the other task", fmt.Sprintf(`location.pathname === '/tasks/%d' && document.querySelector('[data-testid="task-link"]') !== null`, b))
 	if got := eval[string](t, ctx, `document.querySelector('[data-testid="task-link"] span').innerText`); got != fmt.Sprintf("is blocked by #%d Fix the login page Default · Backlog", a) {
 		t.Errorf("the other task's link shows %q", got)
