@@ -232,11 +232,12 @@ func TestImportKanboardText(t *testing.T) {
 	}
 	for _, line := range []string{
 		"Imported from Kanboard (schema version 128) in one transaction:",
-		"  tasks            30\n",
+		"  tasks             30\n",
+		"  task links        4\n",
+		"  task metadata     4\n",
 		"Kept Kanboard's ids: users, projects, columns,",
 		"Not imported:",
 		"no files folder was given",
-		"task links (both directions)  4",
 		"automatic actions",
 		"No webhooks were sent",
 	} {

@@ -24,6 +24,8 @@ import (
 //   - rpcStrings: an array of strings (numbers are taken as their text).
 //   - rpcDate: unix seconds or a date (store.ParseDate's forms); "" and 0 clear it.
 //   - []int64: a JSON array of ints as int64 reads them (PHP's array $ids).
+//   - rpcValues: a name → value object (a list counts from "0"), values
+//     strings, numbers or booleans, as PHP stores them.
 //
 // A pointer field stays nil when the argument is absent or null, so an
 // update can tell "leave it" from "set it". A blank field (_) names a
@@ -34,6 +36,9 @@ type rpcDate int64
 
 // rpcStrings is an array parameter of strings, such as tag names.
 type rpcStrings []string
+
+// rpcValues is an array parameter of names and values (metadata).
+type rpcValues map[string]string
 
 // rpcSignature is a params struct read once at init: the parameter names in
 // order, how many lead as required, and where each one goes.
@@ -190,6 +195,7 @@ var paramTypes = map[reflect.Type]bool{
 	reflect.TypeFor[float64](): true, reflect.TypeFor[rpcDate](): true,
 	reflect.TypeFor[rpcStrings](): true,
 	reflect.TypeFor[[]int64]():    true,
+	reflect.TypeFor[rpcValues]():  true,
 }
 
 var errBadArg = errors.New("handlers: bad argument")
@@ -210,6 +216,8 @@ func readArg(raw json.RawMessage, dst any) (set bool, err error) {
 		return true, readStrings(raw, d)
 	case *[]int64:
 		return true, readInts(raw, d)
+	case *rpcValues:
+		return true, readValues(raw, d)
 	}
 	panic(fmt.Sprintf("handlers: %T is no parameter type", dst)) // signatureOf refuses such fields
 
@@ -341,6 +349,38 @@ func readInts(raw json.RawMessage, dst *[]int64) error {
 		if err := readInt(item, &out[i]); err != nil {
 			return err
 		}
+	}
+	*dst = out
+	return nil
+}
+
+// readValues reads a JSON object of names and values, or a list (PHP's
+// array with keys "0", "1", …). A value is a string, a number (its text)
+// or a boolean ("1" or "", as PHP writes them); anything else is refused.
+func readValues(raw json.RawMessage, dst *rpcValues) error {
+	var items map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return errBadArg
+		}
+		items = make(map[string]json.RawMessage, len(list))
+		for i, v := range list {
+			items[strconv.Itoa(i)] = v
+		}
+	}
+	out := make(rpcValues, len(items))
+	for k, v := range items {
+		var b bool
+		if json.Unmarshal(v, &b) == nil {
+			out[k] = map[bool]string{true: "1", false: ""}[b]
+			continue
+		}
+		var s string
+		if readString(v, &s) != nil {
+			return errBadArg
+		}
+		out[k] = s
 	}
 	*dst = out
 	return nil

@@ -13,25 +13,6 @@ import (
 )
 
 // rpcCase is one call and the exact result it must answer.
-type rpcCase struct {
-	name   string
-	auth   rpcAuth
-	method string
-	params any
-	want   string
-}
-
-func runRPCCases(t *testing.T, f *rpcFixture, cases []rpcCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := string(f.call(t, c.auth, c.method, c.params)); got != c.want {
-				t.Errorf("%s(%v) = %s, want %s", c.method, c.params, got, c.want)
-			}
-		})
-	}
-}
-
 // forbidden checks that a call is refused with Kanboard's 403.
 func forbidden(t *testing.T, f *rpcFixture, auth rpcAuth, method string, params any) {
 	t.Helper()

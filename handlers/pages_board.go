@@ -145,7 +145,9 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 			c.OverLimit = c.Limit > 0 && c.Open > c.Limit
 		}
 	}
-	return v, nil
+	meta, err := a.store.ProjectMetadata(ctx, projectID)
+	v.Metadata = metadataViews(meta)
+	return v, err
 }
 
 func deref(s *string) string {

@@ -28,6 +28,7 @@ func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := a.taskView(r, id)
 	v.CanEdit = store.RoleAllows(role, store.ProjectMember)
+	v.Links.CanEdit = v.CanEdit
 	for i := range v.Comments {
 		v.Comments[i].CanDelete = v.Comments[i].CanDelete && v.CanEdit
 	}
@@ -121,7 +122,8 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 	for _, f := range files {
 		v.Files = append(v.Files, views.FileView{ID: f.ID, Name: f.Name, Size: humanBytes(f.Size), When: formatTime(f.CreatedAt)})
 	}
-	return v, nil
+	v.Links, err = a.linksView(ctx, id)
+	return v, err
 }
 
 func humanBytes(n int64) string {

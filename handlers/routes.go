@@ -62,6 +62,10 @@ func (a *App) Routes() http.Handler {
 	mux.Handle("POST /tasks/{id}/files", member(a.uploadFile))
 	mux.Handle("GET /files/{id}", member(a.downloadFile))
 	mux.Handle("POST /files/{id}/delete", member(a.deleteFile))
+	mux.Handle("POST /tasks/{id}/links", member(a.addTaskLink))
+	mux.Handle("POST /task-links/{id}/delete", member(a.deleteTaskLink))
+	mux.Handle("POST /tasks/{id}/external-links", member(a.addExternalLink))
+	mux.Handle("POST /tasks/{id}/external-links/{link}/delete", member(a.deleteExternalLink))
 
 	// Project administration (pages_projects.go): managers of the project
 	// and admins; the handlers check.

@@ -136,7 +136,7 @@ func decodeValue(dec *json.Decoder) (any, error) {
 	return tok, nil
 }
 
-// objectKind names the nested object of comment, subtask, file and
+// objectKind names the nested object of comment, subtask, file, link and
 // project configuration events.
 func objectKind(event string) string {
 	name, _, _ := strings.Cut(event, ".")
@@ -148,15 +148,20 @@ func objectKind(event string) string {
 
 // typenames of the envelope payload per nested object.
 var typenames = map[string]string{"": "Task", "comment": "Comment", "subtask": "Subtask", "file": "File",
-	"project": "Project", "column": "Column", "swimlane": "Swimlane", "category": "Category"}
+	"project": "Project", "column": "Column", "swimlane": "Swimlane", "category": "Category",
+	"task_internal_link": "TaskLink", "task_external_link": "ExternalLink"}
 
 // withChanges are the kinds whose envelope payload carries the event's changes.
 var withChanges = map[string]bool{"": true, "project": true, "column": true, "swimlane": true, "category": true}
 
+// dataKeys are where event_data holds a kind's object, when not under the
+// kind's own name.
+var dataKeys = map[string]string{"": "task", "task_internal_link": "task_link", "task_external_link": "external_link"}
+
 // envelope is {"event", "timestamp", "payload": {"id", "typename", …}}, the
 // document of the envelope and transit formats: the event's task, comment,
-// subtask, file, project, column, swimlane or category, with the changes
-// of task and project configuration events. The timestamp is the
+// subtask, file, link, project, column, swimlane or category, with the
+// changes of task and project configuration events. The timestamp is the
 // event's time, so a retried body is the same body.
 func envelope(ev store.Event) (object, error) {
 	if ev.Name == store.EventWebhookTest {
@@ -168,8 +173,8 @@ func envelope(ev store.Event) (object, error) {
 	}
 	kind := objectKind(ev.Name)
 	key := kind
-	if kind == "" {
-		key = "task"
+	if k, ok := dataKeys[kind]; ok {
+		key = k
 	}
 	srcV, _ := data.get(key)
 	src, _ := srcV.(object)

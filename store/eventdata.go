@@ -25,10 +25,12 @@ type EventContent struct {
 	File    *TaskFile
 	// Project configuration events have no task: Project is set on all of
 	// them, and one of Column, Swimlane or Category on theirs.
-	Project  *ProjectObject
-	Column   *Column
-	Swimlane *Swimlane
-	Category *Category
+	Project      *ProjectObject
+	Column       *Column
+	Swimlane     *Swimlane
+	Category     *Category
+	TaskLink     *TaskLink
+	ExternalLink *ExternalLink
 }
 
 // MoveFrom is a task's place before a move; where it went is in the task.
@@ -227,6 +229,25 @@ type (
 		Task eventTask  `json:"task"`
 		fileObject
 	}
+	// taskLinkData is Kanboard's {task_link, task}, with the link's
+	// fields flat as well, like the other objects' events.
+	taskLinkData struct {
+		TaskLink TaskLink  `json:"task_link"`
+		Task     eventTask `json:"task"`
+		taskLinkObject
+	}
+	externalLinkData struct {
+		ExternalLink ExternalLink `json:"external_link"`
+		Changes      any          `json:"changes,omitempty"`
+		Task         eventTask    `json:"task"`
+		externalLinkObject
+	}
+)
+
+// The link objects flat in their events' data.
+type (
+	taskLinkObject     = TaskLink
+	externalLinkObject = ExternalLink
 )
 
 // alwaysChanges are the events on which Kanboard sends "changes" even when
@@ -264,6 +285,10 @@ func EncodeEventData(name string, c EventContent) ([]byte, error) {
 	case c.File != nil:
 		o := c.File.object()
 		data = fileData{o, et, o}
+	case c.TaskLink != nil:
+		data = taskLinkData{*c.TaskLink, et, *c.TaskLink}
+	case c.ExternalLink != nil:
+		data = externalLinkData{*c.ExternalLink, changes, et, *c.ExternalLink}
 	case strings.HasPrefix(name, "task.move."):
 		from := MoveFrom{ColumnID: t.ColumnID, SwimlaneID: t.SwimlaneID, DateMoved: t.DateMoved}
 		if c.Move != nil {

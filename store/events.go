@@ -45,11 +45,20 @@ const (
 	EventCategoryCreate = "category.create"
 	EventCategoryUpdate = "category.update"
 	EventCategoryDelete = "category.delete"
-	EventWebhookTest    = "webhook.test"
+	// Links between tasks, named as Kanboard names them: one event per
+	// direction of the link, each about its own task.
+	EventTaskLinkCreateUpdate = "task_internal_link.create_update"
+	EventTaskLinkDelete       = "task_internal_link.delete"
+	// External links: Kanboard sends no webhook for these.
+	EventExternalLinkCreate = "task_external_link.create"
+	EventExternalLinkUpdate = "task_external_link.update"
+	EventExternalLinkDelete = "task_external_link.delete"
+	EventWebhookTest        = "webhook.test"
 )
 
 // TaskEventNames are the events about tasks and what hangs on them: the
-// ones Kanboard sends (reference/kanboard-outgoing-payloads.json).
+// ones Kanboard sends (reference/kanboard-outgoing-payloads.json), and
+// external links', which Kanboard has no webhook for.
 var TaskEventNames = []string{
 	EventTaskCreate, EventTaskUpdate, EventTaskClose, EventTaskOpen,
 	EventTaskMoveColumn, EventTaskMovePosition, EventTaskMoveSwimlane, EventTaskMoveProject,
@@ -57,6 +66,8 @@ var TaskEventNames = []string{
 	EventCommentCreate, EventCommentUpdate, EventCommentDelete,
 	EventSubtaskCreate, EventSubtaskUpdate, EventSubtaskDelete,
 	EventFileCreate, EventFileDelete,
+	EventTaskLinkCreateUpdate, EventTaskLinkDelete,
+	EventExternalLinkCreate, EventExternalLinkUpdate, EventExternalLinkDelete,
 }
 
 // ConfigEventNames are the events of a project's configuration, which

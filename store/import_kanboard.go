@@ -58,7 +58,15 @@ var importKinds = []struct{ kind, table string }{
 	{"columns", "columns"}, {"swimlanes", "swimlanes"}, {"categories", "categories"},
 	{"tags", "tags"}, {"tasks", "tasks"}, {"task tags", "task_tags"},
 	{"comments", "comments"}, {"subtasks", "subtasks"}, {"files", "task_files"},
+	{"link types", "links"}, {"task links", "task_links"}, {"external links", "task_external_links"},
+	{"task metadata", "task_metadata"}, {"project metadata", "project_metadata"},
 }
+
+// importNoIDs are the kinds whose rows have no ids of their own, or (link
+// types) are matched by label, so the report lists them neither as kept nor
+// as renumbered.
+var importNoIDs = map[string]bool{"project_users": true, "task_tags": true, "links": true,
+	"task_metadata": true, "project_metadata": true}
 
 // kanboardCore are tables every Kanboard database has and no other
 // application's is likely to have together.
@@ -85,15 +93,17 @@ var kanboardColumns = map[string][]string{
 	"comments":       {"id", "task_id", "user_id", "comment", "date_creation", "date_modification", "visibility", "reference"},
 	"subtasks":       {"id", "task_id", "title", "status", "user_id", "time_estimated", "time_spent", "position"},
 	"task_has_files": {"id", "task_id", "name", "path", "user_id", "date", "size"},
+	"links":          {"id", "label", "opposite_id"},
+	"task_has_links": {"id", "link_id", "task_id", "opposite_task_id"},
+	"task_has_external_links": {"id", "link_type", "dependency", "title", "url", "date_creation", "date_modification",
+		"task_id", "creator_id"},
+	"task_has_metadata":    {"task_id", "name", "value", "changed_by", "changed_on"},
+	"project_has_metadata": {"project_id", "name", "value", "changed_by", "changed_on"},
 }
 
 // kanboardLeftOut is what Hookboard cannot hold (yet): the report counts
 // each, when its table exists, so nobody learns of the loss later.
 var kanboardLeftOut = []struct{ what, table, where, why string }{
-	{"task links (both directions)", "task_has_links", "", "Hookboard has no links between tasks yet"},
-	{"external task links", "task_has_external_links", "", "Hookboard has no external links yet"},
-	{"task metadata", "task_has_metadata", "", "Hookboard has no task metadata yet"},
-	{"project metadata", "project_has_metadata", "", "Hookboard has no project metadata"},
 	{"user metadata", "user_has_metadata", "", "Hookboard has no user metadata"},
 	{"automatic actions", "actions", "", "Hookboard has no automatic actions; outgoing webhooks can drive them elsewhere"},
 	{"groups", "groups", "", "Hookboard has no groups; add their users to projects one by one"},
@@ -120,8 +130,8 @@ var kanboardLeftOut = []struct{ what, table, where, why string }{
 // ImportKanboard copies a Kanboard SQLite database (path) into this store
 // in one transaction: users (with their bcrypt hashes, so passwords keep
 // working), projects with their members, columns, swimlanes, categories and
-// tags, tasks with their tags, comments, subtasks and, from
-// opts.FilesDir, files. A kind keeps Kanboard's ids when its Hookboard table
+// tags, tasks with their tags, comments, subtasks, links between tasks,
+// external links, metadata and, from opts.FilesDir, files. A kind keeps Kanboard's ids when its Hookboard table
 // is empty and is renumbered otherwise, every reference following. It
 // writes no events: an import brings history, not changes for receivers to
 // act on. On any error nothing is changed.
@@ -300,7 +310,8 @@ func (im *kbImporter) run() error {
 	}
 	for _, step := range []func() error{
 		im.users, im.projects, im.members, im.columns, im.swimlanes, im.categories, im.tags,
-		im.tasks, im.taskTags, im.comments, im.subtasks, im.taskFiles, im.leftOut,
+		im.tasks, im.taskTags, im.comments, im.subtasks, im.taskFiles, im.links, im.taskLinks, im.externalLinks,
+		im.taskMetadata, im.projectMetadata, im.leftOut,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -841,6 +852,132 @@ func (im *kbImporter) readFile(path string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// links maps Kanboard's link types to Hookboard's by label, adding those
+// Hookboard lacks (a Kanboard's own types) with their opposites.
+func (im *kbImporter) links() error {
+	opposites := map[int64]int64{} // new Hookboard link -> Kanboard opposite
+	err := im.each(`SELECT id, label, COALESCE(opposite_id, 0) FROM links ORDER BY id`, func(rows *sql.Rows) error {
+		var id, opposite int64
+		var label string
+		if err := rows.Scan(&id, &label, &opposite); err != nil {
+			return err
+		}
+		var existing int64
+		err := im.tx.QueryRowContext(im.ctx, `SELECT id FROM links WHERE label = ?`, label).Scan(&existing)
+		if err == nil {
+			im.ids["link types"][id] = existing
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := validateLinkLabel(label); err != nil {
+			im.skip("link types", "the label is not one Hookboard accepts")
+			return nil
+		}
+		res, err := im.tx.ExecContext(im.ctx, `INSERT INTO links (label) VALUES (?)`, label)
+		if err != nil {
+			return fmt.Errorf("kanboard link type %d: %w", id, err)
+		}
+		if im.ids["link types"][id], err = res.LastInsertId(); err != nil {
+			return err
+		}
+		opposites[im.ids["link types"][id]] = opposite
+		im.counts["link types"]++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for hb, kb := range opposites {
+		if _, err := im.tx.ExecContext(im.ctx, `UPDATE links SET opposite_id = ? WHERE id = ?`, im.ids["link types"][kb], hb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (im *kbImporter) taskLinks() error {
+	const what = "task links"
+	return im.each(`SELECT id, link_id, task_id, opposite_task_id FROM task_has_links ORDER BY id`, func(rows *sql.Rows) error {
+		var id, link, task, opposite int64
+		if err := rows.Scan(&id, &link, &task, &opposite); err != nil {
+			return err
+		}
+		l, ok := im.parent(what, "link types", link)
+		if !ok {
+			return nil
+		}
+		t, ok := im.parent(what, "tasks", task)
+		if !ok {
+			return nil
+		}
+		o, ok := im.parent(what, "tasks", opposite)
+		if !ok {
+			return nil
+		}
+		return im.insert(what, "task_links", id, "link_id, task_id, opposite_task_id", l, t, o)
+	})
+}
+
+func (im *kbImporter) externalLinks() error {
+	const what = "external links"
+	return im.each(`SELECT id, task_id, COALESCE(link_type, ''), COALESCE(dependency, ''), COALESCE(title, ''), COALESCE(url, ''),
+		COALESCE(creator_id, 0), COALESCE(date_creation, 0), COALESCE(date_modification, date_creation, 0)
+		FROM task_has_external_links ORDER BY id`, func(rows *sql.Rows) error {
+		var id, task, creator, created, modified int64
+		var e ExternalLink
+		if err := rows.Scan(&id, &task, &e.LinkType, &e.Dependency, &e.Title, &e.URL, &creator, &created, &modified); err != nil {
+			return err
+		}
+		t, ok := im.parent(what, "tasks", task)
+		if !ok {
+			return nil
+		}
+		if err := validateExternalLink(e); err != nil {
+			im.skip(what, "not a link Hookboard accepts: "+err.Error())
+			return nil
+		}
+		return im.insert(what, "task_external_links", id,
+			"task_id, link_type, dependency, title, url, creator_id, created_at, modified_at",
+			t, e.LinkType, e.Dependency, e.Title, e.URL, im.ref("users", creator), created, modified)
+	})
+}
+
+// metadata copies one kind of Kanboard metadata: of tasks or projects.
+func (im *kbImporter) metadata(what, from, key, parentKind string, to metadataOf) error {
+	return im.each(`SELECT `+key+`, name, COALESCE(value, ''), COALESCE(changed_by, 0), COALESCE(changed_on, 0)
+		FROM `+from+` ORDER BY `+key+`, name`, func(rows *sql.Rows) error {
+		var owner, by, on int64
+		var name, value string
+		if err := rows.Scan(&owner, &name, &value, &by, &on); err != nil {
+			return err
+		}
+		p, ok := im.parent(what, parentKind, owner)
+		if !ok {
+			return nil
+		}
+		if err := validateMetadata(name, value); err != nil {
+			im.skip(what, "not a name and value Hookboard accepts")
+			return nil
+		}
+		if _, err := im.tx.ExecContext(im.ctx, `INSERT INTO `+to.table+` (`+to.key+`, name, value, changed_by, changed_on)
+			VALUES (?, ?, ?, ?, ?)`, p, name, value, im.ref("users", by), on); err != nil {
+			return fmt.Errorf("kanboard %s: %w", what, err)
+		}
+		im.counts[what]++
+		return nil
+	})
+}
+
+func (im *kbImporter) taskMetadata() error {
+	return im.metadata("task metadata", "task_has_metadata", "task_id", "tasks", taskMetadata)
+}
+
+func (im *kbImporter) projectMetadata() error {
+	return im.metadata("project metadata", "project_has_metadata", "project_id", "projects", projectMetadata)
+}
+
 // leftOut counts what Hookboard cannot hold.
 func (im *kbImporter) leftOut() error {
 	for _, l := range kanboardLeftOut {
@@ -867,8 +1004,8 @@ func (im *kbImporter) report() ImportReport {
 		MatchedUsers: im.matched, NotImported: im.skipped, Warnings: im.warns}
 	for _, k := range importKinds {
 		r.Imported = append(r.Imported, ImportCount{What: k.kind, Count: im.counts[k.kind]})
-		if k.table == "project_users" || k.table == "task_tags" {
-			continue // no ids of their own
+		if importNoIDs[k.table] {
+			continue
 		}
 		if im.keep[k.kind] {
 			r.KeptIDs = append(r.KeptIDs, k.kind)

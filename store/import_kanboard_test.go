@@ -115,7 +115,20 @@ type expectedKanboard struct {
 		DateMoved                        int64    `json:"date_moved"`
 		TimeEstimated                    *float64 `json:"time_estimated"`
 		TimeSpent                        *float64 `json:"time_spent"`
+		Metadata                         map[string]string
 	}
+	TaskLinks []struct {
+		ID             int64
+		TaskID         int64 `json:"task_id"`
+		OppositeTaskID int64 `json:"opposite_task_id"`
+		Label          string
+	} `json:"task_links"`
+	ExternalLinks []struct {
+		ID                              int64
+		TaskID                          int64  `json:"task_id"`
+		LinkType                        string `json:"link_type"`
+		URL, Title, Dependency, Creator string
+	} `json:"external_links"`
 	Comments []struct {
 		ID                       int64
 		TaskID                   int64 `json:"task_id"`
@@ -216,6 +229,37 @@ func checkImportedTasks(t *testing.T, s *Store, e expectedKanboard, taskIDs func
 	}
 }
 
+// checkImportedLinks compares the task links, external links and task
+// metadata of expected.json with what the store reads (ids kept).
+func checkImportedLinks(t *testing.T, s *Store, e expectedKanboard) {
+	t.Helper()
+	ctx := context.Background()
+	for _, w := range e.TaskLinks {
+		tl, err := s.TaskLinkByID(ctx, w.ID)
+		if err != nil || tl.TaskID != w.TaskID || tl.OppositeTaskID != w.OppositeTaskID || tl.Label != w.Label {
+			t.Errorf("task link %d: %+v %v, want %+v", w.ID, tl, err, w)
+		}
+	}
+	for _, w := range e.ExternalLinks {
+		got, err := s.ExternalLink(ctx, w.TaskID, w.ID)
+		if err != nil || got.URL != w.URL || got.Title != w.Title || got.LinkType != w.LinkType || got.Dependency != w.Dependency ||
+			str(got.CreatorUsername) != w.Creator {
+			t.Errorf("external link %d: %+v %v, want %+v", w.ID, got, err, w)
+		}
+	}
+	for _, w := range e.Tasks {
+		list, err := s.TaskMetadata(ctx, w.ID)
+		if err != nil || len(list) != len(w.Metadata) {
+			t.Errorf("task %d metadata %v %v, want %v", w.ID, list, err, w.Metadata)
+		}
+		for _, m := range list {
+			if w.Metadata[m.Name] != m.Value {
+				t.Errorf("task %d metadata %s = %q, want %q", w.ID, m.Name, m.Value, w.Metadata[m.Name])
+			}
+		}
+	}
+}
+
 func TestImportKanboardReference(t *testing.T) {
 	ctx := context.Background()
 	e := loadExpected(t)
@@ -227,7 +271,8 @@ func TestImportKanboardReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{"users": 4, "projects": 2, "project members": 8, "columns": 9, "swimlanes": 4,
-		"categories": 4, "tags": 5, "tasks": 30, "task tags": 21, "comments": 11, "subtasks": 12, "files": 3}
+		"categories": 4, "tags": 5, "tasks": 30, "task tags": 21, "comments": 11, "subtasks": 12, "files": 3,
+		"link types": 0, "task links": 4, "external links": 1, "task metadata": 4}
 	for what, n := range want {
 		if got := countOf(rep.Imported, what); got != n {
 			t.Errorf("imported %s: %d, want %d", what, got, n)
@@ -237,12 +282,18 @@ func TestImportKanboardReference(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 	// What Hookboard cannot hold is named, with Kanboard's counts.
-	for what, n := range map[string]int{"comments": 1, "task links (both directions)": 4, "external task links": 1,
-		"task metadata": 4, "automatic actions": 1, "activity stream entries": 65} {
+	for what, n := range map[string]int{"comments": 1, "automatic actions": 1, "activity stream entries": 65} {
 		if got := countOf(rep.NotImported, what); got != n {
 			t.Errorf("not imported %s: %d, want %d (%+v)", what, got, n, rep.NotImported)
 		}
 	}
+
+	for _, what := range []string{"task links", "external links", "task metadata"} {
+		if got := countOf(rep.NotImported, what); got != 0 {
+			t.Errorf("%s reported as not imported: %+v", what, rep.NotImported)
+		}
+	}
+	checkImportedLinks(t, s, e)
 
 	// Users, with their Kanboard passwords.
 	for _, w := range e.Users {
@@ -640,6 +691,11 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 		`INSERT INTO groups (id, name) VALUES (1, 'Ops team')`,
 		`INSERT INTO project_has_files (id, project_id, name, path) VALUES (1, 3, 'plan.pdf', 'projects/3/x')`,
 		`UPDATE settings SET value = 'https://hooks.example.test/kb' WHERE option = 'webhook_url'`,
+		`INSERT INTO links (id, label, opposite_id) VALUES (12, 'causes', 13), (13, 'is caused by', 12)`,
+		`INSERT INTO task_has_links (id, link_id, task_id, opposite_task_id) VALUES (5, 12, 31, 1), (6, 13, 1, 31)`,
+		`INSERT INTO task_has_external_links (id, link_type, dependency, title, url, date_creation, date_modification, task_id, creator_id)
+			VALUES (2, 'weblink', 'related', 'broken', 'not a url', 1796500500, 1796500500, 31, 5)`,
+		`INSERT INTO project_has_metadata (project_id, name, value, changed_by, changed_on) VALUES (3, 'budget', '12k', 5, 1796500600)`,
 	)
 	os.WriteFile(filepath.Join(filepath.Dir(files), "outside.txt"), []byte("nope"), 0o644)
 	os.MkdirAll(filepath.Join(files, "tasks/31"), 0o755)
@@ -658,10 +714,29 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 	}
 	for what, n := range map[string]int{"users": 1, "comments": 2, "files": 2, "groups": 1, "project files": 1,
 		"recurring tasks": 1, "comment references": 1, "everybody-allowed projects": 1, "the outgoing webhook URL": 1,
-		"project roles": 1, "custom project roles": 1} {
+		"project roles": 1, "custom project roles": 1, "external links": 1} {
 		if got := countOf(rep.NotImported, what); got != n {
 			t.Errorf("not imported %s: %d, want %d", what, got, n)
 		}
+	}
+	for what, n := range map[string]int{"link types": 2, "task links": 6, "project metadata": 1} {
+		if got := countOf(rep.Imported, what); got != n {
+			t.Errorf("imported %s: %d, want %d", what, got, n)
+		}
+	}
+	// Kanboard's own link type came with its opposite, under new ids.
+	if links, _ := s.TaskLinks(ctx, 31); len(links) != 1 || links[0].Label != "causes" || links[0].TaskID != 1 {
+		t.Errorf("task 31 links %+v", links)
+	}
+	if links, _ := s.TaskLinks(ctx, 1); len(links) != 1 || links[0].Label != "is caused by" {
+		t.Errorf("task 1 links %+v", links)
+	}
+	causes, err := s.LinkByLabel(ctx, "causes")
+	if opp, _ := s.OppositeLinkID(ctx, causes.ID); err != nil || causes.ID != 12 || opp != 13 {
+		t.Errorf("causes %+v %v, opposite %d", causes, err, opp)
+	}
+	if v, err := s.ProjectMetadataValue(ctx, 3, "budget"); v != "12k" || err != nil {
+		t.Errorf("project metadata %q %v", v, err)
 	}
 	warnings := strings.Join(rep.Warnings, "\n")
 	for _, w := range []string{"frank had the role \"app-superuser\"", "1 user has no password", "tasks with a color Hookboard does not know: 1", "subtask 13 had the status 7", `user "bad:name" was not imported`} {

@@ -264,8 +264,8 @@ func compileFilter(attr, v string, me int64, now time.Time) (string, []any) {
 		}
 		return "EXISTS (SELECT 1 FROM task_tags tt JOIN tags tg ON tg.id = tt.tag_id WHERE tt.task_id = t.id AND tg.name LIKE ?)", []any{contains(v)}
 	case "link":
-		// Hookboard has no links between tasks yet: no task has one.
-		return "0", nil
+		// A task with a link of that label, as Kanboard's TaskLinkFilter.
+		return "EXISTS (SELECT 1 FROM task_links tl JOIN links l ON l.id = tl.link_id WHERE tl.task_id = t.id AND l.label LIKE ?)", []any{v}
 	case "reference":
 		if strings.EqualFold(v, "none") {
 			return "t.reference = ''", nil

@@ -8,8 +8,8 @@ import (
 // ExtendedTaskRow is Kanboard's "extended" task row (TaskFinderModel's
 // extended query), the task rows of getBoard, searchTasks and
 // getMyDashboard: counts of what hangs on the task, the task's columns and
-// the names it refers to, in Kanboard's key order. Hookboard has no task
-// links or recurrence: those keys are 0 or null.
+// the names it refers to, in Kanboard's key order. Hookboard has no
+// recurrence: those keys are 0 or null.
 type ExtendedTaskRow struct {
 	NbComments          int64   `json:"nb_comments"`
 	NbFiles             int64   `json:"nb_files"`
@@ -68,6 +68,9 @@ const extendedTaskSelect = `SELECT
 	(SELECT count(*) FROM task_files WHERE task_id = t.id),
 	(SELECT count(*) FROM subtasks WHERE task_id = t.id),
 	(SELECT count(*) FROM subtasks WHERE task_id = t.id AND status = 2),
+	(SELECT count(*) FROM task_links WHERE task_id = t.id),
+	(SELECT count(*) FROM task_external_links WHERE task_id = t.id),
+	(SELECT 1 FROM task_links WHERE task_id = t.id AND link_id = 9 LIMIT 1),
 	t.id, t.reference, t.title, t.description, t.created_at, t.modified_at, t.completed_at, t.date_started,
 	t.date_due, t.color_id, t.project_id, t.column_id, t.swimlane_id, COALESCE(t.owner_id, 0),
 	COALESCE(t.creator_id, 0), t.position, t.is_active, t.score, COALESCE(t.category_id, 0), t.priority,
@@ -83,7 +86,7 @@ const extendedTaskSelect = `SELECT
 func scanExtendedTaskRow(row interface{ Scan(...any) error }) (ExtendedTaskRow, error) {
 	var t ExtendedTaskRow
 	err := row.Scan(&t.NbComments, &t.NbFiles, &t.NbSubtasks, &t.NbCompletedSubtasks,
-		&t.ID, &t.Reference, &t.Title, &t.Description, &t.DateCreation, &t.DateModification, &t.DateCompleted,
+		&t.NbLinks, &t.NbExternalLinks, &t.IsMilestone, &t.ID, &t.Reference, &t.Title, &t.Description, &t.DateCreation, &t.DateModification, &t.DateCompleted,
 		&t.DateStarted, &t.DateDue, &t.ColorID, &t.ProjectID, &t.ColumnID, &t.SwimlaneID, &t.OwnerID,
 		&t.CreatorID, &t.Position, &t.IsActive, &t.Score, &t.CategoryID, &t.Priority,
 		&t.DateMoved, &t.TimeEstimated, &t.TimeSpent, &t.AssigneeUsername, &t.AssigneeName, &t.AssigneeEmail,

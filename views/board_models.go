@@ -13,6 +13,7 @@ type BoardPage struct {
 	NewTitle    string // the new-task form's title, kept when it was refused
 	CanEdit     bool   // a project member: the forms that change tasks are shown
 	CanManage   bool   // a project manager: the Members link is shown
+	Metadata    []MetadataView
 }
 
 // BoardColumn is a column, a choice of the new-task form.
@@ -85,6 +86,7 @@ type TaskPage struct {
 	Files      []FileView
 	MaxFile    string // the attachment size limit, for the hint
 	CanEdit    bool   // a project member: the forms that change the task are shown
+	Links      TaskLinks
 }
 
 // TaskView is the task's own fields, formatted for reading.
