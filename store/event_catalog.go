@@ -15,37 +15,42 @@ import (
 // and docs/webhooks.md. A name in EventNames without a line here is still
 // listed, with a generic sentence.
 var eventFires = map[string]string{
-	EventTaskCreate:         "A task is created: on the board, through the incoming URL or with createTask.",
-	EventTaskUpdate:         "A task's fields change (title, description, color, due date, score, category, …); changes lists only what changed.",
-	EventTaskClose:          "A task is closed.",
-	EventTaskOpen:           "A closed task is opened again.",
-	EventTaskMoveColumn:     "A task moves to another column.",
-	EventTaskMovePosition:   "A task moves up or down within its column and swimlane.",
-	EventTaskMoveSwimlane:   "A task moves to another swimlane.",
-	EventTaskMoveProject:    "A task moves to another project.",
-	EventTaskAssigneeChange: "A task's assignee changes (and nothing else).",
-	EventTaskDelete:         "A task is deleted; the data is the task as it was.",
-	EventCommentCreate:      "A comment is added to a task.",
-	EventCommentUpdate:      "A comment's text changes.",
-	EventCommentDelete:      "A comment is deleted.",
-	EventSubtaskCreate:      "A subtask is added to a task.",
-	EventSubtaskUpdate:      "A subtask changes (title, status, assignee, time).",
-	EventSubtaskDelete:      "A subtask is deleted.",
-	EventFileCreate:         "A file is attached to a task.",
-	EventFileDelete:         "A file is removed from a task.",
-	EventProjectCreate:      "A project is created (on the Projects page, with createProject or the CLI).",
-	EventProjectUpdate:      "A project's settings change, or it is disabled or enabled; changes lists what changed.",
-	EventProjectDelete:      "A project is removed, with its tasks; the data is the project as it was.",
-	EventColumnCreate:       "A column is added to a project.",
-	EventColumnUpdate:       "A column is renamed, moved (position in changes) or given another WIP limit or description.",
-	EventColumnDelete:       "An empty column is removed.",
-	EventSwimlaneCreate:     "A swimlane is added to a project.",
-	EventSwimlaneUpdate:     "A swimlane is renamed, moved, enabled or disabled.",
-	EventSwimlaneDelete:     "An empty swimlane is removed.",
-	EventCategoryCreate:     "A category is added to a project.",
-	EventCategoryUpdate:     "A category is renamed or gets another colour.",
-	EventCategoryDelete:     "A category is removed; its tasks keep no category.",
-	EventWebhookTest:        "Only when an admin presses “Send test event”, to that one endpoint.",
+	EventTaskCreate:           "A task is created: on the board, through the incoming URL or with createTask.",
+	EventTaskUpdate:           "A task's fields change (title, description, color, due date, score, category, …); changes lists only what changed.",
+	EventTaskClose:            "A task is closed.",
+	EventTaskOpen:             "A closed task is opened again.",
+	EventTaskMoveColumn:       "A task moves to another column.",
+	EventTaskMovePosition:     "A task moves up or down within its column and swimlane.",
+	EventTaskMoveSwimlane:     "A task moves to another swimlane.",
+	EventTaskMoveProject:      "A task moves to another project.",
+	EventTaskAssigneeChange:   "A task's assignee changes (and nothing else).",
+	EventTaskDelete:           "A task is deleted; the data is the task as it was.",
+	EventCommentCreate:        "A comment is added to a task.",
+	EventCommentUpdate:        "A comment's text changes.",
+	EventCommentDelete:        "A comment is deleted.",
+	EventSubtaskCreate:        "A subtask is added to a task.",
+	EventSubtaskUpdate:        "A subtask changes (title, status, assignee, time).",
+	EventSubtaskDelete:        "A subtask is deleted.",
+	EventFileCreate:           "A file is attached to a task.",
+	EventFileDelete:           "A file is removed from a task.",
+	EventTaskLinkCreateUpdate: "Two tasks are linked (blocks, relates to, …) or a link changes: once for each task, each with its side of the link.",
+	EventTaskLinkDelete:       "A link between two tasks is removed: once for each task.",
+	EventExternalLinkCreate:   "A task gets a link to a web page, a file or an attachment elsewhere.",
+	EventExternalLinkUpdate:   "A task's external link changes (title, address, dependency).",
+	EventExternalLinkDelete:   "A task's external link is removed.",
+	EventProjectCreate:        "A project is created (on the Projects page, with createProject or the CLI).",
+	EventProjectUpdate:        "A project's settings change, or it is disabled or enabled; changes lists what changed.",
+	EventProjectDelete:        "A project is removed, with its tasks; the data is the project as it was.",
+	EventColumnCreate:         "A column is added to a project.",
+	EventColumnUpdate:         "A column is renamed, moved (position in changes) or given another WIP limit or description.",
+	EventColumnDelete:         "An empty column is removed.",
+	EventSwimlaneCreate:       "A swimlane is added to a project.",
+	EventSwimlaneUpdate:       "A swimlane is renamed, moved, enabled or disabled.",
+	EventSwimlaneDelete:       "An empty swimlane is removed.",
+	EventCategoryCreate:       "A category is added to a project.",
+	EventCategoryUpdate:       "A category is renamed or gets another colour.",
+	EventCategoryDelete:       "A category is removed; its tasks keep no category.",
+	EventWebhookTest:          "Only when an admin presses “Send test event”, to that one endpoint.",
 }
 
 // CatalogEvent is one event of the catalog.
@@ -112,6 +117,14 @@ func sampleContent(name string) EventContent {
 		return c
 	}
 	switch {
+	case strings.HasPrefix(name, "task_internal_link."):
+		c.TaskLink = &TaskLink{ID: 4, OppositeTaskID: 43, TaskID: t.ID, LinkID: 2, Label: "blocks", OppositeLinkID: 3}
+	case strings.HasPrefix(name, "task_external_link."):
+		c.ExternalLink = &ExternalLink{ID: 5, LinkType: "weblink", Dependency: "related", Title: "Release checklist",
+			URL: "https://wiki.example.com/release", DateCreation: sampleTime, DateModification: sampleTime, TaskID: t.ID, CreatorID: 1}
+		if name == EventExternalLinkUpdate {
+			c.Changes = map[string]any{"title": "Release checklist"}
+		}
 	case strings.HasPrefix(name, "comment."):
 		c.Comment = &Comment{ID: 7, TaskID: t.ID, UserID: 1, Comment: "Looks good to me.", CreatedAt: sampleTime, ModifiedAt: sampleTime, Username: "admin"}
 		if name == EventCommentUpdate {
