@@ -125,6 +125,7 @@ var rpcProcedures = map[string]rpcProcedure{
 	"getTaskFile":          procedure(procGetTaskFile),
 	"downloadTaskFile":     procedure(procDownloadTaskFile),
 	"removeTaskFile":       procedure(procRemoveTaskFile),
+	"removeAllTaskFiles":   procedure(procRemoveAllTaskFiles),
 
 	// Users, app roles and project members (jsonrpc_users.go).
 	"getMyDashboard":         procedure(procGetMyDashboard),
@@ -760,6 +761,14 @@ func procDownloadTaskFile(c *rpcCall, p fileParams) (any, error) {
 		data = []byte{}
 	}
 	return data, nil
+}
+
+func procRemoveAllTaskFiles(c *rpcCall, p taskParams) (any, error) {
+	if err := c.taskProject(p.TaskID); err != nil {
+		return nil, err
+	}
+	events, err := c.a.store.DeleteTaskFiles(c.ctx(), c.caller.actor(), p.TaskID)
+	return c.written(true, events, err)
 }
 
 func procRemoveTaskFile(c *rpcCall, p fileParams) (any, error) {

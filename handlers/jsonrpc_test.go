@@ -661,6 +661,7 @@ func TestRPCDomainFailures(t *testing.T) {
 		{"createTaskFile", map[string]any{"project_id": f.p1, "task_id": id, "filename": "big.bin",
 			"blob": base64.StdEncoding.EncodeToString(make([]byte, 1<<20+1))}, "false"},
 		{"removeTaskFile", map[string]any{"file_id": 999999}, "false"},
+		{"removeAllTaskFiles", map[string]any{"task_id": 999999}, "false"},
 		{"openTask", map[string]any{"task_id": 999999}, "false"},
 		{"closeTask", map[string]any{"task_id": 999999}, "false"},
 		{"removeTask", map[string]any{"task_id": 999999}, "false"},
@@ -938,4 +939,25 @@ func rpcRequestBody(method string, params any) string {
 	var buf bytes.Buffer
 	json.NewEncoder(&buf).Encode(map[string]any{"jsonrpc": "2.0", "method": method, "id": 1, "params": params})
 	return buf.String()
+}
+
+// removeAllTaskFiles removes every file of the task, each with its
+// file.delete event; a task without files answers true, as Kanboard.
+func TestRPCRemoveAllTaskFiles(t *testing.T) {
+	f := newRPCFixture(t, nil)
+	app := f.app()
+	ctx := context.Background()
+	id := f.callID(t, app, "createTask", map[string]any{"title": "With files", "project_id": f.p1})
+	for _, name := range []string{"a.txt", "b.txt"} {
+		f.callID(t, app, "createTaskFile", map[string]any{"project_id": f.p1, "task_id": id, "filename": name, "blob": "aGVsbG8="})
+	}
+	deletes, _ := f.st.EventCount(ctx, store.EventFileDelete)
+	f.callTrue(t, app, "removeAllTaskFiles", map[string]any{"task_id": id})
+	if files, _ := f.st.Files(ctx, id); len(files) != 0 {
+		t.Fatalf("files after removeAllTaskFiles: %+v", files)
+	}
+	if n, _ := f.st.EventCount(ctx, store.EventFileDelete); n != deletes+2 {
+		t.Fatalf("removeAllTaskFiles wrote %d file.delete events, want 2", n-deletes)
+	}
+	f.callTrue(t, app, "removeAllTaskFiles", map[string]any{"task_id": id})
 }

@@ -180,6 +180,41 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 		})
 }
 
+// DeleteTaskFiles removes every file of a task, each with its
+// file.delete event, in one transaction (Kanboard's removeAllTaskFiles).
+// A task without files is fine; an unknown task is ErrNotFound.
+func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) ([]string, error) {
+	return s.taskMutation(ctx, "delete task files", func(tx *sql.Tx) ([]string, error) {
+		var known bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE id = ?)`, taskID).Scan(&known); err != nil {
+			return nil, err
+		}
+		if !known {
+			return nil, fmt.Errorf("task %d: %w", taskID, ErrNotFound)
+		}
+		ids, err := listIDs(ctx, tx, `SELECT id FROM task_files WHERE task_id = ? ORDER BY id`, taskID)
+		if err != nil {
+			return nil, err
+		}
+		var events []string
+		for _, id := range ids {
+			f, _, err := fileWithETag(ctx, tx, id)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM task_files WHERE id = ?`, id); err != nil {
+				return nil, err
+			}
+			evs, err := s.emitOnTask(ctx, tx, actor, EventFileDelete, taskID, EventContent{File: &f})
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, evs...)
+		}
+		return events, nil
+	})
+}
+
 // DeleteFile removes a file and writes file.delete with its metadata.
 func (s *Store) DeleteFile(ctx context.Context, actor Actor, id int64) ([]string, error) {
 	return s.taskMutation(ctx, "delete file", func(tx *sql.Tx) ([]string, error) {
