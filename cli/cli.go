@@ -43,7 +43,7 @@ var commands = map[string]command{
 	"serve":           {"run the server (the default)", runServe},
 	"user":            {"add|passwd|edit|role|disable|enable|rm|list users", runUser},
 	"project":         {"list|create|show|rename|describe|disable|enable|remove projects; their column|swimlane|category; members|add-member|remove-member|role", runProjectConfig},
-	"integration":     {"add|list|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
+	"integration":     {"add|list|edit|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"token":           {"add|list|rm personal access tokens", runToken},
 	"version":         {"print the version", runVersion},
 	"backup":          {"write an online, consistent copy of the database to FILE", runBackup},

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -11,21 +13,22 @@ import (
 )
 
 func runIntegration(ctx context.Context, env *Env, args []string) error {
-	sub, args, err := subcommand("integration", "integration add|list|regenerate|enable|disable|rm", []string{"add", "list", "regenerate", "enable", "disable", "rm"}, args)
+	sub, args, err := subcommand("integration", "integration add|list|edit|regenerate|enable|disable|rm", []string{"add", "list", "edit", "regenerate", "enable", "disable", "rm"}, args)
 	if err != nil {
 		return err
 	}
 	fs := newFlagSet(env, "integration "+sub,
-		"integration add NAME [-kind incoming|api] [-project ID] [-column ID] [-swimlane ID] [-expires 30d] [-allow-ip CIDR,…] [-require-proof] | list | regenerate ID | enable ID | disable ID | rm ID")
+		"integration add NAME [-kind incoming|api] [-project ID] [-column ID] [-swimlane ID] [-expires 30d] [-allow-ip CIDR,…] [-require-proof] | list | edit ID [-name N] [-description D] [-expires 30d|never] [-project ID -column ID -swimlane ID] [-allow-ip CIDR,…|any] [-require-proof[=false]] | regenerate ID | enable ID | disable ID | rm ID")
 	db := fs.dbFlag()
 	asJSON := fs.jsonFlag()
 	kind := fs.FlagSet.String("kind", store.KindIncoming, "incoming (creates tasks from the incoming URL) or api (JSON-RPC)")
+	name := fs.FlagSet.String("name", "", "a new name (edit)")
 	description := fs.FlagSet.String("description", "", "what the integration is for")
 	project := fs.FlagSet.Int64("project", 0, "default project id")
 	column := fs.FlagSet.Int64("column", 0, "default column id (in the default project)")
 	swimlane := fs.FlagSet.Int64("swimlane", 0, "default swimlane id (in the default project)")
 	expires := fs.FlagSet.String("expires", "never", "expiry: never, or a duration such as 30d or 12h")
-	allowIP := fs.FlagSet.String("allow-ip", "", "comma-separated addresses or CIDRs allowed to use the token (default any)")
+	allowIP := fs.FlagSet.String("allow-ip", "", "comma-separated addresses or CIDRs allowed to use the token, or any (default any)")
 	requireProof := fs.FlagSet.Bool("require-proof", false, "callers must also send appsecret_proof (HMAC-SHA256 of the token keyed with the app secret)")
 	baseURL := fs.String("base-url", "http://127.0.0.1:8080", "how users reach Hookboard (for the printed curl command)")
 	pos, err := fs.parse(args)
@@ -47,7 +50,7 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		ips, err := store.ParseAllowedIPs(*allowIP)
+		ips, err := parseAllowIP(*allowIP)
 		if err != nil {
 			return err
 		}
@@ -85,6 +88,28 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 				return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s in 7 days",
 					in.ID, in.Name, in.Kind, in.TokenHint, state, lastUsedText(in.LastUsedAt), plural(total, "request", "requests"))
 			})
+	case "edit":
+		if len(pos) != 1 {
+			return usagef("usage: hookboard integration edit ID [flags]")
+		}
+		id, err := parseID("integration", pos[0])
+		if err != nil {
+			return err
+		}
+		cur, err := st.IntegrationByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		e, err := integrationEdit(fs, cur, editFlags{name: *name, description: *description, expires: *expires,
+			project: *project, column: *column, swimlane: *swimlane, allowIP: *allowIP, requireProof: *requireProof})
+		if err != nil {
+			return err
+		}
+		appSecret, err := st.EditIntegration(ctx, id, e)
+		if err != nil {
+			return err
+		}
+		return printIntegrationEdited(ctx, env, st, *asJSON, id, appSecret)
 	case "regenerate", "enable", "disable", "rm":
 		if len(pos) != 1 {
 			return usagef("usage: hookboard integration %s ID", sub)
@@ -116,6 +141,108 @@ func runIntegration(ctx context.Context, env *Env, args []string) error {
 	default:
 		return usagef("unknown integration subcommand %q", sub)
 	}
+}
+
+// editFlags are the flag values integration edit may use.
+type editFlags struct {
+	name, description, expires, allowIP string
+	project, column, swimlane           int64
+	requireProof                        bool
+}
+
+// integrationEdit turns the flags given on the command line into an edit of
+// cur; flags not given leave their field as it is. A new project without
+// -column or -swimlane drops the old project's column and swimlane.
+func integrationEdit(fs *flagSet, cur store.Integration, f editFlags) (store.IntegrationEdit, error) {
+	given := map[string]bool{}
+	fs.FlagSet.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var e store.IntegrationEdit
+	var err error
+	if given["name"] {
+		e.Name = &f.name
+	}
+	if given["description"] {
+		e.Description = &f.description
+	}
+	if given["expires"] {
+		var ttl time.Duration
+		if ttl, err = parseExpiry(f.expires); err != nil {
+			return e, err
+		}
+		e.ExpiresIn = &ttl
+	}
+	if given["project"] || given["column"] || given["swimlane"] {
+		d := store.IntegrationDefaults{ProjectID: cur.DefaultProjectID}
+		if given["project"] {
+			d.ProjectID = f.project
+		}
+		if d.ProjectID == cur.DefaultProjectID {
+			d.ColumnID, d.SwimlaneID = cur.DefaultColumnID, cur.DefaultSwimlaneID
+		}
+		if given["column"] {
+			d.ColumnID = f.column
+		}
+		if given["swimlane"] {
+			d.SwimlaneID = f.swimlane
+		}
+		e.Defaults = &d
+	}
+	if given["allow-ip"] {
+		ips, err := parseAllowIP(f.allowIP)
+		if err != nil {
+			return e, err
+		}
+		e.AllowedIPs = &ips
+	}
+	if given["require-proof"] {
+		e.RequireProof = &f.requireProof
+	}
+	if e == (store.IntegrationEdit{}) {
+		return e, usagef("integration edit: nothing to change; give -name, -description, -expires, -project, -column, -swimlane, -allow-ip or -require-proof")
+	}
+	return e, nil
+}
+
+// parseAllowIP reads -allow-ip: addresses and CIDRs, or "any" (or nothing)
+// for every address.
+func parseAllowIP(s string) ([]netip.Prefix, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "any") {
+		return []netip.Prefix{}, nil
+	}
+	ips, err := store.ParseAllowedIPs(s)
+	if err != nil {
+		return nil, usagef("-allow-ip: %s", userMessage(err))
+	}
+	if ips == nil {
+		ips = []netip.Prefix{}
+	}
+	return ips, nil
+}
+
+// printIntegrationEdited shows the integration as it now is, and the app
+// secret once when the edit turned proof on.
+func printIntegrationEdited(ctx context.Context, env *Env, st *store.Store, asJSON bool, id int64, appSecret string) error {
+	in, err := st.IntegrationByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		usage, err := st.IntegrationUsage(ctx, 7)
+		if err != nil {
+			return err
+		}
+		out := integrationJSON(in, usage[id])
+		if appSecret != "" {
+			out["app_secret"] = appSecret
+		}
+		return printJSON(env.Stdout, out)
+	}
+	fmt.Fprintf(env.Stdout, "integration %d (%s) saved.\n", id, in.Name)
+	if appSecret != "" {
+		fmt.Fprintln(env.Stdout, "app secret, shown only now (send appsecret_proof = hex HMAC-SHA256 of the token keyed with it):")
+		fmt.Fprintln(env.Stdout, appSecret)
+	}
+	return nil
 }
 
 func integrationJSON(in store.Integration, days []store.UsageDay) map[string]any {

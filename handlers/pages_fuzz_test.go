@@ -97,7 +97,7 @@ func newPagesFuzzFixture(t testing.TB) *pagesFuzzFixture {
 		"/subtasks/" + id(subID) + "/status",
 		"/tasks/" + id(taskID) + "/files",
 		"/settings/integrations",
-		"/settings/integrations/" + id(in.ID) + "/access",
+		"/settings/integrations/" + id(in.ID) + "/edit",
 		"/settings/webhooks",
 		"/settings/webhooks/" + id(ep.ID) + "/edit",
 		"/settings/users",

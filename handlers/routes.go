@@ -97,7 +97,7 @@ func (a *App) Routes() http.Handler {
 	mux.Handle("POST /settings/integrations/{id}/enable", admin(a.enableIntegration))
 	mux.Handle("POST /settings/integrations/{id}/disable", admin(a.disableIntegration))
 	mux.Handle("POST /settings/integrations/{id}/delete", admin(a.deleteIntegration))
-	mux.Handle("POST /settings/integrations/{id}/access", admin(a.setIntegrationAccess))
+	mux.Handle("POST /settings/integrations/{id}/edit", admin(a.editIntegration))
 	mux.Handle("GET /settings/webhooks", admin(a.webhooksPage))
 	mux.Handle("POST /settings/webhooks", admin(a.createEndpoint))
 	mux.Handle("GET /settings/webhooks/{id}", admin(a.endpointPage))

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -48,6 +50,20 @@ func (a *App) integrationsView(r *http.Request) (views.IntegrationsPage, error) 
 	for _, p := range projects {
 		names[p.ID] = p.Name
 		v.Projects = append(v.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name})
+		cols, err := a.store.Columns(ctx, p.ID)
+		if err != nil {
+			return v, err
+		}
+		for _, c := range cols {
+			v.Columns = append(v.Columns, views.Option{Value: strconv.FormatInt(c.ID, 10), Label: p.Name + ": " + c.Title})
+		}
+		lanes, err := a.store.Swimlanes(ctx, p.ID)
+		if err != nil {
+			return v, err
+		}
+		for _, l := range lanes {
+			v.Swimlanes = append(v.Swimlanes, views.Option{Value: strconv.FormatInt(l.ID, 10), Label: p.Name + ": " + l.Name})
+		}
 	}
 	now := a.now()
 	for _, in := range list {
@@ -61,6 +77,9 @@ func (a *App) integrationsView(r *http.Request) (views.IntegrationsPage, error) 
 			ips[i] = p.String()
 		}
 		row.AllowedIPs = strings.Join(ips, ", ")
+		row.Edit = views.IntegrationEditForm{Name: in.Name, Description: in.Description, Expires: "keep",
+			ProjectID: optionalID(in.DefaultProjectID), ColumnID: optionalID(in.DefaultColumnID), SwimlaneID: optionalID(in.DefaultSwimlaneID),
+			AllowedIPs: row.AllowedIPs, RequireProof: in.RequireProof}
 		for _, d := range usage[in.ID] {
 			row.Usage = append(row.Usage, views.UsageDay{Day: d.Day, Count: d.Count})
 		}
@@ -82,8 +101,16 @@ func (a *App) integrationsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	st := a.popForm(r)
 	v.Shown, v.ErrorField = st.Shown, st.Field
-	if st.Values != nil {
-		f := st.Values
+	f := st.Values
+	if id := f.Get("edit_id"); id != "" {
+		for i := range v.Items {
+			if strconv.FormatInt(v.Items[i].ID, 10) == id {
+				v.Items[i].Edit = views.IntegrationEditForm{Open: true, Name: f.Get("name"), Description: f.Get("description"),
+					Expires: f.Get("expires"), ProjectID: f.Get("project_id"), ColumnID: f.Get("column_id"),
+					SwimlaneID: f.Get("swimlane_id"), AllowedIPs: f.Get("allowed_ips"), RequireProof: f.Get("require_proof") == "1"}
+			}
+		}
+	} else if f != nil {
 		v.Form = views.IntegrationForm{Name: f.Get("name"), Description: f.Get("description"), Kind: f.Get("kind"),
 			ProjectID: f.Get("project_id"), Expires: f.Get("expires"), AllowedIPs: f.Get("allowed_ips"),
 			RequireProof: f.Get("require_proof") == "1"}
@@ -207,33 +234,70 @@ func (a *App) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/settings/integrations", http.StatusSeeOther)
 }
 
-// setIntegrationAccess changes the allowed addresses and the proof
-// requirement; a new app secret is shown once.
-func (a *App) setIntegrationAccess(w http.ResponseWriter, r *http.Request) {
+// optionalID is an optional id as a form value: "" for none.
+func optionalID(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// editIntegration saves an integration's edit form. A refusal goes back to
+// the form with what was typed; turning proof on shows the new app secret
+// once.
+func (a *App) editIntegration(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.pathID(w, r, "id")
 	if !ok || !a.parseForm(w, r) {
 		return
 	}
-	allowed, err := store.ParseAllowedIPs(r.PostForm.Get("allowed_ips"))
+	f := r.PostForm
+	name, description, proof := f.Get("name"), f.Get("description"), f.Get("require_proof") == "1"
+	e := store.IntegrationEdit{Name: &name, Description: &description, RequireProof: &proof}
+	var err error
+	if x := f.Get("expires"); x != "keep" {
+		var ttl time.Duration
+		ttl, err = parseExpiryChoice(x)
+		e.ExpiresIn = &ttl
+	}
+	var d store.IntegrationDefaults
+	if err == nil {
+		d.ProjectID, err = formInt(r, "project_id")
+	}
+	if err == nil {
+		d.ColumnID, err = formInt(r, "column_id")
+	}
+	if err == nil {
+		d.SwimlaneID, err = formInt(r, "swimlane_id")
+	}
+	e.Defaults = &d
+	var ips []netip.Prefix
+	if err == nil {
+		ips, err = store.ParseAllowedIPs(f.Get("allowed_ips"))
+		e.AllowedIPs = &ips
+	}
 	var secret string
 	if err == nil {
-		secret, err = a.store.SetIntegrationAccess(r.Context(), id, allowed, r.PostForm.Get("require_proof") == "1")
+		secret, err = a.store.EditIntegration(r.Context(), id, e)
 	}
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		a.fail(w, r, err, "/settings/integrations")
 		return
 	}
-	a.log.Info("integration access changed", "id", id, "require_proof", r.PostForm.Get("require_proof") == "1")
+	if err != nil {
+		f.Set("edit_id", strconv.FormatInt(id, 10)) // the form to fill in again
+		field := func(name string) string { return fmt.Sprintf("edit-%s-%d", name, id) }
+		a.formFailure(w, r, err, "/settings/integrations", f,
+			"integration name", field("name"), "description", field("desc"), "expiry", field("expires"),
+			"allowed", field("ips"), "project", field("project"), "column", field("column"),
+			"a default column", field("column"), "swimlane", field("swimlane"))
+		return
+	}
+	a.log.Info("integration edited", "id", id, "require_proof", proof)
 	if secret == "" {
-		a.flash(r, "Access saved.")
+		a.flash(r, "Integration saved.")
 		http.Redirect(w, r, "/settings/integrations", http.StatusSeeOther)
 		return
 	}
-	in, err := a.store.IntegrationByID(r.Context(), id)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
 	a.showOnce(w, r, "/settings/integrations",
-		&views.ShownSecret{What: fmt.Sprintf("Integration “%s” now requires appsecret_proof; its app secret", in.Name), AppSecret: secret})
+		&views.ShownSecret{What: fmt.Sprintf("Integration “%s” now requires appsecret_proof; its app secret", strings.TrimSpace(name)), AppSecret: secret})
 }

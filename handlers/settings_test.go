@@ -97,16 +97,23 @@ func TestIntegrationsSettings(t *testing.T) {
 		!strings.Contains(list, formatTime(in.LastUsedAt)) {
 		t.Fatalf("after 3 calls the page shows usage %q, last use %q missing", got, formatTime(in.LastUsedAt))
 	}
-	// Access: a bad address changes nothing; proof on shows the app secret once.
-	e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"nope"}, "require_proof": {"1"}})
-	if in, _ = e.st.IntegrationByID(bg, in.ID); in.RequireProof || len(in.AllowedIPs) != 1 {
-		t.Fatalf("a bad address changed access: %+v", in)
+	// Edit: a bad address changes nothing, not even the name, and the form
+	// comes back open with what was typed; proof on shows the app secret once.
+	editPath := fmt.Sprintf("/settings/integrations/%d/edit", in.ID)
+	body = e.postFollow(t, c, editPath, url.Values{"name": {"Renamed"}, "expires": {"keep"}, "allowed_ips": {"nope"}, "require_proof": {"1"}})
+	if in, _ = e.st.IntegrationByID(bg, in.ID); in.RequireProof || len(in.AllowedIPs) != 1 || in.Name != "Deploy" {
+		t.Fatalf("a bad address changed the integration: %+v", in)
 	}
-	body = e.postFollow(t, c, fmt.Sprintf("/settings/integrations/%d/access", in.ID), url.Values{"allowed_ips": {"10.0.0.0/8, 192.0.2.7"}, "require_proof": {"1"}})
+	if !strings.Contains(body, fmt.Sprintf(`id="edit-ips-%d" name="allowed_ips" value="nope"`, in.ID)) ||
+		!strings.Contains(body, fmt.Sprintf(`id="edit-ips-%d-error"`, in.ID)) || !strings.Contains(body, `value="Renamed"`) {
+		t.Fatal("the refused edit form does not show the error by the field with what was typed")
+	}
+	expires := in.ExpiresAt
+	body = e.postFollow(t, c, editPath, url.Values{"name": {"Deploy"}, "expires": {"keep"}, "allowed_ips": {"10.0.0.0/8, 192.0.2.7"}, "require_proof": {"1"}})
 	appSecret := between(body, `data-testid="shown-app-secret">`, "<")
 	in, _ = e.st.IntegrationByID(bg, in.ID)
-	if stored, _ := e.st.AppSecret(in); appSecret == "" || stored != appSecret || len(in.AllowedIPs) != 2 {
-		t.Fatalf("access: app secret shown %q", appSecret)
+	if stored, _ := e.st.AppSecret(in); appSecret == "" || stored != appSecret || len(in.AllowedIPs) != 2 || in.ExpiresAt != expires {
+		t.Fatalf("edit: app secret shown %q, integration %+v", appSecret, in)
 	}
 	if resp := e.postForm(t, c, fmt.Sprintf("/settings/integrations/%d/delete", in.ID), nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", resp.StatusCode)

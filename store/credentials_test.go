@@ -58,14 +58,16 @@ func TestCreateTaskWithTokenJudgesAtTheWrite(t *testing.T) {
 	}
 	create("enabled again", nil)
 
-	if _, err := other.SetIntegrationAccess(ctx, in.ID, []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}, false); err != nil {
+	narrowed := []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
+	if _, err := other.EditIntegration(ctx, in.ID, IntegrationEdit{AllowedIPs: &narrowed}); err != nil {
 		t.Fatal(err)
 	}
 	create("from an address no longer allowed", ErrUnauthorized)
 	creds.Addr = netip.MustParseAddr("198.51.100.9")
 	create("from the allowed address", nil)
 
-	appSecret, err := other.SetIntegrationAccess(ctx, in.ID, nil, true)
+	anywhere, on := []netip.Prefix{}, true
+	appSecret, err := other.EditIntegration(ctx, in.ID, IntegrationEdit{AllowedIPs: &anywhere, RequireProof: &on})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,8 +173,9 @@ func (s *Store) CreateIntegration(ctx context.Context, in NewIntegration) (Integ
 
 func (s *Store) createIntegrationTx(ctx context.Context, tx *sql.Tx, in NewIntegration) (Integration, IntegrationSecrets, error) {
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 200 {
-		return Integration{}, IntegrationSecrets{}, invalid("integration name must be 1-200 characters")
+	in.Description = strings.TrimSpace(in.Description)
+	if err := validateIntegrationText(in.Name, in.Description); err != nil {
+		return Integration{}, IntegrationSecrets{}, err
 	}
 	if in.Kind == "" {
 		in.Kind = KindIncoming
@@ -182,22 +183,19 @@ func (s *Store) createIntegrationTx(ctx context.Context, tx *sql.Tx, in NewInteg
 	if in.Kind != KindIncoming && in.Kind != KindAPI {
 		return Integration{}, IntegrationSecrets{}, invalid("integration kind must be %q or %q", KindIncoming, KindAPI)
 	}
-	if in.ExpiresIn < 0 {
-		return Integration{}, IntegrationSecrets{}, invalid("expiry must be in the future")
+	now := s.now()
+	expires, err := expiresAt(now, in.ExpiresIn)
+	if err != nil {
+		return Integration{}, IntegrationSecrets{}, err
 	}
 	if err := checkTaskDefaults(ctx, tx, in.DefaultProjectID, in.DefaultColumnID, in.DefaultSwimlaneID); err != nil {
 		return Integration{}, IntegrationSecrets{}, err
 	}
-	now := s.now()
 	secrets := IntegrationSecrets{Token: newToken(tokenPrefixFor(in.Kind))}
 	var appSecretEnc []byte
 	if in.RequireProof {
 		secrets.AppSecret = newToken(PrefixAppSecret)
 		appSecretEnc = s.secrets.seal(secrets.AppSecret)
-	}
-	var expires sql.NullInt64
-	if in.ExpiresIn > 0 {
-		expires = sql.NullInt64{Int64: now.Add(in.ExpiresIn).Unix(), Valid: true}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO integrations
 		(name, description, kind, token_hash, token_hint, default_project_id, default_column_id, default_swimlane_id,
@@ -205,7 +203,7 @@ func (s *Store) createIntegrationTx(ctx context.Context, tx *sql.Tx, in NewInteg
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.Name, in.Description, in.Kind, hashToken(secrets.Token), tokenHint(secrets.Token),
 		nullInt(in.DefaultProjectID), nullInt(in.DefaultColumnID), nullInt(in.DefaultSwimlaneID),
-		expires, formatPrefixes(in.AllowedIPs), boolInt(in.RequireProof), appSecretEnc, now.Unix())
+		nullInt(expires), formatPrefixes(in.AllowedIPs), boolInt(in.RequireProof), appSecretEnc, now.Unix())
 	if err != nil {
 		return Integration{}, IntegrationSecrets{}, err
 	}

@@ -11,7 +11,11 @@ type IntegrationsPage struct {
 	Items    []IntegrationRow
 	Shown    *ShownSecret // a token just created or regenerated
 	Projects []Option
-	Form     IntegrationForm
+	// Columns and Swimlanes are every project's, labelled with the
+	// project's name, for the edit forms' default placement.
+	Columns   []Option
+	Swimlanes []Option
+	Form      IntegrationForm
 }
 
 // IntegrationForm is the create form's values (kept when it is refused).
@@ -40,6 +44,21 @@ type IntegrationRow struct {
 	RequireProof bool
 	Project      string
 	Usage        []UsageDay
+	Edit         IntegrationEditForm
+}
+
+// IntegrationEditForm is one integration's edit form: its current values,
+// or what the admin typed when the edit was refused.
+type IntegrationEditForm struct {
+	Open         bool // unfolded, because it was just refused
+	Name         string
+	Description  string
+	Expires      string // "keep", "never" or a choice such as "30d"
+	ProjectID    string
+	ColumnID     string
+	SwimlaneID   string
+	AllowedIPs   string
+	RequireProof bool
 }
 
 // UsageDay is one day of an integration's request counts.
