@@ -144,8 +144,8 @@ func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, o
 	// A change made on the board (its buttons, a drag) goes back there, with
 	// its message or its error.
 	if r.PostForm.Get("back") == "board" {
-		if p, err := a.store.TaskProjectID(r.Context(), taskID); err == nil {
-			back = fmt.Sprintf("/projects/%d/board", p)
+		if b, ok := a.boardBack(r, taskID); ok {
+			back = b
 		}
 	}
 	u, _ := currentUser(r.Context())
