@@ -154,6 +154,9 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query
 	for _, p := range projects {
 		v.Projects = append(v.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name, Selected: p.ID == projectID})
 	}
+	if v.Owners, err = a.ownerOptions(ctx, projectID, 0, ""); err != nil {
+		return views.BoardPage{}, err
+	}
 	colIndex := map[int64]int{}
 	for i, c := range cols {
 		colIndex[c.ID] = i
@@ -232,7 +235,9 @@ func (a *App) createTask(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if nt.ColumnID, err = formInt(r, "column_id"); err == nil {
-		nt.SwimlaneID, err = formInt(r, "swimlane_id")
+		if nt.SwimlaneID, err = formInt(r, "swimlane_id"); err == nil {
+			nt.OwnerID, err = formInt(r, "owner_id")
+		}
 	}
 	var id int64
 	var events []string

@@ -208,7 +208,11 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 				if *u.OwnerID < 0 {
 					return nil, invalid("owner_id %d is not valid", *u.OwnerID)
 				}
-				p.owner = *u.OwnerID
+				// The owner is checked when it changes: a task whose owner has
+				// since become a viewer can still be edited.
+				if *u.OwnerID != old.OwnerID {
+					p.owner = *u.OwnerID
+				}
 			}
 			if u.CategoryID != nil {
 				if *u.CategoryID < 0 {
@@ -481,7 +485,10 @@ func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m 
 		if m.CategoryID != nil {
 			p.category = *m.CategoryID
 		}
-		owner := old.OwnerID
+		owner, err := keptOwner(ctx, tx, m.ProjectID, old.OwnerID)
+		if err != nil {
+			return nil, err
+		}
 		if m.OwnerID != nil {
 			owner = *m.OwnerID
 			p.owner = owner

@@ -9,6 +9,7 @@ type BoardPage struct {
 	Columns     []BoardColumn
 	Lanes       []Lane
 	Colors      []Option
+	Owners      []Option // the new-task form's assignees: the project's assignable users
 	ShowClosed  bool
 	// Query is the board search (Kanboard's filter language) as typed;
 	// Filtered when it narrowed the cards, SearchError when it could not be
