@@ -32,6 +32,7 @@ type incomingFixture struct {
 	testBoard
 	cat1, cat2 int64
 	ownerID    int64
+	viewerID   int64 // a viewer of every project: not assignable
 }
 
 func newIncomingFixture(t testing.TB) *incomingFixture {
@@ -69,6 +70,12 @@ func newIncomingFixture(t testing.TB) *incomingFixture {
 	must(err)
 	joinAll(t, st, u)
 	f.ownerID = u.ID
+	v, err := st.CreateUser(ctx, "vera", "correct horse", false)
+	must(err)
+	for _, p := range []int64{f.p1, p2} {
+		must(st.AddProjectMember(ctx, p, v.ID, store.ProjectViewer))
+	}
+	f.viewerID = v.ID
 
 	add := func(in store.NewIntegration) (store.Integration, string) {
 		t.Helper()
@@ -227,6 +234,7 @@ func TestIncomingReplies(t *testing.T) {
 		{"unknown swimlane", "GET", "/webhook/task?" + q("token", tok, "title", "x", "swimlane_id", "999"), "", "", failed},
 		{"unknown category", "GET", "/webhook/task?" + q("token", tok, "title", "x", "category_id", "999"), "", "", failed},
 		{"unknown owner", "GET", "/webhook/task?" + q("token", tok, "title", "x", "owner_id", "999"), "", "", failed},
+		{"owner not assignable (a viewer)", "GET", "/webhook/task?" + q("token", tok, "title", "x", "owner_id", id(f.viewerID)), "", "", failed},
 		{"column of another project", "GET", "/webhook/task?" + q("token", tok, "title", "x", "project_id", id(f.p1), "column_id", id(f.cols2[0].ID)), "", "", failed},
 		{"swimlane of another project", "GET", "/webhook/task?" + q("token", tok, "title", "x", "swimlane_id", id(f.lane2)), "", "", failed},
 		{"category of another project", "GET", "/webhook/task?" + q("token", tok, "title", "x", "category_id", id(f.cat2)), "", "", failed},

@@ -376,23 +376,50 @@ func TestRPCAccessTableCoversKanboard(t *testing.T) {
 }
 
 // TestRPCMyDashboardAndActivity: a user's dashboard holds their open
-// tasks; their activity stream the events of their projects, newest first,
-// and nothing of projects they are not in.
+// tasks, and those with a subtask of theirs, as Kanboard's extended task
+// rows with the task's tags and only their own subtasks; their activity
+// stream the events of their projects, newest first, and nothing of
+// projects they are not in.
 func TestRPCMyDashboardAndActivity(t *testing.T) {
 	f := newAccessFixture(t)
-	mine := f.callID(t, f.app(), "createTask", map[string]any{"title": "Mine", "project_id": f.p1, "owner_id": f.ids["member"]})
-	f.callID(t, f.app(), "createTask", map[string]any{"title": "Not mine", "project_id": f.p1})
+	mine := f.callID(t, f.app(), "createTask", map[string]any{"title": "Mine", "project_id": f.p1, "owner_id": f.ids["member"],
+		"tags": []string{"ops", "backend"}})
+	notMine := f.callID(t, f.app(), "createTask", map[string]any{"title": "Not mine", "project_id": f.p1})
 	f.callID(t, f.app(), "createTask", map[string]any{"title": "Elsewhere", "project_id": f.p2})
+	f.callID(t, f.app(), "createSubtask", map[string]any{"task_id": mine, "title": "Someone else's step"})
+	myStep := f.callID(t, f.app(), "createSubtask", map[string]any{"task_id": mine, "title": "My step", "user_id": f.ids["member"]})
+	f.callID(t, f.app(), "createSubtask", map[string]any{"task_id": notMine, "title": "Help out", "user_id": f.ids["member"]})
 	f.callTrue(t, f.callers["member"], "updateTask", map[string]any{"id": mine, "title": "Mine, renamed"})
 
 	var dash []map[string]any
-	json.Unmarshal([]byte(f.try(t, "member", "getMyDashboard", nil)), &dash)
-	if len(dash) != 1 || dash[0]["title"] != "Mine, renamed" || dash[0]["column_name"] != "Backlog" {
-		t.Fatalf("getMyDashboard = %v", dash)
+	raw := f.try(t, "member", "getMyDashboard", nil)
+	json.Unmarshal([]byte(raw), &dash)
+	if len(dash) != 2 || dash[0]["title"] != "Mine, renamed" || dash[0]["column_name"] != "Backlog" || dash[1]["title"] != "Not mine" {
+		t.Fatalf("getMyDashboard = %s", raw)
+	}
+	// Kanboard's extended row: counts and names, no url or color.
+	if dash[0]["nb_subtasks"] != float64(2) || dash[0]["assignee_username"] != "acc-member" || dash[0]["project_name"] == nil {
+		t.Fatalf("getMyDashboard row %v", dash[0])
+	}
+	for _, key := range []string{"url", "color", "owner_username"} {
+		if _, ok := dash[0][key]; ok {
+			t.Errorf("getMyDashboard row has %q, which Kanboard's extended row has not", key)
+		}
+	}
+	tags, _ := dash[0]["tags"].([]any)
+	if len(tags) != 2 || tags[0].(map[string]any)["name"] != "backend" || tags[0].(map[string]any)["task_id"] != float64(mine) {
+		t.Fatalf("tags %v, want backend and ops by name", dash[0]["tags"])
+	}
+	subtasks, _ := dash[0]["subtasks"].([]any)
+	if len(subtasks) != 1 || subtasks[0].(map[string]any)["id"] != float64(myStep) || subtasks[0].(map[string]any)["title"] != "My step" {
+		t.Fatalf("subtasks %v, want only the caller's", dash[0]["subtasks"])
+	}
+	if tags, _ := dash[1]["tags"].([]any); tags == nil || len(tags) != 0 {
+		t.Fatalf("a task without tags has tags %v, want []", dash[1]["tags"])
 	}
 	var stream []map[string]any
 	json.Unmarshal([]byte(f.try(t, "member", "getMyActivityStream", nil)), &stream)
-	if len(stream) != 3 || stream[0]["event_name"] != store.EventTaskUpdate || stream[0]["author_username"] != "acc-member" ||
+	if len(stream) != 6 || stream[0]["event_name"] != store.EventTaskUpdate || stream[0]["author_username"] != "acc-member" ||
 		stream[0]["event_title"] != fmt.Sprintf("acc-member updated the task #%d", mine) || stream[0]["task"] == nil {
 		t.Fatalf("getMyActivityStream = %v", stream)
 	}

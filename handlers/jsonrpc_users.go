@@ -108,23 +108,8 @@ func procGetMyOverdueTasks(c *rpcCall, _ noParams) (any, error) {
 	return c.a.store.OverdueTasks(c.ctx(), c.caller.user.ID, 0)
 }
 
-// dashboardTask is a task of getMyDashboard: the task with the names it
-// refers to, and Kanboard's column_name beside column_title.
-type dashboardTask struct {
-	store.TaskSnapshot
-	ColumnName *string `json:"column_name"`
-}
-
 func procGetMyDashboard(c *rpcCall, _ noParams) (any, error) {
-	tasks, err := c.a.store.DashboardTasks(c.ctx(), c.caller.user.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]dashboardTask, 0, len(tasks))
-	for _, t := range tasks {
-		out = append(out, dashboardTask{TaskSnapshot: t, ColumnName: t.ColumnTitle})
-	}
-	return out, nil
+	return c.a.store.DashboardTasks(c.ctx(), c.caller.user.ID)
 }
 
 func procGetMyActivityStream(c *rpcCall, _ noParams) (any, error) {

@@ -274,6 +274,10 @@ func TestBrowserPagesOnAPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin, _ := e.st.UserByName(bg, "admin")
+	// Tasks go only to members: the admin manages the new project.
+	if err := e.st.AddProjectMember(bg, palette, admin.ID, store.ProjectManager); err != nil {
+		t.Fatal(err)
+	}
 	adminActor := store.Actor{UserID: admin.ID, Username: "admin", IsAdmin: true}
 	for i, col := range store.Colors {
 		id, _, err := e.st.CreateTask(bg, adminActor, store.NewTask{ProjectID: palette, Title: col.Name + " card", ColorID: col.ID, OwnerID: admin.ID, Score: 2})

@@ -39,7 +39,7 @@ func (a *App) board(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := a.boardView(r, id, r.URL.Query().Get("closed") == "1")
+	v, err := a.boardView(r, id, r.URL.Query().Get("closed") == "1", r.URL.Query().Get("q"))
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -53,11 +53,52 @@ func (a *App) board(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st := a.popForm(r)
-	v.ErrorField, v.NewTitle = st.Field, st.Values.Get("title")
+	if v.SearchError == "" || v.Error != "" {
+		v.ErrorField, v.NewTitle = st.Field, st.Values.Get("title")
+	} else {
+		v.Error, v.ErrorField = v.SearchError, "board-search"
+	}
 	a.render(w, r, http.StatusOK, views.BoardView(v))
 }
 
-func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (views.BoardPage, error) {
+// boardLink is the board's URL with its search and closed-task choice, so a
+// filtered board can be bookmarked and stays filtered after a change.
+func boardLink(projectID int64, withClosed bool, query string) string {
+	link := fmt.Sprintf("/projects/%d/board", projectID)
+	if q := boardQuery(withClosed, query); q != "" {
+		link += "?" + q
+	}
+	return link
+}
+
+// boardQuery is the query part of boardLink.
+func boardQuery(withClosed bool, query string) string {
+	q := url.Values{}
+	if withClosed {
+		q.Set("closed", "1")
+	}
+	if query != "" {
+		q.Set("q", query)
+	}
+	return q.Encode()
+}
+
+// boardBack is the board a change made on it goes back to: the task's
+// project's board, with the search and closed-task choice the form carried
+// in board_query (only those two, so the form cannot send anyone elsewhere).
+func (a *App) boardBack(r *http.Request, taskID int64) (string, bool) {
+	p, err := a.store.TaskProjectID(r.Context(), taskID)
+	if err != nil {
+		return "", false
+	}
+	q, _ := url.ParseQuery(r.PostForm.Get("board_query"))
+	return boardLink(p, q.Get("closed") == "1", strings.TrimSpace(q.Get("q"))), true
+}
+
+// boardView builds a project's board. query, in Kanboard's filter language,
+// narrows the cards; one the search cannot read leaves them all and says
+// why in SearchError.
+func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query string) (views.BoardPage, error) {
 	ctx := r.Context()
 	project, err := a.store.ProjectByID(ctx, projectID)
 	if err != nil {
@@ -79,7 +120,20 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 	if withClosed {
 		status = store.TaskAny
 	}
-	tasks, err := a.store.BoardTasks(ctx, projectID, status)
+	query = strings.TrimSpace(query)
+	var filter store.SearchFilter
+	var searchErr string
+	if err := store.CheckSearch(query, a.now()); err != nil {
+		_, searchErr = a.storeFailure(err)
+	} else {
+		u, _ := currentUser(ctx)
+		filter = store.CompileSearch(query, u.ID, a.now())
+	}
+	tasks, err := a.store.BoardTasks(ctx, projectID, status, filter)
+	if err != nil {
+		return views.BoardPage{}, err
+	}
+	openInColumn, err := a.store.OpenTasksPerColumn(ctx, projectID)
 	if err != nil {
 		return views.BoardPage{}, err
 	}
@@ -90,9 +144,18 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 		ProjectName: project.Name,
 		Colors:      colorOptions(""),
 		ShowClosed:  withClosed,
+		Query:       query,
+		SearchError: searchErr,
+		Filtered:    query != "" && searchErr == "",
+		Link:        boardLink(projectID, withClosed, query),
+		ClosedLink:  boardLink(projectID, !withClosed, query),
+		ClearLink:   boardLink(projectID, withClosed, ""),
 	}
 	for _, p := range projects {
 		v.Projects = append(v.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name, Selected: p.ID == projectID})
+	}
+	if v.Owners, err = a.ownerOptions(ctx, projectID, 0, ""); err != nil {
+		return views.BoardPage{}, err
 	}
 	colIndex := map[int64]int{}
 	for i, c := range cols {
@@ -112,7 +175,6 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 		v.Lanes = append(v.Lanes, lane)
 	}
 	today := formatDate(a.now().Unix())
-	openInColumn := make([]int, len(cols))
 	for _, t := range tasks {
 		ci, okC := colIndex[t.ColumnID]
 		li, okL := laneIndex[t.SwimlaneID]
@@ -124,12 +186,10 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 			Category: deref(t.CategoryName), DateDue: formatDate(t.DateDue), Score: t.Score,
 			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID, Position: t.Position,
 			SubtasksDone: t.SubtasksDone, SubtasksTotal: t.SubtasksTotal, Comments: t.Comments, Files: t.Files,
+			BoardQuery: boardQuery(withClosed, query),
 		}
 		// Dates compare as YYYY-MM-DD text: due today is not yet overdue.
 		card.Overdue = !card.Closed && card.DateDue != "" && card.DateDue < today
-		if !card.Closed {
-			openInColumn[ci]++
-		}
 		if ci > 0 {
 			card.PrevColumnID, card.PrevColumn = cols[ci-1].ID, cols[ci-1].Title
 		}
@@ -137,11 +197,12 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool) (view
 			card.NextColumnID, card.NextColumn = cols[ci+1].ID, cols[ci+1].Title
 		}
 		v.Lanes[li].Cells[ci].Cards = append(v.Lanes[li].Cells[ci].Cards, card)
+		v.Shown++
 	}
 	for li := range v.Lanes {
 		for ci := range v.Lanes[li].Cells {
 			c := &v.Lanes[li].Cells[ci]
-			c.Open = openInColumn[ci]
+			c.Open = openInColumn[c.ColumnID]
 			c.OverLimit = c.Limit > 0 && c.Open > c.Limit
 		}
 	}
@@ -176,7 +237,9 @@ func (a *App) createTask(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if nt.ColumnID, err = formInt(r, "column_id"); err == nil {
-		nt.SwimlaneID, err = formInt(r, "swimlane_id")
+		if nt.SwimlaneID, err = formInt(r, "swimlane_id"); err == nil {
+			nt.OwnerID, err = formInt(r, "owner_id")
+		}
 	}
 	var id int64
 	var events []string

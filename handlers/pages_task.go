@@ -79,14 +79,8 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 			v.Swimlanes = append(v.Swimlanes, views.Option{Value: strconv.FormatInt(l.ID, 10), Label: l.Name, Selected: l.ID == t.SwimlaneID})
 		}
 	}
-	users, err := a.store.Users(ctx)
-	if err != nil {
+	if v.Owners, err = a.ownerOptions(ctx, t.ProjectID, t.OwnerID, deref(t.AssigneeUsername)); err != nil {
 		return v, err
-	}
-	for _, u := range users {
-		if u.IsActive || u.ID == t.OwnerID {
-			v.Owners = append(v.Owners, views.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Username, Selected: u.ID == t.OwnerID})
-		}
 	}
 	cats, err := a.store.Categories(ctx, t.ProjectID)
 	if err != nil {
@@ -126,6 +120,27 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 	return v, err
 }
 
+// ownerOptions are the users a task of the project may be given to (its
+// active members who are not viewers, as the store requires), and the
+// task's current owner, if it has one, even when no longer assignable, so
+// that saving the form leaves the owner as it is.
+func (a *App) ownerOptions(ctx context.Context, projectID, ownerID int64, ownerName string) ([]views.Option, error) {
+	users, err := a.store.AssignableUsers(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	var out []views.Option
+	listed := false
+	for _, u := range users {
+		out = append(out, views.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Username, Selected: u.ID == ownerID})
+		listed = listed || u.ID == ownerID
+	}
+	if ownerID != 0 && !listed {
+		out = append(out, views.Option{Value: strconv.FormatInt(ownerID, 10), Label: ownerName + " (not assignable)", Selected: true})
+	}
+	return out, nil
+}
+
 func humanBytes(n int64) string {
 	switch {
 	case n >= 1<<20:
@@ -146,8 +161,8 @@ func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, o
 	// A change made on the board (its buttons, a drag) goes back there, with
 	// its message or its error.
 	if r.PostForm.Get("back") == "board" {
-		if p, err := a.store.TaskProjectID(r.Context(), taskID); err == nil {
-			back = fmt.Sprintf("/projects/%d/board", p)
+		if b, ok := a.boardBack(r, taskID); ok {
+			back = b
 		}
 	}
 	u, _ := currentUser(r.Context())

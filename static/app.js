@@ -34,6 +34,9 @@ document.addEventListener("submit", function (ev) {
   document.addEventListener("click", function (ev) {
     if (!swallowClick) return;
     swallowClick = false;
+    // A drop on another cell may end with no click at all; then the flag is
+    // still up when Enter in a form makes its click (detail 0): let that be.
+    if (ev.detail === 0) return;
     ev.preventDefault();
     ev.stopPropagation();
   }, true);

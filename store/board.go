@@ -83,7 +83,10 @@ type BoardTask struct {
 
 // BoardTasks lists a project's tasks in board order, as Tasks does, with
 // their subtask, comment and file counts, in one query (no query per card).
-func (s *Store) BoardTasks(ctx context.Context, projectID int64, status TaskStatus) ([]BoardTask, error) {
+// filter (from CompileSearch; the zero value is every task) narrows them
+// to the board search's matches.
+func (s *Store) BoardTasks(ctx context.Context, projectID int64, status TaskStatus, filter SearchFilter) ([]BoardTask, error) {
+	where := cmp.Or(filter.Where, "1")
 	out, err := listRows(ctx, s.reader, []BoardTask{}, func(row interface{ Scan(...any) error }) (BoardTask, error) {
 		var b BoardTask
 		err := row.Scan(append(append(b.taskFields(), b.nameFields()...), &b.SubtasksDone, &b.SubtasksTotal, &b.Comments, &b.Files)...)
@@ -94,10 +97,34 @@ func (s *Store) BoardTasks(ctx context.Context, projectID int64, status TaskStat
 		(SELECT count(*) FROM comments c WHERE c.task_id = t.id),
 		(SELECT count(*) FROM task_files f WHERE f.task_id = t.id)
 		`+taskSnapshotFrom+`
-		WHERE t.project_id = ? AND (? < 0 OR t.is_active = ?)
-		ORDER BY col.position, sl.position, t.swimlane_id, t.position, t.id`, SubtaskDone, projectID, int(status), int(status))
+		WHERE t.project_id = ? AND (? < 0 OR t.is_active = ?) AND (`+where+`)
+		ORDER BY col.position, sl.position, t.swimlane_id, t.position, t.id`,
+		append([]any{SubtaskDone, projectID, int(status), int(status)}, filter.Args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list board tasks: %w", err)
+	}
+	return out, nil
+}
+
+// OpenTasksPerColumn counts each column's open tasks in the project's
+// active swimlanes, by column id: what a column's task limit is measured
+// against, whatever a search leaves on the board.
+func (s *Store) OpenTasksPerColumn(ctx context.Context, projectID int64) (map[int64]int, error) {
+	type count struct {
+		column int64
+		n      int
+	}
+	rows, err := listRows(ctx, s.reader, []count{}, func(row interface{ Scan(...any) error }) (count, error) {
+		var c count
+		return c, row.Scan(&c.column, &c.n)
+	}, `SELECT t.column_id, count(*) FROM tasks t JOIN swimlanes sl ON sl.id = t.swimlane_id AND sl.is_active = 1
+		WHERE t.project_id = ? AND t.is_active = 1 GROUP BY t.column_id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: count open tasks: %w", err)
+	}
+	out := map[int64]int{}
+	for _, c := range rows {
+		out[c.column] = c.n
 	}
 	return out, nil
 }
@@ -181,7 +208,11 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 				if *u.OwnerID < 0 {
 					return nil, invalid("owner_id %d is not valid", *u.OwnerID)
 				}
-				p.owner = *u.OwnerID
+				// The owner is checked when it changes: a task whose owner has
+				// since become a viewer can still be edited.
+				if *u.OwnerID != old.OwnerID {
+					p.owner = *u.OwnerID
+				}
 			}
 			if u.CategoryID != nil {
 				if *u.CategoryID < 0 {
@@ -454,7 +485,10 @@ func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m 
 		if m.CategoryID != nil {
 			p.category = *m.CategoryID
 		}
-		owner := old.OwnerID
+		owner, err := keptOwner(ctx, tx, m.ProjectID, old.OwnerID)
+		if err != nil {
+			return nil, err
+		}
 		if m.OwnerID != nil {
 			owner = *m.OwnerID
 			p.owner = owner

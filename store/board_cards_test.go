@@ -37,7 +37,7 @@ func TestBoardTasksCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cards, err := s.BoardTasks(ctx, b.project, TaskOpen)
+	cards, err := s.BoardTasks(ctx, b.project, TaskOpen, SearchFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +58,10 @@ func TestBoardTasksCounts(t *testing.T) {
 	if _, err := s.CloseTask(ctx, Actor{}, idle); err != nil {
 		t.Fatal(err)
 	}
-	if open, _ := s.BoardTasks(ctx, b.project, TaskOpen); len(open) != 1 || open[0].ID != busy {
+	if open, _ := s.BoardTasks(ctx, b.project, TaskOpen, SearchFilter{}); len(open) != 1 || open[0].ID != busy {
 		t.Fatalf("open cards after closing one: %+v", open)
 	}
-	if all, _ := s.BoardTasks(ctx, b.project, TaskAny); len(all) != 2 {
+	if all, _ := s.BoardTasks(ctx, b.project, TaskAny, SearchFilter{}); len(all) != 2 {
 		t.Fatalf("all cards: %d, want 2", len(all))
 	}
 }

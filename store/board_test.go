@@ -170,6 +170,9 @@ func TestUpdateTaskEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.AddProjectMember(ctx, b.project, u.ID, ProjectMember); err != nil {
+		t.Fatal(err)
+	}
 	id, _, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: b.project, Title: "t"})
 	if err != nil {
 		t.Fatal(err)

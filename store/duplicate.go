@@ -30,6 +30,8 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 			Tags: old.TagNames()}
 		if m.OwnerID != nil {
 			n.OwnerID = *m.OwnerID
+		} else if n.OwnerID, err = keptOwner(ctx, tx, m.ProjectID, old.OwnerID); err != nil {
+			return nil, err
 		}
 		switch {
 		case m.CategoryID != nil:

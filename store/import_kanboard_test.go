@@ -459,6 +459,9 @@ func TestImportKanboardIntoUsedHookboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.AddProjectMember(ctx, first.DefaultProject, bob.ID, ProjectMember); err != nil {
+		t.Fatal(err)
+	}
 	ownTask, _, err := s.CreateTask(ctx, Actor{}, NewTask{Title: "Already here", OwnerID: bob.ID})
 	if err != nil {
 		t.Fatal(err)

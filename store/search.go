@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Kanboard's task filter language (searchTasks, the board's search box):
@@ -425,22 +426,28 @@ var (
 // "next monday", "last friday", "monday", "+2 days", "-1 week", "3 days
 // ago"). Anything else is 1970-01-01, as strtotime's failure is in Kanboard.
 func searchDay(v string, now time.Time) int64 {
+	d, _ := readSearchDay(v, now)
+	return d
+}
+
+// readSearchDay is searchDay that also says whether it could read v.
+func readSearchDay(v string, now time.Time) (int64, bool) {
 	v = strings.ToLower(strings.TrimSpace(v))
 	if isDigits(v) {
 		n, _ := strconv.ParseInt(v, 10, 64)
-		return midnight(time.Unix(n, 0))
+		return midnight(time.Unix(n, 0)), true
 	}
 	if t, err := ParseDate(v); err == nil {
-		return midnight(time.Unix(t, 0))
+		return midnight(time.Unix(t, 0)), true
 	}
 	now = now.UTC()
 	switch v {
 	case "today", "now", "midnight":
-		return midnight(now)
+		return midnight(now), true
 	case "tomorrow":
-		return midnight(now.AddDate(0, 0, 1))
+		return midnight(now.AddDate(0, 0, 1)), true
 	case "yesterday":
-		return midnight(now.AddDate(0, 0, -1))
+		return midnight(now.AddDate(0, 0, -1)), true
 	}
 	if m := relativeOffset.FindStringSubmatch(v); m != nil {
 		n, _ := strconv.Atoi(m[1])
@@ -449,13 +456,13 @@ func searchDay(v string, now time.Time) int64 {
 		}
 		switch m[2] {
 		case "day":
-			return midnight(now.AddDate(0, 0, n))
+			return midnight(now.AddDate(0, 0, n)), true
 		case "week":
-			return midnight(now.AddDate(0, 0, 7*n))
+			return midnight(now.AddDate(0, 0, 7*n)), true
 		case "month":
-			return midnight(now.AddDate(0, n, 0))
+			return midnight(now.AddDate(0, n, 0)), true
 		case "year":
-			return midnight(now.AddDate(n, 0, 0))
+			return midnight(now.AddDate(n, 0, 0)), true
 		}
 	}
 	which, day, found := strings.Cut(v, " ")
@@ -476,11 +483,11 @@ func searchDay(v string, now time.Time) int64 {
 			}
 		case "this":
 		default:
-			return 0
+			return 0, false
 		}
-		return midnight(now.AddDate(0, 0, diff))
+		return midnight(now.AddDate(0, 0, diff)), true
 	}
-	return 0
+	return 0, false
 }
 
 // SearchTasks runs a query in Kanboard's filter language over one project's
@@ -501,4 +508,73 @@ func (s *Store) SearchTasks(ctx context.Context, projectID int64, query string, 
 func (s *Store) searchQuery(projectID int64, query string, me int64) (string, []any) {
 	f := CompileSearch(query, me, s.now())
 	return extendedTaskSelect + ` WHERE t.project_id = ? AND (` + f.Where + `) ORDER BY t.id`, append([]any{projectID}, f.Args...)
+}
+
+// MaxSearchLength bounds a query typed in the board's search box, which
+// keeps its SQL condition small.
+const MaxSearchLength = 1000
+
+// dateAttributes are the filters whose value is a day.
+var dateAttributes = map[string]bool{"due": true, "created": true, "modified": true, "moved": true, "started": true, "completed": true}
+
+// CheckSearch says, in words for the person who typed it, why the board's
+// search box will not run query: it is too long or not text, or a value
+// cannot be read by its attribute (a day, a range, a status, a number).
+// The API keeps Kanboard's leniency (an unreadable day is 1970-01-01, an
+// unknown status is no condition); a person is better served by being told.
+func CheckSearch(query string, now time.Time) error {
+	if err := ValidateText("the search", query, false); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(query) > MaxSearchLength {
+		return invalid("the search is longer than %d characters", MaxSearchLength)
+	}
+	p := parseSearch(query)
+	for _, attr := range p.order {
+		for _, v := range p.values[attr] {
+			if err := checkSearchValue(attr, v, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkSearchValue is CheckSearch for one attribute's value.
+func checkSearchValue(attr, v string, now time.Time) error {
+	switch {
+	case attr == "status":
+		if !strings.EqualFold(v, "open") && !strings.EqualFold(v, "closed") && v != "0" && v != "1" {
+			return invalid("%q is not a status: write status:open or status:closed", "status:"+v)
+		}
+	case attr == "due" && strings.EqualFold(v, "none"):
+	case dateAttributes[attr]:
+		if _, rest := splitOperator(v); !readableDay(rest, now) {
+			return invalid("in %q, %q is not a day the search can read: write 2030-01-31, today, tomorrow, monday, \"+2 days\" or \"3 days ago\", with <, <=, > or >= before it if you like", attr+":"+v, rest)
+		}
+	case strings.HasSuffix(attr, "Range"):
+		parts := strings.Split(v, "..")
+		if len(parts) != 2 || isDigits(strings.TrimSpace(parts[0])) || isDigits(strings.TrimSpace(parts[1])) || !readableDate(parts[0]) || !readableDate(parts[1]) {
+			return invalid("%q is not a range of two days: write %s:\"2030-01-01..2030-01-31\"", attr+":"+v, attr)
+		}
+	case attr == "id":
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return invalid("%q is not a task number: write id:12", "id:"+v)
+		}
+	case attr == "priority" || attr == "score":
+		if _, rest := splitOperator(v); !isDigits(strings.TrimSpace(strings.TrimPrefix(rest, "-"))) {
+			return invalid("%q is not a number: write %s:3 or %s:>=2", attr+":"+v, attr, attr)
+		}
+	}
+	return nil
+}
+
+func readableDay(v string, now time.Time) bool {
+	_, ok := readSearchDay(v, now)
+	return ok
+}
+
+func readableDate(v string) bool {
+	_, err := ParseDate(v)
+	return err == nil
 }

@@ -46,6 +46,9 @@ func newSearchFixture(t testing.TB) *searchFixture {
 	must(err)
 	f.bob, err = s.CreateUser(ctx, "bob", "bob password", false)
 	must(err)
+	for _, u := range []User{f.alice, f.bob} {
+		must(s.AddProjectMember(ctx, f.a.project, u.ID, ProjectMember))
+	}
 	f.category, err = s.CreateCategory(ctx, f.a.project, "Bug")
 	must(err)
 	f.opsLane, err = s.CreateSwimlane(ctx, f.a.project, "Ops lane")

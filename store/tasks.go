@@ -162,8 +162,10 @@ type placement struct {
 
 // placeQuery reads, in one statement, the project of a placement with its
 // column, swimlane, category and owner as given or defaulted (NULL when
-// they do not exist), whose project each belongs to, and their names.
-const placeQuery = `SELECT p.id, col.id, col.project_id, sl.id, sl.project_id, cat.id, cat.project_id, ow.id,
+// they do not exist), whose project each belongs to, whether the owner may
+// be assigned tasks there, and their names.
+var placeQuery = `SELECT p.id, col.id, col.project_id, sl.id, sl.project_id, cat.id, cat.project_id, ow.id,
+	` + assignable("p.id", "ow.id") + `,
 	` + taskNameColumns + `
 	FROM projects p
 	LEFT JOIN columns col ON col.id = CASE WHEN ?2 = 0
@@ -185,12 +187,13 @@ func place(ctx context.Context, db q, p *placement) error {
 	}
 	var pid int64
 	var colID, colOwner, laneID, laneOwner, catID, catOwner, ownerID sql.NullInt64
+	var assignable bool
 	names := p.names
 	if names == nil {
 		names = new(TaskSnapshot)
 	}
 	err := db.QueryRowContext(ctx, query, p.project, p.column, p.swimlane, p.category, p.owner, p.creator).Scan(
-		append([]any{&pid, &colID, &colOwner, &laneID, &laneOwner, &catID, &catOwner, &ownerID}, names.nameFields()...)...)
+		append([]any{&pid, &colID, &colOwner, &laneID, &laneOwner, &catID, &catOwner, &ownerID, &assignable}, names.nameFields()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		if p.project == 0 {
 			return invalid("there is no project")
@@ -227,8 +230,39 @@ func place(ctx context.Context, db q, p *placement) error {
 	if p.owner != 0 && !ownerID.Valid {
 		return invalid("owner_id %d does not exist", p.owner)
 	}
+	// Kanboard's rule: a task goes only to an active member of its project
+	// who is not a viewer (getAssignableUsers).
+	if p.owner != 0 && !assignable {
+		return invalid("owner_id %d cannot be assigned tasks in project %d: only its active members who are not viewers can", p.owner, pid)
+	}
 	p.project, p.column, p.swimlane = pid, colID.Int64, laneID.Int64
 	return nil
+}
+
+// assignable is the SQL condition that the user userExpr may be given tasks
+// of the project projectExpr: an active member who is not a viewer
+// (Kanboard's getAssignableUsers). The one statement of the rule in SQL.
+func assignable(projectExpr, userExpr string) string {
+	return `EXISTS (SELECT 1 FROM project_users pu JOIN users au ON au.id = pu.user_id
+		WHERE pu.project_id = ` + projectExpr + ` AND pu.user_id = ` + userExpr + `
+		AND pu.role != '` + ProjectViewer + `' AND au.is_active = 1)`
+}
+
+// keptOwner is the owner a task keeps when it goes to project projectID
+// without one being given: its own when assignable there, else nobody, as
+// Kanboard's move and duplication do.
+func keptOwner(ctx context.Context, db q, projectID, ownerID int64) (int64, error) {
+	if ownerID == 0 {
+		return 0, nil
+	}
+	var ok bool
+	if err := db.QueryRowContext(ctx, `SELECT `+assignable("?", "?"), projectID, ownerID).Scan(&ok); err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, nil
+	}
+	return ownerID, nil
 }
 
 // checkUser checks that a user a row refers to exists.

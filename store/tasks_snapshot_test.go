@@ -39,6 +39,9 @@ func TestCreateTaskEventNamesItsTask(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.AddProjectMember(ctx, b.project, owner.ID, ProjectMember); err != nil {
+		t.Fatal(err)
+	}
 	actor := Actor{UserID: creator.ID, Username: "carl"}
 	task := NewTask{ProjectID: b.project, ColumnID: b.cols[2].ID, SwimlaneID: lane, CategoryID: cat, OwnerID: owner.ID,
 		Title: "Ünïcode title", Description: "some *markdown*", ColorID: "red", Reference: "REF-1",

@@ -9,11 +9,24 @@ type BoardPage struct {
 	Columns     []BoardColumn
 	Lanes       []Lane
 	Colors      []Option
+	Owners      []Option // the new-task form's assignees: the project's assignable users
 	ShowClosed  bool
-	NewTitle    string // the new-task form's title, kept when it was refused
-	CanEdit     bool   // a project member: the forms that change tasks are shown
-	CanManage   bool   // a project manager: the Members link is shown
-	Metadata    []MetadataView
+	// Query is the board search (Kanboard's filter language) as typed;
+	// Filtered when it narrowed the cards, SearchError when it could not be
+	// read (then every card is shown). Shown counts the cards on the board.
+	Query       string
+	Filtered    bool
+	SearchError string
+	Shown       int
+	// Link is this board's URL (with its search), ClosedLink the same with
+	// closed tasks toggled, ClearLink the same without the search.
+	Link       string
+	ClosedLink string
+	ClearLink  string
+	NewTitle   string // the new-task form's title, kept when it was refused
+	CanEdit    bool   // a project member: the forms that change tasks are shown
+	CanManage  bool   // a project manager: the Members link is shown
+	Metadata   []MetadataView
 }
 
 // BoardColumn is a column, a choice of the new-task form.
@@ -67,6 +80,9 @@ type Card struct {
 	NextColumn   string
 	SwimlaneID   int64
 	ReadOnly     bool // the viewer may not move it
+	// BoardQuery is the board's search and closed-task choice as a URL
+	// query, sent with a move so the board comes back as it was.
+	BoardQuery string
 	// Position is the task's place in its cell as the store counts it
 	// (hidden closed tasks too), for a drop between two cards.
 	Position int64
