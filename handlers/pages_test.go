@@ -43,12 +43,12 @@ type envSettings struct {
 	addr string
 }
 
-func newPageEnv(t *testing.T, opts ...pageEnvOption) *pageEnv {
+func newPageEnv(t testing.TB, opts ...pageEnvOption) *pageEnv {
 	t.Helper()
 	return newPageEnvWith(t, envSettings{}, opts...)
 }
 
-func newPageEnvWith(t *testing.T, s envSettings, opts ...pageEnvOption) *pageEnv {
+func newPageEnvWith(t testing.TB, s envSettings, opts ...pageEnvOption) *pageEnv {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: s.now})
 	if err != nil {
@@ -98,7 +98,7 @@ func newPageEnvWith(t *testing.T, s envSettings, opts ...pageEnvOption) *pageEnv
 
 // client is a cookie-keeping HTTP client that does not follow redirects,
 // so tests see each 303.
-func (e *pageEnv) client(t *testing.T) *http.Client {
+func (e *pageEnv) client(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -108,7 +108,7 @@ func (e *pageEnv) client(t *testing.T) *http.Client {
 }
 
 // login logs c in and fails the test unless it worked.
-func (e *pageEnv) login(t *testing.T, c *http.Client, user, pw string) {
+func (e *pageEnv) login(t testing.TB, c *http.Client, user, pw string) {
 	t.Helper()
 	resp := e.postForm(t, c, "/login", url.Values{"username": {user}, "password": {pw}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
@@ -116,7 +116,7 @@ func (e *pageEnv) login(t *testing.T, c *http.Client, user, pw string) {
 	}
 }
 
-func (e *pageEnv) postForm(t *testing.T, c *http.Client, path string, form url.Values, header ...string) *http.Response {
+func (e *pageEnv) postForm(t testing.TB, c *http.Client, path string, form url.Values, header ...string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -129,7 +129,7 @@ func (e *pageEnv) postForm(t *testing.T, c *http.Client, path string, form url.V
 	return do(t, c, req)
 }
 
-func (e *pageEnv) get(t *testing.T, c *http.Client, path string) (*http.Response, string) {
+func (e *pageEnv) get(t testing.TB, c *http.Client, path string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
 	if err != nil {
@@ -157,7 +157,7 @@ func (e *pageEnv) postFollow(t *testing.T, c *http.Client, path string, form url
 	return body
 }
 
-func do(t *testing.T, c *http.Client, req *http.Request) *http.Response {
+func do(t testing.TB, c *http.Client, req *http.Request) *http.Response {
 	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
