@@ -37,7 +37,7 @@ func (a *App) createGroup(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	id, err := a.store.CreateGroup(r.Context(), name, "")
 	if err != nil {
-		a.formFailure(w, r, err, "/settings/groups", url.Values{"name": {name}}, "name", "group-name", "a group", "group-name")
+		a.formFailure(w, r, err, "/settings/groups", url.Values{"name": {name}}, "name", "group-name", "that already", "group-name")
 		return
 	}
 	a.log.Info("group created", "group", id)
@@ -92,7 +92,7 @@ func (a *App) groupChange(w http.ResponseWriter, r *http.Request, change func(id
 	back := fmt.Sprintf("/settings/groups/%d", id)
 	msg, to, err := change(id)
 	if err != nil {
-		a.formFailure(w, r, err, back, nil, "name", "edit-group-name", "a group", "edit-group-name")
+		a.formFailure(w, r, err, back, nil, "name", "edit-group-name", "that already", "edit-group-name")
 		return
 	}
 	a.log.Info("group changed", "group", id, "change", msg)
