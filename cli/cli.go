@@ -42,7 +42,8 @@ type command struct {
 var commands = map[string]command{
 	"serve":           {"run the server (the default)", runServe},
 	"user":            {"add|passwd|edit|role|disable|enable|rm|list users", runUser},
-	"project":         {"list|create|show|rename|describe|disable|enable|remove projects; their column|swimlane|category; members|add-member|remove-member|role", runProjectConfig},
+	"project":         {"list|create|show|rename|describe|disable|enable|remove projects; their column|swimlane|category; members|add-member|remove-member|role; groups|add-group|remove-group|group-role", runProjectConfig},
+	"group":           {"list|create|rename|rm groups; members|add-member|remove-member", runGroup},
 	"integration":     {"add|list|edit|regenerate|enable|disable|rm incoming and API integrations", runIntegration},
 	"token":           {"add|list|rm personal access tokens", runToken},
 	"version":         {"print the version", runVersion},

@@ -27,6 +27,9 @@ var subcommands = [][]string{
 	{"project", "swimlane", "enable"}, {"project", "swimlane", "disable"}, {"project", "swimlane", "remove"},
 	{"project", "category", "add"}, {"project", "category", "rename"}, {"project", "category", "color"},
 	{"project", "category", "remove"},
+	{"project", "groups"}, {"project", "add-group"}, {"project", "remove-group"}, {"project", "group-role"},
+	{"group"}, {"group", "list"}, {"group", "create"}, {"group", "rename"}, {"group", "rm"}, {"group", "members"},
+	{"group", "add-member"}, {"group", "remove-member"},
 }
 
 // TestCommandLineConventions checks, over every command and subcommand,
@@ -95,7 +98,7 @@ func TestCommandLineConventions(t *testing.T) {
 }
 
 func commandHasSubcommands(name string) bool {
-	return name == "user" || name == "integration" || name == "token" || name == "webhook" || name == "project"
+	return name == "user" || name == "integration" || name == "token" || name == "webhook" || name == "project" || name == "group"
 }
 
 // TestListsSayWhatTheyShow: every list prints a header row over its rows,
@@ -116,6 +119,7 @@ func TestListsSayWhatTheyShow(t *testing.T) {
 		{[]string{"webhook", "list"}, "no webhooks", "ID\tNAME\tURL\tFORMAT\tEVENTS\tPROJECTS\tTIMEOUT\tSTATE",
 			[]string{"webhook", "add", "-url", "https://example.com/hook"}},
 		{[]string{"project", "list"}, "no projects", "ID\tNAME\tIDENTIFIER\tSTATE", []string{"project", "create", "Ops"}},
+		{[]string{"group", "list"}, "no groups", "ID\tNAME\tEXTERNAL ID\tUSERS", []string{"group", "create", "Ops"}},
 		{[]string{"deliveries"}, "no deliveries", "ID\tCREATED\tEVENT\tENDPOINT\tSTATUS\tATTEMPTS\tDETAIL", nil},
 	}
 	// In this order: the user list's new user owns the tokens.

@@ -235,7 +235,7 @@ func TestImportKanboardText(t *testing.T) {
 		"  tasks             30\n",
 		"  task links        4\n",
 		"  task metadata     4\n",
-		"Kept Kanboard's ids: users, projects, columns,",
+		"Kept Kanboard's ids: users, projects, groups, columns,",
 		"Not imported:",
 		"no files folder was given",
 		"automatic actions",

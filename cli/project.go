@@ -16,7 +16,7 @@ const projectUsage = "project list | create NAME [-description D] [-identifier X
 	" swimlane add PROJECT NAME | swimlane rename ID NAME | swimlane move ID POSITION | swimlane enable ID |" +
 	" swimlane disable ID | swimlane remove ID |" +
 	" category add PROJECT NAME [-color C] | category rename ID NAME | category color ID COLOR | category remove ID | " +
-	membersUsage
+	membersUsage + " | " + projectGroupsUsage
 
 // projectPart is one subcommand of "hookboard project": its positional
 // arguments and what it does with the store. It answers the id it changed
@@ -229,7 +229,7 @@ func idAndNumber(what string, pos []string) (int64, int64, error) {
 func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 	sub, args, err := subcommand("project", projectUsage,
 		[]string{"list", "create", "show", "rename", "describe", "disable", "enable", "remove", "column", "swimlane", "category",
-			"members", "add-member", "remove-member", "role"}, args)
+			"members", "add-member", "remove-member", "role", "groups", "add-group", "remove-group", "group-role"}, args)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 	fs.FlagSet.StringVar(&o.identifier, "identifier", "", "project identifier, letters and digits (project create)")
 	fs.FlagSet.StringVar(&o.color, "color", "", "colour id such as red or blue (category add)")
 	fs.FlagSet.Int64Var(&o.limit, "limit", 0, "WIP limit: most open tasks in the column, 0 for none (column add)")
-	role := fs.FlagSet.String("role", store.ProjectMember, "the new member's project role (project add-member)")
+	role := fs.FlagSet.String("role", store.ProjectMember, "the new member's or group's project role (project add-member, add-group)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -267,6 +267,8 @@ func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 	switch sub {
 	case "members", "add-member", "remove-member", "role":
 		return projectMembers(ctx, env, st, sub, pos, *asJSON, *role)
+	case "groups", "add-group", "remove-group", "group-role":
+		return projectGroups(ctx, env, st, sub, pos, *asJSON, *role)
 	case "list":
 		if len(pos) != 0 {
 			return usagef("usage: hookboard project list")

@@ -155,6 +155,21 @@ var rpcProcedures = map[string]rpcProcedure{
 	"changeProjectUserRole":  procedure(procChangeProjectUserRole),
 	"getProjectUserRole":     procedure(procGetProjectUserRole),
 
+	// Groups, their members, groups in projects (jsonrpc_groups.go).
+	"createGroup":            procedure(procCreateGroup),
+	"updateGroup":            procedure(procUpdateGroup),
+	"removeGroup":            procedure(procRemoveGroup),
+	"getGroup":               procedure(procGetGroup),
+	"getAllGroups":           procedure(procGetAllGroups),
+	"getMemberGroups":        procedure(procGetMemberGroups),
+	"getGroupMembers":        procedure(procGetGroupMembers),
+	"addGroupMember":         procedure(procAddGroupMember),
+	"removeGroupMember":      procedure(procRemoveGroupMember),
+	"isGroupMember":          procedure(procIsGroupMember),
+	"addProjectGroup":        procedure(procAddProjectGroup),
+	"removeProjectGroup":     procedure(procRemoveProjectGroup),
+	"changeProjectGroupRole": procedure(procChangeProjectGroupRole),
+
 	// Task lookups and tags (jsonrpc_tasks.go).
 	"getTaskByReference":       procedure(procGetTaskByReference),
 	"searchTasks":              procedure(procSearchTasks),

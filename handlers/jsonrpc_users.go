@@ -248,7 +248,7 @@ func procGetProjectUsers(c *rpcCall, p projectParams) (any, error) {
 	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	members, err := c.a.store.ProjectMembers(c.ctx(), p.ProjectID)
+	members, err := c.a.store.ProjectUsers(c.ctx(), p.ProjectID)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func (s *Store) DashboardTasks(ctx context.Context, userID int64) ([]DashboardTa
 // a user has a role in: Kanboard's activity stream.
 func (s *Store) UserActivity(ctx context.Context, userID int64, limit int) ([]Event, error) {
 	out, err := listRows(ctx, s.reader, []Event{}, scanEvent, `SELECT `+eventColumns+` FROM events
-		WHERE project_id IN (SELECT pu.project_id FROM project_users pu JOIN projects p ON p.id = pu.project_id
+		WHERE project_id IN (SELECT pu.project_id FROM project_roles pu JOIN projects p ON p.id = pu.project_id
 			WHERE pu.user_id = ? AND p.is_active = 1)
 		ORDER BY id DESC LIMIT ?`, userID, limit)
 	if err != nil {

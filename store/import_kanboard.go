@@ -55,6 +55,7 @@ type ImportCount struct {
 // with the Hookboard table each goes to.
 var importKinds = []struct{ kind, table string }{
 	{"users", "users"}, {"projects", "projects"}, {"project members", "project_users"},
+	{"groups", "groups"}, {"group members", "group_members"}, {"project groups", "project_groups"},
 	{"columns", "columns"}, {"swimlanes", "swimlanes"}, {"categories", "categories"},
 	{"tags", "tags"}, {"tasks", "tasks"}, {"task tags", "task_tags"},
 	{"comments", "comments"}, {"subtasks", "subtasks"}, {"files", "task_files"},
@@ -65,7 +66,7 @@ var importKinds = []struct{ kind, table string }{
 // importNoIDs are the kinds whose rows have no ids of their own, or (link
 // types) are matched by label, so the report lists them neither as kept nor
 // as renumbered.
-var importNoIDs = map[string]bool{"project_users": true, "task_tags": true, "links": true,
+var importNoIDs = map[string]bool{"project_users": true, "group_members": true, "project_groups": true, "task_tags": true, "links": true,
 	"task_metadata": true, "project_metadata": true}
 
 // kanboardCore are tables every Kanboard database has and no other
@@ -106,8 +107,6 @@ var kanboardColumns = map[string][]string{
 var kanboardLeftOut = []struct{ what, table, where, why string }{
 	{"user metadata", "user_has_metadata", "", "Hookboard has no user metadata"},
 	{"automatic actions", "actions", "", "Hookboard has no automatic actions; outgoing webhooks can drive them elsewhere"},
-	{"groups", "groups", "", "Hookboard has no groups; add their users to projects one by one"},
-	{"group access to projects", "project_has_groups", "", "Hookboard has no groups"},
 	{"custom project roles", "project_has_roles", "", "Hookboard has the three built-in project roles only"},
 	{"project files", "project_has_files", "", "Hookboard attaches files to tasks only"},
 	{"saved filters", "custom_filters", "", "Hookboard has no saved filters"},
@@ -309,7 +308,7 @@ func (im *kbImporter) run() error {
 		im.keep[k.kind] = empty
 	}
 	for _, step := range []func() error{
-		im.users, im.projects, im.members, im.columns, im.swimlanes, im.categories, im.tags,
+		im.users, im.projects, im.members, im.groups, im.groupMembers, im.projectGroups, im.columns, im.swimlanes, im.categories, im.tags,
 		im.tasks, im.taskTags, im.comments, im.subtasks, im.taskFiles, im.links, im.taskLinks, im.externalLinks,
 		im.taskMetadata, im.projectMetadata, im.leftOut,
 	} {
@@ -532,6 +531,100 @@ func (im *kbImporter) members() error {
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				im.counts["project members"]++
+			}
+			return nil
+		})
+}
+
+// groups brings Kanboard's groups; one whose name Hookboard has (ignoring
+// case, as Kanboard's NOCASE column) is that group.
+func (im *kbImporter) groups() error {
+	if !im.tables["groups"] {
+		return nil
+	}
+	return im.each(`SELECT id, name, COALESCE(external_id, '') FROM groups ORDER BY id`, func(rows *sql.Rows) error {
+		var id int64
+		var name, external string
+		if err := rows.Scan(&id, &name, &external); err != nil {
+			return err
+		}
+		if err := validateGroup(name, external); err != nil {
+			im.skip("groups", "the name or external id is not one Hookboard accepts")
+			im.warn("group %q was not imported: %v; its members keep only their own project roles", name, err)
+			return nil
+		}
+		var existing int64
+		err := im.tx.QueryRowContext(im.ctx, `SELECT id FROM groups WHERE name = ? COLLATE NOCASE`, name).Scan(&existing)
+		if err == nil {
+			im.ids["groups"][id] = existing
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return im.insert("groups", "groups", id, "name, external_id", name, external)
+	})
+}
+
+func (im *kbImporter) groupMembers() error {
+	if !im.tables["group_has_users"] {
+		return nil
+	}
+	return im.each(`SELECT group_id, user_id FROM group_has_users ORDER BY group_id, user_id`, func(rows *sql.Rows) error {
+		var group, user int64
+		if err := rows.Scan(&group, &user); err != nil {
+			return err
+		}
+		g, ok := im.parent("group members", "groups", group)
+		if !ok {
+			return nil
+		}
+		u, ok := im.parent("group members", "users", user)
+		if !ok {
+			return nil
+		}
+		res, err := im.tx.ExecContext(im.ctx, `INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, g, u)
+		if err != nil {
+			return fmt.Errorf("kanboard group member: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			im.counts["group members"]++
+		}
+		return nil
+	})
+}
+
+func (im *kbImporter) projectGroups() error {
+	if !im.tables["project_has_groups"] {
+		return nil
+	}
+	return im.each(`SELECT project_id, group_id, COALESCE(role, '') FROM project_has_groups ORDER BY project_id, group_id`,
+		func(rows *sql.Rows) error {
+			var project, group int64
+			var role string
+			if err := rows.Scan(&project, &group, &role); err != nil {
+				return err
+			}
+			p, ok := im.parent("project groups", "projects", project)
+			if !ok {
+				return nil
+			}
+			g, ok := im.parent("project groups", "groups", group)
+			if !ok {
+				return nil
+			}
+			if !IsProjectRole(role) {
+				// As for members: a viewer grants no more than the custom role did.
+				im.skip("project roles", "custom role "+role+": the group became a project-viewer")
+				role = ProjectViewer
+			}
+			res, err := im.tx.ExecContext(im.ctx, `INSERT INTO project_groups (project_id, group_id, role) VALUES (?, ?, ?)
+				ON CONFLICT DO NOTHING`, p, g, role)
+			if err != nil {
+				return fmt.Errorf("kanboard project group: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				im.counts["project groups"]++
 			}
 			return nil
 		})

@@ -691,7 +691,9 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 		`INSERT INTO task_has_files (id, name, path, is_image, task_id, date, user_id, size) VALUES (4, 'gone.txt', 'tasks/31/deadbeef', 0, 31, 1796500300, 5, 4)`,
 		`INSERT INTO task_has_files (id, name, path, is_image, task_id, date, user_id, size) VALUES (5, 'secret.txt', '../../outside.txt', 0, 31, 1796500300, 5, 4)`,
 		`INSERT INTO task_has_files (id, name, path, is_image, task_id, date, user_id, size) VALUES (6, 'notes.md', 'tasks/31/cafe', 0, 31, 1796500400, 6, 999)`,
-		`INSERT INTO groups (id, name) VALUES (1, 'Ops team')`,
+		`INSERT INTO groups (id, name, external_id) VALUES (1, 'Ops team', 'cn=ops'), (2, 'Auditors', NULL)`,
+		`INSERT INTO group_has_users (group_id, user_id) VALUES (1, 7), (1, 3), (2, 99)`,
+		`INSERT INTO project_has_groups (group_id, project_id, role) VALUES (1, 3, 'project-member'), (2, 1, 'Auditor')`,
 		`INSERT INTO project_has_files (id, project_id, name, path) VALUES (1, 3, 'plan.pdf', 'projects/3/x')`,
 		`UPDATE settings SET value = 'https://hooks.example.test/kb' WHERE option = 'webhook_url'`,
 		`INSERT INTO links (id, label, opposite_id) VALUES (12, 'causes', 13), (13, 'is caused by', 12)`,
@@ -715,17 +717,31 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 			t.Errorf("imported %s: %d, want %d", what, got, n)
 		}
 	}
-	for what, n := range map[string]int{"users": 1, "comments": 2, "files": 2, "groups": 1, "project files": 1,
+	for what, n := range map[string]int{"users": 1, "comments": 2, "files": 2, "group members": 1, "project files": 1,
 		"recurring tasks": 1, "comment references": 1, "everybody-allowed projects": 1, "the outgoing webhook URL": 1,
-		"project roles": 1, "custom project roles": 1, "external links": 1} {
+		"project roles": 2, "custom project roles": 1, "external links": 1} {
 		if got := countOf(rep.NotImported, what); got != n {
 			t.Errorf("not imported %s: %d, want %d", what, got, n)
 		}
 	}
-	for what, n := range map[string]int{"link types": 2, "task links": 6, "project metadata": 1} {
+	for what, n := range map[string]int{"link types": 2, "task links": 6, "project metadata": 1,
+		"groups": 2, "group members": 2, "project groups": 2} {
 		if got := countOf(rep.Imported, what); got != n {
 			t.Errorf("imported %s: %d, want %d", what, got, n)
 		}
+	}
+	// Groups keep their ids; frank's role in project 3 comes from Ops team,
+	// and Auditors' custom role became viewer.
+	if g, err := s.GroupByID(ctx, 1); err != nil || g.Name != "Ops team" || g.ExternalID != "cn=ops" || g.NbUsers != 2 {
+		t.Errorf("group 1: %+v %v", g, err)
+	}
+	if frank, _ := s.UserByName(ctx, "frank"); frank.ID != 0 {
+		if role, _ := s.ProjectRole(ctx, 3, frank.ID); role != ProjectMember {
+			t.Errorf("frank's role through Ops team: %q", role)
+		}
+	}
+	if pgs, _ := s.ProjectGroups(ctx, 1); len(pgs) != 1 || pgs[0].Name != "Auditors" || pgs[0].ProjectRole != ProjectViewer {
+		t.Errorf("project 1 groups: %+v", pgs)
 	}
 	// Kanboard's own link type came with its opposite, under new ids.
 	if links, _ := s.TaskLinks(ctx, 31); len(links) != 1 || links[0].Label != "causes" || links[0].TaskID != 1 {

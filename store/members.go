@@ -55,10 +55,12 @@ func (u User) DisplayName() string {
 }
 
 // ProjectRole is a user's role in a project, "" when they have none (or
-// the project does not exist).
+// the project does not exist): their own role, else the highest role of
+// their groups there (the view project_roles, migration 020). The API and
+// the pages both ask here.
 func (s *Store) ProjectRole(ctx context.Context, projectID, userID int64) (string, error) {
 	var role string
-	err := s.reader.QueryRowContext(ctx, `SELECT role FROM project_users WHERE project_id = ? AND user_id = ?`,
+	err := s.reader.QueryRowContext(ctx, `SELECT role FROM project_roles WHERE project_id = ? AND user_id = ?`,
 		projectID, userID).Scan(&role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
@@ -69,14 +71,26 @@ func (s *Store) ProjectRole(ctx context.Context, projectID, userID int64) (strin
 	return role, nil
 }
 
-// ProjectMembers lists a project's members by display name.
+// ProjectMembers lists the users a project names itself (not through a
+// group), with their own role, by display name: what its Members page edits.
 func (s *Store) ProjectMembers(ctx context.Context, projectID int64) ([]Member, error) {
+	return s.membersFrom(ctx, "project_users", projectID)
+}
+
+// ProjectUsers lists everybody with a role in a project, directly or
+// through a group, with the role they have there, by display name.
+func (s *Store) ProjectUsers(ctx context.Context, projectID int64) ([]Member, error) {
+	return s.membersFrom(ctx, "project_roles", projectID)
+}
+
+// membersFrom reads members from table, project_users or project_roles.
+func (s *Store) membersFrom(ctx context.Context, table string, projectID int64) ([]Member, error) {
 	out, err := listRows(ctx, s.reader, []Member{}, func(row interface{ Scan(...any) error }) (Member, error) {
 		var m Member
 		u, err := scanUserWith(row, &m.ProjectRole)
 		m.User = u
 		return m, err
-	}, `SELECT `+prefixed("u.", userColumns)+`, pu.role FROM project_users pu JOIN users u ON u.id = pu.user_id
+	}, `SELECT `+prefixed("u.", userColumns)+`, pu.role FROM `+table+` pu JOIN users u ON u.id = pu.user_id
 		WHERE pu.project_id = ? ORDER BY CASE WHEN u.name = '' THEN u.username ELSE u.name END COLLATE NOCASE, u.id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: project %d members: %w", projectID, err)
@@ -84,10 +98,11 @@ func (s *Store) ProjectMembers(ctx context.Context, projectID int64) ([]Member, 
 	return out, nil
 }
 
-// AssignableUsers are the members a task may be given to: active users
-// whose role is not viewer (Kanboard's rule), by display name.
+// AssignableUsers are the users a task may be given to: those with a role
+// in the project (directly or through a group) that is not viewer, and
+// active (Kanboard's rule), by display name.
 func (s *Store) AssignableUsers(ctx context.Context, projectID int64) ([]User, error) {
-	members, err := s.ProjectMembers(ctx, projectID)
+	members, err := s.ProjectUsers(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +189,12 @@ func (s *Store) RemoveProjectMember(ctx context.Context, projectID, userID int64
 	return nil
 }
 
-// UserProjects lists the projects a user has a role in, by name; with
+// UserProjects lists the projects a user has a role in (directly or
+// through a group), by name; with
 // activeOnly, the active ones only.
 func (s *Store) UserProjects(ctx context.Context, userID int64, activeOnly bool) ([]Project, error) {
 	q := `SELECT ` + projectColumns + ` FROM projects
-		WHERE id IN (SELECT project_id FROM project_users WHERE user_id = ?)`
+		WHERE id IN (SELECT project_id FROM project_roles WHERE user_id = ?)`
 	if activeOnly {
 		q += ` AND is_active = 1`
 	}

@@ -474,7 +474,7 @@ func (s *Store) ProjectEvents(ctx context.Context, projectIDs []int64, limit int
 // (the project administration pages' rule, with app-admins).
 func (s *Store) ManagesProject(ctx context.Context, projectID, userID int64) (bool, error) {
 	var n int
-	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM project_users
+	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM project_roles
 		WHERE project_id = ? AND user_id = ? AND role = 'project-manager'`, projectID, userID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: project manager: %w", err)

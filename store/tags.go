@@ -55,7 +55,7 @@ const taskTagsColumn = `(SELECT json_group_array(json_object('id', tg.id, 'name'
 // is a member of.
 func (s *Store) AllTags(ctx context.Context, userID int64, all bool) ([]Tag, error) {
 	out, err := listRows(ctx, s.reader, []Tag{}, scanTag, `SELECT `+tagColumns+` FROM tags
-		WHERE ?1 OR project_id = 0 OR project_id IN (SELECT pu.project_id FROM project_users pu
+		WHERE ?1 OR project_id = 0 OR project_id IN (SELECT pu.project_id FROM project_roles pu
 			JOIN projects p ON p.id = pu.project_id WHERE pu.user_id = ?2 AND p.is_active = 1)
 		ORDER BY name, id`, all, userID)
 	if err != nil {

@@ -147,6 +147,8 @@ type MembersPage struct {
 	Members     []MemberRow
 	Candidates  []Option // users who are not members, for the add form
 	Roles       []Option // the project roles, member selected
+	Groups      []ProjectGroupRow
+	GroupChoice []Option // groups the project is not shared with
 }
 
 // MemberRow is one member.
@@ -174,4 +176,35 @@ type TokenRow struct {
 	Hint     string
 	Expires  string
 	LastUsed string
+}
+
+// GroupsPage is Settings → Groups.
+type GroupsPage struct {
+	Page
+	Groups []GroupRow
+	Name   string // the create form's value after a refusal
+}
+
+// GroupRow is one group in a list.
+type GroupRow struct {
+	ID         int64
+	Name       string
+	ExternalID string
+	Users      int64
+}
+
+// GroupPage is one group: its names and its users.
+type GroupPage struct {
+	Page
+	GroupRow
+	Members    []Option // Value the user id, Label the username
+	Candidates []Option // users not in the group
+}
+
+// ProjectGroupRow is a group on a project's Members page.
+type ProjectGroupRow struct {
+	GroupID int64
+	Name    string
+	Users   int64
+	Roles   []Option // the project roles, the group's selected
 }
