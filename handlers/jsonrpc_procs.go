@@ -229,6 +229,18 @@ var rpcProcedures = map[string]rpcProcedure{
 	"getProjectMetadataByName":                procedure(procGetProjectMetadataByName),
 	"saveProjectMetadata":                     procedure(procSaveProjectMetadata),
 	"removeProjectMetadata":                   procedure(procRemoveProjectMetadata),
+
+	// Project files and subtask timers (jsonrpc_pfiles.go).
+	"getProjectFile":        procedure(procGetProjectFile),
+	"getAllProjectFiles":    procedure(procGetAllProjectFiles),
+	"downloadProjectFile":   procedure(procDownloadProjectFile),
+	"createProjectFile":     procedure(procCreateProjectFile),
+	"removeProjectFile":     procedure(procRemoveProjectFile),
+	"removeAllProjectFiles": procedure(procRemoveAllProjectFiles),
+	"hasSubtaskTimer":       procedure(procHasSubtaskTimer),
+	"setSubtaskStartTime":   procedure(procSetSubtaskStartTime),
+	"setSubtaskEndTime":     procedure(procSetSubtaskEndTime),
+	"getSubtaskTimeSpent":   procedure(procGetSubtaskTimeSpent),
 }
 
 // runProcedure binds a call's arguments and runs it. A returned *rpcError

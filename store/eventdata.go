@@ -29,6 +29,7 @@ type EventContent struct {
 	Column       *Column
 	Swimlane     *Swimlane
 	Category     *Category
+	ProjectFile  *ProjectFile
 	TaskLink     *TaskLink
 	ExternalLink *ExternalLink
 }
@@ -394,6 +395,14 @@ func configData(c EventContent, changes any) any {
 			Project    ProjectObject  `json:"project"`
 			categoryObject
 		}{o.ID, o, changes, p, o}
+	case c.ProjectFile != nil:
+		o := c.ProjectFile.object()
+		return struct {
+			FileID  int64             `json:"file_id"`
+			File    projectFileObject `json:"file"`
+			Project ProjectObject     `json:"project"`
+			projectFileObject
+		}{o.ID, o, p, o}
 	}
 	return struct {
 		ProjectID int64         `json:"project_id"`
