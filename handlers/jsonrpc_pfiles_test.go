@@ -145,6 +145,21 @@ func TestRPCSubtaskTimeTracking(t *testing.T) {
 		{"running", viewer, "hasSubtaskTimer", []any{sid, bob}, `true`},
 		{"has, not in the project", outsider, "hasSubtaskTimer", []any{sid, bob}, `403`},
 	})
+	// getAllSubtasks shows the caller's own timer, as Kanboard.
+	for _, c := range []struct {
+		who     string
+		auth    rpcAuth
+		started bool
+	}{{"bob", member, true}, {"carol", viewer, false}, {"the app", app, false}} {
+		var list []struct {
+			Started bool  `json:"is_timer_started"`
+			Start   int64 `json:"timer_start_date"`
+		}
+		json.Unmarshal(f.call(t, c.auth, "getAllSubtasks", []any{task}), &list)
+		if len(list) != 1 || list[0].Started != c.started || (list[0].Start != 0) != c.started {
+			t.Errorf("getAllSubtasks by %s: %+v", c.who, list)
+		}
+	}
 	f.clockOff.Add(int64(90 * time.Minute))
 	runRPCCases(t, f, []rpcCase{
 		{"time of the running timer", viewer, "getSubtaskTimeSpent", []any{sid, bob}, `1.5`},

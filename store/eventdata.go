@@ -134,7 +134,7 @@ func (c Comment) object() commentObject {
 
 func (st Subtask) object() subtaskObject {
 	return subtaskObject{st.ID, st.Title, st.Status, st.TimeEstimated, st.TimeSpent, st.TaskID, st.UserID, st.Position,
-		nullStr(st.Username), nullStr(st.Name), 0, SubtaskStatusNames[st.Status], false}
+		nullStr(st.Username), nullStr(st.Name), st.TimerStart, SubtaskStatusNames[st.Status], st.TimerStart != 0}
 }
 
 func (f TaskFile) object() fileObject {

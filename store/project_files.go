@@ -197,10 +197,7 @@ func (s *Store) DeleteAllProjectFiles(ctx context.Context, actor Actor, projectI
 		if _, err := projectByID(ctx, tx, projectID); err != nil {
 			return nil, fmt.Errorf("project %d: %w", projectID, err)
 		}
-		ids, err := listRows(ctx, tx, []int64{}, func(row interface{ Scan(...any) error }) (int64, error) {
-			var id int64
-			return id, row.Scan(&id)
-		}, `SELECT id FROM project_files WHERE project_id = ? ORDER BY id`, projectID)
+		ids, err := listIDs(ctx, tx, `SELECT id FROM project_files WHERE project_id = ? ORDER BY id`, projectID)
 		if err != nil {
 			return nil, err
 		}
