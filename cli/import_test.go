@@ -232,9 +232,10 @@ func TestImportKanboardText(t *testing.T) {
 	}
 	for _, line := range []string{
 		"Imported from Kanboard (schema version 128) in one transaction:",
-		"  tasks             30\n",
-		"  task links        4\n",
-		"  task metadata     4\n",
+		"  tasks                  30\n",
+		"  task links             4\n",
+		"  task metadata          4\n",
+		"  subtask time tracking  0\n",
 		"Kept Kanboard's ids: users, projects, groups, columns,",
 		"Not imported:",
 		"no files folder was given",

@@ -245,6 +245,18 @@ var rpcProcedures = map[string]rpcProcedure{
 	"getProjectMetadataByName":                procedure(procGetProjectMetadataByName),
 	"saveProjectMetadata":                     procedure(procSaveProjectMetadata),
 	"removeProjectMetadata":                   procedure(procRemoveProjectMetadata),
+
+	// Project files and subtask timers (jsonrpc_pfiles.go).
+	"getProjectFile":        procedure(procGetProjectFile),
+	"getAllProjectFiles":    procedure(procGetAllProjectFiles),
+	"downloadProjectFile":   procedure(procDownloadProjectFile),
+	"createProjectFile":     procedure(procCreateProjectFile),
+	"removeProjectFile":     procedure(procRemoveProjectFile),
+	"removeAllProjectFiles": procedure(procRemoveAllProjectFiles),
+	"hasSubtaskTimer":       procedure(procHasSubtaskTimer),
+	"setSubtaskStartTime":   procedure(procSetSubtaskStartTime),
+	"setSubtaskEndTime":     procedure(procSetSubtaskEndTime),
+	"getSubtaskTimeSpent":   procedure(procGetSubtaskTimeSpent),
 }
 
 // runProcedure binds a call's arguments and runs it. A returned *rpcError
@@ -671,7 +683,16 @@ func procGetAllSubtasks(c *rpcCall, p taskParams) (any, error) {
 	if err := c.taskProject(p.TaskID); err != nil {
 		return nil, err
 	}
-	return c.a.store.Subtasks(c.ctx(), p.TaskID)
+	subtasks, err := c.a.store.Subtasks(c.ctx(), p.TaskID)
+	if err != nil || c.caller.isApp() {
+		return subtasks, err
+	}
+	// Kanboard shows the calling user's own timers.
+	timers, err := c.a.store.SubtaskTimers(c.ctx(), p.TaskID, c.caller.user.ID)
+	for i := range subtasks {
+		subtasks[i].TimerStart = timers[subtasks[i].ID]
+	}
+	return subtasks, err
 }
 
 // updateSubtaskParams: an absent or null argument leaves its field as it is.

@@ -115,6 +115,12 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 	e.postFollow(t, c, fmt.Sprintf("/tasks/%d/comments", taskID), url.Values{"comment": {"Asked three of them."}})
 	e.postFollow(t, c, fmt.Sprintf("/tasks/%d/subtasks", taskID), url.Values{"title": {"Write the questions"}})
 	uploadFile(t, e, c, taskID, "notes.txt", "notes")
+	// A subtask with time spent and the admin's running timer.
+	subtasks, _ := e.st.Subtasks(bg, taskID)
+	e.postFollow(t, c, fmt.Sprintf("/subtasks/%d/timer", subtasks[0].ID), url.Values{})
+	if _, _, err := e.st.CreateProjectFile(bg, store.Actor{}, e.projectID, "roadmap.pdf", "", []byte("%PDF-1.4"), 0); err != nil {
+		t.Fatal(err)
+	}
 	e.postFollow(t, c, "/settings/webhooks", url.Values{"url": {rc.URL + "/hooks"}, "name": {"Team chat"}, "all_events": {"1"},
 		"all_projects": {"1"}, "format": {"kanboard"}, "timeout_ms": {"1000"}})
 	eps, err := e.st.Endpoints(bg)
@@ -138,6 +144,7 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 		fmt.Sprintf("/projects/%d/board", e.projectID),
 		fmt.Sprintf("/projects/%d/board?closed=1", e.projectID),
 		fmt.Sprintf("/tasks/%d", taskID),
+		fmt.Sprintf("/projects/%d/files", e.projectID),
 		"/settings/webhooks",
 		fmt.Sprintf("/settings/webhooks/%d", eps[0].ID),
 		delivery,

@@ -106,15 +106,24 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 	if err != nil {
 		return v, err
 	}
+	timers, err := a.store.SubtaskTimers(ctx, id, viewer.ID)
+	if err != nil {
+		return v, err
+	}
 	for _, s := range subtasks {
-		v.Subtasks = append(v.Subtasks, views.SubtaskView{ID: s.ID, Title: s.Title, Status: s.Status, Assignee: s.Username})
+		since := ""
+		if start, ok := timers[s.ID]; ok {
+			since = formatTime(start)
+		}
+		v.Subtasks = append(v.Subtasks, views.SubtaskView{ID: s.ID, Title: s.Title, Status: s.Status, Assignee: s.Username,
+			TimeSpent: hoursText(s.TimeSpent), TimerSince: since})
 	}
 	files, err := a.store.Files(ctx, id)
 	if err != nil {
 		return v, err
 	}
 	for _, f := range files {
-		v.Files = append(v.Files, views.FileView{ID: f.ID, Name: f.Name, Size: humanBytes(f.Size), When: formatTime(f.CreatedAt)})
+		v.Files = append(v.Files, views.FileView{ID: f.ID, Name: f.Name, Size: humanBytes(f.Size), When: formatTime(f.CreatedAt), By: f.Username})
 	}
 	v.Links, err = a.linksView(ctx, id)
 	return v, err
@@ -385,7 +394,26 @@ func (a *App) uploadFile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	back := fmt.Sprintf("/tasks/%d", id)
+	name, mt, data, ok := a.readUpload(w, r, fmt.Sprintf("/tasks/%d", id))
+	if !ok {
+		return
+	}
+	projectID, err := a.store.TaskProjectID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return
+	}
+	a.taskChange(w, r, id, "File attached.", func(actor store.Actor) ([]string, error) {
+		_, events, err := a.store.CreateFile(r.Context(), actor,
+			store.NewFile{TaskID: id, ProjectID: projectID, Name: name, MimeType: mt, Data: data}, a.cfg.MaxFileBytes)
+		return events, err
+	})
+}
+
+// readUpload reads the "file" part of a multipart form (task or project
+// file), bounded by the size limit. Without a file, or with one too large,
+// it goes back with a message and answers false.
+func (a *App) readUpload(w http.ResponseWriter, r *http.Request, back string) (name, mimeType string, data []byte, ok bool) {
 	// The form's other parts are tiny; allow the file plus some framing.
 	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxFileBytes+64<<10)
 	file, hdr, err := r.FormFile("file")
@@ -397,33 +425,22 @@ func (a *App) uploadFile(w http.ResponseWriter, r *http.Request) {
 		}
 		a.flashError(r, msg)
 		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
+		return "", "", nil, false
 	}
 	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, a.cfg.MaxFileBytes+1))
+	data, err = io.ReadAll(io.LimitReader(file, a.cfg.MaxFileBytes+1))
 	if err != nil {
 		a.serverError(w, r, err)
-		return
+		return "", "", nil, false
 	}
-	projectID, err := a.store.TaskProjectID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
+	mimeType = hdr.Header.Get("Content-Type")
+	if _, _, err := mime.ParseMediaType(mimeType); err != nil || mimeType == "" {
+		mimeType = http.DetectContentType(data)
 	}
-	mt := hdr.Header.Get("Content-Type")
-	if _, _, err := mime.ParseMediaType(mt); err != nil || mt == "" {
-		mt = http.DetectContentType(data)
-	}
-	a.taskChange(w, r, id, "File attached.", func(actor store.Actor) ([]string, error) {
-		_, events, err := a.store.CreateFile(r.Context(), actor,
-			store.NewFile{TaskID: id, ProjectID: projectID, Name: hdr.Filename, MimeType: mt, Data: data}, a.cfg.MaxFileBytes)
-		return events, err
-	})
+	return hdr.Filename, mimeType, data, true
 }
 
-// downloadFile sends an attachment. Only known image types are shown
-// inline; anything else is a download with a neutral type, so an uploaded
-// HTML file can never run as a page of this site.
+// downloadFile sends a task's attachment (see serveFile).
 func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.pathID(w, r, "id")
 	if !ok {
@@ -441,18 +458,25 @@ func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
 	if _, ok := a.allowTaskPage(w, r, f.TaskID, store.ProjectViewer); !ok {
 		return
 	}
+	serveFile(w, r, f.Name, f.MimeType, f.ETag, f.IsImage(), f.CreatedAt, data)
+}
+
+// serveFile sends a stored file, task's or project's. Only known image
+// types are shown inline; anything else is a download with a neutral type,
+// so an uploaded HTML file can never run as a page of this site.
+func serveFile(w http.ResponseWriter, r *http.Request, name, mimeType, etag string, isImage bool, created int64, data []byte) {
 	h := w.Header()
 	disposition := "attachment"
 	ctype := "application/octet-stream"
-	if f.IsImage() {
-		disposition, ctype = "inline", f.MimeType
+	if isImage {
+		disposition, ctype = "inline", mimeType
 	}
 	h.Set("Content-Type", ctype)
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "private, no-cache")
-	h.Set("ETag", `"`+f.ETag+`"`)
-	http.ServeContent(w, r, "", time.Unix(f.CreatedAt, 0), bytes.NewReader(data))
+	h.Set("ETag", `"`+etag+`"`)
+	http.ServeContent(w, r, "", time.Unix(created, 0), bytes.NewReader(data))
 }
 
 func (a *App) deleteFile(w http.ResponseWriter, r *http.Request) {

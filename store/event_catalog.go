@@ -50,6 +50,8 @@ var eventFires = map[string]string{
 	EventCategoryCreate:       "A category is added to a project.",
 	EventCategoryUpdate:       "A category is renamed or gets another colour.",
 	EventCategoryDelete:       "A category is removed; its tasks keep no category.",
+	EventProjectFileCreate:    "A file is attached to a project (not to a task).",
+	EventProjectFileDelete:    "A project's file is removed; the data is the file as it was.",
 	EventWebhookTest:          "Only when an admin presses “Send test event”, to that one endpoint.",
 }
 
@@ -107,6 +109,9 @@ func sampleContent(name string) EventContent {
 			c.Swimlane = &Swimlane{ID: 2, ProjectID: 1, Name: "Urgent", Position: 2, IsActive: true}
 		case strings.HasPrefix(name, "category."):
 			c.Category = &Category{ID: 3, ProjectID: 1, Name: "Bug", ColorID: "red"}
+		case strings.HasPrefix(name, "project_file."):
+			c.ProjectFile = &ProjectFile{ID: 4, ProjectID: 1, UserID: 1, Name: "roadmap.pdf", MimeType: "application/pdf",
+				Size: 91234, CreatedAt: sampleTime, Username: "admin", ETag: "e4d909c290d0fb1ca068ffaddf22cbd0"}
 		}
 		if strings.HasSuffix(name, ".update") {
 			c.Changes = map[string]any{"name": "Default"}

@@ -29,6 +29,7 @@ type EventContent struct {
 	Column       *Column
 	Swimlane     *Swimlane
 	Category     *Category
+	ProjectFile  *ProjectFile
 	TaskLink     *TaskLink
 	ExternalLink *ExternalLink
 }
@@ -133,7 +134,7 @@ func (c Comment) object() commentObject {
 
 func (st Subtask) object() subtaskObject {
 	return subtaskObject{st.ID, st.Title, st.Status, st.TimeEstimated, st.TimeSpent, st.TaskID, st.UserID, st.Position,
-		nullStr(st.Username), nullStr(st.Name), 0, SubtaskStatusNames[st.Status], false}
+		nullStr(st.Username), nullStr(st.Name), st.TimerStart, SubtaskStatusNames[st.Status], st.TimerStart != 0}
 }
 
 func (f TaskFile) object() fileObject {
@@ -394,6 +395,14 @@ func configData(c EventContent, changes any) any {
 			Project    ProjectObject  `json:"project"`
 			categoryObject
 		}{o.ID, o, changes, p, o}
+	case c.ProjectFile != nil:
+		o := c.ProjectFile.object()
+		return struct {
+			FileID  int64             `json:"file_id"`
+			File    projectFileObject `json:"file"`
+			Project ProjectObject     `json:"project"`
+			projectFileObject
+		}{o.ID, o, p, o}
 	}
 	return struct {
 		ProjectID int64         `json:"project_id"`

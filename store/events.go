@@ -45,6 +45,10 @@ const (
 	EventCategoryCreate = "category.create"
 	EventCategoryUpdate = "category.update"
 	EventCategoryDelete = "category.delete"
+	// Files attached to a project (not to a task): Kanboard sends no
+	// webhook for these.
+	EventProjectFileCreate = "project_file.create"
+	EventProjectFileDelete = "project_file.delete"
 	// Links between tasks, named as Kanboard names them: one event per
 	// direction of the link, each about its own task.
 	EventTaskLinkCreateUpdate = "task_internal_link.create_update"
@@ -70,13 +74,14 @@ var TaskEventNames = []string{
 	EventExternalLinkCreate, EventExternalLinkUpdate, EventExternalLinkDelete,
 }
 
-// ConfigEventNames are the events of a project's configuration, which
-// Kanboard has no webhook for.
+// ConfigEventNames are the events of a project's configuration and files,
+// which Kanboard has no webhook for; each carries the project.
 var ConfigEventNames = []string{
 	EventProjectCreate, EventProjectUpdate, EventProjectDelete,
 	EventColumnCreate, EventColumnUpdate, EventColumnDelete,
 	EventSwimlaneCreate, EventSwimlaneUpdate, EventSwimlaneDelete,
 	EventCategoryCreate, EventCategoryUpdate, EventCategoryDelete,
+	EventProjectFileCreate, EventProjectFileDelete,
 }
 
 // EventNames is the catalog an endpoint can subscribe to (webhook.test is

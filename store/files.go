@@ -31,8 +31,12 @@ type TaskFile struct {
 }
 
 // IsImage tells whether the browser may show the file inline as a picture.
-func (f TaskFile) IsImage() bool {
-	switch f.MimeType {
+func (f TaskFile) IsImage() bool { return isImageType(f.MimeType) }
+
+// isImageType is the one rule for which files (task or project) a browser
+// may show inline.
+func isImageType(mimeType string) bool {
+	switch mimeType {
 	case "image/png", "image/jpeg", "image/gif", "image/webp":
 		return true
 	}
@@ -142,23 +146,32 @@ func guessMimeType(name string, data []byte) string {
 	return http.DetectContentType(data)
 }
 
-// CreateFile attaches a file (stored as a BLOB) to a task and writes
-// file.create. maxBytes bounds the content (0: no bound).
-func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes int64) (int64, []string, error) {
-	name, err := cleanFileName(n.Name)
-	if err == nil && maxBytes > 0 && int64(len(n.Data)) > maxBytes {
+// prepareFile applies the rules every stored file (task or project)
+// follows: a clean name, at most maxBytes (0: no bound), a MIME type
+// guessed when none is given, never a NULL content.
+func prepareFile(name, mimeType string, data []byte, maxBytes int64) (string, string, []byte, error) {
+	name, err := cleanFileName(name)
+	if err == nil && maxBytes > 0 && int64(len(data)) > maxBytes {
 		err = invalid("file is larger than %d bytes", maxBytes)
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("store: create file: %w", err)
+		return "", "", nil, err
 	}
-	mt := n.MimeType
-	if mt == "" {
-		mt = guessMimeType(name, n.Data)
+	if mimeType == "" {
+		mimeType = guessMimeType(name, data)
 	}
-	data := n.Data
 	if data == nil {
 		data = []byte{}
+	}
+	return name, mimeType, data, nil
+}
+
+// CreateFile attaches a file (stored as a BLOB) to a task and writes
+// file.create. maxBytes bounds the content (0: no bound).
+func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes int64) (int64, []string, error) {
+	name, mt, data, err := prepareFile(n.Name, n.MimeType, n.Data, maxBytes)
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: create file: %w", err)
 	}
 	return s.createOnTask(ctx, "create file", EventFileCreate, actor, n.TaskID,
 		func(tx *sql.Tx, task TaskSnapshot) (int64, error) {

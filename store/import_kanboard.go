@@ -23,7 +23,8 @@ var ErrNotKanboard = errors.New("not a Kanboard database")
 // KanboardImport tunes ImportKanboard.
 type KanboardImport struct {
 	// FilesDir is Kanboard's data/files folder, where task_has_files.path
-	// points. Empty: the task files are reported as not imported.
+	// and project_has_files.path point. Empty: the task and project files
+	// are reported as not imported.
 	FilesDir string
 }
 
@@ -59,6 +60,7 @@ var importKinds = []struct{ kind, table string }{
 	{"columns", "columns"}, {"swimlanes", "swimlanes"}, {"categories", "categories"},
 	{"tags", "tags"}, {"tasks", "tasks"}, {"task tags", "task_tags"},
 	{"comments", "comments"}, {"subtasks", "subtasks"}, {"files", "task_files"},
+	{"project files", "project_files"}, {"subtask time tracking", "subtask_time_tracking"},
 	{"link types", "links"}, {"task links", "task_links"}, {"external links", "task_external_links"},
 	{"task metadata", "task_metadata"}, {"project metadata", "project_metadata"},
 }
@@ -91,11 +93,13 @@ var kanboardColumns = map[string][]string{
 		"description", "color_id", "position", "is_active", "date_due", "date_started", "score", "priority",
 		"reference", "time_spent", "time_estimated", "date_creation", "date_modification", "date_moved",
 		"date_completed", "recurrence_status", "external_provider"},
-	"comments":       {"id", "task_id", "user_id", "comment", "date_creation", "date_modification", "visibility", "reference"},
-	"subtasks":       {"id", "task_id", "title", "status", "user_id", "time_estimated", "time_spent", "position"},
-	"task_has_files": {"id", "task_id", "name", "path", "user_id", "date", "size"},
-	"links":          {"id", "label", "opposite_id"},
-	"task_has_links": {"id", "link_id", "task_id", "opposite_task_id"},
+	"comments":              {"id", "task_id", "user_id", "comment", "date_creation", "date_modification", "visibility", "reference"},
+	"subtasks":              {"id", "task_id", "title", "status", "user_id", "time_estimated", "time_spent", "position"},
+	"task_has_files":        {"id", "task_id", "name", "path", "user_id", "date", "size"},
+	"project_has_files":     {"id", "project_id", "name", "path", "user_id", "date", "size"},
+	"subtask_time_tracking": {"id", "user_id", "subtask_id", "start", "end", "time_spent"},
+	"links":                 {"id", "label", "opposite_id"},
+	"task_has_links":        {"id", "link_id", "task_id", "opposite_task_id"},
 	"task_has_external_links": {"id", "link_type", "dependency", "title", "url", "date_creation", "date_modification",
 		"task_id", "creator_id"},
 	"task_has_metadata":    {"task_id", "name", "value", "changed_by", "changed_on"},
@@ -108,10 +112,8 @@ var kanboardLeftOut = []struct{ what, table, where, why string }{
 	{"user metadata", "user_has_metadata", "", "Hookboard has no user metadata"},
 	{"automatic actions", "actions", "", "Hookboard has no automatic actions; outgoing webhooks can drive them elsewhere"},
 	{"custom project roles", "project_has_roles", "", "Hookboard has the three built-in project roles only"},
-	{"project files", "project_has_files", "", "Hookboard attaches files to tasks only"},
 	{"saved filters", "custom_filters", "", "Hookboard has no saved filters"},
 	{"predefined task descriptions", "predefined_task_descriptions", "", "Hookboard has no task templates"},
-	{"subtask time tracking", "subtask_time_tracking", "", "Hookboard keeps the times on the subtask only"},
 	{"recurring tasks", "tasks", "recurrence_status <> 0", "Hookboard has no recurrence; the tasks came over without it"},
 	{"tasks from an external provider", "tasks", "COALESCE(external_provider, '') <> ''", "the tasks came over without their external link"},
 	{"comment references", "comments", "COALESCE(reference, '') <> ''", "Hookboard keeps the comment without its reference"},
@@ -130,7 +132,8 @@ var kanboardLeftOut = []struct{ what, table, where, why string }{
 // in one transaction: users (with their bcrypt hashes, so passwords keep
 // working), projects with their members, columns, swimlanes, categories and
 // tags, tasks with their tags, comments, subtasks, links between tasks,
-// external links, metadata and, from opts.FilesDir, files. A kind keeps Kanboard's ids when its Hookboard table
+// external links, metadata, subtask timers and, from opts.FilesDir, task and
+// project files. A kind keeps Kanboard's ids when its Hookboard table
 // is empty and is renumbered otherwise, every reference following. It
 // writes no events: an import brings history, not changes for receivers to
 // act on. On any error nothing is changed.
@@ -309,7 +312,7 @@ func (im *kbImporter) run() error {
 	}
 	for _, step := range []func() error{
 		im.users, im.projects, im.members, im.groups, im.groupMembers, im.projectGroups, im.columns, im.swimlanes, im.categories, im.tags,
-		im.tasks, im.taskTags, im.comments, im.subtasks, im.taskFiles, im.links, im.taskLinks, im.externalLinks,
+		im.tasks, im.taskTags, im.comments, im.subtasks, im.taskFiles, im.projectFiles, im.timeTracking, im.links, im.taskLinks, im.externalLinks,
 		im.taskMetadata, im.projectMetadata, im.leftOut,
 	} {
 		if err := step(); err != nil {
@@ -897,42 +900,86 @@ func (im *kbImporter) subtasks() error {
 }
 
 func (im *kbImporter) taskFiles() error {
-	return im.each(`SELECT id, task_id, name, COALESCE(path, ''), COALESCE(user_id, 0), COALESCE(date, 0)
-		FROM task_has_files ORDER BY id`, func(rows *sql.Rows) error {
-		var id, task, user, created int64
+	return im.importFiles("files", "task_has_files", "task_id", "tasks", "task_files")
+}
+
+func (im *kbImporter) projectFiles() error {
+	return im.importFiles("project files", "project_has_files", "project_id", "projects", "project_files")
+}
+
+// importFiles brings the files of one Kanboard table (task or project files,
+// parent the column naming their task or project) from the files folder.
+func (im *kbImporter) importFiles(kind, from, parent, parentKind, table string) error {
+	return im.each(`SELECT id, `+parent+`, name, COALESCE(path, ''), COALESCE(user_id, 0), COALESCE(date, 0)
+		FROM `+from+` ORDER BY id`, func(rows *sql.Rows) error {
+		var id, owner, user, created int64
 		var name, path string
-		if err := rows.Scan(&id, &task, &name, &path, &user, &created); err != nil {
+		if err := rows.Scan(&id, &owner, &name, &path, &user, &created); err != nil {
 			return err
 		}
-		t, ok := im.parent("files", "tasks", task)
+		o, ok := im.parent(kind, parentKind, owner)
 		if !ok {
 			return nil
 		}
 		if im.files == nil {
-			im.skip("files", "no files folder was given (-files DIR: Kanboard's data/files)")
+			im.skip(kind, "no files folder was given (-files DIR: Kanboard's data/files)")
 			return nil
 		}
 		clean, err := cleanFileName(name)
 		if err != nil {
-			im.skip("files", "the file name is not one Hookboard accepts")
+			im.skip(kind, "the file name is not one Hookboard accepts")
 			return nil
 		}
 		// The path comes from the database: one that leaves the files
 		// folder is not followed.
 		if !filepath.IsLocal(path) {
-			im.skip("files", "its path leaves the files folder")
+			im.skip(kind, "its path leaves the files folder")
 			return nil
 		}
 		data, err := im.readFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
-			im.skip("files", "missing from the files folder")
+			im.skip(kind, "missing from the files folder")
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("kanboard file %d (%s): %w", id, path, err)
+			return fmt.Errorf("kanboard %s %d (%s): %w", kind, id, path, err)
 		}
-		return im.insert("files", "task_files", id, "task_id, user_id, name, mime_type, size, data, created_at",
-			t, im.ref("users", user), clean, guessMimeType(clean, data), len(data), data, created)
+		return im.insert(kind, table, id, parent+", user_id, name, mime_type, size, data, created_at",
+			o, im.ref("users", user), clean, guessMimeType(clean, data), len(data), data, created)
+	})
+}
+
+// timeTracking brings the subtask timers, stopped and running. Their hours
+// are already in the subtasks' time_spent, as in Kanboard.
+func (im *kbImporter) timeTracking() error {
+	running := map[[2]int64]bool{}
+	return im.each(`SELECT id, user_id, subtask_id, COALESCE(start, 0), COALESCE("end", 0), COALESCE(time_spent, 0)
+		FROM subtask_time_tracking ORDER BY id`, func(rows *sql.Rows) error {
+		var id, user, subtask, start, end int64
+		var spent float64
+		if err := rows.Scan(&id, &user, &subtask, &start, &end, &spent); err != nil {
+			return err
+		}
+		st, ok := im.parent("subtask time tracking", "subtasks", subtask)
+		if !ok {
+			return nil
+		}
+		u := im.ref("users", user)
+		if !u.Valid {
+			im.skip("subtask time tracking", "its user was not imported")
+			return nil
+		}
+		if end == 0 {
+			// Hookboard keeps one running timer per user and subtask.
+			key := [2]int64{st, u.Int64}
+			if running[key] {
+				im.skip("subtask time tracking", "a second running timer of the same user on the same subtask")
+				return nil
+			}
+			running[key] = true
+		}
+		return im.insert("subtask time tracking", "subtask_time_tracking", id, "subtask_id, user_id, start_at, end_at, time_spent",
+			st, u, start, end, spent)
 	})
 }
 

@@ -695,6 +695,9 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 		`INSERT INTO group_has_users (group_id, user_id) VALUES (1, 7), (1, 3), (2, 99)`,
 		`INSERT INTO project_has_groups (group_id, project_id, role) VALUES (1, 3, 'project-member'), (2, 1, 'Auditor')`,
 		`INSERT INTO project_has_files (id, project_id, name, path) VALUES (1, 3, 'plan.pdf', 'projects/3/x')`,
+		`INSERT INTO project_has_files (id, project_id, name, path, user_id, date) VALUES (2, 3, 'budget.csv', 'projects/3/budget', 5, 1796500700)`,
+		`INSERT INTO subtask_time_tracking (id, user_id, subtask_id, start, "end", time_spent) VALUES
+			(1, 5, 13, 1796500000, 1796503600, 1), (2, 6, 13, 1796500000, 0, 0), (3, 6, 13, 1796500100, 0, 0), (4, 8, 13, 1796500000, 0, 0)`,
 		`UPDATE settings SET value = 'https://hooks.example.test/kb' WHERE option = 'webhook_url'`,
 		`INSERT INTO links (id, label, opposite_id) VALUES (12, 'causes', 13), (13, 'is caused by', 12)`,
 		`INSERT INTO task_has_links (id, link_id, task_id, opposite_task_id) VALUES (5, 12, 31, 1), (6, 13, 1, 31)`,
@@ -705,6 +708,8 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 	os.WriteFile(filepath.Join(filepath.Dir(files), "outside.txt"), []byte("nope"), 0o644)
 	os.MkdirAll(filepath.Join(files, "tasks/31"), 0o755)
 	os.WriteFile(filepath.Join(files, "tasks/31/cafe"), []byte("# Notes\n"), 0o644)
+	os.MkdirAll(filepath.Join(files, "projects/3"), 0o755)
+	os.WriteFile(filepath.Join(files, "projects/3/budget"), []byte("a,b\n"), 0o644)
 
 	s := openTestStore(t)
 	rep, err := s.ImportKanboard(ctx, db, KanboardImport{FilesDir: files})
@@ -719,13 +724,13 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 	}
 	for what, n := range map[string]int{"users": 1, "comments": 2, "files": 2, "group members": 1, "project files": 1,
 		"recurring tasks": 1, "comment references": 1, "everybody-allowed projects": 1, "the outgoing webhook URL": 1,
-		"project roles": 2, "custom project roles": 1, "external links": 1} {
+		"project roles": 2, "custom project roles": 1, "external links": 1, "subtask time tracking": 2} {
 		if got := countOf(rep.NotImported, what); got != n {
 			t.Errorf("not imported %s: %d, want %d", what, got, n)
 		}
 	}
-	for what, n := range map[string]int{"link types": 2, "task links": 6, "project metadata": 1,
-		"groups": 2, "group members": 2, "project groups": 2} {
+	for what, n := range map[string]int{"link types": 2, "task links": 6, "project metadata": 1, "project files": 1,
+		"subtask time tracking": 2, "groups": 2, "group members": 2, "project groups": 2} {
 		if got := countOf(rep.Imported, what); got != n {
 			t.Errorf("imported %s: %d, want %d", what, got, n)
 		}
@@ -756,6 +761,18 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 	}
 	if v, err := s.ProjectMetadataValue(ctx, 3, "budget"); v != "12k" || err != nil {
 		t.Errorf("project metadata %q %v", v, err)
+	}
+	// The project file with its content and uploader; dana's stopped timer
+	// and erin's running one (the second running one and bad:name's are left out).
+	if pf, data, err := s.ProjectFileData(ctx, 3, 2); err != nil || pf.Name != "budget.csv" || string(data) != "a,b\n" ||
+		pf.Username != "dana" || pf.CreatedAt != 1796500700 || pf.MimeType != "text/csv; charset=utf-8" {
+		t.Errorf("project file %+v %q %v", pf, data, err)
+	}
+	if ok, err := s.HasSubtaskTimer(ctx, 13, 6); !ok || err != nil {
+		t.Errorf("erin's running timer: %v %v", ok, err)
+	}
+	if ok, _ := s.HasSubtaskTimer(ctx, 13, 5); ok {
+		t.Error("dana's stopped timer runs")
 	}
 	warnings := strings.Join(rep.Warnings, "\n")
 	for _, w := range []string{"frank had the role \"app-superuser\"", "1 user has no password", "tasks with a color Hookboard does not know: 1", "subtask 13 had the status 7", `user "bad:name" was not imported`} {

@@ -29,6 +29,9 @@ type Subtask struct {
 	Position      int64
 	Username      string
 	Name          string
+	// TimerStart is when the caller's running timer on the subtask started
+	// (getAllSubtasks' timer_start_date); 0 when none runs or nobody asked.
+	TimerStart int64
 }
 
 // NewSubtask is a subtask to create.

@@ -143,6 +143,10 @@ type SubtaskView struct {
 	Title    string
 	Status   int // 0 todo, 1 in progress, 2 done
 	Assignee string
+	// TimeSpent is the subtask's recorded hours, for people ("1.5 h").
+	TimeSpent string
+	// TimerSince is when the viewer's running timer started; "" when none runs.
+	TimerSince string
 }
 
 // FileView is one attached file.
@@ -151,6 +155,7 @@ type FileView struct {
 	Name string
 	Size string
 	When string
+	By   string // who uploaded it; "" for an integration
 }
 
 // plural picks the singular or plural word for n.
@@ -159,4 +164,14 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// ProjectFilesPage is a project's files.
+type ProjectFilesPage struct {
+	Page
+	ProjectID   int64
+	ProjectName string
+	Files       []FileView
+	CanEdit     bool   // members upload and remove; viewers only download
+	MaxFile     string // the size limit, for people
 }
