@@ -89,7 +89,7 @@ func (f DeliveryFilter) where() (string, []any) {
 		add(`d.endpoint_id = ?`, f.EndpointID)
 	}
 	if f.Event != "" {
-		add(`ev.name = ?`, f.Event)
+		add(`d.event_name = ?`, f.Event)
 	}
 	switch f.Status {
 	case DeliveryDelivered, DeliveryFailed:
