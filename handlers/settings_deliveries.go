@@ -308,7 +308,7 @@ func sparkline(bs []store.HealthBucket) views.Chart {
 }
 
 // formatPercent writes a share with at most one decimal, never rounding
-// a share below 100 up to "100 %".
+// a share that is not whole up to all of it.
 func formatPercent(p float64) string {
 	if p < 100 && p > 99.9 {
 		return "99.9 %"

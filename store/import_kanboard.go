@@ -778,7 +778,7 @@ func (im *kbImporter) tasks() error {
 			im.skip("tasks", "its column is not one of its project's")
 			return nil
 		}
-		// Kanboard before 1.2 used swimlane 0 for the default swimlane.
+		// Older Kanboards used swimlane 0 for the default swimlane.
 		sl, ok := im.ids["swimlanes"][lane]
 		if lane == 0 {
 			sl, ok = firstLane[p]
