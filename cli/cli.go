@@ -187,7 +187,9 @@ func (f *flagSet) badEnv(name, value, want string) {
 // envError is the first bad environment variable of a flag the command
 // line did not set.
 func (f *flagSet) envError() error {
-	f.FlagSet.Visit(func(fl *flag.Flag) { delete(f.envErrs, fl.Name) })
+	for name := range f.given() {
+		delete(f.envErrs, name)
+	}
 	names := make([]string, 0, len(f.envErrs))
 	for n := range f.envErrs {
 		names = append(names, n)
@@ -266,6 +268,14 @@ func envDefault[T any](f *flagSet, name string, def T, want string, parse func(s
 // dbFlag adds the -db flag every command has.
 func (f *flagSet) dbFlag() *string {
 	return f.String("db", "./hookboard.db", "SQLite database file")
+}
+
+// given is the set of flags the command line set (not those read from
+// the environment): an edit changes only what was given.
+func (f *flagSet) given() map[string]bool {
+	set := map[string]bool{}
+	f.FlagSet.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set
 }
 
 // jsonFlag adds -json, for scripts.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -154,8 +153,7 @@ type editFlags struct {
 // cur; flags not given leave their field as it is. A new project without
 // -column or -swimlane drops the old project's column and swimlane.
 func integrationEdit(fs *flagSet, cur store.Integration, f editFlags) (store.IntegrationEdit, error) {
-	given := map[string]bool{}
-	fs.FlagSet.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	given := fs.given()
 	var e store.IntegrationEdit
 	var err error
 	if given["name"] {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -94,16 +93,16 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		err = st.SetUserPassword(ctx, u.ID, password)
 	case "edit":
 		var upd store.UserUpdate
-		fs.FlagSet.Visit(func(f *flag.Flag) {
-			switch f.Name {
-			case "username":
-				upd.Username = username
-			case "name":
-				upd.Name = name
-			case "email":
-				upd.Email = email
-			}
-		})
+		given := fs.given()
+		if given["username"] {
+			upd.Username = username
+		}
+		if given["name"] {
+			upd.Name = name
+		}
+		if given["email"] {
+			upd.Email = email
+		}
 		err = st.UpdateUser(ctx, u.ID, upd)
 	case "role":
 		err = st.UpdateUser(ctx, u.ID, store.UserUpdate{Role: &pos[1]})

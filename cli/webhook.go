@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,7 +36,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if sub != "add" && flagGiven(fs.FlagSet, "allow-webhook-nets") {
+	if sub != "add" && fs.given()["allow-webhook-nets"] {
 		// The running server sends every webhook with its own setting.
 		return usagef("-allow-webhook-nets is for webhook add; the running server sends %s with its own -allow-webhook-nets", sub)
 	}
@@ -494,11 +493,4 @@ func zeroTimeNull(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// flagGiven tells whether the command line set the flag name.
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
 }
