@@ -39,9 +39,9 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 	if sub == "list" {
 		return listUsers(ctx, env, *db, *asJSON)
 	}
-	want := map[string]int{"role": 2}[sub] // every other subcommand takes NAME only
-	if want == 0 {
-		want = 1
+	want := 1 // NAME
+	if sub == "role" {
+		want = 2 // NAME ROLE
 	}
 	if len(pos) != want {
 		return usagef("usage: hookboard %s", userUsage)
@@ -70,19 +70,8 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		out := map[string]any{"username": u.Username, "id": u.ID, "admin": u.IsAdmin, "role": u.Role}
-		if generated {
-			out["password"] = password
-		}
-		if *asJSON {
-			return printJSON(env.Stdout, out)
-		}
-		fmt.Fprintf(env.Stdout, "user created %s (%s)\n", u.Username, u.Role)
-		if generated {
-			fmt.Fprintln(env.Stdout, "generated password:")
-			fmt.Fprintln(env.Stdout, password)
-		}
-		return nil
+		return printPassword(env, *asJSON, map[string]any{"username": u.Username, "id": u.ID, "admin": u.IsAdmin, "role": u.Role},
+			fmt.Sprintf("user created %s (%s)", u.Username, u.Role), password, generated)
 	}
 	u, err := st.UserByName(ctx, pos[0])
 	if err != nil {
@@ -115,21 +104,27 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if sub == "passwd" {
-		out := map[string]any{"username": u.Username, "id": u.ID}
-		if generated {
-			out["password"] = password
-		}
-		if *asJSON {
-			return printJSON(env.Stdout, out)
-		}
-		fmt.Fprintf(env.Stdout, "user password changed for %s\n", u.Username)
-		if generated {
-			fmt.Fprintln(env.Stdout, "generated password:")
-			fmt.Fprintln(env.Stdout, password)
-		}
-		return nil
+		return printPassword(env, *asJSON, map[string]any{"username": u.Username, "id": u.ID},
+			"user password changed for "+u.Username, password, generated)
 	}
 	return printDone(env, *asJSON, "user", u.ID, sub)
+}
+
+// printPassword reports user add or passwd: out as JSON, or the line text,
+// each with the password when it was generated (it is shown only now).
+func printPassword(env *Env, asJSON bool, out map[string]any, text, password string, generated bool) error {
+	if generated {
+		out["password"] = password
+	}
+	if asJSON {
+		return printJSON(env.Stdout, out)
+	}
+	fmt.Fprintln(env.Stdout, text)
+	if generated {
+		fmt.Fprintln(env.Stdout, "generated password:")
+		fmt.Fprintln(env.Stdout, password)
+	}
+	return nil
 }
 
 func listUsers(ctx context.Context, env *Env, db string, asJSON bool) error {
