@@ -108,15 +108,9 @@ func groupDone(env *Env, asJSON bool, id int64, name, sub string) error {
 // with. role is the -role flag (add-group).
 func projectGroups(ctx context.Context, env *Env, st *store.Store, sub string, pos []string, asJSON bool, role string) error {
 	want := map[string]int{"groups": 1, "add-group": 2, "remove-group": 2, "group-role": 3}[sub]
-	if len(pos) != want {
-		return usagef("usage: hookboard project %s", projectGroupsUsage)
-	}
-	projectID, err := parseID("project", pos[0])
+	projectID, err := sharedProject(ctx, st, pos, want, projectGroupsUsage)
 	if err != nil {
 		return err
-	}
-	if _, err := st.ProjectByID(ctx, projectID); err != nil {
-		return fmt.Errorf("project %d: %w", projectID, err)
 	}
 	if sub == "groups" {
 		groups, err := st.ProjectGroups(ctx, projectID)

@@ -16,15 +16,9 @@ const membersUsage = "members PROJECT_ID | add-member PROJECT_ID USER [-role pro
 // role is the -role flag (add-member).
 func projectMembers(ctx context.Context, env *Env, st *store.Store, sub string, pos []string, asJSON bool, role string) error {
 	want := map[string]int{"members": 1, "add-member": 2, "remove-member": 2, "role": 3}[sub]
-	if len(pos) != want {
-		return usagef("usage: hookboard project %s", membersUsage)
-	}
-	projectID, err := parseID("project", pos[0])
+	projectID, err := sharedProject(ctx, st, pos, want, membersUsage)
 	if err != nil {
 		return err
-	}
-	if _, err := st.ProjectByID(ctx, projectID); err != nil {
-		return fmt.Errorf("project %d: %w", projectID, err)
 	}
 	if sub == "members" {
 		members, err := st.ProjectMembers(ctx, projectID)
@@ -57,4 +51,20 @@ func projectMembers(ctx context.Context, env *Env, st *store.Store, sub string, 
 	}
 	fmt.Fprintf(env.Stdout, "project %d, user %s: %s done\n", projectID, u.Username, sub)
 	return nil
+}
+
+// sharedProject checks the arguments of a members or groups subcommand
+// (want of them, PROJECT_ID first) and that the project exists.
+func sharedProject(ctx context.Context, st *store.Store, pos []string, want int, usage string) (int64, error) {
+	if len(pos) != want {
+		return 0, usagef("usage: hookboard project %s", usage)
+	}
+	projectID, err := parseID("project", pos[0])
+	if err != nil {
+		return 0, err
+	}
+	if _, err := st.ProjectByID(ctx, projectID); err != nil {
+		return 0, fmt.Errorf("project %d: %w", projectID, err)
+	}
+	return projectID, nil
 }
