@@ -198,12 +198,11 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 // A task without files is fine; an unknown task is ErrNotFound.
 func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) ([]string, error) {
 	return s.taskMutation(ctx, "delete task files", func(tx *sql.Tx) ([]string, error) {
-		var known bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE id = ?)`, taskID).Scan(&known); err != nil {
-			return nil, err
-		}
-		if !known {
-			return nil, fmt.Errorf("task %d: %w", taskID, ErrNotFound)
+		// Deleting files changes nothing of the task's row: read once, it
+		// is what every file.delete event shows.
+		task, err := taskSnapshot(ctx, tx, taskID)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}
 		ids, err := listIDs(ctx, tx, `SELECT id FROM task_files WHERE task_id = ? ORDER BY id`, taskID)
 		if err != nil {
@@ -218,7 +217,7 @@ func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) 
 			if _, err := tx.ExecContext(ctx, `DELETE FROM task_files WHERE id = ?`, id); err != nil {
 				return nil, err
 			}
-			evs, err := s.emitOnTask(ctx, tx, actor, EventFileDelete, taskID, EventContent{File: &f})
+			evs, err := s.emitAbout(ctx, tx, actor, EventFileDelete, task, EventContent{File: &f})
 			if err != nil {
 				return nil, err
 			}
