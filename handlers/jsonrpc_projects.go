@@ -350,7 +350,7 @@ func procGetBoard(c *rpcCall, p projectParams) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := c.a.store.ExtendedTasks(ctx, `t.project_id = ? ORDER BY t.position, t.id`, p.ProjectID)
+	tasks, err := c.a.store.ProjectTaskRows(ctx, p.ProjectID)
 	if err != nil {
 		return nil, err
 	}

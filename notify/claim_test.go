@@ -268,7 +268,7 @@ func TestWorkerLoopDeliversDueRetriesAndDisablesStaleEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Stop(ctx)
-	job, err := db.st.CreateTestDelivery(ctx, store.Actor{}, stale.ID, lease)
+	job, err := db.st.CreateSampleDelivery(ctx, store.Actor{}, stale.ID, store.EventWebhookTest, lease)
 	if err != nil {
 		t.Fatal(err)
 	}

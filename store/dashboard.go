@@ -20,7 +20,7 @@ type DashboardTask struct {
 // them, in a column not hidden from dashboards, by id. Membership is not
 // checked, as in Kanboard.
 func (s *Store) DashboardTasks(ctx context.Context, userID int64) ([]DashboardTask, error) {
-	rows, err := s.ExtendedTasks(ctx, `(t.owner_id = ? OR EXISTS (SELECT 1 FROM subtasks st WHERE st.task_id = t.id AND st.user_id = ?))
+	rows, err := s.extendedTasks(ctx, `(t.owner_id = ? OR EXISTS (SELECT 1 FROM subtasks st WHERE st.task_id = t.id AND st.user_id = ?))
 		AND t.is_active = 1 AND p.is_active = 1 AND COALESCE(col.hide_in_dashboard, 0) = 0
 		ORDER BY t.id`, userID, userID)
 	if err != nil {
@@ -32,10 +32,7 @@ func (s *Store) DashboardTasks(ctx context.Context, userID int64) ([]DashboardTa
 	}
 	// The tasks' ids go in as one JSON array: one statement however many.
 	idList, _ := json.Marshal(ids)
-	tags, err := listRows(ctx, s.reader, []TaskTag{}, func(row interface{ Scan(...any) error }) (TaskTag, error) {
-		var t TaskTag
-		return t, row.Scan(&t.ID, &t.Name, &t.ColorID, &t.TaskID)
-	}, `SELECT g.id, g.name, NULLIF(g.color_id, ''), tt.task_id FROM task_tags tt JOIN tags g ON g.id = tt.tag_id
+	tags, err := listRows(ctx, s.reader, []TaskTag{}, scanTaskTag, `SELECT `+taskTagColumns+` FROM task_tags tt JOIN tags g ON g.id = tt.tag_id
 		WHERE tt.task_id IN (SELECT value FROM json_each(?)) ORDER BY g.name, g.id`, string(idList))
 	if err != nil {
 		return nil, fmt.Errorf("store: dashboard tags: %w", err)

@@ -222,27 +222,6 @@ func (s *Store) DeliveryLog(ctx context.Context, f DeliveryFilter) (DeliveryLogP
 	return page, nil
 }
 
-// ExplainDeliveryLog is SQLite's query plan of the page f asks for, one
-// line per step, for the test that holds the filters to their indexes.
-func (s *Store) ExplainDeliveryLog(ctx context.Context, f DeliveryFilter) ([]string, error) {
-	query, args := f.query(51)
-	rows, err := s.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			return nil, err
-		}
-		out = append(out, detail)
-	}
-	return out, rows.Err()
-}
-
 // RedeliverySelection is what a bulk redelivery sends again: the given
 // deliveries, or every undelivered delivery (failed, or waiting for a
 // retry) of one endpoint created since a time.

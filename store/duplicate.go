@@ -60,16 +60,26 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 		if err != nil {
 			return nil, err
 		}
+		// The copy as its subtask and file events show it: copying them
+		// changes nothing of the task's row, so it is read once.
+		task, err := taskSnapshot(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		emitOnCopy := func(name string, c EventContent) error {
+			c.Task = task
+			ev, err := s.emitAt(ctx, tx, v, actor, name, task.ProjectID, id, c)
+			events = append(events, ev)
+			return err
+		}
 		for _, sid := range subtasks {
 			st, err := subtaskByID(ctx, tx, sid)
 			if err != nil {
 				return nil, err
 			}
-			evs, err := s.emitOnTask(ctx, tx, actor, EventSubtaskCreate, id, EventContent{Subtask: &st})
-			if err != nil {
+			if err := emitOnCopy(EventSubtaskCreate, EventContent{Subtask: &st}); err != nil {
 				return nil, err
 			}
-			events = append(events, evs...)
 		}
 		files, err := listIDs(ctx, tx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
 			SELECT ?, user_id, name, mime_type, size, data, ? FROM task_files WHERE task_id = ? ORDER BY id
@@ -82,11 +92,9 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 			if err != nil {
 				return nil, err
 			}
-			evs, err := s.emitOnTask(ctx, tx, actor, EventFileCreate, id, EventContent{File: &f})
-			if err != nil {
+			if err := emitOnCopy(EventFileCreate, EventContent{File: &f}); err != nil {
 				return nil, err
 			}
-			events = append(events, evs...)
 		}
 		return events, nil
 	})
@@ -96,7 +104,7 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 	return id, events, nil
 }
 
-// copyRows runs an INSERT … SELECT … RETURNING id and lists the new ids.
+// listIDs runs an INSERT … SELECT … RETURNING id and lists the new ids.
 func listIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
 	return listRows(ctx, tx, nil, func(r interface{ Scan(...any) error }) (int64, error) {
 		var id int64

@@ -183,13 +183,6 @@ func SampleEvent(name string, at time.Time) (Event, error) {
 	return Event{ID: "01946c1e-5a00-7000-8000-000000000000", Name: name, AuthorName: "admin", CreatedAt: at.UTC().Truncate(time.Millisecond), Data: data}, nil
 }
 
-// CreateTestDelivery writes a webhook.test event and one delivery of it to
-// the given endpoint only (not through the endpoint filters: the Test
-// button targets one endpoint, enabled or not), leased to the caller.
-func (s *Store) CreateTestDelivery(ctx context.Context, actor Actor, endpointID int64, lease time.Duration) (DeliveryJob, error) {
-	return s.CreateSampleDelivery(ctx, actor, endpointID, EventWebhookTest, lease)
-}
-
 // CreateSampleDelivery writes a sample event named name (see SampleEvent;
 // webhook.test for the Test button) and one delivery of it to the given
 // endpoint only, enabled or not, whatever its filters, leased to the

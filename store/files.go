@@ -54,12 +54,23 @@ type NewFile struct {
 	Data      []byte
 }
 
-const fileQuery = `SELECT f.id, f.task_id, COALESCE(f.user_id, 0), f.name, f.mime_type, f.size, f.created_at,
-	COALESCE(u.username, ''), COALESCE(u.name, '') FROM task_files f LEFT JOIN users u ON u.id = f.user_id`
+// fileColumns, read by scanFile, are of a file f and its user u (fileFrom).
+const (
+	fileColumns = `f.id, f.task_id, COALESCE(f.user_id, 0), f.name, f.mime_type, f.size, f.created_at,
+	COALESCE(u.username, ''), COALESCE(u.name, '')`
+	fileFrom  = ` FROM task_files f LEFT JOIN users u ON u.id = f.user_id`
+	fileQuery = `SELECT ` + fileColumns + fileFrom
+)
 
 func scanFile(row interface{ Scan(...any) error }) (TaskFile, error) {
+	return scanFileWith(row)
+}
+
+// scanFileWith is scanFile for a query that selects more after fileColumns,
+// read into extra.
+func scanFileWith(row interface{ Scan(...any) error }, extra ...any) (TaskFile, error) {
 	var f TaskFile
-	err := row.Scan(&f.ID, &f.TaskID, &f.UserID, &f.Name, &f.MimeType, &f.Size, &f.CreatedAt, &f.Username, &f.UserName)
+	err := row.Scan(append([]any{&f.ID, &f.TaskID, &f.UserID, &f.Name, &f.MimeType, &f.Size, &f.CreatedAt, &f.Username, &f.UserName}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TaskFile{}, ErrNotFound
 	}
@@ -73,12 +84,9 @@ func fileByID(ctx context.Context, db q, id int64) (TaskFile, error) {
 
 // fileWithETag reads a file's metadata and computes its ETag from the content.
 func fileWithETag(ctx context.Context, db q, id int64) (TaskFile, []byte, error) {
-	f, err := fileByID(ctx, db, id)
-	if err != nil {
-		return TaskFile{}, nil, err
-	}
 	var data []byte
-	if err := db.QueryRowContext(ctx, `SELECT data FROM task_files WHERE id = ?`, id).Scan(&data); err != nil {
+	f, err := scanFileWith(db.QueryRowContext(ctx, `SELECT `+fileColumns+`, f.data`+fileFrom+` WHERE f.id = ?`, id), &data)
+	if err != nil {
 		return TaskFile{}, nil, err
 	}
 	f.ETag = etagOf(data)
@@ -198,12 +206,11 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 // A task without files is fine; an unknown task is ErrNotFound.
 func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) ([]string, error) {
 	return s.taskMutation(ctx, "delete task files", func(tx *sql.Tx) ([]string, error) {
-		var known bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE id = ?)`, taskID).Scan(&known); err != nil {
-			return nil, err
-		}
-		if !known {
-			return nil, fmt.Errorf("task %d: %w", taskID, ErrNotFound)
+		// Deleting files changes nothing of the task's row: read once, it
+		// is what every file.delete event shows.
+		task, err := taskSnapshot(ctx, tx, taskID)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}
 		ids, err := listIDs(ctx, tx, `SELECT id FROM task_files WHERE task_id = ? ORDER BY id`, taskID)
 		if err != nil {
@@ -218,7 +225,7 @@ func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) 
 			if _, err := tx.ExecContext(ctx, `DELETE FROM task_files WHERE id = ?`, id); err != nil {
 				return nil, err
 			}
-			evs, err := s.emitOnTask(ctx, tx, actor, EventFileDelete, taskID, EventContent{File: &f})
+			evs, err := s.emitAbout(ctx, tx, actor, EventFileDelete, task, EventContent{File: &f})
 			if err != nil {
 				return nil, err
 			}

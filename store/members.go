@@ -98,19 +98,16 @@ func (s *Store) membersFrom(ctx context.Context, table string, projectID int64) 
 	return out, nil
 }
 
-// AssignableUsers are the users a task may be given to: those with a role
-// in the project (directly or through a group) that is not viewer, and
-// active (Kanboard's rule), by display name.
+// AssignableUsers are the users a task may be given to (assignableMember):
+// those with a role in the project (directly or through a group) that is
+// not viewer, and active (Kanboard's rule), by display name.
 func (s *Store) AssignableUsers(ctx context.Context, projectID int64) ([]User, error) {
-	members, err := s.ProjectUsers(ctx, projectID)
+	out, err := listRows(ctx, s.reader, []User{}, scanUser, `SELECT `+prefixed("u.", userColumns)+`
+		FROM project_roles pr JOIN users u ON u.id = pr.user_id
+		WHERE pr.project_id = ? AND `+assignableMember+`
+		ORDER BY CASE WHEN u.name = '' THEN u.username ELSE u.name END COLLATE NOCASE, u.id`, projectID)
 	if err != nil {
-		return nil, err
-	}
-	var out []User
-	for _, m := range members {
-		if m.IsActive && m.ProjectRole != ProjectViewer {
-			out = append(out, m.User)
-		}
+		return nil, fmt.Errorf("store: project %d assignable users: %w", projectID, err)
 	}
 	return out, nil
 }

@@ -120,3 +120,78 @@ func TestOwnerMustBeAssignable(t *testing.T) {
 		t.Errorf("moved to a project the owner is not in: owner %d in project %d, want nobody in %d", got.OwnerID, got.ProjectID, other.project)
 	}
 }
+
+// A member through a group is assignable as a direct member is: the task
+// form lists them (AssignableUsers) and a task may go to them; when the
+// group's role drops to viewer, neither holds any more, at once.
+func TestOwnerAssignableThroughGroup(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	b := newBoard(t, s, "P")
+	u, err := s.CreateUser(ctx, "grouped", "grouped password", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.CreateGroup(ctx, "team", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddGroupMember(ctx, g, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddProjectGroup(ctx, b.project, g, ProjectMember); err != nil {
+		t.Fatal(err)
+	}
+	listed := func() bool {
+		t.Helper()
+		users, err := s.AssignableUsers(ctx, b.project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range users {
+			if x.ID == u.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if !listed() {
+		t.Error("a member through a group is not listed as assignable")
+	}
+	if _, _, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: b.project, Title: "t", OwnerID: u.ID}); err != nil {
+		t.Errorf("create for a member through a group: %v", err)
+	}
+	if err := s.SetProjectGroupRole(ctx, b.project, g, ProjectViewer); err != nil {
+		t.Fatal(err)
+	}
+	if listed() {
+		t.Error("a viewer through a group is listed as assignable")
+	}
+	if _, _, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: b.project, Title: "t", OwnerID: u.ID}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("create for a viewer through a group: %v", err)
+	}
+	if err := s.SetProjectGroupRole(ctx, b.project, g, ProjectMember); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: b.project, Title: "t", OwnerID: u.ID}); err != nil {
+		t.Errorf("create for a member through a group again: %v", err)
+	}
+	if err := s.RemoveGroupMember(ctx, g, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: b.project, Title: "t", OwnerID: u.ID}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("create for a user who left the group: %v", err)
+	}
+	if err := s.AddGroupMember(ctx, g, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: b.project, Title: "t", OwnerID: u.ID}); err != nil {
+		t.Errorf("create for a user back in the group: %v", err)
+	}
+	if err := s.RemoveGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateTask(ctx, Actor{}, NewTask{ProjectID: b.project, Title: "t", OwnerID: u.ID}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("create for a user whose group was removed: %v", err)
+	}
+}

@@ -95,11 +95,16 @@ func scanExtendedTaskRow(row interface{ Scan(...any) error }) (ExtendedTaskRow, 
 	return t, err
 }
 
-// ExtendedTasks lists extended task rows. where is an SQL condition over
+// ProjectTaskRows lists a project's tasks, open and closed, as extended rows by
+// position then id: the task rows of getBoard.
+func (s *Store) ProjectTaskRows(ctx context.Context, projectID int64) ([]ExtendedTaskRow, error) {
+	return s.extendedTasks(ctx, `t.project_id = ? ORDER BY t.position, t.id`, projectID)
+}
+
+// extendedTasks lists extended task rows. where is an SQL condition over
 // t (tasks), p, col, sl, cat and ow (see extendedTaskSelect), optionally
-// followed by ORDER BY, with its args: the one query getBoard, searchTasks
-// and getMyDashboard share.
-func (s *Store) ExtendedTasks(ctx context.Context, where string, args ...any) ([]ExtendedTaskRow, error) {
+// followed by ORDER BY, with its args.
+func (s *Store) extendedTasks(ctx context.Context, where string, args ...any) ([]ExtendedTaskRow, error) {
 	out, err := listRows(ctx, s.reader, []ExtendedTaskRow{}, scanExtendedTaskRow, extendedTaskSelect+` WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: extended tasks: %w", err)
@@ -115,14 +120,19 @@ type TaskTag struct {
 	TaskID  int64   `json:"task_id"`
 }
 
+// taskTagColumns read a TaskTag from task_tags tt joined to tags g.
+const taskTagColumns = `g.id, g.name, NULLIF(g.color_id, ''), tt.task_id`
+
+func scanTaskTag(row interface{ Scan(...any) error }) (TaskTag, error) {
+	var t TaskTag
+	err := row.Scan(&t.ID, &t.Name, &t.ColorID, &t.TaskID)
+	return t, err
+}
+
 // ProjectTaskTags lists the tags of a project's tasks by task id, each
 // task's by name.
 func (s *Store) ProjectTaskTags(ctx context.Context, projectID int64) (map[int64][]TaskTag, error) {
-	rows, err := listRows(ctx, s.reader, nil, func(row interface{ Scan(...any) error }) (TaskTag, error) {
-		var t TaskTag
-		err := row.Scan(&t.ID, &t.Name, &t.ColorID, &t.TaskID)
-		return t, err
-	}, `SELECT g.id, g.name, NULLIF(g.color_id, ''), tt.task_id FROM task_tags tt
+	rows, err := listRows(ctx, s.reader, nil, scanTaskTag, `SELECT `+taskTagColumns+` FROM task_tags tt
 		JOIN tags g ON g.id = tt.tag_id JOIN tasks t ON t.id = tt.task_id
 		WHERE t.project_id = ? ORDER BY g.name, g.id`, projectID)
 	if err != nil {

@@ -239,13 +239,18 @@ func place(ctx context.Context, db q, p *placement) error {
 	return nil
 }
 
+// assignableMember is the SQL condition that the user u, whose role in a
+// project is the project_roles row pr (their own, else their groups'), may
+// be given tasks there: active and not a viewer (Kanboard's
+// getAssignableUsers). The one statement of the rule: assignable and
+// AssignableUsers both use it.
+const assignableMember = `pr.role != '` + ProjectViewer + `' AND u.is_active = 1`
+
 // assignable is the SQL condition that the user userExpr may be given tasks
-// of the project projectExpr: an active member who is not a viewer
-// (Kanboard's getAssignableUsers). The one statement of the rule in SQL.
+// of the project projectExpr (assignableMember).
 func assignable(projectExpr, userExpr string) string {
-	return `EXISTS (SELECT 1 FROM project_users pu JOIN users au ON au.id = pu.user_id
-		WHERE pu.project_id = ` + projectExpr + ` AND pu.user_id = ` + userExpr + `
-		AND pu.role != '` + ProjectViewer + `' AND au.is_active = 1)`
+	return `EXISTS (SELECT 1 FROM project_roles pr JOIN users u ON u.id = pr.user_id
+		WHERE pr.project_id = ` + projectExpr + ` AND pr.user_id = ` + userExpr + ` AND ` + assignableMember + `)`
 }
 
 // keptOwner is the owner a task keeps when it goes to project projectID
