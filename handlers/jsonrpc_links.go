@@ -80,10 +80,11 @@ type taskLinkParams struct {
 }
 
 func procGetTaskLinkByID(c *rpcCall, p taskLinkParams) (any, error) {
-	if err := c.partProject(p.TaskLinkID, c.a.taskLinkTask); err != nil {
-		return nil, err
+	tl, err := c.a.store.TaskLinkByID(c.ctx(), p.TaskLinkID)
+	if err := c.taskOwnedBy(tl.TaskID, err); err != nil {
+		return c.fail(err, nil)
 	}
-	return c.found(c.a.store.TaskLinkByID(c.ctx(), p.TaskLinkID))
+	return tl, nil
 }
 
 func procGetAllTaskLinks(c *rpcCall, p taskParams) (any, error) {

@@ -615,10 +615,11 @@ func procCreateComment(c *rpcCall, p createCommentParams) (any, error) {
 }
 
 func procGetComment(c *rpcCall, p commentParams) (any, error) {
-	if err := c.partProject(p.CommentID, c.a.commentTask); err != nil {
-		return nil, err
+	cm, err := c.a.store.CommentByID(c.ctx(), p.CommentID)
+	if err := c.taskOwnedBy(cm.TaskID, err); err != nil {
+		return c.fail(err, nil)
 	}
-	return c.found(c.a.store.CommentByID(c.ctx(), p.CommentID))
+	return cm, nil
 }
 
 func procGetAllComments(c *rpcCall, p taskParams) (any, error) {
@@ -673,10 +674,11 @@ func procCreateSubtask(c *rpcCall, p createSubtaskParams) (any, error) {
 }
 
 func procGetSubtask(c *rpcCall, p subtaskParams) (any, error) {
-	if err := c.partProject(p.SubtaskID, c.a.subtaskTask); err != nil {
-		return nil, err
+	st, err := c.a.store.SubtaskByID(c.ctx(), p.SubtaskID)
+	if err := c.taskOwnedBy(st.TaskID, err); err != nil {
+		return c.fail(err, nil)
 	}
-	return c.found(c.a.store.SubtaskByID(c.ctx(), p.SubtaskID))
+	return st, nil
 }
 
 func procGetAllSubtasks(c *rpcCall, p taskParams) (any, error) {
