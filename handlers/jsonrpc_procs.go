@@ -374,6 +374,15 @@ func (a *App) projectJSON(p store.Project) apiProject {
 	return apiProject{p.Object(), map[string]string{"board": a.projectURL(p.ID), "list": a.projectURL(p.ID)}}
 }
 
+// projectsJSON is a list of Kanboard's project objects.
+func (a *App) projectsJSON(list []store.Project) []apiProject {
+	out := make([]apiProject, 0, len(list))
+	for _, p := range list {
+		out = append(out, a.projectJSON(p))
+	}
+	return out
+}
+
 func procGetAllProjects(c *rpcCall, _ noParams) (any, error) {
 	list, err := c.a.store.Projects(c.ctx())
 	if err != nil {
@@ -381,11 +390,7 @@ func procGetAllProjects(c *rpcCall, _ noParams) (any, error) {
 	}
 	// Kanboard lists them by name.
 	slices.SortStableFunc(list, func(a, b store.Project) int { return strings.Compare(a.Name, b.Name) })
-	out := make([]apiProject, 0, len(list))
-	for _, p := range list {
-		out = append(out, c.a.projectJSON(p))
-	}
-	return out, nil
+	return c.a.projectsJSON(list), nil
 }
 
 func procGetProjectByID(c *rpcCall, p projectParams) (any, error) {

@@ -75,11 +75,7 @@ func procGetMyProjects(c *rpcCall, _ noParams) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]apiProject, 0, len(list))
-	for _, p := range list {
-		out = append(out, c.a.projectJSON(p))
-	}
-	return out, nil
+	return c.a.projectsJSON(list), nil
 }
 
 func procGetMyProjectsList(c *rpcCall, _ noParams) (any, error) {
