@@ -57,14 +57,11 @@ func userJSON(u store.User) map[string]any {
 	}
 }
 
-// procGetMe is the caller's row without what Kanboard strips (password,
-// is_admin, is_project_admin), with its booleans as booleans.
+// procGetMe is the caller's row, as authentication read it, without what
+// Kanboard strips (password, is_admin, is_project_admin), with its booleans
+// as booleans.
 func procGetMe(c *rpcCall, _ noParams) (any, error) {
-	u, err := c.a.store.UserByID(c.ctx(), c.caller.user.ID)
-	if err != nil {
-		return nil, err
-	}
-	row := userJSON(u)
+	row := userJSON(*c.caller.user)
 	delete(row, "password")
 	row["is_ldap_user"], row["twofactor_activated"] = false, false
 	return row, nil
