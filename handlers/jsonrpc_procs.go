@@ -462,8 +462,7 @@ func procCreateTask(c *rpcCall, p createTaskParams) (any, error) {
 	// Kanboard; only an application may name the creator.
 	if c.caller.user != nil {
 		p.CreatorID = c.caller.user.ID
-	}
-	if p.CreatorID != 0 {
+	} else if p.CreatorID != 0 {
 		if _, err := c.a.store.UserByID(c.ctx(), p.CreatorID); err != nil {
 			return c.fail(err, false)
 		}
