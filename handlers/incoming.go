@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -23,14 +24,7 @@ var incomingParams = []string{
 	"swimlane_id", "owner_id", "category_id", "date_due", "score", "reference",
 }
 
-func isIncomingParam(name string) bool {
-	for _, p := range incomingParams {
-		if p == name {
-			return true
-		}
-	}
-	return false
-}
+func isIncomingParam(name string) bool { return slices.Contains(incomingParams, name) }
 
 // errTooLarge means the body went over the limit (413).
 var errTooLarge = errors.New("request body too large")

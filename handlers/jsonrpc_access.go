@@ -10,7 +10,8 @@ import (
 
 // Who may call what: Kanboard's three checks (reference §0.1), in one
 // place. A procedure never decides this itself; it only names the projects
-// it acts on with c.userProject or c.project.
+// it acts on with c.userProject or c.project, or the rows it acts on with
+// c.ownedBy, c.taskProject or c.partProject.
 //
 //  1. The Me procedures need a user: the app token gets 403.
 //  2. A user's app role: the user, group and link procedures, getAllProjects
@@ -137,25 +138,11 @@ func (c *rpcCall) project(id int64) (store.Project, error) {
 	return c.a.store.ProjectByID(c.ctx(), id)
 }
 
-// taskProject is userProject on the project of a task: a user naming an
-// unknown task gets errForbidden (Kanboard's "Project Not Found").
-func (c *rpcCall) taskProject(taskID int64) error {
-	return c.partProject(taskID, func(_ context.Context, id int64) (int64, error) { return id, nil })
-}
-
-// partProject is taskProject for a comment, subtask or file, whose task
-// taskOf finds. The app token is not checked, so it gets the procedure's
-// own answer for an unknown id.
-func (c *rpcCall) partProject(id int64, taskOf func(ctx context.Context, id int64) (int64, error)) error {
-	if c.caller.isApp() {
-		return nil
-	}
-	taskID, err := taskOf(c.ctx(), id)
-	var projectID int64
-	if err == nil {
-		projectID, err = c.a.store.TaskProjectID(c.ctx(), taskID)
-	}
-	if errors.Is(err, store.ErrNotFound) {
+// ownedBy applies userProject to the project of a row just looked up
+// (err is the lookup's error): a user naming an unknown row is refused
+// with 403, as in Kanboard, and an application gets store.ErrNotFound.
+func (c *rpcCall) ownedBy(projectID int64, err error) error {
+	if errors.Is(err, store.ErrNotFound) && !c.caller.isApp() {
 		return errForbidden
 	}
 	if err != nil {
@@ -164,8 +151,32 @@ func (c *rpcCall) partProject(id int64, taskOf func(ctx context.Context, id int6
 	return c.userProject(projectID)
 }
 
-// commentTask and fileTask are the task a comment or file belongs to
-// (subtaskTask is in pages_task.go).
+// taskOwnedBy is ownedBy for a row of a task (a comment, a subtask, a
+// link), found through the task's project; the app token needs no lookup.
+func (c *rpcCall) taskOwnedBy(taskID int64, err error) error {
+	var projectID int64
+	if err == nil && !c.caller.isApp() {
+		projectID, err = c.a.store.TaskProjectID(c.ctx(), taskID)
+	}
+	return c.ownedBy(projectID, err)
+}
+
+// taskProject is userProject on the project of a task: a user naming an
+// unknown task gets errForbidden (Kanboard's "Project Not Found").
+func (c *rpcCall) taskProject(taskID int64) error { return c.taskOwnedBy(taskID, nil) }
+
+// partProject is taskProject for a comment, subtask, file or task link,
+// whose task taskOf finds. The app token is not checked, so it gets the
+// procedure's own answer for an unknown id.
+func (c *rpcCall) partProject(id int64, taskOf func(ctx context.Context, id int64) (int64, error)) error {
+	if c.caller.isApp() {
+		return nil
+	}
+	return c.taskOwnedBy(taskOf(c.ctx(), id))
+}
+
+// commentTask, fileTask and taskLinkTask are the task a comment, file or
+// task link belongs to (subtaskTask is in pages_task.go).
 func (a *App) commentTask(ctx context.Context, id int64) (int64, error) {
 	cm, err := a.store.CommentByID(ctx, id)
 	return cm.TaskID, err
@@ -174,4 +185,9 @@ func (a *App) commentTask(ctx context.Context, id int64) (int64, error) {
 func (a *App) fileTask(ctx context.Context, id int64) (int64, error) {
 	f, err := a.store.File(ctx, id)
 	return f.TaskID, err
+}
+
+func (a *App) taskLinkTask(ctx context.Context, id int64) (int64, error) {
+	tl, err := a.store.TaskLinkByID(ctx, id)
+	return tl.TaskID, err
 }

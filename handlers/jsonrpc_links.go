@@ -9,21 +9,6 @@ import (
 // Kanboard's LinkProcedure, TaskLinkProcedure, TaskExternalLinkProcedure,
 // TaskMetadataProcedure and ProjectMetadataProcedure.
 
-// onTaskLink is taskProject for the task a task link belongs to.
-func (c *rpcCall) onTaskLink(id int64) error {
-	if c.caller.isApp() {
-		return nil
-	}
-	tl, err := c.a.store.TaskLinkByID(c.ctx(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return errForbidden
-	}
-	if err != nil {
-		return err
-	}
-	return c.taskProject(tl.TaskID)
-}
-
 // seesTask is Kanboard's check of the other task of a link: a user may
 // link only to a task of a project they may use. false, not 403, when not.
 func (c *rpcCall) seesTask(taskID int64) (bool, error) {
@@ -95,10 +80,11 @@ type taskLinkParams struct {
 }
 
 func procGetTaskLinkByID(c *rpcCall, p taskLinkParams) (any, error) {
-	if err := c.onTaskLink(p.TaskLinkID); err != nil {
-		return nil, err
+	tl, err := c.a.store.TaskLinkByID(c.ctx(), p.TaskLinkID)
+	if err := c.taskOwnedBy(tl.TaskID, err); err != nil {
+		return c.fail(err, nil)
 	}
-	return c.found(c.a.store.TaskLinkByID(c.ctx(), p.TaskLinkID))
+	return tl, nil
 }
 
 func procGetAllTaskLinks(c *rpcCall, p taskParams) (any, error) {
@@ -144,7 +130,7 @@ func procUpdateTaskLink(c *rpcCall, p updateTaskLinkParams) (any, error) {
 }
 
 func procRemoveTaskLink(c *rpcCall, p taskLinkParams) (any, error) {
-	if err := c.onTaskLink(p.TaskLinkID); err != nil {
+	if err := c.partProject(p.TaskLinkID, c.a.taskLinkTask); err != nil {
 		return nil, err
 	}
 	events, err := c.a.store.DeleteTaskLink(c.ctx(), c.caller.actor(), p.TaskLinkID)

@@ -374,6 +374,15 @@ func (a *App) projectJSON(p store.Project) apiProject {
 	return apiProject{p.Object(), map[string]string{"board": a.projectURL(p.ID), "list": a.projectURL(p.ID)}}
 }
 
+// projectsJSON is a list of Kanboard's project objects.
+func (a *App) projectsJSON(list []store.Project) []apiProject {
+	out := make([]apiProject, 0, len(list))
+	for _, p := range list {
+		out = append(out, a.projectJSON(p))
+	}
+	return out
+}
+
 func procGetAllProjects(c *rpcCall, _ noParams) (any, error) {
 	list, err := c.a.store.Projects(c.ctx())
 	if err != nil {
@@ -381,11 +390,7 @@ func procGetAllProjects(c *rpcCall, _ noParams) (any, error) {
 	}
 	// Kanboard lists them by name.
 	slices.SortStableFunc(list, func(a, b store.Project) int { return strings.Compare(a.Name, b.Name) })
-	out := make([]apiProject, 0, len(list))
-	for _, p := range list {
-		out = append(out, c.a.projectJSON(p))
-	}
-	return out, nil
+	return c.a.projectsJSON(list), nil
 }
 
 func procGetProjectByID(c *rpcCall, p projectParams) (any, error) {
@@ -457,8 +462,7 @@ func procCreateTask(c *rpcCall, p createTaskParams) (any, error) {
 	// Kanboard; only an application may name the creator.
 	if c.caller.user != nil {
 		p.CreatorID = c.caller.user.ID
-	}
-	if p.CreatorID != 0 {
+	} else if p.CreatorID != 0 {
 		if _, err := c.a.store.UserByID(c.ctx(), p.CreatorID); err != nil {
 			return c.fail(err, false)
 		}
@@ -615,10 +619,11 @@ func procCreateComment(c *rpcCall, p createCommentParams) (any, error) {
 }
 
 func procGetComment(c *rpcCall, p commentParams) (any, error) {
-	if err := c.partProject(p.CommentID, c.a.commentTask); err != nil {
-		return nil, err
+	cm, err := c.a.store.CommentByID(c.ctx(), p.CommentID)
+	if err := c.taskOwnedBy(cm.TaskID, err); err != nil {
+		return c.fail(err, nil)
 	}
-	return c.found(c.a.store.CommentByID(c.ctx(), p.CommentID))
+	return cm, nil
 }
 
 func procGetAllComments(c *rpcCall, p taskParams) (any, error) {
@@ -673,10 +678,11 @@ func procCreateSubtask(c *rpcCall, p createSubtaskParams) (any, error) {
 }
 
 func procGetSubtask(c *rpcCall, p subtaskParams) (any, error) {
-	if err := c.partProject(p.SubtaskID, c.a.subtaskTask); err != nil {
-		return nil, err
+	st, err := c.a.store.SubtaskByID(c.ctx(), p.SubtaskID)
+	if err := c.taskOwnedBy(st.TaskID, err); err != nil {
+		return c.fail(err, nil)
 	}
-	return c.found(c.a.store.SubtaskByID(c.ctx(), p.SubtaskID))
+	return st, nil
 }
 
 func procGetAllSubtasks(c *rpcCall, p taskParams) (any, error) {

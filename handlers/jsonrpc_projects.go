@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -15,19 +14,6 @@ import (
 // Board, Columns, Swimlanes, Categories). Every procedure that names a
 // project calls userProject (or ownedBy for a row of a project) before it
 // acts.
-
-// ownedBy applies userProject to the project of a row just looked up
-// (err is the lookup's error): a user naming an unknown row is refused
-// with 403, as in Kanboard, and an application gets store.ErrNotFound.
-func (c *rpcCall) ownedBy(projectID int64, err error) error {
-	if errors.Is(err, store.ErrNotFound) && !c.caller.isApp() {
-		return errForbidden
-	}
-	if err != nil {
-		return err
-	}
-	return c.userProject(projectID)
-}
 
 // --- Projects ---
 

@@ -1,28 +1,10 @@
 package handlers
 
-import (
-	"errors"
-
-	"hookboard/store"
-)
+import "hookboard/store"
 
 // Task lookups and tags: the rest of Kanboard's TaskProcedure, its
 // TagProcedure and TaskTagProcedure. Their registry lines are in
 // rpcProcedures (jsonrpc_procs.go).
-
-// userTask resolves the project of a task for userProject's rule: a user
-// naming a task that does not exist is refused (errForbidden), as Kanboard
-// refuses a project it cannot find; an application gets store.ErrNotFound.
-func (c *rpcCall) userTask(taskID int64) (int64, error) {
-	pid, err := c.a.store.TaskProjectID(c.ctx(), taskID)
-	if errors.Is(err, store.ErrNotFound) && !c.caller.isApp() {
-		return 0, errForbidden
-	}
-	if err != nil {
-		return 0, err
-	}
-	return pid, c.userProject(pid)
-}
 
 // me is the caller's user id, 0 for an application ("assignee:me" then
 // means nobody, as in Kanboard).
@@ -86,7 +68,7 @@ type duplicateTaskParams struct {
 
 // procDuplicateTaskToProject answers the copy's id, or Kanboard's 0.
 func procDuplicateTaskToProject(c *rpcCall, p duplicateTaskParams) (any, error) {
-	if _, err := c.userTask(p.TaskID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := c.taskProject(p.TaskID); err != nil {
 		return nil, err
 	}
 	if err := c.userProject(p.ProjectID); err != nil {
@@ -185,7 +167,7 @@ func procSetTaskTags(c *rpcCall, p setTaskTagsParams) (any, error) {
 	if err := c.userProject(p.ProjectID); err != nil {
 		return nil, err
 	}
-	if _, err := c.userTask(p.TaskID); err != nil {
+	if err := c.taskProject(p.TaskID); err != nil {
 		return c.fail(err, false)
 	}
 	events, err := c.a.store.SetTaskTags(c.ctx(), c.caller.actor(), p.ProjectID, p.TaskID, p.Tags)
@@ -193,7 +175,7 @@ func procSetTaskTags(c *rpcCall, p setTaskTagsParams) (any, error) {
 }
 
 func procGetTaskTags(c *rpcCall, p taskParams) (any, error) {
-	if _, err := c.userTask(p.TaskID); err != nil {
+	if err := c.taskProject(p.TaskID); err != nil {
 		return c.fail(err, map[string]string{})
 	}
 	tags, err := c.a.store.TaskTags(c.ctx(), p.TaskID)

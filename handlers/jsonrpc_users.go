@@ -57,14 +57,11 @@ func userJSON(u store.User) map[string]any {
 	}
 }
 
-// procGetMe is the caller's row without what Kanboard strips (password,
-// is_admin, is_project_admin), with its booleans as booleans.
+// procGetMe is the caller's row, as authentication read it, without what
+// Kanboard strips (password, is_admin, is_project_admin), with its booleans
+// as booleans.
 func procGetMe(c *rpcCall, _ noParams) (any, error) {
-	u, err := c.a.store.UserByID(c.ctx(), c.caller.user.ID)
-	if err != nil {
-		return nil, err
-	}
-	row := userJSON(u)
+	row := userJSON(*c.caller.user)
 	delete(row, "password")
 	row["is_ldap_user"], row["twofactor_activated"] = false, false
 	return row, nil
@@ -75,11 +72,7 @@ func procGetMyProjects(c *rpcCall, _ noParams) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]apiProject, 0, len(list))
-	for _, p := range list {
-		out = append(out, c.a.projectJSON(p))
-	}
-	return out, nil
+	return c.a.projectsJSON(list), nil
 }
 
 func procGetMyProjectsList(c *rpcCall, _ noParams) (any, error) {
