@@ -403,20 +403,6 @@ func (s *Store) Projects(ctx context.Context) ([]Project, error) {
 	return out, nil
 }
 
-// FirstProjectID is the id of the first project (the lowest), 0 when there
-// is none: where the Board link goes.
-func (s *Store) FirstProjectID(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.reader.QueryRowContext(ctx, `SELECT id FROM projects ORDER BY id LIMIT 1`).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: first project: %w", err)
-	}
-	return id, nil
-}
-
 // ProjectByID finds a project.
 func (s *Store) ProjectByID(ctx context.Context, id int64) (Project, error) {
 	return projectByID(ctx, s.reader, id)
