@@ -455,15 +455,3 @@ func (s *Store) ProjectEvents(ctx context.Context, projectIDs []int64, limit int
 	}
 	return out, nil
 }
-
-// ManagesProject tells whether a user is a project-manager of a project
-// (the project administration pages' rule, with app-admins).
-func (s *Store) ManagesProject(ctx context.Context, projectID, userID int64) (bool, error) {
-	var n int
-	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM project_roles
-		WHERE project_id = ? AND user_id = ? AND role = 'project-manager'`, projectID, userID).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("store: project manager: %w", err)
-	}
-	return n > 0, nil
-}
