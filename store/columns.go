@@ -226,11 +226,9 @@ func (s *Store) MoveColumn(ctx context.Context, actor Actor, projectID, id int64
 	})
 }
 
-func columnIDs(ctx context.Context, tx q, projectID int64) ([]int64, error) {
-	return listRows(ctx, tx, nil, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	}, `SELECT id FROM columns WHERE project_id = ? ORDER BY position, id`, projectID)
+// columnIDs lists a project's columns in board order.
+func columnIDs(ctx context.Context, tx *sql.Tx, projectID int64) ([]int64, error) {
+	return listIDs(ctx, tx, `SELECT id FROM columns WHERE project_id = ? ORDER BY position, id`, projectID)
 }
 
 // renumber gives the rows ids (in their order) positions 1..n, with id
