@@ -282,13 +282,7 @@ func (s *Store) MoveSwimlane(ctx context.Context, actor Actor, projectID, id, po
 		if err != nil {
 			return nil, err
 		}
-		if position < 1 || position > int64(len(ids)) {
-			return nil, invalid("position %d is not between 1 and %d", position, len(ids))
-		}
-		if int64(l.Position) == position {
-			return nil, nil
-		}
-		if err := renumber(ctx, tx, "swimlanes", ids, id, position); err != nil {
+		if moved, err := moveTo(ctx, tx, "swimlanes", ids, id, l.Position, position); err != nil || !moved {
 			return nil, err
 		}
 		return s.emitSwimlane(ctx, tx, actor, EventSwimlaneUpdate, id, map[string]any{"position": position})
