@@ -130,7 +130,7 @@ func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, r
 		return fmt.Errorf("store: add project member: %w", invalid("role must be %s", strings.Join(ProjectRoles, ", ")))
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := projectAndUserExist(ctx, tx, projectID, userID); err != nil {
+		if err := bothExist(ctx, tx, "projects", projectID, "users", userID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)`,
@@ -146,17 +146,19 @@ func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, r
 	return nil
 }
 
-func projectAndUserExist(ctx context.Context, tx *sql.Tx, projectID, userID int64) error {
-	var p, u bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?), EXISTS (SELECT 1 FROM users WHERE id = ?)`,
-		projectID, userID).Scan(&p, &u)
+// bothExist checks two rows by id, each named by its table, in one query:
+// the first missing one is ErrNotFound ("project 3: not found").
+func bothExist(ctx context.Context, tx *sql.Tx, table1 string, id1 int64, table2 string, id2 int64) error {
+	var ok1, ok2 bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+table1+` WHERE id = ?), EXISTS (SELECT 1 FROM `+table2+` WHERE id = ?)`,
+		id1, id2).Scan(&ok1, &ok2)
 	switch {
 	case err != nil:
 		return err
-	case !p:
-		return fmt.Errorf("project %d: %w", projectID, ErrNotFound)
-	case !u:
-		return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+	case !ok1:
+		return fmt.Errorf("%s %d: %w", strings.TrimSuffix(table1, "s"), id1, ErrNotFound)
+	case !ok2:
+		return fmt.Errorf("%s %d: %w", strings.TrimSuffix(table2, "s"), id2, ErrNotFound)
 	}
 	return nil
 }
