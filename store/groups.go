@@ -230,13 +230,6 @@ func (s *Store) ProjectGroups(ctx context.Context, projectID int64) ([]ProjectGr
 	return out, nil
 }
 
-func checkProjectRole(role string) error {
-	if !IsProjectRole(role) {
-		return invalid("role must be %s", strings.Join(ProjectRoles, ", "))
-	}
-	return nil
-}
-
 // AddProjectGroup shares a project with a group in a role. A group that
 // already has one is ErrConflict; an unknown project or group ErrNotFound.
 func (s *Store) AddProjectGroup(ctx context.Context, projectID, groupID int64, role string) error {

@@ -40,6 +40,14 @@ func RoleAllows(have, need string) bool {
 // IsProjectRole tells whether role is one of the three project roles.
 func IsProjectRole(role string) bool { return projectRoleRank(role) > 0 }
 
+// checkProjectRole refuses what is not a project role.
+func checkProjectRole(role string) error {
+	if !IsProjectRole(role) {
+		return invalid("role must be %s", strings.Join(ProjectRoles, ", "))
+	}
+	return nil
+}
+
 // Member is a user with their role in one project.
 type Member struct {
 	User
@@ -126,8 +134,8 @@ func prefixed(prefix, columns string) string {
 // AddProjectMember gives a user a role in a project. A user who already
 // has one is ErrConflict; an unknown project or user ErrNotFound.
 func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, role string) error {
-	if !IsProjectRole(role) {
-		return fmt.Errorf("store: add project member: %w", invalid("role must be %s", strings.Join(ProjectRoles, ", ")))
+	if err := checkProjectRole(role); err != nil {
+		return fmt.Errorf("store: add project member: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := bothExist(ctx, tx, "projects", projectID, "users", userID); err != nil {
@@ -166,8 +174,8 @@ func bothExist(ctx context.Context, tx *sql.Tx, table1 string, id1 int64, table2
 // SetProjectMemberRole changes a member's role. A user who is not a member
 // is ErrNotFound (Kanboard answers true and changes nothing).
 func (s *Store) SetProjectMemberRole(ctx context.Context, projectID, userID int64, role string) error {
-	if !IsProjectRole(role) {
-		return fmt.Errorf("store: change project role: %w", invalid("role must be %s", strings.Join(ProjectRoles, ", ")))
+	if err := checkProjectRole(role); err != nil {
+		return fmt.Errorf("store: change project role: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `UPDATE project_users SET role = ? WHERE project_id = ? AND user_id = ?`,
