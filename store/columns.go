@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -176,11 +177,11 @@ func (s *Store) RemoveColumn(ctx context.Context, actor Actor, id int64) ([]stri
 		if n > 0 {
 			return nil, invalid("column %q holds %d task(s), open or closed: move or remove them first", c.Title, n)
 		}
-		var count int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM columns WHERE project_id = ?`, c.ProjectID).Scan(&count); err != nil {
+		ids, err := columnIDs(ctx, tx, c.ProjectID)
+		if err != nil {
 			return nil, err
 		}
-		if count == 1 {
+		if len(ids) == 1 {
 			return nil, invalid("column %q is the project's last column: a board needs one", c.Title)
 		}
 		events, err := s.emitColumn(ctx, tx, actor, EventColumnDelete, id, nil)
@@ -190,9 +191,7 @@ func (s *Store) RemoveColumn(ctx context.Context, actor Actor, id int64) ([]stri
 		if _, err := tx.ExecContext(ctx, `DELETE FROM columns WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE columns SET position = position - 1 WHERE project_id = ? AND position > ?`,
-			c.ProjectID, c.Position)
-		return events, err
+		return events, renumber(ctx, tx, "columns", slices.DeleteFunc(ids, func(x int64) bool { return x == id }), 0, 0)
 	})
 }
 
@@ -213,24 +212,29 @@ func (s *Store) MoveColumn(ctx context.Context, actor Actor, projectID, id int64
 		if err != nil {
 			return nil, err
 		}
-		if position < 1 || position > int64(len(ids)) {
-			return nil, invalid("position %d is not between 1 and %d", position, len(ids))
-		}
-		if int64(c.Position) == position {
-			return nil, nil
-		}
-		if err := renumber(ctx, tx, "columns", ids, id, position); err != nil {
+		if moved, err := moveTo(ctx, tx, "columns", ids, id, c.Position, position); err != nil || !moved {
 			return nil, err
 		}
 		return s.emitColumn(ctx, tx, actor, EventColumnUpdate, id, map[string]any{"position": position})
 	})
 }
 
-func columnIDs(ctx context.Context, tx q, projectID int64) ([]int64, error) {
-	return listRows(ctx, tx, nil, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	}, `SELECT id FROM columns WHERE project_id = ? ORDER BY position, id`, projectID)
+// columnIDs lists a project's columns in board order.
+func columnIDs(ctx context.Context, tx *sql.Tx, projectID int64) ([]int64, error) {
+	return listIDs(ctx, tx, `SELECT id FROM columns WHERE project_id = ? ORDER BY position, id`, projectID)
+}
+
+// moveTo puts id, now at position from among ids (a project's columns or
+// its active swimlanes, in order), at position, which must be within
+// 1..len(ids). Already there: false, and nothing is written.
+func moveTo(ctx context.Context, tx *sql.Tx, table string, ids []int64, id int64, from int, position int64) (bool, error) {
+	if position < 1 || position > int64(len(ids)) {
+		return false, invalid("position %d is not between 1 and %d", position, len(ids))
+	}
+	if int64(from) == position {
+		return false, nil
+	}
+	return true, renumber(ctx, tx, table, ids, id, position)
 }
 
 // renumber gives the rows ids (in their order) positions 1..n, with id

@@ -188,18 +188,10 @@ func (s *Store) IsGroupMember(ctx context.Context, groupID, userID int64) (bool,
 // ErrNotFound for an unknown group or user.
 func (s *Store) AddGroupMember(ctx context.Context, groupID, userID int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var g, u bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?), EXISTS (SELECT 1 FROM users WHERE id = ?)`,
-			groupID, userID).Scan(&g, &u)
-		switch {
-		case err != nil:
+		if err := bothExist(ctx, tx, "groups", groupID, "users", userID); err != nil {
 			return err
-		case !g:
-			return fmt.Errorf("group %d: %w", groupID, ErrNotFound)
-		case !u:
-			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id) VALUES (?, ?)`, groupID, userID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id) VALUES (?, ?)`, groupID, userID)
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("user %d is already in group %d: %w", userID, groupID, ErrConflict)
 		}
@@ -238,13 +230,6 @@ func (s *Store) ProjectGroups(ctx context.Context, projectID int64) ([]ProjectGr
 	return out, nil
 }
 
-func checkProjectRole(role string) error {
-	if !IsProjectRole(role) {
-		return invalid("role must be %s", strings.Join(ProjectRoles, ", "))
-	}
-	return nil
-}
-
 // AddProjectGroup shares a project with a group in a role. A group that
 // already has one is ErrConflict; an unknown project or group ErrNotFound.
 func (s *Store) AddProjectGroup(ctx context.Context, projectID, groupID int64, role string) error {
@@ -252,18 +237,10 @@ func (s *Store) AddProjectGroup(ctx context.Context, projectID, groupID int64, r
 		return fmt.Errorf("store: add project group: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var p, g bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?), EXISTS (SELECT 1 FROM groups WHERE id = ?)`,
-			projectID, groupID).Scan(&p, &g)
-		switch {
-		case err != nil:
+		if err := bothExist(ctx, tx, "projects", projectID, "groups", groupID); err != nil {
 			return err
-		case !p:
-			return fmt.Errorf("project %d: %w", projectID, ErrNotFound)
-		case !g:
-			return fmt.Errorf("group %d: %w", groupID, ErrNotFound)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO project_groups (project_id, group_id, role) VALUES (?, ?, ?)`, projectID, groupID, role)
+		_, err := tx.ExecContext(ctx, `INSERT INTO project_groups (project_id, group_id, role) VALUES (?, ?, ?)`, projectID, groupID, role)
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("group %d already has a role in project %d: %w", groupID, projectID, ErrConflict)
 		}

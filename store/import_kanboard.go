@@ -511,32 +511,41 @@ func (im *kbImporter) members() error {
 			if err := rows.Scan(&project, &user, &role); err != nil {
 				return err
 			}
-			p, ok := im.parent("project members", "projects", project)
-			if !ok {
-				return nil
-			}
-			u, ok := im.parent("project members", "users", user)
-			if !ok {
-				return nil
-			}
-			switch role {
-			case "project-manager", "project-member", "project-viewer":
-			default:
-				// A custom role restricts a member; a viewer is the role
-				// that grants no more than it did.
-				im.skip("project roles", "custom role "+role+": the member became a project-viewer")
-				role = "project-viewer"
-			}
-			res, err := im.tx.ExecContext(im.ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)
-				ON CONFLICT DO NOTHING`, p, u, role)
-			if err != nil {
-				return fmt.Errorf("kanboard project member: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				im.counts["project members"]++
-			}
-			return nil
+			return im.pair("project members", "projects", project, "users", user, "the member", role,
+				`INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 		})
+}
+
+// pair brings a row joining two imported rows (a project member, a group
+// member, a project group): one whose either side was not imported is left
+// out, and one already there (in a group Hookboard had) is not counted.
+// With who, the row has a role: a Kanboard custom role restricts, so who
+// becomes a project-viewer, the role that grants no more than it did.
+func (im *kbImporter) pair(what, kindA string, a int64, kindB string, b int64, who, role, insert string) error {
+	ha, ok := im.parent(what, kindA, a)
+	if !ok {
+		return nil
+	}
+	hb, ok := im.parent(what, kindB, b)
+	if !ok {
+		return nil
+	}
+	args := []any{ha, hb}
+	if who != "" {
+		if !IsProjectRole(role) {
+			im.skip("project roles", "custom role "+role+": "+who+" became a project-viewer")
+			role = ProjectViewer
+		}
+		args = append(args, role)
+	}
+	res, err := im.tx.ExecContext(im.ctx, insert, args...)
+	if err != nil {
+		return fmt.Errorf("kanboard %s: %w", strings.TrimSuffix(what, "s"), err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		im.counts[what]++
+	}
+	return nil
 }
 
 // groups brings Kanboard's groups; one whose name Hookboard has (ignoring
@@ -578,22 +587,8 @@ func (im *kbImporter) groupMembers() error {
 		if err := rows.Scan(&group, &user); err != nil {
 			return err
 		}
-		g, ok := im.parent("group members", "groups", group)
-		if !ok {
-			return nil
-		}
-		u, ok := im.parent("group members", "users", user)
-		if !ok {
-			return nil
-		}
-		res, err := im.tx.ExecContext(im.ctx, `INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, g, u)
-		if err != nil {
-			return fmt.Errorf("kanboard group member: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			im.counts["group members"]++
-		}
-		return nil
+		return im.pair("group members", "groups", group, "users", user, "", "",
+			`INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
 	})
 }
 
@@ -608,28 +603,8 @@ func (im *kbImporter) projectGroups() error {
 			if err := rows.Scan(&project, &group, &role); err != nil {
 				return err
 			}
-			p, ok := im.parent("project groups", "projects", project)
-			if !ok {
-				return nil
-			}
-			g, ok := im.parent("project groups", "groups", group)
-			if !ok {
-				return nil
-			}
-			if !IsProjectRole(role) {
-				// As for members: a viewer grants no more than the custom role did.
-				im.skip("project roles", "custom role "+role+": the group became a project-viewer")
-				role = ProjectViewer
-			}
-			res, err := im.tx.ExecContext(im.ctx, `INSERT INTO project_groups (project_id, group_id, role) VALUES (?, ?, ?)
-				ON CONFLICT DO NOTHING`, p, g, role)
-			if err != nil {
-				return fmt.Errorf("kanboard project group: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				im.counts["project groups"]++
-			}
-			return nil
+			return im.pair("project groups", "projects", project, "groups", group, "the group", role,
+				`INSERT INTO project_groups (project_id, group_id, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 		})
 }
 

@@ -40,6 +40,14 @@ func RoleAllows(have, need string) bool {
 // IsProjectRole tells whether role is one of the three project roles.
 func IsProjectRole(role string) bool { return projectRoleRank(role) > 0 }
 
+// checkProjectRole refuses what is not a project role.
+func checkProjectRole(role string) error {
+	if !IsProjectRole(role) {
+		return invalid("role must be %s", strings.Join(ProjectRoles, ", "))
+	}
+	return nil
+}
+
 // Member is a user with their role in one project.
 type Member struct {
 	User
@@ -123,11 +131,11 @@ func prefixed(prefix, columns string) string {
 // AddProjectMember gives a user a role in a project. A user who already
 // has one is ErrConflict; an unknown project or user ErrNotFound.
 func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, role string) error {
-	if !IsProjectRole(role) {
-		return fmt.Errorf("store: add project member: %w", invalid("role must be %s", strings.Join(ProjectRoles, ", ")))
+	if err := checkProjectRole(role); err != nil {
+		return fmt.Errorf("store: add project member: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := projectAndUserExist(ctx, tx, projectID, userID); err != nil {
+		if err := bothExist(ctx, tx, "projects", projectID, "users", userID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)`,
@@ -143,17 +151,19 @@ func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, r
 	return nil
 }
 
-func projectAndUserExist(ctx context.Context, tx *sql.Tx, projectID, userID int64) error {
-	var p, u bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?), EXISTS (SELECT 1 FROM users WHERE id = ?)`,
-		projectID, userID).Scan(&p, &u)
+// bothExist checks two rows by id, each named by its table, in one query:
+// the first missing one is ErrNotFound ("project 3: not found").
+func bothExist(ctx context.Context, tx *sql.Tx, table1 string, id1 int64, table2 string, id2 int64) error {
+	var ok1, ok2 bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+table1+` WHERE id = ?), EXISTS (SELECT 1 FROM `+table2+` WHERE id = ?)`,
+		id1, id2).Scan(&ok1, &ok2)
 	switch {
 	case err != nil:
 		return err
-	case !p:
-		return fmt.Errorf("project %d: %w", projectID, ErrNotFound)
-	case !u:
-		return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+	case !ok1:
+		return fmt.Errorf("%s %d: %w", strings.TrimSuffix(table1, "s"), id1, ErrNotFound)
+	case !ok2:
+		return fmt.Errorf("%s %d: %w", strings.TrimSuffix(table2, "s"), id2, ErrNotFound)
 	}
 	return nil
 }
@@ -161,8 +171,8 @@ func projectAndUserExist(ctx context.Context, tx *sql.Tx, projectID, userID int6
 // SetProjectMemberRole changes a member's role. A user who is not a member
 // is ErrNotFound (Kanboard answers true and changes nothing).
 func (s *Store) SetProjectMemberRole(ctx context.Context, projectID, userID int64, role string) error {
-	if !IsProjectRole(role) {
-		return fmt.Errorf("store: change project role: %w", invalid("role must be %s", strings.Join(ProjectRoles, ", ")))
+	if err := checkProjectRole(role); err != nil {
+		return fmt.Errorf("store: change project role: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `UPDATE project_users SET role = ? WHERE project_id = ? AND user_id = ?`,

@@ -99,16 +99,11 @@ func (s *Store) saveMetadata(ctx context.Context, m metadataOf, actor Actor, id 
 
 func (s *Store) deleteMetadata(ctx context.Context, m metadataOf, id int64, name string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM `+m.table+` WHERE `+m.key+` = ? AND name = ?`, id, name)
-		if err != nil {
-			return err
+		err := oneRow(tx.ExecContext(ctx, `DELETE FROM `+m.table+` WHERE `+m.key+` = ? AND name = ?`, id, name))
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("metadata %q of %s %d: %w", name, m.parent, id, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("metadata %q of %s %d: %w", name, m.parent, id, ErrNotFound)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: remove metadata: %w", err)

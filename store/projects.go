@@ -403,20 +403,6 @@ func (s *Store) Projects(ctx context.Context) ([]Project, error) {
 	return out, nil
 }
 
-// FirstProjectID is the id of the first project (the lowest), 0 when there
-// is none: where the Board link goes.
-func (s *Store) FirstProjectID(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.reader.QueryRowContext(ctx, `SELECT id FROM projects ORDER BY id LIMIT 1`).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: first project: %w", err)
-	}
-	return id, nil
-}
-
 // ProjectByID finds a project.
 func (s *Store) ProjectByID(ctx context.Context, id int64) (Project, error) {
 	return projectByID(ctx, s.reader, id)
@@ -468,16 +454,4 @@ func (s *Store) ProjectEvents(ctx context.Context, projectIDs []int64, limit int
 		return nil, fmt.Errorf("store: project events: %w", err)
 	}
 	return out, nil
-}
-
-// ManagesProject tells whether a user is a project-manager of a project
-// (the project administration pages' rule, with app-admins).
-func (s *Store) ManagesProject(ctx context.Context, projectID, userID int64) (bool, error) {
-	var n int
-	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM project_roles
-		WHERE project_id = ? AND user_id = ? AND role = 'project-manager'`, projectID, userID).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("store: project manager: %w", err)
-	}
-	return n > 0, nil
 }

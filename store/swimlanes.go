@@ -175,16 +175,13 @@ func (s *Store) UpdateSwimlane(ctx context.Context, actor Actor, projectID, id i
 }
 
 // activeLaneIDs lists a project's active swimlanes in order.
-func activeLaneIDs(ctx context.Context, tx q, projectID int64) ([]int64, error) {
-	return listRows(ctx, tx, nil, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	}, `SELECT id FROM swimlanes WHERE project_id = ? AND is_active = 1 ORDER BY position, id`, projectID)
+func activeLaneIDs(ctx context.Context, tx *sql.Tx, projectID int64) ([]int64, error) {
+	return listIDs(ctx, tx, `SELECT id FROM swimlanes WHERE project_id = ? AND is_active = 1 ORDER BY position, id`, projectID)
 }
 
 // lastActiveLane refuses to take away a project's only active swimlane:
 // new tasks would have nowhere to go.
-func lastActiveLane(ctx context.Context, tx q, l Swimlane) error {
+func lastActiveLane(ctx context.Context, tx *sql.Tx, l Swimlane) error {
 	if !l.IsActive {
 		return nil
 	}
@@ -285,13 +282,7 @@ func (s *Store) MoveSwimlane(ctx context.Context, actor Actor, projectID, id, po
 		if err != nil {
 			return nil, err
 		}
-		if position < 1 || position > int64(len(ids)) {
-			return nil, invalid("position %d is not between 1 and %d", position, len(ids))
-		}
-		if int64(l.Position) == position {
-			return nil, nil
-		}
-		if err := renumber(ctx, tx, "swimlanes", ids, id, position); err != nil {
+		if moved, err := moveTo(ctx, tx, "swimlanes", ids, id, l.Position, position); err != nil || !moved {
 			return nil, err
 		}
 		return s.emitSwimlane(ctx, tx, actor, EventSwimlaneUpdate, id, map[string]any{"position": position})

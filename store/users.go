@@ -122,6 +122,19 @@ func (s *Store) AddUser(ctx context.Context, nu NewUser) (User, error) {
 
 // SetPassword replaces a user's password.
 func (s *Store) SetPassword(ctx context.Context, username, password string) error {
+	return s.setPassword(ctx, "username", username, password)
+}
+
+// SetUserPassword replaces the password of the user with this id (an
+// admin's reset).
+func (s *Store) SetUserPassword(ctx context.Context, id int64, password string) error {
+	return s.setPassword(ctx, "id", id, password)
+}
+
+// setPassword sets the password of the user whose column is key. The
+// trigger users_password_ends_sessions moves the session epoch on: the
+// user's browser sessions end.
+func (s *Store) setPassword(ctx context.Context, column string, key any, password string) error {
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
@@ -130,12 +143,12 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 		return fmt.Errorf("store: hash password: %w", err)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE username = ?`, string(hash), username)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE `+column+` = ?`, string(hash), key)
 		if err != nil {
 			return fmt.Errorf("store: set password: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("store: user %q: %w", username, ErrNotFound)
+			return fmt.Errorf("store: user %v: %w", key, ErrNotFound)
 		}
 		return nil
 	})

@@ -175,13 +175,3 @@ func (s *Store) RemoveUser(ctx context.Context, id int64) error {
 	}
 	return nil
 }
-
-// SetUserPassword replaces the password of the user with this id (an
-// admin's reset); the user's browser sessions end.
-func (s *Store) SetUserPassword(ctx context.Context, id int64, password string) error {
-	u, err := s.UserByID(ctx, id)
-	if err != nil {
-		return fmt.Errorf("store: set password of user %d: %w", id, err)
-	}
-	return s.SetPassword(ctx, u.Username, password)
-}
