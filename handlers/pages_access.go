@@ -67,12 +67,11 @@ func (a *App) visibleProjects(r *http.Request) ([]store.Project, error) {
 // firstProjectID is where the Board link goes: the first project the user
 // may open (the lowest id), 0 when there is none.
 func (a *App) firstProjectID(r *http.Request) int64 {
-	list, _ := a.visibleProjects(r)
-	var first int64
-	for _, p := range list {
-		if first == 0 || p.ID < first {
-			first = p.ID
-		}
+	u, _ := currentUser(r.Context())
+	var member int64 // an admin may open every project
+	if !u.IsAdmin {
+		member = u.ID
 	}
-	return first
+	id, _ := a.store.FirstProjectID(r.Context(), member)
+	return id
 }

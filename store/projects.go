@@ -403,15 +403,16 @@ func (s *Store) Projects(ctx context.Context) ([]Project, error) {
 	return out, nil
 }
 
-// FirstProjectID is the id of the first project (the lowest), 0 when there
-// is none: where the Board link goes.
-func (s *Store) FirstProjectID(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.reader.QueryRowContext(ctx, `SELECT id FROM projects ORDER BY id LIMIT 1`).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+// FirstProjectID is the lowest id of the projects userID has a role in, or
+// of every project when userID is 0 (an app-admin opens them all); 0 when
+// there is none. It is where the Board link goes.
+func (s *Store) FirstProjectID(ctx context.Context, userID int64) (int64, error) {
+	q, args := `SELECT COALESCE(min(id), 0) FROM projects`, []any{}
+	if userID != 0 {
+		q, args = `SELECT COALESCE(min(project_id), 0) FROM project_roles WHERE user_id = ?`, []any{userID}
 	}
-	if err != nil {
+	var id int64
+	if err := s.reader.QueryRowContext(ctx, q, args...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: first project: %w", err)
 	}
 	return id, nil
