@@ -25,17 +25,14 @@ func (a *App) managedProject(w http.ResponseWriter, r *http.Request, id int64) (
 		a.fail(w, r, err, "")
 		return p, false
 	}
-	u, _ := currentUser(r.Context())
-	if !u.IsAdmin {
-		ok, err := a.store.ManagesProject(r.Context(), id, u.ID)
-		if err != nil {
-			a.serverError(w, r, err)
-			return p, false
-		}
-		if !ok {
-			a.errorPage(w, r, http.StatusForbidden, "Only the project's managers and admins may change its settings.")
-			return p, false
-		}
+	role, err := a.pageRole(r, id)
+	if err != nil {
+		a.serverError(w, r, err)
+		return p, false
+	}
+	if !store.RoleAllows(role, store.ProjectManager) {
+		a.errorPage(w, r, http.StatusForbidden, "Only the project's managers and admins may change its settings.")
+		return p, false
 	}
 	return p, true
 }
@@ -50,17 +47,17 @@ func (a *App) projectsAdmin(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	var managed map[int64]bool
+	if !u.IsAdmin {
+		if managed, err = a.store.ManagedProjects(r.Context(), u.ID); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+	}
 	v := views.ProjectsPage{Page: a.page(r, "Projects", "projects"), CanCreate: canCreateProjects(u)}
 	for _, p := range projects {
-		manages := u.IsAdmin
-		if !manages {
-			if manages, err = a.store.ManagesProject(r.Context(), p.ID, u.ID); err != nil {
-				a.serverError(w, r, err)
-				return
-			}
-		}
 		v.Projects = append(v.Projects, views.ProjectRow{ID: p.ID, Name: p.Name, Identifier: p.Identifier,
-			Active: p.IsActive, Manages: manages})
+			Active: p.IsActive, Manages: u.IsAdmin || managed[p.ID]})
 	}
 	st := a.popForm(r)
 	v.ErrorField, v.NewName, v.NewIdentifier = st.Field, st.Values.Get("name"), st.Values.Get("identifier")

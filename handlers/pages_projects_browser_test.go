@@ -130,7 +130,7 @@ func TestProjectPagesForManagersOnly(t *testing.T) {
 	}
 	p, err := e.st.ProjectByIdentifier(context.Background(), "OPS")
 	u, _ := e.st.UserByName(context.Background(), "admin")
-	if ok, _ := e.st.ManagesProject(context.Background(), p.ID, u.ID); err != nil || !ok {
+	if role, _ := e.st.ProjectRole(context.Background(), p.ID, u.ID); err != nil || role != store.ProjectManager {
 		t.Errorf("the creator does not manage project %+v (%v)", p, err)
 	}
 	resp = e.postForm(t, admin, "/projects", url.Values{"name": {"Again"}, "identifier": {"OPS"}})

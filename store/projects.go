@@ -471,14 +471,16 @@ func (s *Store) ProjectEvents(ctx context.Context, projectIDs []int64, limit int
 	return out, nil
 }
 
-// ManagesProject tells whether a user is a project-manager of a project
-// (the project administration pages' rule, with app-admins).
-func (s *Store) ManagesProject(ctx context.Context, projectID, userID int64) (bool, error) {
-	var n int
-	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM project_roles
-		WHERE project_id = ? AND user_id = ? AND role = 'project-manager'`, projectID, userID).Scan(&n)
+// ManagedProjects are the ids of the projects userID is a project-manager
+// of (directly or through a group), for the project administration list.
+func (s *Store) ManagedProjects(ctx context.Context, userID int64) (map[int64]bool, error) {
+	ids, err := listIDs(ctx, s.reader, `SELECT project_id FROM project_roles WHERE user_id = ? AND role = ?`, userID, ProjectManager)
 	if err != nil {
-		return false, fmt.Errorf("store: project manager: %w", err)
+		return nil, fmt.Errorf("store: managed projects: %w", err)
 	}
-	return n > 0, nil
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
