@@ -86,13 +86,9 @@ func boardQuery(withClosed bool, query string) string {
 // boardBack is the board a change made on it goes back to: the task's
 // project's board, with the search and closed-task choice the form carried
 // in board_query (only those two, so the form cannot send anyone elsewhere).
-func (a *App) boardBack(r *http.Request, taskID int64) (string, bool) {
-	p, err := a.store.TaskProjectID(r.Context(), taskID)
-	if err != nil {
-		return "", false
-	}
+func boardBack(r *http.Request, projectID int64) string {
 	q, _ := url.ParseQuery(r.PostForm.Get("board_query"))
-	return boardLink(p, q.Get("closed") == "1", strings.TrimSpace(q.Get("q"))), true
+	return boardLink(projectID, q.Get("closed") == "1", strings.TrimSpace(q.Get("q")))
 }
 
 // boardView builds a project's board. query, in Kanboard's filter language,

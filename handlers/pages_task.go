@@ -22,7 +22,7 @@ func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	role, ok := a.allowTaskPage(w, r, id, store.ProjectViewer)
+	_, role, ok := a.allowTaskPage(w, r, id, store.ProjectViewer)
 	if !ok {
 		return
 	}
@@ -163,16 +163,15 @@ func humanBytes(n int64) string {
 // taskChange runs one store change of a task for the logged-in user,
 // delivers its events and goes back to the task (or where `back` says).
 func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, okMsg string, change func(actor store.Actor) ([]string, error)) {
-	if _, ok := a.allowTaskPage(w, r, taskID, store.ProjectMember); !ok {
+	projectID, _, ok := a.allowTaskPage(w, r, taskID, store.ProjectMember)
+	if !ok {
 		return
 	}
 	back := fmt.Sprintf("/tasks/%d", taskID)
 	// A change made on the board (its buttons, a drag) goes back there, with
 	// its message or its error.
 	if r.PostForm.Get("back") == "board" {
-		if b, ok := a.boardBack(r, taskID); ok {
-			back = b
-		}
+		back = boardBack(r, projectID)
 	}
 	u, _ := currentUser(r.Context())
 	events, err := change(actorOf(u))
@@ -289,12 +288,8 @@ func (a *App) deleteTask(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	projectID, err := a.store.TaskProjectID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	if _, ok := a.allowPage(w, r, projectID, store.ProjectMember); !ok {
+	projectID, _, ok := a.allowTaskPage(w, r, id, store.ProjectMember)
+	if !ok {
 		return
 	}
 	u, _ := currentUser(r.Context())
@@ -398,14 +393,9 @@ func (a *App) uploadFile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	projectID, err := a.store.TaskProjectID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
 	a.taskChange(w, r, id, "File attached.", func(actor store.Actor) ([]string, error) {
 		_, events, err := a.store.CreateFile(r.Context(), actor,
-			store.NewFile{TaskID: id, ProjectID: projectID, Name: name, MimeType: mt, Data: data}, a.cfg.MaxFileBytes)
+			store.NewFile{TaskID: id, Name: name, MimeType: mt, Data: data}, a.cfg.MaxFileBytes)
 		return events, err
 	})
 }
@@ -455,7 +445,7 @@ func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if _, ok := a.allowTaskPage(w, r, f.TaskID, store.ProjectViewer); !ok {
+	if _, _, ok := a.allowTaskPage(w, r, f.TaskID, store.ProjectViewer); !ok {
 		return
 	}
 	serveFile(w, r, f.Name, f.MimeType, f.ETag, f.IsImage(), f.CreatedAt, data)
