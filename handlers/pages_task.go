@@ -26,12 +26,7 @@ func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := a.taskView(r, id)
-	v.CanEdit = store.RoleAllows(role, store.ProjectMember)
-	v.Links.CanEdit = v.CanEdit
-	for i := range v.Comments {
-		v.Comments[i].CanDelete = v.Comments[i].CanDelete && v.CanEdit
-	}
+	v, err := a.taskView(r, id, store.RoleAllows(role, store.ProjectMember))
 	if errors.Is(err, store.ErrNotFound) {
 		a.errorPage(w, r, http.StatusNotFound, "There is no such task.")
 		return
@@ -43,7 +38,9 @@ func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.TaskPageView(v))
 }
 
-func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
+// taskView builds the task page; canEdit (a member's role) shows the
+// forms that change the task.
+func (a *App) taskView(r *http.Request, id int64, canEdit bool) (views.TaskPage, error) {
 	ctx := r.Context()
 	t, err := a.store.TaskByID(ctx, id)
 	if err != nil {
@@ -62,6 +59,7 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 		},
 		Colors:  colorOptions(t.ColorID),
 		MaxFile: humanBytes(a.cfg.MaxFileBytes),
+		CanEdit: canEdit,
 	}
 	cols, err := a.store.Columns(ctx, t.ProjectID)
 	if err != nil {
@@ -100,7 +98,7 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 			author = "An integration"
 		}
 		v.Comments = append(v.Comments, views.CommentView{ID: c.ID, Author: author, When: formatTime(c.CreatedAt), Text: c.Comment,
-			CanDelete: viewer.IsAdmin || viewer.ID == c.UserID})
+			CanDelete: canEdit && (viewer.IsAdmin || viewer.ID == c.UserID)})
 	}
 	subtasks, err := a.store.Subtasks(ctx, id)
 	if err != nil {
@@ -126,6 +124,7 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 		v.Files = append(v.Files, views.FileView{ID: f.ID, Name: f.Name, Size: humanBytes(f.Size), When: formatTime(f.CreatedAt), By: f.Username})
 	}
 	v.Links, err = a.linksView(ctx, id)
+	v.Links.CanEdit = canEdit
 	return v, err
 }
 
