@@ -45,13 +45,6 @@ func (a *App) board(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.CanEdit, v.CanManage = store.RoleAllows(role, store.ProjectMember), store.RoleAllows(role, store.ProjectManager)
-	for li := range v.Lanes {
-		for ci := range v.Lanes[li].Cells {
-			for k := range v.Lanes[li].Cells[ci].Cards {
-				v.Lanes[li].Cells[ci].Cards[k].ReadOnly = !v.CanEdit
-			}
-		}
-	}
 	st := a.popForm(r)
 	if v.SearchError == "" || v.Error != "" {
 		v.ErrorField, v.NewTitle = st.Field, st.Values.Get("title")
@@ -146,6 +139,7 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query
 		Link:        boardLink(projectID, withClosed, query),
 		ClosedLink:  boardLink(projectID, !withClosed, query),
 		ClearLink:   boardLink(projectID, withClosed, ""),
+		BoardQuery:  boardQuery(withClosed, query),
 	}
 	for _, p := range projects {
 		v.Projects = append(v.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name, Selected: p.ID == projectID})
@@ -182,7 +176,6 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query
 			Category: deref(t.CategoryName), DateDue: formatDate(t.DateDue), Score: t.Score,
 			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID, Position: t.Position,
 			SubtasksDone: t.SubtasksDone, SubtasksTotal: t.SubtasksTotal, Comments: t.Comments, Files: t.Files,
-			BoardQuery: boardQuery(withClosed, query),
 		}
 		// Dates compare as YYYY-MM-DD text: due today is not yet overdue.
 		card.Overdue = !card.Closed && card.DateDue != "" && card.DateDue < today
