@@ -27,19 +27,16 @@ func (a *App) board(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := a.store.ProjectByID(r.Context(), id); err != nil {
-		if status, msg := a.storeFailure(err); status == http.StatusNotFound {
-			a.errorPage(w, r, status, msg)
-			return
-		}
-		a.serverError(w, r, err)
+	project, err := a.store.ProjectByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
 		return
 	}
 	role, ok := a.allowPage(w, r, id, store.ProjectViewer)
 	if !ok {
 		return
 	}
-	v, err := a.boardView(r, id, r.URL.Query().Get("closed") == "1", r.URL.Query().Get("q"))
+	v, err := a.boardView(r, project, r.URL.Query().Get("closed") == "1", r.URL.Query().Get("q"))
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -87,12 +84,9 @@ func boardBack(r *http.Request, projectID int64) string {
 // boardView builds a project's board. query, in Kanboard's filter language,
 // narrows the cards; one the search cannot read leaves them all and says
 // why in SearchError.
-func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query string) (views.BoardPage, error) {
+func (a *App) boardView(r *http.Request, project store.Project, withClosed bool, query string) (views.BoardPage, error) {
 	ctx := r.Context()
-	project, err := a.store.ProjectByID(ctx, projectID)
-	if err != nil {
-		return views.BoardPage{}, fmt.Errorf("board %d: %w", projectID, err)
-	}
+	projectID := project.ID
 	projects, err := a.visibleProjects(r)
 	if err != nil {
 		return views.BoardPage{}, err
