@@ -16,10 +16,9 @@ type Notifier interface {
 	// Deliver sends committed events. It returns when every attempt has
 	// ended or the delivery wait has passed.
 	Deliver(ctx context.Context, eventIDs []string)
-	// Test sends an endpoint's test event (the settings' Test button).
-	Test(ctx context.Context, endpointID int64) (store.Delivery, error)
 	// SendSample sends the event catalog's sample of an event to one
-	// endpoint (the catalog's "Send this sample").
+	// endpoint (the settings' Test button, the catalog's "Send this
+	// sample").
 	SendSample(ctx context.Context, endpointID int64, name string) (store.Delivery, error)
 	// Render is the body an endpoint of the given format gets for ev, and
 	// its content type (the catalog's samples).

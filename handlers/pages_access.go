@@ -40,18 +40,19 @@ func (a *App) allowPage(w http.ResponseWriter, r *http.Request, projectID int64,
 }
 
 // allowTaskPage is allowPage for the project of a task (404 for an
-// unknown task).
-func (a *App) allowTaskPage(w http.ResponseWriter, r *http.Request, taskID int64, need string) (role string, ok bool) {
+// unknown task); it also answers that project.
+func (a *App) allowTaskPage(w http.ResponseWriter, r *http.Request, taskID int64, need string) (projectID int64, role string, ok bool) {
 	projectID, err := a.store.TaskProjectID(r.Context(), taskID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			a.errorPage(w, r, http.StatusNotFound, "There is no such task.")
-			return "", false
+			return 0, "", false
 		}
 		a.serverError(w, r, err)
-		return "", false
+		return 0, "", false
 	}
-	return a.allowPage(w, r, projectID, need)
+	role, ok = a.allowPage(w, r, projectID, need)
+	return projectID, role, ok
 }
 
 // visibleProjects are the projects the logged-in user may open: all of
@@ -67,12 +68,11 @@ func (a *App) visibleProjects(r *http.Request) ([]store.Project, error) {
 // firstProjectID is where the Board link goes: the first project the user
 // may open (the lowest id), 0 when there is none.
 func (a *App) firstProjectID(r *http.Request) int64 {
-	list, _ := a.visibleProjects(r)
-	var first int64
-	for _, p := range list {
-		if first == 0 || p.ID < first {
-			first = p.ID
-		}
+	u, _ := currentUser(r.Context())
+	var member int64 // an admin may open every project
+	if !u.IsAdmin {
+		member = u.ID
 	}
-	return first
+	id, _ := a.store.FirstProjectID(r.Context(), member)
+	return id
 }

@@ -15,7 +15,7 @@ import (
 //
 //	go test ./handlers -run '^$' -bench BoardPage -benchtime 50x -count 5
 //
-// The target (docs/BENCHMARKS.md) is under 50 ms.
+// Its target is in docs/BENCHMARKS.md.
 func BenchmarkBoardPage(b *testing.B) {
 	e := newPageEnv(b)
 	ctx := context.Background()

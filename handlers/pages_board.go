@@ -27,31 +27,21 @@ func (a *App) board(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := a.store.ProjectByID(r.Context(), id); err != nil {
-		if status, msg := a.storeFailure(err); status == http.StatusNotFound {
-			a.errorPage(w, r, status, msg)
-			return
-		}
-		a.serverError(w, r, err)
+	project, err := a.store.ProjectByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
 		return
 	}
 	role, ok := a.allowPage(w, r, id, store.ProjectViewer)
 	if !ok {
 		return
 	}
-	v, err := a.boardView(r, id, r.URL.Query().Get("closed") == "1", r.URL.Query().Get("q"))
+	v, err := a.boardView(r, project, r.URL.Query().Get("closed") == "1", r.URL.Query().Get("q"))
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	v.CanEdit, v.CanManage = store.RoleAllows(role, store.ProjectMember), store.RoleAllows(role, store.ProjectManager)
-	for li := range v.Lanes {
-		for ci := range v.Lanes[li].Cells {
-			for k := range v.Lanes[li].Cells[ci].Cards {
-				v.Lanes[li].Cells[ci].Cards[k].ReadOnly = !v.CanEdit
-			}
-		}
-	}
 	st := a.popForm(r)
 	if v.SearchError == "" || v.Error != "" {
 		v.ErrorField, v.NewTitle = st.Field, st.Values.Get("title")
@@ -86,24 +76,17 @@ func boardQuery(withClosed bool, query string) string {
 // boardBack is the board a change made on it goes back to: the task's
 // project's board, with the search and closed-task choice the form carried
 // in board_query (only those two, so the form cannot send anyone elsewhere).
-func (a *App) boardBack(r *http.Request, taskID int64) (string, bool) {
-	p, err := a.store.TaskProjectID(r.Context(), taskID)
-	if err != nil {
-		return "", false
-	}
+func boardBack(r *http.Request, projectID int64) string {
 	q, _ := url.ParseQuery(r.PostForm.Get("board_query"))
-	return boardLink(p, q.Get("closed") == "1", strings.TrimSpace(q.Get("q"))), true
+	return boardLink(projectID, q.Get("closed") == "1", strings.TrimSpace(q.Get("q")))
 }
 
 // boardView builds a project's board. query, in Kanboard's filter language,
 // narrows the cards; one the search cannot read leaves them all and says
 // why in SearchError.
-func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query string) (views.BoardPage, error) {
+func (a *App) boardView(r *http.Request, project store.Project, withClosed bool, query string) (views.BoardPage, error) {
 	ctx := r.Context()
-	project, err := a.store.ProjectByID(ctx, projectID)
-	if err != nil {
-		return views.BoardPage{}, fmt.Errorf("board %d: %w", projectID, err)
-	}
+	projectID := project.ID
 	projects, err := a.visibleProjects(r)
 	if err != nil {
 		return views.BoardPage{}, err
@@ -150,6 +133,7 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query
 		Link:        boardLink(projectID, withClosed, query),
 		ClosedLink:  boardLink(projectID, !withClosed, query),
 		ClearLink:   boardLink(projectID, withClosed, ""),
+		BoardQuery:  boardQuery(withClosed, query),
 	}
 	for _, p := range projects {
 		v.Projects = append(v.Projects, views.Option{Value: strconv.FormatInt(p.ID, 10), Label: p.Name, Selected: p.ID == projectID})
@@ -186,7 +170,6 @@ func (a *App) boardView(r *http.Request, projectID int64, withClosed bool, query
 			Category: deref(t.CategoryName), DateDue: formatDate(t.DateDue), Score: t.Score,
 			Closed: t.IsActive == 0, SwimlaneID: t.SwimlaneID, Position: t.Position,
 			SubtasksDone: t.SubtasksDone, SubtasksTotal: t.SubtasksTotal, Comments: t.Comments, Files: t.Files,
-			BoardQuery: boardQuery(withClosed, query),
 		}
 		// Dates compare as YYYY-MM-DD text: due today is not yet overdue.
 		card.Overdue = !card.Closed && card.DateDue != "" && card.DateDue < today

@@ -86,16 +86,20 @@ func (a *App) projectFileProject(w http.ResponseWriter, r *http.Request) (fileID
 // downloadProjectFile sends a project's file by the task files' rules
 // (serveFile).
 func (a *App) downloadProjectFile(w http.ResponseWriter, r *http.Request) {
-	id, pid, ok := a.projectFileProject(w, r)
+	id, ok := a.pathID(w, r, "id")
 	if !ok {
 		return
 	}
-	if _, ok := a.allowPage(w, r, pid, store.ProjectViewer); !ok {
+	f, data, err := a.store.ProjectFileData(r.Context(), 0, id)
+	if errors.Is(err, store.ErrNotFound) {
+		a.errorPage(w, r, http.StatusNotFound, "There is no such file.")
 		return
 	}
-	f, data, err := a.store.ProjectFileData(r.Context(), pid, id)
 	if err != nil {
-		a.fail(w, r, err, "")
+		a.serverError(w, r, err)
+		return
+	}
+	if _, ok := a.allowPage(w, r, f.ProjectID, store.ProjectViewer); !ok {
 		return
 	}
 	serveFile(w, r, f.Name, f.MimeType, f.ETag, f.IsImage(), f.CreatedAt, data)

@@ -30,7 +30,7 @@ func (a *App) managedProject(w http.ResponseWriter, r *http.Request, id int64) (
 		a.serverError(w, r, err)
 		return p, false
 	}
-	if role != store.ProjectManager {
+	if !store.RoleAllows(role, store.ProjectManager) {
 		a.errorPage(w, r, http.StatusForbidden, "Only the project's managers and admins may change its settings.")
 		return p, false
 	}
@@ -47,16 +47,17 @@ func (a *App) projectsAdmin(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	v := views.ProjectsPage{Page: a.page(r, "Projects", "projects"), CanCreate: canCreateProjects(u)}
-	for _, p := range projects {
-		role, err := a.pageRole(r, p.ID)
-		if err != nil {
+	var managed map[int64]bool
+	if !u.IsAdmin {
+		if managed, err = a.store.ManagedProjects(r.Context(), u.ID); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
-		manages := role == store.ProjectManager
+	}
+	v := views.ProjectsPage{Page: a.page(r, "Projects", "projects"), CanCreate: canCreateProjects(u)}
+	for _, p := range projects {
 		v.Projects = append(v.Projects, views.ProjectRow{ID: p.ID, Name: p.Name, Identifier: p.Identifier,
-			Active: p.IsActive, Manages: manages})
+			Active: p.IsActive, Manages: u.IsAdmin || managed[p.ID]})
 	}
 	st := a.popForm(r)
 	v.ErrorField, v.NewName, v.NewIdentifier = st.Field, st.Values.Get("name"), st.Values.Get("identifier")

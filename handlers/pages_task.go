@@ -22,16 +22,11 @@ func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	role, ok := a.allowTaskPage(w, r, id, store.ProjectViewer)
+	_, role, ok := a.allowTaskPage(w, r, id, store.ProjectViewer)
 	if !ok {
 		return
 	}
-	v, err := a.taskView(r, id)
-	v.CanEdit = store.RoleAllows(role, store.ProjectMember)
-	v.Links.CanEdit = v.CanEdit
-	for i := range v.Comments {
-		v.Comments[i].CanDelete = v.Comments[i].CanDelete && v.CanEdit
-	}
+	v, err := a.taskView(r, id, store.RoleAllows(role, store.ProjectMember))
 	if errors.Is(err, store.ErrNotFound) {
 		a.errorPage(w, r, http.StatusNotFound, "There is no such task.")
 		return
@@ -43,7 +38,9 @@ func (a *App) taskPage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.TaskPageView(v))
 }
 
-func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
+// taskView builds the task page; canEdit (a member's role) shows the
+// forms that change the task.
+func (a *App) taskView(r *http.Request, id int64, canEdit bool) (views.TaskPage, error) {
 	ctx := r.Context()
 	t, err := a.store.TaskByID(ctx, id)
 	if err != nil {
@@ -62,6 +59,7 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 		},
 		Colors:  colorOptions(t.ColorID),
 		MaxFile: humanBytes(a.cfg.MaxFileBytes),
+		CanEdit: canEdit,
 	}
 	cols, err := a.store.Columns(ctx, t.ProjectID)
 	if err != nil {
@@ -100,7 +98,7 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 			author = "An integration"
 		}
 		v.Comments = append(v.Comments, views.CommentView{ID: c.ID, Author: author, When: formatTime(c.CreatedAt), Text: c.Comment,
-			CanDelete: viewer.IsAdmin || viewer.ID == c.UserID})
+			CanDelete: canEdit && (viewer.IsAdmin || viewer.ID == c.UserID)})
 	}
 	subtasks, err := a.store.Subtasks(ctx, id)
 	if err != nil {
@@ -126,6 +124,7 @@ func (a *App) taskView(r *http.Request, id int64) (views.TaskPage, error) {
 		v.Files = append(v.Files, views.FileView{ID: f.ID, Name: f.Name, Size: humanBytes(f.Size), When: formatTime(f.CreatedAt), By: f.Username})
 	}
 	v.Links, err = a.linksView(ctx, id)
+	v.Links.CanEdit = canEdit
 	return v, err
 }
 
@@ -163,16 +162,15 @@ func humanBytes(n int64) string {
 // taskChange runs one store change of a task for the logged-in user,
 // delivers its events and goes back to the task (or where `back` says).
 func (a *App) taskChange(w http.ResponseWriter, r *http.Request, taskID int64, okMsg string, change func(actor store.Actor) ([]string, error)) {
-	if _, ok := a.allowTaskPage(w, r, taskID, store.ProjectMember); !ok {
+	projectID, _, ok := a.allowTaskPage(w, r, taskID, store.ProjectMember)
+	if !ok {
 		return
 	}
 	back := fmt.Sprintf("/tasks/%d", taskID)
 	// A change made on the board (its buttons, a drag) goes back there, with
 	// its message or its error.
 	if r.PostForm.Get("back") == "board" {
-		if b, ok := a.boardBack(r, taskID); ok {
-			back = b
-		}
+		back = boardBack(r, projectID)
 	}
 	u, _ := currentUser(r.Context())
 	events, err := change(actorOf(u))
@@ -289,12 +287,8 @@ func (a *App) deleteTask(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	projectID, err := a.store.TaskProjectID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	if _, ok := a.allowPage(w, r, projectID, store.ProjectMember); !ok {
+	projectID, _, ok := a.allowTaskPage(w, r, id, store.ProjectMember)
+	if !ok {
 		return
 	}
 	u, _ := currentUser(r.Context())
@@ -398,14 +392,9 @@ func (a *App) uploadFile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	projectID, err := a.store.TaskProjectID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
 	a.taskChange(w, r, id, "File attached.", func(actor store.Actor) ([]string, error) {
 		_, events, err := a.store.CreateFile(r.Context(), actor,
-			store.NewFile{TaskID: id, ProjectID: projectID, Name: name, MimeType: mt, Data: data}, a.cfg.MaxFileBytes)
+			store.NewFile{TaskID: id, Name: name, MimeType: mt, Data: data}, a.cfg.MaxFileBytes)
 		return events, err
 	})
 }
@@ -455,7 +444,7 @@ func (a *App) downloadFile(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if _, ok := a.allowTaskPage(w, r, f.TaskID, store.ProjectViewer); !ok {
+	if _, _, ok := a.allowTaskPage(w, r, f.TaskID, store.ProjectViewer); !ok {
 		return
 	}
 	serveFile(w, r, f.Name, f.MimeType, f.ETag, f.IsImage(), f.CreatedAt, data)

@@ -104,9 +104,10 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 	return id, events, nil
 }
 
-// listIDs runs an INSERT … SELECT … RETURNING id and lists the new ids.
-func listIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	return listRows(ctx, tx, nil, func(r interface{ Scan(...any) error }) (int64, error) {
+// listIDs runs a query whose rows are one id each (an INSERT … SELECT …
+// RETURNING id, a list of ids) and lists them.
+func listIDs(ctx context.Context, db q, query string, args ...any) ([]int64, error) {
+	return listRows(ctx, db, nil, func(r interface{ Scan(...any) error }) (int64, error) {
 		var id int64
 		return id, r.Scan(&id)
 	}, query, args...)

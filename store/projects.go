@@ -403,6 +403,21 @@ func (s *Store) Projects(ctx context.Context) ([]Project, error) {
 	return out, nil
 }
 
+// FirstProjectID is the lowest id of the projects userID has a role in, or
+// of every project when userID is 0 (an app-admin opens them all); 0 when
+// there is none. It is where the Board link goes.
+func (s *Store) FirstProjectID(ctx context.Context, userID int64) (int64, error) {
+	q, args := `SELECT COALESCE(min(id), 0) FROM projects`, []any{}
+	if userID != 0 {
+		q, args = `SELECT COALESCE(min(project_id), 0) FROM project_roles WHERE user_id = ?`, []any{userID}
+	}
+	var id int64
+	if err := s.reader.QueryRowContext(ctx, q, args...).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: first project: %w", err)
+	}
+	return id, nil
+}
+
 // ProjectByID finds a project.
 func (s *Store) ProjectByID(ctx context.Context, id int64) (Project, error) {
 	return projectByID(ctx, s.reader, id)
@@ -452,6 +467,20 @@ func (s *Store) ProjectEvents(ctx context.Context, projectIDs []int64, limit int
 		append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: project events: %w", err)
+	}
+	return out, nil
+}
+
+// ManagedProjects are the ids of the projects userID is a project-manager
+// of (directly or through a group), for the project administration list.
+func (s *Store) ManagedProjects(ctx context.Context, userID int64) (map[int64]bool, error) {
+	ids, err := listIDs(ctx, s.reader, `SELECT project_id FROM project_roles WHERE user_id = ? AND role = ?`, userID, ProjectManager)
+	if err != nil {
+		return nil, fmt.Errorf("store: managed projects: %w", err)
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
 	}
 	return out, nil
 }

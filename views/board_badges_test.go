@@ -38,7 +38,7 @@ func TestBoardColumnLimit(t *testing.T) {
 // closed card cannot be dragged.
 func TestCardBadges(t *testing.T) {
 	doc := render(t, CardView(Card{ID: 7, Title: "t", ColorID: "red", Owner: "bob", Category: "Bug", DateDue: "2030-01-01",
-		Overdue: true, SubtasksDone: 1, SubtasksTotal: 1, Comments: 1, Files: 2}))
+		Overdue: true, SubtasksDone: 1, SubtasksTotal: 1, Comments: 1, Files: 2}, true, ""))
 	norm := func(id string) string { return strings.Join(strings.Fields(doc.Find(testID(id)).Text()), " ") }
 	for id, want := range map[string]string{
 		"card-owner": "Assigned to bob", "card-category": "Category Bug", "card-due": "Overdue 2030-01-01",
@@ -51,7 +51,7 @@ func TestCardBadges(t *testing.T) {
 	if doc.Find(testID("task-card")).AttrOr("data-drag", "") != "/tasks/7/move" {
 		t.Error("an open card cannot be dragged")
 	}
-	closed := render(t, CardView(Card{ID: 8, Title: "t", ColorID: "red", Closed: true, DateDue: "2030-01-01"}))
+	closed := render(t, CardView(Card{ID: 8, Title: "t", ColorID: "red", Closed: true, DateDue: "2030-01-01"}, true, ""))
 	if _, ok := closed.Find(testID("task-card")).Attr("data-drag"); ok {
 		t.Error("a closed card can be dragged")
 	}

@@ -23,6 +23,9 @@ type BoardPage struct {
 	Link       string
 	ClosedLink string
 	ClearLink  string
+	// BoardQuery is the search and closed-task choice as a URL query, sent
+	// with a card's move so the board comes back as it was.
+	BoardQuery string
 	NewTitle   string // the new-task form's title, kept when it was refused
 	CanEdit    bool   // a project member: the forms that change tasks are shown
 	CanManage  bool   // a project manager: the Members link is shown
@@ -79,10 +82,6 @@ type Card struct {
 	NextColumnID int64
 	NextColumn   string
 	SwimlaneID   int64
-	ReadOnly     bool // the viewer may not move it
-	// BoardQuery is the board's search and closed-task choice as a URL
-	// query, sent with a move so the board comes back as it was.
-	BoardQuery string
 	// Position is the task's place in its cell as the store counts it
 	// (hidden closed tasks too), for a drop between two cards.
 	Position int64

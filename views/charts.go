@@ -1,7 +1,5 @@
 package views
 
-import "fmt"
-
 // Chart is a bar chart drawn on the server as SVG: an endpoint's success
 // rate and latency, the endpoint list's sparklines, an integration's usage.
 // Each slot carries its numbers as text, shown on hover and keyboard focus
@@ -100,5 +98,3 @@ func (c Chart) layout() (w, h int, slots []drawnSlot) {
 	}
 	return w, h, slots
 }
-
-func itoa(n int) string { return fmt.Sprint(n) }
