@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"runtime/debug"
 	"strings"
@@ -117,7 +118,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return usagef("%v", err)
 	}
 
-	st, err := store.Open(cfg.db, store.Options{Checkpoint: checkpoint})
+	// The instance name survives restarts, so a restarted server is known
+	// to have ended its earlier run (see store.Options.Instance).
+	host, _ := os.Hostname()
+	st, err := store.Open(cfg.db, store.Options{Checkpoint: checkpoint, Instance: host + " " + cfg.addr})
 	if err != nil {
 		return err
 	}

@@ -480,11 +480,11 @@ func (n *Notifier) attemptNow(ctx context.Context, job store.DeliveryJob, trigge
 	return n.st.Delivery(ctx, job.DeliveryID)
 }
 
-// Start runs the retry worker until Stop: first it makes due the
-// deliveries an earlier run left leased and unattempted (it died), then
-// every poll interval it writes the server's heartbeat (when due), carries
-// out the send requests the CLI queued, and claims the due deliveries and
-// attempts them; every hour it prunes the log.
+// Start runs the retry worker until Stop: every poll interval it writes
+// the server's heartbeat (when due), carries out the send requests the CLI
+// queued, and claims the due deliveries (among them what a run that is
+// gone owed, see store.ClaimDueDeliveries) and attempts them; every hour it
+// prunes the log.
 func (n *Notifier) Start() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -503,11 +503,6 @@ func (n *Notifier) Start() {
 		defer tick.Stop()
 		var lastPrune time.Time
 		defer n.clearHeartbeat()
-		if k, err := n.st.ReleaseEarlierLeases(n.baseCtx); err != nil {
-			n.log.Error("webhook retry worker: releasing an earlier run's leases", "err", err)
-		} else if k > 0 {
-			n.log.Info("webhook deliveries left by an earlier run are due now", "count", k)
-		}
 		for {
 			n.heartbeat(n.baseCtx, &lastBeat)
 			asked, err := n.SendRequested(n.baseCtx)

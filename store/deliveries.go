@@ -130,39 +130,6 @@ func (s *Store) PendingDeliveries(ctx context.Context, eventIDs []string) ([]Del
 	return jobs, nil
 }
 
-// ReleaseEarlierLeases hands the retry worker, due now, what an earlier
-// run owed and never recorded: a request leases its events' deliveries
-// (see emit) and, if the process died before recording their outcomes,
-// nobody holds that lease any more. Without this they would wait for it to
-// pass (30 s and more) after a restart. It returns how many deliveries it
-// released. A delivery whose attempt was in fact made is sent again, with
-// the same webhook-id (at least once).
-func (s *Store) ReleaseEarlierLeases(ctx context.Context) (int64, error) {
-	now := s.now().UnixMilli()
-	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if n, err = takeOverFanouts(ctx, tx, now, `created_at_ms < ?`, s.opened.UnixMilli()); err != nil {
-			return err
-		}
-		// Databases written before fanouts (migration 004) leased
-		// delivery rows instead.
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_ms = ?
-			WHERE status = 'pending' AND attempts = 0 AND next_attempt_ms > ? AND created_at_ms < ?`,
-			now, now, s.opened.UnixMilli())
-		if err != nil {
-			return err
-		}
-		k, err := res.RowsAffected()
-		n += k
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: release leases: %w", err)
-	}
-	return n, nil
-}
-
 // takeOverFanouts turns the fanout rows matching where (at most
 // maxTakeOver of them) into pending deliveries due at now, to the endpoints
 // that still exist, and returns how many deliveries it wrote.
@@ -211,8 +178,8 @@ func takeOverFanouts(ctx context.Context, tx *sql.Tx, now int64, where string, a
 const maxTakeOver = 500
 
 // ClaimDueDeliveries takes up to limit pending deliveries whose time has
-// come, to enabled endpoints (first turning fanout rows whose lease has
-// passed into such deliveries), and in the same statement pushes their
+// come, to enabled endpoints (first turning fanout rows nobody is sending
+// any more into such deliveries), and in the same statement pushes their
 // next_attempt_ms past lease + the endpoint's timeout, so no other process
 // (or worker pass) attempts them meanwhile.
 func (s *Store) ClaimDueDeliveries(ctx context.Context, limit int, lease time.Duration) ([]DeliveryJob, error) {
@@ -220,8 +187,13 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, limit int, lease time.Du
 	var ids []int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Events whose request did not record their deliveries within
-		// the lease (it died, or is stuck) are the worker's now.
-		if _, err := takeOverFanouts(ctx, tx, now, `lease_until_ms <= ?`, now); err != nil {
+		// the lease (it died, or is stuck) are the worker's now, and so
+		// are those of a process that is no server's current run (it
+		// stopped, or its instance restarted after a crash): nobody will
+		// record them. This run's own fanouts wait for their lease, as its
+		// requests may still be sending them.
+		if _, err := takeOverFanouts(ctx, tx, now,
+			`lease_until_ms <= ? OR (owner <> ? AND owner NOT IN (SELECT run FROM servers))`, now, s.run); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries

@@ -114,8 +114,8 @@ type Event struct {
 
 // deliveryLease is how long the deliveries of a fresh event are reserved
 // for the request that made it. If that process dies before it records
-// their outcomes, the retry worker takes them once the lease has passed
-// (see fanouts in migration 004).
+// their outcomes, the retry worker takes them once the lease has passed,
+// or at once when the process is known to be gone (see migration 026).
 const deliveryLease = 30 * time.Second
 
 // emit writes an event and, when enabled endpoints match it, the fanout
@@ -149,8 +149,8 @@ func (s *Store) emitAt(ctx context.Context, tx *sql.Tx, v int64, actor Actor, na
 		s.quiet.add(id)
 	} else {
 		lease := now.Add(deliveryLease + longest).UnixMilli()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fanouts (event_id, endpoint_ids, lease_until_ms, created_at_ms)
-			VALUES (?, ?, ?, ?)`, id, strings.Join(endpoints, ","), lease, now.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fanouts (event_id, endpoint_ids, lease_until_ms, created_at_ms, owner)
+			VALUES (?, ?, ?, ?, ?)`, id, strings.Join(endpoints, ","), lease, now.UnixMilli(), s.run); err != nil {
 			return "", fmt.Errorf("insert fanout: %w", err)
 		}
 	}

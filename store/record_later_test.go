@@ -125,75 +125,130 @@ func TestRecordAttemptsLater(t *testing.T) {
 	}
 }
 
-// A run that dies leaves the deliveries its events owe (their fanout rows,
-// or leased delivery rows in a database written before fanouts existed)
-// leased to requests that are gone; the next run's worker makes them due at
-// once, and leaves alone what this run owes, what was attempted (its retry
-// time is a schedule) and what has ended.
-func TestReleaseEarlierLeases(t *testing.T) {
+// Several servers share one database. The retry worker takes at once what
+// a process owes that is no server's current run (it crashed and its
+// instance restarted, it stopped, it never was a server), and leaves alone
+// what a live server's requests may still be sending until its lease has
+// passed, as well as what was attempted (its retry time is a schedule) and
+// what has ended.
+func TestTakeOverOfGoneRuns(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "board.db")
 	clock := time.Now()
 	now := func() time.Time { return clock }
-	first, err := Open(path, Options{Now: now})
+	open := func(instance string, server bool) *Store {
+		t.Helper()
+		s, err := Open(path, Options{Now: now, Instance: instance})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if server {
+			if err := s.Heartbeat(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	}
+	claimed := func(s *Store) []string {
+		t.Helper()
+		due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		for _, j := range due {
+			events = append(events, j.Event.ID)
+		}
+		slices.Sort(events)
+		return events
+	}
+
+	a := open("a", true)
+	board, _ := seedFanouts(t, a, "leases")
+	crashed := leasedDelivery(t, a, board.project, "owed by a run that crashes")
+	retrying := leasedDelivery(t, a, board.project, "failed once")
+	done := leasedDelivery(t, a, board.project, "delivered")
+	failed := AttemptRecord{EventID: retrying.Event.ID, EventAt: retrying.Event.CreatedAt, EndpointID: retrying.Endpoint.ID, Status: DeliveryPending,
+		NextAttemptAt: clock.Add(5 * time.Minute), Attempt: Attempt{Trigger: TriggerSync, StartedAt: clock, Error: "refused"}}
+	if err := a.RecordAttempts(ctx, []AttemptRecord{failed, delivered(done, clock)}); err != nil {
+		t.Fatal(err)
+	}
+	b := open("b", true)
+	mine := leasedDelivery(t, b, board.project, "owed by the worker's own run")
+	if got := claimed(b); got != nil {
+		t.Fatalf("while a runs: %v due; want none (all leased or scheduled)", got)
+	}
+	a.Close() // a crash as far as the database can tell: a's run stays registered
+	if got := claimed(b); got != nil {
+		t.Fatalf("a died but nobody knows yet: %v due; want none before the lease passes", got)
+	}
+
+	// Instance a restarts: its earlier run is nobody's now.
+	open("a", true)
+	if got := claimed(b); !slices.Equal(got, []string{crashed.Event.ID}) {
+		t.Fatalf("after a restarted: %v due; want only %s (not %s, %s nor %s)", got, crashed.Event.ID, mine.Event.ID, retrying.Event.ID, done.Event.ID)
+	}
+
+	// A process that never was a server (the CLI) sends nothing; a server
+	// that stops hands over what it owes.
+	cli := open("", false)
+	fromCLI := leasedDelivery(t, cli, board.project, "made from the command line")
+	c := open("c", true)
+	stopped := leasedDelivery(t, c, board.project, "owed by a server that stops")
+	if err := c.ClearHeartbeat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fromCLI.Event.ID, stopped.Event.ID}
+	slices.Sort(want)
+	if got := claimed(b); !slices.Equal(got, want) {
+		t.Fatalf("owed by the CLI and a stopped server: %v due; want %v", got, want)
+	}
+
+	// Past its lease, the worker takes its own run's delivery too.
+	clock = clock.Add(deliveryLease + 2*time.Second)
+	if got := claimed(b); !slices.Equal(got, []string{mine.Event.ID}) {
+		t.Fatalf("after the worker's own lease: %v due; want only %s", got, mine.Event.ID)
+	}
+}
+
+// A database written before fanouts (migration 004) leased a fresh event's
+// delivery rows to its request; no run owns them after migration 026.
+func TestMigrationReleasesDeliveryRowLeases(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "board.db")
+	clock := time.Now()
+	s, err := Open(path, Options{Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	board, endpoint := seedFanouts(t, first, "leases")
-	orphan := leasedDelivery(t, first, board.project, "never attempted")
-	legacy := leasedDelivery(t, first, board.project, "leased the old way")
-	// What emit wrote before migration 004, instead of the fanout row.
-	err = first.inTx(ctx, func(tx *sql.Tx) error {
+	board, endpoint := seedFanouts(t, s, "legacy")
+	legacy := leasedDelivery(t, s, board.project, "leased the old way")
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, legacy.Event.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms) VALUES (?, ?, ?, ?)`,
-			legacy.Event.ID, endpoint, clock.Add(deliveryLease+time.Second).UnixMilli(), clock.UnixMilli())
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, endpoint_id, next_attempt_ms, created_at_ms) VALUES (?, ?, ?, ?)`,
+			legacy.Event.ID, endpoint, clock.Add(deliveryLease+time.Second).UnixMilli(), clock.UnixMilli()); err != nil {
+			return err
+		}
+		// Back to the schema before migration 026.
+		_, err := tx.ExecContext(ctx, `DROP TABLE servers; ALTER TABLE fanouts DROP COLUMN owner;
+			CREATE TABLE server_heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), beat_at_ms INTEGER NOT NULL);
+			PRAGMA user_version = 25`)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	retrying := leasedDelivery(t, first, board.project, "failed once")
-	done := leasedDelivery(t, first, board.project, "delivered")
-	failed := AttemptRecord{EventID: retrying.Event.ID, EventAt: retrying.Event.CreatedAt, EndpointID: retrying.Endpoint.ID, Status: DeliveryPending,
-		NextAttemptAt: clock.Add(5 * time.Minute), Attempt: Attempt{Trigger: TriggerSync, StartedAt: clock, Error: "refused"}}
-	if err := first.RecordAttempts(ctx, []AttemptRecord{failed, delivered(done, clock)}); err != nil {
-		t.Fatal(err)
-	}
-	first.Close() // as good as a crash for the leases: nobody holds them now
-
-	clock = clock.Add(2 * time.Second)
-	second, err := Open(path, Options{Now: now})
+	s.Close()
+	s, err = Open(path, Options{Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer second.Close()
-	clock = clock.Add(time.Second)
-	mine := leasedDelivery(t, second, board.project, "made by this run")
-	if due, err := second.ClaimDueDeliveries(ctx, 10, time.Minute); err != nil || len(due) != 0 {
-		t.Fatalf("before the release: %d due, err %v; want none (all leased or scheduled)", len(due), err)
-	}
-	n, err := second.ReleaseEarlierLeases(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("ReleaseEarlierLeases: %d, err %v; want 2", n, err)
-	}
-	due, err := second.ClaimDueDeliveries(ctx, 10, time.Minute)
-	var dueEvents []string
-	for _, j := range due {
-		dueEvents = append(dueEvents, j.Event.ID)
-	}
-	want := []string{orphan.Event.ID, legacy.Event.ID}
-	slices.Sort(dueEvents)
-	slices.Sort(want)
-	if err != nil || !slices.Equal(dueEvents, want) {
-		t.Fatalf("due after the release: %v, err %v; want only events %v (not %s, %s nor %s)",
-			dueEvents, err, want, mine.Event.ID, retrying.Event.ID, done.Event.ID)
-	}
-	// Past the new run's lease, the worker takes its owed delivery too.
-	clock = clock.Add(deliveryLease + 2*time.Second)
-	due, err = second.ClaimDueDeliveries(ctx, 10, time.Minute)
-	if err != nil || len(due) != 1 || due[0].Event.ID != mine.Event.ID {
-		t.Fatalf("due after this run's lease: %+v, err %v; want only event %s's delivery", due, err, mine.Event.ID)
+	defer s.Close()
+	due, err := s.ClaimDueDeliveries(ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].Event.ID != legacy.Event.ID {
+		t.Fatalf("after migrating: %+v, err %v; want the legacy delivery due", due, err)
 	}
 }

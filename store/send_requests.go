@@ -29,32 +29,32 @@ type SendRequest struct {
 // heartbeat; ServerRunning allows three missed beats.
 const HeartbeatEvery = 5 * time.Second
 
-// Heartbeat records that a server is running on this database.
+// Heartbeat registers this process as the running server of its instance
+// (replacing an earlier run of the same instance, whose fanouts are then
+// nobody's) and records that it is alive.
 func (s *Store) Heartbeat(ctx context.Context) error {
 	now := s.now().UnixMilli()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO server_heartbeat (id, beat_at_ms) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET beat_at_ms = excluded.beat_at_ms`, now)
+		_, err := tx.ExecContext(ctx, `INSERT INTO servers (instance, run, beat_at_ms) VALUES (?, ?, ?)
+			ON CONFLICT (instance) DO UPDATE SET run = excluded.run, beat_at_ms = excluded.beat_at_ms`, s.instance, s.run, now)
 		return err
 	})
 }
 
-// ClearHeartbeat records that the server has stopped, so that a request is
-// refused at once rather than left waiting.
+// ClearHeartbeat records that this server has stopped: a CLI request is
+// refused at once rather than left waiting when no other server runs, and
+// what this run still owes is the other servers' to send.
 func (s *Store) ClearHeartbeat(ctx context.Context) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM server_heartbeat`)
+		_, err := tx.ExecContext(ctx, `DELETE FROM servers WHERE run = ?`, s.run)
 		return err
 	})
 }
 
-// ServerRunning says whether a server has written its heartbeat recently.
+// ServerRunning says whether any server has written its heartbeat recently.
 func (s *Store) ServerRunning(ctx context.Context) (bool, error) {
 	var at int64
-	err := s.reader.QueryRowContext(ctx, `SELECT beat_at_ms FROM server_heartbeat WHERE id = 1`).Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	err := s.reader.QueryRowContext(ctx, `SELECT COALESCE(max(beat_at_ms), 0) FROM servers`).Scan(&at)
 	if err != nil {
 		return false, fmt.Errorf("store: heartbeat: %w", err)
 	}

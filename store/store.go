@@ -4,7 +4,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -50,7 +52,9 @@ type Store struct {
 	path    string
 	keyFile string
 	now     func() time.Time
-	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
+	// instance names this server among those sharing the database, run
+	// this process; see Heartbeat and migration 026.
+	instance, run string
 
 	// The connections: one writer behind group commit, a read-only pool,
 	// and the checkpointer's own.
@@ -86,6 +90,11 @@ type Options struct {
 	// Checkpoint says who copies the write-ahead log into the database
 	// file: CheckpointInternal (the zero value) or CheckpointExternal.
 	Checkpoint CheckpointMode
+
+	// Instance is this server's name among the servers sharing the
+	// database, stable across its restarts (serve uses the host name and
+	// the listen address). Default: a name of its own for each Open.
+	Instance string
 
 	// walPages is the writer's wal_autocheckpoint (tests; default
 	// writerAutoCheckpoint).
@@ -136,7 +145,8 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
-	s.opened = s.now()
+	s.run = rand.Text()
+	s.instance = cmp.Or(opts.Instance, s.run)
 	busy := opts.BusyTimeout
 	if busy <= 0 {
 		busy = 5 * time.Second
