@@ -118,19 +118,22 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return usagef("%v", err)
 	}
 
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	// The instance name survives restarts, so a restarted server is known
-	// to have ended its earlier run (see store.Options.Instance).
+	// to have ended its earlier run (see store.Options.Instance). The
+	// address it listens on, not the one asked for: two servers on port 0
+	// are two instances.
 	host, _ := os.Hostname()
-	st, err := store.Open(cfg.db, store.Options{Checkpoint: checkpoint, Instance: host + " " + cfg.addr})
+	st, err := store.Open(cfg.db, store.Options{Checkpoint: checkpoint, Instance: host + " " + ln.Addr().String()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
 	baseURL := cfg.baseURL
 	if baseURL == "" {
 		baseURL = "http://" + ln.Addr().String()
@@ -139,7 +142,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 
 	first, created, err := st.Bootstrap(ctx)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	if created {
@@ -151,7 +153,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		Retention: cfg.retention,
 	})
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	notifier.Start()
