@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -312,15 +313,18 @@ func TestAcknowledgedTasksSurviveSIGKILL(t *testing.T) {
 			}
 			rcv.down.Store(false)
 		}
-		srv, _ = start(t, bin, db, extra...)
+		// Restarted on its address, as a service manager would: the same
+		// instance, so its worker takes over at once what the killed run
+		// owed.
+		srv, _ = start(t, bin, db, append(slices.Clip(extra), "-addr", strings.TrimPrefix(srv.base, "http://"))...)
 	}
 
 	// Every acknowledged task reaches the receiver: before its OK when the
 	// request waits for its webhooks (the default) and the receiver is up,
 	// else from the retry worker of a later run: at once for a delivery the
-	// dead run leased and never recorded an attempt of (the worker releases
-	// those when it starts), after 5 s for one whose failed attempt was
-	// recorded.
+	// dead run leased and never recorded an attempt of (the restarted
+	// instance's worker takes those over), after 5 s for one whose failed
+	// attempt was recorded.
 	wait := 20 * time.Second
 	if longCrash() {
 		wait = 90 * time.Second
