@@ -416,3 +416,58 @@ func storedRequestBody(t *testing.T, path string, attemptID int64) []byte {
 	}
 	return body
 }
+
+// A fast receiver's answer is recorded as soon as it came, not when a slow
+// receiver of the same event has answered too: a process that dies in
+// between would otherwise send the fast one its webhook again.
+func TestEachEndpointRecordedWhenItsAttemptsEnd(t *testing.T) {
+	c := newClock()
+	db := openDB(t, c)
+	fast := newReceiver(t)
+	fastEP, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: fast.URL()})
+	slowGot, release := make(chan struct{}), make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(slowGot)
+		<-release
+	}))
+	t.Cleanup(slow.Close)
+	var once sync.Once
+	answer := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(answer) // before slow.Close, which waits for the handler
+	slowEP, _ := addEndpoint(t, db.st, store.NewEndpoint{URL: slow.URL + "/hook", Timeout: 10 * time.Second})
+	n := newTestNotifier(t, db.st, c, 30*time.Second)
+
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		n.Deliver(context.Background(), createTask(t, db.st, "fast and slow"))
+	}()
+	<-slowGot
+	// The slow receiver has not answered: the fast one's delivery is in the
+	// log already, delivered.
+	var d store.Delivery
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		list, err := db.st.Deliveries(context.Background(), fastEP.ID, 10, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 1 {
+			d = list[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fast receiver's delivery was not recorded while the slow one's attempt ran")
+		}
+	}
+	if d.Status != store.DeliveryDelivered {
+		t.Fatalf("fast receiver's delivery: %s, want delivered", d.Status)
+	}
+	if list, _ := db.st.Deliveries(context.Background(), slowEP.ID, 10, false); len(list) != 0 {
+		t.Fatalf("the slow receiver's delivery is recorded before it answered: %+v", list)
+	}
+	answer()
+	<-delivered
+	if d := onlyDelivery(t, db.st, slowEP.ID); d.Status != store.DeliveryDelivered {
+		t.Fatalf("slow receiver's delivery: %s, want delivered", d.Status)
+	}
+}

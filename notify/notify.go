@@ -286,24 +286,22 @@ func byEndpoint(jobs []store.DeliveryJob) [][]store.DeliveryJob {
 }
 
 // run attempts the groups concurrently, the jobs of one group one after
-// the other, and records all outcomes in one transaction. needSlot: each
+// the other, and records each group's outcomes as soon as the group ends:
+// a fast receiver's answer is not left unrecorded while a slow one's
+// timeout runs, which after a crash would send it again. needSlot: each
 // attempt takes one of n.sem's slots (see attempt).
 func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigger string, needSlot bool) {
-	var mu sync.Mutex
-	var recs []store.AttemptRecord
-	var wg sync.WaitGroup
 	attempts := func(group []store.DeliveryJob) {
+		var recs []store.AttemptRecord
+		defer func() { n.record(ctx, recs, trigger) }()
 		for i, j := range group {
 			rec, ok := n.attempt(ctx, j, trigger, needSlot)
 			if !ok {
 				// Shutdown, or the lease is spent: the rest of this
 				// endpoint's deliveries go to the worker, due now.
-				mu.Lock()
 				recs = handOver(recs, group[i:], n.now())
-				mu.Unlock()
 				return
 			}
-			mu.Lock()
 			recs = append(recs, rec)
 			if trigger == store.TriggerSync && !rec.Success && rec.Attempt.ResponseStatus == 0 {
 				// No answer (timed out, unreachable): the next
@@ -313,14 +311,13 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 				// timeout per request. (A first attempt that
 				// failed is pending: the schedule has steps left.)
 				recs = handOver(recs, group[i+1:], rec.NextAttemptAt)
-				mu.Unlock()
 				return
 			}
-			mu.Unlock()
 		}
 	}
 	// Each group on a goroutine of its own but the last, which this one
 	// makes while the others run.
+	var wg sync.WaitGroup
 	for i, group := range groups {
 		if i == len(groups)-1 {
 			attempts(group)
@@ -329,7 +326,6 @@ func (n *Notifier) run(ctx context.Context, groups [][]store.DeliveryJob, trigge
 		wg.Go(func() { attempts(group) })
 	}
 	wg.Wait()
-	n.record(ctx, recs, trigger)
 }
 
 // handOver adds to recs what hands jobs not attempted to the retry worker,

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
 // RecordAttempts stores the outcomes of attempts in one transaction: the
 // attempt rows, each delivery's new status and schedule (a request's
-// delivery is written here, once, and its event's fanout row removed), and
+// delivery is written here, once, and taken off its event's fanout row), and
 // each endpoint's health (failure flag, disabling on 410 or after
 // EndpointFailingLimit of failures).
 func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error {
@@ -116,22 +119,18 @@ func (s *Store) settle(ctx context.Context) error {
 // recordAttemptsTx writes sets of records, each timed when it was handed
 // over, then each endpoint's health once, from its latest attempt.
 func recordAttemptsTx(ctx context.Context, tx *sql.Tx, sets []recordSet) error {
-	owned := map[string]bool{} // fanout rows this write removed (or found gone)
 	alive := endpointsAlive{}
 	var health outcomes
 	for _, set := range sets {
 		now := set.at
 		for _, r := range set.recs {
+			owned := false // the event's fanout row still owed this delivery
 			if r.DeliveryID == 0 {
-				if _, seen := owned[r.EventID]; !seen {
-					res, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, r.EventID)
-					if err != nil {
-						return fmt.Errorf("close fanout: %w", err)
-					}
-					k, _ := res.RowsAffected()
-					owned[r.EventID] = k == 1
+				var err error
+				if owned, err = closeFanout(ctx, tx, r.EventID, r.EndpointID); err != nil {
+					return fmt.Errorf("close fanout: %w", err)
 				}
-				if !owned[r.EventID] {
+				if !owned {
 					// The worker took the event over after its lease (another
 					// process's, or this one's before a stalled write): record
 					// on the delivery it made, if still pending.
@@ -145,7 +144,7 @@ func recordAttemptsTx(ctx context.Context, tx *sql.Tx, sets []recordSet) error {
 			if r.NotAttempted {
 				// Pending for the worker: written unless the worker has
 				// the event already (its delivery, pending or ended).
-				if r.DeliveryID == 0 && owned[r.EventID] {
+				if r.DeliveryID == 0 && owned {
 					if err := insertDelivery(ctx, tx, now, &r, alive); err != nil {
 						return err
 					}
@@ -162,6 +161,40 @@ func recordAttemptsTx(ctx context.Context, tx *sql.Tx, sets []recordSet) error {
 		}
 	}
 	return health.write(ctx, tx)
+}
+
+// closeFanout takes endpoint off the deliveries its event's fanout row
+// still owes (the row goes with its last), so that each endpoint's outcome
+// can be recorded as soon as its attempts end. It says whether the row
+// owed that delivery: if not, the worker has taken the event over.
+func closeFanout(ctx context.Context, tx *sql.Tx, event string, endpoint int64) (bool, error) {
+	// The common case, the row's last endpoint, in one statement.
+	res, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ? AND endpoint_ids = ?`, event, strconv.FormatInt(endpoint, 10))
+	if err != nil {
+		return false, err
+	}
+	if k, _ := res.RowsAffected(); k == 1 {
+		return true, nil
+	}
+	var list string
+	err = tx.QueryRowContext(ctx, `SELECT endpoint_ids FROM fanouts WHERE event_id = ?`, event).Scan(&list)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ids := parseIDList(list)
+	i := slices.Index(ids, endpoint)
+	if i < 0 {
+		return false, nil
+	}
+	rest := make([]string, 0, len(ids)-1)
+	for _, id := range slices.Delete(ids, i, i+1) {
+		rest = append(rest, strconv.FormatInt(id, 10))
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE fanouts SET endpoint_ids = ? WHERE event_id = ?`, strings.Join(rest, ","), event)
+	return true, err
 }
 
 // outcomes is what one write learned of each endpoint, in the order met.
