@@ -11,7 +11,7 @@ import (
 // 1,000,000 attempts (500,000 deliveries of 250,000 events to two
 // endpoints, two attempts each), one filter at a time:
 //
-//	go test ./store -run '^$' -bench DeliveryLog -benchtime 200x
+//	go test ./store -run '^$' -bench DeliveryLog -benchtime 20x -count 3
 //
 // The target (docs/BENCHMARKS.md) is under 50 ms a page, for each filter
 // alone and with a time range.
