@@ -160,8 +160,8 @@ func takeOverFanouts(ctx context.Context, tx *sql.Tx, now int64, where string, a
 	var n int64
 	for _, o := range all {
 		for _, endpoint := range parseIDList(o.endpoints) {
-			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, event_name, endpoint_id, next_attempt_ms, created_at_ms)
-				SELECT ?1, (SELECT name FROM events WHERE id = ?1), ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ?2)`,
+			res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, event_name, endpoint_id, next_attempt_ms, created_at_ms, time_ordered)
+				SELECT ?1, (SELECT name FROM events WHERE id = ?1), ?2, ?3, ?4, `+timeOrderedSQL("?4")+` WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ?2)`,
 				o.event, endpoint, now, o.created)
 			if err != nil {
 				return 0, err

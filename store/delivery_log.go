@@ -107,13 +107,13 @@ func (f DeliveryFilter) where() (string, []any) {
 	case f.HTTPClass > 0:
 		add(`COALESCE(d.last_status, 0) / 100 = ?`, f.HTTPClass)
 	}
-	// Event ids are UUIDv7, so a time range is a range of the events'
-	// primary key; a delivery is created at its event's time.
+	// A time range is read between the ids its deliveries span (idSpan);
+	// the times themselves decide which of those rows it holds.
 	if !f.Since.IsZero() {
-		add(`ev.id >= ? AND d.created_at_ms >= ?`, eventIDFloor(f.Since), f.Since.UnixMilli())
+		add(`d.created_at_ms >= ?`, f.Since.UnixMilli())
 	}
 	if !f.Until.IsZero() {
-		add(`ev.id < ? AND d.created_at_ms < ?`, eventIDFloor(f.Until), f.Until.UnixMilli())
+		add(`d.created_at_ms < ?`, f.Until.UnixMilli())
 	}
 	if f.WebhookID != "" {
 		add(`d.event_id = ?`, f.WebhookID)
@@ -134,10 +134,73 @@ func eventIDFloor(t time.Time) string {
 	return h[:8] + "-" + h[8:] + "-0000-0000-000000000000"
 }
 
-// deliveryLogQuery is the page's query: the filter and the cursor, in id
-// order (newest first, or oldest first for a page newer than After).
-func (f DeliveryFilter) query(limit int) (string, []any) {
+// idSpan is the smallest and largest id of the deliveries created in a
+// time range.
+type idSpan struct{ first, last int64 }
+
+// timed says whether the filter has a time range.
+func (f DeliveryFilter) timed() bool { return !f.Since.IsZero() || !f.Until.IsZero() }
+
+// spanQuery finds the idSpan of the filter's time range through the index
+// on (time_ordered, created_at_ms): the time-ordered deliveries are sorted
+// by time and id alike, so the first and the last of them in the range
+// have its smallest and largest id among them; the others are compared
+// one by one (migration 025 says why they are few).
+func (f DeliveryFilter) spanQuery() (string, []any) {
+	var conds []string
+	var args []any
+	if !f.Since.IsZero() {
+		conds = append(conds, `created_at_ms >= ?`)
+		args = append(args, f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, `created_at_ms < ?`)
+		args = append(args, f.Until.UnixMilli())
+	}
+	in := strings.Join(conds, " AND ")
+	var all []any
+	for range 4 {
+		all = append(all, args...)
+	}
+	return `SELECT
+		(SELECT id FROM deliveries WHERE time_ordered = 1 AND ` + in + ` ORDER BY created_at_ms, id LIMIT 1),
+		(SELECT id FROM deliveries WHERE time_ordered = 1 AND ` + in + ` ORDER BY created_at_ms DESC, id DESC LIMIT 1),
+		(SELECT min(id) FROM deliveries WHERE time_ordered = 0 AND ` + in + `),
+		(SELECT max(id) FROM deliveries WHERE time_ordered = 0 AND ` + in + `)`, all
+}
+
+// span reads the idSpan of the filter's time range; ok is false when the
+// range holds no delivery.
+func (s *Store) span(ctx context.Context, f DeliveryFilter) (span idSpan, ok bool, err error) {
+	query, args := f.spanQuery()
+	var first, last, otherFirst, otherLast sql.NullInt64
+	if err := s.reader.QueryRowContext(ctx, query, args...).Scan(&first, &last, &otherFirst, &otherLast); err != nil {
+		return idSpan{}, false, err
+	}
+	for _, v := range []sql.NullInt64{first, last, otherFirst, otherLast} {
+		if !v.Valid {
+			continue
+		}
+		if !ok || v.Int64 < span.first {
+			span.first = v.Int64
+		}
+		if !ok || v.Int64 > span.last {
+			span.last = v.Int64
+		}
+		ok = true
+	}
+	return span, ok, nil
+}
+
+// query is the page's query: the filter, the ids its time range spans
+// (when it has one) and the cursor, in id order (newest first, or oldest
+// first for a page newer than After).
+func (f DeliveryFilter) query(limit int, span idSpan) (string, []any) {
 	where, args := f.where()
+	if f.timed() {
+		where += ` AND d.id >= ? AND d.id <= ?`
+		args = append(args, span.first, span.last)
+	}
 	order := "DESC"
 	switch {
 	case f.Before != 0:
@@ -148,21 +211,15 @@ func (f DeliveryFilter) query(limit int) (string, []any) {
 		args = append(args, f.After)
 		order = "ASC"
 	}
-	from := deliveryFrom
-	if f.onlyTime() {
-		// Newest first is the deliveries' own order, so SQLite would read
-		// them all from the newest to reach a time range; the events'
-		// primary key reaches it directly.
-		from = `FROM events ev CROSS JOIN deliveries d ON d.event_id = ev.id JOIN webhook_endpoints e ON e.id = d.endpoint_id`
-	}
-	return `SELECT ` + deliverySelect + ` ` + from + ` WHERE ` + where + ` ORDER BY d.id ` + order + ` LIMIT ?`, append(args, limit)
+	return `SELECT ` + deliverySelect + ` ` + deliveryFrom + ` WHERE ` + where + ` ORDER BY d.id ` + order + ` LIMIT ?`, append(args, limit)
 }
 
-// onlyTime says whether a time range is the filter's only condition that
-// an index of the deliveries would not serve better.
-func (f DeliveryFilter) onlyTime() bool {
-	return (!f.Since.IsZero() || !f.Until.IsZero()) && f.EndpointID == 0 && f.Status == "" && f.HTTPClass == 0 &&
-		f.WebhookID == "" && f.TaskID == 0
+// timeOrderedSQL is the time_ordered of a delivery being written, created
+// at the time placeholder p holds (migration 025). Writes are serialized
+// (SQLite's write lock, whichever process writes), so no other delivery
+// comes between the check and the insert.
+func timeOrderedSQL(p string) string {
+	return `CASE WHEN ` + p + ` >= COALESCE((SELECT max(created_at_ms) FROM deliveries WHERE time_ordered = 1), 0) THEN 1 ELSE 0 END`
 }
 
 // DeliveryLog lists one page of the deliveries f picks, newest first. A
@@ -179,8 +236,18 @@ func (s *Store) DeliveryLog(ctx context.Context, f DeliveryFilter) (DeliveryLogP
 	if err := s.settle(ctx); err != nil {
 		return DeliveryLogPage{}, err
 	}
+	var span idSpan
+	if f.timed() {
+		var ok bool
+		var err error
+		if span, ok, err = s.span(ctx, f); err != nil {
+			return DeliveryLogPage{}, fmt.Errorf("store: list deliveries: %w", err)
+		} else if !ok {
+			span = idSpan{first: 1, last: 0} // no delivery in the range: an empty span
+		}
+	}
 	// One more than the page tells whether there is a page beyond it.
-	query, args := f.query(limit + 1)
+	query, args := f.query(limit+1, span)
 	rows, err := listRows(ctx, s.reader, nil, scanDelivery, query, args...)
 	if err != nil {
 		return DeliveryLogPage{}, fmt.Errorf("store: list deliveries: %w", err)

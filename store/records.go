@@ -281,8 +281,8 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, now time.Time, r *AttemptRe
 		attempts = 0
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
-		(event_id, event_name, endpoint_id, status, attempts, next_attempt_ms, last_status, created_at_ms, finished_at_ms)
-		VALUES (?1, (SELECT name FROM events WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+		(event_id, event_name, endpoint_id, status, attempts, next_attempt_ms, last_status, created_at_ms, finished_at_ms, time_ordered)
+		VALUES (?1, (SELECT name FROM events WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, `+timeOrderedSQL("?7")+`)`,
 		r.EventID, r.EndpointID, r.Status, attempts, next, answerStatus(r.Attempt), r.EventAt.UnixMilli(), finished)
 	if err != nil {
 		return fmt.Errorf("insert delivery: %w", err)
