@@ -1,10 +1,19 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"hookboard/store"
 )
 
 // TestRPCActionCatalog: the lists of actions and events are Kanboard's,
@@ -119,5 +128,61 @@ func TestRPCActionRunsOnItsEvent(t *testing.T) {
 	json.Unmarshal(f.call(t, f.app(), "getTask", []any{task}), &got)
 	if got["is_active"] != float64(0) || got["column_id"] != float64(done) {
 		t.Errorf("task after the move: %v", got)
+	}
+}
+
+// TestIncomingTaskIntoDoneClosesItself is the issue's example: a project
+// whose rule closes tasks arriving in "Done"; a script creates a task there
+// through the incoming URL; a real receiver gets task.create, then
+// task.close, before the script's OK, each with its own event id.
+func TestIncomingTaskIntoDoneClosesItself(t *testing.T) {
+	f := newRPCFixture(t, scenarioNotifier(t))
+	ctx := context.Background()
+	rc := newReceiver(t, http.StatusOK, "ok")
+	if _, _, err := f.st.CreateEndpoint(ctx, store.NewEndpoint{Name: "chat", URL: rc.URL + "/hook", Timeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	done := f.cols1[3]
+	if _, err := f.st.CreateAction(ctx, f.p1, store.EventTaskCreate, `\Kanboard\Action\TaskCloseColumn`,
+		[]store.ActionParam{{Name: "column_id", Value: strconv.FormatInt(done.ID, 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"controller": {"webhook"}, "action": {"task"}, "token": {f.incomingToken}, "title": {"Deploy finished"},
+		"project_id": {strconv.FormatInt(f.p1, 10)}, "column_id": {strconv.FormatInt(done.ID, 10)}}
+	resp, err := http.Get(f.srv.URL + "/?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "OK" {
+		t.Fatalf("incoming: %d %q", resp.StatusCode, body)
+	}
+	taskID := resp.Header.Get("X-Hookboard-Task-Id")
+
+	if got := eventNames(rc); !slices.Equal(got, []string{store.EventTaskCreate, store.EventTaskClose}) {
+		t.Fatalf("the receiver got %v, want task.create then task.close", got)
+	}
+	hooks := rc.received()
+	for i, wantActive := range []float64{1, 0} {
+		var p struct {
+			Data struct {
+				TaskID float64        `json:"task_id"`
+				Task   map[string]any `json:"task"`
+			} `json:"event_data"`
+		}
+		if err := json.Unmarshal([]byte(hooks[i].body), &p); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(p.Data.TaskID) != taskID || p.Data.Task["is_active"] != wantActive || p.Data.Task["column_title"] != "Done" {
+			t.Errorf("webhook %d: %s", i, hooks[i].body)
+		}
+	}
+	if a, b := hooks[0].header.Get("webhook-id"), hooks[1].header.Get("webhook-id"); a == "" || a >= b {
+		t.Errorf("webhook ids %q, %q: two events, in order", a, b)
+	}
+	id, _ := strconv.ParseInt(taskID, 10, 64)
+	if tk, err := f.st.TaskByID(ctx, id); err != nil || tk.IsActive != 0 {
+		t.Errorf("the task is not closed: %+v %v", tk, err)
 	}
 }
