@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,5 +186,35 @@ func TestIncomingTaskIntoDoneClosesItself(t *testing.T) {
 	id, _ := strconv.ParseInt(taskID, 10, 64)
 	if tk, err := f.st.TaskByID(ctx, id); err != nil || tk.IsActive != 0 {
 		t.Errorf("the task is not closed: %+v %v", tk, err)
+	}
+}
+
+// TestRPCEveryProcedureRegisteredAndDocumented: all 160 of Kanboard's
+// procedures are registered, and docs/jsonrpc.md's table lists each once.
+func TestRPCEveryProcedureRegisteredAndDocumented(t *testing.T) {
+	for name := range rpcAccessTable {
+		if _, ok := rpcProcedures[name]; !ok {
+			t.Errorf("%s is not registered", name)
+		}
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "jsonrpc.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]int{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if name, ok := strings.CutPrefix(line, "| `"); ok {
+			if name, rest, ok := strings.Cut(name, "` | "); ok && strings.HasPrefix(rest, "yes |") {
+				listed[name]++
+			}
+		}
+	}
+	for name := range rpcAccessTable {
+		if listed[name] != 1 {
+			t.Errorf("docs/jsonrpc.md lists %s %d times", name, listed[name])
+		}
+	}
+	if len(listed) != len(rpcAccessTable) {
+		t.Errorf("docs/jsonrpc.md lists %d procedures, Kanboard has %d", len(listed), len(rpcAccessTable))
 	}
 }
