@@ -554,3 +554,27 @@ func TestActionCatalog(t *testing.T) {
 		}
 	}
 }
+
+// A chain of distinct rules, each triggered by the previous one's change,
+// stops after maxActionDepth levels.
+func TestActionChainDepthIsBounded(t *testing.T) {
+	f := newActFix(t)
+	colors := []string{"red", "green", "blue", "purple", "orange", "grey"}
+	var cats []int64
+	for i := range 5 {
+		id, _, err := f.s.AddCategory(f.ctx, f.me, f.p.project, "C"+strconv.Itoa(i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cats = append(cats, id)
+	}
+	// colors[i] → cats[i] → colors[i+1]: ten rules in a line.
+	for i, c := range cats {
+		f.rule(t, "TaskAssignCategoryColor", ActionEventTaskCreateUpdate, "color_id", colors[i], "category_id", c)
+		f.rule(t, "TaskAssignColorCategory", ActionEventTaskCreateUpdate, "color_id", colors[i+1], "category_id", c)
+	}
+	_, evs := f.task(t, NewTask{ColorID: "red"})
+	if got := f.names(t, evs); len(got) != 1+maxActionDepth {
+		t.Errorf("%d events (%v), want the task.create and %d levels of rules", len(got), got, maxActionDepth)
+	}
+}
