@@ -257,6 +257,14 @@ var rpcProcedures = map[string]rpcProcedure{
 	"setSubtaskStartTime":   procedure(procSetSubtaskStartTime),
 	"setSubtaskEndTime":     procedure(procSetSubtaskEndTime),
 	"getSubtaskTimeSpent":   procedure(procGetSubtaskTimeSpent),
+
+	// Automatic actions (jsonrpc_actions.go).
+	"getAvailableActions":       procedure(procGetAvailableActions),
+	"getAvailableActionEvents":  procedure(procGetAvailableActionEvents),
+	"getCompatibleActionEvents": procedure(procGetCompatibleActionEvents),
+	"getActions":                procedure(procGetActions),
+	"createAction":              procedure(procCreateAction),
+	"removeAction":              procedure(procRemoveAction),
 }
 
 // runProcedure binds a call's arguments and runs it. A returned *rpcError

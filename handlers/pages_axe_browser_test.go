@@ -140,11 +140,18 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 		colorTasks = append(colorTasks, id)
 	}
 
+	cols, _ := e.st.Columns(bg, e.projectID)
+	if _, err := e.st.CreateAction(bg, e.projectID, store.EventTaskMoveColumn, `\Kanboard\Action\TaskCloseColumn`,
+		[]store.ActionParam{{Name: "column_id", Value: fmt.Sprint(cols[3].ID)}}); err != nil {
+		t.Fatal(err)
+	}
+
 	pages := []string{
 		fmt.Sprintf("/projects/%d/board", e.projectID),
 		fmt.Sprintf("/projects/%d/board?closed=1", e.projectID),
 		fmt.Sprintf("/tasks/%d", taskID),
 		fmt.Sprintf("/projects/%d/files", e.projectID),
+		fmt.Sprintf("/projects/%d/actions?action_name=%s", e.projectID, url.QueryEscape(`\Kanboard\Action\TaskMoveColumnAssigned`)),
 		"/settings/webhooks",
 		fmt.Sprintf("/settings/webhooks/%d", eps[0].ID),
 		delivery,

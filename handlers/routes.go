@@ -95,6 +95,9 @@ func (a *App) Routes() http.Handler {
 	mux.Handle("POST /swimlanes/{id}/disable", member(a.setSwimlaneActivePage(false)))
 	mux.Handle("POST /swimlanes/{id}/delete", member(a.deleteSwimlanePage))
 	mux.Handle("POST /projects/{id}/categories", member(a.addCategoryPage))
+	mux.Handle("GET /projects/{id}/actions", member(a.actionsPage))
+	mux.Handle("POST /projects/{id}/actions", member(a.createActionPage))
+	mux.Handle("POST /projects/{id}/actions/{action}/delete", member(a.removeActionPage))
 	mux.Handle("POST /categories/{id}/edit", member(a.editCategoryPage))
 	mux.Handle("POST /categories/{id}/delete", member(a.deleteCategoryPage))
 

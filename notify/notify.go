@@ -559,8 +559,11 @@ func (n *Notifier) RunOnce(ctx context.Context) (int, error) {
 }
 
 // housekeeping prunes the log and disables endpoints that have failed for
-// EndpointFailingLimit even when no new attempt would notice it.
+// EndpointFailingLimit even when no new attempt would notice it; and once a
+// day it raises the automatic actions' task.cronjob.daily and delivers the
+// events of what they changed.
 func (n *Notifier) housekeeping(ctx context.Context) {
+	n.DailyActions(ctx)
 	if _, err := n.Prune(ctx); err != nil && ctx.Err() == nil {
 		n.log.Error("pruning the delivery log", "err", err)
 	}
@@ -573,6 +576,27 @@ func (n *Notifier) housekeeping(ctx context.Context) {
 	}
 	for _, id := range ids {
 		n.log.Warn("webhook endpoint disabled: every delivery failed for 5 days", "endpoint", id)
+	}
+}
+
+// dailyActionsEvery is how often the automatic actions' daily job runs;
+// the store keeps when it last ran, so restarts and other servers on the
+// same database do not run it again sooner.
+const dailyActionsEvery = 24 * time.Hour
+
+// DailyActions runs the automatic actions' daily job when it is due and
+// delivers the events of their changes.
+func (n *Notifier) DailyActions(ctx context.Context) {
+	events, ran, err := n.st.RunDailyActions(ctx, dailyActionsEvery)
+	if err != nil {
+		if ctx.Err() == nil {
+			n.log.Error("automatic actions: the daily job", "err", err)
+		}
+		return
+	}
+	if ran && len(events) > 0 {
+		n.log.Info("automatic actions: the daily job changed tasks", "events", len(events))
+		n.Deliver(ctx, events)
 	}
 }
 

@@ -291,7 +291,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 			if err != nil {
 				return nil, err
 			}
-			events = append(events, ev)
+			events = append(events, ev...)
 			if len(changes) == 1 {
 				return events, nil
 			}
@@ -300,7 +300,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		if err != nil {
 			return nil, err
 		}
-		return append(events, ev), nil
+		return append(events, ev...), nil
 	})
 }
 
@@ -339,11 +339,7 @@ func (s *Store) setTaskActive(ctx context.Context, actor Actor, id int64, active
 		if err != nil {
 			return nil, err
 		}
-		ev, err := s.emit(ctx, tx, actor, name, snap.ProjectID, id, EventContent{Task: snap})
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emit(ctx, tx, actor, name, snap.ProjectID, id, EventContent{Task: snap})
 	})
 }
 
@@ -433,20 +429,16 @@ func (s *Store) MoveTask(ctx context.Context, actor Actor, id int64, m TaskMove)
 		case col != old.ColumnID:
 			name = EventTaskMoveColumn
 		}
-		ev, err := s.emitMove(ctx, tx, actor, name, id, old, 0)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emitMove(ctx, tx, actor, name, id, old, 0)
 	})
 }
 
 // emitMove writes a task.move.* event in Kanboard's shape, comparing the
 // task before (old) and after the move.
-func (s *Store) emitMove(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, old TaskSnapshot, srcProject int64) (string, error) {
+func (s *Store) emitMove(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, old TaskSnapshot, srcProject int64) ([]string, error) {
 	snap, err := taskSnapshot(ctx, tx, id)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	d := EventContent{Task: snap, Move: &MoveFrom{ColumnID: old.ColumnID, SwimlaneID: old.SwimlaneID,
 		ProjectID: srcProject, DateMoved: old.DateMoved}}
@@ -515,11 +507,7 @@ func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m 
 			pid, col, lane, category, nullInt(owner), n+1, now, now, id); err != nil {
 			return nil, err
 		}
-		ev, err := s.emitMove(ctx, tx, actor, EventTaskMoveProject, id, old, old.ProjectID)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emitMove(ctx, tx, actor, EventTaskMoveProject, id, old, old.ProjectID)
 	})
 }
 
@@ -531,7 +519,7 @@ func (s *Store) DeleteTask(ctx context.Context, actor Actor, id int64) ([]string
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
 		}
-		ev, err := s.emit(ctx, tx, actor, EventTaskDelete, old.ProjectID, id, EventContent{Task: old})
+		events, err := s.emit(ctx, tx, actor, EventTaskDelete, old.ProjectID, id, EventContent{Task: old})
 		if err != nil {
 			return nil, err
 		}
@@ -541,6 +529,6 @@ func (s *Store) DeleteTask(ctx context.Context, actor Actor, id int64) ([]string
 		if err := closeGap(ctx, tx, old.ProjectID, old.ColumnID, old.SwimlaneID, old.Position); err != nil {
 			return nil, err
 		}
-		return []string{ev}, nil
+		return events, nil
 	})
 }

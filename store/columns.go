@@ -276,9 +276,5 @@ func (s *Store) emitConfig(ctx context.Context, tx *sql.Tx, actor Actor, name st
 	}
 	o := p.Object()
 	c.Project = &o
-	ev, err := s.emit(ctx, tx, actor, name, projectID, 0, c)
-	if err != nil {
-		return nil, err
-	}
-	return []string{ev}, nil
+	return s.emit(ctx, tx, actor, name, projectID, 0, c)
 }

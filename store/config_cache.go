@@ -24,6 +24,9 @@ type configCache struct {
 	places    map[placement]placed
 	endpoints []endpointFilter
 	epKnown   bool
+	// actions are the automatic actions' rules by project (actions.go).
+	actions  map[int64][]Action
+	actKnown bool
 	// integrations by token hash, for the incoming URL (credentials.go).
 	integrations map[[sha256.Size]byte]Integration
 }
@@ -70,6 +73,7 @@ func (c *configCache) at(v int64) bool {
 // hold empties the cache, to hold entries of version v.
 func (c *configCache) hold(v int64) {
 	c.version, c.places, c.endpoints, c.epKnown, c.integrations = v, nil, nil, false, nil
+	c.actions, c.actKnown = nil, false
 }
 
 // forget drops everything: a transaction or savepoint was rolled back, so

@@ -69,7 +69,7 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 		emitOnCopy := func(name string, c EventContent) error {
 			c.Task = task
 			ev, err := s.emitAt(ctx, tx, v, actor, name, task.ProjectID, id, c)
-			events = append(events, ev)
+			events = append(events, ev...)
 			return err
 		}
 		for _, sid := range subtasks {

@@ -354,11 +354,7 @@ func (s *Store) emitOnTask(ctx context.Context, tx *sql.Tx, actor Actor, name st
 // emitAbout writes the event named name about c on task.
 func (s *Store) emitAbout(ctx context.Context, tx *sql.Tx, actor Actor, name string, task TaskSnapshot, c EventContent) ([]string, error) {
 	c.Task = task
-	ev, err := s.emit(ctx, tx, actor, name, task.ProjectID, task.ID, c)
-	if err != nil {
-		return nil, err
-	}
-	return []string{ev}, nil
+	return s.emit(ctx, tx, actor, name, task.ProjectID, task.ID, c)
 }
 
 // configData is the event_data of project, column, swimlane and category

@@ -119,19 +119,34 @@ type Event struct {
 const deliveryLease = 30 * time.Second
 
 // emit writes an event and, when enabled endpoints match it, the fanout
-// row that owes them their deliveries, inside the change's transaction. It
-// returns the event id.
-func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, c EventContent) (string, error) {
+// row that owes them their deliveries, inside the change's transaction;
+// then it runs the project's automatic actions the event triggers, in the
+// same transaction (actions.go). It returns the event's id followed by the
+// ids of the events the actions' changes wrote, in the order written.
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, actor Actor, name string, projectID, taskID int64, c EventContent) ([]string, error) {
 	v, err := configVersion(ctx, tx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return s.emitAt(ctx, tx, v, actor, name, projectID, taskID, c)
 }
 
 // emitAt is emit for a caller that read the transaction's config_version
 // already, v.
-func (s *Store) emitAt(ctx context.Context, tx *sql.Tx, v int64, actor Actor, name string, projectID, taskID int64, c EventContent) (string, error) {
+func (s *Store) emitAt(ctx context.Context, tx *sql.Tx, v int64, actor Actor, name string, projectID, taskID int64, c EventContent) ([]string, error) {
+	id, err := s.writeEvent(ctx, tx, v, actor, name, projectID, taskID, c)
+	if err != nil {
+		return nil, err
+	}
+	more, err := s.runActions(ctx, tx, v, actor, name, projectID, c)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{id}, more...), nil
+}
+
+// writeEvent writes the event and its fanout row and returns its id.
+func (s *Store) writeEvent(ctx context.Context, tx *sql.Tx, v int64, actor Actor, name string, projectID, taskID int64, c EventContent) (string, error) {
 	body, err := EncodeEventData(name, c)
 	if err != nil {
 		return "", err

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -63,6 +64,7 @@ var importKinds = []struct{ kind, table string }{
 	{"project files", "project_files"}, {"subtask time tracking", "subtask_time_tracking"},
 	{"link types", "links"}, {"task links", "task_links"}, {"external links", "task_external_links"},
 	{"task metadata", "task_metadata"}, {"project metadata", "project_metadata"},
+	{"automatic actions", "actions"},
 }
 
 // importNoIDs are the kinds whose rows have no ids of their own, or (link
@@ -110,7 +112,6 @@ var kanboardColumns = map[string][]string{
 // each, when its table exists, so nobody learns of the loss later.
 var kanboardLeftOut = []struct{ what, table, where, why string }{
 	{"user metadata", "user_has_metadata", "", "Hookboard has no user metadata"},
-	{"automatic actions", "actions", "", "Hookboard has no automatic actions; outgoing webhooks can drive them elsewhere"},
 	{"custom project roles", "project_has_roles", "", "Hookboard has the three built-in project roles only"},
 	{"saved filters", "custom_filters", "", "Hookboard has no saved filters"},
 	{"predefined task descriptions", "predefined_task_descriptions", "", "Hookboard has no task templates"},
@@ -313,7 +314,7 @@ func (im *kbImporter) run() error {
 	for _, step := range []func() error{
 		im.users, im.projects, im.members, im.groups, im.groupMembers, im.projectGroups, im.columns, im.swimlanes, im.categories, im.tags,
 		im.tasks, im.taskTags, im.comments, im.subtasks, im.taskFiles, im.projectFiles, im.timeTracking, im.links, im.taskLinks, im.externalLinks,
-		im.taskMetadata, im.projectMetadata, im.leftOut,
+		im.taskMetadata, im.projectMetadata, im.actions, im.leftOut,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -1091,6 +1092,92 @@ func (im *kbImporter) taskMetadata() error {
 
 func (im *kbImporter) projectMetadata() error {
 	return im.metadata("project metadata", "project_has_metadata", "project_id", "projects", projectMetadata)
+}
+
+// actionRefs are the kinds of what an action's parameters name, by name.
+var actionRefs = map[string]string{"column_id": "columns", "src_column_id": "columns", "dest_column_id": "columns",
+	"swimlane_id": "swimlanes", "dest_swimlane_id": "swimlanes", "category_id": "categories", "user_id": "users",
+	"project_id": "projects", "link_id": "link types"}
+
+// actions brings the automatic actions whose action Hookboard has (not
+// the mail ones, nor plugins'), their parameters naming the imported rows.
+func (im *kbImporter) actions() error {
+	const what = "automatic actions"
+	if !im.tables["actions"] || !im.tables["action_has_params"] {
+		return nil
+	}
+	params := map[int64][]ActionParam{}
+	err := im.each(`SELECT action_id, name, COALESCE(value, '') FROM action_has_params ORDER BY id`, func(rows *sql.Rows) error {
+		var action int64
+		var p ActionParam
+		if err := rows.Scan(&action, &p.Name, &p.Value); err != nil {
+			return err
+		}
+		params[action] = append(params[action], p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	type kbAction struct {
+		id, project int64
+		event, name string
+	}
+	var list []kbAction
+	err = im.each(`SELECT id, project_id, event_name, action_name FROM actions ORDER BY id`, func(rows *sql.Rows) error {
+		var a kbAction
+		if err := rows.Scan(&a.id, &a.project, &a.event, &a.name); err != nil {
+			return err
+		}
+		list = append(list, a)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		p, ok := im.parent(what, "projects", a.project)
+		if !ok {
+			continue
+		}
+		if _, ok := ActionKindByName(a.name); !ok {
+			im.skip(what, "Hookboard has not this action (it sends mail, or comes from a plugin)")
+			continue
+		}
+		mapped := make([]ActionParam, 0, len(params[a.id]))
+		for _, prm := range params[a.id] {
+			if kind, ok := actionRefs[prm.Name]; ok {
+				n, err := strconv.ParseInt(strings.TrimSpace(prm.Value), 10, 64)
+				id, found := im.ids[kind][n]
+				if err != nil || !found {
+					break
+				}
+				prm.Value = strconv.FormatInt(id, 10)
+			}
+			mapped = append(mapped, prm)
+		}
+		if len(mapped) != len(params[a.id]) {
+			im.skip(what, "a parameter names a row that was not imported")
+			continue
+		}
+		if err := checkAction(im.ctx, im.tx, p, a.event, a.name, mapped); err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				return err
+			}
+			im.skip(what, "its event or parameters do not fit the action: "+err.Error())
+			continue
+		}
+		if err := im.insert(what, "actions", a.id, "project_id, event_name, action_name", p, a.event, a.name); err != nil {
+			return err
+		}
+		for _, prm := range mapped {
+			if _, err := im.tx.ExecContext(im.ctx, `INSERT INTO action_has_params (action_id, name, value) VALUES (?, ?, ?)`,
+				im.ids[what][a.id], prm.Name, prm.Value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // leftOut counts what Hookboard cannot hold.

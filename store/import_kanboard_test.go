@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -272,7 +273,7 @@ func TestImportKanboardReference(t *testing.T) {
 	}
 	want := map[string]int{"users": 4, "projects": 2, "project members": 8, "columns": 9, "swimlanes": 4,
 		"categories": 4, "tags": 5, "tasks": 30, "task tags": 21, "comments": 11, "subtasks": 12, "files": 3,
-		"link types": 0, "task links": 4, "external links": 1, "task metadata": 4}
+		"link types": 0, "task links": 4, "external links": 1, "task metadata": 4, "automatic actions": 1}
 	for what, n := range want {
 		if got := countOf(rep.Imported, what); got != n {
 			t.Errorf("imported %s: %d, want %d", what, got, n)
@@ -282,16 +283,21 @@ func TestImportKanboardReference(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 	// What Hookboard cannot hold is named, with Kanboard's counts.
-	for what, n := range map[string]int{"comments": 1, "automatic actions": 1, "activity stream entries": 65} {
+	for what, n := range map[string]int{"comments": 1, "activity stream entries": 65} {
 		if got := countOf(rep.NotImported, what); got != n {
 			t.Errorf("not imported %s: %d, want %d (%+v)", what, got, n, rep.NotImported)
 		}
 	}
 
-	for _, what := range []string{"task links", "external links", "task metadata"} {
+	for _, what := range []string{"task links", "external links", "task metadata", "automatic actions"} {
 		if got := countOf(rep.NotImported, what); got != 0 {
 			t.Errorf("%s reported as not imported: %+v", what, rep.NotImported)
 		}
+	}
+	// The rule: close tasks moved to Done (column 4), as Kanboard stored it.
+	if rules, err := s.Actions(ctx, 1); err != nil || len(rules) != 1 || rules[0].ActionName != `\Kanboard\Action\TaskCloseColumn` ||
+		rules[0].EventName != EventTaskMoveColumn || rules[0].Param("column_id") != "4" {
+		t.Errorf("imported rules: %+v %v", rules, err)
 	}
 	checkImportedLinks(t, s, e)
 
@@ -542,6 +548,13 @@ func TestImportKanboardIntoUsedHookboard(t *testing.T) {
 	c, err := s.CommentByID(ctx, 1)
 	if err != nil || c.TaskID != byTitle[e.Tasks[0].Title] {
 		t.Errorf("comment 1: %+v, %v", c, err)
+	}
+	// The rule follows its project and its column "Done", both renumbered.
+	var ops, done int64
+	s.reader.QueryRow(`SELECT id FROM projects WHERE name = 'Operations'`).Scan(&ops)
+	s.reader.QueryRow(`SELECT id FROM columns WHERE project_id = ? AND title = 'Done'`, ops).Scan(&done)
+	if rules, err := s.Actions(ctx, ops); err != nil || len(rules) != 1 || done == 4 || rules[0].Param("column_id") != strconv.FormatInt(done, 10) {
+		t.Errorf("the imported rule: %+v %v (Done is column %d)", rules, err, done)
 	}
 	// What was there before is untouched.
 	own, err := s.TaskByID(ctx, ownTask)

@@ -334,7 +334,12 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 // would wait for ever. The transaction may hold other calls' changes too
 // (group commit, see groupcommit.go); each call is its own savepoint, so an
 // error from fn undoes exactly fn's writes and fails only this call.
+// A change an automatic action makes (its ctx carries the action's scope)
+// runs in the transaction of the change that triggered the action.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if sc := scopeOf(ctx); sc != nil {
+		return fn(sc.chain.tx)
+	}
 	return s.writes.do(ctx, fn)
 }
 

@@ -187,7 +187,7 @@ func (s *Store) RemoveTag(ctx context.Context, actor Actor, id int64) ([]string,
 			if err != nil {
 				return nil, err
 			}
-			events = append(events, ev)
+			events = append(events, ev...)
 		}
 		return events, nil
 	})
@@ -195,13 +195,13 @@ func (s *Store) RemoveTag(ctx context.Context, actor Actor, id int64) ([]string,
 
 // emitTagChange marks a task modified after its tags changed and writes the
 // task.update that says so: changes.tags holds the names it has now.
-func (s *Store) emitTagChange(ctx context.Context, tx *sql.Tx, actor Actor, taskID int64) (string, error) {
+func (s *Store) emitTagChange(ctx context.Context, tx *sql.Tx, actor Actor, taskID int64) ([]string, error) {
 	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET modified_at = ? WHERE id = ?`, s.now().Unix(), taskID); err != nil {
-		return "", err
+		return nil, err
 	}
 	snap, err := taskSnapshot(ctx, tx, taskID)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return s.emit(ctx, tx, actor, EventTaskUpdate, snap.ProjectID, taskID,
 		EventContent{Task: snap, Changes: map[string]any{"tags": snap.TagNames()}})
@@ -239,11 +239,7 @@ func (s *Store) SetTaskTags(ctx context.Context, actor Actor, projectID, taskID 
 		if err != nil || !changed {
 			return nil, err
 		}
-		ev, err := s.emitTagChange(ctx, tx, actor, taskID)
-		if err != nil {
-			return nil, err
-		}
-		return []string{ev}, nil
+		return s.emitTagChange(ctx, tx, actor, taskID)
 	})
 }
 

@@ -140,11 +140,11 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, v int64, actor Act
 			return 0, nil, err
 		}
 	}
-	ev, err := s.emitAt(ctx, tx, v, actor, EventTaskCreate, t.ProjectID, id, EventContent{Task: snap})
+	events, err := s.emitAt(ctx, tx, v, actor, EventTaskCreate, t.ProjectID, id, EventContent{Task: snap})
 	if err != nil {
 		return 0, nil, err
 	}
-	return id, []string{ev}, nil
+	return id, events, nil
 }
 
 // newTaskColumns are what the INSERT of a new task returns.
