@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -33,7 +32,7 @@ func newLogFixture(t *testing.T) *logFixture {
 	}
 	uuidMu.Unlock()
 	f := &logFixture{t: t, clock: start}
-	s, err := Open(filepath.Join(t.TempDir(), "log.db"), Options{Now: f.now})
+	s, err := openTest(t, testDB(t), Options{Now: f.now})
 	if err != nil {
 		t.Fatal(err)
 	}

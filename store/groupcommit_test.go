@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -211,7 +210,7 @@ func TestGroupCommitCancelledBeforeItsTurnWritesNothing(t *testing.T) {
 }
 
 func TestWritesAfterCloseFail(t *testing.T) {
-	st, err := Open(filepath.Join(t.TempDir(), "hookboard.db"), Options{})
+	st, err := openTest(t, testDB(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -53,8 +52,8 @@ func deliveryOf(t *testing.T, s *Store, j DeliveryJob) (Delivery, error) {
 // state made right after, through this Store, and survive Close.
 func TestRecordAttemptsLater(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "board.db")
-	s, err := Open(path, Options{})
+	path := testDB(t)
+	s, err := openTest(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +113,7 @@ func TestRecordAttemptsLater(t *testing.T) {
 	if err := s.RecordAttemptsLater([]AttemptRecord{delivered(job2, time.Now())}, func(error) {}); err == nil {
 		t.Fatal("RecordAttemptsLater on a closed Store: no error")
 	}
-	s, err = Open(path, Options{})
+	s, err = openTest(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,10 +131,10 @@ func TestRecordAttemptsLater(t *testing.T) {
 // time is a schedule) and what has ended.
 func TestReleaseEarlierLeases(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "board.db")
+	path := testDB(t)
 	clock := time.Now()
 	now := func() time.Time { return clock }
-	first, err := Open(path, Options{Now: now})
+	first, err := openTest(t, path, Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +163,7 @@ func TestReleaseEarlierLeases(t *testing.T) {
 	first.Close() // as good as a crash for the leases: nobody holds them now
 
 	clock = clock.Add(2 * time.Second)
-	second, err := Open(path, Options{Now: now})
+	second, err := openTest(t, path, Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // multi-byte text included, and no longer has the offset column.
 func TestOpenRestoresAttemptBodiesStoredWithoutTheirEventData(t *testing.T) {
 	ctx := context.Background()
-	path := t.TempDir() + "/hb.db"
+	path := testDB(t)
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestOpenRestoresAttemptBodiesStoredWithoutTheirEventData(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(path, Options{})
+	s, err := openTest(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ var searchNow = time.Date(2030, 6, 15, 12, 0, 0, 0, time.UTC)
 func newSearchFixture(t testing.TB) *searchFixture {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "search.db"), Options{Now: func() time.Time { return searchNow }})
+	s, err := openTest(t, testDB(t), Options{Now: func() time.Time { return searchNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

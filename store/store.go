@@ -1,6 +1,7 @@
-// Package store is the only package that speaks SQL. It owns the SQLite file:
-// one writer connection that runs every change in an immediate transaction,
-// and a read-only pool for everything else.
+// Package store is the only package that speaks SQL. It owns the database, a
+// SQLite file or a PostgreSQL database (postgres.go): one writer connection
+// that runs every change in a serialized transaction, and a pool for
+// everything else.
 package store
 
 import (
@@ -42,12 +43,16 @@ func invalid(format string, args ...any) error {
 	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
 }
 
-//go:embed migrations/*.sql
+// The migrations of each dialect: the same numbers in both folders, so a
+// schema version means the same tables on either.
+//
+//go:embed migrations/*.sql migrations_postgres/*.sql
 var migrationFiles embed.FS
 
 // Store is the database. It is safe for concurrent use.
 type Store struct {
-	path    string
+	path    string // the SQLite file, or the PostgreSQL URL
+	pg      bool   // PostgreSQL (see postgres.go)
 	keyFile string
 	now     func() time.Time
 	opened  time.Time // when Open ran, by s.now (see ReleaseEarlierLeases)
@@ -69,7 +74,8 @@ type Store struct {
 // Options tune Open. The zero value is what production uses.
 type Options struct {
 	// KeyFile holds the key that encrypts recoverable secrets (webhook
-	// signing secrets, endpoint tokens, app secrets). Default: PATH + ".key".
+	// signing secrets, endpoint tokens, app secrets). Default: PATH + ".key",
+	// and hookboard.key in the working directory on PostgreSQL.
 	KeyFile string
 	// Now replaces the clock (tests).
 	Now func() time.Time
@@ -122,9 +128,13 @@ func dsn(path string, readOnly bool, busy time.Duration, walPages int) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path and applies pending
-// migrations.
+// Open opens the database and applies pending migrations: a postgres:// or
+// postgresql:// URL opens that PostgreSQL database, anything else is the
+// path of a SQLite file, created if needed.
 func Open(path string, opts Options) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgresStore(path, opts)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -179,6 +189,36 @@ func Open(path string, opts Options) (*Store, error) {
 	if keyFile == "" {
 		keyFile = abs + ".key"
 	}
+	return s.start(keyFile, opts)
+}
+
+// openPostgresStore is Open for a PostgreSQL URL.
+func openPostgresStore(dsn string, opts Options) (*Store, error) {
+	s := &Store{path: dsn, pg: true, now: time.Now}
+	if opts.Now != nil {
+		s.now = opts.Now
+	}
+	s.opened = s.now()
+	var err error
+	if s.writer, s.reader, err = openPostgres(dsn); err != nil {
+		return nil, err
+	}
+	s.writes = newCommitter(s.writer, s.config.forget)
+	s.writes.lock = fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(current_schema()))", writeLockKey)
+	if err := s.migrate(context.Background()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	keyFile := opts.KeyFile
+	if keyFile == "" {
+		keyFile = "hookboard.key"
+	}
+	return s.start(keyFile, opts)
+}
+
+// start loads the key of the secrets and starts the usage flusher.
+func (s *Store) start(keyFile string, opts Options) (*Store, error) {
+	var err error
 	if s.keyFile, err = filepath.Abs(keyFile); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: key file: %w", err)
@@ -233,8 +273,12 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Path is the absolute path of the database file.
-func (s *Store) Path() string { return s.path }
+// Path is the absolute path of the database file, or the PostgreSQL URL
+// with its password redacted.
+func (s *Store) Path() string { return RedactDSN(s.path) }
+
+// Postgres tells whether the database is PostgreSQL.
+func (s *Store) Postgres() bool { return s.pg }
 
 // Ping checks that the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
@@ -251,30 +295,78 @@ var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
 	7: completeEventData,
 }
 
-// migrate applies every embedded migration whose number is above
-// PRAGMA user_version, each in its own transaction.
-func (s *Store) migrate(ctx context.Context) error {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+type migration struct {
+	version int
+	name    string
+}
+
+// migrations lists the embedded migrations of a folder in order.
+func migrations(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
-	}
-	type migration struct {
-		version int
-		name    string
+		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
 	var all []migration
 	for _, e := range entries {
 		num, _, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
-			return fmt.Errorf("store: migration %q is not named NNN_name.sql", e.Name())
+			return nil, fmt.Errorf("store: migration %q is not named NNN_name.sql", e.Name())
 		}
 		all = append(all, migration{v, e.Name()})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].version < all[j].version })
+	return all, nil
+}
 
+// migrationDir is the folder of this database's dialect.
+func (s *Store) migrationDir() string {
+	if s.pg {
+		return "migrations_postgres"
+	}
+	return "migrations"
+}
+
+// PostgreSQL has no PRAGMA user_version: the version is the one row of
+// schema_version, which the first migration creates.
+const (
+	pgReadVersion  = `SELECT COALESCE((SELECT version FROM schema_version), 0) WHERE to_regclass('schema_version') IS NOT NULL`
+	pgWriteVersion = `UPDATE schema_version SET version = ?`
+)
+
+// schemaVersion reads the applied migration number through db.
+func (s *Store) schemaVersion(ctx context.Context, db q) (int, error) {
+	var v int
+	if !s.pg {
+		err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+		return v, err
+	}
+	err := db.QueryRowContext(ctx, pgReadVersion).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil // a fresh database
+	}
+	return v, err
+}
+
+// migrate applies every embedded migration of the database's dialect whose
+// number is above the schema version, each in its own transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	all, err := migrations(s.migrationDir())
+	if err != nil {
+		return err
+	}
 	var current int
-	if err := s.writer.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+	if s.pg {
+		// Instances starting together must not both migrate: the write lock
+		// (see openPostgres) is taken by the transaction that reads the version.
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			current, err = s.schemaVersion(ctx, tx)
+			return err
+		})
+	} else {
+		current, err = s.schemaVersion(ctx, s.writer)
+	}
+	if err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
 	if latest := all[len(all)-1].version; current > latest {
@@ -287,14 +379,26 @@ func (s *Store) migrate(ctx context.Context) error {
 		if m.version <= current {
 			continue
 		}
-		body, err := migrationFiles.ReadFile("migrations/" + m.name)
+		body, err := migrationFiles.ReadFile(s.migrationDir() + "/" + m.name)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if s.pg {
+				// Another instance may have migrated since the version was read.
+				if v, err := s.schemaVersion(ctx, tx); err != nil || v >= m.version {
+					return err
+				}
+			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
+			if s.pg {
+				_, err := tx.ExecContext(ctx, pgWriteVersion, m.version)
+				return err
+			}
+			// The Go steps only complete SQLite files older than them: the
+			// PostgreSQL schema starts at the newest version.
 			if step := migrationSteps[m.version]; step != nil {
 				if err := step(ctx, tx); err != nil {
 					return err
@@ -313,9 +417,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // SchemaVersion is the applied migration number.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := s.reader.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
-	return v, err
+	return s.schemaVersion(ctx, s.reader)
 }
 
 // inTx runs fn in an immediate transaction on the writer connection and
@@ -333,6 +435,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func classify(err error) error {
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err
+	}
+	if postgresUnavailable(err) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	msg := err.Error()
 	for _, s := range []string{"SQLITE_BUSY", "database is locked", "SQLITE_FULL", "database or disk is full", "SQLITE_READONLY", "readonly database", "SQLITE_IOERR", "disk I/O error"} {
