@@ -71,8 +71,9 @@ func openPostgres(dsn string) (writer, reader *sql.DB, err error) {
 	return writer, reader, nil
 }
 
-// rebind rewrites the ? placeholders of query to PostgreSQL's $1…$n. A ?
-// inside a quoted string, a quoted name or a -- comment is left alone.
+// rebind rewrites the ? placeholders of query to PostgreSQL's $1…$n (and
+// ?NNN to $NNN). A ? inside a quoted string, a quoted name or a -- comment
+// is left alone.
 func rebind(query string) string {
 	if !strings.Contains(query, "?") {
 		return query
@@ -104,8 +105,18 @@ func rebind(query string) string {
 			}
 			b.WriteByte(c)
 		case '?':
-			n++
+			// ?NNN (SQLite's numbered form) keeps its number.
+			digits := i + 1
+			for digits < len(query) && query[digits] >= '0' && query[digits] <= '9' {
+				digits++
+			}
 			b.WriteByte('$')
+			if digits > i+1 {
+				b.WriteString(query[i+1 : digits])
+				i = digits - 1
+				continue
+			}
+			n++
 			b.WriteString(strconv.Itoa(n))
 		default:
 			b.WriteByte(c)
@@ -186,4 +197,24 @@ func postgresUnavailable(err error) bool {
 	var connErr *pgconn.ConnectError
 	return errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err) ||
 		strings.Contains(err.Error(), "conn closed")
+}
+
+// catchUpIdentity sets the id sequence of table (one of ours, named in
+// code) past its highest id, after rows were written with explicit ids.
+func catchUpIdentity(ctx context.Context, tx *sql.Tx, table string) error {
+	_, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE((SELECT MAX(id) FROM `+table+`), 0) + 1, false)`, table)
+	return err
+}
+
+// isUniqueViolation tells whether err is a broken UNIQUE constraint or
+// index, in either dialect.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE")
 }

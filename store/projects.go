@@ -149,8 +149,8 @@ func (s *Store) AddProject(ctx context.Context, actor Actor, p NewProject) (int6
 			return nil, err
 		}
 		if actor.UserID != 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO project_users (project_id, user_id, role)
-				VALUES (?, ?, 'project-manager')`, id, p.OwnerID); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role)
+				VALUES (?, ?, 'project-manager') ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, id, p.OwnerID); err != nil {
 				return nil, err
 			}
 		}
@@ -170,7 +170,7 @@ func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, p NewProject) (
 		return 0, err
 	}
 	now := s.now().Unix()
-	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, description, identifier, owner_id, email, start_date,
+	res, err := insert(ctx, tx, `INSERT INTO projects (name, description, identifier, owner_id, email, start_date,
 		end_date, priority_default, priority_start, priority_end, is_private, created_at, modified_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.Name, v.Description, v.Identifier, nullInt(v.OwnerID), v.Email, v.StartDate, v.EndDate,

@@ -329,10 +329,7 @@ func (s *Store) migrationDir() string {
 
 // PostgreSQL has no PRAGMA user_version: the version is the one row of
 // schema_version, which the first migration creates.
-const (
-	pgReadVersion  = `SELECT COALESCE((SELECT version FROM schema_version), 0) WHERE to_regclass('schema_version') IS NOT NULL`
-	pgWriteVersion = `UPDATE schema_version SET version = ?`
-)
+const pgWriteVersion = `UPDATE schema_version SET version = ?`
 
 // schemaVersion reads the applied migration number through db.
 func (s *Store) schemaVersion(ctx context.Context, db q) (int, error) {
@@ -341,10 +338,11 @@ func (s *Store) schemaVersion(ctx context.Context, db q) (int, error) {
 		err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
 		return v, err
 	}
-	err := db.QueryRowContext(ctx, pgReadVersion).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil // a fresh database
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return 0, err // no table: a fresh database
 	}
+	err := db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
 	return v, err
 }
 
@@ -479,4 +477,18 @@ func listRows[T any](ctx context.Context, db q, out []T, scan func(row interface
 		return nil, err
 	}
 	return out, nil
+}
+
+// insertedRow is the result of insert: the new row's id.
+type insertedRow struct{ id int64 }
+
+// LastInsertId is the new row's id, as sql.Result's.
+func (r insertedRow) LastInsertId() (int64, error) { return r.id, nil }
+
+// insert runs an INSERT of one row and returns its id, by RETURNING id:
+// pgx has no LastInsertId, and both dialects have RETURNING.
+func insert(ctx context.Context, db q, query string, args ...any) (insertedRow, error) {
+	var r insertedRow
+	err := db.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&r.id)
+	return r, err
 }
