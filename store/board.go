@@ -86,7 +86,7 @@ type BoardTask struct {
 // filter (from CompileSearch; the zero value is every task) narrows them
 // to the board search's matches.
 func (s *Store) BoardTasks(ctx context.Context, projectID int64, status TaskStatus, filter SearchFilter) ([]BoardTask, error) {
-	where := cmp.Or(filter.Where, "1")
+	where := cmp.Or(filter.Where, "1 = 1")
 	out, err := listRows(ctx, s.reader, []BoardTask{}, func(row interface{ Scan(...any) error }) (BoardTask, error) {
 		var b BoardTask
 		err := row.Scan(append(append(b.taskFields(), b.nameFields()...), &b.SubtasksDone, &b.SubtasksTotal, &b.Comments, &b.Files)...)

@@ -122,7 +122,7 @@ func (f DeliveryFilter) where() (string, []any) {
 		add(`ev.task_id = ?`, f.TaskID)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "1 = 1", nil
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -152,8 +152,10 @@ func (f DeliveryFilter) query(limit int) (string, []any) {
 	if f.onlyTime() {
 		// Newest first is the deliveries' own order, so SQLite would read
 		// them all from the newest to reach a time range; the events'
-		// primary key reaches it directly.
-		from = `FROM events ev CROSS JOIN deliveries d ON d.event_id = ev.id JOIN webhook_endpoints e ON e.id = d.endpoint_id`
+		// primary key reaches it directly. (The join's condition is in
+		// WHERE: PostgreSQL takes no ON after CROSS JOIN.)
+		from = `FROM events ev CROSS JOIN deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id`
+		where = `d.event_id = ev.id AND ` + where
 	}
 	return `SELECT ` + deliverySelect + ` ` + from + ` WHERE ` + where + ` ORDER BY d.id ` + order + ` LIMIT ?`, append(args, limit)
 }

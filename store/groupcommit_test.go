@@ -107,6 +107,7 @@ func TestGroupCommitFailingCallFailsOnlyItself(t *testing.T) {
 }
 
 func TestGroupCommitBrokenBatchRunsEachCallAlone(t *testing.T) {
+	skipOnPostgres(t, "a statement ending the transaction under the batch is how SQLite breaks one (an interrupt); PostgreSQL aborts the transaction instead, which RELEASE and COMMIT report")
 	st := openTestStore(t)
 	release := holdWriter(t, st)
 

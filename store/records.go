@@ -365,7 +365,7 @@ func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointO
 		// page stays clean (at c=1 a commit writes one page fewer), and
 		// the settings list shows that time to the second anyway.
 		where += ` AND NOT (failing_since IS NULL AND last_status IS NOT DISTINCT FROM ?2 AND last_error IS NOT DISTINCT FROM ?3
-			AND COALESCE(last_attempt_ms, 0) > ?1 - 1000)`
+			AND COALESCE(last_attempt_ms, 0) + 1000 > ?1)`
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET
 		last_status = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?2 ELSE last_status END,

@@ -146,7 +146,7 @@ type SearchFilter struct {
 // condition on tasks aliased t. me is the caller's user id (0 for an
 // application, so that "assignee:me" means nobody, as in Kanboard); now
 // anchors relative dates ("today", "-2 days") in UTC. An empty query is
-// "1" (every task).
+// "1 = 1" (every task).
 func CompileSearch(query string, me int64, now time.Time) SearchFilter {
 	p := parseSearch(query)
 	if p.free != "" {
@@ -165,6 +165,9 @@ func CompileSearch(query string, me int64, now time.Time) SearchFilter {
 			if c == "" {
 				continue
 			}
+			if !storable(a) {
+				c, a = "1 = 0", nil
+			}
 			ors = append(ors, c)
 			args = append(args, a...)
 		}
@@ -173,9 +176,21 @@ func CompileSearch(query string, me int64, now time.Time) SearchFilter {
 		}
 	}
 	if len(conds) == 0 {
-		return SearchFilter{Where: "1"}
+		return SearchFilter{Where: "1 = 1"}
 	}
 	return SearchFilter{Where: strings.Join(conds, " AND "), Args: args}
+}
+
+// storable tells whether every text of args could be stored: a value with
+// NUL or bytes that are not UTF-8 is in no row (ValidateText refuses it),
+// so it matches nothing, and PostgreSQL refuses it as a parameter.
+func storable(args []any) bool {
+	for _, a := range args {
+		if v, ok := a.(string); ok && (!utf8.ValidString(v) || strings.ContainsRune(v, 0)) {
+			return false
+		}
+	}
+	return true
 }
 
 // taskIDValue reads "12" or "#12" as a task id.
@@ -276,7 +291,7 @@ func compileFilter(attr, v string, me int64, now time.Time) (string, []any) {
 	case "id":
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return "0", nil
+			return "1 = 0", nil
 		}
 		return "t.id = ?", []any{n}
 	case "priority":

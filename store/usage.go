@@ -203,7 +203,7 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 		}
 		for id, at := range lastUsed {
 			if _, err := tx.ExecContext(ctx,
-				`UPDATE integrations SET last_used_at = max(COALESCE(last_used_at, 0), ?) WHERE id = ?`, at, id); err != nil {
+				`UPDATE integrations SET last_used_at = ?1 WHERE id = ?2 AND COALESCE(last_used_at, 0) < ?1`, at, id); err != nil {
 				return fmt.Errorf("set last use of integration %d: %w", id, err)
 			}
 		}
