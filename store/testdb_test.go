@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"hookboard/internal/testdb"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of rawDB
 )
 
 // testDB is a fresh database for t: a SQLite file, or a PostgreSQL schema
@@ -37,16 +35,5 @@ func skipOnPostgres(t testing.TB, why string) {
 	}
 }
 
-// rawDB opens db without the store, closed at cleanup: SQLite read-only.
-func rawDB(t testing.TB, db string) *sql.DB {
-	driver, dsn := "sqlite", "file:"+db+"?mode=ro"
-	if IsPostgres(db) {
-		driver, dsn = "pgx", db
-	}
-	conn, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
+// rawDB opens db without the store (see testdb.Open).
+func rawDB(t testing.TB, db string) *sql.DB { return testdb.Open(t, db) }
