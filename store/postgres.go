@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,13 +56,18 @@ const writeLockKey = 0x686f6f6b
 // checks, config_version) was written for that and stays correct with
 // several instances, without locking rows query by query. Group commit
 // still batches each process's writes into one transaction.
-func openPostgres(dsn string) (writer, reader *sql.DB, err error) {
+//
+// The writer waits at most busy for the lock (lock_timeout), as SQLite's
+// writer waits busy_timeout, and then fails with ErrUnavailable.
+func openPostgres(dsn string, busy time.Duration) (writer, reader *sql.DB, err error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message can quote the connection string: say only where.
 		return nil, nil, fmt.Errorf("store: the PostgreSQL URL %s does not parse", RedactDSN(dsn))
 	}
-	writer = sql.OpenDB(&rebindConnector{inner: stdlib.GetConnector(*cfg), uncancellable: true})
+	wcfg := cfg.Copy()
+	wcfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(busy.Milliseconds(), 10)
+	writer = sql.OpenDB(&rebindConnector{inner: stdlib.GetConnector(*wcfg), uncancellable: true})
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxIdleTime(0)
 	writer.SetConnMaxLifetime(0)
@@ -185,9 +191,10 @@ func postgresUnavailable(err error) bool {
 	if errors.As(err, &pgErr) {
 		switch {
 		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
-			strings.HasPrefix(pgErr.Code, "53"), // insufficient resources: disk full 53100, out of memory, too many connections
+			strings.HasPrefix(pgErr.Code, "53"),  // insufficient resources: disk full 53100, out of memory, too many connections
 			strings.HasPrefix(pgErr.Code, "57P"), // admin/crash shutdown, cannot connect now
-			pgErr.Code == "25006":               // read-only transaction (a standby)
+			pgErr.Code == "55P03",                // lock_timeout: another process held the write lock too long
+			pgErr.Code == "25006":                // read-only transaction (a standby)
 			return true
 		}
 		return false

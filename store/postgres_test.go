@@ -1,6 +1,13 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"hookboard/internal/testdb"
+)
 
 func TestRebind(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -27,6 +34,56 @@ func TestRedactDSN(t *testing.T) {
 	} {
 		if got := RedactDSN(in); got != want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// On PostgreSQL every write transaction takes the write lock first: while
+// another process holds it, a write waits, and past the busy timeout fails
+// with ErrUnavailable (a 503 for the caller) and changes nothing, as on
+// SQLite when another process holds the file's write lock.
+func TestPostgresWritesWaitForTheWriteLock(t *testing.T) {
+	if !testdb.Postgres() {
+		t.Skip("needs PostgreSQL: set " + testdb.EnvPostgres)
+	}
+	ctx := context.Background()
+	db := testDB(t)
+	s, err := openTest(t, db, Options{BusyTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other := rawDB(t, db)
+	tx, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, writeLockKey); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CreateProject(ctx, "Blocked", "", 0)
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a write while another process holds the lock: %v, want ErrUnavailable", err)
+	}
+	// Held until the other transaction ends: then writes go through.
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.CreateProject(ctx, "After", "", 0)
+		done <- err
+	}()
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, ErrUnavailable) {
+		t.Fatal(err)
+	}
+	projects, err := s.Projects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range projects {
+		if p.Name == "Blocked" {
+			t.Fatal("the refused write left its project")
 		}
 	}
 }

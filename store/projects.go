@@ -198,10 +198,11 @@ func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, p NewProject) (
 
 // projectConflict names the unique setting another project has.
 func projectConflict(err error) error {
+	// SQLite names the column, PostgreSQL the unique index.
 	switch msg := err.Error(); {
-	case strings.Contains(msg, "projects.identifier"):
+	case strings.Contains(msg, "projects.identifier"), strings.Contains(msg, `"projects_identifier"`):
 		return invalid("identifier: another project has it")
-	case strings.Contains(msg, "projects.email"):
+	case strings.Contains(msg, "projects.email"), strings.Contains(msg, `"projects_email"`):
 		return invalid("email: another project has it")
 	}
 	return err

@@ -199,8 +199,12 @@ func openPostgresStore(dsn string, opts Options) (*Store, error) {
 		s.now = opts.Now
 	}
 	s.opened = s.now()
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
 	var err error
-	if s.writer, s.reader, err = openPostgres(dsn); err != nil {
+	if s.writer, s.reader, err = openPostgres(dsn, busy); err != nil {
 		return nil, err
 	}
 	s.writes = newCommitter(s.writer, s.config.forget)
