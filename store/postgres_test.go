@@ -3,8 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"hookboard/internal/testdb"
 )
@@ -85,5 +89,31 @@ func TestPostgresWritesWaitForTheWriteLock(t *testing.T) {
 		if p.Name == "Blocked" {
 			t.Fatal("the refused write left its project")
 		}
+	}
+}
+
+// PostgreSQL's "cannot take the write now" conditions are ErrUnavailable
+// (a 503 for the caller); a broken rule of the data is not.
+func TestClassifyPostgresErrors(t *testing.T) {
+	for code, want := range map[string]bool{
+		"53100": true,  // disk full
+		"25006": true,  // read-only transaction (a standby)
+		"57P01": true,  // admin shutdown
+		"08006": true,  // connection failure
+		"55P03": true,  // lock_timeout on the write lock
+		"23505": false, // unique violation
+		"23503": false, // foreign key violation
+	} {
+		err := classify(fmt.Errorf("store: x: %w", &pgconn.PgError{Code: code}))
+		if got := errors.Is(err, ErrUnavailable); got != want {
+			t.Errorf("SQLSTATE %s: unavailable = %v, want %v", code, got, want)
+		}
+	}
+	// A server that is not there: connection refused.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := pgx.Connect(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=5")
+	if err == nil || !errors.Is(classify(err), ErrUnavailable) {
+		t.Errorf("connecting to a closed port: %v, want ErrUnavailable", err)
 	}
 }
