@@ -30,6 +30,11 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 		return usagef("usage: hookboard backup FILE [-db PATH] [-with-key]")
 	}
 	dest := pos[0]
+	if store.IsPostgres(*db) {
+		// A PostgreSQL database is backed up by PostgreSQL's own tool,
+		// which this binary does not replace.
+		return fmt.Errorf("hookboard backup copies SQLite files; %s is PostgreSQL: back it up with pg_dump (pg_dump -Fc -f hookboard.dump 'URL'), and keep a copy of the key file (%s, or $%s) apart from it", store.RedactDSN(*db), "hookboard.key", keyFileEnv)
+	}
 	// Opening a missing path would create an empty database and back that up.
 	if _, err := os.Stat(*db); err != nil {
 		return fmt.Errorf("no database at %s: %w", *db, err)
@@ -43,7 +48,7 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}

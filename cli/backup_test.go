@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +46,7 @@ func opsServer(t *testing.T, path string) (*store.Store, *httptest.Server) {
 }
 
 func TestBackupWhileSixteenClientsCreateTasks(t *testing.T) {
+	skipOnPostgres(t, "hookboard backup copies SQLite files (PostgreSQL: TestBackupOnPostgresPointsToPgDump)")
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "hookboard.db")
 	st, srv := opsServer(t, dbPath)
@@ -209,6 +212,7 @@ type statusError struct{ code int }
 func (e *statusError) Error() string { return "status " + strconv.Itoa(e.code) }
 
 func TestBackupRefusesToOverwrite(t *testing.T) {
+	skipOnPostgres(t, "hookboard backup copies SQLite files (PostgreSQL: TestBackupOnPostgresPointsToPgDump)")
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "hookboard.db")
 	st, err := store.Open(dbPath, store.Options{})
@@ -247,6 +251,7 @@ func TestBackupRefusesToOverwrite(t *testing.T) {
 }
 
 func TestBackupWithoutKeyAndMissingDatabase(t *testing.T) {
+	skipOnPostgres(t, "hookboard backup copies SQLite files (PostgreSQL: TestBackupOnPostgresPointsToPgDump)")
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "hookboard.db")
 	st, err := store.Open(dbPath, store.Options{})
@@ -294,5 +299,21 @@ func TestBackupWithoutKeyAndMissingDatabase(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); err == nil {
 		t.Fatal("backup created the missing database")
+	}
+}
+
+// On PostgreSQL, backup says to use pg_dump, writes nothing, and does not
+// show the URL's password.
+func TestBackupOnPostgresPointsToPgDump(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "b.db")
+	code, stdout, stderr := runCLI(t, "", "backup", "-db", "postgres://hb:s3cret@127.0.0.1:1/hb?sslmode=disable", dest)
+	if code == 0 || stdout != "" || !strings.Contains(stderr, "pg_dump") || !strings.Contains(stderr, "postgres://hb:xxxxx@127.0.0.1:1/hb") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want a failure that points to pg_dump", code, stdout, stderr)
+	}
+	if strings.Contains(stderr, "s3cret") {
+		t.Fatalf("the password is in the message: %q", stderr)
+	}
+	if _, err := os.Stat(dest); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("backup left %s behind (%v)", dest, err)
 	}
 }

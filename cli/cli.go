@@ -267,7 +267,7 @@ func envDefault[T any](f *flagSet, name string, def T, want string, parse func(s
 
 // dbFlag adds the -db flag every command has.
 func (f *flagSet) dbFlag() *string {
-	return f.String("db", "./hookboard.db", "SQLite database file")
+	return f.String("db", "./hookboard.db", "SQLite database file, or a postgres:// URL")
 }
 
 // given is the set of flags the command line set (not those read from
@@ -304,8 +304,14 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 	}
 }
 
-func openStore(path string) (*store.Store, error) {
-	return store.Open(path, store.Options{})
+// keyFileEnv names the file of the key that encrypts the stored secrets,
+// when it is not the default: beside a SQLite file (PATH.key), and
+// hookboard.key in the working directory for a PostgreSQL database. Every
+// instance and command on one PostgreSQL database must use the same key.
+const keyFileEnv = "HOOKBOARD_KEY_FILE"
+
+func openStore(env *Env, path string) (*store.Store, error) {
+	return store.Open(path, store.Options{KeyFile: env.Getenv(keyFileEnv)})
 }
 
 // parseID reads the numeric ID positional argument of a subcommand.

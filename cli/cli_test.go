@@ -2,12 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -39,7 +39,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	code := Run(context.Background(), &Env{
 		Args: args, Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(string) string { return "" },
+		Getenv: testGetenv,
 	})
 	return code, stdout.String(), stderr.String()
 }
@@ -62,7 +62,7 @@ func startServer(t *testing.T, db string, extra ...string) *server {
 	go func() {
 		done <- Run(ctx, &Env{
 			Args: args, Stdin: strings.NewReader(""), Stdout: out, Stderr: logs,
-			Getenv: func(string) string { return "" },
+			Getenv: testGetenv,
 			Ready:  func(addr string) { ready <- addr },
 		})
 	}()
@@ -103,7 +103,7 @@ func createTask(t *testing.T, base, token, title string) (int, string) {
 }
 
 func TestFirstRunPrintsSecretsOnce(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	s := startServer(t, db)
 	out := s.stdout.String()
 	if !regexp.MustCompile(`(?m)^  username:\s+admin$`).MatchString(out) ||
@@ -133,7 +133,7 @@ func TestFirstRunPrintsSecretsOnce(t *testing.T) {
 }
 
 func TestIntegrationRoundTrip(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	s := startServer(t, db)
 
 	code, out, errOut := runCLI(t, "", "integration", "add", "deploy-bot", "-db", db, "-json")
@@ -193,7 +193,7 @@ func TestIntegrationRoundTrip(t *testing.T) {
 func jsonID(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestIntegrationAddRefusesBadInput(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	cases := [][]string{
 		{"integration", "add", "x", "-kind", "robot"},
 		{"integration", "add", "x", "-project", "99"},
@@ -215,7 +215,7 @@ func TestIntegrationAddRefusesBadInput(t *testing.T) {
 }
 
 func TestUserCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	if code, _, errOut := runCLI(t, "s3cret-pass\n", "user", "add", "carol", "-password-stdin", "-db", db); code != 0 {
 		t.Fatalf("user add: %s", errOut)
 	}
@@ -259,12 +259,12 @@ func TestHelpListsCommandsAndFlags(t *testing.T) {
 }
 
 func TestFlagsFromEnvironment(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "env.db")
+	db := testDB(t)
 	env := map[string]string{"HOOKBOARD_DB": db}
 	var stdout, stderr bytes.Buffer
 	code := Run(context.Background(), &Env{
 		Args: []string{"user", "add", "erin", "-password-stdin"}, Stdin: strings.NewReader("long enough\n"),
-		Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] },
+		Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return cmp.Or(env[k], testGetenv(k)) },
 	})
 	if code != 0 {
 		t.Fatalf("user add with HOOKBOARD_DB: %d %s", code, stderr.String())

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,7 +37,7 @@ var subcommands = [][]string{
 // 2), as JSON on standard error with -json; an unknown subcommand is named
 // as such and exits 2.
 func TestCommandLineConventions(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	for _, cmd := range subcommands {
 		name := strings.Join(cmd, " ")
 		t.Run(name+" -h", func(t *testing.T) {
@@ -104,7 +103,7 @@ func commandHasSubcommands(name string) bool {
 // TestListsSayWhatTheyShow: every list prints a header row over its rows,
 // says so when it is empty, and counts in words that agree ("1 request").
 func TestListsSayWhatTheyShow(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	lists := []struct {
 		args   []string
 		none   string

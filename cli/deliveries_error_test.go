@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,7 +17,7 @@ func TestDeliveriesShowTheStatusOnce(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	defer rc.Close()
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	st, err := store.Open(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)

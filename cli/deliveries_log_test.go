@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +18,7 @@ import (
 // pages it, and queues every undelivered delivery of an endpoint for the
 // running server, which sends each again with its webhook-id.
 func TestDeliveriesFiltersPagesAndBulkRedeliver(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	var status atomic.Int64
 	status.Store(http.StatusInternalServerError)
 	var mu sync.Mutex

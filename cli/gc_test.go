@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"math"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ func TestServeSetsGCPercentUnlessGOGCIsSet(t *testing.T) {
 		done := make(chan int, 1)
 		go func() {
 			done <- Run(ctx, &Env{
-				Args:  []string{"serve", "-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "gc.db")},
+				Args:  []string{"serve", "-addr", "127.0.0.1:0", "-db", testDB(t)},
 				Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard,
 				Getenv: func(name string) string {
 					switch name {

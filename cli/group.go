@@ -34,7 +34,7 @@ func runGroup(ctx context.Context, env *Env, args []string) error {
 	if len(pos) != want {
 		return usagef("usage: hookboard %s", groupUsage)
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}

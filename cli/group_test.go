@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +13,7 @@ import (
 // them, seen in the lists and in the roles users get; bad input changes
 // nothing.
 func TestGroupCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	run := func(args ...string) (int, string, string) {
 		return runCLI(t, "", append(args, "-db", db)...)
 	}

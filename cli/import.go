@@ -22,7 +22,7 @@ func runImportKanboard(ctx context.Context, env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: hookboard import-kanboard [-files DIR] [-db FILE] [-json] KANBOARD_DB")
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}

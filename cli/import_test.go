@@ -56,7 +56,7 @@ func userRPC(t *testing.T, base, user, password, method string, params any) (int
 // the API as Kanboard's users, logged in with their Kanboard passwords.
 func TestImportKanboardThenServe(t *testing.T) {
 	kb, files := copyKanboardSmall(t)
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	code, out, errOut := runCLI(t, "", "import-kanboard", "-db", db, "-files", files, "-json", kb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -225,7 +225,7 @@ func TestImportKanboardThenServe(t *testing.T) {
 
 func TestImportKanboardText(t *testing.T) {
 	kb, _ := copyKanboardSmall(t)
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	code, out, errOut := runCLI(t, "", "import-kanboard", "-db", db, kb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,7 +19,7 @@ import (
 // addresses and the proof.
 func TestIntegrationEdit(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	st, err := store.Open(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -46,7 +45,7 @@ func rpc(t *testing.T, base, token, proof, method string, params any) (int, json
 // that the server enforces them: kind, description, expiry, allowed IPs,
 // required proof, and the default project and column of the incoming URL.
 func TestIntegrationAddEveryOption(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	s := startServer(t, db)
 	start := time.Now().UTC().Truncate(time.Second)
 

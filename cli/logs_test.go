@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,7 +24,7 @@ func TestLogsNeverShowSecrets(t *testing.T) {
 }
 
 func checkLogsHoldNoSecret(t *testing.T, format string) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	srv := startServer(t, db, "-log-format", format, "-trusted-proxies", "127.0.0.1")
 	logs := srv.logs
 

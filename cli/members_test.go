@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +12,7 @@ import (
 // TestUserAdminCommands: user add with a role, edit, role, disable/enable,
 // passwd, rm, each visible in user list -json; bad input changes nothing.
 func TestUserAdminCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	run := func(stdin string, args ...string) (int, string, string) {
 		return runCLI(t, stdin, append(args, "-db", db)...)
 	}
@@ -90,7 +89,7 @@ func TestUserAdminCommands(t *testing.T) {
 // TestProjectMemberCommands: add-member, role, remove-member and members
 // -json change and show a project's members.
 func TestProjectMemberCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	st, err := store.Open(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +58,7 @@ func addIncoming(t *testing.T, db string, flags ...string) (int64, string) {
 }
 
 func TestIntegrationListShowsUsageAfterFlush(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	st, srv := opsServer(t, db)
 	id, token := addIncoming(t, db)
 	start := time.Now().UTC().Truncate(time.Second)
@@ -103,7 +102,7 @@ func TestIntegrationListShowsUsageAfterFlush(t *testing.T) {
 }
 
 func TestServerWritesUsageWhenItStops(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	srv := startServer(t, db)
 	id, token := addIncoming(t, db)
 	for range 3 {
@@ -120,7 +119,7 @@ func TestServerWritesUsageWhenItStops(t *testing.T) {
 // TestTrustedProxiesFlag runs the server with and without -trusted-proxies:
 // X-Forwarded-For is ignored from an untrusted peer and used from a trusted one.
 func TestTrustedProxiesFlag(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	get := func(base, token, forwardedFor string) int {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, base+"/webhook/task?title=t&token="+url.QueryEscape(token), nil)

@@ -259,7 +259,7 @@ func runProjectConfig(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}

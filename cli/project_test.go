@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +13,7 @@ import (
 // change answers its id with -json, what is refused exits 1 with the
 // reason and changes nothing, and each change writes its event.
 func TestProjectCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	run := func(want int, args ...string) string {
 		t.Helper()
 		code, out, errOut := runCLI(t, "", append(args, "-db", db)...)

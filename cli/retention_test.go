@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -19,7 +20,7 @@ import (
 // finished two days ago; with -delivery-retention 24h the running server
 // removes it (and its attempt), and keeps the endpoint.
 func TestServePrunesDeliveryLogInBackground(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 	}))
@@ -83,13 +84,13 @@ func TestServePrunesDeliveryLogInBackground(t *testing.T) {
 // silently falling back to the default; the same flag on the command line
 // wins over the bad variable.
 func TestBadEnvironmentValueIsRefused(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	env := map[string]string{"HOOKBOARD_DELIVERY_WAIT": "soon"}
 	run := func(args ...string) (int, string) {
 		var stdout, stderr strings.Builder
 		code := Run(context.Background(), &Env{
 			Args: args, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
-			Getenv: func(k string) string { return env[k] },
+			Getenv: func(k string) string { return cmp.Or(env[k], testGetenv(k)) },
 		})
 		return code, stderr.String()
 	}

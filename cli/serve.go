@@ -39,7 +39,7 @@ func serveFlags(env *Env) (*flagSet, *serveConfig) {
 	fs := newFlagSet(env, "serve", "serve [flags]")
 	c := &serveConfig{}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.db, "db", "./hookboard.db", "SQLite database file")
+	fs.StringVar(&c.db, "db", "./hookboard.db", "SQLite database file, or a postgres:// URL")
 	fs.StringVar(&c.baseURL, "base-url", "", "public URL of Hookboard, e.g. https://board.example.com (default http://ADDR)")
 	fs.StringVar(&c.allowWebhookNets, "allow-webhook-nets", "", "extra networks outgoing webhooks may reach: loopback, private, CIDRs, or all")
 	fs.DurationVar(&c.deliveryWait, "delivery-wait", 10*time.Second, "longest a request waits for its webhooks; 0 sends them in the background")
@@ -128,7 +128,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// address it listens on, not the one asked for: two servers on port 0
 	// are two instances.
 	host, _ := os.Hostname()
-	st, err := store.Open(cfg.db, store.Options{Checkpoint: checkpoint, Instance: host + " " + ln.Addr().String()})
+	st, err := store.Open(cfg.db, store.Options{Checkpoint: checkpoint, Instance: host + " " + ln.Addr().String(),
+		KeyFile: env.Getenv(keyFileEnv)})
 	if err != nil {
 		return err
 	}

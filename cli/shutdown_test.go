@@ -39,6 +39,9 @@ func TestMain(m *testing.M) {
 	if testBinary.dir != "" {
 		os.RemoveAll(testBinary.dir)
 	}
+	if pgKey.dir != "" {
+		os.RemoveAll(pgKey.dir)
+	}
 	os.Exit(code)
 }
 
@@ -94,7 +97,7 @@ func startProcess(t *testing.T, bin string, args ...string) *hookboardProcess {
 	p := &hookboardProcess{stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	p.cmd.Env = append(os.Environ(), "HOOKBOARD_DB=") // only the flags count
+	p.cmd.Env = append(os.Environ(), "HOOKBOARD_DB=", keyFileEnv+"="+testGetenv(keyFileEnv)) // only the flags count
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +152,7 @@ func deliveriesJSON(t *testing.T, db string) []map[string]any {
 // pending, and the next start sends it.
 func TestSIGTERMWithSlowReceiver(t *testing.T) {
 	bin := buildHookboard(t)
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 
 	var slow atomic.Bool
 	slow.Store(true)
@@ -244,7 +247,7 @@ func TestSIGTERMWithSlowReceiver(t *testing.T) {
 // for its webhook: the request still gets its reply and the delivery is
 // recorded, because shutdown waits for both (within -shutdown-timeout).
 func TestShutdownDrainsInFlightRequest(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	arrived := make(chan struct{}, 1)
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)

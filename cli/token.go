@@ -31,7 +31,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ func getMe(t *testing.T, base, token string) (int, string) {
 }
 
 func TestTokenCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	s := startServer(t, db)
 	if code, _, errOut := runCLI(t, "bob's password\n", "user", "add", "bob", "-password-stdin", "-db", db); code != 0 {
 		t.Fatalf("user add: %s", errOut)
@@ -90,7 +89,7 @@ func TestTokenCommands(t *testing.T) {
 // TestTokenAddExpiryChoices: each of DESIGN §8's expiries (never, 30, 60,
 // 90, 180 days) sets the token's expiry that far ahead; nothing else is taken.
 func TestTokenAddExpiryChoices(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	if code, _, errOut := runCLI(t, "carol's password\n", "user", "add", "carol", "-password-stdin", "-db", db); code != 0 {
 		t.Fatalf("user add: %s", errOut)
 	}

@@ -53,7 +53,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func printPassword(env *Env, asJSON bool, out map[string]any, text, password str
 }
 
 func listUsers(ctx context.Context, env *Env, db string, asJSON bool) error {
-	st, err := openStore(db)
+	st, err := openStore(env, db)
 	if err != nil {
 		return err
 	}

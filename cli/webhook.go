@@ -40,7 +40,7 @@ func runWebhook(ctx context.Context, env *Env, args []string) error {
 		// The running server sends every webhook with its own setting.
 		return usagef("-allow-webhook-nets is for webhook add; the running server sends %s with its own -allow-webhook-nets", sub)
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func runDeliveries(ctx context.Context, env *Env, args []string) error {
 	if err := f.Check(); err != nil {
 		return usagef("%v", err)
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ func runRedeliver(ctx context.Context, env *Env, args []string) error {
 	if sel.Since, err = store.ParseTimeBound(*since, time.Now()); err != nil {
 		return usagef("-since: %v", err)
 	}
-	st, err := openStore(*db)
+	st, err := openStore(env, *db)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,7 +14,7 @@ func TestWebhookAddRefusesRefusedAddresses(t *testing.T) {
 		{"http://169.254.169.254/", "link-local (cloud metadata)", "all"},
 		{"http://10.1.2.3/", "private network", "private"},
 	} {
-		db := filepath.Join(t.TempDir(), "hb.db")
+		db := testDB(t)
 		code, out, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-url", tc.url)
 		want := "address " + strings.TrimSuffix(strings.TrimPrefix(tc.url, "http://"), "/") + " (" + tc.why + ") is not allowed for webhooks; see -allow-webhook-nets"
 		if code != 1 || !strings.Contains(errOut, want) {
@@ -34,7 +33,7 @@ func TestWebhookAddRefusesRefusedAddresses(t *testing.T) {
 			t.Fatalf("%d endpoints after the add with the flag", n)
 		}
 	}
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	if code, _, errOut := runCLI(t, "", "webhook", "add", "-db", db, "-url", "http://localhost:9/hook"); code != 0 {
 		t.Errorf("a host name was refused at save: %s", errOut)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -53,7 +52,7 @@ func assertNothingSent(t *testing.T, db string) {
 }
 
 func TestWebhookAddRefusesBadInput(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	cases := []struct {
 		name string
 		args []string
@@ -91,7 +90,7 @@ func TestWebhookAddRefusesBadInput(t *testing.T) {
 }
 
 func TestWebhookCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	var mu sync.Mutex
 	var got []*http.Request
 	status := http.StatusOK
@@ -242,7 +241,7 @@ func TestWebhookCommands(t *testing.T) {
 // the incoming request answers while the receiver still holds the
 // webhook, which then arrives and is recorded as delivered.
 func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hb.db")
+	db := testDB(t)
 	release := make(chan struct{})
 	arrived := make(chan http.Header, 1)
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -290,7 +289,7 @@ func TestServeDeliversInBackgroundWithZeroWait(t *testing.T) {
 // After SIGTERM the CLI says no server is running.
 func TestSendRequestsThroughTheRealBinary(t *testing.T) {
 	bin := buildHookboard(t)
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testDB(t)
 	got := make(chan string, 8)
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -300,7 +299,7 @@ func TestSendRequestsThroughTheRealBinary(t *testing.T) {
 	defer rc.Close()
 	cli := func(args ...string) (int, string, string) {
 		cmd := exec.Command(bin, append(args, "-db", db)...)
-		cmd.Env = append(os.Environ(), "HOOKBOARD_DB=")
+		cmd.Env = append(os.Environ(), "HOOKBOARD_DB=", keyFileEnv+"="+testGetenv(keyFileEnv))
 		var out, errOut strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		err := cmd.Run()

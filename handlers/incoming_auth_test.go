@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,7 +36,7 @@ func newAuthFixture(t *testing.T, cfg Config) *authFixture {
 	f := &authFixture{t: t}
 	f.clock.Store(time.Now().UnixNano())
 	now := func() time.Time { return time.Unix(0, f.clock.Load()) }
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{UsageFlushEvery: time.Hour, Now: now})
+	st, err := openTestStore(t, store.Options{UsageFlushEvery: time.Hour, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +208,7 @@ func TestIncomingFollowsIntegrationChangesOfAnotherProcess(t *testing.T) {
 	f := newAuthFixture(t, Config{})
 	in, sec := f.integration(store.NewIntegration{})
 	ctx := context.Background()
-	cli, err := store.Open(f.store.Path(), store.Options{})
+	cli, err := openAgain(f.store, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -104,7 +103,7 @@ func BenchmarkIncomingURLPaired(b *testing.B) {
 // server and returns how long it took.
 func newBenchIncoming(b *testing.B, opts store.Options, method string) func() time.Duration {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(b.TempDir(), "hookboard.db"), opts)
+	st, err := openTestStore(b, opts)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -39,7 +38,7 @@ func newIncomingFixture(t testing.TB) *incomingFixture {
 	t.Helper()
 	f := &incomingFixture{}
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{
+	st, err := openTestStore(t, store.Options{
 		BusyTimeout: 200 * time.Millisecond,
 		Now:         func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) },
 	})
@@ -351,6 +350,7 @@ func TestIncomingReplies(t *testing.T) {
 // TestIncomingDatabaseLocked holds the write lock from another connection
 // past the busy timeout: the caller gets 503 FAILED and nothing is written.
 func TestIncomingDatabaseLocked(t *testing.T) {
+	skipOnPostgres(t, "it holds SQLite's write lock on the file (store's TestPostgresWritesWaitForTheWriteLock holds PostgreSQL's)")
 	f := newIncomingFixture(t)
 	release := holdWriteLock(t, f.st.Path())
 	resp, err := http.Get(f.srv.URL + "/webhook/task?token=" + url.QueryEscape(f.token) + "&title=locked")

@@ -253,6 +253,7 @@ func TestRPCAuthSuccessAndRoles(t *testing.T) {
 // the busy timeout: the call answers 503 with an error, nothing is written,
 // and a personal token still authenticates.
 func TestRPCDatabaseLocked(t *testing.T) {
+	skipOnPostgres(t, "it holds SQLite's write lock on the file (store's TestPostgresWritesWaitForTheWriteLock holds PostgreSQL's)")
 	f := newRPCFixture(t, nil)
 	release := holdWriteLock(t, f.st.Path())
 	for name, auth := range map[string]rpcAuth{"app": f.app(), "personal token": headerAuth("Token", f.memberPAT)} {

@@ -11,7 +11,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -56,7 +55,7 @@ func newRPCFixture(t testing.TB, makeNotifier func(*store.Store) Notifier) *rpcF
 	f := &rpcFixture{adminPass: "correct horse battery"}
 	ctx := context.Background()
 	clock := func() time.Time { return time.Now().Add(time.Duration(f.clockOff.Load())) }
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: clock, BusyTimeout: 200 * time.Millisecond})
+	st, err := openTestStore(t, store.Options{Now: clock, BusyTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

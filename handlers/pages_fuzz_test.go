@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,7 +33,7 @@ const fuzzOrigin = "http://hookboard.test"
 func newPagesFuzzFixture(t testing.TB) *pagesFuzzFixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{})
+	st, err := openTestStore(t, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

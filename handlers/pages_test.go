@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,7 +49,7 @@ func newPageEnv(t testing.TB, opts ...pageEnvOption) *pageEnv {
 
 func newPageEnvWith(t testing.TB, s envSettings, opts ...pageEnvOption) *pageEnv {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hookboard.db"), store.Options{Now: s.now})
+	st, err := openTestStore(t, store.Options{Now: s.now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 
@@ -36,13 +37,25 @@ type web struct {
 	// Secure exactly when the request came over HTTPS (directly, or through
 	// a trusted proxy saying so), while plain HTTP on 127.0.0.1 must work.
 	plain, secure *scs.SessionManager
-	store         *sqlite3store.SQLite3Store
+	store         sessionStore
 	passwords     *passwordGate
 	home          http.Handler
 }
 
+// sessionStore is scs's store of the database's dialect: sessions live in
+// the database, so every instance on it knows every session.
+type sessionStore interface {
+	scs.Store
+	StopCleanup()
+}
+
 func newWeb(st *store.Store) *web {
-	ss := sqlite3store.NewWithCleanupInterval(st.SessionDB(), 10*time.Minute)
+	var ss sessionStore
+	if st.Postgres() {
+		ss = postgresstore.NewWithCleanupInterval(st.SessionDB(), 10*time.Minute)
+	} else {
+		ss = sqlite3store.NewWithCleanupInterval(st.SessionDB(), 10*time.Minute)
+	}
 	mk := func(secure bool) *scs.SessionManager {
 		m := scs.New()
 		m.Store = ss

@@ -27,7 +27,7 @@ func TestTwoProcessesNeverClaimTheSameDelivery(t *testing.T) {
 	for range tasks {
 		createTask(t, db.st, "t")
 	}
-	other, err := store.Open(db.path, store.Options{Now: c.Now})
+	other, err := store.Open(db.path, store.Options{Now: c.Now, KeyFile: db.key})
 	if err != nil {
 		t.Fatal(err)
 	}

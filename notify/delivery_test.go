@@ -3,7 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"hookboard/internal/testdb"
 	"hookboard/store"
 )
 
@@ -405,13 +405,8 @@ func TestLogShowsTheBodyAsSent(t *testing.T) {
 // another process would.
 func storedRequestBody(t *testing.T, path string, attemptID int64) []byte {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var body []byte
-	if err := db.QueryRowContext(t.Context(), `SELECT request_body FROM delivery_attempts WHERE id = ?`, attemptID).Scan(&body); err != nil {
+	if err := testdb.Open(t, path).QueryRowContext(t.Context(), `SELECT request_body FROM delivery_attempts WHERE id = $1`, attemptID).Scan(&body); err != nil {
 		t.Fatal(err)
 	}
 	return body

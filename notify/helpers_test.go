@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hookboard/internal/testdb"
 	"hookboard/store"
 )
 
@@ -34,18 +35,23 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// testDB is a real SQLite file with the first-run data (project 1 with its
-// columns, admin, one incoming integration).
+// testDB is a real database with the first-run data (project 1 with its
+// columns, admin, one incoming integration): a SQLite file, or a PostgreSQL
+// schema when HOOKBOARD_TEST_POSTGRES is set (see internal/testdb).
 type testDB struct {
 	path  string
+	key   string // the key file: beside a SQLite file, in the test's folder for PostgreSQL
 	st    *store.Store
 	first store.FirstRun
 }
 
 func openDB(t testing.TB, c *clock) *testDB {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "hookboard.db")
-	st, err := store.Open(path, store.Options{Now: c.Now})
+	path, key := testdb.New(t), ""
+	if store.IsPostgres(path) {
+		key = filepath.Join(t.TempDir(), "hookboard.key")
+	}
+	st, err := store.Open(path, store.Options{Now: c.Now, KeyFile: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +60,7 @@ func openDB(t testing.TB, c *clock) *testDB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testDB{path: path, st: st, first: first}
+	return &testDB{path: path, key: key, st: st, first: first}
 }
 
 // newTestNotifier builds a notifier that may reach loopback (the test

@@ -182,7 +182,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	// The next process opens the same file.
-	st2, err := store.Open(db.path, store.Options{Now: c.Now})
+	st2, err := store.Open(db.path, store.Options{Now: c.Now, KeyFile: db.key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestRestartLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st2, err := store.Open(db.path, store.Options{Now: c.Now})
+	st2, err := store.Open(db.path, store.Options{Now: c.Now, KeyFile: db.key})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -496,7 +496,7 @@ func (s *Store) RunDailyActions(ctx context.Context, every time.Duration) (event
 			}
 			open, ok := tasks[rule.ProjectID]
 			if !ok {
-				open, err = listRows(ctx, tx, nil, scanTaskSnapshot, taskSnapshotQuery+`
+				open, err = listRows(ctx, tx, nil, scanTaskSnapshot, s.taskSnapshotQuery()+`
 					WHERE t.project_id = ? AND t.is_active = 1 ORDER BY t.id`, rule.ProjectID)
 				if err != nil {
 					return err
@@ -609,7 +609,7 @@ func builtinActions() []ActionKind {
 			when: func(x *actionExec) bool { return byColumn(x) && x.actor.UserID != 0 },
 			do: func(x *actionExec) ([]string, error) {
 				title := ""
-				if t, err := taskSnapshot(x.ctx, x.tx, x.task.ID); err == nil && t.ColumnTitle != nil {
+				if t, err := x.s.taskSnapshot(x.ctx, x.tx, x.task.ID); err == nil && t.ColumnTitle != nil {
 					title = *t.ColumnTitle
 				}
 				_, evs, err := x.s.CreateComment(x.ctx, x.actor, x.task.ID, x.actor.UserID, "Moved to column "+title)

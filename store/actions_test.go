@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -27,7 +26,7 @@ type actFix struct {
 func newActFix(t *testing.T) *actFix {
 	t.Helper()
 	f := &actFix{t: t, ctx: context.Background(), clock: time.Date(2030, 1, 15, 9, 30, 0, 0, time.UTC)}
-	s, err := Open(filepath.Join(t.TempDir(), "actions.db"), Options{Now: func() time.Time { return f.clock }})
+	s, err := openTest(t, testDB(t), Options{Now: func() time.Time { return f.clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,9 @@ var ErrExists = errors.New("file already exists")
 // began and none of the half-done ones. It refuses to overwrite dest and
 // returns the size of the copy. The key file is not part of it (see KeyFile).
 func (s *Store) Backup(ctx context.Context, dest string) (int64, error) {
+	if s.pg {
+		return 0, errors.New("store: backup: a PostgreSQL database is backed up with pg_dump")
+	}
 	dest, err := filepath.Abs(dest)
 	if err != nil {
 		return 0, fmt.Errorf("store: backup: %w", err)

@@ -3,13 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 )
 
 func benchStore(b *testing.B) *Store {
 	b.Helper()
-	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+	st, err := openTest(b, testDB(b), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -62,7 +62,7 @@ type ProjectMove struct {
 // Tasks lists a project's tasks with the names they refer to, in board
 // order (column, swimlane, position).
 func (s *Store) Tasks(ctx context.Context, projectID int64, status TaskStatus) ([]TaskSnapshot, error) {
-	out, err := listRows(ctx, s.reader, []TaskSnapshot{}, scanTaskSnapshot, taskSnapshotQuery+`
+	out, err := listRows(ctx, s.reader, []TaskSnapshot{}, scanTaskSnapshot, s.taskSnapshotQuery()+`
 		WHERE t.project_id = ? AND (? < 0 OR t.is_active = ?)
 		ORDER BY col.position, sl.position, t.swimlane_id, t.position, t.id`, projectID, int(status), int(status))
 	if err != nil {
@@ -86,7 +86,7 @@ type BoardTask struct {
 // filter (from CompileSearch; the zero value is every task) narrows them
 // to the board search's matches.
 func (s *Store) BoardTasks(ctx context.Context, projectID int64, status TaskStatus, filter SearchFilter) ([]BoardTask, error) {
-	where := cmp.Or(filter.Where, "1")
+	where := cmp.Or(filter.Where, "1 = 1")
 	out, err := listRows(ctx, s.reader, []BoardTask{}, func(row interface{ Scan(...any) error }) (BoardTask, error) {
 		var b BoardTask
 		err := row.Scan(append(append(b.taskFields(), b.nameFields()...), &b.SubtasksDone, &b.SubtasksTotal, &b.Comments, &b.Files)...)
@@ -159,7 +159,7 @@ func (s *Store) taskMutation(ctx context.Context, what string, fn func(tx *sql.T
 // changes writes both. Nothing changed: no event, no error.
 func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpdate) ([]string, error) {
 	return s.taskMutation(ctx, "update task", func(tx *sql.Tx) ([]string, error) {
-		old, err := taskSnapshot(ctx, tx, id)
+		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
 		}
@@ -277,7 +277,7 @@ func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpd
 		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
 			return nil, err
 		}
-		snap, err := taskSnapshot(ctx, tx, id)
+		snap, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -322,7 +322,7 @@ func (s *Store) setTaskActive(ctx context.Context, actor Actor, id int64, active
 		what, name = "open task", EventTaskOpen
 	}
 	return s.taskMutation(ctx, what, func(tx *sql.Tx) ([]string, error) {
-		old, err := taskSnapshot(ctx, tx, id)
+		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
 		}
@@ -335,7 +335,7 @@ func (s *Store) setTaskActive(ctx context.Context, actor Actor, id int64, active
 			boolInt(active), completed, now, id); err != nil {
 			return nil, err
 		}
-		snap, err := taskSnapshot(ctx, tx, id)
+		snap, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -375,7 +375,7 @@ func openGap(ctx context.Context, tx *sql.Tx, projectID, columnID, swimlaneID, p
 // destination cells stay dense (1..n).
 func (s *Store) MoveTask(ctx context.Context, actor Actor, id int64, m TaskMove) ([]string, error) {
 	return s.taskMutation(ctx, "move task", func(tx *sql.Tx) ([]string, error) {
-		old, err := taskSnapshot(ctx, tx, id)
+		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
 		}
@@ -436,7 +436,7 @@ func (s *Store) MoveTask(ctx context.Context, actor Actor, id int64, m TaskMove)
 // emitMove writes a task.move.* event in Kanboard's shape, comparing the
 // task before (old) and after the move.
 func (s *Store) emitMove(ctx context.Context, tx *sql.Tx, actor Actor, name string, id int64, old TaskSnapshot, srcProject int64) ([]string, error) {
-	snap, err := taskSnapshot(ctx, tx, id)
+	snap, err := s.taskSnapshot(ctx, tx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -463,7 +463,7 @@ func (s *Store) emitMove(ctx context.Context, tx *sql.Tx, actor Actor, name stri
 // writes task.move.project. Moving to its own project fails.
 func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m ProjectMove) ([]string, error) {
 	return s.taskMutation(ctx, "move task to project", func(tx *sql.Tx) ([]string, error) {
-		old, err := taskSnapshot(ctx, tx, id)
+		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
 		}
@@ -515,7 +515,7 @@ func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m 
 // writes task.delete with the snapshot taken before deleting.
 func (s *Store) DeleteTask(ctx context.Context, actor Actor, id int64) ([]string, error) {
 	return s.taskMutation(ctx, "delete task", func(tx *sql.Tx) ([]string, error) {
-		old, err := taskSnapshot(ctx, tx, id)
+		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
 		}

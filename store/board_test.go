@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"testing"
 )
 
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "board.db"), Options{})
+	s, err := openTest(t, testDB(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

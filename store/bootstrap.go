@@ -47,7 +47,7 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 			return err
 		}
 		created = true
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', ?, 'app-admin', ?)`,
+		res, err := insert(ctx, tx, `INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', ?, 'app-admin', ?)`,
 			string(hash), s.now().Unix())
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,8 +11,8 @@ import (
 // start (same file, reopened) creates nothing and keeps the admin's password.
 func TestBootstrapOnlyOnEmptyDatabase(t *testing.T) {
 	ctx := context.Background()
-	path := t.TempDir() + "/hb.db"
-	s, err := Open(path, Options{})
+	path := testDB(t)
+	s, err := openTest(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +22,7 @@ func TestBootstrapOnlyOnEmptyDatabase(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = Open(path, Options{})
+	s, err = openTest(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +49,8 @@ func TestBootstrapOnlyOnEmptyDatabase(t *testing.T) {
 // mean.
 func TestOpenRefusesANewerSchema(t *testing.T) {
 	ctx := context.Background()
-	path := t.TempDir() + "/hb.db"
-	s, err := Open(path, Options{})
+	path := testDB(t)
+	s, err := openTest(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +58,16 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.writer.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", known+1)); err != nil {
+	setVersion := fmt.Sprintf("PRAGMA user_version = %d", known+1)
+	if s.Postgres() {
+		setVersion = fmt.Sprintf("UPDATE schema_version SET version = %d", known+1)
+	}
+	if _, err := s.writer.ExecContext(ctx, setVersion); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 
-	s, err = Open(path, Options{})
+	s, err = openTest(t, path, Options{})
 	if err == nil {
 		s.Close()
 		t.Fatal("opened a database with a newer schema")
@@ -72,13 +75,12 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 	if want := fmt.Sprintf("schema version %d, newer than this Hookboard knows (%d)", known+1, known); !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q, want it to say %q", err, want)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
+	readVersion := "PRAGMA user_version"
+	if IsPostgres(path) {
+		readVersion = "SELECT version FROM schema_version"
 	}
-	defer db.Close()
 	var v int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != known+1 {
+	if err := rawDB(t, path).QueryRowContext(ctx, readVersion).Scan(&v); err != nil || v != known+1 {
 		t.Fatalf("schema version after the refused open: %d (%v), want %d", v, err, known+1)
 	}
 }

@@ -25,6 +25,7 @@ func fileSize(t *testing.T, path string) int64 {
 // far fewer than the writer's own checkpoint threshold are written, and the
 // file grows anyway, soon after.
 func TestCheckpointerCopiesInTheBackground(t *testing.T) {
+	skipOnPostgres(t, "the write-ahead log and its checkpoints are SQLite's")
 	s := openTestStore(t)
 	board := newBoard(t, s, "ckpt")
 	time.Sleep(3 * checkpointEvery) // the board's pages go in first

@@ -99,7 +99,7 @@ func checkColumn(f *ColumnFields) error {
 // nameConflict turns a unique index's refusal into the reason what: bad
 // input the user can fix, like any other.
 func nameConflict(err error, what string) error {
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if isUniqueViolation(err) {
 		return invalid("%s", what)
 	}
 	return err

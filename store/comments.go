@@ -101,7 +101,7 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 				return 0, err
 			}
 			now := s.now().Unix()
-			res, err := tx.ExecContext(ctx, `INSERT INTO comments (task_id, user_id, comment, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
+			res, err := insert(ctx, tx, `INSERT INTO comments (task_id, user_id, comment, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
 				taskID, nullInt(userID), text, now, now)
 			if err != nil {
 				return 0, err

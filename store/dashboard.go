@@ -33,12 +33,12 @@ func (s *Store) DashboardTasks(ctx context.Context, userID int64) ([]DashboardTa
 	// The tasks' ids go in as one JSON array: one statement however many.
 	idList, _ := json.Marshal(ids)
 	tags, err := listRows(ctx, s.reader, []TaskTag{}, scanTaskTag, `SELECT `+taskTagColumns+` FROM task_tags tt JOIN tags g ON g.id = tt.tag_id
-		WHERE tt.task_id IN (SELECT value FROM json_each(?)) ORDER BY g.name, g.id`, string(idList))
+		WHERE tt.task_id IN (`+s.jsonIDs()+`) ORDER BY g.name, g.id`, string(idList))
 	if err != nil {
 		return nil, fmt.Errorf("store: dashboard tags: %w", err)
 	}
 	subtasks, err := listRows(ctx, s.reader, []Subtask{}, scanSubtask, subtaskQuery+`
-		WHERE st.task_id IN (SELECT value FROM json_each(?)) AND st.user_id = ? ORDER BY st.position, st.id`, string(idList), userID)
+		WHERE st.task_id IN (`+s.jsonIDs()+`) AND st.user_id = ? ORDER BY st.position, st.id`, string(idList), userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: dashboard subtasks: %w", err)
 	}
@@ -68,4 +68,14 @@ func (s *Store) UserActivity(ctx context.Context, userID int64, limit int) ([]Ev
 		return nil, fmt.Errorf("store: activity of user %d: %w", userID, err)
 	}
 	return out, nil
+}
+
+// jsonIDs is a subquery of the ids in a JSON array bound to its one ?, so
+// a list of any length is one statement. JSON has no spelling common to
+// both dialects.
+func (s *Store) jsonIDs() string {
+	if s.pg {
+		return `SELECT value::bigint FROM json_array_elements_text(CAST(? AS json))`
+	}
+	return `SELECT value FROM json_each(?)`
 }

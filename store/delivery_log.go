@@ -122,7 +122,7 @@ func (f DeliveryFilter) where() (string, []any) {
 		add(`ev.task_id = ?`, f.TaskID)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "1 = 1", nil
 	}
 	return strings.Join(conds, " AND "), args
 }

@@ -17,7 +17,7 @@ import (
 func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m ProjectMove) (int64, []string, error) {
 	var id int64
 	events, err := s.taskMutation(ctx, "duplicate task", func(tx *sql.Tx) ([]string, error) {
-		old, err := taskSnapshot(ctx, tx, taskID)
+		old, err := s.taskSnapshot(ctx, tx, taskID)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}
@@ -39,7 +39,7 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 		case m.ProjectID == old.ProjectID:
 			n.CategoryID = old.CategoryID
 		case old.CategoryName != nil:
-			err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0) FROM categories WHERE project_id = ? AND name = ? COLLATE NOCASE`,
+			err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0) FROM categories WHERE project_id = ? AND lower(name) = lower(?)`,
 				m.ProjectID, *old.CategoryName).Scan(&n.CategoryID)
 			if err != nil {
 				return nil, err
@@ -62,7 +62,7 @@ func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m 
 		}
 		// The copy as its subtask and file events show it: copying them
 		// changes nothing of the task's row, so it is read once.
-		task, err := taskSnapshot(ctx, tx, id)
+		task, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}

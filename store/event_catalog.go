@@ -211,7 +211,7 @@ func (s *Store) CreateSampleDelivery(ctx context.Context, actor Actor, endpointI
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, event_name, endpoint_id, next_attempt_ms, created_at_ms, time_ordered)
+		res, err := insert(ctx, tx, `INSERT INTO deliveries (event_id, event_name, endpoint_id, next_attempt_ms, created_at_ms, time_ordered)
 			VALUES (?1, ?2, ?3, ?4, ?5, `+timeOrderedSQL("?5")+`)`, id, name, endpointID, now.Add(lease).UnixMilli()+timeoutMS, now.UnixMilli())
 		if err != nil {
 			return err

@@ -322,7 +322,7 @@ func (s *Store) createOnTask(ctx context.Context, what, name string, actor Actor
 	readBack func(tx *sql.Tx, id int64) (EventContent, error)) (int64, []string, error) {
 	var id int64
 	events, err := s.taskMutation(ctx, what, func(tx *sql.Tx) ([]string, error) {
-		task, err := taskSnapshot(ctx, tx, taskID)
+		task, err := s.taskSnapshot(ctx, tx, taskID)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}
@@ -344,7 +344,7 @@ func (s *Store) createOnTask(ctx context.Context, what, name string, actor Actor
 // emitOnTask writes an event about something on a task (a comment, subtask
 // or file, in c), with the task as it is now.
 func (s *Store) emitOnTask(ctx context.Context, tx *sql.Tx, actor Actor, name string, taskID int64, c EventContent) ([]string, error) {
-	task, err := taskSnapshot(ctx, tx, taskID)
+	task, err := s.taskSnapshot(ctx, tx, taskID)
 	if err != nil {
 		return nil, err
 	}

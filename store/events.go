@@ -341,7 +341,19 @@ func (t *TaskSnapshot) nameFields() []any {
 		&t.AssigneeName, &t.CreatorUsername, &t.CreatorName, &t.CategoryDescription, &t.ColumnPosition}
 }
 
-var taskSnapshotQuery = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `, ` + taskTagsColumn + taskSnapshotFrom
+var (
+	taskSnapshotQuerySQLite   = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `, ` + taskTagsColumnSQLite + taskSnapshotFrom
+	taskSnapshotQueryPostgres = `SELECT ` + taskColumns("t.") + `, ` + taskNameColumns + `, ` + taskTagsColumnPostgres + taskSnapshotFrom
+)
+
+// taskSnapshotQuery is the query of a task's snapshot in the database's
+// dialect (see taskTagsColumn).
+func (s *Store) taskSnapshotQuery() string {
+	if s.pg {
+		return taskSnapshotQueryPostgres
+	}
+	return taskSnapshotQuerySQLite
+}
 
 // taskSnapshotFrom joins a task t to the rows its names come from.
 const taskSnapshotFrom = `
@@ -373,11 +385,11 @@ type q interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func taskSnapshot(ctx context.Context, db q, id int64) (TaskSnapshot, error) {
-	return scanTaskSnapshot(db.QueryRowContext(ctx, taskSnapshotQuery+` WHERE t.id = ?`, id))
+func (s *Store) taskSnapshot(ctx context.Context, db q, id int64) (TaskSnapshot, error) {
+	return scanTaskSnapshot(db.QueryRowContext(ctx, s.taskSnapshotQuery()+` WHERE t.id = ?`, id))
 }
 
 // TaskByID reads a task with the names it refers to.
 func (s *Store) TaskByID(ctx context.Context, id int64) (TaskSnapshot, error) {
-	return taskSnapshot(ctx, s.reader, id)
+	return s.taskSnapshot(ctx, s.reader, id)
 }

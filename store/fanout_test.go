@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -14,13 +13,13 @@ import (
 // running server, other for the CLI run from another process.
 func twoProcesses(t *testing.T) (server, other *Store) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "board.db")
+	path := testDB(t)
 	var err error
-	if server, err = Open(path, Options{}); err != nil {
+	if server, err = openTest(t, path, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Close() })
-	if other, err = Open(path, Options{}); err != nil {
+	if other, err = openTest(t, path, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { other.Close() })

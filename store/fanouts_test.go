@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -14,7 +13,7 @@ func fanoutStore(t *testing.T) (s *Store, board boardFixture, endpoint int64, cl
 	t.Helper()
 	now := time.Now()
 	clock = &now
-	s, err := Open(filepath.Join(t.TempDir(), "board.db"), Options{Now: func() time.Time { return *clock }})
+	s, err := openTest(t, testDB(t), Options{Now: func() time.Time { return *clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ func fileMode(t *testing.T, path string) os.FileMode {
 // its log and its shared-memory file are readable by the owner only, like
 // the key file.
 func TestNewDatabaseFilesArePrivate(t *testing.T) {
+	skipOnPostgres(t, "the modes of the database file and its -wal and -shm files")
 	s := openTestStore(t)
 	newBoard(t, s, "modes") // a write, so the log and shared memory exist
 	for _, p := range []string{s.Path(), s.Path() + "-wal", s.Path() + "-shm", s.Path() + ".key"} {

@@ -186,7 +186,7 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 			if n.ProjectID != 0 && n.ProjectID != task.ProjectID {
 				return 0, invalid("task %d is not in project %d", n.TaskID, n.ProjectID)
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
+			res, err := insert(ctx, tx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, n.TaskID, nullInt(actor.UserID), name, mt, len(data), data, s.now().Unix())
 			if err != nil {
 				return 0, err
@@ -208,7 +208,7 @@ func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) 
 	return s.taskMutation(ctx, "delete task files", func(tx *sql.Tx) ([]string, error) {
 		// Deleting files changes nothing of the task's row: read once, it
 		// is what every file.delete event shows.
-		task, err := taskSnapshot(ctx, tx, taskID)
+		task, err := s.taskSnapshot(ctx, tx, taskID)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}

@@ -74,6 +74,9 @@ type writeResult struct {
 // committer owns the writer connection's transactions.
 type committer struct {
 	db *sql.DB
+	// lock, when set, is run first in every transaction: PostgreSQL's write
+	// lock (see openPostgres).
+	lock string
 	// rolledBack runs on the writer goroutine after anything was rolled
 	// back (a savepoint or a whole transaction), for the configuration
 	// cache, which may hold what the undone writes read.
@@ -343,7 +346,7 @@ func (c *committer) alone(req *writeReq) (res writeResult) {
 	// The transaction's own context is not the caller's: database/sql rolls a
 	// transaction back when its context ends, and the caller's statements
 	// already carry the caller's context.
-	tx, err := c.db.BeginTx(context.Background(), nil)
+	tx, err := c.begin(context.Background())
 	if err != nil {
 		return writeResult{err: classify(fmt.Errorf("begin: %w", err))}
 	}
@@ -367,7 +370,7 @@ func (c *committer) alone(req *writeReq) (res writeResult) {
 // batch broke and nothing of it was committed.
 func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) {
 	ctx := context.Background()
-	tx, err := c.db.BeginTx(ctx, nil)
+	tx, err := c.begin(ctx)
 	if err != nil {
 		// BEGIN failing is about the database, not about any call.
 		err = classify(fmt.Errorf("begin: %w", err))
@@ -410,6 +413,19 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		return nil, false
 	}
 	return results, true
+}
+
+// begin starts a write transaction, holding the write lock when there is one.
+func (c *committer) begin(ctx context.Context) (*sql.Tx, error) {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil || c.lock == "" {
+		return tx, err
+	}
+	if _, err := tx.ExecContext(ctx, c.lock); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
 }
 
 // abandon ends a transaction that a failed COMMIT may have left open on the

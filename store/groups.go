@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -60,7 +59,7 @@ func validateGroup(name, externalID string) error {
 
 // groupNameTaken maps a UNIQUE failure on groups.name to ErrConflict.
 func groupNameTaken(err error, name string) error {
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if isUniqueViolation(err) {
 		return fmt.Errorf("a group named %q exists: %w", name, ErrConflict)
 	}
 	return err
@@ -68,7 +67,7 @@ func groupNameTaken(err error, name string) error {
 
 // Groups lists every group by name.
 func (s *Store) Groups(ctx context.Context) ([]Group, error) {
-	out, err := listRows(ctx, s.reader, []Group{}, scanGroup, `SELECT `+groupColumns+` FROM groups g ORDER BY g.name COLLATE NOCASE, g.id`)
+	out, err := listRows(ctx, s.reader, []Group{}, scanGroup, `SELECT `+groupColumns+` FROM groups g ORDER BY lower(g.name), g.id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list groups: %w", err)
 	}
@@ -100,7 +99,7 @@ func (s *Store) CreateGroup(ctx context.Context, name, externalID string) (int64
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, external_id) VALUES (?, ?)`, name, externalID)
+		res, err := insert(ctx, tx, `INSERT INTO groups (name, external_id) VALUES (?, ?)`, name, externalID)
 		if err != nil {
 			return groupNameTaken(err, name)
 		}
@@ -156,7 +155,7 @@ func (s *Store) RemoveGroup(ctx context.Context, id int64) error {
 // GroupMembers lists a group's users by username.
 func (s *Store) GroupMembers(ctx context.Context, groupID int64) ([]User, error) {
 	out, err := listRows(ctx, s.reader, []User{}, scanUser, `SELECT `+prefixed("u.", userColumns)+`
-		FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = ? ORDER BY u.username, u.id`, groupID)
+		FROM group_members gm JOIN users u ON u.id = gm.user_id WHERE gm.group_id = ? ORDER BY lower(u.username), u.id`, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("store: members of group %d: %w", groupID, err)
 	}
@@ -166,7 +165,7 @@ func (s *Store) GroupMembers(ctx context.Context, groupID int64) ([]User, error)
 // UserGroups lists the groups a user belongs to, by name.
 func (s *Store) UserGroups(ctx context.Context, userID int64) ([]Group, error) {
 	out, err := listRows(ctx, s.reader, []Group{}, scanGroup, `SELECT `+groupColumns+` FROM groups g
-		WHERE g.id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY g.name COLLATE NOCASE, g.id`, userID)
+		WHERE g.id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY lower(g.name), g.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 	}
@@ -192,7 +191,7 @@ func (s *Store) AddGroupMember(ctx context.Context, groupID, userID int64) error
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id) VALUES (?, ?)`, groupID, userID)
-		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		if isUniqueViolation(err) {
 			return fmt.Errorf("user %d is already in group %d: %w", userID, groupID, ErrConflict)
 		}
 		return err
@@ -223,7 +222,7 @@ func (s *Store) ProjectGroups(ctx context.Context, projectID int64) ([]ProjectGr
 		pg.Group = g
 		return pg, err
 	}, `SELECT `+groupColumns+`, pg.role FROM project_groups pg JOIN groups g ON g.id = pg.group_id
-		WHERE pg.project_id = ? ORDER BY g.name COLLATE NOCASE, g.id`, projectID)
+		WHERE pg.project_id = ? ORDER BY lower(g.name), g.id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: groups of project %d: %w", projectID, err)
 	}
@@ -241,7 +240,7 @@ func (s *Store) AddProjectGroup(ctx context.Context, projectID, groupID int64, r
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO project_groups (project_id, group_id, role) VALUES (?, ?, ?)`, projectID, groupID, role)
-		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		if isUniqueViolation(err) {
 			return fmt.Errorf("group %d already has a role in project %d: %w", groupID, projectID, ErrConflict)
 		}
 		return err

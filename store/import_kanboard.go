@@ -294,6 +294,23 @@ func (im *kbImporter) recognise() error {
 	return nil
 }
 
+// catchUpIDs moves PostgreSQL's id sequences past the Kanboard ids kept:
+// an explicit id does not move them, and the next row would take one of
+// those ids. SQLite picks max(id)+1 by itself.
+func (im *kbImporter) catchUpIDs() error {
+	if !im.s.pg {
+		return nil
+	}
+	for _, k := range importKinds {
+		if im.keep[k.kind] && !importNoIDs[k.table] {
+			if err := catchUpIdentity(im.ctx, im.tx, k.table); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (im *kbImporter) reset(tx *sql.Tx) {
 	im.tx = tx
 	im.ids = map[string]map[int64]int64{}
@@ -314,7 +331,7 @@ func (im *kbImporter) run() error {
 	for _, step := range []func() error{
 		im.users, im.projects, im.members, im.groups, im.groupMembers, im.projectGroups, im.columns, im.swimlanes, im.categories, im.tags,
 		im.tasks, im.taskTags, im.comments, im.subtasks, im.taskFiles, im.projectFiles, im.timeTracking, im.links, im.taskLinks, im.externalLinks,
-		im.taskMetadata, im.projectMetadata, im.actions, im.leftOut,
+		im.taskMetadata, im.projectMetadata, im.actions, im.leftOut, im.catchUpIDs,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -353,7 +370,7 @@ func (im *kbImporter) insert(kind, table string, kbID int64, cols string, args .
 		cols, marks = "id, "+cols, "?, "+marks
 		args = append([]any{kbID}, args...)
 	}
-	res, err := im.tx.ExecContext(im.ctx, `INSERT INTO `+table+` (`+cols+`) VALUES (`+marks+`)`, args...)
+	res, err := insert(im.ctx, im.tx, `INSERT INTO `+table+` (`+cols+`) VALUES (`+marks+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("kanboard %s row %d: %w", kind, kbID, err)
 	}
@@ -415,7 +432,7 @@ func (im *kbImporter) users() error {
 			return nil
 		}
 		var existing int64
-		err := im.tx.QueryRowContext(im.ctx, `SELECT id FROM users WHERE username = ?`, username).Scan(&existing)
+		err := im.tx.QueryRowContext(im.ctx, `SELECT id FROM users WHERE lower(username) = lower(?)`, username).Scan(&existing)
 		if err == nil {
 			im.ids["users"][id] = existing
 			im.matched = append(im.matched, username)
@@ -567,7 +584,7 @@ func (im *kbImporter) groups() error {
 			return nil
 		}
 		var existing int64
-		err := im.tx.QueryRowContext(im.ctx, `SELECT id FROM groups WHERE name = ? COLLATE NOCASE`, name).Scan(&existing)
+		err := im.tx.QueryRowContext(im.ctx, `SELECT id FROM groups WHERE lower(name) = lower(?)`, name).Scan(&existing)
 		if err == nil {
 			im.ids["groups"][id] = existing
 			return nil
@@ -991,7 +1008,7 @@ func (im *kbImporter) links() error {
 			im.skip("link types", "the label is not one Hookboard accepts")
 			return nil
 		}
-		res, err := im.tx.ExecContext(im.ctx, `INSERT INTO links (label) VALUES (?)`, label)
+		res, err := insert(im.ctx, im.tx, `INSERT INTO links (label) VALUES (?)`, label)
 		if err != nil {
 			return fmt.Errorf("kanboard link type %d: %w", id, err)
 		}

@@ -197,7 +197,7 @@ func (s *Store) createIntegrationTx(ctx context.Context, tx *sql.Tx, in NewInteg
 		secrets.AppSecret = newToken(PrefixAppSecret)
 		appSecretEnc = s.secrets.seal(secrets.AppSecret)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO integrations
+	res, err := insert(ctx, tx, `INSERT INTO integrations
 		(name, description, kind, token_hash, token_hint, default_project_id, default_column_id, default_swimlane_id,
 		 expires_at, allowed_ips, require_proof, app_secret_enc, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -151,9 +150,9 @@ func TestEditIntegrationSeenByTheNextIncomingCreate(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	path := filepath.Join(t.TempDir(), "board.db")
+	path := testDB(t)
 	open := func() *Store {
-		s, err := Open(path, Options{Now: clock})
+		s, err := openTest(t, path, Options{Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}

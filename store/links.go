@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // MaxLinkLabel is the longest link label, in characters.
@@ -87,7 +86,7 @@ func validateLinkLabel(label string) error {
 
 // labelTaken maps a UNIQUE failure on links.label to ErrConflict.
 func labelTaken(err error, label string) error {
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if isUniqueViolation(err) {
 		return fmt.Errorf("a link labelled %q exists: %w", label, ErrConflict)
 	}
 	return err
@@ -109,14 +108,14 @@ func (s *Store) CreateLink(ctx context.Context, label, opposite string) (int64, 
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO links (label) VALUES (?)`, label)
+		res, err := insert(ctx, tx, `INSERT INTO links (label) VALUES (?)`, label)
 		if err != nil {
 			return labelTaken(err, label)
 		}
 		if id, err = res.LastInsertId(); err != nil || opposite == "" {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO links (label, opposite_id) VALUES (?, ?)`, opposite, id)
+		res, err = insert(ctx, tx, `INSERT INTO links (label, opposite_id) VALUES (?, ?)`, opposite, id)
 		if err != nil {
 			return labelTaken(err, opposite)
 		}
@@ -298,7 +297,7 @@ func checkTaskLink(ctx context.Context, tx *sql.Tx, taskID, oppositeTaskID, link
 
 // linkExists maps a UNIQUE failure on task_links to ErrConflict.
 func linkExists(err error) error {
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if isUniqueViolation(err) {
 		return fmt.Errorf("these tasks are linked so already: %w", ErrConflict)
 	}
 	return err
@@ -331,7 +330,7 @@ func (s *Store) CreateTaskLink(ctx context.Context, actor Actor, taskID, opposit
 		}
 		ids := [2]int64{}
 		for i, row := range [2][3]int64{{linkID, taskID, oppositeTaskID}, {l.opposite(), oppositeTaskID, taskID}} {
-			res, err := tx.ExecContext(ctx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
+			res, err := insert(ctx, tx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
 				row[0], row[1], row[2])
 			if err != nil {
 				return nil, linkExists(err)
@@ -406,8 +405,8 @@ func (s *Store) UpdateTaskLink(ctx context.Context, actor Actor, id, taskID, opp
 			_, err = tx.ExecContext(ctx, `UPDATE task_links SET link_id = ?, task_id = ?, opposite_task_id = ? WHERE id = ?`,
 				l.opposite(), oppositeTaskID, taskID, rev.ID)
 		} else {
-			var res sql.Result
-			res, err = tx.ExecContext(ctx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
+			var res insertedRow
+			res, err = insert(ctx, tx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
 				l.opposite(), oppositeTaskID, taskID)
 			if err == nil {
 				revID, err = res.LastInsertId()

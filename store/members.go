@@ -99,7 +99,7 @@ func (s *Store) membersFrom(ctx context.Context, table string, projectID int64) 
 		m.User = u
 		return m, err
 	}, `SELECT `+prefixed("u.", userColumns)+`, pu.role FROM `+table+` pu JOIN users u ON u.id = pu.user_id
-		WHERE pu.project_id = ? ORDER BY CASE WHEN u.name = '' THEN u.username ELSE u.name END COLLATE NOCASE, u.id`, projectID)
+		WHERE pu.project_id = ? ORDER BY lower(CASE WHEN u.name = '' THEN u.username ELSE u.name END), u.id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: project %d members: %w", projectID, err)
 	}
@@ -113,7 +113,7 @@ func (s *Store) AssignableUsers(ctx context.Context, projectID int64) ([]User, e
 	out, err := listRows(ctx, s.reader, []User{}, scanUser, `SELECT `+prefixed("u.", userColumns)+`
 		FROM project_roles pr JOIN users u ON u.id = pr.user_id
 		WHERE pr.project_id = ? AND `+assignableMember+`
-		ORDER BY CASE WHEN u.name = '' THEN u.username ELSE u.name END COLLATE NOCASE, u.id`, projectID)
+		ORDER BY lower(CASE WHEN u.name = '' THEN u.username ELSE u.name END), u.id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: project %d assignable users: %w", projectID, err)
 	}
@@ -140,7 +140,7 @@ func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, r
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role) VALUES (?, ?, ?)`,
 			projectID, userID, role)
-		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		if isUniqueViolation(err) {
 			return fmt.Errorf("user %d is already a member of project %d: %w", userID, projectID, ErrConflict)
 		}
 		return err
@@ -205,7 +205,7 @@ func (s *Store) UserProjects(ctx context.Context, userID int64, activeOnly bool)
 	if activeOnly {
 		q += ` AND is_active = 1`
 	}
-	out, err := listRows(ctx, s.reader, []Project{}, scanProject, q+` ORDER BY name COLLATE NOCASE, id`, userID)
+	out, err := listRows(ctx, s.reader, []Project{}, scanProject, q+` ORDER BY lower(name), id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: projects of user %d: %w", userID, err)
 	}

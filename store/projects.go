@@ -149,8 +149,8 @@ func (s *Store) AddProject(ctx context.Context, actor Actor, p NewProject) (int6
 			return nil, err
 		}
 		if actor.UserID != 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO project_users (project_id, user_id, role)
-				VALUES (?, ?, 'project-manager')`, id, p.OwnerID); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO project_users (project_id, user_id, role)
+				VALUES (?, ?, 'project-manager') ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, id, p.OwnerID); err != nil {
 				return nil, err
 			}
 		}
@@ -170,7 +170,7 @@ func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, p NewProject) (
 		return 0, err
 	}
 	now := s.now().Unix()
-	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, description, identifier, owner_id, email, start_date,
+	res, err := insert(ctx, tx, `INSERT INTO projects (name, description, identifier, owner_id, email, start_date,
 		end_date, priority_default, priority_start, priority_end, is_private, created_at, modified_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.Name, v.Description, v.Identifier, nullInt(v.OwnerID), v.Email, v.StartDate, v.EndDate,
@@ -198,10 +198,11 @@ func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, p NewProject) (
 
 // projectConflict names the unique setting another project has.
 func projectConflict(err error) error {
+	// SQLite names the column, PostgreSQL the unique index.
 	switch msg := err.Error(); {
-	case strings.Contains(msg, "projects.identifier"):
+	case strings.Contains(msg, "projects.identifier"), strings.Contains(msg, `"projects_identifier"`):
 		return invalid("identifier: another project has it")
-	case strings.Contains(msg, "projects.email"):
+	case strings.Contains(msg, "projects.email"), strings.Contains(msg, `"projects_email"`):
 		return invalid("email: another project has it")
 	}
 	return err

@@ -280,7 +280,7 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, now time.Time, r *AttemptRe
 	if r.NotAttempted {
 		attempts = 0
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+	res, err := insert(ctx, tx, `INSERT INTO deliveries
 		(event_id, event_name, endpoint_id, status, attempts, next_attempt_ms, last_status, created_at_ms, finished_at_ms, time_ordered)
 		VALUES (?1, (SELECT name FROM events WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, `+timeOrderedSQL("?7")+`)`,
 		r.EventID, r.EndpointID, r.Status, attempts, next, answerStatus(r.Attempt), r.EventAt.UnixMilli(), finished)
@@ -397,8 +397,8 @@ func recordHealth(ctx context.Context, tx *sql.Tx, endpointID int64, o endpointO
 		// recorded less than a second before is not written: the row's
 		// page stays clean (at c=1 a commit writes one page fewer), and
 		// the settings list shows that time to the second anyway.
-		where += ` AND NOT (failing_since IS NULL AND last_status IS ?2 AND last_error IS ?3
-			AND COALESCE(last_attempt_ms, 0) > ?1 - 1000)`
+		where += ` AND NOT (failing_since IS NULL AND last_status IS NOT DISTINCT FROM ?2 AND last_error IS NOT DISTINCT FROM ?3
+			AND COALESCE(last_attempt_ms, 0) + 1000 > ?1)`
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET
 		last_status = CASE WHEN COALESCE(last_attempt_ms, 0) <= ?1 THEN ?2 ELSE last_status END,

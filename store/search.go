@@ -146,7 +146,7 @@ type SearchFilter struct {
 // condition on tasks aliased t. me is the caller's user id (0 for an
 // application, so that "assignee:me" means nobody, as in Kanboard); now
 // anchors relative dates ("today", "-2 days") in UTC. An empty query is
-// "1" (every task).
+// "1 = 1" (every task).
 func CompileSearch(query string, me int64, now time.Time) SearchFilter {
 	p := parseSearch(query)
 	if p.free != "" {
@@ -165,6 +165,9 @@ func CompileSearch(query string, me int64, now time.Time) SearchFilter {
 			if c == "" {
 				continue
 			}
+			if !storable(a) {
+				c, a = "1 = 0", nil
+			}
 			ors = append(ors, c)
 			args = append(args, a...)
 		}
@@ -173,9 +176,21 @@ func CompileSearch(query string, me int64, now time.Time) SearchFilter {
 		}
 	}
 	if len(conds) == 0 {
-		return SearchFilter{Where: "1"}
+		return SearchFilter{Where: "1 = 1"}
 	}
 	return SearchFilter{Where: strings.Join(conds, " AND "), Args: args}
+}
+
+// storable tells whether every text of args could be stored: a value with
+// NUL or bytes that are not UTF-8 is in no row (ValidateText refuses it),
+// so it matches nothing, and PostgreSQL refuses it as a parameter.
+func storable(args []any) bool {
+	for _, a := range args {
+		if v, ok := a.(string); ok && (!utf8.ValidString(v) || strings.ContainsRune(v, 0)) {
+			return false
+		}
+	}
+	return true
 }
 
 // taskIDValue reads "12" or "#12" as a task id.
@@ -198,7 +213,8 @@ func isDigits(v string) bool {
 }
 
 // contains is v as a LIKE pattern for "contains". Like Kanboard, % and _ in
-// v stay wildcards; LIKE ignores ASCII case.
+// v stay wildcards; the match ignores case (lower() on both sides: SQLite's
+// LIKE ignores ASCII case, PostgreSQL's does not).
 func contains(v string) string { return "%" + v + "%" }
 
 // compileFilter is the condition of one attribute's value ("" for none).
@@ -206,11 +222,11 @@ func compileFilter(attr, v string, me int64, now time.Time) (string, []any) {
 	switch attr {
 	case "title":
 		if n, ok := taskIDValue(v); ok {
-			return "(t.id = ? OR t.title LIKE ?)", []any{n, contains(v)}
+			return "(t.id = ? OR lower(t.title) LIKE lower(?))", []any{n, contains(v)}
 		}
-		return "t.title LIKE ?", []any{contains(v)}
+		return "lower(t.title) LIKE lower(?)", []any{contains(v)}
 	case "search":
-		c := "t.title LIKE ? OR t.description LIKE ? OR EXISTS (SELECT 1 FROM comments cm WHERE cm.task_id = t.id AND cm.comment LIKE ?)"
+		c := "lower(t.title) LIKE lower(?) OR lower(t.description) LIKE lower(?) OR EXISTS (SELECT 1 FROM comments cm WHERE cm.task_id = t.id AND lower(cm.comment) LIKE lower(?))"
 		a := []any{contains(v), contains(v), contains(v)}
 		if n, ok := taskIDValue(v); ok {
 			return "(t.id = ? OR " + c + ")", append([]any{n}, a...)
@@ -238,9 +254,9 @@ func compileFilter(attr, v string, me int64, now time.Time) (string, []any) {
 		case strings.EqualFold(v, "none"):
 			return "t.category_id IS NULL", nil
 		case isDigits(v):
-			return "(COALESCE(t.category_id, 0) = ? OR EXISTS (SELECT 1 FROM categories c WHERE c.id = t.category_id AND c.name = ? COLLATE NOCASE))", []any{atoi(v), v}
+			return "(COALESCE(t.category_id, 0) = ? OR EXISTS (SELECT 1 FROM categories c WHERE c.id = t.category_id AND lower(c.name) = lower(?)))", []any{atoi(v), v}
 		}
-		return "EXISTS (SELECT 1 FROM categories c WHERE c.id = t.category_id AND c.name = ? COLLATE NOCASE)", []any{v}
+		return "EXISTS (SELECT 1 FROM categories c WHERE c.id = t.category_id AND lower(c.name) = lower(?))", []any{v}
 	case "color":
 		return "t.color_id = ?", []any{colorFromName(v)}
 	case "column":
@@ -249,33 +265,33 @@ func compileFilter(attr, v string, me int64, now time.Time) (string, []any) {
 		}
 		return "EXISTS (SELECT 1 FROM columns c WHERE c.id = t.column_id AND c.title = ?)", []any{v}
 	case "swimlane":
-		return "EXISTS (SELECT 1 FROM swimlanes s WHERE s.id = t.swimlane_id AND s.name LIKE ?)", []any{v}
+		return "EXISTS (SELECT 1 FROM swimlanes s WHERE s.id = t.swimlane_id AND lower(s.name) LIKE lower(?))", []any{v}
 	case "project":
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && isDigits(v) && n < 2147483647 {
 			return "t.project_id = ?", []any{n}
 		}
-		return "EXISTS (SELECT 1 FROM projects pr WHERE pr.id = t.project_id AND pr.name LIKE ?)", []any{v}
+		return "EXISTS (SELECT 1 FROM projects pr WHERE pr.id = t.project_id AND lower(pr.name) LIKE lower(?))", []any{v}
 	case "description":
-		return "t.description LIKE ?", []any{contains(v)}
+		return "lower(t.description) LIKE lower(?)", []any{contains(v)}
 	case "comment":
-		return "EXISTS (SELECT 1 FROM comments cm WHERE cm.task_id = t.id AND cm.comment LIKE ?)", []any{contains(v)}
+		return "EXISTS (SELECT 1 FROM comments cm WHERE cm.task_id = t.id AND lower(cm.comment) LIKE lower(?))", []any{contains(v)}
 	case "tag":
 		if strings.EqualFold(v, "none") {
 			return "NOT EXISTS (SELECT 1 FROM task_tags tt WHERE tt.task_id = t.id)", nil
 		}
-		return "EXISTS (SELECT 1 FROM task_tags tt JOIN tags tg ON tg.id = tt.tag_id WHERE tt.task_id = t.id AND tg.name LIKE ?)", []any{contains(v)}
+		return "EXISTS (SELECT 1 FROM task_tags tt JOIN tags tg ON tg.id = tt.tag_id WHERE tt.task_id = t.id AND lower(tg.name) LIKE lower(?))", []any{contains(v)}
 	case "link":
 		// A task with a link of that label, as Kanboard's TaskLinkFilter.
-		return "EXISTS (SELECT 1 FROM task_links tl JOIN links l ON l.id = tl.link_id WHERE tl.task_id = t.id AND l.label LIKE ?)", []any{v}
+		return "EXISTS (SELECT 1 FROM task_links tl JOIN links l ON l.id = tl.link_id WHERE tl.task_id = t.id AND lower(l.label) LIKE lower(?))", []any{v}
 	case "reference":
 		if strings.EqualFold(v, "none") {
 			return "t.reference = ''", nil
 		}
-		return "t.reference LIKE ?", []any{strings.ReplaceAll(v, "*", "%")}
+		return "lower(t.reference) LIKE lower(?)", []any{strings.ReplaceAll(v, "*", "%")}
 	case "id":
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return "0", nil
+			return "1 = 0", nil
 		}
 		return "t.id = ?", []any{n}
 	case "priority":
@@ -329,7 +345,7 @@ func userFilter(idExpr, col, v string, me int64, prefix bool) (string, []any) {
 	if prefix {
 		username = v + "%"
 	}
-	return "EXISTS (SELECT 1 FROM users u WHERE u.id = " + col + " AND (u.username LIKE ? OR u.name LIKE ?))",
+	return "EXISTS (SELECT 1 FROM users u WHERE u.id = " + col + " AND (lower(u.username) LIKE lower(?) OR lower(u.name) LIKE lower(?)))",
 		[]any{username, contains(v)}
 }
 

@@ -82,7 +82,7 @@ func (s *Store) RequestSend(ctx context.Context, trigger string, id int64) (int6
 		} else if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO send_requests (trigger, `+column+`, requested_at_ms) VALUES (?, ?, ?)`,
+		res, err := insert(ctx, tx, `INSERT INTO send_requests (trigger, `+column+`, requested_at_ms) VALUES (?, ?, ?)`,
 			trigger, id, s.now().UnixMilli())
 		if err != nil {
 			return err

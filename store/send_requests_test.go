@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -14,7 +13,7 @@ import (
 func TestSendRequestsAndHeartbeat(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
-	s, err := Open(filepath.Join(t.TempDir(), "hb.db"), Options{Now: func() time.Time { return now }})
+	s, err := openTest(t, testDB(t), Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

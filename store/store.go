@@ -1,6 +1,7 @@
-// Package store is the only package that speaks SQL. It owns the SQLite file:
-// one writer connection that runs every change in an immediate transaction,
-// and a read-only pool for everything else.
+// Package store is the only package that speaks SQL. It owns the database, a
+// SQLite file or a PostgreSQL database (postgres.go): one writer connection
+// that runs every change in a serialized transaction, and a pool for
+// everything else.
 package store
 
 import (
@@ -44,12 +45,16 @@ func invalid(format string, args ...any) error {
 	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
 }
 
-//go:embed migrations/*.sql
+// The migrations of each dialect: the same numbers in both folders, so a
+// schema version means the same tables on either.
+//
+//go:embed migrations/*.sql migrations_postgres/*.sql
 var migrationFiles embed.FS
 
 // Store is the database. It is safe for concurrent use.
 type Store struct {
-	path    string
+	path    string // the SQLite file, or the PostgreSQL URL
+	pg      bool   // PostgreSQL (see postgres.go)
 	keyFile string
 	now     func() time.Time
 	// instance names this server among those sharing the database, run
@@ -73,7 +78,8 @@ type Store struct {
 // Options tune Open. The zero value is what production uses.
 type Options struct {
 	// KeyFile holds the key that encrypts recoverable secrets (webhook
-	// signing secrets, endpoint tokens, app secrets). Default: PATH + ".key".
+	// signing secrets, endpoint tokens, app secrets). Default: PATH + ".key",
+	// and hookboard.key in the working directory on PostgreSQL.
 	KeyFile string
 	// Now replaces the clock (tests).
 	Now func() time.Time
@@ -131,9 +137,13 @@ func dsn(path string, readOnly bool, busy time.Duration, walPages int) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path and applies pending
-// migrations.
+// Open opens the database and applies pending migrations: a postgres:// or
+// postgresql:// URL opens that PostgreSQL database, anything else is the
+// path of a SQLite file, created if needed.
 func Open(path string, opts Options) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgresStore(path, opts)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -141,16 +151,8 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := createPrivate(abs); err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, now: time.Now}
-	if opts.Now != nil {
-		s.now = opts.Now
-	}
-	s.run = rand.Text()
-	s.instance = cmp.Or(opts.Instance, s.run)
-	busy := opts.BusyTimeout
-	if busy <= 0 {
-		busy = 5 * time.Second
-	}
+	s := newStore(abs, false, opts)
+	busy := opts.busyTimeout()
 	walPages := opts.walPages
 	if walPages <= 0 {
 		walPages = writerAutoCheckpoint
@@ -189,6 +191,50 @@ func Open(path string, opts Options) (*Store, error) {
 	if keyFile == "" {
 		keyFile = abs + ".key"
 	}
+	return s.start(keyFile, opts)
+}
+
+// newStore is what both backends' Store starts from: its clock and the
+// names of this run and of its instance.
+func newStore(path string, pg bool, opts Options) *Store {
+	s := &Store{path: path, pg: pg, now: time.Now, run: rand.Text()}
+	if opts.Now != nil {
+		s.now = opts.Now
+	}
+	s.instance = cmp.Or(opts.Instance, s.run)
+	return s
+}
+
+func (o Options) busyTimeout() time.Duration {
+	if o.BusyTimeout <= 0 {
+		return 5 * time.Second
+	}
+	return o.BusyTimeout
+}
+
+// openPostgresStore is Open for a PostgreSQL URL.
+func openPostgresStore(dsn string, opts Options) (*Store, error) {
+	s := newStore(dsn, true, opts)
+	var err error
+	if s.writer, s.reader, err = openPostgres(dsn, opts.busyTimeout()); err != nil {
+		return nil, err
+	}
+	s.writes = newCommitter(s.writer, s.config.forget)
+	s.writes.lock = fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(current_schema()))", writeLockKey)
+	if err := s.migrate(context.Background()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	keyFile := opts.KeyFile
+	if keyFile == "" {
+		keyFile = "hookboard.key"
+	}
+	return s.start(keyFile, opts)
+}
+
+// start loads the key of the secrets and starts the usage flusher.
+func (s *Store) start(keyFile string, opts Options) (*Store, error) {
+	var err error
 	if s.keyFile, err = filepath.Abs(keyFile); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: key file: %w", err)
@@ -243,8 +289,12 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Path is the absolute path of the database file.
-func (s *Store) Path() string { return s.path }
+// Path is the absolute path of the database file, or the PostgreSQL URL
+// with its password redacted.
+func (s *Store) Path() string { return RedactDSN(s.path) }
+
+// Postgres tells whether the database is PostgreSQL.
+func (s *Store) Postgres() bool { return s.pg }
 
 // Ping checks that the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
@@ -261,30 +311,76 @@ var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
 	7: completeEventData,
 }
 
-// migrate applies every embedded migration whose number is above
-// PRAGMA user_version, each in its own transaction.
-func (s *Store) migrate(ctx context.Context) error {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+type migration struct {
+	version int
+	name    string
+}
+
+// migrations lists the embedded migrations of a folder in order.
+func migrations(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
-	}
-	type migration struct {
-		version int
-		name    string
+		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
 	var all []migration
 	for _, e := range entries {
 		num, _, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
-			return fmt.Errorf("store: migration %q is not named NNN_name.sql", e.Name())
+			return nil, fmt.Errorf("store: migration %q is not named NNN_name.sql", e.Name())
 		}
 		all = append(all, migration{v, e.Name()})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].version < all[j].version })
+	return all, nil
+}
 
+// migrationDir is the folder of this database's dialect.
+func (s *Store) migrationDir() string {
+	if s.pg {
+		return "migrations_postgres"
+	}
+	return "migrations"
+}
+
+// PostgreSQL has no PRAGMA user_version: the version is the one row of
+// schema_version, which the first migration creates.
+const pgWriteVersion = `UPDATE schema_version SET version = ?`
+
+// schemaVersion reads the applied migration number through db.
+func (s *Store) schemaVersion(ctx context.Context, db q) (int, error) {
+	var v int
+	if !s.pg {
+		err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+		return v, err
+	}
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return 0, err // no table: a fresh database
+	}
+	err := db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	return v, err
+}
+
+// migrate applies every embedded migration of the database's dialect whose
+// number is above the schema version, each in its own transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	all, err := migrations(s.migrationDir())
+	if err != nil {
+		return err
+	}
 	var current int
-	if err := s.writer.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+	if s.pg {
+		// Instances starting together must not both migrate: the write lock
+		// (see openPostgres) is taken by the transaction that reads the version.
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			current, err = s.schemaVersion(ctx, tx)
+			return err
+		})
+	} else {
+		current, err = s.schemaVersion(ctx, s.writer)
+	}
+	if err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
 	if latest := all[len(all)-1].version; current > latest {
@@ -297,14 +393,26 @@ func (s *Store) migrate(ctx context.Context) error {
 		if m.version <= current {
 			continue
 		}
-		body, err := migrationFiles.ReadFile("migrations/" + m.name)
+		body, err := migrationFiles.ReadFile(s.migrationDir() + "/" + m.name)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if s.pg {
+				// Another instance may have migrated since the version was read.
+				if v, err := s.schemaVersion(ctx, tx); err != nil || v >= m.version {
+					return err
+				}
+			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
+			if s.pg {
+				_, err := tx.ExecContext(ctx, pgWriteVersion, m.version)
+				return err
+			}
+			// The Go steps only complete SQLite files older than them: the
+			// PostgreSQL schema starts at the newest version.
 			if step := migrationSteps[m.version]; step != nil {
 				if err := step(ctx, tx); err != nil {
 					return err
@@ -323,9 +431,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // SchemaVersion is the applied migration number.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := s.reader.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
-	return v, err
+	return s.schemaVersion(ctx, s.reader)
 }
 
 // inTx runs fn in an immediate transaction on the writer connection and
@@ -348,6 +454,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func classify(err error) error {
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err
+	}
+	if postgresUnavailable(err) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	msg := err.Error()
 	for _, s := range []string{"SQLITE_BUSY", "database is locked", "SQLITE_FULL", "database or disk is full", "SQLITE_READONLY", "readonly database", "SQLITE_IOERR", "disk I/O error"} {
@@ -389,4 +498,18 @@ func listRows[T any](ctx context.Context, db q, out []T, scan func(row interface
 		return nil, err
 	}
 	return out, nil
+}
+
+// insertedRow is the result of insert: the new row's id.
+type insertedRow struct{ id int64 }
+
+// LastInsertId is the new row's id, as sql.Result's.
+func (r insertedRow) LastInsertId() (int64, error) { return r.id, nil }
+
+// insert runs an INSERT of one row and returns its id, by RETURNING id:
+// pgx has no LastInsertId, and both dialects have RETURNING.
+func insert(ctx context.Context, db q, query string, args ...any) (insertedRow, error) {
+	var r insertedRow
+	err := db.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&r.id)
+	return r, err
 }

@@ -45,10 +45,25 @@ func scanTag(row interface{ Scan(...any) error }) (Tag, error) {
 }
 
 // taskTagsColumn is the task t's tags as a JSON array in the shape of
-// Kanboard's board rows, [{id, name, color_id, task_id}], by name.
-const taskTagsColumn = `(SELECT json_group_array(json_object('id', tg.id, 'name', tg.name,
+// Kanboard's board rows, [{id, name, color_id, task_id}], by name. JSON
+// aggregation has no spelling common to both dialects (PostgreSQL's
+// json_agg gives NULL, not [], for no rows); encoding/json compacts either
+// when it writes them out.
+const (
+	taskTagsColumnSQLite = `(SELECT json_group_array(json_object('id', tg.id, 'name', tg.name,
 	'color_id', NULLIF(tg.color_id, ''), 'task_id', tt.task_id) ORDER BY tg.name, tg.id)
 	FROM task_tags tt JOIN tags tg ON tg.id = tt.tag_id WHERE tt.task_id = t.id)`
+	taskTagsColumnPostgres = `(SELECT COALESCE(json_agg(json_build_object('id', tg.id, 'name', tg.name,
+	'color_id', NULLIF(tg.color_id, ''), 'task_id', tt.task_id) ORDER BY tg.name, tg.id), '[]')
+	FROM task_tags tt JOIN tags tg ON tg.id = tt.tag_id WHERE tt.task_id = t.id)`
+)
+
+func (s *Store) taskTagsColumn() string {
+	if s.pg {
+		return taskTagsColumnPostgres
+	}
+	return taskTagsColumnSQLite
+}
 
 // AllTags lists tags by name: every tag when all is set (applications and
 // admins), else the global tags and those of the active projects userID
@@ -96,7 +111,7 @@ func validateTag(name, colorID string) error {
 
 // uniqueTag turns the UNIQUE (project_id, name) refusal into ErrConflict.
 func uniqueTag(err error, name string) error {
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if isUniqueViolation(err) {
 		return fmt.Errorf("tag %q: %w", name, ErrConflict)
 	}
 	return err
@@ -199,7 +214,7 @@ func (s *Store) emitTagChange(ctx context.Context, tx *sql.Tx, actor Actor, task
 	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET modified_at = ? WHERE id = ?`, s.now().Unix(), taskID); err != nil {
 		return nil, err
 	}
-	snap, err := taskSnapshot(ctx, tx, taskID)
+	snap, err := s.taskSnapshot(ctx, tx, taskID)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +288,7 @@ func setTaskTagsTx(ctx context.Context, tx *sql.Tx, projectID, taskID int64, nam
 	want := make([]int64, 0, len(names))
 	for _, name := range names {
 		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE project_id IN (0, ?) AND name = ? COLLATE NOCASE
+		err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE project_id IN (0, ?) AND lower(name) = lower(?)
 			ORDER BY project_id, id LIMIT 1`, projectID, name).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = tx.QueryRowContext(ctx, `INSERT INTO tags (project_id, name) VALUES (?, ?) RETURNING id`, projectID, name).Scan(&id)
@@ -298,7 +313,7 @@ func setTaskTagsTx(ctx context.Context, tx *sql.Tx, projectID, taskID int64, nam
 	}
 	for _, id := range want {
 		if !slices.Contains(have, id) {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO task_tags (task_id, tag_id) VALUES (?, ?)`, taskID, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO task_tags (task_id, tag_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, taskID, id); err != nil {
 				return false, err
 			}
 			changed = true

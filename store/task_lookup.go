@@ -11,7 +11,7 @@ func (s *Store) TaskByReference(ctx context.Context, projectID int64, reference 
 	if reference == "" {
 		return TaskSnapshot{}, fmt.Errorf("store: task by reference: %w", ErrNotFound)
 	}
-	t, err := scanTaskSnapshot(s.reader.QueryRowContext(ctx, taskSnapshotQuery+`
+	t, err := scanTaskSnapshot(s.reader.QueryRowContext(ctx, s.taskSnapshotQuery()+`
 		WHERE t.project_id = ? AND t.reference = ? AND t.reference != '' ORDER BY t.id LIMIT 1`, projectID, reference))
 	if err != nil {
 		return TaskSnapshot{}, fmt.Errorf("store: task by reference: %w", err)

@@ -136,7 +136,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, v int64, actor Act
 		if _, err := setTaskTagsTx(ctx, tx, t.ProjectID, id, t.Tags); err != nil {
 			return 0, nil, err
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT `+taskTagsColumn+` FROM tasks t WHERE t.id = ?`, id).Scan((*[]byte)(&snap.Tags)); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT `+s.taskTagsColumn()+` FROM tasks t WHERE t.id = ?`, id).Scan((*[]byte)(&snap.Tags)); err != nil {
 			return 0, nil, err
 		}
 	}

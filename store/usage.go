@@ -197,13 +197,13 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 			day := time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO integration_usage (integration_id, day, count)
 				SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?1)
-				ON CONFLICT (integration_id, day) DO UPDATE SET count = count + excluded.count`, k.id, day, n); err != nil {
+				ON CONFLICT (integration_id, day) DO UPDATE SET count = integration_usage.count + excluded.count`, k.id, day, n); err != nil {
 				return fmt.Errorf("add usage of integration %d: %w", k.id, err)
 			}
 		}
 		for id, at := range lastUsed {
 			if _, err := tx.ExecContext(ctx,
-				`UPDATE integrations SET last_used_at = max(COALESCE(last_used_at, 0), ?) WHERE id = ?`, at, id); err != nil {
+				`UPDATE integrations SET last_used_at = ?1 WHERE id = ?2 AND COALESCE(last_used_at, 0) < ?1`, at, id); err != nil {
 				return fmt.Errorf("set last use of integration %d: %w", id, err)
 			}
 		}

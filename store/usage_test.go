@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,11 +16,11 @@ func (c *testClock) set(t time.Time) { c.unix.Store(t.Unix()) }
 
 func openUsageStore(t *testing.T, clock *testClock, opts Options) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "hookboard.db")
+	path := testDB(t)
 	if clock != nil {
 		opts.Now = clock.now
 	}
-	s, err := Open(path, opts)
+	s, err := openTest(t, path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +263,7 @@ func TestUsageFlushedOnCloseAndInBackground(t *testing.T) {
 	}
 	today := time.Now().UTC().Format(time.DateOnly)
 
-	s2, err := Open(path, Options{UsageFlushEvery: 10 * time.Millisecond})
+	s2, err := openTest(t, path, Options{UsageFlushEvery: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +304,7 @@ func TestNoUsageCountingRecordsNothing(t *testing.T) {
 // BenchmarkRecordIntegrationUse is what counting adds to one request, alone
 // and with every core recording at once.
 func BenchmarkRecordIntegrationUse(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "hookboard.db"), Options{UsageFlushEvery: time.Hour})
+	s, err := openTest(b, testDB(b), Options{UsageFlushEvery: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -102,11 +102,11 @@ func (s *Store) AddUser(ctx context.Context, nu NewUser) (User, error) {
 	u := User{Username: username, Name: nu.Name, Email: nu.Email, Role: nu.Role, IsAdmin: nu.Role == RoleAdmin,
 		IsActive: true, CreatedAt: s.now().Unix()}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
+		res, err := insert(ctx, tx,
 			`INSERT INTO users (username, name, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			username, u.Name, u.Email, string(hash), u.Role, u.CreatedAt)
 		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if isUniqueViolation(err) {
 				return fmt.Errorf("user %q: %w", username, ErrConflict)
 			}
 			return err
@@ -173,7 +173,7 @@ func scanUserWith(row interface{ Scan(...any) error }, extra ...any) (User, erro
 
 // Users lists every user by name.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	out, err := listRows(ctx, s.reader, nil, scanUser, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	out, err := listRows(ctx, s.reader, nil, scanUser, `SELECT `+userColumns+` FROM users ORDER BY lower(username)`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
 	}
@@ -187,7 +187,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 
 // UserByName finds a user by username (case-insensitive).
 func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
-	return scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	return scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower(?)`, username))
 }
 
 // dummyHash keeps a login for an unknown user as slow as one for a known
@@ -202,7 +202,7 @@ var dummyHash = []byte("$2a$12$gSmoqJBU9NbYJ8pE6NrzJuYcX0iJeL5WH7dfADuECHt6.5wUf
 func (s *Store) CheckPassword(ctx context.Context, username, password string) (User, error) {
 	var hash string
 	u, err := scanUserWith(s.reader.QueryRowContext(ctx,
-		`SELECT `+userColumns+`, password_hash FROM users WHERE username = ?`, username), &hash)
+		`SELECT `+userColumns+`, password_hash FROM users WHERE lower(username) = lower(?)`, username), &hash)
 	if errors.Is(err, ErrNotFound) {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return User{}, ErrUnauthorized

@@ -118,7 +118,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
 		return keepingAnAdmin(ctx, tx, id, func() error {
 			_, err := tx.ExecContext(ctx, `UPDATE users SET username = ?, name = ?, email = ?, role = ? WHERE id = ?`,
 				cur.Username, cur.Name, cur.Email, cur.Role, id)
-			if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+			if isUniqueViolation(err) {
 				return fmt.Errorf("username %q: %w", cur.Username, ErrConflict)
 			}
 			return err

@@ -3,12 +3,11 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 )
 
 func TestSetUserRoleKeepsAnAdmin(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hb.db"), Options{})
+	s, err := openTest(t, testDB(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

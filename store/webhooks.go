@@ -232,7 +232,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, in NewEndpoint) (Endpoint, E
 		}
 		sec = EndpointSecrets{Token: newToken(PrefixEndpointToken), Secret: newSigningSecret()}
 		now := s.now().Unix()
-		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoints
+		res, err := insert(ctx, tx, `INSERT INTO webhook_endpoints
 			(name, url, events, projects, format, timeout_ms, token_enc, secret_enc, created_at, modified_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.Name, in.URL, events, projects, in.Format, in.Timeout.Milliseconds(),
