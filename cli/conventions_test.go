@@ -146,7 +146,7 @@ func TestListsSayWhatTheyShow(t *testing.T) {
 		})
 	}
 
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

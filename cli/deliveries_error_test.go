@@ -18,7 +18,7 @@ func TestDeliveriesShowTheStatusOnce(t *testing.T) {
 	}))
 	defer rc.Close()
 	db := testDB(t)
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func TestDeliveriesFiltersPagesAndBulkRedeliver(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

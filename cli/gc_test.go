@@ -37,7 +37,7 @@ func TestServeSetsGCPercentUnlessGOGCIsSet(t *testing.T) {
 					case "GOMEMLIMIT":
 						return tc.gomemlimit
 					}
-					return ""
+					return testGetenv(name)
 				},
 				Ready: func(addr string) { ready <- addr },
 			})

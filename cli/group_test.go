@@ -56,7 +56,7 @@ func TestGroupCommands(t *testing.T) {
 		t.Fatalf("project groups = %v %v", groups, err)
 	}
 	role := func() string {
-		st, err := store.Open(db, store.Options{})
+		st, err := openTestStore(db, store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ import (
 func TestIntegrationEdit(t *testing.T) {
 	ctx := context.Background()
 	db := testDB(t)
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

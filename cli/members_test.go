@@ -67,7 +67,7 @@ func TestUserAdminCommands(t *testing.T) {
 	if code, _, errOut := run("new-password\n", "user", "passwd", "erin", "-password-stdin"); code != 0 {
 		t.Fatal(errOut)
 	}
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestUserAdminCommands(t *testing.T) {
 // -json change and show a project's members.
 func TestProjectMemberCommands(t *testing.T) {
 	db := testDB(t)
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

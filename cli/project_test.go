@@ -50,7 +50,7 @@ func TestProjectCommands(t *testing.T) {
 	}
 	run(2, "project", "column", "add", pid)
 
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func TestServePrunesDeliveryLogInBackground(t *testing.T) {
 
 	// Two days ago: an endpoint, a task, its delivery delivered.
 	twoDaysAgo := func() time.Time { return time.Now().Add(-48 * time.Hour) }
-	st, err := store.Open(db, store.Options{Now: twoDaysAgo})
+	st, err := openTestStore(db, store.Options{Now: twoDaysAgo})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hookboard/internal/testdb"
+	"hookboard/store"
 )
 
 // testDB is a fresh database for t: a SQLite file, or a PostgreSQL schema
@@ -48,4 +49,13 @@ func skipOnPostgres(t testing.TB, why string) {
 	if testdb.Postgres() {
 		t.Skip("SQLite only: " + why)
 	}
+}
+
+// openTestStore opens a test database as the tests' commands do: on
+// PostgreSQL with their key file, not one in the working directory.
+func openTestStore(db string, opts store.Options) (*store.Store, error) {
+	if testdb.Postgres() && opts.KeyFile == "" {
+		opts.KeyFile = pgKeyFile()
+	}
+	return store.Open(db, opts)
 }

@@ -21,7 +21,7 @@ import (
 
 func endpointCount(t *testing.T, db string) int {
 	t.Helper()
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func endpointCount(t *testing.T, db string) int {
 // was written.
 func assertNothingSent(t *testing.T, db string) {
 	t.Helper()
-	st, err := store.Open(db, store.Options{})
+	st, err := openTestStore(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
