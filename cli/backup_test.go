@@ -29,7 +29,7 @@ import (
 // opsServer serves a real App on the database at path; the caller closes it.
 func opsServer(t *testing.T, path string) (*store.Store, *httptest.Server) {
 	t.Helper()
-	st, err := store.Open(path, store.Options{})
+	st, err := openTestStore(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
