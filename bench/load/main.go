@@ -8,6 +8,7 @@
 //	go run ./bench/load -work incoming -c 16 -d 10s
 //	go run ./bench/load -receivers 1,10 -hang 10 # event fan-out and a receiver that never answers
 //	go run ./bench/load -server url -url http://127.0.0.1:8080 -token TOKEN
+//	go run ./bench/load -db postgres://user@host/db  # also one and two instances on PostgreSQL
 //
 // It ends with a markdown summary and, for the targets its phases
 // measured (every one with -all), a table of what was met; it exits with
@@ -62,6 +63,7 @@ type options struct {
 	deliverWait time.Duration
 	cpuProfile  string
 	pprofAddr   string
+	pgDSN       string // -db: a PostgreSQL server for the PostgreSQL phases
 }
 
 func main() {
@@ -137,6 +139,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.StringVar(&o.receiver, "receiver", receiverLean, "webhook receivers of the fan-out phases: lean (one goroutine per connection, constant reply) or net/http (Go's server, which costs the shared CPUs more per webhook than the lean one)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (in-process servers included) to this file")
+	fs.StringVar(&o.pgDSN, "db", "", "a postgres:// URL: also run the incoming and JSON-RPC phases on one and on two hookboard instances on PostgreSQL, each run in a fresh schema there (the URL's user creates and drops it)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof of this process (in-process servers included) on this address, e.g. 127.0.0.1:6060")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -171,6 +174,17 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 		if !set["baseline"] {
 			o.baseline = true
 		}
+	}
+	if o.pgDSN != "" {
+		if !store.IsPostgres(o.pgDSN) {
+			return o, fmt.Errorf("-db must be a postgres:// or postgresql:// URL")
+		}
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "server" })
+		if set && o.server != "binary" {
+			return o, fmt.Errorf("-db runs the real binary: leave -server out or set it to binary")
+		}
+		o.server = "binary"
 	}
 	if o.client != clientLean && o.client != clientNetHTTP {
 		return o, fmt.Errorf("-client must be %s or %s", clientLean, clientNetHTTP)
@@ -269,6 +283,29 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 		defer base.close()
 	}
 
+	// One and two instances on PostgreSQL, each pair on a schema of its own.
+	var pgs []*target
+	pgText := ""
+	if o.pgDSN != "" {
+		pg, err := openPGServer(ctx, o.pgDSN)
+		if err != nil {
+			return nil, err
+		}
+		defer pg.close()
+		pgText = ", PostgreSQL " + pg.version
+		for _, s := range []struct {
+			name string
+			n    int
+		}{{serverPG1, 1}, {serverPG2, 2}} {
+			t, err := startPostgres(ctx, pg, s.name, mkdir(s.name), o.bin, s.n, o.deliverWait)
+			if err != nil {
+				return nil, fmt.Errorf("start %s of hookboard on PostgreSQL %s: %w", pgServerText(s.name), store.RedactDSN(o.pgDSN), err)
+			}
+			defer t.close()
+			pgs = append(pgs, t)
+		}
+	}
+
 	client := o.client
 	if _, plain, _ := parseWireTarget(hb.base); client == clientLean && !plain {
 		client = clientNetHTTP + " (https)" // as newCall decides
@@ -277,8 +314,8 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	if len(o.receivers) > 0 || o.hang > 0 {
 		rcv = ", receiver=" + o.receiver
 	}
-	header := fmt.Sprintf("server=%s, client=%s%s, %s per phase, GOMAXPROCS=%d, %s",
-		o.server, client, rcv, o.duration, runtime.GOMAXPROCS(0), machine())
+	header := fmt.Sprintf("server=%s%s, client=%s%s, %s per phase, GOMAXPROCS=%d, %s",
+		o.server, pgText, client, rcv, o.duration, runtime.GOMAXPROCS(0), machine())
 	fmt.Fprintln(out, "hookboard load:", header)
 	if hb.rssOf != "" {
 		fmt.Fprintf(out, "peak RSS of hookboard: %s\n", hb.rssOf)
@@ -316,23 +353,28 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	}
 
 	for _, work := range o.work {
-		doHB, err := workload(hb, work, o.client)
-		if err != nil {
-			fmt.Fprintf(out, "skip %s: %v\n", work, err)
-			continue
-		}
-		var doBase call
-		if base != nil {
-			if doBase, err = workload(base, work, o.client); err != nil {
-				fmt.Fprintf(out, "skip %s on %s: %v\n", work, base.name, err)
+		// Each round runs every server in turn: the baseline, Hookboard,
+		// then Hookboard on PostgreSQL.
+		servers := append([]*target{base, hb}, pgs...)
+		calls := make([]call, len(servers))
+		for i, t := range servers {
+			if t == nil {
+				continue
 			}
+			if calls[i], err = workload(t, work, o.client); err != nil {
+				fmt.Fprintf(out, "skip %s on %s: %v\n", work, t.name, err)
+			}
+		}
+		if calls[1] == nil && len(pgs) == 0 {
+			continue // not even Hookboard answers it: no comparison
 		}
 		for _, c := range o.conc {
 			for range o.rounds {
-				if doBase != nil {
-					phase(base, doBase, c, 0, work)
+				for i, t := range servers {
+					if calls[i] != nil {
+						phase(t, calls[i], c, 0, work)
+					}
 				}
-				phase(hb, doHB, c, 0, work)
 			}
 		}
 	}
@@ -349,6 +391,9 @@ func run(ctx context.Context, o options, out io.Writer) ([]verdict, error) {
 	printMarkdown(out, all)
 	fmt.Fprintln(out)
 	printRatios(out, all)
+	for _, t := range append([]*target{hb}, pgs...) {
+		printServerErrors(out, t)
+	}
 	verdicts := checkTargets(all, o, o.all)
 	if len(verdicts) > 0 {
 		fmt.Fprintln(out)
@@ -391,6 +436,40 @@ func printRatios(out io.Writer, all []result) {
 		ratio, _ := pairedRatio(hb, bl)
 		fmt.Fprintf(out, "- ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, ratio)
 	}
+	// Hookboard on PostgreSQL against Hookboard on SQLite of the same rounds.
+	for _, r := range all {
+		k := key{r.Work, r.Concurrency}
+		if r.Server != "hookboard" || done[key{"pg " + k.work, k.c}] {
+			continue
+		}
+		done[key{"pg " + k.work, k.c}] = true
+		for _, server := range []string{serverPG1, serverPG2} {
+			if pg := rows(all, k.work, server, k.c); len(pg) > 0 {
+				ratio, _ := pairedRatio(pg, rows(all, k.work, "hookboard", k.c))
+				fmt.Fprintf(out, "- ratio %s c=%d: %s/hookboard (SQLite) throughput = %.2f\n", k.work, k.c, server, ratio)
+			}
+		}
+	}
+}
+
+// printServerErrors shows the warnings and errors a server process logged,
+// the first few of each process: a reply counted as an error says what the
+// client saw, the server's log says why.
+func printServerErrors(out io.Writer, t *target) {
+	for i, l := range t.logs {
+		n, first := l.errorLines()
+		if n == 0 {
+			continue
+		}
+		who := t.name
+		if len(t.logs) > 1 {
+			who += fmt.Sprintf(" (instance %d)", i+1)
+		}
+		fmt.Fprintf(out, "\n%s logged %d warnings and errors; the first:\n", who, n)
+		for _, line := range first {
+			fmt.Fprintf(out, "    %s\n", line)
+		}
+	}
 }
 
 // The clients -client chooses from.
@@ -402,6 +481,17 @@ const (
 // workload builds the call for one kind of request against a target
 // (newCall) and, for JSON-RPC, checks that the server answers it.
 func workload(t *target, work, client string) (call, error) {
+	if len(t.instances) > 0 {
+		calls := make([]call, len(t.instances))
+		for i, in := range t.instances {
+			do, err := workload(in, work, client)
+			if err != nil {
+				return nil, fmt.Errorf("instance %d: %w", i+1, err)
+			}
+			calls[i] = do
+		}
+		return splitCall(calls), nil
+	}
 	do, err := newCall(t, work, client)
 	if err != nil {
 		return nil, err

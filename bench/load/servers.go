@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,8 +16,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,10 +36,15 @@ type target struct {
 	rpcPath      string // "" when the server has no JSON-RPC endpoint
 	apiToken     string
 	pid          int    // process whose peak RSS is reported (0: unknown)
+	morePids     []int  // further server processes of the target (several instances)
 	rssOf        string // what that RSS covers
 	store        *store.Store
-	bin          string // the hookboard binary, when the target is one
-	closeFn      func()
+	logs         []*childStream // standard error of its server processes
+	// instances are the servers of one database that share the load
+	// (splitCall); nil for one server.
+	instances []*target
+	bin       string // the hookboard binary, when the target is one
+	closeFn   func()
 	// setReceivers makes exactly urls the enabled endpoints (nil when the
 	// target's database is out of reach).
 	setReceivers func(urls []string, timeout time.Duration) error
@@ -55,21 +63,35 @@ func incomingPath(token string) string {
 }
 
 // peakRSS reads VmHWM (the resident set's high-water mark) of the target's
-// process from /proc.
+// process from /proc; of several processes, the highest.
 func (t *target) peakRSS() int64 {
 	if t.pid == 0 {
 		return 0
 	}
-	return vmHWM(t.pid)
+	peak := vmHWM(t.pid)
+	for _, pid := range t.morePids {
+		peak = max(peak, vmHWM(pid))
+	}
+	return peak
 }
 
-// cpuTime is the CPU time (user + system) the target's process has used so
-// far, or 0 when the target shares this process or is out of reach.
+// cpuTime is the CPU time (user + system) the target's processes have used
+// so far, or 0 when the target shares this process or is out of reach.
 func (t *target) cpuTime() time.Duration {
 	if t.pid == 0 || t.pid == os.Getpid() {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", t.pid))
+	total := cpuOf(t.pid)
+	for _, pid := range t.morePids {
+		total += cpuOf(pid)
+	}
+	return total
+}
+
+// cpuOf is the CPU time (user + system) process pid has used so far, or 0
+// when it cannot be read.
+func cpuOf(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -175,59 +197,27 @@ func startInproc(ctx context.Context, dir string, deliveryWait time.Duration) (*
 // startBinary runs the real hookboard binary as a child process, so its peak
 // RSS is the server's alone. bin "" builds it first with `go build`.
 func startBinary(ctx context.Context, dir, bin string, deliveryWait time.Duration) (*target, error) {
-	if bin == "" {
-		bin = filepath.Join(dir, "hookboard")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "hookboard")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return nil, fmt.Errorf("go build hookboard: %w", err)
-		}
+	bin, err := buildBinary(ctx, dir, bin)
+	if err != nil {
+		return nil, err
 	}
 	db := filepath.Join(dir, "hookboard.db")
-	cmd := exec.Command(bin, "serve", "-db", db, "-addr", "127.0.0.1:0", "-allow-webhook-nets", "loopback",
-		"-delivery-wait", deliveryWait.String())
-	stdout, err := cmd.StdoutPipe()
+	p, err := startServe(bin, db, nil, deliveryWait, true)
 	if err != nil {
 		return nil, err
-	}
-	// Logs go to /dev/null: the server still formats and writes every line.
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	stop := func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}
-	incoming, err := firstRunURL(stdout, 30*time.Second)
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	go io.Copy(io.Discard, stdout)
-	u, err := url.Parse(incoming)
-	if err != nil {
-		stop()
-		return nil, fmt.Errorf("first-run curl URL %q: %w", incoming, err)
 	}
 	// Integrations and endpoints are rows in the database file, as the
 	// CLI's `integration add` and `webhook add` would write them while the
 	// server runs.
 	st, err := store.Open(db, store.Options{})
 	if err != nil {
-		stop()
+		p.stop()
 		return nil, err
 	}
 	_, api, err := st.CreateIntegration(ctx, store.NewIntegration{Name: "load api", Kind: store.KindAPI})
 	if err != nil {
 		st.Close()
-		stop()
+		p.stop()
 		return nil, err
 	}
 	return &target{
@@ -236,43 +226,193 @@ func startBinary(ctx context.Context, dir, bin string, deliveryWait time.Duratio
 		},
 		bin:          bin,
 		name:         "hookboard",
-		base:         u.Scheme + "://" + u.Host,
-		incomingPath: incomingPath(u.Query().Get("token")),
+		base:         p.base,
+		incomingPath: incomingPath(p.token),
 		rpcPath:      "/jsonrpc.php",
 		apiToken:     api.Token,
-		pid:          cmd.Process.Pid,
+		pid:          p.cmd.Process.Pid,
 		rssOf:        "hookboard server process",
+		logs:         []*childStream{p.log},
 		closeFn: func() {
 			st.Close()
-			stop()
+			p.stop()
 		},
 	}, nil
 }
 
-// firstRunURL reads the server's first-run banner until its curl line and
-// returns the URL in it.
-func firstRunURL(r io.Reader, timeout time.Duration) (string, error) {
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if rest, ok := strings.CutPrefix(line, "curl '"); ok {
-				found <- strings.TrimSuffix(rest, "'")
-				return
-			}
-		}
-		close(found)
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			return "", errors.New("server exited before printing its incoming URL")
-		}
-		return u, nil
-	case <-time.After(timeout):
-		return "", errors.New("server did not print its incoming URL in time")
+// buildBinary returns bin, or when it is "" builds hookboard into dir.
+func buildBinary(ctx context.Context, dir, bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
 	}
+	bin = filepath.Join(dir, "hookboard")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "hookboard")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("go build hookboard: %w", err)
+	}
+	return bin, nil
+}
+
+// serveProc is one `hookboard serve` child process.
+type serveProc struct {
+	cmd   *exec.Cmd
+	base  string // http://host:port, as it logged when listening
+	token string // the incoming token of its first-run banner, when one was awaited
+	log   *childStream
+	done  chan struct{} // closed when the process has exited
+}
+
+// startServe starts `bin serve` on db with extra environment variables
+// and waits until it listens. With banner it also waits for the first-run
+// banner (a fresh database) and reads the incoming token from it; a server
+// started on a database another one set up prints none. A server that
+// exits or does not listen in time is reported with the last lines it
+// wrote to standard error.
+func startServe(bin, db string, env []string, deliveryWait time.Duration, banner bool) (*serveProc, error) {
+	cmd := exec.Command(bin, "serve", "-db", db, "-addr", "127.0.0.1:0", "-allow-webhook-nets", "loopback",
+		"-delivery-wait", deliveryWait.String())
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	// The request log is read and dropped (only its warnings, errors and
+	// last lines are kept): the server still formats and writes every line.
+	p := &serveProc{cmd: cmd, log: newChildStream(`msg="hookboard listening"`), done: make(chan struct{})}
+	out := newChildStream("curl '")
+	cmd.Stdout, cmd.Stderr = out, p.log
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() { cmd.Wait(); close(p.done) }()
+	wait := func(s *childStream, what string) (string, error) {
+		select {
+		case line := <-s.caught:
+			return line, nil
+		case <-p.done:
+			return "", fmt.Errorf("server exited before %s (%s); it wrote:\n%s", what, cmd.ProcessState, p.log.lastLines())
+		case <-time.After(30 * time.Second):
+			p.stop()
+			return "", fmt.Errorf("server did not print %s in time; it wrote:\n%s", what, p.log.lastLines())
+		}
+	}
+	line, err := wait(p.log, "that it listens")
+	if err != nil {
+		return nil, err
+	}
+	addr := listenAddr.FindStringSubmatch(line)
+	if addr == nil {
+		p.stop()
+		return nil, fmt.Errorf("no address in the server's line %q", line)
+	}
+	p.base = "http://" + addr[1]
+	if banner {
+		curl, err := wait(out, "its incoming URL")
+		if err != nil {
+			return nil, err
+		}
+		incoming := strings.TrimSuffix(strings.TrimPrefix(curl, "curl '"), "'")
+		u, err := url.Parse(incoming)
+		if err != nil {
+			p.stop()
+			return nil, fmt.Errorf("first-run curl URL %q: %w", incoming, err)
+		}
+		p.token = u.Query().Get("token")
+	}
+	return p, nil
+}
+
+var listenAddr = regexp.MustCompile(`\baddr=(\S+)`)
+
+// stop ends the server as SIGINT does, and kills it when that takes longer
+// than its shutdown timeout.
+func (p *serveProc) stop() {
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// childStream takes what a child server writes to one stream: it catches
+// the first line containing want (handed once to caught), and keeps the
+// last lines and the first warnings and errors, not the request log.
+type childStream struct {
+	mu      sync.Mutex
+	want    string
+	caught  chan string
+	partial []byte   // a line not ended yet
+	tail    []byte   // the last lines, at most tailBytes
+	errs    []string // the first maxErrLines lines at level WARN or ERROR
+	nErrs   int
+}
+
+const (
+	tailBytes   = 4 << 10
+	maxErrLines = 5
+)
+
+func newChildStream(want string) *childStream {
+	return &childStream{want: want, caught: make(chan string, 1)}
+}
+
+func (s *childStream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data := append(s.partial, p...)
+	end := bytes.LastIndexByte(data, '\n') + 1
+	lines := data[:end]
+	s.partial = append([]byte(nil), data[end:]...)
+	if s.want != "" {
+		if i := bytes.Index(lines, []byte(s.want)); i >= 0 {
+			s.caught <- strings.TrimSpace(string(lineAt(lines, i)))
+			s.want = ""
+		}
+	}
+	// The log lines of warnings and errors: only they are looked at one by one.
+	for _, level := range []string{"level=ERROR", "level=WARN"} {
+		for rest := lines; ; {
+			i := bytes.Index(rest, []byte(level))
+			if i < 0 {
+				break
+			}
+			line := lineAt(rest, i)
+			if s.nErrs++; len(s.errs) < maxErrLines {
+				s.errs = append(s.errs, strings.TrimSpace(string(line)))
+			}
+			rest = rest[bytes.IndexByte(rest[i:], '\n')+i+1:]
+		}
+	}
+	s.tail = append(s.tail, lines...)
+	if len(s.tail) > tailBytes {
+		s.tail = append(s.tail[:0], s.tail[len(s.tail)-tailBytes:]...)
+	}
+	return len(p), nil
+}
+
+// lineAt is the line of b that holds b[i], without its newline.
+func lineAt(b []byte, i int) []byte {
+	start := bytes.LastIndexByte(b[:i], '\n') + 1
+	end := bytes.IndexByte(b[i:], '\n')
+	if end < 0 {
+		return b[start:]
+	}
+	return b[start : i+end]
+}
+
+// lastLines is what the stream kept of its end, the unfinished line included.
+func (s *childStream) lastLines() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.TrimSpace(string(s.tail) + string(s.partial))
+}
+
+// errorLines is how many warning and error lines the stream saw, and the first ones.
+func (s *childStream) errorLines() (int, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nErrs, slices.Clone(s.errs)
 }
 
 // startURL aims at a server someone else runs.

@@ -331,6 +331,16 @@ func checkTargets(all []result, o options, strict bool) []verdict {
 		add("peak RSS of the server < 64 MB at c=64", fmt.Sprintf("%.1f MB (highest of any phase)", float64(peak)/(1<<20)),
 			judge(peak < targetRSS))
 	}
+
+	// PostgreSQL, judged only when -db named a server. Each phase asked
+	// for is judged even without -all.
+	if o.pgDSN != "" {
+		works := o.work
+		if strict {
+			works = []string{"incoming", "jsonrpc"}
+		}
+		vs = append(vs, checkPostgresTargets(all, works, levels)...)
+	}
 	return vs
 }
 
