@@ -59,6 +59,36 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// keyFiles holds each database's key file: a PostgreSQL database has no
+// folder of its own to keep it beside, and every process on one database
+// must read its secrets with the same key.
+var keyFiles sync.Map
+
+func keyFile(t *testing.T, db string) string {
+	if !store.IsPostgres(db) {
+		return db + ".key"
+	}
+	k, _ := keyFiles.LoadOrStore(db, filepath.Join(t.TempDir(), "hookboard.key"))
+	return k.(string)
+}
+
+// command is the binary run on db with its key file.
+func command(t *testing.T, bin, db string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "HOOKBOARD_KEY_FILE="+keyFile(t, db))
+	return cmd
+}
+
+// openStore opens db as the servers on it do.
+func openStore(t *testing.T, db string) *store.Store {
+	t.Helper()
+	st, err := store.Open(db, store.Options{KeyFile: keyFile(t, db)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 var listenAddr = regexp.MustCompile(`msg="hookboard listening" addr=(\S+)`)
 
 // start runs `hookboard serve` on db and waits until it listens. On the
@@ -67,7 +97,7 @@ func start(t *testing.T, bin, db string, extra ...string) (*server, string) {
 	t.Helper()
 	args := append([]string{"serve", "-db", db, "-addr", "127.0.0.1:0", "-shutdown-timeout", "5s",
 		"-allow-webhook-nets", "loopback"}, extra...)
-	cmd := exec.Command(bin, args...)
+	cmd := command(t, bin, db, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -401,10 +431,7 @@ func TestAcknowledgedTasksSurviveSIGKILL(t *testing.T) {
 // WAL lets a reader in beside it). Task ids are dense: nothing deletes here.
 func allTasks(t *testing.T, db string) []ack {
 	t.Helper()
-	st, err := store.Open(db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, db)
 	defer st.Close()
 	ctx := context.Background()
 	n, err := st.TaskCount(ctx)

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"hookboard/internal/testdb"
 	"hookboard/store"
 )
 
@@ -108,7 +107,7 @@ func (l *exchangeLog) tasksReached() (attempted, delivered map[int64]bool) {
 // killed server got that 2xx and died before recording it.
 func TestTwoInstancesOneDatabase(t *testing.T) {
 	bin := buildBinary(t)
-	db := filepath.Join(t.TempDir(), "hookboard.db")
+	db := testdb.New(t) // a SQLite file, or PostgreSQL with HOOKBOARD_TEST_POSTGRES
 	a, token := start(t, bin, db)
 	if token == "" {
 		t.Fatal("first start printed no incoming URL")
@@ -123,7 +122,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	})
 	hung := newExchangeLog(t, func(int64) int { return 0 })
 	for _, r := range []*exchangeLog{flaky, hung} {
-		out, err := exec.Command(bin, "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback",
+		out, err := command(t, bin, db, "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback",
 			"-url", r.srv.URL+"/hook", "-events", store.EventTaskCreate, "-timeout", "1s").CombinedOutput()
 		if err != nil {
 			t.Fatalf("webhook add: %v\n%s", err, out)
@@ -203,10 +202,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		t.Errorf("flaky receiver answered %d times for %d tasks: want its two failures retried", n, len(tasks))
 	}
 
-	st, err := store.Open(db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, db)
 	defer st.Close()
 	ctx := context.Background()
 	titles := map[string]int{}

@@ -252,9 +252,8 @@ func buildForTest(t *testing.T) string {
 func TestPostgresPhases(t *testing.T) {
 	dsn := os.Getenv(envPostgres)
 	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is not: .ci/run starts a PostgreSQL server and sets it", envPostgres)
-		}
+		// .ci/run runs this test again with a server; internal/testdb's
+		// TestCIHasPostgres fails a CI run that has none.
 		t.Skipf("%s names no PostgreSQL server", envPostgres)
 	}
 	bin := buildForTest(t)
