@@ -216,6 +216,9 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
+	// A page that has just arrived may not be laid out yet, and Chromium
+	// refuses to capture a page of width 0: wait until it is.
+	waitFor(t, tctx, "the page laid out for "+name, `document.readyState === 'complete' && document.documentElement.getBoundingClientRect().width > 0`)
 	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
