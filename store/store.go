@@ -343,9 +343,6 @@ func (s *Store) migrationDir() string {
 	return "migrations"
 }
 
-// PostgreSQL has no PRAGMA user_version: the version is the one row of
-// schema_version, which the first migration creates.
-const pgWriteVersion = `UPDATE schema_version SET version = ?`
 
 // schemaVersion reads the applied migration number through db.
 func (s *Store) schemaVersion(ctx context.Context, db q) (int, error) {
@@ -362,6 +359,19 @@ func (s *Store) schemaVersion(ctx context.Context, db q) (int, error) {
 	return v, err
 }
 
+// setSchemaVersion records the applied migration number: SQLite's PRAGMA
+// user_version, or on PostgreSQL, which has none, the one row of
+// schema_version that its first migration creates.
+func (s *Store) setSchemaVersion(ctx context.Context, tx *sql.Tx, v int) error {
+	if s.pg {
+		_, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, v)
+		return err
+	}
+	// PRAGMA takes no bound parameters; the version is our own integer.
+	_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
+	return err
+}
+
 // migrate applies every embedded migration of the database's dialect whose
 // number is above the schema version, each in its own transaction.
 func (s *Store) migrate(ctx context.Context) error {
@@ -369,17 +379,13 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Processes starting together must not both migrate: the version is
+	// read, and each migration applied, under the write lock.
 	var current int
-	if s.pg {
-		// Instances starting together must not both migrate: the write lock
-		// (see openPostgres) is taken by the transaction that reads the version.
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			current, err = s.schemaVersion(ctx, tx)
-			return err
-		})
-	} else {
-		current, err = s.schemaVersion(ctx, s.writer)
-	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		current, err = s.schemaVersion(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
@@ -398,29 +404,21 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("store: %w", err)
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			if s.pg {
-				// Another instance may have migrated since the version was read.
-				if v, err := s.schemaVersion(ctx, tx); err != nil || v >= m.version {
-					return err
-				}
+			// Another process may have migrated since the version was read.
+			if v, err := s.schemaVersion(ctx, tx); err != nil || v >= m.version {
+				return err
 			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			if s.pg {
-				_, err := tx.ExecContext(ctx, pgWriteVersion, m.version)
-				return err
-			}
 			// The Go steps only complete SQLite files older than them: the
-			// PostgreSQL schema starts at the newest version.
-			if step := migrationSteps[m.version]; step != nil {
+			// PostgreSQL schema starts at a newer version.
+			if step := migrationSteps[m.version]; step != nil && !s.pg {
 				if err := step(ctx, tx); err != nil {
 					return err
 				}
 			}
-			// PRAGMA takes no bound parameters; the version is our own integer.
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
-			return err
+			return s.setSchemaVersion(ctx, tx, m.version)
 		})
 		if err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
