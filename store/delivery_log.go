@@ -216,8 +216,8 @@ func (f DeliveryFilter) query(limit int, span idSpan) (string, []any) {
 
 // timeOrderedSQL is the time_ordered of a delivery being written, created
 // at the time placeholder p holds (migration 025). Writes are serialized
-// (SQLite's write lock, whichever process writes), so no other delivery
-// comes between the check and the insert.
+// (SQLite's write lock, PostgreSQL's advisory lock: whichever process
+// writes), so no other delivery comes between the check and the insert.
 func timeOrderedSQL(p string) string {
 	return `CASE WHEN ` + p + ` >= COALESCE((SELECT max(created_at_ms) FROM deliveries WHERE time_ordered = 1), 0) THEN 1 ELSE 0 END`
 }
