@@ -47,12 +47,8 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 			return err
 		}
 		created = true
-		res, err := insert(ctx, tx, `INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', ?, 'app-admin', ?)`,
+		adminID, err := insert(ctx, tx, `INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', ?, 'app-admin', ?)`,
 			string(hash), s.now().Unix())
-		if err != nil {
-			return err
-		}
-		adminID, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}

@@ -101,12 +101,8 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 				return 0, err
 			}
 			now := s.now().Unix()
-			res, err := insert(ctx, tx, `INSERT INTO comments (task_id, user_id, comment, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
+			return insert(ctx, tx, `INSERT INTO comments (task_id, user_id, comment, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
 				taskID, nullInt(userID), text, now, now)
-			if err != nil {
-				return 0, err
-			}
-			return res.LastInsertId()
 		},
 		func(tx *sql.Tx, id int64) (EventContent, error) {
 			c, err := commentByID(ctx, tx, id)

@@ -211,12 +211,8 @@ func (s *Store) CreateSampleDelivery(ctx context.Context, actor Actor, endpointI
 		if err != nil {
 			return err
 		}
-		res, err := insert(ctx, tx, `INSERT INTO deliveries (event_id, event_name, endpoint_id, next_attempt_ms, created_at_ms, time_ordered)
+		deliveryID, err = insert(ctx, tx, `INSERT INTO deliveries (event_id, event_name, endpoint_id, next_attempt_ms, created_at_ms, time_ordered)
 			VALUES (?1, ?2, ?3, ?4, ?5, `+timeOrderedSQL("?5")+`)`, id, name, endpointID, now.Add(lease).UnixMilli()+timeoutMS, now.UnixMilli())
-		if err != nil {
-			return err
-		}
-		deliveryID, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {

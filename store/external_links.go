@@ -229,13 +229,9 @@ func (s *Store) CreateExternalLink(ctx context.Context, actor Actor, n NewExtern
 	return s.createOnTask(ctx, "create external link", EventExternalLinkCreate, actor, n.TaskID,
 		func(tx *sql.Tx, _ TaskSnapshot) (int64, error) {
 			now := s.now().Unix()
-			res, err := insert(ctx, tx, `INSERT INTO task_external_links
+			return insert(ctx, tx, `INSERT INTO task_external_links
 				(task_id, link_type, dependency, title, url, creator_id, created_at, modified_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, n.TaskID, kind, n.Dependency, title, n.URL, nullInt(actor.UserID), now, now)
-			if err != nil {
-				return 0, err
-			}
-			return res.LastInsertId()
 		},
 		func(tx *sql.Tx, id int64) (EventContent, error) {
 			e, err := externalLinkOn(ctx, tx, n.TaskID, id)

@@ -186,12 +186,8 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 			if n.ProjectID != 0 && n.ProjectID != task.ProjectID {
 				return 0, invalid("task %d is not in project %d", n.TaskID, n.ProjectID)
 			}
-			res, err := insert(ctx, tx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
+			return insert(ctx, tx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, n.TaskID, nullInt(actor.UserID), name, mt, len(data), data, s.now().Unix())
-			if err != nil {
-				return 0, err
-			}
-			return res.LastInsertId()
 		},
 		func(tx *sql.Tx, id int64) (EventContent, error) {
 			f, err := fileByID(ctx, tx, id)

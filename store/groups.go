@@ -99,12 +99,11 @@ func (s *Store) CreateGroup(ctx context.Context, name, externalID string) (int64
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := insert(ctx, tx, `INSERT INTO groups (name, external_id) VALUES (?, ?)`, name, externalID)
-		if err != nil {
+		var err error
+		if id, err = insert(ctx, tx, `INSERT INTO groups (name, external_id) VALUES (?, ?)`, name, externalID); err != nil {
 			return groupNameTaken(err, name)
 		}
-		id, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create group: %w", err)

@@ -370,13 +370,9 @@ func (im *kbImporter) insert(kind, table string, kbID int64, cols string, args .
 		cols, marks = "id, "+cols, "?, "+marks
 		args = append([]any{kbID}, args...)
 	}
-	res, err := insert(im.ctx, im.tx, `INSERT INTO `+table+` (`+cols+`) VALUES (`+marks+`)`, args...)
+	id, err := insert(im.ctx, im.tx, `INSERT INTO `+table+` (`+cols+`) VALUES (`+marks+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("kanboard %s row %d: %w", kind, kbID, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return err
 	}
 	im.ids[kind][kbID] = id
 	im.counts[kind]++
@@ -1008,13 +1004,11 @@ func (im *kbImporter) links() error {
 			im.skip("link types", "the label is not one Hookboard accepts")
 			return nil
 		}
-		res, err := insert(im.ctx, im.tx, `INSERT INTO links (label) VALUES (?)`, label)
+		newID, err := insert(im.ctx, im.tx, `INSERT INTO links (label) VALUES (?)`, label)
 		if err != nil {
 			return fmt.Errorf("kanboard link type %d: %w", id, err)
 		}
-		if im.ids["link types"][id], err = res.LastInsertId(); err != nil {
-			return err
-		}
+		im.ids["link types"][id] = newID
 		opposites[im.ids["link types"][id]] = opposite
 		im.counts["link types"]++
 		return nil

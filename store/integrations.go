@@ -197,17 +197,13 @@ func (s *Store) createIntegrationTx(ctx context.Context, tx *sql.Tx, in NewInteg
 		secrets.AppSecret = newToken(PrefixAppSecret)
 		appSecretEnc = s.secrets.seal(secrets.AppSecret)
 	}
-	res, err := insert(ctx, tx, `INSERT INTO integrations
+	id, err := insert(ctx, tx, `INSERT INTO integrations
 		(name, description, kind, token_hash, token_hint, default_project_id, default_column_id, default_swimlane_id,
 		 expires_at, allowed_ips, require_proof, app_secret_enc, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.Name, in.Description, in.Kind, hashToken(secrets.Token), tokenHint(secrets.Token),
 		nullInt(in.DefaultProjectID), nullInt(in.DefaultColumnID), nullInt(in.DefaultSwimlaneID),
 		nullInt(expires), formatPrefixes(in.AllowedIPs), boolInt(in.RequireProof), appSecretEnc, now.Unix())
-	if err != nil {
-		return Integration{}, IntegrationSecrets{}, err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Integration{}, IntegrationSecrets{}, err
 	}

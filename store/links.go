@@ -108,20 +108,16 @@ func (s *Store) CreateLink(ctx context.Context, label, opposite string) (int64, 
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := insert(ctx, tx, `INSERT INTO links (label) VALUES (?)`, label)
-		if err != nil {
+		var err error
+		if id, err = insert(ctx, tx, `INSERT INTO links (label) VALUES (?)`, label); err != nil {
 			return labelTaken(err, label)
 		}
-		if id, err = res.LastInsertId(); err != nil || opposite == "" {
-			return err
+		if opposite == "" {
+			return nil
 		}
-		res, err = insert(ctx, tx, `INSERT INTO links (label, opposite_id) VALUES (?, ?)`, opposite, id)
+		oppID, err := insert(ctx, tx, `INSERT INTO links (label, opposite_id) VALUES (?, ?)`, opposite, id)
 		if err != nil {
 			return labelTaken(err, opposite)
-		}
-		oppID, err := res.LastInsertId()
-		if err != nil {
-			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE links SET opposite_id = ? WHERE id = ?`, oppID, id)
 		return err
@@ -330,14 +326,12 @@ func (s *Store) CreateTaskLink(ctx context.Context, actor Actor, taskID, opposit
 		}
 		ids := [2]int64{}
 		for i, row := range [2][3]int64{{linkID, taskID, oppositeTaskID}, {l.opposite(), oppositeTaskID, taskID}} {
-			res, err := insert(ctx, tx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
+			id, err := insert(ctx, tx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
 				row[0], row[1], row[2])
 			if err != nil {
 				return nil, linkExists(err)
 			}
-			if ids[i], err = res.LastInsertId(); err != nil {
-				return nil, err
-			}
+			ids[i] = id
 		}
 		id = ids[0]
 		return s.emitTaskLinkRows(ctx, tx, actor, EventTaskLinkCreateUpdate, ids[:]...)
@@ -405,12 +399,8 @@ func (s *Store) UpdateTaskLink(ctx context.Context, actor Actor, id, taskID, opp
 			_, err = tx.ExecContext(ctx, `UPDATE task_links SET link_id = ?, task_id = ?, opposite_task_id = ? WHERE id = ?`,
 				l.opposite(), oppositeTaskID, taskID, rev.ID)
 		} else {
-			var res insertedRow
-			res, err = insert(ctx, tx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
+			revID, err = insert(ctx, tx, `INSERT INTO task_links (link_id, task_id, opposite_task_id) VALUES (?, ?, ?)`,
 				l.opposite(), oppositeTaskID, taskID)
-			if err == nil {
-				revID, err = res.LastInsertId()
-			}
 		}
 		if err != nil {
 			return nil, linkExists(err)

@@ -55,12 +55,9 @@ func (s *Store) CreatePersonalToken(ctx context.Context, userID int64, name stri
 		if err := checkUser(ctx, tx, "user", userID); err != nil {
 			return err
 		}
-		res, err := insert(ctx, tx, `INSERT INTO personal_tokens (user_id, name, token_hash, token_hint, expires_at, created_at)
+		var err error
+		p.ID, err = insert(ctx, tx, `INSERT INTO personal_tokens (user_id, name, token_hash, token_hint, expires_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, userID, name, hashToken(token), p.TokenHint, expires, p.CreatedAt)
-		if err != nil {
-			return err
-		}
-		p.ID, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {

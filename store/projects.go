@@ -170,17 +170,13 @@ func (s *Store) createProjectTx(ctx context.Context, tx *sql.Tx, p NewProject) (
 		return 0, err
 	}
 	now := s.now().Unix()
-	res, err := insert(ctx, tx, `INSERT INTO projects (name, description, identifier, owner_id, email, start_date,
+	id, err := insert(ctx, tx, `INSERT INTO projects (name, description, identifier, owner_id, email, start_date,
 		end_date, priority_default, priority_start, priority_end, is_private, created_at, modified_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.Name, v.Description, v.Identifier, nullInt(v.OwnerID), v.Email, v.StartDate, v.EndDate,
 		v.PriorityDefault, v.PriorityStart, v.PriorityEnd, boolInt(p.Private), now, now)
 	if err != nil {
 		return 0, projectConflict(err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
 	}
 	for i, title := range DefaultColumns {
 		if _, err := tx.ExecContext(ctx,

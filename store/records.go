@@ -280,14 +280,11 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, now time.Time, r *AttemptRe
 	if r.NotAttempted {
 		attempts = 0
 	}
-	res, err := insert(ctx, tx, `INSERT INTO deliveries
+	var err error
+	r.DeliveryID, err = insert(ctx, tx, `INSERT INTO deliveries
 		(event_id, event_name, endpoint_id, status, attempts, next_attempt_ms, last_status, created_at_ms, finished_at_ms, time_ordered)
 		VALUES (?1, (SELECT name FROM events WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, `+timeOrderedSQL("?7")+`)`,
 		r.EventID, r.EndpointID, r.Status, attempts, next, answerStatus(r.Attempt), r.EventAt.UnixMilli(), finished)
-	if err != nil {
-		return fmt.Errorf("insert delivery: %w", err)
-	}
-	r.DeliveryID, err = res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("insert delivery: %w", err)
 	}

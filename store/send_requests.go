@@ -82,12 +82,9 @@ func (s *Store) RequestSend(ctx context.Context, trigger string, id int64) (int6
 		} else if err != nil {
 			return err
 		}
-		res, err := insert(ctx, tx, `INSERT INTO send_requests (trigger, `+column+`, requested_at_ms) VALUES (?, ?, ?)`,
+		var err error
+		reqID, err = insert(ctx, tx, `INSERT INTO send_requests (trigger, `+column+`, requested_at_ms) VALUES (?, ?, ?)`,
 			trigger, id, s.now().UnixMilli())
-		if err != nil {
-			return err
-		}
-		reqID, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {

@@ -343,7 +343,6 @@ func (s *Store) migrationDir() string {
 	return "migrations"
 }
 
-
 // schemaVersion reads the applied migration number through db.
 func (s *Store) schemaVersion(ctx context.Context, db q) (int, error) {
 	var v int
@@ -498,16 +497,10 @@ func listRows[T any](ctx context.Context, db q, out []T, scan func(row interface
 	return out, nil
 }
 
-// insertedRow is the result of insert: the new row's id.
-type insertedRow struct{ id int64 }
-
-// LastInsertId is the new row's id, as sql.Result's.
-func (r insertedRow) LastInsertId() (int64, error) { return r.id, nil }
-
 // insert runs an INSERT of one row and returns its id, by RETURNING id:
 // pgx has no LastInsertId, and both dialects have RETURNING.
-func insert(ctx context.Context, db q, query string, args ...any) (insertedRow, error) {
-	var r insertedRow
-	err := db.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&r.id)
-	return r, err
+func insert(ctx context.Context, db q, query string, args ...any) (int64, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
+	return id, err
 }

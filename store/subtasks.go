@@ -120,13 +120,9 @@ func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (i
 			if err := checkUser(ctx, tx, "user_id", n.UserID); err != nil {
 				return 0, err
 			}
-			res, err := insert(ctx, tx, `INSERT INTO subtasks (task_id, title, status, user_id, time_estimated, time_spent, position)
+			return insert(ctx, tx, `INSERT INTO subtasks (task_id, title, status, user_id, time_estimated, time_spent, position)
 				VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM subtasks WHERE task_id = ?))`,
 				n.TaskID, n.Title, n.Status, nullInt(n.UserID), n.TimeEstimated, n.TimeSpent, n.TaskID)
-			if err != nil {
-				return 0, err
-			}
-			return res.LastInsertId()
 		},
 		func(tx *sql.Tx, id int64) (EventContent, error) {
 			st, err := subtaskByID(ctx, tx, id)

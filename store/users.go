@@ -102,7 +102,8 @@ func (s *Store) AddUser(ctx context.Context, nu NewUser) (User, error) {
 	u := User{Username: username, Name: nu.Name, Email: nu.Email, Role: nu.Role, IsAdmin: nu.Role == RoleAdmin,
 		IsActive: true, CreatedAt: s.now().Unix()}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := insert(ctx, tx,
+		var err error
+		u.ID, err = insert(ctx, tx,
 			`INSERT INTO users (username, name, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			username, u.Name, u.Email, string(hash), u.Role, u.CreatedAt)
 		if err != nil {
@@ -111,8 +112,7 @@ func (s *Store) AddUser(ctx context.Context, nu NewUser) (User, error) {
 			}
 			return err
 		}
-		u.ID, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("store: create user: %w", err)

@@ -232,15 +232,11 @@ func (s *Store) CreateEndpoint(ctx context.Context, in NewEndpoint) (Endpoint, E
 		}
 		sec = EndpointSecrets{Token: newToken(PrefixEndpointToken), Secret: newSigningSecret()}
 		now := s.now().Unix()
-		res, err := insert(ctx, tx, `INSERT INTO webhook_endpoints
+		id, err = insert(ctx, tx, `INSERT INTO webhook_endpoints
 			(name, url, events, projects, format, timeout_ms, token_enc, secret_enc, created_at, modified_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.Name, in.URL, events, projects, in.Format, in.Timeout.Milliseconds(),
 			s.secrets.seal(sec.Token), s.secrets.seal(sec.Secret), now, now)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {
