@@ -135,7 +135,7 @@ func (a Action) paramID(name string) int64 {
 
 // Actions lists a project's rules, oldest first.
 func (s *Store) Actions(ctx context.Context, projectID int64) ([]Action, error) {
-	all, err := loadActions(ctx, s.reader, projectID)
+	all, err := loadActions(ctx, s.reader, `a.project_id = ?`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list actions: %w", err)
 	}
@@ -144,30 +144,19 @@ func (s *Store) Actions(ctx context.Context, projectID int64) ([]Action, error) 
 
 // ActionByID reads one rule.
 func (s *Store) ActionByID(ctx context.Context, id int64) (Action, error) {
-	var a Action
-	err := s.reader.QueryRowContext(ctx, `SELECT id, project_id, event_name, action_name FROM actions WHERE id = ?`, id).
-		Scan(&a.ID, &a.ProjectID, &a.EventName, &a.ActionName)
-	if errors.Is(err, sql.ErrNoRows) {
+	all, err := loadActions(ctx, s.reader, `a.id = ?`, id)
+	if err != nil {
+		return Action{}, fmt.Errorf("store: action %d: %w", id, err)
+	}
+	if len(all) == 0 {
 		return Action{}, fmt.Errorf("store: action %d: %w", id, ErrNotFound)
 	}
-	if err != nil {
-		return Action{}, fmt.Errorf("store: action %d: %w", id, err)
-	}
-	all, err := loadActions(ctx, s.reader, a.ProjectID)
-	if err != nil {
-		return Action{}, fmt.Errorf("store: action %d: %w", id, err)
-	}
-	for _, b := range all {
-		if b.ID == id {
-			return b, nil
-		}
-	}
-	return Action{}, fmt.Errorf("store: action %d: %w", id, ErrNotFound)
+	return all[0], nil
 }
 
-// loadActions reads the rules of a project, or of every project when
-// projectID is 0, with their params.
-func loadActions(ctx context.Context, db q, projectID int64) ([]Action, error) {
+// loadActions reads the rules that where (a condition on actions a) picks,
+// with their params.
+func loadActions(ctx context.Context, db q, where string, args ...any) ([]Action, error) {
 	type row struct {
 		Action
 		param ActionParam
@@ -181,8 +170,8 @@ func loadActions(ctx context.Context, db q, projectID int64) ([]Action, error) {
 		return x, err
 	}, `SELECT a.id, a.project_id, a.event_name, a.action_name, p.name, p.value
 		FROM actions a LEFT JOIN action_has_params p ON p.action_id = a.id
-		WHERE ? = 0 OR a.project_id = ?
-		ORDER BY a.id, p.id`, projectID, projectID)
+		WHERE `+where+`
+		ORDER BY a.id, p.id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +435,7 @@ func (s *Store) projectActions(ctx context.Context, tx *sql.Tx, v int64, project
 	byProject, ok := s.config.actions, s.config.actKnown && s.config.version == v
 	s.config.mu.Unlock()
 	if !ok {
-		all, err := loadActions(ctx, tx, 0)
+		all, err := loadActions(ctx, tx, `1 = 1`)
 		if err != nil {
 			return nil, fmt.Errorf("read actions: %w", err)
 		}
@@ -484,7 +473,7 @@ func (s *Store) RunDailyActions(ctx context.Context, every time.Duration) (event
 			return err
 		}
 		ran = true
-		all, err := loadActions(ctx, tx, 0)
+		all, err := loadActions(ctx, tx, `1 = 1`)
 		if err != nil {
 			return err
 		}
