@@ -515,8 +515,8 @@ func (x *actionExec) update(u TaskUpdate) ([]string, error) {
 	return x.s.UpdateTask(x.ctx, x.actor, x.task.ID, u)
 }
 
-func (x *actionExec) setColor(name string) ([]string, error) {
-	c := x.rule.Param(name)
+func (x *actionExec) setColor() ([]string, error) {
+	c := x.rule.Param("color_id")
 	return x.update(TaskUpdate{ColorID: &c})
 }
 
@@ -658,40 +658,40 @@ func builtinActions() []ActionKind {
 		{Name: kb("TaskAssignColorCategory"), Description: "Assign automatically a color based on a category",
 			Events: []string{ActionEventTaskCreateUpdate}, Params: []ActionParamSpec{pColor, pCategory},
 			when: func(x *actionExec) bool { return x.task.CategoryID == x.rule.paramID("category_id") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorColumn"), Description: "Assign a color when the task is moved to a specific column",
 			Events: []string{EventTaskCreate, EventTaskMoveColumn}, Params: []ActionParamSpec{pColumn, pColor},
-			when: byColumn, do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			when: byColumn, do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorLink"), Description: "Change task color when using a specific task link",
 			Events: []string{EventTaskLinkCreateUpdate}, Params: []ActionParamSpec{pColor, pLink},
 			when: func(x *actionExec) bool {
 				return x.c.TaskLink != nil && x.c.TaskLink.LinkID == x.rule.paramID("link_id")
 			},
-			do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorOnDueDate"), Description: "Assign automatically a color when due date is expired",
 			Events: []string{ActionEventDaily}, Params: []ActionParamSpec{pColor},
 			when: func(x *actionExec) bool {
 				return x.task.DateDue > 0 && x.task.DateDue <= x.now && x.task.ColorID != x.rule.Param("color_id")
 			},
-			do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorOnStartDate"), Description: "Assign automatically a color when preset start date is reached",
 			Events: []string{ActionEventDaily}, Params: []ActionParamSpec{pColor},
 			when: func(x *actionExec) bool {
 				return x.task.DateStarted > 0 && x.task.DateStarted <= x.now && x.task.ColorID != x.rule.Param("color_id")
 			},
-			do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorPriority"), Description: "Assign automatically a color based on a priority",
 			Events: []string{ActionEventTaskCreateUpdate}, Params: []ActionParamSpec{pColor, pPriority},
 			when: func(x *actionExec) bool { return x.task.Priority == x.rule.paramID("priority") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorSwimlane"), Description: "Assign a color when the task is moved to a specific swimlane",
 			Events: []string{EventTaskCreate, EventTaskMoveSwimlane}, Params: []ActionParamSpec{pSwimlane, pColor},
 			when: func(x *actionExec) bool { return x.inSwimlane("swimlane_id") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorUser"), Description: "Assign a color to a specific user",
 			Events: []string{EventTaskCreate, EventTaskAssigneeChange}, Params: []ActionParamSpec{pColor, pAssignee},
 			when: func(x *actionExec) bool { return x.task.OwnerID == x.rule.paramID("user_id") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignCreator"), Description: "Assign the task to its creator",
 			Events: []string{EventTaskMoveColumn}, Params: []ActionParamSpec{pColumn}, when: byColumn,
 			do: func(x *actionExec) ([]string, error) { return x.setOwner(x.task.CreatorID) }},
