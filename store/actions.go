@@ -203,18 +203,27 @@ func (s *Store) CreateAction(ctx context.Context, projectID int64, eventName, ac
 			projectID, eventName, actionName).Scan(&id); err != nil {
 			return err
 		}
-		for _, p := range params {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO action_has_params (action_id, name, value) VALUES (?, ?, ?)`,
-				id, p.Name, strings.TrimSpace(p.Value)); err != nil {
-				return err
-			}
+		trimmed := make([]ActionParam, len(params))
+		for i, p := range params {
+			trimmed[i] = ActionParam{p.Name, strings.TrimSpace(p.Value)}
 		}
-		return nil
+		return insertActionParams(ctx, tx, id, trimmed)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create action: %w", err)
 	}
 	return id, nil
+}
+
+// insertActionParams writes a rule's params as given, in their order.
+func insertActionParams(ctx context.Context, tx *sql.Tx, actionID int64, params []ActionParam) error {
+	for _, p := range params {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO action_has_params (action_id, name, value) VALUES (?, ?, ?)`,
+			actionID, p.Name, p.Value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkAction is CreateAction's validation.
