@@ -482,16 +482,13 @@ func (s *Store) RunDailyActions(ctx context.Context, every time.Duration) (event
 			return err
 		}
 		ran = true
-		all, err := loadActions(ctx, tx, `1 = 1`)
+		daily, err := loadActions(ctx, tx, `a.event_name = ?`, ActionEventDaily)
 		if err != nil {
 			return err
 		}
 		sc := &actionScope{chain: &actionChain{tx: tx, done: map[[2]int64]bool{}}}
 		tasks := map[int64][]TaskSnapshot{}
-		for _, rule := range all {
-			if rule.EventName != ActionEventDaily {
-				continue
-			}
+		for _, rule := range daily {
 			open, ok := tasks[rule.ProjectID]
 			if !ok {
 				open, err = listRows(ctx, tx, nil, scanTaskSnapshot, s.taskSnapshotQuery()+`
