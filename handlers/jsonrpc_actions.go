@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"cmp"
+	"maps"
 	"slices"
-	"sort"
+	"strings"
 
 	"hookboard/store"
 )
@@ -114,21 +116,14 @@ func procCreateAction(c *rpcCall, p createActionParams) (any, error) {
 			order = append(order, sp.Name)
 		}
 	}
-	names := make([]string, 0, len(p.Params))
-	for name := range p.Params {
-		names = append(names, name)
-	}
 	rank := func(n string) int {
 		if i := slices.Index(order, n); i >= 0 {
 			return i
 		}
 		return len(order)
 	}
-	sort.Slice(names, func(i, j int) bool {
-		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
-			return ri < rj
-		}
-		return names[i] < names[j]
+	names := slices.SortedFunc(maps.Keys(p.Params), func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
 	})
 	params := make([]store.ActionParam, 0, len(names))
 	for _, n := range names {

@@ -135,7 +135,7 @@ func (a Action) paramID(name string) int64 {
 
 // Actions lists a project's rules, oldest first.
 func (s *Store) Actions(ctx context.Context, projectID int64) ([]Action, error) {
-	all, err := loadActions(ctx, s.reader, projectID)
+	all, err := loadActions(ctx, s.reader, `a.project_id = ?`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list actions: %w", err)
 	}
@@ -144,30 +144,19 @@ func (s *Store) Actions(ctx context.Context, projectID int64) ([]Action, error) 
 
 // ActionByID reads one rule.
 func (s *Store) ActionByID(ctx context.Context, id int64) (Action, error) {
-	var a Action
-	err := s.reader.QueryRowContext(ctx, `SELECT id, project_id, event_name, action_name FROM actions WHERE id = ?`, id).
-		Scan(&a.ID, &a.ProjectID, &a.EventName, &a.ActionName)
-	if errors.Is(err, sql.ErrNoRows) {
+	all, err := loadActions(ctx, s.reader, `a.id = ?`, id)
+	if err != nil {
+		return Action{}, fmt.Errorf("store: action %d: %w", id, err)
+	}
+	if len(all) == 0 {
 		return Action{}, fmt.Errorf("store: action %d: %w", id, ErrNotFound)
 	}
-	if err != nil {
-		return Action{}, fmt.Errorf("store: action %d: %w", id, err)
-	}
-	all, err := loadActions(ctx, s.reader, a.ProjectID)
-	if err != nil {
-		return Action{}, fmt.Errorf("store: action %d: %w", id, err)
-	}
-	for _, b := range all {
-		if b.ID == id {
-			return b, nil
-		}
-	}
-	return Action{}, fmt.Errorf("store: action %d: %w", id, ErrNotFound)
+	return all[0], nil
 }
 
-// loadActions reads the rules of a project, or of every project when
-// projectID is 0, with their params.
-func loadActions(ctx context.Context, db q, projectID int64) ([]Action, error) {
+// loadActions reads the rules that where (a condition on actions a) picks,
+// with their params.
+func loadActions(ctx context.Context, db q, where string, args ...any) ([]Action, error) {
 	type row struct {
 		Action
 		param ActionParam
@@ -181,8 +170,8 @@ func loadActions(ctx context.Context, db q, projectID int64) ([]Action, error) {
 		return x, err
 	}, `SELECT a.id, a.project_id, a.event_name, a.action_name, p.name, p.value
 		FROM actions a LEFT JOIN action_has_params p ON p.action_id = a.id
-		WHERE ? = 0 OR a.project_id = ?
-		ORDER BY a.id, p.id`, projectID, projectID)
+		WHERE `+where+`
+		ORDER BY a.id, p.id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -214,18 +203,27 @@ func (s *Store) CreateAction(ctx context.Context, projectID int64, eventName, ac
 			projectID, eventName, actionName).Scan(&id); err != nil {
 			return err
 		}
-		for _, p := range params {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO action_has_params (action_id, name, value) VALUES (?, ?, ?)`,
-				id, p.Name, strings.TrimSpace(p.Value)); err != nil {
-				return err
-			}
+		trimmed := make([]ActionParam, len(params))
+		for i, p := range params {
+			trimmed[i] = ActionParam{p.Name, strings.TrimSpace(p.Value)}
 		}
-		return nil
+		return insertActionParams(ctx, tx, id, trimmed)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create action: %w", err)
 	}
 	return id, nil
+}
+
+// insertActionParams writes a rule's params as given, in their order.
+func insertActionParams(ctx context.Context, tx *sql.Tx, actionID int64, params []ActionParam) error {
+	for _, p := range params {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO action_has_params (action_id, name, value) VALUES (?, ?, ?)`,
+			actionID, p.Name, p.Value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkAction is CreateAction's validation.
@@ -446,7 +444,7 @@ func (s *Store) projectActions(ctx context.Context, tx *sql.Tx, v int64, project
 	byProject, ok := s.config.actions, s.config.actKnown && s.config.version == v
 	s.config.mu.Unlock()
 	if !ok {
-		all, err := loadActions(ctx, tx, 0)
+		all, err := loadActions(ctx, tx, `1 = 1`)
 		if err != nil {
 			return nil, fmt.Errorf("read actions: %w", err)
 		}
@@ -484,16 +482,13 @@ func (s *Store) RunDailyActions(ctx context.Context, every time.Duration) (event
 			return err
 		}
 		ran = true
-		all, err := loadActions(ctx, tx, 0)
+		daily, err := loadActions(ctx, tx, `a.event_name = ?`, ActionEventDaily)
 		if err != nil {
 			return err
 		}
 		sc := &actionScope{chain: &actionChain{tx: tx, done: map[[2]int64]bool{}}}
 		tasks := map[int64][]TaskSnapshot{}
-		for _, rule := range all {
-			if rule.EventName != ActionEventDaily {
-				continue
-			}
+		for _, rule := range daily {
 			open, ok := tasks[rule.ProjectID]
 			if !ok {
 				open, err = listRows(ctx, tx, nil, scanTaskSnapshot, s.taskSnapshotQuery()+`
@@ -526,8 +521,8 @@ func (x *actionExec) update(u TaskUpdate) ([]string, error) {
 	return x.s.UpdateTask(x.ctx, x.actor, x.task.ID, u)
 }
 
-func (x *actionExec) setColor(name string) ([]string, error) {
-	c := x.rule.Param(name)
+func (x *actionExec) setColor() ([]string, error) {
+	c := x.rule.Param("color_id")
 	return x.update(TaskUpdate{ColorID: &c})
 }
 
@@ -669,40 +664,40 @@ func builtinActions() []ActionKind {
 		{Name: kb("TaskAssignColorCategory"), Description: "Assign automatically a color based on a category",
 			Events: []string{ActionEventTaskCreateUpdate}, Params: []ActionParamSpec{pColor, pCategory},
 			when: func(x *actionExec) bool { return x.task.CategoryID == x.rule.paramID("category_id") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorColumn"), Description: "Assign a color when the task is moved to a specific column",
 			Events: []string{EventTaskCreate, EventTaskMoveColumn}, Params: []ActionParamSpec{pColumn, pColor},
-			when: byColumn, do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			when: byColumn, do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorLink"), Description: "Change task color when using a specific task link",
 			Events: []string{EventTaskLinkCreateUpdate}, Params: []ActionParamSpec{pColor, pLink},
 			when: func(x *actionExec) bool {
 				return x.c.TaskLink != nil && x.c.TaskLink.LinkID == x.rule.paramID("link_id")
 			},
-			do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorOnDueDate"), Description: "Assign automatically a color when due date is expired",
 			Events: []string{ActionEventDaily}, Params: []ActionParamSpec{pColor},
 			when: func(x *actionExec) bool {
 				return x.task.DateDue > 0 && x.task.DateDue <= x.now && x.task.ColorID != x.rule.Param("color_id")
 			},
-			do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorOnStartDate"), Description: "Assign automatically a color when preset start date is reached",
 			Events: []string{ActionEventDaily}, Params: []ActionParamSpec{pColor},
 			when: func(x *actionExec) bool {
 				return x.task.DateStarted > 0 && x.task.DateStarted <= x.now && x.task.ColorID != x.rule.Param("color_id")
 			},
-			do: func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do: (*actionExec).setColor},
 		{Name: kb("TaskAssignColorPriority"), Description: "Assign automatically a color based on a priority",
 			Events: []string{ActionEventTaskCreateUpdate}, Params: []ActionParamSpec{pColor, pPriority},
 			when: func(x *actionExec) bool { return x.task.Priority == x.rule.paramID("priority") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorSwimlane"), Description: "Assign a color when the task is moved to a specific swimlane",
 			Events: []string{EventTaskCreate, EventTaskMoveSwimlane}, Params: []ActionParamSpec{pSwimlane, pColor},
 			when: func(x *actionExec) bool { return x.inSwimlane("swimlane_id") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorUser"), Description: "Assign a color to a specific user",
 			Events: []string{EventTaskCreate, EventTaskAssigneeChange}, Params: []ActionParamSpec{pColor, pAssignee},
 			when: func(x *actionExec) bool { return x.task.OwnerID == x.rule.paramID("user_id") },
-			do:   func(x *actionExec) ([]string, error) { return x.setColor("color_id") }},
+			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignCreator"), Description: "Assign the task to its creator",
 			Events: []string{EventTaskMoveColumn}, Params: []ActionParamSpec{pColumn}, when: byColumn,
 			do: func(x *actionExec) ([]string, error) { return x.setOwner(x.task.CreatorID) }},

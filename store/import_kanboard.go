@@ -1181,11 +1181,8 @@ func (im *kbImporter) actions() error {
 		if err := im.insert(what, "actions", a.id, "project_id, event_name, action_name", p, a.event, a.name); err != nil {
 			return err
 		}
-		for _, prm := range mapped {
-			if _, err := im.tx.ExecContext(im.ctx, `INSERT INTO action_has_params (action_id, name, value) VALUES (?, ?, ?)`,
-				im.ids[what][a.id], prm.Name, prm.Value); err != nil {
-				return err
-			}
+		if err := insertActionParams(im.ctx, im.tx, im.ids[what][a.id], mapped); err != nil {
+			return err
 		}
 	}
 	return nil
