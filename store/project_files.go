@@ -74,26 +74,32 @@ func (f ProjectFileListed) MarshalJSON() ([]byte, error) {
 	}{o.ID, o.Name, o.Path, o.IsImage, o.ProjectID, o.Date, o.UserID, o.Size, nullStr(f.Username), nullStr(f.UserName), o.ETag})
 }
 
-const projectFileQuery = `SELECT f.id, f.project_id, COALESCE(f.user_id, 0), f.name, f.mime_type, f.size, f.created_at,
-	COALESCE(u.username, ''), COALESCE(u.name, '') FROM project_files f LEFT JOIN users u ON u.id = f.user_id`
+const (
+	projectFileColumns = `f.id, f.project_id, COALESCE(f.user_id, 0), f.name, f.mime_type, f.size, f.created_at,
+	COALESCE(u.username, ''), COALESCE(u.name, '')`
+	projectFileFrom  = ` FROM project_files f LEFT JOIN users u ON u.id = f.user_id`
+	projectFileQuery = `SELECT ` + projectFileColumns + projectFileFrom
+)
 
-func scanProjectFile(row interface{ Scan(...any) error }) (ProjectFile, error) {
+func scanProjectFileWith(row interface{ Scan(...any) error }, extra ...any) (ProjectFile, error) {
 	var f ProjectFile
-	err := row.Scan(&f.ID, &f.ProjectID, &f.UserID, &f.Name, &f.MimeType, &f.Size, &f.CreatedAt, &f.Username, &f.UserName)
+	err := row.Scan(append([]any{&f.ID, &f.ProjectID, &f.UserID, &f.Name, &f.MimeType, &f.Size, &f.CreatedAt, &f.Username, &f.UserName}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ProjectFile{}, ErrNotFound
 	}
 	return f, err
 }
 
-// projectFileWithData reads a project file's metadata, ETag and content.
+func scanProjectFile(row interface{ Scan(...any) error }) (ProjectFile, error) {
+	return scanProjectFileWith(row)
+}
+
+// projectFileWithData reads a project file's metadata, ETag and content
+// in one query.
 func projectFileWithData(ctx context.Context, db q, id int64) (ProjectFile, []byte, error) {
-	f, err := scanProjectFile(db.QueryRowContext(ctx, projectFileQuery+` WHERE f.id = ?`, id))
-	if err != nil {
-		return ProjectFile{}, nil, err
-	}
 	var data []byte
-	if err := db.QueryRowContext(ctx, `SELECT data FROM project_files WHERE id = ?`, id).Scan(&data); err != nil {
+	f, err := scanProjectFileWith(db.QueryRowContext(ctx, `SELECT `+projectFileColumns+`, f.data`+projectFileFrom+` WHERE f.id = ?`, id), &data)
+	if err != nil {
 		return ProjectFile{}, nil, err
 	}
 	f.ETag = etagOf(data)

@@ -85,14 +85,13 @@ func (s *Store) StartSubtaskTimer(ctx context.Context, subtaskID, userID int64) 
 		if err := checkUser(ctx, tx, "user_id", userID); err != nil {
 			return nil, err
 		}
-		if _, ok, err := runningTimer(ctx, tx, subtaskID, userID); err != nil || ok {
-			if ok {
-				err = fmt.Errorf("a timer is already running: %w", ErrConflict)
-			}
-			return nil, err
-		}
+		// The unique index subtask_time_tracking_running refuses a second
+		// running timer.
 		_, err := tx.ExecContext(ctx, `INSERT INTO subtask_time_tracking (subtask_id, user_id, start_at) VALUES (?, ?, ?)`,
 			subtaskID, userID, s.now().Unix())
+		if isUniqueViolation(err) {
+			return nil, fmt.Errorf("a timer is already running: %w", ErrConflict)
+		}
 		return nil, err
 	})
 	return err
