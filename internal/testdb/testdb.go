@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,7 +72,24 @@ func New(t testing.TB) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	dsn := u.String()
+	keys.Store(dsn, filepath.Join(t.TempDir(), "hookboard.key"))
+	t.Cleanup(func() { keys.Delete(dsn) })
+	return dsn
+}
+
+// keys holds the key file of each PostgreSQL database New made.
+var keys sync.Map // dsn -> path
+
+// KeyFile is the key file of db (from New), for store.Options.KeyFile and
+// HOOKBOARD_KEY_FILE: "" for a SQLite file, whose key sits beside it; for
+// PostgreSQL, which has no folder to keep it beside, one file in the test's
+// folder, the same for every store and process on db, so each reads the
+// secrets with the same key.
+func KeyFile(db string) string {
+	k, _ := keys.Load(db)
+	path, _ := k.(string)
+	return path
 }
 
 // admin opens the pool that creates and drops schemas, closed at cleanup.
