@@ -34,9 +34,4 @@ func openAgain(st *store.Store, opts store.Options) (*store.Store, error) {
 }
 
 // skipOnPostgres skips a test that is about SQLite only, saying why.
-func skipOnPostgres(t testing.TB, why string) {
-	t.Helper()
-	if testdb.Postgres() {
-		t.Skip("SQLite only: " + why)
-	}
-}
+var skipOnPostgres = testdb.SkipOnPostgres

@@ -22,12 +22,7 @@ func openTest(t testing.TB, db string, opts Options) (*Store, error) {
 }
 
 // skipOnPostgres skips a test that is about SQLite only, saying why.
-func skipOnPostgres(t testing.TB, why string) {
-	t.Helper()
-	if testdb.Postgres() {
-		t.Skip("SQLite only: " + why)
-	}
-}
+var skipOnPostgres = testdb.SkipOnPostgres
 
 // rawDB opens db without the store (see testdb.Open).
 func rawDB(t testing.TB, db string) *sql.DB { return testdb.Open(t, db) }

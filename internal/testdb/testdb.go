@@ -33,6 +33,14 @@ const EnvPostgres = "HOOKBOARD_TEST_POSTGRES"
 // Postgres tells whether the tests run on PostgreSQL.
 func Postgres() bool { return server() != "" }
 
+// SkipOnPostgres skips a test that is about SQLite only, saying why.
+func SkipOnPostgres(t testing.TB, why string) {
+	t.Helper()
+	if Postgres() {
+		t.Skip("SQLite only: " + why)
+	}
+}
+
 func server() string {
 	return os.Getenv(EnvPostgres)
 }
