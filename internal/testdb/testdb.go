@@ -14,6 +14,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -56,31 +58,17 @@ func New(t testing.TB) string {
 	if base == "" {
 		return filepath.Join(t.TempDir(), "hookboard.db")
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("testdb: %s is not a URL: %v", EnvPostgres, err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	db := admin(t, base)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// The name is ours, made of hex digits: nothing to quote.
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("testdb: create schema: %v", err)
+	dsn, drop, err := Schema(ctx, admin(t, base), base, "test_")
+	if err != nil {
+		t.Fatalf("testdb: %s: %v", EnvPostgres, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("testdb: drop schema %s: %v", schema, err)
+		if err := drop(); err != nil {
+			t.Errorf("testdb: %v", err)
 		}
 	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	dsn := u.String()
 	keys.Store(dsn, filepath.Join(t.TempDir(), "hookboard.key"))
 	t.Cleanup(func() { keys.Delete(dsn) })
 	return dsn
@@ -98,6 +86,34 @@ func KeyFile(db string) string {
 	k, _ := keys.Load(db)
 	path, _ := k.(string)
 	return path
+}
+
+// Schema creates a fresh schema, named prefix and random hex digits, on the
+// server admin is connected to, and returns the -db URL of dsn (that
+// server) whose tables live there (search_path), and drop, which removes
+// it with its rows. Errors leave dsn out: it may hold a password.
+func Schema(ctx context.Context, admin *sql.DB, dsn, prefix string) (db string, drop func() error, err error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, errors.New("not a URL")
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := prefix + hex.EncodeToString(b) // ours, hex digits: nothing to quote
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("drop schema %s: %w", schema, err)
+		}
+		return nil
+	}, nil
 }
 
 // admin opens the pool that creates and drops schemas, closed at cleanup.
