@@ -44,12 +44,7 @@ func testGetenv(name string) string {
 }
 
 // skipOnPostgres skips a test that is about SQLite only, saying why.
-func skipOnPostgres(t testing.TB, why string) {
-	t.Helper()
-	if testdb.Postgres() {
-		t.Skip("SQLite only: " + why)
-	}
-}
+var skipOnPostgres = testdb.SkipOnPostgres
 
 // openTestStore opens a test database as the tests' commands do: on
 // PostgreSQL with their key file, not one in the working directory.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -47,10 +46,8 @@ type testDB struct {
 
 func openDB(t testing.TB, c *clock) *testDB {
 	t.Helper()
-	path, key := testdb.New(t), ""
-	if store.IsPostgres(path) {
-		key = filepath.Join(t.TempDir(), "hookboard.key")
-	}
+	path := testdb.New(t)
+	key := testdb.KeyFile(path)
 	st, err := store.Open(path, store.Options{Now: c.Now, KeyFile: key})
 	if err != nil {
 		t.Fatal(err)

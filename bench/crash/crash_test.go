@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"hookboard/internal/testdb"
 	"hookboard/store"
 )
 
@@ -59,30 +60,18 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// keyFiles holds each database's key file: a PostgreSQL database has no
-// folder of its own to keep it beside, and every process on one database
-// must read its secrets with the same key.
-var keyFiles sync.Map
-
-func keyFile(t *testing.T, db string) string {
-	if !store.IsPostgres(db) {
-		return db + ".key"
-	}
-	k, _ := keyFiles.LoadOrStore(db, filepath.Join(t.TempDir(), "hookboard.key"))
-	return k.(string)
-}
-
-// command is the binary run on db with its key file.
-func command(t *testing.T, bin, db string, args ...string) *exec.Cmd {
+// command is the binary run on db with its key file (see testdb.KeyFile):
+// every process on one database must read its secrets with the same key.
+func command(bin, db string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "HOOKBOARD_KEY_FILE="+keyFile(t, db))
+	cmd.Env = append(os.Environ(), "HOOKBOARD_KEY_FILE="+testdb.KeyFile(db))
 	return cmd
 }
 
 // openStore opens db as the servers on it do.
 func openStore(t *testing.T, db string) *store.Store {
 	t.Helper()
-	st, err := store.Open(db, store.Options{KeyFile: keyFile(t, db)})
+	st, err := store.Open(db, store.Options{KeyFile: testdb.KeyFile(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +86,7 @@ func start(t *testing.T, bin, db string, extra ...string) (*server, string) {
 	t.Helper()
 	args := append([]string{"serve", "-db", db, "-addr", "127.0.0.1:0", "-shutdown-timeout", "5s",
 		"-allow-webhook-nets", "loopback"}, extra...)
-	cmd := command(t, bin, db, args...)
+	cmd := command(bin, db, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -122,7 +122,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	})
 	hung := newExchangeLog(t, func(int64) int { return 0 })
 	for _, r := range []*exchangeLog{flaky, hung} {
-		out, err := command(t, bin, db, "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback",
+		out, err := command(bin, db, "webhook", "add", "-db", db, "-allow-webhook-nets", "loopback",
 			"-url", r.srv.URL+"/hook", "-events", store.EventTaskCreate, "-timeout", "1s").CombinedOutput()
 		if err != nil {
 			t.Fatalf("webhook add: %v\n%s", err, out)

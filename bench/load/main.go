@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -421,13 +422,14 @@ func printRatios(out io.Writer, all []result) {
 		work string
 		c    int
 	}
-	done := map[key]bool{}
+	// The phases Hookboard (SQLite) ran, in their order.
+	var keys []key
 	for _, r := range all {
-		k := key{r.Work, r.Concurrency}
-		if r.Server != "hookboard" || done[k] {
-			continue
+		if k := (key{r.Work, r.Concurrency}); r.Server == "hookboard" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
 		}
-		done[k] = true
+	}
+	for _, k := range keys {
 		bl := rows(all, k.work, "baseline", k.c)
 		if len(bl) == 0 {
 			continue
@@ -437,12 +439,7 @@ func printRatios(out io.Writer, all []result) {
 		fmt.Fprintf(out, "- ratio %s c=%d: hookboard/baseline throughput = %.2f\n", k.work, k.c, ratio)
 	}
 	// Hookboard on PostgreSQL against Hookboard on SQLite of the same rounds.
-	for _, r := range all {
-		k := key{r.Work, r.Concurrency}
-		if r.Server != "hookboard" || done[key{"pg " + k.work, k.c}] {
-			continue
-		}
-		done[key{"pg " + k.work, k.c}] = true
+	for _, k := range keys {
 		for _, server := range []string{serverPG1, serverPG2} {
 			if pg := rows(all, k.work, server, k.c); len(pg) > 0 {
 				ratio, _ := pairedRatio(pg, rows(all, k.work, "hookboard", k.c))

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
+	"hookboard/internal/testdb"
 	"hookboard/store"
 )
 
@@ -59,29 +57,13 @@ func openPGServer(ctx context.Context, dsn string) (*pgServer, error) {
 func (s *pgServer) close() { s.admin.Close() }
 
 // newSchema creates a fresh schema and returns the -db URL whose tables
-// live there (search_path), and drop, which removes it with its rows.
+// live there, and drop, which removes it with its rows (testdb.Schema).
 func (s *pgServer) newSchema(ctx context.Context) (db string, drop func() error, err error) {
-	u, err := url.Parse(s.dsn)
+	db, drop, err = testdb.Schema(ctx, s.admin, s.dsn, "hookboard_load_")
 	if err != nil {
-		return "", nil, fmt.Errorf("-db: %s is not a URL", store.RedactDSN(s.dsn))
+		return "", nil, fmt.Errorf("-db %s: %w", store.RedactDSN(s.dsn), err)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "hookboard_load_" + hex.EncodeToString(b) // ours, hex digits: nothing to quote
-	if _, err := s.admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, fmt.Errorf("create schema %s: %w", schema, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() error {
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := s.admin.ExecContext(dctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			return fmt.Errorf("drop schema %s: %w", schema, err)
-		}
-		return nil
-	}, nil
+	return db, drop, nil
 }
 
 // startPostgres runs n instances of the binary on one fresh schema of the

@@ -11,11 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// envPostgres names a PostgreSQL server where the tests may create and drop
-// schemas, as internal/testdb reads it.
-const envPostgres = "HOOKBOARD_TEST_POSTGRES"
+	"hookboard/internal/testdb"
+)
 
 // -db selects the real binary and takes only a PostgreSQL URL; without it
 // nothing changes.
@@ -250,11 +248,11 @@ func buildForTest(t *testing.T) string {
 // phase measured without an error reply, side by side with SQLite, and
 // every schema the run created dropped afterwards.
 func TestPostgresPhases(t *testing.T) {
-	dsn := os.Getenv(envPostgres)
+	dsn := os.Getenv(testdb.EnvPostgres)
 	if dsn == "" {
 		// .ci/run runs this test again with a server; internal/testdb's
 		// TestCIHasPostgres fails a CI run that has none.
-		t.Skipf("%s names no PostgreSQL server", envPostgres)
+		t.Skipf("%s names no PostgreSQL server", testdb.EnvPostgres)
 	}
 	bin := buildForTest(t)
 	admin, err := sql.Open("pgx", dsn)

@@ -14,10 +14,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +34,14 @@ const EnvPostgres = "HOOKBOARD_TEST_POSTGRES"
 
 // Postgres tells whether the tests run on PostgreSQL.
 func Postgres() bool { return server() != "" }
+
+// SkipOnPostgres skips a test that is about SQLite only, saying why.
+func SkipOnPostgres(t testing.TB, why string) {
+	t.Helper()
+	if Postgres() {
+		t.Skip("SQLite only: " + why)
+	}
+}
 
 func server() string {
 	return os.Getenv(EnvPostgres)
@@ -47,31 +58,62 @@ func New(t testing.TB) string {
 	if base == "" {
 		return filepath.Join(t.TempDir(), "hookboard.db")
 	}
-	u, err := url.Parse(base)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dsn, drop, err := Schema(ctx, admin(t, base), base, "test_")
 	if err != nil {
-		t.Fatalf("testdb: %s is not a URL: %v", EnvPostgres, err)
+		t.Fatalf("testdb: %s: %v", EnvPostgres, err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Errorf("testdb: %v", err)
+		}
+	})
+	keys.Store(dsn, filepath.Join(t.TempDir(), "hookboard.key"))
+	t.Cleanup(func() { keys.Delete(dsn) })
+	return dsn
+}
+
+// keys holds the key file of each PostgreSQL database New made.
+var keys sync.Map // dsn -> path
+
+// KeyFile is the key file of db (from New), for store.Options.KeyFile and
+// HOOKBOARD_KEY_FILE: "" for a SQLite file, whose key sits beside it; for
+// PostgreSQL, which has no folder to keep it beside, one file in the test's
+// folder, the same for every store and process on db, so each reads the
+// secrets with the same key.
+func KeyFile(db string) string {
+	k, _ := keys.Load(db)
+	path, _ := k.(string)
+	return path
+}
+
+// Schema creates a fresh schema, named prefix and random hex digits, on the
+// server admin is connected to, and returns the -db URL of dsn (that
+// server) whose tables live there (search_path), and drop, which removes
+// it with its rows. Errors leave dsn out: it may hold a password.
+func Schema(ctx context.Context, admin *sql.DB, dsn, prefix string) (db string, drop func() error, err error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, errors.New("not a URL")
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	db := admin(t, base)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// The name is ours, made of hex digits: nothing to quote.
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("testdb: create schema: %v", err)
+	schema := prefix + hex.EncodeToString(b) // ours, hex digits: nothing to quote
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema %s: %w", schema, err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("testdb: drop schema %s: %v", schema, err)
-		}
-	})
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("drop schema %s: %w", schema, err)
+		}
+		return nil
+	}, nil
 }
 
 // admin opens the pool that creates and drops schemas, closed at cleanup.

@@ -50,3 +50,19 @@ func TestNewIsFreshAndSeparate(t *testing.T) {
 		t.Fatalf("the second database has %d tables, want none", n)
 	}
 }
+
+// KeyFile leaves a SQLite file's key beside it, and gives each PostgreSQL
+// database a key file of its own.
+func TestKeyFile(t *testing.T) {
+	a, b := New(t), New(t)
+	ka, kb := KeyFile(a), KeyFile(b)
+	if !Postgres() {
+		if ka != "" {
+			t.Fatalf("KeyFile of a SQLite file is %q, want \"\" (beside it)", ka)
+		}
+		return
+	}
+	if ka == "" || ka == kb || KeyFile(a) != ka {
+		t.Fatalf("KeyFile gave %q and %q: want one file per database, the same each time", ka, kb)
+	}
+}
