@@ -387,8 +387,12 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 		return nil, false
 	}
 	results = make([]writeResult, len(live))
+	// Each call's RELEASE goes out with the next call's SAVEPOINT as one
+	// statement string: one round trip per call fewer on PostgreSQL, where
+	// the batch holds the write lock of every instance meanwhile.
+	open := "SAVEPOINT batch_item"
 	for i, req := range live {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_item"); err != nil {
+		if _, err := tx.ExecContext(ctx, open); err != nil {
 			return void()
 		}
 		res := call(req, tx)
@@ -401,12 +405,14 @@ func (c *committer) together(live []*writeReq) (results []writeResult, ok bool) 
 				res.err = classify(res.err)
 			}
 		}
-		// RELEASE fails if the savepoint is gone, i.e. SQLite rolled the
-		// whole transaction back under us: then the batch is void.
-		if _, err := tx.ExecContext(ctx, "RELEASE batch_item"); err != nil {
-			return void()
-		}
 		results[i] = res
+		open = "RELEASE batch_item; SAVEPOINT batch_item"
+	}
+	// RELEASE fails if the savepoint is gone, i.e. SQLite rolled the whole
+	// transaction back under us: then the batch is void. (The RELEASE
+	// before each later SAVEPOINT above checks the same.)
+	if _, err := tx.ExecContext(ctx, "RELEASE batch_item"); err != nil {
+		return void()
 	}
 	if err := tx.Commit(); err != nil {
 		c.abandon()
