@@ -203,11 +203,7 @@ func (s *Store) CreateAction(ctx context.Context, projectID int64, eventName, ac
 			projectID, eventName, actionName).Scan(&id); err != nil {
 			return err
 		}
-		trimmed := make([]ActionParam, len(params))
-		for i, p := range params {
-			trimmed[i] = ActionParam{p.Name, strings.TrimSpace(p.Value)}
-		}
-		return insertActionParams(ctx, tx, id, trimmed)
+		return insertActionParams(ctx, tx, id, params)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: create action: %w", err)
@@ -215,11 +211,12 @@ func (s *Store) CreateAction(ctx context.Context, projectID int64, eventName, ac
 	return id, nil
 }
 
-// insertActionParams writes a rule's params as given, in their order.
+// insertActionParams writes a rule's params in their order, each value
+// trimmed as checkAction checked it.
 func insertActionParams(ctx context.Context, tx *sql.Tx, actionID int64, params []ActionParam) error {
 	for _, p := range params {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO action_has_params (action_id, name, value) VALUES (?, ?, ?)`,
-			actionID, p.Name, p.Value); err != nil {
+			actionID, p.Name, strings.TrimSpace(p.Value)); err != nil {
 			return err
 		}
 	}

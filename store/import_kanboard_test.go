@@ -717,6 +717,8 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 		`INSERT INTO task_has_external_links (id, link_type, dependency, title, url, date_creation, date_modification, task_id, creator_id)
 			VALUES (2, 'weblink', 'related', 'broken', 'not a url', 1796500500, 1796500500, 31, 5)`,
 		`INSERT INTO project_has_metadata (project_id, name, value, changed_by, changed_on) VALUES (3, 'budget', '12k', 5, 1796500600)`,
+		`INSERT INTO actions (id, project_id, event_name, action_name) VALUES (9, 3, 'task.move.column', '\Kanboard\Action\TaskAssignColorColumn')`,
+		`INSERT INTO action_has_params (action_id, name, value) VALUES (9, 'column_id', ' 10 '), (9, 'color_id', ' red ')`,
 	)
 	os.WriteFile(filepath.Join(filepath.Dir(files), "outside.txt"), []byte("nope"), 0o644)
 	os.MkdirAll(filepath.Join(files, "tasks/31"), 0o755)
@@ -747,6 +749,11 @@ func TestImportKanboardRowsOfEveryKind(t *testing.T) {
 		if got := countOf(rep.Imported, what); got != n {
 			t.Errorf("imported %s: %d, want %d", what, got, n)
 		}
+	}
+	// A rule's parameters are stored as they were checked: trimmed, as
+	// CreateAction stores them, so the colour action matches "red".
+	if rules, err := s.Actions(ctx, 3); err != nil || len(rules) != 1 || rules[0].Param("color_id") != "red" || rules[0].Param("column_id") != "10" {
+		t.Errorf("project 3's imported rules: %+v %v; want one, with color_id \"red\" and column_id \"10\"", rules, err)
 	}
 	// Groups keep their ids; frank's role in project 3 comes from Ops team,
 	// and Auditors' custom role became viewer.
