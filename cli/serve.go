@@ -74,13 +74,14 @@ func newLogger(env *Env, format string) (logger *slog.Logger, flush func(), err 
 // serveGCPercent is the server's GOGC unless the environment sets one. Its
 // live heap is a few megabytes and every request allocates, so at Go's
 // default (collect when the heap has doubled) the collector runs many times
-// a second under load; at 400 it runs far less often, for a little more
-// memory, well within the peak RSS target of docs/BENCHMARKS.md.
-const serveGCPercent = 400
+// a second under load; at 300 it runs far less often. Higher values buy
+// little more speed but let a fan-out to many endpoints, whose live heap is
+// larger, grow the process past the peak RSS target of docs/BENCHMARKS.md.
+const serveGCPercent = 300
 
 // serveMemoryLimit is the server's soft memory limit unless GOMEMLIMIT is
-// set: with GOGC at 400, a burst of large replies (file downloads) would
-// otherwise let the heap grow to five times what they hold before the
+// set: with GOGC at 300, a burst of large replies (file downloads) would
+// otherwise let the heap grow to four times what they hold before the
 // collector runs; near the limit it collects sooner instead.
 const serveMemoryLimit = 128 << 20
 
