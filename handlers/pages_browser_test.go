@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"testing/cryptotest"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
@@ -124,13 +126,34 @@ func css(sel string) chromedp.QueryOption {
 }
 
 // step runs browser actions with a time limit, failing the test on error.
+//
+// An action that finds its node just as a navigation (a form's submission,
+// a link) replaces the document fails on the node's id, before it has done
+// anything: the node is gone. That says nothing about the page, so the
+// action looks again, in the new document, until the time limit.
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := chromedp.Do(tctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
+	for _, a := range actions {
+		for {
+			err := chromedp.Do(tctx, a)
+			if err == nil {
+				break
+			}
+			if !staleNode(err) || tctx.Err() != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
+}
+
+// staleNode tells whether err is DevTools refusing a node id of a document
+// that has since been replaced.
+func staleNode(err error) bool {
+	var e *cdproto.Error
+	return errors.As(err, &e) && (e.Message == "Could not find node with given id" || e.Message == "No node with given id found")
 }
 
 // eval evaluates a JavaScript expression in the page.
