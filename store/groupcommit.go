@@ -38,16 +38,6 @@ import (
 // long queue does not wait for all the rest.
 const maxBatch = 64
 
-// When the previous batch held more than one change and ended less than
-// steadyGap ago, writes are coming concurrently and steadily, and a batch
-// of one waits up to lingerFor for a companion. A lone client (each write
-// waits for the previous one's answer) never lingers: no companion can
-// come, and the wait would only add to its latency.
-const (
-	steadyGap = 2 * time.Millisecond
-	lingerFor = 250 * time.Microsecond
-)
-
 // detachedLinger is how long posted calls, which nobody waits for, wait
 // for a companion before committing alone. It bounds how long a posted
 // record can stay uncommitted (see post).
@@ -188,26 +178,10 @@ func (c *committer) enqueue(ctx context.Context, req *writeReq) error {
 func (c *committer) loop() {
 	defer close(c.done)
 	batch := make([]*writeReq, 0, maxBatch)
-	var lastEnd time.Time
-	lastSize := 0
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	for first := range c.queue {
-		batch = append(batch[:0], first)
-		if len(c.queue) == 0 && lastSize > 1 && time.Since(lastEnd) < steadyGap {
-			// Under steady load another change is usually close behind:
-			// waiting a moment for it costs less than a commit.
-			linger.Reset(lingerFor)
-			select {
-			case req, ok := <-c.queue:
-				if ok {
-					batch = append(batch, req)
-				}
-			case <-linger.C:
-			}
-			linger.Stop()
-		}
-		batch = c.fill(batch)
+		batch = c.fill(append(batch[:0], first))
 		if onlyDetached(batch) && len(batch) < maxBatch {
 			// Nobody waits for these: hold them a little for a call that
 			// someone does wait for, and commit them with it (a lone
@@ -226,9 +200,7 @@ func (c *committer) loop() {
 		// The callers just answered are runnable on this processor; let
 		// them write their replies before the next batch keeps it busy.
 		runtime.Gosched()
-		lastSize = len(batch)
 		clear(batch)
-		lastEnd = time.Now()
 	}
 }
 
