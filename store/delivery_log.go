@@ -109,11 +109,9 @@ func (f DeliveryFilter) where() (string, []any) {
 	}
 	// A time range is read between the ids its deliveries span (idSpan);
 	// the times themselves decide which of those rows it holds.
-	if !f.Since.IsZero() {
-		add(`d.created_at_ms >= ?`, f.Since.UnixMilli())
-	}
-	if !f.Until.IsZero() {
-		add(`d.created_at_ms < ?`, f.Until.UnixMilli())
+	if f.timed() {
+		cond, a := f.timeRange("d.")
+		add(cond, a...)
 	}
 	if f.WebhookID != "" {
 		add(`d.event_id = ?`, f.WebhookID)
@@ -141,23 +139,29 @@ type idSpan struct{ first, last int64 }
 // timed says whether the filter has a time range.
 func (f DeliveryFilter) timed() bool { return !f.Since.IsZero() || !f.Until.IsZero() }
 
+// timeRange is the filter's time range as a condition on the deliveries'
+// created_at_ms, their columns named with prefix.
+func (f DeliveryFilter) timeRange(prefix string) (string, []any) {
+	var conds []string
+	var args []any
+	if !f.Since.IsZero() {
+		conds = append(conds, prefix+`created_at_ms >= ?`)
+		args = append(args, f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, prefix+`created_at_ms < ?`)
+		args = append(args, f.Until.UnixMilli())
+	}
+	return strings.Join(conds, " AND "), args
+}
+
 // spanQuery finds the idSpan of the filter's time range through the index
 // on (time_ordered, created_at_ms): the time-ordered deliveries are sorted
 // by time and id alike, so the first and the last of them in the range
 // have its smallest and largest id among them; the others are compared
 // one by one (migration 025 says why they are few).
 func (f DeliveryFilter) spanQuery() (string, []any) {
-	var conds []string
-	var args []any
-	if !f.Since.IsZero() {
-		conds = append(conds, `created_at_ms >= ?`)
-		args = append(args, f.Since.UnixMilli())
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, `created_at_ms < ?`)
-		args = append(args, f.Until.UnixMilli())
-	}
-	in := strings.Join(conds, " AND ")
+	in, args := f.timeRange("")
 	var all []any
 	for range 4 {
 		all = append(all, args...)
