@@ -137,9 +137,7 @@ func (a *App) actionParamChoices(r *http.Request, projectID int64) (map[string][
 	for _, u := range users {
 		out["user_id"] = append(out["user_id"], views.Option{Value: id(u.ID), Label: cmp.Or(u.Name, u.Username)})
 	}
-	for _, c := range store.Colors {
-		out["color_id"] = append(out["color_id"], views.Option{Value: c.ID, Label: c.Name})
-	}
+	out["color_id"] = colorOptions("")
 	projects, err := a.visibleProjects(r)
 	if err != nil {
 		return nil, err

@@ -199,8 +199,9 @@ func (s *Store) CreateAction(ctx context.Context, projectID int64, eventName, ac
 		if err := checkAction(ctx, tx, projectID, eventName, actionName, params); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO actions (project_id, event_name, action_name) VALUES (?, ?, ?) RETURNING id`,
-			projectID, eventName, actionName).Scan(&id); err != nil {
+		var err error
+		if id, err = insert(ctx, tx, `INSERT INTO actions (project_id, event_name, action_name) VALUES (?, ?, ?)`,
+			projectID, eventName, actionName); err != nil {
 			return err
 		}
 		return insertActionParams(ctx, tx, id, params)
@@ -600,11 +601,8 @@ func builtinActions() []ActionKind {
 			// Kanboard writes it as the logged-in user: not for integrations.
 			when: func(x *actionExec) bool { return byColumn(x) && x.actor.UserID != 0 },
 			do: func(x *actionExec) ([]string, error) {
-				title := ""
-				if t, err := x.s.taskSnapshot(x.ctx, x.tx, x.task.ID); err == nil && t.ColumnTitle != nil {
-					title = *t.ColumnTitle
-				}
-				_, evs, err := x.s.CreateComment(x.ctx, x.actor, x.task.ID, x.actor.UserID, "Moved to column "+title)
+				// The event's task is as the move left it, its column's title included.
+				_, evs, err := x.s.CreateComment(x.ctx, x.actor, x.task.ID, x.actor.UserID, "Moved to column "+deref(x.task.ColumnTitle))
 				return evs, err
 			}},
 		{Name: kb("StopSubtaskTimerMoveTaskColumn"), Description: "Stop the timer of all subtasks when moving a task to another column",
