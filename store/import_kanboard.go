@@ -1117,46 +1117,22 @@ func (im *kbImporter) actions() error {
 	if !im.tables["actions"] || !im.tables["action_has_params"] {
 		return nil
 	}
-	params := map[int64][]ActionParam{}
-	err := im.each(`SELECT action_id, name, COALESCE(value, '') FROM action_has_params ORDER BY id`, func(rows *sql.Rows) error {
-		var action int64
-		var p ActionParam
-		if err := rows.Scan(&action, &p.Name, &p.Value); err != nil {
-			return err
-		}
-		params[action] = append(params[action], p)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	type kbAction struct {
-		id, project int64
-		event, name string
-	}
-	var list []kbAction
-	err = im.each(`SELECT id, project_id, event_name, action_name FROM actions ORDER BY id`, func(rows *sql.Rows) error {
-		var a kbAction
-		if err := rows.Scan(&a.id, &a.project, &a.event, &a.name); err != nil {
-			return err
-		}
-		list = append(list, a)
-		return nil
-	})
+	// Kanboard's actions and action_has_params have Hookboard's columns.
+	list, err := loadActions(im.ctx, im.src, "1 = 1")
 	if err != nil {
 		return err
 	}
 	for _, a := range list {
-		p, ok := im.parent(what, "projects", a.project)
+		p, ok := im.parent(what, "projects", a.ProjectID)
 		if !ok {
 			continue
 		}
-		if _, ok := ActionKindByName(a.name); !ok {
+		if _, ok := ActionKindByName(a.ActionName); !ok {
 			im.skip(what, "Hookboard has not this action (it sends mail, or comes from a plugin)")
 			continue
 		}
-		mapped := make([]ActionParam, 0, len(params[a.id]))
-		for _, prm := range params[a.id] {
+		mapped := make([]ActionParam, 0, len(a.Params))
+		for _, prm := range a.Params {
 			if kind, ok := actionRefs[prm.Name]; ok {
 				n, err := strconv.ParseInt(strings.TrimSpace(prm.Value), 10, 64)
 				id, found := im.ids[kind][n]
@@ -1167,21 +1143,21 @@ func (im *kbImporter) actions() error {
 			}
 			mapped = append(mapped, prm)
 		}
-		if len(mapped) != len(params[a.id]) {
+		if len(mapped) != len(a.Params) {
 			im.skip(what, "a parameter names a row that was not imported")
 			continue
 		}
-		if err := checkAction(im.ctx, im.tx, p, a.event, a.name, mapped); err != nil {
+		if err := checkAction(im.ctx, im.tx, p, a.EventName, a.ActionName, mapped); err != nil {
 			if !errors.Is(err, ErrInvalid) {
 				return err
 			}
 			im.skip(what, "its event or parameters do not fit the action: "+err.Error())
 			continue
 		}
-		if err := im.insert(what, "actions", a.id, "project_id, event_name, action_name", p, a.event, a.name); err != nil {
+		if err := im.insert(what, "actions", a.ID, "project_id, event_name, action_name", p, a.EventName, a.ActionName); err != nil {
 			return err
 		}
-		if err := insertActionParams(im.ctx, im.tx, im.ids[what][a.id], mapped); err != nil {
+		if err := insertActionParams(im.ctx, im.tx, im.ids[what][a.ID], mapped); err != nil {
 			return err
 		}
 	}
