@@ -370,18 +370,13 @@ func (s *childStream) Write(p []byte) (int, error) {
 			s.want = ""
 		}
 	}
-	// The log lines of warnings and errors: only they are looked at one by one.
-	for _, level := range []string{"level=ERROR", "level=WARN"} {
-		for rest := lines; ; {
-			i := bytes.Index(rest, []byte(level))
-			if i < 0 {
-				break
-			}
-			line := lineAt(rest, i)
-			if s.nErrs++; len(s.errs) < maxErrLines {
-				s.errs = append(s.errs, strings.TrimSpace(string(line)))
-			}
-			rest = rest[bytes.IndexByte(rest[i:], '\n')+i+1:]
+	// The log lines of warnings and errors, in the order written.
+	for line := range bytes.Lines(lines) {
+		if !bytes.Contains(line, []byte("level=ERROR")) && !bytes.Contains(line, []byte("level=WARN")) {
+			continue
+		}
+		if s.nErrs++; len(s.errs) < maxErrLines {
+			s.errs = append(s.errs, strings.TrimSpace(string(line)))
 		}
 	}
 	s.tail = append(s.tail, lines...)
