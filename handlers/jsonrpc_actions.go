@@ -29,10 +29,8 @@ func procGetAvailableActionEvents(*rpcCall, noParams) (any, error) {
 // description as Kanboard's EventManager lists them.
 func actionEvents(only []string) jsonObject {
 	o := jsonObject{}
-	for _, ev := range store.ActionEvents {
-		if only == nil || slices.Contains(only, ev.Name) {
-			o = append(o, jsonMember{ev.Name, ev.Description})
-		}
+	for _, ev := range store.ActionEventsOf(only) {
+		o = append(o, jsonMember{ev.Name, ev.Description})
 	}
 	return o
 }

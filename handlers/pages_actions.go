@@ -37,10 +37,16 @@ func (a *App) actionsPage(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	choices, err := a.actionParamChoices(r, id)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
+	chosen := r.URL.Query().Get("action_name")
+	_, choosing := store.ActionKindByName(chosen)
+	// What the parameters may name is read only when a rule or the form
+	// shows a parameter.
+	var choices map[string][]views.Option
+	if len(rules) > 0 || choosing {
+		if choices, err = a.actionParamChoices(r, id); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
 	}
 	v := views.ActionsPage{Page: a.page(r, "Automatic actions of "+p.Name, "projects"), ProjectID: id, ProjectName: p.Name}
 	for _, rule := range rules {
@@ -63,16 +69,13 @@ func (a *App) actionsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Rules = append(v.Rules, row)
 	}
-	chosen := r.URL.Query().Get("action_name")
 	for _, k := range store.ActionKinds() {
 		v.Actions = append(v.Actions, views.Option{Value: k.Name, Label: k.Description, Selected: k.Name == chosen})
 	}
 	if k, ok := store.ActionKindByName(chosen); ok {
 		v.Chosen, v.ChosenLabel = k.Name, k.Description
-		for _, ev := range store.ActionEvents {
-			if slices.Contains(k.Events, ev.Name) {
-				v.Events = append(v.Events, views.Option{Value: ev.Name, Label: ev.Description})
-			}
+		for _, ev := range store.ActionEventsOf(k.Events) {
+			v.Events = append(v.Events, views.Option{Value: ev.Name, Label: ev.Description})
 		}
 		for _, sp := range k.Params {
 			f := views.ActionParamField{Name: sp.Name, Label: sp.Label, Options: choices[sp.Name]}

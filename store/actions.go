@@ -34,6 +34,18 @@ type ActionEvent struct {
 	Description string
 }
 
+// ActionEventsOf lists the action events whose names are in names (all of
+// them when names is nil), in ActionEvents' order.
+func ActionEventsOf(names []string) []ActionEvent {
+	var out []ActionEvent
+	for _, ev := range ActionEvents {
+		if names == nil || slices.Contains(names, ev.Name) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // ActionEvents are the events of Kanboard's EventManager, sorted by
 // description as getAvailableActionEvents lists them.
 var ActionEvents = sortedByDescription([]ActionEvent{
