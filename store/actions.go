@@ -390,12 +390,13 @@ func (s *Store) runActions(ctx context.Context, tx *sql.Tx, v int64, actor Actor
 		return nil, nil
 	}
 	var events []string
+	now := s.now().Unix()
 	for _, trigger := range triggers {
 		for _, rule := range rules {
 			if rule.EventName != trigger {
 				continue
 			}
-			x := &actionExec{tx: tx, s: s, actor: actor, rule: rule, task: c.Task, c: c, now: s.now().Unix()}
+			x := &actionExec{tx: tx, s: s, actor: actor, rule: rule, task: c.Task, c: c, now: now}
 			evs, err := s.runAction(ctx, sc, x)
 			if err != nil {
 				return nil, err
@@ -607,6 +608,18 @@ func init() { actionKinds = builtinActions() }
 
 func builtinActions() []ActionKind {
 	byColumn := func(x *actionExec) bool { return x.inColumn("column_id") }
+	bySwimlane := func(x *actionExec) bool { return x.inSwimlane("swimlane_id") }
+	// The moves of the column and swimlane actions: to the rule's column,
+	// where the task stood or at the top, or to its swimlane.
+	toDestColumn := func(x *actionExec) ([]string, error) {
+		return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, x.task.Position)
+	}
+	toDestColumnTop := func(x *actionExec) ([]string, error) {
+		return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, 1)
+	}
+	toDestSwimlane := func(x *actionExec) ([]string, error) {
+		return x.move(x.task.ColumnID, x.rule.paramID("dest_swimlane_id"), x.task.Position)
+	}
 	kinds := []ActionKind{
 		{Name: kb("CommentCreationMoveTaskColumn"), Description: "Add a comment log when moving the task between columns",
 			Events: []string{EventTaskMoveColumn}, Params: []ActionParamSpec{pColumn},
@@ -667,7 +680,7 @@ func builtinActions() []ActionKind {
 			do: (*actionExec).setCategory},
 		{Name: kb("TaskAssignCategorySwimlaneChange"), Description: "Assign a category when the task is moved to a specific swimlane",
 			Events: []string{EventTaskCreate, EventTaskMoveSwimlane}, Params: []ActionParamSpec{pSwimlane, pCategory},
-			when: func(x *actionExec) bool { return x.inSwimlane("swimlane_id") }, do: (*actionExec).setCategory},
+			when: bySwimlane, do: (*actionExec).setCategory},
 		{Name: kb("TaskAssignColorCategory"), Description: "Assign automatically a color based on a category",
 			Events: []string{ActionEventTaskCreateUpdate}, Params: []ActionParamSpec{pColor, pCategory},
 			when: func(x *actionExec) bool { return x.task.CategoryID == x.rule.paramID("category_id") },
@@ -699,7 +712,7 @@ func builtinActions() []ActionKind {
 			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorSwimlane"), Description: "Assign a color when the task is moved to a specific swimlane",
 			Events: []string{EventTaskCreate, EventTaskMoveSwimlane}, Params: []ActionParamSpec{pSwimlane, pColor},
-			when: func(x *actionExec) bool { return x.inSwimlane("swimlane_id") },
+			when: bySwimlane,
 			do:   (*actionExec).setColor},
 		{Name: kb("TaskAssignColorUser"), Description: "Assign a color to a specific user",
 			Events: []string{EventTaskCreate, EventTaskAssigneeChange}, Params: []ActionParamSpec{pColor, pAssignee},
@@ -729,7 +742,7 @@ func builtinActions() []ActionKind {
 			do:   func(x *actionExec) ([]string, error) { d := x.after(); return x.update(TaskUpdate{DateDue: &d}) }},
 		{Name: kb("TaskAssignPrioritySwimlane"), Description: "Assign a priority when the task is moved to a specific swimlane",
 			Events: []string{EventTaskCreate, EventTaskMoveSwimlane}, Params: []ActionParamSpec{pSwimlane, pPriority},
-			when: func(x *actionExec) bool { return x.inSwimlane("swimlane_id") },
+			when: bySwimlane,
 			do: func(x *actionExec) ([]string, error) {
 				p := x.rule.paramID("priority")
 				return x.update(TaskUpdate{Priority: &p})
@@ -743,7 +756,7 @@ func builtinActions() []ActionKind {
 			do:   func(x *actionExec) ([]string, error) { return x.setOwner(x.task.CreatorID) }},
 		{Name: kb("TaskAssignUserSwimlaneChange"), Description: "Assign the task to a specific user when the task is moved to a specific swimlane",
 			Events: []string{EventTaskCreate, EventTaskMoveSwimlane}, Params: []ActionParamSpec{pSwimlane, pAssignee},
-			when: func(x *actionExec) bool { return x.inSwimlane("swimlane_id") },
+			when: bySwimlane,
 			do:   func(x *actionExec) ([]string, error) { return x.setOwner(x.rule.paramID("user_id")) }},
 		// Kanboard's runs on task.move.column only; Hookboard also on
 		// task.create, so a task created straight into the column (by the
@@ -776,67 +789,49 @@ func builtinActions() []ActionKind {
 		{Name: kb("TaskMoveColumnAssigned"), Description: "Move the task to another column when assigned to a user",
 			Events: []string{EventTaskAssigneeChange, EventTaskUpdate}, Params: []ActionParamSpec{pSrcColumn, pDestColumn},
 			when: func(x *actionExec) bool { return x.inColumn("src_column_id") && x.task.OwnerID > 0 },
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, x.task.Position)
-			}},
+			do:   toDestColumn},
 		{Name: kb("TaskMoveColumnCategoryChange"), Description: "Move the task to another column when the category is changed",
 			Events: []string{EventTaskUpdate, EventTaskCreate, ActionEventTaskCreateUpdate}, Params: []ActionParamSpec{pDestColumn, pCategory},
 			when: func(x *actionExec) bool {
 				return !x.inColumn("dest_column_id") && x.task.CategoryID == x.rule.paramID("category_id")
 			},
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, x.task.Position)
-			}},
+			do: toDestColumn},
 		{Name: kb("TaskMoveColumnClosed"), Description: "Move the task to another column when closed",
 			Events: []string{EventTaskClose}, Params: []ActionParamSpec{pDestColumn},
 			when: func(x *actionExec) bool { return !x.inColumn("dest_column_id") && x.task.IsActive == 0 },
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, 1)
-			}},
+			do:   toDestColumnTop},
 		{Name: kb("TaskMoveColumnNotMovedPeriod"), Description: "Move the task to another column when not moved during a given period",
 			Events: []string{ActionEventDaily}, Params: []ActionParamSpec{pDuration, pSrcColumn, pDestColumn},
 			when: func(x *actionExec) bool { return x.inColumn("src_column_id") && x.olderThan(x.task.DateMoved) },
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, 1)
-			}},
+			do:   toDestColumnTop},
 		{Name: kb("TaskMoveColumnOnDueDate"), Description: "Move the task to another column when the due date is less than a certain number of days",
 			Events: []string{ActionEventDaily}, Params: []ActionParamSpec{pDuration, pSrcColumn, pDestColumn},
 			when: func(x *actionExec) bool {
 				return x.task.DateDue > 0 && x.task.DateDue-x.now < x.rule.paramID("duration")*86400 && x.inColumn("src_column_id")
 			},
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, 1)
-			}},
+			do: toDestColumnTop},
 		{Name: kb("TaskMoveColumnOnStartDate"), Description: "Move the task to another column once a predefined start date is reached",
 			Events: []string{ActionEventDaily}, Params: []ActionParamSpec{pSrcColumn, pDestColumn},
 			when: func(x *actionExec) bool {
 				return x.task.DateStarted > 0 && x.task.DateStarted <= x.now && x.inColumn("src_column_id")
 			},
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, 1)
-			}},
+			do: toDestColumnTop},
 		{Name: kb("TaskMoveColumnUnAssigned"), Description: "Move the task to another column when assignee is cleared",
 			Events: []string{EventTaskAssigneeChange, EventTaskUpdate}, Params: []ActionParamSpec{pSrcColumn, pDestColumn},
 			when: func(x *actionExec) bool { return x.inColumn("src_column_id") && x.task.OwnerID == 0 },
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.rule.paramID("dest_column_id"), x.task.SwimlaneID, x.task.Position)
-			}},
+			do:   toDestColumn},
 		{Name: kb("TaskMoveSwimlaneAssigned"), Description: "Move the task to another swimlane when assigned to a user",
 			Events: []string{ActionEventTaskCreateUpdate, EventTaskAssigneeChange, EventTaskUpdate}, Params: []ActionParamSpec{pAssignee, pDestSwimlane},
 			when: func(x *actionExec) bool {
 				return !x.inSwimlane("dest_swimlane_id") && x.task.OwnerID == x.rule.paramID("user_id")
 			},
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.task.ColumnID, x.rule.paramID("dest_swimlane_id"), x.task.Position)
-			}},
+			do: toDestSwimlane},
 		{Name: kb("TaskMoveSwimlaneCategoryChange"), Description: "Move the task to another swimlane when the category is changed",
 			Events: []string{EventTaskUpdate}, Params: []ActionParamSpec{pDestSwimlane, pCategory},
 			when: func(x *actionExec) bool {
 				return !x.inSwimlane("dest_swimlane_id") && x.task.CategoryID == x.rule.paramID("category_id")
 			},
-			do: func(x *actionExec) ([]string, error) {
-				return x.move(x.task.ColumnID, x.rule.paramID("dest_swimlane_id"), x.task.Position)
-			}},
+			do: toDestSwimlane},
 		{Name: kb("TaskUpdateStartDate"), Description: "Automatically update the start date",
 			Events: []string{EventTaskMoveColumn}, Params: []ActionParamSpec{pColumn}, when: byColumn,
 			do: func(x *actionExec) ([]string, error) { return x.update(TaskUpdate{DateStarted: &x.now}) }},
