@@ -118,14 +118,7 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, v int64, actor Act
 		return 0, nil, err
 	}
 	now := s.now().Unix()
-	if err := tx.QueryRowContext(ctx, `INSERT INTO tasks
-		(project_id, column_id, swimlane_id, category_id, owner_id, creator_id, title, description, color_id,
-		 position, date_due, date_started, score, priority, reference, time_spent, time_estimated,
-		 created_at, modified_at, moved_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
-		 (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND swimlane_id = ?3),
-		 ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?17)
-		RETURNING `+newTaskColumns,
+	if err := tx.QueryRowContext(ctx, insertTaskQuery,
 		t.ProjectID, t.ColumnID, t.SwimlaneID, nullInt(t.CategoryID), nullInt(t.OwnerID), nullInt(t.CreatorID),
 		t.Title, t.Description, t.ColorID, t.DateDue, t.DateStarted, t.Score, t.Priority, t.Reference,
 		t.TimeSpent, t.TimeEstimated, now).Scan(snap.taskFields()...); err != nil {
@@ -147,8 +140,17 @@ func (s *Store) createTaskTx(ctx context.Context, tx *sql.Tx, v int64, actor Act
 	return id, events, nil
 }
 
-// newTaskColumns are what the INSERT of a new task returns.
-var newTaskColumns = taskColumns("")
+// insertTaskQuery writes a new task at the bottom of its cell and returns
+// it as written (taskColumns). It is built once: the statement cache looks
+// a statement up by its text, and a string built per call is garbage.
+var insertTaskQuery = `INSERT INTO tasks
+	(project_id, column_id, swimlane_id, category_id, owner_id, creator_id, title, description, color_id,
+	 position, date_due, date_started, score, priority, reference, time_spent, time_estimated,
+	 created_at, modified_at, moved_at)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+	 (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks WHERE project_id = ?1 AND column_id = ?2 AND swimlane_id = ?3),
+	 ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?17)
+	RETURNING ` + taskColumns("")
 
 // placement is where a task goes and what it refers to. Zero project,
 // column and swimlane mean the defaults: the first active project, its
