@@ -207,7 +207,7 @@ func loadActions(ctx context.Context, db q, where string, args ...any) ([]Action
 // number. It returns the rule's id.
 func (s *Store) CreateAction(ctx context.Context, projectID int64, eventName, actionName string, params []ActionParam) (int64, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := checkAction(ctx, tx, projectID, eventName, actionName, params); err != nil {
 			return err
 		}
@@ -320,7 +320,7 @@ func checkActionParam(ctx context.Context, tx *sql.Tx, projectID int64, name, va
 
 // RemoveAction removes a rule; an unknown id is ErrNotFound.
 func (s *Store) RemoveAction(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := oneRow(tx.ExecContext(ctx, `DELETE FROM actions WHERE id = ?`, id)); err != nil {
 			return fmt.Errorf("action %d: %w", id, err)
 		}
@@ -478,7 +478,7 @@ func (s *Store) projectActions(ctx context.Context, tx *sql.Tx, v int64, project
 // the last run is at least every ago (0: run now), so servers sharing the
 // database, and restarts, run it once a day; ran says whether it did.
 func (s *Store) RunDailyActions(ctx context.Context, every time.Duration) (events []string, ran bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := s.now()
 		var last int64
 		err := tx.QueryRowContext(ctx, `SELECT last_run_at FROM action_daily_run WHERE id = 1`).Scan(&last)

@@ -140,11 +140,11 @@ func (s *Store) TaskProjectID(ctx context.Context, taskID int64) (int64, error) 
 }
 
 // taskMutation runs fn in a transaction and wraps its error with what.
-func (s *Store) taskMutation(ctx context.Context, what string, fn func(tx *sql.Tx) ([]string, error)) ([]string, error) {
+func (s *Store) taskMutation(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) ([]string, error)) ([]string, error) {
 	var events []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		events, err = fn(tx)
+		events, err = fn(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -158,7 +158,7 @@ func (s *Store) taskMutation(ctx context.Context, what string, fn func(tx *sql.T
 // task.assignee_change instead (as Kanboard), and an owner change with other
 // changes writes both. Nothing changed: no event, no error.
 func (s *Store) UpdateTask(ctx context.Context, actor Actor, id int64, u TaskUpdate) ([]string, error) {
-	return s.taskMutation(ctx, "update task", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update task", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
@@ -321,7 +321,7 @@ func (s *Store) setTaskActive(ctx context.Context, actor Actor, id int64, active
 	if active {
 		what, name = "open task", EventTaskOpen
 	}
-	return s.taskMutation(ctx, what, func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, what, func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
@@ -374,7 +374,7 @@ func openGap(ctx context.Context, tx *sql.Tx, projectID, columnID, swimlaneID, p
 // to where the task already is writes nothing. Positions in the source and
 // destination cells stay dense (1..n).
 func (s *Store) MoveTask(ctx context.Context, actor Actor, id int64, m TaskMove) ([]string, error) {
-	return s.taskMutation(ctx, "move task", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "move task", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
@@ -462,7 +462,7 @@ func (s *Store) emitMove(ctx context.Context, tx *sql.Tx, actor Actor, name stri
 // MoveTaskToProject moves a task to the end of a cell of another project and
 // writes task.move.project. Moving to its own project fails.
 func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m ProjectMove) ([]string, error) {
-	return s.taskMutation(ctx, "move task to project", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "move task to project", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)
@@ -514,7 +514,7 @@ func (s *Store) MoveTaskToProject(ctx context.Context, actor Actor, id int64, m 
 // DeleteTask removes a task with its comments, subtasks and files, and
 // writes task.delete with the snapshot taken before deleting.
 func (s *Store) DeleteTask(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete task", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete task", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := s.taskSnapshot(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", id, err)

@@ -41,7 +41,7 @@ func (s *Store) Bootstrap(ctx context.Context) (FirstRun, bool, error) {
 	}
 	var out FirstRun
 	created := false
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Checked again: another process may have bootstrapped meanwhile.
 		if has, err := hasUsers(ctx, tx); err != nil || has {
 			return err

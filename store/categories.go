@@ -104,7 +104,7 @@ func (s *Store) addCategory(ctx context.Context, actor *Actor, projectID int64, 
 		return 0, nil, fmt.Errorf("store: add category: %w", err)
 	}
 	var id int64
-	events, err := s.taskMutation(ctx, "add category", func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, "add category", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := projectByID(ctx, tx, projectID); err != nil {
 			return nil, fmt.Errorf("project %d: %w", projectID, err)
 		}
@@ -129,7 +129,7 @@ func (s *Store) UpdateCategory(ctx context.Context, actor Actor, id int64, name,
 	if err != nil {
 		return nil, fmt.Errorf("store: update category: %w", err)
 	}
-	return s.taskMutation(ctx, "update category", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update category", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := categoryByID(ctx, tx, id)
 		if err != nil {
 			return nil, err
@@ -154,7 +154,7 @@ func (s *Store) UpdateCategory(ctx context.Context, actor Actor, id int64, name,
 // RemoveCategory deletes a category and writes category.delete; its tasks
 // keep no category (Kanboard's category_id 0).
 func (s *Store) RemoveCategory(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "remove category", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "remove category", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		events, err := s.emitCategory(ctx, tx, actor, EventCategoryDelete, id, nil)
 		if err != nil {
 			return nil, err

@@ -111,7 +111,7 @@ func (s *Store) AddColumn(ctx context.Context, actor Actor, projectID int64, f C
 		return 0, nil, fmt.Errorf("store: add column: %w", err)
 	}
 	var id int64
-	events, err := s.taskMutation(ctx, "add column", func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, "add column", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := projectByID(ctx, tx, projectID); err != nil {
 			return nil, fmt.Errorf("project %d: %w", projectID, err)
 		}
@@ -133,7 +133,7 @@ func (s *Store) UpdateColumn(ctx context.Context, actor Actor, id int64, f Colum
 	if err := checkColumn(&f); err != nil {
 		return nil, fmt.Errorf("store: update column: %w", err)
 	}
-	return s.taskMutation(ctx, "update column", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update column", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := columnByID(ctx, tx, id)
 		if err != nil {
 			return nil, err
@@ -165,7 +165,7 @@ func (s *Store) UpdateColumn(ctx context.Context, actor Actor, id int64, f Colum
 // RemoveColumn deletes a column that holds no task, open or closed (as
 // Kanboard), closes the gap in the positions and writes column.delete.
 func (s *Store) RemoveColumn(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "remove column", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "remove column", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		c, err := columnByID(ctx, tx, id)
 		if err != nil {
 			return nil, err
@@ -200,7 +200,7 @@ func (s *Store) RemoveColumn(ctx context.Context, actor Actor, id int64) ([]stri
 // in Kanboard, the column must be the project's and the position within
 // 1..number of columns.
 func (s *Store) MoveColumn(ctx context.Context, actor Actor, projectID, id int64, position int64) ([]string, error) {
-	return s.taskMutation(ctx, "move column", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "move column", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		c, err := columnByID(ctx, tx, id)
 		if err != nil {
 			return nil, err

@@ -96,7 +96,7 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 		userID = actor.UserID
 	}
 	return s.createOnTask(ctx, "create comment", EventCommentCreate, actor, taskID,
-		func(tx *sql.Tx, _ TaskSnapshot) (int64, error) {
+		func(ctx context.Context, tx *sql.Tx, _ TaskSnapshot) (int64, error) {
 			if err := checkUser(ctx, tx, "user_id", userID); err != nil {
 				return 0, err
 			}
@@ -104,7 +104,7 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 			return insert(ctx, tx, `INSERT INTO comments (task_id, user_id, comment, created_at, modified_at) VALUES (?, ?, ?, ?, ?)`,
 				taskID, nullInt(userID), text, now, now)
 		},
-		func(tx *sql.Tx, id int64) (EventContent, error) {
+		func(ctx context.Context, tx *sql.Tx, id int64) (EventContent, error) {
 			c, err := commentByID(ctx, tx, id)
 			return EventContent{Comment: &c}, err
 		})
@@ -113,7 +113,7 @@ func (s *Store) CreateComment(ctx context.Context, actor Actor, taskID, userID i
 // UpdateComment replaces a comment's text and writes comment.update. An
 // unchanged text succeeds and writes nothing.
 func (s *Store) UpdateComment(ctx context.Context, actor Actor, id int64, text string) ([]string, error) {
-	return s.taskMutation(ctx, "update comment", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update comment", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if err := validateComment(text); err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func (s *Store) UpdateComment(ctx context.Context, actor Actor, id int64, text s
 
 // DeleteComment removes a comment and writes comment.delete with it.
 func (s *Store) DeleteComment(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete comment", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete comment", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		c, err := commentByID(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("comment %d: %w", id, err)

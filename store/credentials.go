@@ -103,7 +103,7 @@ func (s *Store) CreateTaskWithToken(ctx context.Context, creds Credentials, t Ne
 	var in Integration
 	var id int64
 	var events []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		v, err := configVersion(ctx, tx)
 		if err != nil {
 			return err

@@ -185,7 +185,7 @@ const maxTakeOver = 500
 func (s *Store) ClaimDueDeliveries(ctx context.Context, limit int, lease time.Duration) ([]DeliveryJob, error) {
 	now := s.now().UnixMilli()
 	var ids []int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Events whose request did not record their deliveries within
 		// the lease (it died, or is stuck) are the worker's now, and so
 		// are those of a process that is no server's current run (it
@@ -440,7 +440,7 @@ func (s *Store) Delivery(ctx context.Context, id int64) (Delivery, error) {
 func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
 	var total int64
 	ms := cutoff.UnixMilli()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM delivery_attempts WHERE id < COALESCE(
 			(SELECT id FROM delivery_attempts WHERE started_at_ms >= ?1 ORDER BY id LIMIT 1),
 			(SELECT max(id) + 1 FROM delivery_attempts)) AND started_at_ms < ?1`, ms)
@@ -474,7 +474,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, e
 func (s *Store) DisableFailingEndpoints(ctx context.Context) ([]int64, error) {
 	now := s.now().Unix()
 	var ids []int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE webhook_endpoints SET enabled = 0, modified_at = ?,
 			disabled_reason = 'every delivery failed for 5 days'
 			WHERE enabled = 1 AND failing_since <= ? RETURNING id`, now, now-int64(EndpointFailingLimit/time.Second))

@@ -327,7 +327,7 @@ func (s *Store) RequestRedeliveries(ctx context.Context, sel RedeliverySelection
 		return 0, &InvalidError{Reason: "choose the deliveries to send again, or an endpoint"}
 	}
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if sel.EndpointID != 0 {
 			var one int
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhook_endpoints WHERE id = ?`, sel.EndpointID).Scan(&one)

@@ -31,7 +31,7 @@ func BenchmarkDeliveryLog(b *testing.B) {
 	now := time.Now()
 	start := now.Add(-30 * 24 * time.Hour).UnixMilli()
 	step := (now.UnixMilli() - start) / events
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Event n at start + n*step: ids are UUIDv7 of that time, so they sort by it.
 		for _, q := range []string{
 			`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)

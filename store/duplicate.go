@@ -16,7 +16,7 @@ import (
 // task.create, then subtask.create and file.create for what it copied.
 func (s *Store) DuplicateTask(ctx context.Context, actor Actor, taskID int64, m ProjectMove) (int64, []string, error) {
 	var id int64
-	events, err := s.taskMutation(ctx, "duplicate task", func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, "duplicate task", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := s.taskSnapshot(ctx, tx, taskID)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", taskID, err)

@@ -193,7 +193,7 @@ func (s *Store) CreateSampleDelivery(ctx context.Context, actor Actor, endpointI
 		return DeliveryJob{}, &InvalidError{Reason: fmt.Sprintf("%q is not an event Hookboard sends", name)}
 	}
 	var deliveryID int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var timeoutMS int64
 		err := tx.QueryRowContext(ctx, `SELECT timeout_ms FROM webhook_endpoints WHERE id = ?`, endpointID).Scan(&timeoutMS)
 		if errors.Is(err, sql.ErrNoRows) {

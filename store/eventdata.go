@@ -318,18 +318,18 @@ func EncodeEventData(name string, c EventContent) ([]byte, error) {
 // transaction it reads the task, lets insert write the row and return its
 // id, reads the row back as its event shows it, and writes the event.
 func (s *Store) createOnTask(ctx context.Context, what, name string, actor Actor, taskID int64,
-	insert func(tx *sql.Tx, task TaskSnapshot) (int64, error),
-	readBack func(tx *sql.Tx, id int64) (EventContent, error)) (int64, []string, error) {
+	insert func(ctx context.Context, tx *sql.Tx, task TaskSnapshot) (int64, error),
+	readBack func(ctx context.Context, tx *sql.Tx, id int64) (EventContent, error)) (int64, []string, error) {
 	var id int64
-	events, err := s.taskMutation(ctx, what, func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, what, func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		task, err := s.taskSnapshot(ctx, tx, taskID)
 		if err != nil {
 			return nil, fmt.Errorf("task %d: %w", taskID, err)
 		}
-		if id, err = insert(tx, task); err != nil {
+		if id, err = insert(ctx, tx, task); err != nil {
 			return nil, err
 		}
-		c, err := readBack(tx, id)
+		c, err := readBack(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}

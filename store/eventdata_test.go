@@ -124,7 +124,7 @@ func TestMigrationCompletesOldEventData(t *testing.T) {
 	// Migration 007's step, as Open runs it on a database of version 6
 	// (rewinding user_version would make Open apply the later migrations
 	// again too).
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return migrationSteps[7](ctx, tx) }); err != nil {
+	if err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return migrationSteps[7](ctx, tx) }); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range ids {

@@ -227,13 +227,13 @@ func (s *Store) CreateExternalLink(ctx context.Context, actor Actor, n NewExtern
 		return 0, nil, fmt.Errorf("store: create external link: %w", err)
 	}
 	return s.createOnTask(ctx, "create external link", EventExternalLinkCreate, actor, n.TaskID,
-		func(tx *sql.Tx, _ TaskSnapshot) (int64, error) {
+		func(ctx context.Context, tx *sql.Tx, _ TaskSnapshot) (int64, error) {
 			now := s.now().Unix()
 			return insert(ctx, tx, `INSERT INTO task_external_links
 				(task_id, link_type, dependency, title, url, creator_id, created_at, modified_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, n.TaskID, kind, n.Dependency, title, n.URL, nullInt(actor.UserID), now, now)
 		},
-		func(tx *sql.Tx, id int64) (EventContent, error) {
+		func(ctx context.Context, tx *sql.Tx, id int64) (EventContent, error) {
 			e, err := externalLinkOn(ctx, tx, n.TaskID, id)
 			return EventContent{ExternalLink: &e}, err
 		})
@@ -249,7 +249,7 @@ type ExternalLinkUpdate struct {
 // task_external_link.update with the changed fields. Nothing changed: no
 // event.
 func (s *Store) UpdateExternalLink(ctx context.Context, actor Actor, taskID, id int64, u ExternalLinkUpdate) ([]string, error) {
-	return s.taskMutation(ctx, "update external link", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update external link", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := externalLinkOn(ctx, tx, taskID, id)
 		if err != nil {
 			return nil, err
@@ -286,7 +286,7 @@ func (s *Store) UpdateExternalLink(ctx context.Context, actor Actor, taskID, id 
 // DeleteExternalLink removes external link id of task taskID and writes
 // task_external_link.delete with it.
 func (s *Store) DeleteExternalLink(ctx context.Context, actor Actor, taskID, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete external link", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete external link", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		e, err := externalLinkOn(ctx, tx, taskID, id)
 		if err != nil {
 			return nil, err

@@ -29,7 +29,7 @@ func twoProcesses(t *testing.T) (server, other *Store) {
 // change runs one SQL statement in its own transaction of s.
 func change(t *testing.T, s *Store, query string, args ...any) {
 	t.Helper()
-	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+	err := s.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.Exec(query, args...)
 		return err
 	})
@@ -156,7 +156,7 @@ func TestConfigCacheForgetsRolledBackReads(t *testing.T) {
 	createdSnapshot(t, server, Actor{}, nt)
 
 	undo := errors.New("undo")
-	err := server.inTx(ctx, func(tx *sql.Tx) error {
+	err := server.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.Exec(`UPDATE projects SET name = 'Never' WHERE id = ?`, board.project); err != nil {
 			return err
 		}

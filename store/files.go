@@ -182,14 +182,14 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 		return 0, nil, fmt.Errorf("store: create file: %w", err)
 	}
 	return s.createOnTask(ctx, "create file", EventFileCreate, actor, n.TaskID,
-		func(tx *sql.Tx, task TaskSnapshot) (int64, error) {
+		func(ctx context.Context, tx *sql.Tx, task TaskSnapshot) (int64, error) {
 			if n.ProjectID != 0 && n.ProjectID != task.ProjectID {
 				return 0, invalid("task %d is not in project %d", n.TaskID, n.ProjectID)
 			}
 			return insert(ctx, tx, `INSERT INTO task_files (task_id, user_id, name, mime_type, size, data, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, n.TaskID, nullInt(actor.UserID), name, mt, len(data), data, s.now().Unix())
 		},
-		func(tx *sql.Tx, id int64) (EventContent, error) {
+		func(ctx context.Context, tx *sql.Tx, id int64) (EventContent, error) {
 			f, err := fileByID(ctx, tx, id)
 			// The content is in hand: hash it instead of reading it back.
 			f.ETag = etagOf(data)
@@ -201,7 +201,7 @@ func (s *Store) CreateFile(ctx context.Context, actor Actor, n NewFile, maxBytes
 // file.delete event, in one transaction (Kanboard's removeAllTaskFiles).
 // A task without files is fine; an unknown task is ErrNotFound.
 func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete task files", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete task files", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		// Deleting files changes nothing of the task's row: read once, it
 		// is what every file.delete event shows.
 		task, err := s.taskSnapshot(ctx, tx, taskID)
@@ -233,7 +233,7 @@ func (s *Store) DeleteTaskFiles(ctx context.Context, actor Actor, taskID int64) 
 
 // DeleteFile removes a file and writes file.delete with its metadata.
 func (s *Store) DeleteFile(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete file", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete file", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		f, _, err := fileWithETag(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("file %d: %w", id, err)

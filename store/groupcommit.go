@@ -48,7 +48,7 @@ var ErrClosed = errors.New("store: closed")
 
 type writeReq struct {
 	ctx  context.Context
-	fn   func(tx *sql.Tx) error // nil: a barrier (see settle)
+	fn   func(ctx context.Context, tx *sql.Tx) error // nil: a barrier (see settle)
 	done chan writeResult
 	// then, when set, makes the call detached (see post): it has no done,
 	// and the writer hands it the outcome instead.
@@ -105,8 +105,9 @@ func (c *committer) close() {
 }
 
 // do runs fn in a transaction (shared with other calls) and returns its
-// error once that transaction has committed or failed.
-func (c *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// error once that transaction has committed or failed. fn runs with ctx
+// less its cancellation (see call).
+func (c *committer) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return c.call(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)})
 }
 
@@ -130,7 +131,7 @@ func (c *committer) call(ctx context.Context, req *writeReq) error {
 // queued later, settle and close come after it. It is for records whose
 // loss in a crash is harmless because something else stands for them (an
 // attempt's delivery stays owed by its event's fanout row and is sent again).
-func (c *committer) post(fn func(tx *sql.Tx) error, then func(error)) error {
+func (c *committer) post(fn func(ctx context.Context, tx *sql.Tx) error, then func(error)) error {
 	req := &writeReq{ctx: context.Background(), fn: fn, then: then}
 	c.detached.Add(1)
 	if err := c.enqueue(req.ctx, req); err != nil {
@@ -416,11 +417,18 @@ func (c *committer) abandon() {
 
 // call runs one function, turning a panic into a result the caller's
 // goroutine re-raises, so a bug fails its own request as before.
+//
+// The function gets its caller's context without the cancellation: a call
+// that has started runs to its end. Its statements work inside a batch that
+// holds other callers' changes too, and a statement stopped halfway would
+// end that whole transaction (SQLite's interrupt rolls it back; PostgreSQL
+// aborts it), so one caller giving up would undo its neighbours' work. The
+// caller's cancellation still counts until the call starts (see run).
 func call(req *writeReq, tx *sql.Tx) (res writeResult) {
 	defer func() {
 		if v := recover(); v != nil {
 			res = writeResult{panicked: true, panicVal: v}
 		}
 	}()
-	return writeResult{err: req.fn(tx)}
+	return writeResult{err: req.fn(context.WithoutCancel(req.ctx), tx)}
 }

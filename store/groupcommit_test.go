@@ -18,7 +18,7 @@ func holdWriter(t *testing.T, st *Store) (release func()) {
 	entered := make(chan struct{})
 	gate := make(chan struct{})
 	go func() {
-		err := st.inTx(context.Background(), func(tx *sql.Tx) error {
+		err := st.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 			close(entered)
 			<-gate
 			return nil
@@ -55,6 +55,70 @@ func waitQueued(st *Store, n int) {
 	}
 }
 
+// A call that has started runs to its end even when its caller gives up
+// meanwhile: its statements work inside a batch that holds other callers'
+// changes, and a statement stopped halfway would end the whole transaction.
+// So the call's query and write complete, and its neighbours commit with it
+// in the same transaction.
+func TestStartedCallRunsToItsEndWhenItsCallerGivesUp(t *testing.T) {
+	st := openTestStore(t)
+	release := holdWriter(t, st)
+
+	callerCtx, giveUp := context.WithCancel(context.Background())
+	defer giveUp()
+	var wg sync.WaitGroup
+	var counted int64
+	var leftErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		leftErr = st.inTx(callerCtx, func(ctx context.Context, tx *sql.Tx) error {
+			giveUp() // the caller leaves once its call has started
+			if err := tx.QueryRowContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+				SELECT count(*) FROM n`).Scan(&counted); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO projects (name, created_at, modified_at) VALUES ('left', 0, 0)`)
+			return err
+		})
+	}()
+	waitQueued(st, 1)
+	const neighbours = 4
+	errs := make([]error, neighbours)
+	for i := range neighbours {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = st.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO projects (name, created_at, modified_at) VALUES (?, 0, 0)`, fmt.Sprint("n", i))
+				return err
+			})
+		}()
+	}
+	waitQueued(st, 1+neighbours)
+	before := st.WriteStats()
+	release()
+	wg.Wait()
+
+	if leftErr != nil || counted != 300000 {
+		t.Fatalf("call whose caller gave up: err = %v, counted %d; want nil and 300000", leftErr, counted)
+	}
+	names := projectNames(t, st)
+	if !names["left"] {
+		t.Error("the row of the call whose caller gave up is missing")
+	}
+	for i := range neighbours {
+		if errs[i] != nil || !names[fmt.Sprint("n", i)] {
+			t.Errorf("neighbour %d: err = %v, row there = %v; want nil and there", i, errs[i], names[fmt.Sprint("n", i)])
+		}
+	}
+	// The holding call, then the five queued calls together: two commits.
+	// A batch ended by a stopped statement is run again call by call.
+	if after := st.WriteStats(); after.Commits-before.Commits != 2 {
+		t.Errorf("%d commits after the release, want 2 (the held call, then one batch of %d)", after.Commits-before.Commits, 1+neighbours)
+	}
+}
+
 func TestGroupCommitFailingCallFailsOnlyItself(t *testing.T) {
 	st := openTestStore(t)
 	release := holdWriter(t, st)
@@ -66,7 +130,7 @@ func TestGroupCommitFailingCallFailsOnlyItself(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = st.inTx(context.Background(), func(tx *sql.Tx) error {
+			errs[i] = st.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 				if _, err := tx.Exec(`INSERT INTO projects (name, created_at, modified_at) VALUES (?, 0, 0)`, fmt.Sprint("p", i)); err != nil {
 					return err
 				}
@@ -121,7 +185,7 @@ func TestGroupCommitBrokenBatchRunsEachCallAlone(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = st.inTx(context.Background(), func(tx *sql.Tx) error {
+			errs[i] = st.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 				if _, err := tx.Exec(`INSERT INTO projects (name, created_at, modified_at) VALUES (?, 0, 0)`, fmt.Sprint("p", i)); err != nil {
 					return err
 				}
@@ -167,14 +231,14 @@ func TestGroupCommitPanicReachesItsCaller(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		defer func() { recovered = recover() }()
-		st.inTx(context.Background(), func(tx *sql.Tx) error {
+		st.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 			tx.Exec(`INSERT INTO projects (name, created_at, modified_at) VALUES ('boom', 0, 0)`)
 			panic("bug in a store function")
 		})
 	}()
 	go func() {
 		defer wg.Done()
-		otherErr = st.inTx(context.Background(), func(tx *sql.Tx) error {
+		otherErr = st.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec(`INSERT INTO projects (name, created_at, modified_at) VALUES ('fine', 0, 0)`)
 			return err
 		})
@@ -197,7 +261,7 @@ func TestGroupCommitCancelledBeforeItsTurnWritesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- st.inTx(ctx, func(tx *sql.Tx) error {
+		done <- st.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec(`INSERT INTO projects (name, created_at, modified_at) VALUES ('late', 0, 0)`)
 			return err
 		})
@@ -219,7 +283,7 @@ func TestWritesAfterCloseFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	err = st.inTx(context.Background(), func(tx *sql.Tx) error { return nil })
+	err = st.inTx(context.Background(), func(ctx context.Context, tx *sql.Tx) error { return nil })
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("err = %v, want ErrClosed", err)
 	}

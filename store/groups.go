@@ -98,7 +98,7 @@ func (s *Store) CreateGroup(ctx context.Context, name, externalID string) (int64
 		return 0, fmt.Errorf("store: create group: %w", err)
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if id, err = insert(ctx, tx, `INSERT INTO groups (name, external_id) VALUES (?, ?)`, name, externalID); err != nil {
 			return groupNameTaken(err, name)
@@ -117,7 +117,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, name, externalID *str
 	if name == nil && externalID == nil {
 		return fmt.Errorf("store: update group: %w", invalid("nothing to update: give name or external_id"))
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		g, err := scanGroup(tx.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.id = ?`, id))
 		if err != nil {
 			return fmt.Errorf("group %d: %w", id, err)
@@ -142,7 +142,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id int64, name, externalID *str
 
 // RemoveGroup deletes a group; its members lose the roles it gave them.
 func (s *Store) RemoveGroup(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `DELETE FROM groups WHERE id = ?`, id))
 	})
 	if err != nil {
@@ -185,7 +185,7 @@ func (s *Store) IsGroupMember(ctx context.Context, groupID, userID int64) (bool,
 // AddGroupMember puts a user in a group: ErrConflict when they are in it,
 // ErrNotFound for an unknown group or user.
 func (s *Store) AddGroupMember(ctx context.Context, groupID, userID int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := bothExist(ctx, tx, "groups", groupID, "users", userID); err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (s *Store) AddGroupMember(ctx context.Context, groupID, userID int64) error
 // RemoveGroupMember takes a user out of a group; ErrNotFound when they
 // were not in it.
 func (s *Store) RemoveGroupMember(ctx context.Context, groupID, userID int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, groupID, userID))
 	})
 	if err != nil {
@@ -234,7 +234,7 @@ func (s *Store) AddProjectGroup(ctx context.Context, projectID, groupID int64, r
 	if err := checkProjectRole(role); err != nil {
 		return fmt.Errorf("store: add project group: %w", err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := bothExist(ctx, tx, "projects", projectID, "groups", groupID); err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func (s *Store) SetProjectGroupRole(ctx context.Context, projectID, groupID int6
 	if err := checkProjectRole(role); err != nil {
 		return fmt.Errorf("store: change project group role: %w", err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `UPDATE project_groups SET role = ? WHERE project_id = ? AND group_id = ?`,
 			role, projectID, groupID))
 	})
@@ -269,7 +269,7 @@ func (s *Store) SetProjectGroupRole(ctx context.Context, projectID, groupID int6
 // RemoveProjectGroup takes a group's role in a project away; ErrNotFound
 // when it had none.
 func (s *Store) RemoveProjectGroup(ctx context.Context, projectID, groupID int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `DELETE FROM project_groups WHERE project_id = ? AND group_id = ?`, projectID, groupID))
 	})
 	if err != nil {

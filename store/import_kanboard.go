@@ -154,7 +154,7 @@ func (s *Store) ImportKanboard(ctx context.Context, path string, opts KanboardIm
 		}
 		defer im.files.Close()
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// A retried call starts over: nothing of a rolled-back try is kept.
 		im.reset(tx)
 		return im.run()

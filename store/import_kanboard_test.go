@@ -566,7 +566,7 @@ func TestImportKanboardIntoUsedHookboard(t *testing.T) {
 // inTxTag adds a global tag, as a Hookboard that has one already.
 func (s *Store) inTxTag(ctx context.Context, name string) (int64, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO tags (project_id, name) VALUES (0, ?) RETURNING id`, name).Scan(&id)
 	})
 	return id, err

@@ -160,7 +160,7 @@ func checkTaskDefaults(ctx context.Context, tx q, projectID, columnID, swimlaneI
 func (s *Store) CreateIntegration(ctx context.Context, in NewIntegration) (Integration, IntegrationSecrets, error) {
 	var created Integration
 	var secrets IntegrationSecrets
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		created, secrets, err = s.createIntegrationTx(ctx, tx, in)
 		return err
@@ -274,7 +274,7 @@ func (s *Store) AppSecret(in Integration) (string, error) {
 // required); the old token stops working at once.
 func (s *Store) RegenerateIntegration(ctx context.Context, id int64) (IntegrationSecrets, error) {
 	var secrets IntegrationSecrets
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		in, err := scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
 		if err != nil {
 			return err
@@ -307,7 +307,7 @@ func (s *Store) DeleteIntegration(ctx context.Context, id int64) error {
 
 // execOne runs one statement that must touch exactly one row.
 func (s *Store) execOne(ctx context.Context, what, query string, args ...any) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, query, args...))
 	})
 	if err != nil {

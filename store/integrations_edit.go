@@ -35,7 +35,7 @@ type IntegrationDefaults struct {
 // it on keeps the current one and returns "".
 func (s *Store) EditIntegration(ctx context.Context, id int64, e IntegrationEdit) (string, error) {
 	var appSecret string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		in, err := scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
 		if err != nil {
 			return err

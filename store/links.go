@@ -107,7 +107,7 @@ func (s *Store) CreateLink(ctx context.Context, label, opposite string) (int64, 
 		}
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if id, err = insert(ctx, tx, `INSERT INTO links (label) VALUES (?)`, label); err != nil {
 			return labelTaken(err, label)
@@ -134,7 +134,7 @@ func (s *Store) UpdateLink(ctx context.Context, id, oppositeID int64, label stri
 	if err := validateLinkLabel(label); err != nil {
 		return fmt.Errorf("store: update link: %w", err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := linkByID(ctx, tx, id); err != nil {
 			return fmt.Errorf("link %d: %w", id, err)
 		}
@@ -159,7 +159,7 @@ func (s *Store) UpdateLink(ctx context.Context, id, oppositeID int64, label stri
 // none, and the task links of this type go too, each with its
 // task_internal_link.delete event.
 func (s *Store) DeleteLink(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete link", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete link", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := linkByID(ctx, tx, id); err != nil {
 			return nil, fmt.Errorf("link %d: %w", id, err)
 		}
@@ -319,7 +319,7 @@ func (s *Store) emitTaskLinks(ctx context.Context, tx *sql.Tx, actor Actor, name
 // the id of the first direction.
 func (s *Store) CreateTaskLink(ctx context.Context, actor Actor, taskID, oppositeTaskID, linkID int64) (int64, []string, error) {
 	var id int64
-	events, err := s.taskMutation(ctx, "create task link", func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, "create task link", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		l, err := checkTaskLink(ctx, tx, taskID, oppositeTaskID, linkID)
 		if err != nil {
 			return nil, err
@@ -374,7 +374,7 @@ func reverseOf(ctx context.Context, tx *sql.Tx, tl TaskLink) (TaskLink, bool, er
 // other direction: taskID "label of linkID" oppositeTaskID. Both
 // directions get task_internal_link.create_update.
 func (s *Store) UpdateTaskLink(ctx context.Context, actor Actor, id, taskID, oppositeTaskID, linkID int64) ([]string, error) {
-	return s.taskMutation(ctx, "update task link", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update task link", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := taskLinkByID(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task link %d: %w", id, err)
@@ -412,7 +412,7 @@ func (s *Store) UpdateTaskLink(ctx context.Context, actor Actor, id, taskID, opp
 // DeleteTaskLink removes a task link and its other direction, writing
 // task_internal_link.delete for each.
 func (s *Store) DeleteTaskLink(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete task link", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete task link", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		tl, err := taskLinkByID(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("task link %d: %w", id, err)

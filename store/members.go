@@ -134,7 +134,7 @@ func (s *Store) AddProjectMember(ctx context.Context, projectID, userID int64, r
 	if err := checkProjectRole(role); err != nil {
 		return fmt.Errorf("store: add project member: %w", err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := bothExist(ctx, tx, "projects", projectID, "users", userID); err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func (s *Store) SetProjectMemberRole(ctx context.Context, projectID, userID int6
 	if err := checkProjectRole(role); err != nil {
 		return fmt.Errorf("store: change project role: %w", err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `UPDATE project_users SET role = ? WHERE project_id = ? AND user_id = ?`,
 			role, projectID, userID))
 	})
@@ -187,7 +187,7 @@ func (s *Store) SetProjectMemberRole(ctx context.Context, projectID, userID int6
 // RemoveProjectMember takes a user's role in a project away; ErrNotFound
 // when they had none.
 func (s *Store) RemoveProjectMember(ctx context.Context, projectID, userID int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `DELETE FROM project_users WHERE project_id = ? AND user_id = ?`, projectID, userID))
 	})
 	if err != nil {

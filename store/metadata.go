@@ -73,7 +73,7 @@ func (s *Store) saveMetadata(ctx context.Context, m metadataOf, actor Actor, id 
 			return fmt.Errorf("store: save metadata: %w", err)
 		}
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+m.parent+` WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%s %d: %w", m.parent, id, ErrNotFound)
@@ -98,7 +98,7 @@ func (s *Store) saveMetadata(ctx context.Context, m metadataOf, actor Actor, id 
 }
 
 func (s *Store) deleteMetadata(ctx context.Context, m metadataOf, id int64, name string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		err := oneRow(tx.ExecContext(ctx, `DELETE FROM `+m.table+` WHERE `+m.key+` = ? AND name = ?`, id, name))
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("metadata %q of %s %d: %w", name, m.parent, id, err)

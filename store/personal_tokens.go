@@ -51,7 +51,7 @@ func (s *Store) CreatePersonalToken(ctx context.Context, userID int64, name stri
 		p.ExpiresAt = now.Add(expiresIn).Unix()
 		expires = sql.NullInt64{Int64: p.ExpiresAt, Valid: true}
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := checkUser(ctx, tx, "user", userID); err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (s *Store) UserByPersonalToken(ctx context.Context, token string) (User, Pe
 	// effort: a database that cannot take the write now must not turn a valid
 	// token into a refusal.
 	if now.Unix()-p.LastUsedAt >= 60 {
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE personal_tokens SET last_used_at = ? WHERE id = ?`, now.Unix(), p.ID)
 			return err
 		})

@@ -67,7 +67,7 @@ func openPostgres(dsn string, busy time.Duration) (writer, reader *sql.DB, err e
 	}
 	wcfg := cfg.Copy()
 	wcfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(busy.Milliseconds(), 10)
-	writer = sql.OpenDB(&rebindConnector{inner: stdlib.GetConnector(*wcfg), uncancellable: true})
+	writer = sql.OpenDB(&rebindConnector{inner: stdlib.GetConnector(*wcfg)})
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxIdleTime(0)
 	writer.SetConnMaxLifetime(0)
@@ -134,11 +134,6 @@ func rebind(query string) string {
 // rebindConnector hands out pgx connections that rewrite placeholders.
 type rebindConnector struct {
 	inner driver.Connector
-	// uncancellable: statements ignore their context's cancellation, as on
-	// SQLite's writer (stmtcache.go): a statement of a group-commit batch
-	// runs for every caller of the batch, and pgx would cancel it, aborting
-	// the whole transaction, when one caller gives up.
-	uncancellable bool
 }
 
 func (c *rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -146,21 +141,13 @@ func (c *rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rebindConn{Conn: conn.(*stdlib.Conn), uncancellable: c.uncancellable}, nil
+	return &rebindConn{Conn: conn.(*stdlib.Conn)}, nil
 }
 
 func (c *rebindConnector) Driver() driver.Driver { return c.inner.Driver() }
 
 type rebindConn struct {
 	*stdlib.Conn
-	uncancellable bool
-}
-
-func (c *rebindConn) ctx(ctx context.Context) context.Context {
-	if c.uncancellable {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
 }
 
 func (c *rebindConn) Prepare(query string) (driver.Stmt, error) {
@@ -168,19 +155,19 @@ func (c *rebindConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *rebindConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(c.ctx(ctx), rebind(query))
+	return c.Conn.PrepareContext(ctx, rebind(query))
 }
 
 func (c *rebindConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(c.ctx(ctx), rebind(query), args)
+	return c.Conn.ExecContext(ctx, rebind(query), args)
 }
 
 func (c *rebindConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(c.ctx(ctx), rebind(query), args)
+	return c.Conn.QueryContext(ctx, rebind(query), args)
 }
 
 func (c *rebindConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.Conn.BeginTx(c.ctx(ctx), opts)
+	return c.Conn.BeginTx(ctx, opts)
 }
 
 // postgresUnavailable tells whether err means PostgreSQL cannot take the

@@ -153,7 +153,7 @@ func (s *Store) CreateProjectFile(ctx context.Context, actor Actor, projectID in
 		return 0, nil, fmt.Errorf("store: create project file: %w", err)
 	}
 	var id int64
-	events, err := s.taskMutation(ctx, "create project file", func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, "create project file", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := projectByID(ctx, tx, projectID); err != nil {
 			return nil, fmt.Errorf("project %d: %w", projectID, err)
 		}
@@ -177,7 +177,7 @@ func (s *Store) CreateProjectFile(ctx context.Context, actor Actor, projectID in
 // DeleteProjectFile removes a project's file and writes project_file.delete
 // with its metadata. projectID, when not zero, must be the file's project.
 func (s *Store) DeleteProjectFile(ctx context.Context, actor Actor, projectID, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete project file", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete project file", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		return s.deleteProjectFile(ctx, tx, actor, projectID, id)
 	})
 }
@@ -199,7 +199,7 @@ func (s *Store) deleteProjectFile(ctx context.Context, tx *sql.Tx, actor Actor, 
 // DeleteAllProjectFiles removes every file of a project, one
 // project_file.delete each, in one transaction. No files is no change.
 func (s *Store) DeleteAllProjectFiles(ctx context.Context, actor Actor, projectID int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete project files", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete project files", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := projectByID(ctx, tx, projectID); err != nil {
 			return nil, fmt.Errorf("project %d: %w", projectID, err)
 		}

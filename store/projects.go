@@ -123,7 +123,7 @@ type ProjectUpdate struct {
 // Every change a person or a script makes goes through AddProject.
 func (s *Store) CreateProject(ctx context.Context, name, description string, ownerID int64) (int64, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		id, err = s.createProjectTx(ctx, tx, NewProject{Name: name, Description: description, OwnerID: ownerID})
 		return err
@@ -143,7 +143,7 @@ func (s *Store) AddProject(ctx context.Context, actor Actor, p NewProject) (int6
 		p.OwnerID = actor.UserID
 	}
 	var id int64
-	events, err := s.taskMutation(ctx, "create project", func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, "create project", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		var err error
 		if id, err = s.createProjectTx(ctx, tx, p); err != nil {
 			return nil, err
@@ -307,7 +307,7 @@ func projectDate(field, s string) (string, error) {
 // UpdateProject changes the given fields of a project and writes
 // project.update with them in "changes". Nothing changed: no event.
 func (s *Store) UpdateProject(ctx context.Context, actor Actor, id int64, u ProjectUpdate) ([]string, error) {
-	return s.taskMutation(ctx, "update project", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update project", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		p, err := projectByID(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("project %d: %w", id, err)
@@ -331,7 +331,7 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, id int64, u Proj
 // its board but is no default for new tasks. A change writes
 // project.update with is_active in "changes".
 func (s *Store) SetProjectActive(ctx context.Context, actor Actor, id int64, active bool) ([]string, error) {
-	return s.taskMutation(ctx, "set project active", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "set project active", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		p, err := projectByID(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("project %d: %w", id, err)
@@ -351,7 +351,7 @@ func (s *Store) SetProjectActive(ctx context.Context, actor Actor, id int64, act
 // tags and tasks (and their comments, subtasks and files), and writes
 // project.delete with the project as it was. Its events stay.
 func (s *Store) DeleteProject(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete project", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete project", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		events, err := s.emitProject(ctx, tx, actor, EventProjectDelete, id, nil)
 		if err != nil {
 			return nil, err

@@ -225,7 +225,7 @@ func TestMigrationReleasesDeliveryRowLeases(t *testing.T) {
 	}
 	board, endpoint := seedFanouts(t, s, "legacy")
 	legacy := leasedDelivery(t, s, board.project, "leased the old way")
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM fanouts WHERE event_id = ?`, legacy.Event.ID); err != nil {
 			return err
 		}

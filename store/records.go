@@ -23,7 +23,7 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []AttemptRecord) error 
 		return nil
 	}
 	made := []recordSet{{s.now(), recs}}
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return recordAttemptsTx(ctx, tx, made) }); err != nil {
+	if err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return recordAttemptsTx(ctx, tx, made) }); err != nil {
 		return fmt.Errorf("store: record attempts: %w", err)
 	}
 	return nil
@@ -56,7 +56,7 @@ func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) erro
 	var mine []recordSet
 	var dones []func(error)
 	taken := false
-	write := func(tx *sql.Tx) error {
+	write := func(ctx context.Context, tx *sql.Tx) error {
 		// A batch that breaks runs its calls again alone: take the
 		// queue once, write the same records each time.
 		if !taken {
@@ -66,7 +66,7 @@ func (s *Store) RecordAttemptsLater(recs []AttemptRecord, done func(error)) erro
 			q.mu.Unlock()
 			taken = true
 		}
-		return recordAttemptsTx(context.Background(), tx, mine)
+		return recordAttemptsTx(ctx, tx, mine)
 	}
 	err := s.writes.post(write, func(err error) {
 		if err != nil {

@@ -34,7 +34,7 @@ const HeartbeatEvery = 5 * time.Second
 // nobody's) and records that it is alive.
 func (s *Store) Heartbeat(ctx context.Context) error {
 	now := s.now().UnixMilli()
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO servers (instance, run, beat_at_ms) VALUES (?, ?, ?)
 			ON CONFLICT (instance) DO UPDATE SET run = excluded.run, beat_at_ms = excluded.beat_at_ms`, s.instance, s.run, now)
 		return err
@@ -45,7 +45,7 @@ func (s *Store) Heartbeat(ctx context.Context) error {
 // refused at once rather than left waiting when no other server runs, and
 // what this run still owes is the other servers' to send.
 func (s *Store) ClearHeartbeat(ctx context.Context) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM servers WHERE run = ?`, s.run)
 		return err
 	})
@@ -75,7 +75,7 @@ func (s *Store) RequestSend(ctx context.Context, trigger string, id int64) (int6
 		return 0, fmt.Errorf("store: send request: unknown trigger %q", trigger)
 	}
 	var reqID int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, check, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -128,7 +128,7 @@ func (s *Store) TakeSendRequests(ctx context.Context, limit int) ([]SendRequest,
 		return nil, nil
 	}
 	var out []SendRequest
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = listRows(ctx, tx, nil, scanSendRequest, `UPDATE send_requests SET taken_at_ms = ?
 			WHERE id IN (SELECT id FROM send_requests WHERE taken_at_ms = 0 ORDER BY id LIMIT ?)
@@ -145,7 +145,7 @@ func (s *Store) TakeSendRequests(ctx context.Context, limit int) ([]SendRequest,
 // askers have long stopped waiting).
 func (s *Store) PruneSendRequests(ctx context.Context) error {
 	cutoff := s.now().Add(-sendRequestsKept).UnixMilli()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM send_requests WHERE done_at_ms != 0 AND done_at_ms < ?`, cutoff)
 		return err
 	})

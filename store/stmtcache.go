@@ -18,14 +18,6 @@ import (
 // keep writing plain db.QueryContext / tx.ExecContext.
 const driverName = "sqlite-stmtcache"
 
-// writerDriverName is the same for the writer connection, whose statements
-// ignore the cancellation of their context: they run for a whole batch of
-// callers (see groupcommit.go), and one caller giving up must not interrupt
-// the connection (SQLite's interrupt stops every statement on it, voiding
-// the batch for all). It also spares a goroutine per statement: modernc's
-// driver watches a cancellable context with one.
-const writerDriverName = "sqlite-stmtcache-writer"
-
 // maxCachedStmts bounds each connection's cache; statements past it run
 // uncached, so SQL built on the fly cannot grow memory without bound.
 const maxCachedStmts = 256
@@ -41,19 +33,12 @@ func cachedDriverName() string {
 		inner := db.Driver()
 		db.Close()
 		sql.Register(driverName, &cachingDriver{inner: inner})
-		sql.Register(writerDriverName, &cachingDriver{inner: inner, uncancellable: true})
 	})
 	return driverName
 }
 
-func cachedWriterDriverName() string {
-	cachedDriverName()
-	return writerDriverName
-}
-
 type cachingDriver struct {
-	inner         driver.Driver
-	uncancellable bool
+	inner driver.Driver
 }
 
 func (d *cachingDriver) Open(name string) (driver.Conn, error) {
@@ -61,23 +46,14 @@ func (d *cachingDriver) Open(name string) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{inner: c, stmts: map[string]*cachedStmt{}, uncancellable: d.uncancellable}, nil
+	return &cachingConn{inner: c, stmts: map[string]*cachedStmt{}}, nil
 }
 
 // cachingConn wraps one SQLite connection. database/sql uses a connection
 // from one goroutine at a time, so the cache needs no lock.
 type cachingConn struct {
-	inner         driver.Conn
-	stmts         map[string]*cachedStmt
-	uncancellable bool
-}
-
-// stmtContext is the context a statement runs under on this connection.
-func (c *cachingConn) stmtContext(ctx context.Context) context.Context {
-	if c.uncancellable {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
+	inner driver.Conn
+	stmts map[string]*cachedStmt
 }
 
 // cacheable is false for scripts (several statements in one string, as
@@ -123,7 +99,6 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	ctx = c.stmtContext(ctx)
 	cs, err := c.lookup(ctx, query)
 	if err != nil {
 		return nil, err
@@ -135,7 +110,6 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	ctx = c.stmtContext(ctx)
 	cs, err := c.lookup(ctx, query)
 	if err != nil {
 		return nil, err

@@ -157,7 +157,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if walPages <= 0 {
 		walPages = writerAutoCheckpoint
 	}
-	s.writer, err = sql.Open(cachedWriterDriverName(), dsn(abs, false, busy, walPages))
+	s.writer, err = sql.Open(cachedDriverName(), dsn(abs, false, busy, walPages))
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
 	}
@@ -381,7 +381,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	// Processes starting together must not both migrate: the version is
 	// read, and each migration applied, under the write lock.
 	var current int
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		current, err = s.schemaVersion(ctx, tx)
 		return err
 	})
@@ -402,7 +402,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			// Another process may have migrated since the version was read.
 			if v, err := s.schemaVersion(ctx, tx); err != nil || v >= m.version {
 				return err
@@ -437,11 +437,14 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 // would wait for ever. The transaction may hold other calls' changes too
 // (group commit, see groupcommit.go); each call is its own savepoint, so an
 // error from fn undoes exactly fn's writes and fails only this call.
+// fn's statements take the ctx fn is given: ctx's values without its
+// cancellation, since a call that has started runs to its end (see call in
+// groupcommit.go).
 // A change an automatic action makes (its ctx carries the action's scope)
 // runs in the transaction of the change that triggered the action.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if sc := scopeOf(ctx); sc != nil {
-		return fn(sc.chain.tx)
+		return fn(ctx, sc.chain.tx)
 	}
 	return s.writes.do(ctx, fn)
 }

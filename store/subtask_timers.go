@@ -75,7 +75,7 @@ func (s *Store) SubtaskTimers(ctx context.Context, taskID, userID int64) (map[in
 // running is ErrConflict; an unknown subtask or user ErrNotFound / bad
 // input. Starting changes no subtask field, so it writes no event.
 func (s *Store) StartSubtaskTimer(ctx context.Context, subtaskID, userID int64) error {
-	_, err := s.taskMutation(ctx, "start subtask timer", func(tx *sql.Tx) ([]string, error) {
+	_, err := s.taskMutation(ctx, "start subtask timer", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := subtaskByID(ctx, tx, subtaskID); err != nil {
 			return nil, fmt.Errorf("subtask %d: %w", subtaskID, err)
 		}
@@ -102,7 +102,7 @@ func (s *Store) StartSubtaskTimer(ctx context.Context, subtaskID, userID int64) 
 // one shorter than a hundredth of an hour, changes no time: no event (as
 // Kanboard, it is not an error).
 func (s *Store) StopSubtaskTimer(ctx context.Context, actor Actor, subtaskID, userID int64) ([]string, error) {
-	return s.taskMutation(ctx, "stop subtask timer", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "stop subtask timer", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		st, err := subtaskByID(ctx, tx, subtaskID)
 		if err != nil {
 			return nil, fmt.Errorf("subtask %d: %w", subtaskID, err)

@@ -116,7 +116,7 @@ func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (i
 		return 0, nil, fmt.Errorf("store: create subtask: %w", err)
 	}
 	return s.createOnTask(ctx, "create subtask", EventSubtaskCreate, actor, n.TaskID,
-		func(tx *sql.Tx, _ TaskSnapshot) (int64, error) {
+		func(ctx context.Context, tx *sql.Tx, _ TaskSnapshot) (int64, error) {
 			if err := checkUser(ctx, tx, "user_id", n.UserID); err != nil {
 				return 0, err
 			}
@@ -124,7 +124,7 @@ func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (i
 				VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM subtasks WHERE task_id = ?))`,
 				n.TaskID, n.Title, n.Status, nullInt(n.UserID), n.TimeEstimated, n.TimeSpent, n.TaskID)
 		},
-		func(tx *sql.Tx, id int64) (EventContent, error) {
+		func(ctx context.Context, tx *sql.Tx, id int64) (EventContent, error) {
 			st, err := subtaskByID(ctx, tx, id)
 			return EventContent{Subtask: &st}, err
 		})
@@ -134,7 +134,7 @@ func (s *Store) CreateSubtask(ctx context.Context, actor Actor, n NewSubtask) (i
 // subtask.update with the changed fields. taskID, when not zero, must be
 // the subtask's task (Kanboard's check). Nothing changed: no event.
 func (s *Store) UpdateSubtask(ctx context.Context, actor Actor, id, taskID int64, u SubtaskUpdate) ([]string, error) {
-	return s.taskMutation(ctx, "update subtask", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update subtask", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := subtaskByID(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("subtask %d: %w", id, err)
@@ -234,7 +234,7 @@ func moveSubtask(ctx context.Context, tx *sql.Tx, st Subtask, position int64) (i
 // DeleteSubtask removes a subtask, keeps its task's positions dense, and
 // writes subtask.delete with the subtask as it was.
 func (s *Store) DeleteSubtask(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "delete subtask", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "delete subtask", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		st, err := subtaskByID(ctx, tx, id)
 		if err != nil {
 			return nil, fmt.Errorf("subtask %d: %w", id, err)

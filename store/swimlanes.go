@@ -111,7 +111,7 @@ func (s *Store) addSwimlane(ctx context.Context, actor *Actor, projectID int64, 
 		return 0, nil, fmt.Errorf("store: add swimlane: %w", err)
 	}
 	var id int64
-	events, err := s.taskMutation(ctx, "add swimlane", func(tx *sql.Tx) ([]string, error) {
+	events, err := s.taskMutation(ctx, "add swimlane", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := projectByID(ctx, tx, projectID); err != nil {
 			return nil, fmt.Errorf("project %d: %w", projectID, err)
 		}
@@ -151,7 +151,7 @@ func (s *Store) UpdateSwimlane(ctx context.Context, actor Actor, projectID, id i
 	if err != nil {
 		return nil, fmt.Errorf("store: update swimlane: %w", err)
 	}
-	return s.taskMutation(ctx, "update swimlane", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "update swimlane", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		old, err := projectSwimlane(ctx, tx, projectID, id)
 		if err != nil {
 			return nil, err
@@ -198,7 +198,7 @@ func lastActiveLane(ctx context.Context, tx *sql.Tx, l Swimlane) error {
 // RemoveSwimlane deletes a project's swimlane that holds no task, open or
 // closed (as Kanboard), renumbers the others and writes swimlane.delete.
 func (s *Store) RemoveSwimlane(ctx context.Context, actor Actor, projectID, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "remove swimlane", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "remove swimlane", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		l, err := projectSwimlane(ctx, tx, projectID, id)
 		if err != nil {
 			return nil, err
@@ -232,7 +232,7 @@ func (s *Store) RemoveSwimlane(ctx context.Context, actor Actor, projectID, id i
 // or disables it (position 0, the others renumbered), writing
 // swimlane.update. Already so: nothing happens.
 func (s *Store) SetSwimlaneActive(ctx context.Context, actor Actor, projectID, id int64, active bool) ([]string, error) {
-	return s.taskMutation(ctx, "set swimlane active", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "set swimlane active", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		l, err := projectSwimlane(ctx, tx, projectID, id)
 		if err != nil || l.IsActive == active {
 			return nil, err
@@ -270,7 +270,7 @@ func (s *Store) SetSwimlaneActive(ctx context.Context, actor Actor, projectID, i
 // MoveSwimlane puts an active swimlane at position (1 is the top) among
 // the active ones and writes swimlane.update.
 func (s *Store) MoveSwimlane(ctx context.Context, actor Actor, projectID, id, position int64) ([]string, error) {
-	return s.taskMutation(ctx, "move swimlane", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "move swimlane", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		l, err := projectSwimlane(ctx, tx, projectID, id)
 		if err != nil {
 			return nil, err

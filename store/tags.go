@@ -121,7 +121,7 @@ func uniqueTag(err error, name string) error {
 // A second tag of the same name in the same project is ErrConflict.
 func (s *Store) CreateTag(ctx context.Context, projectID int64, name, colorID string) (int64, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := validateTag(name, colorID); err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func projectExists(ctx context.Context, tx q, projectID int64) error {
 // updateTag does when no color is given). The tasks that carry it get no
 // event: a tag's name is not one of their fields.
 func (s *Store) UpdateTag(ctx context.Context, id int64, name, colorID string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := validateTag(name, colorID); err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func cmpErr(err, fallback error) error {
 // RemoveTag deletes a tag. Every task that carried it has lost one of its
 // tags, so each gets a task.update whose changes list its remaining tags.
 func (s *Store) RemoveTag(ctx context.Context, actor Actor, id int64) ([]string, error) {
-	return s.taskMutation(ctx, "remove tag", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "remove tag", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := scanTag(tx.QueryRowContext(ctx, `SELECT `+tagColumns+` FROM tags WHERE id = ?`, id)); err != nil {
 			return nil, fmt.Errorf("tag %d: %w", id, err)
 		}
@@ -238,7 +238,7 @@ func (s *Store) TaskTags(ctx context.Context, taskID int64) ([]Tag, error) {
 // off. projectID must be the task's project. A change writes task.update
 // with changes.tags; the same set again writes nothing.
 func (s *Store) SetTaskTags(ctx context.Context, actor Actor, projectID, taskID int64, names []string) ([]string, error) {
-	return s.taskMutation(ctx, "set task tags", func(tx *sql.Tx) ([]string, error) {
+	return s.taskMutation(ctx, "set task tags", func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		var taskProject int64
 		err := tx.QueryRowContext(ctx, `SELECT project_id FROM tasks WHERE id = ?`, taskID).Scan(&taskProject)
 		if errors.Is(err, sql.ErrNoRows) {

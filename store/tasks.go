@@ -44,7 +44,7 @@ type NewTask struct {
 func (s *Store) CreateTask(ctx context.Context, actor Actor, t NewTask) (int64, []string, error) {
 	var id int64
 	var events []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		v, err := configVersion(ctx, tx)
 		if err != nil {
 			return err

@@ -30,7 +30,7 @@ func TestCreateTaskEventNamesItsTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.inTx(ctx, func(tx *sql.Tx) error {
+	if err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.Exec(`UPDATE users SET name = 'Olga O.' WHERE id = ?`, owner.ID); err != nil {
 			return err
 		}

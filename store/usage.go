@@ -188,7 +188,7 @@ func (s *Store) FlushUsage(ctx context.Context) error {
 	today := floorDiv(s.now().Unix(), 86400)
 	prune := b.lastPrune != today
 	cutoff := time.Unix((today-UsageRetentionDays+1)*86400, 0).UTC().Format(time.DateOnly)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Plain Execs: the writer connection keeps each statement compiled
 		// (stmtcache.go), so repeating them costs no parse.
 		for k, n := range counts {

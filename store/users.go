@@ -101,7 +101,7 @@ func (s *Store) AddUser(ctx context.Context, nu NewUser) (User, error) {
 	username := nu.Username
 	u := User{Username: username, Name: nu.Name, Email: nu.Email, Role: nu.Role, IsAdmin: nu.Role == RoleAdmin,
 		IsActive: true, CreatedAt: s.now().Unix()}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		u.ID, err = insert(ctx, tx,
 			`INSERT INTO users (username, name, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -142,7 +142,7 @@ func (s *Store) setPassword(ctx context.Context, column string, key any, passwor
 	if err != nil {
 		return fmt.Errorf("store: hash password: %w", err)
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE `+column+` = ?`, string(hash), key)
 		if err != nil {
 			return fmt.Errorf("store: set password: %w", err)

@@ -66,7 +66,7 @@ func (s *Store) SetUserRole(ctx context.Context, id int64, role string, active b
 	if !IsAppRole(role) {
 		return fmt.Errorf("store: set user %d role: %w", id, invalid("role must be %s, %s or %s", RoleAdmin, RoleManager, RoleUser))
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return keepingAnAdmin(ctx, tx, id, func() error {
 			if err := oneRow(tx.ExecContext(ctx, `UPDATE users SET role = ?, is_active = ? WHERE id = ?`,
 				role, boolInt(active), id)); err != nil {
@@ -92,7 +92,7 @@ type UserUpdate struct {
 // UpdateUser changes a user's username, name, email or role with
 // Kanboard's checks. An unknown id is ErrNotFound (Kanboard answers true).
 func (s *Store) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, u UserUpdate) error {
 // also disables the private projects they own. The last active admin is
 // not disabled.
 func (s *Store) SetUserActive(ctx context.Context, id int64, active bool) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return keepingAnAdmin(ctx, tx, id, func() error {
 			if err := oneRow(tx.ExecContext(ctx, `UPDATE users SET is_active = ? WHERE id = ?`, boolInt(active), id)); err != nil {
 				return err
@@ -161,7 +161,7 @@ func disableOwnPrivateProjects(ctx context.Context, tx *sql.Tx, userID int64) er
 // SET NULL), the private projects they belong to are deleted, and so are
 // their memberships and tokens. The last active admin is not removed.
 func (s *Store) RemoveUser(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return keepingAnAdmin(ctx, tx, id, func() error {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE is_private = 1 AND id IN
 				(SELECT project_id FROM project_users WHERE user_id = ?)`, id); err != nil {

@@ -225,7 +225,7 @@ func ParseProjectFilter(s string) ([]int64, error) {
 func (s *Store) CreateEndpoint(ctx context.Context, in NewEndpoint) (Endpoint, EndpointSecrets, error) {
 	var id int64
 	var sec EndpointSecrets
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		events, projects, err := normalizeEndpoint(ctx, tx, &in)
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, in NewEndpoint) (Endpoint, E
 
 // UpdateEndpoint replaces an endpoint's settings (not its secrets).
 func (s *Store) UpdateEndpoint(ctx context.Context, id int64, in NewEndpoint) (Endpoint, error) {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		events, projects, err := normalizeEndpoint(ctx, tx, &in)
 		if err != nil {
 			return err
@@ -308,7 +308,7 @@ func (s *Store) rotate(ctx context.Context, id int64, kind, value string, grace 
 		return fmt.Errorf("store: rotate endpoint %s: %w", kind, invalid("grace period must not be negative"))
 	}
 	now := s.now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var cur, prev []byte
 		var prevUntil sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT `+kind+`_enc, prev_`+kind+`_enc, prev_`+kind+`_until
