@@ -60,9 +60,15 @@ func TestBrowserAutomaticActions(t *testing.T) {
 		t.Error("the task created into Done is open")
 	}
 
-	// Removing asks first: a "no" keeps the rule, a "yes" removes it.
-	eval[bool](t, ctx, `(window.confirm = () => false, true)`)
+	// Removing asks first: a "no" keeps the rule, a "yes" removes it. The
+	// question is asked while the form is being sent, and a "no" stops the
+	// sending there and then; so once the page says it asked, and is still
+	// the same page, nothing was sent.
+	eval[bool](t, ctx, `(window.confirm = () => (window.asked = true, false), true)`)
 	step(t, ctx, "remove, then cancel", chromedp.Click("", css(`[data-testid="action-remove"]`)))
+	if !eval[bool](t, ctx, `window.asked === true`) {
+		t.Fatal("removing a rule did not ask first")
+	}
 	if rules, _ := e.st.Actions(bg, e.projectID); len(rules) != 1 {
 		t.Fatalf("a cancelled remove removed the rule: %+v", rules)
 	}
