@@ -584,7 +584,9 @@ func procMoveTaskPosition(c *rpcCall, p moveTaskPositionParams) (any, error) {
 	return c.written(true, events, err)
 }
 
-type moveTaskToProjectParams struct {
+// projectMoveParams are the parameters of moveTaskToProject and
+// duplicateTaskToProject: a task, and where in a project it goes.
+type projectMoveParams struct {
 	TaskID     int64  `rpc:"task_id,required"`
 	ProjectID  int64  `rpc:"project_id,required"`
 	SwimlaneID int64  `rpc:"swimlane_id"`
@@ -593,16 +595,25 @@ type moveTaskToProjectParams struct {
 	OwnerID    *int64 `rpc:"owner_id"`
 }
 
-func procMoveTaskToProject(c *rpcCall, p moveTaskToProjectParams) (any, error) {
+// projectMove checks that the caller may reach the task and the project it
+// goes to, and answers where it goes.
+func (c *rpcCall) projectMove(p projectMoveParams) (store.ProjectMove, error) {
 	if err := c.taskProject(p.TaskID); err != nil {
-		return nil, err
+		return store.ProjectMove{}, err
 	}
 	if err := c.userProject(p.ProjectID); err != nil {
+		return store.ProjectMove{}, err
+	}
+	return store.ProjectMove{ProjectID: p.ProjectID, SwimlaneID: p.SwimlaneID, ColumnID: p.ColumnID,
+		CategoryID: p.CategoryID, OwnerID: p.OwnerID}, nil
+}
+
+func procMoveTaskToProject(c *rpcCall, p projectMoveParams) (any, error) {
+	to, err := c.projectMove(p)
+	if err != nil {
 		return nil, err
 	}
-	events, err := c.a.store.MoveTaskToProject(c.ctx(), c.caller.actor(), p.TaskID, store.ProjectMove{
-		ProjectID: p.ProjectID, SwimlaneID: p.SwimlaneID, ColumnID: p.ColumnID, CategoryID: p.CategoryID, OwnerID: p.OwnerID,
-	})
+	events, err := c.a.store.MoveTaskToProject(c.ctx(), c.caller.actor(), p.TaskID, to)
 	return c.written(true, events, err)
 }
 

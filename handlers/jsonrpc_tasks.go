@@ -57,26 +57,13 @@ func procGetOverdueTasksByProject(c *rpcCall, p projectParams) (any, error) {
 	return c.a.store.OverdueTasks(c.ctx(), 0, p.ProjectID)
 }
 
-type duplicateTaskParams struct {
-	TaskID     int64  `rpc:"task_id,required"`
-	ProjectID  int64  `rpc:"project_id,required"`
-	SwimlaneID int64  `rpc:"swimlane_id"`
-	ColumnID   int64  `rpc:"column_id"`
-	CategoryID *int64 `rpc:"category_id"`
-	OwnerID    *int64 `rpc:"owner_id"`
-}
-
 // procDuplicateTaskToProject answers the copy's id, or Kanboard's 0.
-func procDuplicateTaskToProject(c *rpcCall, p duplicateTaskParams) (any, error) {
-	if err := c.taskProject(p.TaskID); err != nil {
+func procDuplicateTaskToProject(c *rpcCall, p projectMoveParams) (any, error) {
+	to, err := c.projectMove(p)
+	if err != nil {
 		return nil, err
 	}
-	if err := c.userProject(p.ProjectID); err != nil {
-		return nil, err
-	}
-	id, events, err := c.a.store.DuplicateTask(c.ctx(), c.caller.actor(), p.TaskID, store.ProjectMove{
-		ProjectID: p.ProjectID, SwimlaneID: p.SwimlaneID, ColumnID: p.ColumnID, CategoryID: p.CategoryID, OwnerID: p.OwnerID,
-	})
+	id, events, err := c.a.store.DuplicateTask(c.ctx(), c.caller.actor(), p.TaskID, to)
 	if err != nil {
 		return c.fail(err, 0)
 	}
