@@ -39,6 +39,23 @@ func (a *App) allowPage(w http.ResponseWriter, r *http.Request, projectID int64,
 	return role, true
 }
 
+// pathProject reads the project the path's {id} names and checks, as
+// allowPage does, that the logged-in user holds need in it. It answers
+// the project and the user's role there; on false it has answered.
+func (a *App) pathProject(w http.ResponseWriter, r *http.Request, need string) (store.Project, string, bool) {
+	id, ok := a.pathID(w, r, "id")
+	if !ok {
+		return store.Project{}, "", false
+	}
+	project, err := a.store.ProjectByID(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err, "")
+		return project, "", false
+	}
+	role, ok := a.allowPage(w, r, id, need)
+	return project, role, ok
+}
+
 // allowTaskPage is allowPage for the project of a task (404 for an
 // unknown task); it also answers that project.
 func (a *App) allowTaskPage(w http.ResponseWriter, r *http.Request, taskID int64, need string) (projectID int64, role string, ok bool) {

@@ -23,16 +23,7 @@ func (a *App) projectsSwitch(w http.ResponseWriter, r *http.Request) {
 
 // board shows a project's columns × swimlanes with their task cards.
 func (a *App) board(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	project, err := a.store.ProjectByID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	role, ok := a.allowPage(w, r, id, store.ProjectViewer)
+	project, role, ok := a.pathProject(w, r, store.ProjectViewer)
 	if !ok {
 		return
 	}

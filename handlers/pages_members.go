@@ -15,18 +15,11 @@ var projectRoleLabels = []views.Option{{Value: store.ProjectManager, Label: "Pro
 
 // membersPage lists a project's members (its managers and admins only).
 func (a *App) membersPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.pathID(w, r, "id")
+	project, _, ok := a.pathProject(w, r, store.ProjectManager)
 	if !ok {
 		return
 	}
-	project, err := a.store.ProjectByID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	if _, ok := a.allowPage(w, r, id, store.ProjectManager); !ok {
-		return
-	}
+	id := project.ID
 	members, err := a.store.ProjectMembers(r.Context(), id)
 	if err != nil {
 		a.serverError(w, r, err)

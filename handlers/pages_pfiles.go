@@ -14,19 +14,11 @@ import (
 // projectFilesPage lists a project's files: viewers download, members
 // upload and remove.
 func (a *App) projectFilesPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.pathID(w, r, "id")
+	project, role, ok := a.pathProject(w, r, store.ProjectViewer)
 	if !ok {
 		return
 	}
-	project, err := a.store.ProjectByID(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err, "")
-		return
-	}
-	role, ok := a.allowPage(w, r, id, store.ProjectViewer)
-	if !ok {
-		return
-	}
+	id := project.ID
 	files, err := a.store.ProjectFiles(r.Context(), id)
 	if err != nil {
 		a.serverError(w, r, err)
