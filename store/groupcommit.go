@@ -26,8 +26,8 @@ import (
 //   - a function that fails is rolled back to its savepoint and fails only
 //     its own call; the others of the batch commit;
 //   - if the batch itself breaks (a savepoint statement fails, e.g. because
-//     an interrupted statement rolled the whole transaction back, or COMMIT
-//     fails), nothing of it was committed, and each call is run again alone
+//     an error such as a full disk rolled the whole transaction back, or
+//     COMMIT fails), nothing of it was committed, and each call is run again alone
 //     in its own transaction, so one bad call cannot fail its neighbours.
 //
 // One kind of call is not waited for: records posted with post (a request's

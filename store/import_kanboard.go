@@ -156,7 +156,7 @@ func (s *Store) ImportKanboard(ctx context.Context, path string, opts KanboardIm
 	}
 	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// A retried call starts over: nothing of a rolled-back try is kept.
-		im.reset(tx)
+		im.reset(ctx, tx)
 		return im.run()
 	})
 	if err != nil {
@@ -311,8 +311,10 @@ func (im *kbImporter) catchUpIDs() error {
 	return nil
 }
 
-func (im *kbImporter) reset(tx *sql.Tx) {
-	im.tx = tx
+// reset readies the importer for a try in tx, whose statements take ctx:
+// the write call's context, which a caller giving up does not stop.
+func (im *kbImporter) reset(ctx context.Context, tx *sql.Tx) {
+	im.ctx, im.tx = ctx, tx
 	im.ids = map[string]map[int64]int64{}
 	im.keep = map[string]bool{}
 	im.counts = map[string]int{}
