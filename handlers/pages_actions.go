@@ -38,7 +38,7 @@ func (a *App) actionsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	chosen := r.URL.Query().Get("action_name")
-	_, choosing := store.ActionKindByName(chosen)
+	kind, choosing := store.ActionKindByName(chosen)
 	// What the parameters may name is read only when a rule or the form
 	// shows a parameter.
 	var choices map[string][]views.Option
@@ -72,12 +72,12 @@ func (a *App) actionsPage(w http.ResponseWriter, r *http.Request) {
 	for _, k := range store.ActionKinds() {
 		v.Actions = append(v.Actions, views.Option{Value: k.Name, Label: k.Description, Selected: k.Name == chosen})
 	}
-	if k, ok := store.ActionKindByName(chosen); ok {
-		v.Chosen, v.ChosenLabel = k.Name, k.Description
-		for _, ev := range store.ActionEventsOf(k.Events) {
+	if choosing {
+		v.Chosen, v.ChosenLabel = kind.Name, kind.Description
+		for _, ev := range store.ActionEventsOf(kind.Events) {
 			v.Events = append(v.Events, views.Option{Value: ev.Name, Label: ev.Description})
 		}
-		for _, sp := range k.Params {
+		for _, sp := range kind.Params {
 			f := views.ActionParamField{Name: sp.Name, Label: sp.Label, Options: choices[sp.Name]}
 			switch sp.Name {
 			case "duration", "priority":
